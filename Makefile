@@ -1,0 +1,53 @@
+# twinvip — every target runs the project on the pinned Node.js 24 from node_modules,
+# never the machine's own node.
+SHELL := /bin/bash
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+NODE := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin/node
+BIN := $(CURDIR)/node_modules/.bin
+export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
+
+.PHONY: deps deps-npm deps-system build typecheck test test-unit test-integration bench demo clean rootfs check-examples
+
+deps: deps-npm deps-system
+
+deps-npm: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@test -x $(NODE) || { echo "twinvip: pinned Node.js runtime missing at $(NODE)"; exit 1; }
+	touch $@
+
+deps-system:
+	bash scripts/deps-system.sh
+
+build: deps-npm
+	$(NODE) scripts/build.mjs
+
+typecheck: deps-npm
+	$(NODE) $(BIN)/tsc -p tsconfig.json
+
+test-unit: deps-npm
+	$(NODE) $(BIN)/vitest run --project unit
+
+test-integration: deps build
+	$(NODE) $(BIN)/vitest run --project integration
+
+check-examples: build
+	@for f in rootfs/etc/twinvip/*.json examples/*.json; do \
+	  [ -e "$$f" ] || continue; \
+	  $(NODE) dist/twinvip.js check -c "$$f" >/dev/null || { echo "FAIL: $$f"; $(NODE) dist/twinvip.js check -c "$$f"; exit 1; }; \
+	  echo "ok: $$f"; \
+	done
+
+# Everything CI runs.
+test: deps typecheck build check-examples
+	$(NODE) $(BIN)/vitest run
+
+bench: deps build
+	$(NODE) bench/run.mjs
+
+demo: deps build
+	$(NODE) dist/twinvip.js demo
+
+clean:
+	rm -rf dist out

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the integration tests and the demo use, only when missing.
+# Runs apt-get update once, before the first install. Services are not started by the install:
+# the tests start their own daemons inside their own network namespaces.
+set -euo pipefail
+pkgs=(keepalived nginx libnginx-mod-stream mosquitto mosquitto-clients socat tcpdump iproute2
+      iputils-ping iputils-arping picocom tmux procps)
+missing=()
+command -v make >/dev/null || missing+=(make)
+command -v npm >/dev/null || missing+=(npm)
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "twinvip: missing Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2
+  exit 1
+fi
+echo "twinvip: installing ${missing[*]}"
+created_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
+fi
+trap '[ $created_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
