@@ -1,4 +1,10 @@
 import { VERSION } from './version';
+import { runCommand } from './commands/run';
+import { checkCommand } from './commands/check';
+import { statusCommand } from './commands/status';
+import { consoleCommand } from './commands/console';
+import { importKeepalivedCommand } from './commands/import-keepalived';
+import { demoCommand } from './commands/demo';
 
 const USAGE = `twinvip ${VERSION} — VRRP high availability with dual heartbeat, Nginx control and MQTT
 
@@ -12,18 +18,33 @@ usage:
   twinvip --version
 `;
 
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  check: checkCommand,
+  status: statusCommand,
+  console: consoleCommand,
+  'import-keepalived': importKeepalivedCommand,
+  demo: demoCommand,
+};
+
 export async function main(argv: string[]): Promise<number> {
-  const [cmd] = argv;
-  if (cmd === '--version' || cmd === '-V') {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    process.stdout.write(USAGE);
+    (cmd === undefined ? process.stderr : process.stdout).write(USAGE);
     return cmd === undefined ? 2 : 0;
   }
-  process.stderr.write(`twinvip: '${cmd}' is not available yet in this build\n`);
-  return 2;
+  const command = COMMANDS[cmd];
+  if (!command) {
+    process.stderr.write(`twinvip: unknown command '${cmd}'\n\n${USAGE}`);
+    return 2;
+  }
+  return command(rest);
 }
 
 main(process.argv.slice(2)).then(
