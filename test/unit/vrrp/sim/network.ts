@@ -83,7 +83,6 @@ export class SimRouter {
 
   private apply(results: MemberActions[]): void {
     for (const { instance, actions } of results) {
-      const inst = this.instances.get(instance)!;
       for (const action of actions) {
         this.net.record({ at: this.net.clock.now, router: this.name, instance, action });
         if (action.type === 'add-vips') this.vipsHeld.set(instance, true);
@@ -102,7 +101,10 @@ export class SimRouter {
           });
         }
       }
-      this.net.checkInvariants(this, instance, inst);
+    }
+    // After the whole batch: a sync-group cascade may hand one member several batches.
+    for (const name of new Set(results.map((r) => r.instance))) {
+      this.net.checkInvariants(this, name, this.instances.get(name)!);
     }
   }
 
