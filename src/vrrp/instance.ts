@@ -1,0 +1,726 @@
+/**
+ * One VRRP instance (virtual router) as a sans-I/O state machine: `handle(event, now)` returns the
+ * actions the shell must perform; `nextDeadline()` says when to call `handle({type:'timer'})`.
+ * No clock, socket or timer lives here; `now` is milliseconds on any monotonic clock.
+ *
+ * Rules, by source:
+ * - RFC 3768 §6.1 / RFC 5798 §6.1: Skew_Time, Master_Down_Interval (timers.ts); v3 backups learn
+ *   Master_Adver_Interval from the master's adverts, v2 uses its own Advertisement_Interval.
+ * - §6.4.1 Initialize: priority 255 (address owner) → MASTER at once; otherwise BACKUP with the
+ *   Master_Down timer armed.
+ * - §6.4.2 Backup: priority 0 advert → Master_Down timer = Skew_Time; Preempt_Mode false or
+ *   priority ≥ ours → reset Master_Down timer; otherwise discard (a preempting backup lets the
+ *   timer run out and takes over). Master_Down timer fires → MASTER.
+ * - §6.4.3 Master: Adver timer → advert; priority 0 advert → advert at once; higher priority, or
+ *   equal priority from a higher primary address → BACKUP; shutdown → priority 0 advert.
+ *
+ * keepalived behaviour matched (vrrp.c vrrp_state_backup / vrrp_state_master_rx, vrrp_scheduler.c):
+ * - A MASTER hearing a lower-priority advert answers with an advert (unless lower_prio_no_advert)
+ *   and re-sends gratuitous ARP (garp_lower_prio_repeat): after a healed partition the loser steps
+ *   down at once and the LAN's ARP caches follow the winner (keepalived issues #166, #1884).
+ *   twinvip also raises the alarm 'dual-master'.
+ * - preempt_delay: a preempting BACKUP that first hears a lower-priority master starts a delay;
+ *   until it has passed such adverts still reset the Master_Down timer (no preemption); after it,
+ *   they are discarded and the backup takes over when the timer runs out. A higher-or-equal
+ *   advert cancels the delay; entering BACKUP clears it (keepalived's preempt_time).
+ * - `state MASTER` (initialState 'MASTER'): keepalived 2.x enters BACKUP with a 1 µs master-down
+ *   timer, i.e. takes over at once, and clears nopreempt and preempt_delay. We do the same
+ *   (Master_Down timer = 0, cause 'startup state MASTER'); the default 'BACKUP' waits the full
+ *   Master_Down_Interval as RFC 6.4.1 says.
+ * - Entering FAULT from MASTER sends a priority 0 advert and removes the VIPs; leaving FAULT goes
+ *   to BACKUP (an address owner goes straight back to MASTER).
+ * - Tracking weights: priority = configured + Σ(weight>0 while up) + Σ(weight<0 while down),
+ *   clamped to 1..254; an address owner stays 255. An unweighted object down → FAULT.
+ * - Two address owners (255 both): ours is lowered to 254 and an alarm raised (keepalived).
+ *
+ * twinvip additions:
+ * - set-priority-override: 0 = maintenance (a MASTER sends priority 0, removes VIPs and goes
+ *   BACKUP; a BACKUP never takes over, not even on peer-dead); 1..254 = forced priority (replaces
+ *   configured priority and weights); null = back to normal. A MASTER whose priority changes
+ *   advertises the new value at once.
+ * - Heartbeat arbiter hooks: peer-claim (serial) counts like an advert for a BACKUP and makes an
+ *   out-ranked MASTER step down; peer-release = priority 0 advert; peer-dead → MASTER now.
+ * - With a sync group, a BACKUP whose Master_Down timer fires emits 'want-master' and waits for
+ *   the group coordinator (keepalived's "only sync to master if everyone wants to").
+ */
+
+import type { Advert } from './types';
+import {
+  DEFAULT_GARP,
+  type Action,
+  type GarpParams,
+  type GarpReason,
+  type InstanceCounters,
+  type InstanceEvent,
+  type InstanceParams,
+  type InstanceSnapshot,
+  type NotifyState,
+  type TransitionCause,
+  type VrrpState,
+} from './events';
+import { masterDownIntervalMs, skewTimeMs } from './timers';
+
+const OWNER_PRIORITY = 255;
+
+type TimerName = 'advert' | 'masterDown' | 'garpDelay' | 'garpRefresh' | 'lowerPrioGarp';
+
+interface Rival {
+  priority: number;
+  source: string;
+  advertIntervalCs: number;
+}
+
+/** Parameter errors are bugs of the caller (configuration is validated before it gets here). */
+export function checkInstanceParams(p: InstanceParams): string[] {
+  const errors: string[] = [];
+  const int = (v: number) => Number.isInteger(v);
+  if (!p.name) errors.push('name: must not be empty');
+  if (!int(p.vrid) || p.vrid < 1 || p.vrid > 255) errors.push(`vrid: ${p.vrid} not in 1..255`);
+  if (p.version !== 2 && p.version !== 3) errors.push(`version: ${String(p.version)} not 2 or 3`);
+  if (p.family !== 4 && p.family !== 6) errors.push(`family: ${String(p.family)} not 4 or 6`);
+  if (p.version === 2 && p.family === 6) errors.push('version 2 is IPv4 only');
+  if (!int(p.priority) || p.priority < 1 || p.priority > 255) errors.push(`priority: ${p.priority} not in 1..255`);
+  if (!int(p.advertIntervalCs) || p.advertIntervalCs < 1 || p.advertIntervalCs > 4095)
+    errors.push(`advertIntervalCs: ${p.advertIntervalCs} not in 1..4095`);
+  if (p.version === 2 && (p.advertIntervalCs % 100 !== 0 || p.advertIntervalCs > 25500))
+    errors.push(`advertIntervalCs: ${p.advertIntervalCs} must be whole seconds (1..255 s) for VRRPv2`);
+  if ((p.preemptDelayMs ?? 0) < 0) errors.push('preemptDelayMs: must be >= 0');
+  if (!p.primaryAddress) errors.push('primaryAddress: must not be empty');
+  const names = new Set<string>();
+  for (const t of p.tracked ?? []) {
+    if (names.has(t.name)) errors.push(`tracked: duplicate name ${t.name}`);
+    names.add(t.name);
+  }
+  return errors;
+}
+
+export class VrrpInstance {
+  readonly name: string;
+  private readonly p: Required<Omit<InstanceParams, 'garp' | 'tracked' | 'syncGroup'>> & {
+    syncGroup: string | undefined;
+  };
+  private readonly garp: GarpParams;
+  private readonly weights = new Map<string, number>();
+  private readonly trackUp = new Map<string, boolean>();
+
+  private state: VrrpState = 'INIT';
+  private basePriority: number;
+  private override: number | null = null;
+  private groupFault = false;
+  private wantMaster = false;
+  private vipsHeld = false;
+  private masterAdverCs: number;
+  private master: InstanceSnapshot['master'] = null;
+  private readonly timers: Partial<Record<TimerName, number>> = {};
+  /** Why the Master_Down timer is armed, for the cause of the BACKUP → MASTER transition. */
+  private downCause: TransitionCause = 'master down';
+  private downDetail = '';
+  private downArmedAt = 0;
+  private preemptUntil: number | null = null;
+  private lastLowerPrioGarpAt = -Infinity;
+  private lastTransition: InstanceSnapshot['lastTransition'] = null;
+  private readonly counters: InstanceCounters = {
+    advertsReceived: 0,
+    advertsSent: 0,
+    priorityZeroReceived: 0,
+    priorityZeroSent: 0,
+    advertsIgnored: 0,
+    preemptDiscarded: 0,
+    lowerPriorityHeard: 0,
+    becameMaster: 0,
+    releasedMaster: 0,
+    garpBursts: 0,
+    peerClaims: 0,
+    peerReleases: 0,
+    peerDead: 0,
+    unknownTrack: 0,
+  };
+
+  constructor(params: InstanceParams) {
+    const errors = checkInstanceParams(params);
+    if (errors.length > 0) throw new RangeError(`${params.name || 'vrrp instance'}: ${errors.join('; ')}`);
+    const owner = params.addressOwner === true || params.priority === OWNER_PRIORITY;
+    const masterHint = params.initialState === 'MASTER';
+    this.name = params.name;
+    this.p = {
+      name: params.name,
+      vrid: params.vrid,
+      version: params.version,
+      family: params.family,
+      priority: owner ? OWNER_PRIORITY : params.priority,
+      advertIntervalCs: params.advertIntervalCs,
+      // keepalived: nopreempt is incompatible with priority 255 and with state MASTER.
+      preempt: owner || masterHint ? true : params.preempt ?? true,
+      preemptDelayMs: owner || masterHint || params.preempt === false ? 0 : params.preemptDelayMs ?? 0,
+      primaryAddress: params.primaryAddress,
+      vips: [...params.vips],
+      initialState: params.initialState ?? 'BACKUP',
+      addressOwner: owner,
+      lowerPrioNoAdvert: params.lowerPrioNoAdvert ?? false,
+      syncGroup: params.syncGroup,
+    };
+    this.garp = { ...DEFAULT_GARP, ...params.garp };
+    this.basePriority = this.p.priority;
+    this.masterAdverCs = this.p.advertIntervalCs;
+    for (const t of params.tracked ?? []) {
+      this.weights.set(t.name, t.weight ?? 0);
+      this.trackUp.set(t.name, t.up ?? true);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Public surface
+
+  handle(event: InstanceEvent, now: number): Action[] {
+    const out: Action[] = [];
+    switch (event.type) {
+      case 'startup':
+        this.onStartup(now, out);
+        break;
+      case 'shutdown':
+        this.onShutdown(now, out);
+        break;
+      case 'advert':
+        this.onAdvert(event.advert, now, out);
+        break;
+      case 'timer':
+        this.onTimer(now, out);
+        break;
+      case 'track':
+        this.onTrack(event.name, event.up, now, out);
+        break;
+      case 'set-priority-override':
+        this.onOverride(event.priority, now, out);
+        break;
+      case 'peer-claim':
+        this.counters.peerClaims++;
+        this.onRival(
+          { priority: event.priority, source: event.address, advertIntervalCs: event.advertIntervalCs },
+          'claim',
+          now,
+          out,
+        );
+        break;
+      case 'peer-release':
+        this.counters.peerReleases++;
+        if (this.state === 'BACKUP') this.armSkew('peer released', 'over the serial channel', now);
+        break;
+      case 'peer-dead':
+        this.counters.peerDead++;
+        if (this.state === 'BACKUP' && !this.inMaintenance())
+          this.masterOrWant('peer dead on both channels', 'no advert and no serial frame', now, out);
+        break;
+      case 'sync':
+        this.onSync(event.to, event.group, event.origin, now, out);
+        break;
+    }
+    return out;
+  }
+
+  /** The earliest pending timer, or undefined when nothing is armed (INIT, or a waiting state). */
+  nextDeadline(): number | undefined {
+    let min: number | undefined;
+    for (const at of Object.values(this.timers)) if (at !== undefined && (min === undefined || at < min)) min = at;
+    return min;
+  }
+
+  get currentState(): VrrpState {
+    return this.state;
+  }
+
+  snapshot(): InstanceSnapshot {
+    const prio = this.electionPriority();
+    return {
+      name: this.p.name,
+      vrid: this.p.vrid,
+      version: this.p.version,
+      family: this.p.family,
+      state: this.state,
+      configuredPriority: this.basePriority,
+      effectivePriority: this.inMaintenance() ? 0 : prio,
+      priorityOverride: this.override,
+      maintenance: this.inMaintenance(),
+      preempt: this.p.preempt,
+      ownFault: this.ownFault(),
+      groupFault: this.groupFault,
+      tracked: [...this.weights].map(([name, weight]) => ({ name, weight, up: this.trackUp.get(name) ?? true })),
+      vipsHeld: this.vipsHeld,
+      wantMaster: this.wantMaster,
+      master: this.master ? { ...this.master } : null,
+      masterAdverIntervalCs: this.masterAdverCs,
+      skewTimeMs: skewTimeMs(this.p.version, prio, this.masterAdverCs),
+      masterDownIntervalMs: masterDownIntervalMs(this.p.version, prio, this.masterAdverCs),
+      timers: { ...this.timers },
+      preemptDelayUntil: this.preemptUntil,
+      lastTransition: this.lastTransition ? { ...this.lastTransition } : null,
+      counters: { ...this.counters },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Priority and faults
+
+  private inMaintenance(): boolean {
+    return this.override === 0;
+  }
+
+  /** The priority we elect and advertise with (RFC "Priority"; keepalived effective_priority). */
+  private electionPriority(): number {
+    if (this.override !== null && this.override > 0) return this.override;
+    if (this.basePriority === OWNER_PRIORITY) return OWNER_PRIORITY;
+    let prio = this.basePriority;
+    for (const [name, weight] of this.weights) {
+      const up = this.trackUp.get(name) ?? true;
+      if (weight > 0 && up) prio += weight;
+      if (weight < 0 && !up) prio += weight;
+    }
+    return Math.min(254, Math.max(1, prio));
+  }
+
+  private ownFault(): boolean {
+    for (const [name, weight] of this.weights) if (weight === 0 && !(this.trackUp.get(name) ?? true)) return true;
+    return false;
+  }
+
+  private downTrackedNames(): string {
+    return [...this.weights]
+      .filter(([name, w]) => w === 0 && !(this.trackUp.get(name) ?? true))
+      .map(([name]) => `${name} down`)
+      .join(', ');
+  }
+
+  private masterDownMs(): number {
+    return masterDownIntervalMs(this.p.version, this.electionPriority(), this.masterAdverCs);
+  }
+
+  private skewMs(): number {
+    return skewTimeMs(this.p.version, this.electionPriority(), this.masterAdverCs);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events
+
+  private onStartup(now: number, out: Action[]): void {
+    if (this.state !== 'INIT') return;
+    this.masterAdverCs = this.p.advertIntervalCs;
+    if (this.ownFault() || this.groupFault) {
+      this.transition('FAULT', 'startup', this.downTrackedNames() || 'sync group in fault', now, out);
+      return;
+    }
+    if (this.basePriority === OWNER_PRIORITY && !this.inMaintenance()) {
+      // RFC 6.4.1: the address owner becomes MASTER at once.
+      this.becomeMaster('startup owner', 'priority 255', now, out);
+      return;
+    }
+    this.enterBackup('startup', this.inMaintenance() ? 'maintenance' : '', now, out);
+    if (this.p.initialState === 'MASTER' && !this.inMaintenance()) {
+      this.armDown(0, 'startup state MASTER', 'configured initial state', now);
+    }
+  }
+
+  private onShutdown(now: number, out: Action[]): void {
+    if (this.state === 'INIT') return;
+    if (this.state === 'MASTER') {
+      // RFC 6.4.3 "If a Shutdown event is received": priority 0 so a backup takes over at Skew_Time.
+      this.sendAdvert(0, out);
+      this.removeVips(out);
+      this.counters.releasedMaster++;
+    }
+    this.wantMaster = false;
+    this.transition('INIT', 'shutdown', '', now, out, 'STOP');
+  }
+
+  private onAdvert(advert: Advert, now: number, out: Action[]): void {
+    this.counters.advertsReceived++;
+    if (
+      advert.vrid !== this.p.vrid ||
+      advert.version !== this.p.version ||
+      advert.family !== this.p.family ||
+      advert.source === this.p.primaryAddress
+    ) {
+      this.counters.advertsIgnored++;
+      return;
+    }
+    if (advert.priority === 0) this.counters.priorityZeroReceived++;
+    this.onRival(
+      { priority: advert.priority, source: advert.source, advertIntervalCs: advert.advertIntervalCs },
+      'advert',
+      now,
+      out,
+    );
+  }
+
+  /** An advert (Ethernet) or a mastership claim (serial) from another router. */
+  private onRival(r: Rival, via: 'advert' | 'claim', now: number, out: Action[]): void {
+    if (this.state === 'BACKUP') this.backupHears(r, via, now);
+    else if (this.state === 'MASTER') this.masterHears(r, via, now, out);
+    else if (via === 'advert') this.counters.advertsIgnored++;
+  }
+
+  /** RFC 3768/5798 §6.4.2 with keepalived's preempt_delay. */
+  private backupHears(r: Rival, via: 'advert' | 'claim', now: number): void {
+    if (r.priority === 0) {
+      this.armSkew('priority 0 from master', `${r.source}${via === 'claim' ? ' (serial)' : ''}`, now);
+      return;
+    }
+    const ours = this.electionPriority();
+    const delaying =
+      this.p.preemptDelayMs > 0 && (this.preemptUntil === null || this.preemptUntil > now);
+    if (!this.p.preempt || r.priority >= ours || delaying) {
+      if (this.p.version === 3) this.masterAdverCs = r.advertIntervalCs;
+      this.master = { address: r.source, priority: r.priority, advertIntervalCs: r.advertIntervalCs, heardAt: now };
+      this.wantMaster = false;
+      if (this.p.preemptDelayMs > 0) {
+        if (r.priority >= ours) this.preemptUntil = null;
+        else if (this.preemptUntil === null) this.preemptUntil = now + this.p.preemptDelayMs;
+      }
+      if (!this.inMaintenance()) this.armDown(this.masterDownMs(), 'master down', '', now);
+      return;
+    }
+    // Preempt: discard, and let the Master_Down timer run out (RFC: "Discard the ADVERTISEMENT").
+    this.counters.preemptDiscarded++;
+    this.downCause = 'preempt';
+    this.downDetail = `lower priority master ${r.source} (${r.priority}), ours ${ours}`;
+  }
+
+  /** RFC §6.4.3 with keepalived's vrrp_state_master_rx. */
+  private masterHears(r: Rival, via: 'advert' | 'claim', now: number, out: Action[]): void {
+    const ours = this.electionPriority();
+    if (r.priority === 0) {
+      if (via === 'advert') {
+        this.sendAdvert(ours, out);
+        this.timers.advert = now + this.p.advertIntervalCs * 10;
+      }
+      return;
+    }
+    if (r.priority === OWNER_PRIORITY && ours === OWNER_PRIORITY) {
+      this.basePriority = OWNER_PRIORITY - 1;
+      out.push({
+        type: 'alarm',
+        name: 'address-owner-conflict',
+        detail: `${r.source} also claims to own the addresses; our priority lowered to 254`,
+      });
+      this.masterHears(r, via, now, out);
+      return;
+    }
+    const cmp = compareAddresses(r.source, this.p.primaryAddress);
+    if (r.priority > ours || (r.priority === ours && cmp > 0)) {
+      const cause: TransitionCause =
+        via === 'claim' ? 'peer claim' : r.priority > ours ? 'higher priority advert' : 'equal priority, higher address';
+      const detail = `from ${r.source} (${r.priority})${via === 'claim' ? ' over serial' : ''}, ours ${ours}`;
+      this.removeVips(out);
+      this.counters.releasedMaster++;
+      if (this.p.version === 3) this.masterAdverCs = r.advertIntervalCs;
+      this.master = { address: r.source, priority: r.priority, advertIntervalCs: r.advertIntervalCs, heardAt: now };
+      this.enterBackup(cause, detail, now, out, true);
+      return;
+    }
+    if (r.priority === ours && cmp === 0) return; // our own address: a looped-back copy
+    // A lower-ranked master: two masters met (healed partition, or a peer that started MASTER).
+    this.counters.lowerPriorityHeard++;
+    out.push({ type: 'alarm', name: 'dual-master', detail: `lower priority master ${r.source} (${r.priority}) heard${via === 'claim' ? ' over serial' : ''}, ours ${ours}; re-announcing` });
+    if (via === 'advert' && !this.p.lowerPrioNoAdvert) this.sendAdvert(ours, out);
+    // Rate-limited to one burst per advert interval: serial claims may arrive faster than adverts.
+    if (this.garp.lowerPrioRepeat > 0 && now - this.lastLowerPrioGarpAt >= this.p.advertIntervalCs * 10) {
+      this.lastLowerPrioGarpAt = now;
+      this.garpBurst(via === 'advert' ? 'lower priority master heard' : 'lower priority peer claim', this.garp.lowerPrioRepeat, out);
+      if (this.garp.lowerPrioDelayMs > 0) this.timers.lowerPrioGarp = now + this.garp.lowerPrioDelayMs;
+    }
+  }
+
+  private onTimer(now: number, out: Action[]): void {
+    // Fire every due timer, earliest first; a handler may disarm or re-arm others.
+    for (let guard = 0; guard < 16; guard++) {
+      let due: TimerName | undefined;
+      let dueAt = Infinity;
+      for (const [name, at] of Object.entries(this.timers) as Array<[TimerName, number | undefined]>) {
+        if (at !== undefined && at <= now && at < dueAt) {
+          due = name;
+          dueAt = at;
+        }
+      }
+      if (due === undefined) return;
+      delete this.timers[due];
+      this.fire(due, dueAt, now, out);
+    }
+  }
+
+  private fire(timer: TimerName, dueAt: number, now: number, out: Action[]): void {
+    const intervalMs = this.p.advertIntervalCs * 10;
+    switch (timer) {
+      case 'advert':
+        if (this.state !== 'MASTER') return;
+        this.sendAdvert(this.electionPriority(), out);
+        // Keep the cadence anchored on the schedule, not on the shell's wake-up latency.
+        this.timers.advert = dueAt + intervalMs > now ? dueAt + intervalMs : now + intervalMs;
+        return;
+      case 'masterDown':
+        if (this.state !== 'BACKUP' || this.inMaintenance()) return;
+        this.masterOrWant(
+          this.downCause,
+          this.downCause === 'master down' ? `${Math.round(now - this.downArmedAt)} ms without advert` : this.downDetail,
+          now,
+          out,
+        );
+        return;
+      case 'garpDelay':
+        if (this.state === 'MASTER') this.garpBurst('master delay', this.garp.masterRepeat, out);
+        return;
+      case 'garpRefresh':
+        if (this.state !== 'MASTER') return;
+        this.garpBurst('master refresh', this.garp.masterRefreshRepeat, out);
+        this.timers.garpRefresh = now + this.garp.masterRefreshMs;
+        return;
+      case 'lowerPrioGarp':
+        if (this.state === 'MASTER')
+          this.garpBurst('lower priority master heard (delayed)', this.garp.lowerPrioRepeat, out);
+        return;
+    }
+  }
+
+  private onTrack(name: string, up: boolean, now: number, out: Action[]): void {
+    if (!this.trackUp.has(name)) {
+      this.counters.unknownTrack++;
+      return;
+    }
+    const wasFault = this.ownFault();
+    const oldPrio = this.electionPriority();
+    this.trackUp.set(name, up);
+    const isFault = this.ownFault();
+    if (!wasFault && isFault) {
+      if (this.state === 'MASTER' || this.state === 'BACKUP') this.enterFault('fault', `${name} down`, now, out);
+      return;
+    }
+    if (wasFault && !isFault) {
+      if (this.state === 'FAULT' && !this.groupFault) this.leaveFault(`${name} up`, now, out);
+      return;
+    }
+    if (this.electionPriority() !== oldPrio && this.state === 'MASTER') this.sendAdvert(this.electionPriority(), out);
+  }
+
+  private onOverride(priority: number | null, now: number, out: Action[]): void {
+    if (priority !== null && (!Number.isInteger(priority) || priority < 0 || priority > 254)) {
+      out.push({ type: 'alarm', name: 'invalid-priority-override', detail: `${priority} not in 0..254 or null` });
+      return;
+    }
+    const wasMaintenance = this.inMaintenance();
+    const oldPrio = this.electionPriority();
+    this.override = priority;
+    if (this.inMaintenance() && !wasMaintenance) {
+      this.wantMaster = false;
+      if (this.state === 'MASTER') {
+        this.sendAdvert(0, out);
+        this.removeVips(out);
+        this.counters.releasedMaster++;
+        this.enterBackup('maintenance', 'priority override 0', now, out);
+      }
+      delete this.timers.masterDown;
+      return;
+    }
+    if (wasMaintenance && !this.inMaintenance()) {
+      if (this.state === 'BACKUP') this.armDown(this.masterDownMs(), 'master down', '', now);
+      return;
+    }
+    if (this.state === 'MASTER' && this.electionPriority() !== oldPrio) this.sendAdvert(this.electionPriority(), out);
+  }
+
+  private onSync(to: 'MASTER' | 'BACKUP' | 'FAULT' | 'FAULT-CLEAR', group: string, origin: string, now: number, out: Action[]): void {
+    const detail = `${group}: ${origin}`;
+    switch (to) {
+      case 'MASTER':
+        if (this.state === 'BACKUP' && !this.inMaintenance()) this.becomeMaster('sync group', detail, now, out);
+        return;
+      case 'BACKUP':
+        if (this.state === 'MASTER') {
+          this.sendAdvert(0, out); // hand the sibling VRID over at Skew_Time, not Master_Down
+          this.removeVips(out);
+          this.counters.releasedMaster++;
+          this.enterBackup('sync group', detail, now, out);
+        }
+        return;
+      case 'FAULT':
+        this.groupFault = true;
+        if (this.state === 'MASTER' || this.state === 'BACKUP') this.enterFault('sync group', detail, now, out);
+        return;
+      case 'FAULT-CLEAR':
+        this.groupFault = false;
+        if (this.state === 'FAULT' && !this.ownFault()) this.leaveFault(`sync group ${group} up`, now, out);
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // State changes
+
+  private masterOrWant(cause: TransitionCause, detail: string, now: number, out: Action[]): void {
+    delete this.timers.masterDown;
+    if (this.p.syncGroup !== undefined) {
+      this.wantMaster = true;
+      out.push({ type: 'want-master', cause, detail });
+      return;
+    }
+    this.becomeMaster(cause, detail, now, out);
+  }
+
+  private becomeMaster(cause: TransitionCause, detail: string, now: number, out: Action[]): void {
+    this.wantMaster = false;
+    this.master = null;
+    this.preemptUntil = null;
+    this.masterAdverCs = this.p.advertIntervalCs; // a master uses its own interval (RFC 5798 6.4.1)
+    this.transitionOnly('MASTER', cause, detail, now, out);
+    this.counters.becameMaster++;
+    out.push({ type: 'add-vips' });
+    this.vipsHeld = true;
+    this.sendAdvert(this.electionPriority(), out);
+    this.garpBurst('become master', this.garp.masterRepeat, out);
+    out.push({ type: 'notify', state: 'MASTER', cause });
+    this.clearTimers();
+    this.timers.advert = now + this.p.advertIntervalCs * 10;
+    if (this.garp.masterDelayMs > 0) this.timers.garpDelay = now + this.garp.masterDelayMs;
+    if (this.garp.masterRefreshMs > 0) this.timers.garpRefresh = now + this.garp.masterRefreshMs;
+  }
+
+  /** Into BACKUP from INIT, MASTER or FAULT; the caller has already released the VIPs. */
+  private enterBackup(cause: TransitionCause, detail: string, now: number, out: Action[], keepLearned = false): void {
+    this.clearTimers();
+    this.wantMaster = false;
+    this.preemptUntil = null;
+    if (!keepLearned) {
+      this.masterAdverCs = this.p.advertIntervalCs;
+      this.master = null;
+    }
+    this.transition('BACKUP', cause, detail, now, out);
+    if (!this.inMaintenance()) this.armDown(this.masterDownMs(), 'master down', '', now);
+  }
+
+  private enterFault(cause: TransitionCause, detail: string, now: number, out: Action[]): void {
+    if (this.state === 'MASTER') {
+      // keepalived vrrp_state_leave_master(FAULT): priority 0 so the peer takes over at Skew_Time.
+      this.sendAdvert(0, out);
+      this.removeVips(out);
+      this.counters.releasedMaster++;
+    }
+    this.clearTimers();
+    this.wantMaster = false;
+    this.master = null;
+    this.transition('FAULT', cause, detail, now, out);
+  }
+
+  private leaveFault(detail: string, now: number, out: Action[]): void {
+    if (this.basePriority === OWNER_PRIORITY && !this.inMaintenance()) {
+      this.becomeMaster('fault cleared', detail, now, out);
+      return;
+    }
+    this.enterBackup('fault cleared', detail, now, out);
+  }
+
+  private transition(to: VrrpState, cause: TransitionCause, detail: string, now: number, out: Action[], notify?: NotifyState): void {
+    this.transitionOnly(to, cause, detail, now, out);
+    out.push({ type: 'notify', state: notify ?? (to as NotifyState), cause });
+    if (to === 'INIT') this.clearTimers();
+  }
+
+  private transitionOnly(to: VrrpState, cause: TransitionCause, detail: string, now: number, out: Action[]): void {
+    const from = this.state;
+    this.state = to;
+    this.lastTransition = { from, to, cause, detail, at: now };
+    out.push({ type: 'transition', from, to, cause, detail });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers
+
+  private armDown(ms: number, cause: TransitionCause, detail: string, now: number): void {
+    this.timers.masterDown = now + ms;
+    this.downArmedAt = now;
+    this.downCause = cause;
+    this.downDetail = detail;
+  }
+
+  private armSkew(cause: TransitionCause, detail: string, now: number): void {
+    if (this.inMaintenance()) return;
+    this.armDown(this.skewMs(), cause, detail, now);
+  }
+
+  private clearTimers(): void {
+    for (const k of Object.keys(this.timers) as TimerName[]) delete this.timers[k];
+  }
+
+  private sendAdvert(priority: number, out: Action[]): void {
+    this.counters.advertsSent++;
+    if (priority === 0) this.counters.priorityZeroSent++;
+    out.push({ type: 'send-advert', priority, advertIntervalCs: this.p.advertIntervalCs });
+  }
+
+  private removeVips(out: Action[]): void {
+    out.push({ type: 'remove-vips' });
+    this.vipsHeld = false;
+  }
+
+  private garpBurst(reason: GarpReason, count: number, out: Action[]): void {
+    if (count <= 0) return;
+    this.counters.garpBursts++;
+    out.push({ type: 'send-garp', reason, count });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address order for the equal-priority tie-break (RFC 3768 §6.4.3: "the primary IP Address of
+// the sender is greater than the local primary IP Address"), compared as unsigned integers.
+
+/** -1, 0 or 1; addresses of different families (or unparsable) compare by family, then text. */
+export function compareAddresses(a: string, b: string): number {
+  const x = addressValue(a);
+  const y = addressValue(b);
+  if (x !== null && y !== null && x.family === y.family) return x.value < y.value ? -1 : x.value > y.value ? 1 : 0;
+  if (x !== null && y !== null) return x.family < y.family ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function addressValue(text: string): { family: 4 | 6; value: bigint } | null {
+  const v4 = parseIpv4(text);
+  if (v4 !== null) return { family: 4, value: v4 };
+  const v6 = parseIpv6(text);
+  return v6 === null ? null : { family: 6, value: v6 };
+}
+
+function parseIpv4(text: string): bigint | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  let value = 0n;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return null;
+    const n = Number(part);
+    if (n > 255) return null;
+    value = (value << 8n) | BigInt(n);
+  }
+  return value;
+}
+
+function parseIpv6(input: string): bigint | null {
+  const text = input.split('%')[0] ?? ''; // zone index (fe80::1%eth0) does not order
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groups = (s: string): string[] | null => {
+    if (s === '') return [];
+    const parts = s.split(':');
+    const last = parts[parts.length - 1] ?? '';
+    if (last.includes('.')) {
+      const v4 = parseIpv4(last);
+      if (v4 === null) return null;
+      parts.splice(parts.length - 1, 1, ((v4 >> 16n) & 0xffffn).toString(16), (v4 & 0xffffn).toString(16));
+    }
+    return parts;
+  };
+  const head = groups(halves[0] ?? '');
+  const tail = halves.length === 2 ? groups(halves[1] ?? '') : [];
+  if (head === null || tail === null) return null;
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 2 && missing < 1) || (halves.length === 1 && missing !== 0)) return null;
+  let value = 0n;
+  for (const g of [...head, ...Array<string>(missing).fill('0'), ...tail]) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    value = (value << 16n) | BigInt(parseInt(g, 16));
+  }
+  return value;
+}
