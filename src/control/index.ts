@@ -3,3 +3,5 @@ export { ControlClient, requestOnce, type ClientFailure, type ClientOptions, typ
 export { MAX_LINE_BYTES, encodeMessage, parseRequest, parseResponse, type ControlRequest, type ControlResponse, type RequestId } from './protocol';
 export { LineSplitter } from './line-splitter';
 export { inspectSocketFile, prepareSocketPath, probeSocket } from './socket-file';
+export { DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET } from './defaults';
+export { chooseSocket, type SocketChoice } from './choose-socket';
