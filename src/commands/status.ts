@@ -8,7 +8,8 @@ Asks the running daemon over its control socket.
   --json              print the daemon's answer as JSON
   -s, --socket PATH   control socket (default: from the config, else /run/twinvip/control.sock)
   -c, --config FILE   read the control socket path from this configuration
-Exit codes: 0 answered, 1 config unreadable, 2 usage, 3 no daemon answers, 5 daemon error.
+Exit codes: 0 answered, 1 config unreadable, 2 usage, 3 no daemon answers (absent or silent
+for 5 s), 5 the daemon answered with an error or broke the protocol.
 `;
 
 export async function statusCommand(args: string[]): Promise<number> {
@@ -35,7 +36,8 @@ export async function statusCommand(args: string[]): Promise<number> {
   const r = await requestOnce(choice.socket, 'status', undefined, { timeoutMs: 5000 });
   if (!r.ok) {
     process.stderr.write(`twinvip status: ${r.message}\n`);
-    return r.reason === 'unreachable' ? EXIT.NO_DAEMON : EXIT.DAEMON_ERROR;
+    // Accepting but never answering (hung) counts as no daemon answering too.
+    return r.reason === 'unreachable' || r.reason === 'timeout' ? EXIT.NO_DAEMON : EXIT.DAEMON_ERROR;
   }
   if (r.response.status === 'error') {
     process.stderr.write(`twinvip status: daemon error: ${r.response.error}\n`);

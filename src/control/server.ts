@@ -33,6 +33,8 @@ export interface ControlServerOptions {
   maxClients?: number;
   /** A client that does not read its answers is dropped once this much is queued for it. */
   maxQueuedBytes?: number;
+  /** Requests one connection may have running at once; more are refused, not queued. */
+  maxInFlight?: number;
 }
 
 export interface ControlCounters {
@@ -41,6 +43,7 @@ export interface ControlCounters {
   errors: number;
   malformed: number;
   oversize: number;
+  busy: number;
   rejected_clients: number;
   slow_clients_dropped: number;
   handler_failures: number;
@@ -58,9 +61,10 @@ export class ControlServer {
   private readonly maxLineBytes: number;
   private readonly maxClients: number;
   private readonly maxQueuedBytes: number;
+  private readonly maxInFlight: number;
   private readonly log: SubsystemLogger;
   readonly counters: ControlCounters = {
-    connections: 0, requests: 0, errors: 0, malformed: 0, oversize: 0, rejected_clients: 0, slow_clients_dropped: 0, handler_failures: 0,
+    connections: 0, requests: 0, errors: 0, malformed: 0, oversize: 0, busy: 0, rejected_clients: 0, slow_clients_dropped: 0, handler_failures: 0,
   };
 
   constructor(opts: ControlServerOptions) {
@@ -68,6 +72,7 @@ export class ControlServer {
     this.maxLineBytes = opts.maxLineBytes ?? MAX_LINE_BYTES;
     this.maxClients = opts.maxClients ?? 16;
     this.maxQueuedBytes = opts.maxQueuedBytes ?? 1024 * 1024;
+    this.maxInFlight = opts.maxInFlight ?? 32;
   }
 
   /**
@@ -157,6 +162,7 @@ export class ControlServer {
     this.counters.connections++;
     this.clients.add(sock);
     const splitter = new LineSplitter(this.maxLineBytes);
+    const conn = { id: connectionId, inFlight: 0 };
     sock.on('error', () => {
       // A client vanishing mid-write is its problem, not the daemon's.
     });
@@ -165,7 +171,7 @@ export class ControlServer {
       const { lines, overflow } = splitter.push(chunk);
       for (const line of lines) {
         if (line.trim() === '') continue;
-        void this.handleLine(sock, line, connectionId);
+        void this.handleLine(sock, line, conn);
       }
       if (overflow) {
         this.counters.oversize++;
@@ -178,7 +184,8 @@ export class ControlServer {
     });
   }
 
-  private async handleLine(sock: Socket, line: string, connectionId: number): Promise<void> {
+  private async handleLine(sock: Socket, line: string, conn: { id: number; inFlight: number }): Promise<void> {
+    const connectionId = conn.id;
     this.counters.requests++;
     const parsed = parseRequest(line);
     if (!parsed.ok) {
@@ -195,7 +202,19 @@ export class ControlServer {
       this.send(sock, { id, status: 'error', error: `unknown command '${cmd}' (known: ${[...this.handlers.keys()].sort().join(', ')})` });
       return;
     }
-    this.send(sock, await this.runHandler(id, cmd, entry.handler, args ?? {}, { connectionId, cmd }));
+    if (conn.inFlight >= this.maxInFlight) {
+      // Bounded work per client: a flood of slow requests is refused, not queued without limit.
+      this.counters.busy++;
+      this.counters.errors++;
+      this.send(sock, { id, status: 'error', error: `busy: ${this.maxInFlight} requests already running on this connection` });
+      return;
+    }
+    conn.inFlight++;
+    try {
+      this.send(sock, await this.runHandler(id, cmd, entry.handler, args ?? {}, { connectionId, cmd }));
+    } finally {
+      conn.inFlight--;
+    }
   }
 
   private async runHandler(id: RequestId, cmd: string, handler: CommandHandler, args: Record<string, unknown>, ctx: RequestContext): Promise<ControlResponse> {

@@ -129,6 +129,10 @@ export class Daemon implements DaemonContext {
 
   private async reloadNow(cause: string): Promise<ReloadOutcome> {
     const path = this.configPath;
+    if (this.stopPromise) {
+      this.log.info(`reload (${cause}) ignored: stopping`);
+      return { ok: false, errors: ['daemon is stopping'], keptHash: this.hash };
+    }
     this.log.info(`reloading config from ${path} (${cause})`);
     const result = await this.loadConfig(path);
     if (!result.ok) {

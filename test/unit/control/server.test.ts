@@ -12,7 +12,7 @@ let server: ControlServer;
 let sock: string;
 const clients: ControlClient[] = [];
 
-function newServer(opts: { maxLineBytes?: number; maxClients?: number; maxQueuedBytes?: number } = {}): ControlServer {
+function newServer(opts: { maxLineBytes?: number; maxClients?: number; maxQueuedBytes?: number; maxInFlight?: number } = {}): ControlServer {
   const log = new Logger({ sink: memorySink(), level: 'debug' }).for('control');
   const s = new ControlServer({ log, ...opts });
   s.register('ping', () => 'pong');
@@ -172,5 +172,38 @@ describe('socket path handling', () => {
   it('the client reports an absent daemon as unreachable, naming the path', async () => {
     const r = await requestOnce(dir.file('none.sock'), 'ping');
     expect(r).toMatchObject({ ok: false, reason: 'unreachable', message: expect.stringContaining('none.sock') });
+  });
+});
+
+describe('per-connection bound', () => {
+  it('refuses requests beyond the in-flight limit instead of queueing them', async () => {
+    await server.close();
+    server = newServer({ maxInFlight: 2 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    server.register('hold', () => gate.then(() => 'held'));
+    expect(await server.listen(sock)).toEqual({ ok: true });
+    const c = await client();
+    const held = [c.request('hold'), c.request('hold')];
+    const third = await c.request('hold');
+    expect(third).toMatchObject({ ok: true, response: { status: 'error', error: expect.stringMatching(/busy/) } });
+    release();
+    for (const r of await Promise.all(held)) expect(r).toMatchObject({ ok: true, response: { data: 'held' } });
+    expect(server.counters.busy).toBe(1);
+  });
+});
+
+describe('client bound', () => {
+  it('answers a client beyond maxClients with an error and closes it; others keep working', async () => {
+    await server.close();
+    server = newServer({ maxClients: 1 });
+    expect(await server.listen(sock)).toEqual({ ok: true });
+    const first = await client();
+    await first.request('ping'); // the server has accepted the first connection
+    const r = await raw();
+    await withTimeout(r.closed, 5000, 'the extra client to be closed');
+    expect(r.lines()).toEqual([{ id: null, status: 'error', error: 'too many control clients (max 1)' }]);
+    expect(await first.request('ping')).toMatchObject({ ok: true, response: { data: 'pong' } });
+    expect(server.counters.rejected_clients).toBe(1);
   });
 });
