@@ -2,7 +2,9 @@ import type { TwinvipConfig } from '../config';
 import type { ControlServer } from '../control';
 import type { Logger } from '../log';
 import type { CounterRegistry } from './counters';
+import type { ReloadOutcome } from './daemon';
 import type { EventBus } from './events';
+import type { DaemonStatus } from './status';
 
 /**
  * What the daemon hands every feature: a typed context object rather than a global settings
@@ -19,6 +21,10 @@ export interface DaemonContext {
   readonly counters: CounterRegistry;
   /** Epoch ms of start. */
   readonly startedAt: number;
+  /** The same answer as the `status` control command (MQTT state, console). */
+  status(): DaemonStatus;
+  /** Re-reads the config file, exactly as SIGHUP does (MQTT `reload`, console `reload`). */
+  reload(cause: string): Promise<ReloadOutcome>;
 }
 
 /**
