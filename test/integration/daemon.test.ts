@@ -146,7 +146,8 @@ describe('twinvip run + status over the control socket', () => {
 describe('start-up edge cases', () => {
   it('a bad config at start prints every error with the file and exits 1', async () => {
     const bad = dir.file('bad.json');
-    writeFileSync(bad, JSON.stringify({ node: { name: '' }, logging: { level: 'loud' } }));
+    // Type and enum errors, which any schema flags (the real loader lists them with allErrors).
+    writeFileSync(bad, JSON.stringify({ node: { name: 42 }, logging: { level: 'loud' } }));
     const r = await runCli(['run', '-c', bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${bad}: /node/name`);
