@@ -1,0 +1,220 @@
+import { formatIssues, loadConfigFile, type ConfigResult, type TwinvipConfig } from '../config';
+import { ControlServer } from '../control';
+import type { Logger, SubsystemLogger } from '../log';
+import { VERSION } from '../version';
+import { registerBuiltinCommands } from './builtin-commands';
+import { CounterRegistry } from './counters';
+import { EventBus } from './events';
+import type { DaemonContext, Extension } from './extension';
+import type { DaemonStatus, InstanceStatus } from './status';
+
+export interface DaemonOptions {
+  configPath: string;
+  /** The configuration already loaded and valid (run.ts refuses to start otherwise). */
+  config: TwinvipConfig;
+  configHash: string;
+  logger: Logger;
+  extensions?: Extension[];
+  /** Injectable for tests. */
+  loadConfig?: (path: string) => Promise<ConfigResult>;
+  now?: () => number;
+}
+
+export type ReloadOutcome =
+  | { ok: true; changed: boolean; oldHash: string; newHash: string }
+  | { ok: false; errors: string[]; keptHash: string };
+
+export type StartResult = { ok: true } | { ok: false; error: string };
+
+/** Something that can list VRRP instances for `status`; the VRRP part provides one. */
+export type InstanceLister = () => InstanceStatus[];
+
+/**
+ * The shell's lifecycle: owns the configuration, the event bus, the control socket and the
+ * extensions. It knows no feature: features are Extensions started in order and stopped in
+ * reverse order.
+ */
+export class Daemon implements DaemonContext {
+  readonly bus: EventBus;
+  readonly control: ControlServer;
+  readonly counters = new CounterRegistry();
+  readonly logger: Logger;
+  readonly configPath: string;
+  startedAt = 0;
+  private cfg: TwinvipConfig;
+  private hash: string;
+  private loadedAt = 0;
+  private reloads = 0;
+  private refusedReloads = 0;
+  private readonly extensions: Extension[];
+  private readonly started: Extension[] = [];
+  private readonly log: SubsystemLogger;
+  private readonly loadConfig: (path: string) => Promise<ConfigResult>;
+  private readonly now: () => number;
+  private reloadChain: Promise<unknown> = Promise.resolve();
+  private stopPromise: Promise<void> | undefined;
+  private resolveStopped!: (cause: string) => void;
+  private instanceLister: InstanceLister = () => [];
+  /** Settles with the cause once stop() has finished. */
+  readonly stopped: Promise<string>;
+
+  constructor(opts: DaemonOptions) {
+    this.configPath = opts.configPath;
+    this.cfg = opts.config;
+    this.hash = opts.configHash;
+    this.logger = opts.logger;
+    this.extensions = opts.extensions ?? [];
+    this.loadConfig = opts.loadConfig ?? loadConfigFile;
+    this.now = opts.now ?? Date.now;
+    this.log = this.logger.for('daemon');
+    this.bus = new EventBus((event, err) => this.log.error(`listener of '${event}' failed`, { error: err instanceof Error ? err.message : String(err) }));
+    this.control = new ControlServer({ log: this.logger.for('control') });
+    this.stopped = new Promise((r) => {
+      this.resolveStopped = r;
+    });
+    this.logger.onRecord((record) => this.bus.emit('log', record));
+    this.counters.add('control', () => ({ ...this.control.counters }));
+    registerBuiltinCommands(this);
+  }
+
+  get config(): TwinvipConfig {
+    return this.cfg;
+  }
+
+  get configHash(): string {
+    return this.hash;
+  }
+
+  /** The VRRP part calls this once to make its instances visible in `status`. */
+  setInstanceLister(lister: InstanceLister): void {
+    this.instanceLister = lister;
+  }
+
+  async start(): Promise<StartResult> {
+    this.startedAt = this.now();
+    this.loadedAt = this.startedAt;
+    const socket = this.cfg.control.socket;
+    const listened = await this.control.listen(socket);
+    if (!listened.ok) return listened;
+    if (this.stopPromise) {
+      // A SIGTERM arrived while the socket was being set up: stop() found nothing to close yet.
+      await this.control.close();
+      return { ok: false, error: 'stopped during start-up' };
+    }
+    for (const ext of this.extensions) {
+      try {
+        await ext.start(this);
+        this.started.push(ext);
+      } catch (err) {
+        this.log.error(`feature '${ext.name}' failed to start; running without it`, { error: errMessage(err) });
+      }
+    }
+    this.log.info(`started: node ${this.cfg.node.name}, config ${this.hash}, control socket ${socket}`, {
+      version: VERSION, pid: process.pid, config: this.configPath,
+    });
+    this.bus.emit('started', { node: this.cfg.node.name, pid: process.pid, configHash: this.hash, at: this.now() });
+    return { ok: true };
+  }
+
+  /**
+   * Re-reads the config file. A bad file is refused with every error logged and the running
+   * configuration kept; a good one replaces it. Reloads are serialised: a SIGHUP during a reload
+   * runs after it, on the file as it is then.
+   */
+  reload(cause: string): Promise<ReloadOutcome> {
+    const run = this.reloadChain.then(() => this.reloadNow(cause));
+    this.reloadChain = run.catch(() => {});
+    return run;
+  }
+
+  private async reloadNow(cause: string): Promise<ReloadOutcome> {
+    const path = this.configPath;
+    if (this.stopPromise) {
+      this.log.info(`reload (${cause}) ignored: stopping`);
+      return { ok: false, errors: ['daemon is stopping'], keptHash: this.hash };
+    }
+    this.log.info(`reloading config from ${path} (${cause})`);
+    const result = await this.loadConfig(path);
+    if (!result.ok) {
+      this.refusedReloads++;
+      const lines = formatIssues(result.errors, path).split('\n').filter(Boolean);
+      this.log.error(`config refused: ${result.errors.length} error(s) in ${path}; keeping running config ${this.hash}`, { path, kept: this.hash });
+      for (const line of lines) this.log.error(line);
+      this.bus.emit('config-refused', { path, errors: result.errors, keptHash: this.hash, at: this.now() });
+      return { ok: false, errors: lines, keptHash: this.hash };
+    }
+    for (const w of result.warnings) this.log.warn(formatIssues([w], path));
+    const oldHash = this.hash;
+    if (result.hash === oldHash) {
+      this.log.info(`config unchanged (${oldHash}); nothing to do`, { path });
+      return { ok: true, changed: false, oldHash, newHash: oldHash };
+    }
+    const old = this.cfg;
+    if (result.config.control.socket !== old.control.socket) {
+      // Moving the socket under running clients would strand them; the new path applies at restart.
+      this.log.warn(`control.socket changed to ${result.config.control.socket}; keeps ${old.control.socket} until restart`);
+    }
+    this.cfg = result.config;
+    this.hash = result.hash;
+    this.loadedAt = this.now();
+    this.reloads++;
+    this.logger.configure({ level: result.config.logging.level, format: result.config.logging.format });
+    this.log.info(`config reloaded: ${oldHash} -> ${result.hash}`, { path, old: oldHash, new: result.hash });
+    for (const ext of this.started) {
+      if (!ext.onConfigReloaded) continue;
+      try {
+        await ext.onConfigReloaded(this);
+      } catch (err) {
+        this.log.error(`feature '${ext.name}' failed to apply the reloaded config`, { error: errMessage(err) });
+      }
+    }
+    this.bus.emit('config-reloaded', { path, oldHash, newHash: result.hash, at: this.now() });
+    return { ok: true, changed: true, oldHash, newHash: result.hash };
+  }
+
+  /** Stops features in reverse order, closes and removes the control socket. Idempotent. */
+  stop(cause: string): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    this.stopPromise = (async () => {
+      this.log.info(`stopping (${cause})`);
+      this.bus.emit('stopping', { cause, at: this.now() });
+      for (const ext of [...this.started].reverse()) {
+        try {
+          await ext.stop();
+        } catch (err) {
+          this.log.error(`feature '${ext.name}' failed to stop cleanly`, { error: errMessage(err) });
+        }
+      }
+      this.started.length = 0;
+      await this.control.close();
+      this.log.info(`stopped (${cause}); control socket ${this.cfg.control.socket} removed`);
+      this.resolveStopped(cause);
+    })();
+    return this.stopPromise;
+  }
+
+  status(): DaemonStatus {
+    const now = this.now();
+    return {
+      node: this.cfg.node.name,
+      version: VERSION,
+      pid: process.pid,
+      started_at: new Date(this.startedAt).toISOString(),
+      uptime_s: Math.round((now - this.startedAt) / 1000),
+      config: {
+        path: this.configPath,
+        hash: this.hash,
+        loaded_at: new Date(this.loadedAt).toISOString(),
+        reloads: this.reloads,
+        refused_reloads: this.refusedReloads,
+      },
+      control: { socket: this.control.socketPath ?? this.cfg.control.socket, clients: this.control.clientCount },
+      instances: this.instanceLister(),
+      counters: this.counters.snapshot(),
+    };
+  }
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

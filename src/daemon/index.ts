@@ -1,0 +1,8 @@
+export { Daemon, type DaemonOptions, type InstanceLister, type ReloadOutcome, type StartResult } from './daemon';
+export { EventBus, type DaemonEvents, type EventName, type Listener, type VrrpStateName } from './events';
+export type { DaemonContext, Extension } from './extension';
+export { CounterRegistry } from './counters';
+export { EXIT } from './exit-codes';
+export { installSignalHandlers } from './signals';
+export { createNotifier, type Notifier } from './sd-notify';
+export type { DaemonStatus, InstanceStatus } from './status';

@@ -1,0 +1,41 @@
+export interface WaitOptions {
+  /** Give up after this long; default 10 s (generous: CI is a loaded 2-core machine). */
+  timeoutMs?: number;
+  /** Poll period for conditions without an event; default 25 ms. */
+  intervalMs?: number;
+  /** Named in the timeout error so a failure says what never happened. */
+  what?: string;
+}
+
+/**
+ * Polls `condition` until it returns a value other than undefined/false, and returns that value.
+ * For observable conditions that have no event (a file disappearing, a process exiting).
+ */
+export async function waitFor<T>(condition: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions = {}): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const intervalMs = opts.intervalMs ?? 25;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await condition();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const extra = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${extra}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Rejects with a clear message if `promise` has not settled within `timeoutMs`. */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConfigResult, TwinvipConfig } from '../../../src/config';
+import { requestOnce } from '../../../src/control';
+import { Daemon, type Extension } from '../../../src/daemon';
+import { Logger, memorySink } from '../../../src/log';
+import { makeTempDir, type TempDir } from '../../helpers/tmp';
+
+let dir: TempDir;
+let daemon: Daemon;
+let sink: ReturnType<typeof memorySink>;
+let next: ConfigResult;
+
+function cfg(name: string, socket: string): TwinvipConfig {
+  return { node: { name, state_dir: dir.path }, control: { socket }, logging: { level: 'info', format: 'text' }, instances: {} };
+}
+
+function makeDaemon(extensions: Extension[] = []): Daemon {
+  sink = memorySink();
+  const logger = new Logger({ sink, level: 'debug' });
+  return new Daemon({
+    configPath: dir.file('twinvip.json'),
+    config: cfg('box-a', dir.file('ctl.sock')),
+    configHash: 'hash-1',
+    logger,
+    extensions,
+    loadConfig: async () => next,
+  });
+}
+
+beforeEach(() => {
+  dir = makeTempDir();
+});
+
+afterEach(async () => {
+  await daemon?.stop('test end');
+  dir.remove();
+});
+
+describe('Daemon', () => {
+  it('answers status with node, pid, config hash and path, and counters', async () => {
+    daemon = makeDaemon();
+    expect(await daemon.start()).toEqual({ ok: true });
+    const r = await requestOnce(dir.file('ctl.sock'), 'status');
+    expect(r.ok && r.response.status === 'ok').toBe(true);
+    const data = (r as { response: { data: Record<string, unknown> } }).response.data;
+    expect(data).toMatchObject({ node: 'box-a', pid: process.pid, config: { hash: 'hash-1', path: dir.file('twinvip.json') }, instances: [] });
+    expect(data.counters).toMatchObject({ control: { requests: 1 } });
+  });
+
+  it('refuses a bad reload, logging every error with the path, and keeps the running config', async () => {
+    daemon = makeDaemon();
+    await daemon.start();
+    const refused: string[] = [];
+    daemon.bus.on('config-refused', (e) => refused.push(e.keptHash));
+    next = { ok: false, errors: [{ path: '/node/name', message: 'must be a string' }, { path: '/control', message: 'must be an object' }] };
+    const r = await daemon.reload('SIGHUP');
+    expect(r).toMatchObject({ ok: false, keptHash: 'hash-1' });
+    expect(daemon.configHash).toBe('hash-1');
+    expect(daemon.config.node.name).toBe('box-a');
+    expect(refused).toEqual(['hash-1']);
+    const text = sink.lines.join('\n');
+    expect(text).toContain(`config refused: 2 error(s) in ${dir.file('twinvip.json')}; keeping running config hash-1`);
+    expect(text).toContain('/node/name: must be a string');
+    expect(text).toContain('/control: must be an object');
+  });
+
+  it('applies a good reload: new hash, logger reconfigured, extensions told, event emitted', async () => {
+    const reloadedSeen: string[] = [];
+    const ext: Extension = { name: 'probe', start() {}, stop() {}, onConfigReloaded: (ctx) => { reloadedSeen.push(ctx.configHash); } };
+    daemon = makeDaemon([ext]);
+    await daemon.start();
+    const events: string[] = [];
+    daemon.bus.on('config-reloaded', (e) => events.push(`${e.oldHash}->${e.newHash}`));
+    next = { ok: true, config: { ...cfg('box-b', dir.file('ctl.sock')), logging: { level: 'info', format: 'json' } }, hash: 'hash-2', warnings: [] };
+    expect(await daemon.reload('SIGHUP')).toEqual({ ok: true, changed: true, oldHash: 'hash-1', newHash: 'hash-2' });
+    expect(daemon.config.node.name).toBe('box-b');
+    expect(events).toEqual(['hash-1->hash-2']);
+    expect(reloadedSeen).toEqual(['hash-2']);
+    expect(JSON.parse(sink.lines.at(-1)!)).toMatchObject({ msg: 'config reloaded: hash-1 -> hash-2', old: 'hash-1', new: 'hash-2' });
+  });
+
+  it('the reload control command takes the same path and reports a refusal as an error', async () => {
+    daemon = makeDaemon();
+    await daemon.start();
+    next = { ok: false, errors: [{ path: '/x', message: 'bad' }] };
+    const r = await requestOnce(dir.file('ctl.sock'), 'reload');
+    expect(r).toMatchObject({ ok: true, response: { status: 'error', error: expect.stringMatching(/config refused, running config hash-1 kept:\n.*\/x: bad/) } });
+  });
+
+  it('log {n} returns the newest lines from the ring', async () => {
+    daemon = makeDaemon();
+    await daemon.start();
+    daemon.logger.for('vrrp').forInstance('VI_1').info('BACKUP -> MASTER (master down, 1204 ms)');
+    const r = await requestOnce(dir.file('ctl.sock'), 'log', { n: 1 });
+    expect(r).toMatchObject({ ok: true, response: { status: 'ok', data: { lines: [expect.stringMatching(/info  VI_1: BACKUP -> MASTER \(master down, 1204 ms\)$/)] } } });
+    expect(await requestOnce(dir.file('ctl.sock'), 'log', { n: -1 })).toMatchObject({ response: { status: 'error' } });
+  });
+
+  it('starts extensions in order, survives one failing, stops them in reverse and removes the socket', async () => {
+    const order: string[] = [];
+    const mk = (name: string, failStart = false): Extension => ({
+      name,
+      start: (ctx) => {
+        if (failStart) throw new Error('cannot');
+        order.push(`start ${name}`);
+        ctx.control.register(`${name}-cmd`, () => name);
+      },
+      stop: () => {
+        order.push(`stop ${name}`);
+      },
+    });
+    daemon = makeDaemon([mk('a'), mk('broken', true), mk('b')]);
+    await daemon.start();
+    expect(await requestOnce(dir.file('ctl.sock'), 'b-cmd')).toMatchObject({ response: { data: 'b' } });
+    expect(sink.lines.join('\n')).toContain("feature 'broken' failed to start; running without it");
+    await daemon.stop('SIGTERM');
+    expect(await daemon.stopped).toBe('SIGTERM');
+    expect(order).toEqual(['start a', 'start b', 'stop b', 'stop a']);
+    expect(existsSync(dir.file('ctl.sock'))).toBe(false);
+  });
+
+  it('refuses to start when another daemon answers on the socket', async () => {
+    daemon = makeDaemon();
+    await daemon.start();
+    const second = makeDaemon();
+    const r = await second.start();
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/another twinvip daemon is already answering/);
+  });
+
+  it('forwards every log line onto the bus', async () => {
+    daemon = makeDaemon();
+    const seen: string[] = [];
+    daemon.bus.on('log', (r) => seen.push(`${r.subsystem}:${r.msg}`));
+    daemon.logger.for('mqtt').warn('broker down');
+    expect(seen).toEqual(['mqtt:broker down']);
+  });
+});
