@@ -41,18 +41,23 @@ export const VALIDATE_DROP_REASONS = [
   'interval-mismatch',
   /** Unicast advert from an address that is not a configured peer (keepalived vrrp_check_unicast_src). */
   'unicast-source',
+  /** VIP list differs, under addressListPolicy 'drop' (keepalived 2.2.7's behaviour). MIB: AddressListErrors. */
+  'address-list',
 ] as const;
 export type ValidateDropReason = (typeof VALIDATE_DROP_REASONS)[number];
 
 export const DROP_REASONS = [...DECODE_DROP_REASONS, ...VALIDATE_DROP_REASONS] as const;
+// ('address-list' is in both VALIDATE_DROP_REASONS and ADVERT_WARNINGS: one counter.)
 export type DropReason = DecodeDropReason | ValidateDropReason;
 
 /** Drop reasons that are normal traffic, not faults (count them, never alarm or log loudly). */
 export const NOT_AN_ERROR: ReadonlySet<DropReason> = new Set<DropReason>(['vrid', 'own-address']);
 
 /**
- * Accepted-with-warning conditions. 'address-list': the VIP list differs from ours; keepalived
- * logs and still accepts it (RFC 3768 7.1 / RFC 5798 7.1 make the check a MAY). MIB: AddressListErrors.
+ * Accepted-with-warning conditions. 'address-list': the VIP list differs from ours and the
+ * instance's addressListPolicy is 'warn' (the default). The same name is a drop reason under
+ * policy 'drop'; either way it is one counter (MIB: AddressListErrors). Note: keepalived 2.2.7
+ * itself drops such adverts (measured), so a keepalived peer will not follow us: alarm on it.
  */
 export const ADVERT_WARNINGS = ['address-list'] as const;
 export type AdvertWarning = (typeof ADVERT_WARNINGS)[number];

@@ -1,5 +1,8 @@
 // Instance-level checks of a decoded advert (RFC 3768 7.1, RFC 5798 7.1), as keepalived's
-// vrrp_in_chk() applies them, with twinvip's deliberate differences marked.
+// vrrp_in_chk() applies them, with twinvip's deliberate differences marked:
+//  - a v2 interval mismatch is dropped like keepalived does, but flagged for an alarm;
+//  - a VIP-list mismatch is accepted with a warning by default (addressListPolicy), where
+//    keepalived 2.2.7 drops it.
 
 import { canonicalIp } from './address.js';
 import type { AdvertWarning, ValidateDropReason } from './drop-reasons.js';
@@ -22,6 +25,13 @@ export interface AdvertExpectation {
   ownAddresses: readonly string[];
   /** When non-empty, only these sources are accepted (keepalived vrrp_check_unicast_src). */
   unicastPeers?: readonly string[];
+  /**
+   * What a VIP-list mismatch does. 'warn' (default): accept and warn, so one MASTER remains.
+   * 'drop': what keepalived 2.2.7 does (measured: count or address mismatch, the advert is
+   * dropped and both routers become MASTER) and what RFC 3768/5798 7.1 require once the
+   * check is made, except for adverts from the address owner (priority 255).
+   */
+  addressListPolicy?: 'warn' | 'drop';
 }
 
 export interface AdvertWarningDetail {
@@ -96,20 +106,27 @@ export function validateAdvert(advert: Advert, expect: AdvertExpectation): Valid
   }
 
   const warnings: AdvertWarningDetail[] = [];
-  // RFC 3768/5798 7.1 make the address check a MAY; keepalived logs a mismatch and still
-  // accepts the advert, so an election still happens. We warn and accept likewise.
+  const mismatch = addressListMismatch(advert, expect);
+  if (mismatch !== undefined) {
+    if (expect.addressListPolicy === 'drop' && advert.priority !== 255) {
+      return reject('address-list', mismatch, true);
+    }
+    warnings.push({ warning: 'address-list', detail: mismatch });
+  }
+  return { accept: true, warnings };
+}
+
+function addressListMismatch(advert: Advert, expect: AdvertExpectation): string | undefined {
   const ours = canonicalSet(expect.addresses, advert.family);
   const theirs = new Set(advert.addresses);
   const missing = [...ours].filter((a) => !theirs.has(a));
   const extra = [...theirs].filter((a) => !ours.has(a));
-  if (missing.length > 0 || extra.length > 0 || advert.addresses.length !== ours.size) {
-    const parts: string[] = [];
-    if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
-    if (extra.length > 0) parts.push(`unexpected ${extra.join(', ')}`);
-    if (parts.length === 0) parts.push(`${advert.addresses.length} addresses listed, we have ${ours.size}`);
-    warnings.push({ warning: 'address-list', detail: `address list differs from ours: ${parts.join('; ')}` });
-  }
-  return { accept: true, warnings };
+  if (missing.length === 0 && extra.length === 0 && advert.addresses.length === ours.size) return undefined;
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
+  if (extra.length > 0) parts.push(`unexpected ${extra.join(', ')}`);
+  if (parts.length === 0) parts.push(`${advert.addresses.length} addresses listed, we have ${ours.size}`);
+  return `address list differs from ours: ${parts.join('; ')}`;
 }
 
 function sameAuthData(received: Uint8Array | undefined, expected: Uint8Array | undefined): boolean {
