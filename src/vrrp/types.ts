@@ -18,4 +18,18 @@ export interface Advert {
   authType: number;
   /** The sender's address, from the IP header. */
   source: string;
+  /** v2 only: the 8 authentication bytes (the zero-padded password for simple text auth). */
+  authData?: Uint8Array;
+  /** v3 only: the checksum form that verified (see ChecksumDialect). */
+  checksumDialect?: ChecksumDialect;
 }
+
+/**
+ * Which checksum a VRRPv3 advert carried (RFC 5798 section 5.2.8):
+ * - 'rfc5798': with the IPv4/IPv6 pseudo-header (keepalived's default; the only form for IPv6);
+ * - 'v2-compatible': IPv4 without the pseudo-header (RFC 9568, Cisco/Juniper, keepalived >= 2.2.8
+ *   `v3_checksum_as_v2`);
+ * - 'old-unicast': IPv4 unicast whose pseudo-header carries the multicast group 224.0.0.18
+ *   instead of the real destination (keepalived before 1.3.6; `old_unicast_checksum`).
+ */
+export type ChecksumDialect = 'rfc5798' | 'v2-compatible' | 'old-unicast';

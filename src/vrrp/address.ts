@@ -1,0 +1,166 @@
+// IP address text <-> bytes, without node:net (the core stays I/O-free and portable).
+// Output text is canonical: IPv4 dotted quad, IPv6 per RFC 5952 (lower case, no leading
+// zeros, the longest run of two or more zero groups shortened to "::", the first run on a
+// tie, and IPv4-mapped addresses as ::ffff:a.b.c.d per RFC 5952 section 5).
+
+import type { Family } from './types.js';
+
+/** Parses a dotted quad ("192.0.2.1"). Leading zeros are refused (octal ambiguity). */
+export function parseIpv4(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(4);
+  return parseIpv4Into(text, out, 0) ? out : undefined;
+}
+
+function parseIpv4Into(text: string, out: Uint8Array, at: number): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e; // virtual trailing '.'
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false; // leading zero
+      value = value * 10 + (c - 0x30);
+      if (value > 255) return false;
+      digits++;
+    } else if (c === 0x2e) {
+      if (digits === 0 || part > 3) return false;
+      out[at + part] = value;
+      part++;
+      value = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  return part === 4;
+}
+
+/**
+ * Parses IPv6 text (RFC 4291 section 2.2 forms, including "::" and a trailing dotted quad).
+ * A zone suffix ("%lan0"), as a receive path may give for link-local sources, is ignored.
+ */
+export function parseIpv6(text: string): Uint8Array | undefined {
+  const zone = text.indexOf('%');
+  const s = zone >= 0 ? text.slice(0, zone) : text;
+  if (s.length < 2 || s.length > 45) return undefined;
+  const out = new Uint8Array(16);
+  const groups: number[] = [];
+  let gap = -1; // index in groups where "::" stands
+  let i = 0;
+  if (s.startsWith('::')) {
+    gap = 0;
+    i = 2;
+  } else if (s.charCodeAt(0) === 0x3a) {
+    return undefined;
+  }
+  while (i < s.length) {
+    // An embedded IPv4 address may only be the last piece.
+    const rest = s.slice(i);
+    if (rest.includes('.') && !rest.includes(':')) {
+      const v4 = new Uint8Array(4);
+      if (!parseIpv4Into(rest, v4, 0)) return undefined;
+      groups.push(((v4[0]! << 8) | v4[1]!) >>> 0, ((v4[2]! << 8) | v4[3]!) >>> 0);
+      i = s.length;
+      break;
+    }
+    let value = 0;
+    let digits = 0;
+    while (i < s.length) {
+      const h = hexValue(s.charCodeAt(i));
+      if (h < 0) break;
+      value = (value << 4) | h;
+      digits++;
+      i++;
+      if (digits > 4) return undefined;
+    }
+    if (digits === 0) return undefined;
+    groups.push(value);
+    if (i === s.length) break;
+    if (s.charCodeAt(i) !== 0x3a) return undefined;
+    i++;
+    if (i < s.length && s.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) return undefined; // a second "::"
+      gap = groups.length;
+      i++;
+    } else if (i === s.length) {
+      return undefined; // trailing single ':'
+    }
+  }
+  if (gap >= 0) {
+    if (groups.length > 7) return undefined;
+  } else if (groups.length !== 8) {
+    return undefined;
+  }
+  const tail = gap >= 0 ? groups.length - gap : 0;
+  for (let g = 0; g < groups.length; g++) {
+    const slot = gap >= 0 && g >= gap ? 8 - tail + (g - gap) : g;
+    out[slot * 2] = groups[g]! >> 8;
+    out[slot * 2 + 1] = groups[g]! & 0xff;
+  }
+  return out;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+export function parseIp(text: string, family: Family): Uint8Array | undefined {
+  return family === 4 ? parseIpv4(text) : parseIpv6(text);
+}
+
+/** Canonical text of 4 bytes at `offset`. */
+export function formatIpv4(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+}
+
+/** RFC 5952 canonical text of 16 bytes at `offset`. */
+export function formatIpv6(bytes: Uint8Array, offset = 0): string {
+  const g = (k: number): number => (bytes[offset + 2 * k]! << 8) | bytes[offset + 2 * k + 1]!;
+  // RFC 5952 section 5: IPv4-mapped addresses keep the dotted quad.
+  if (g(0) === 0 && g(1) === 0 && g(2) === 0 && g(3) === 0 && g(4) === 0 && g(5) === 0xffff) {
+    return `::ffff:${formatIpv4(bytes, offset + 12)}`;
+  }
+  let bestStart = -1;
+  let bestLen = 1; // RFC 5952 4.2.2: a single 0 group is not shortened
+  for (let k = 0; k < 8; ) {
+    if (g(k) !== 0) {
+      k++;
+      continue;
+    }
+    let end = k;
+    while (end < 8 && g(end) === 0) end++;
+    if (end - k > bestLen) {
+      bestStart = k;
+      bestLen = end - k;
+    }
+    k = end;
+  }
+  let out = '';
+  for (let k = 0; k < 8; k++) {
+    if (k === bestStart) {
+      out += '::';
+      k += bestLen - 1;
+      continue;
+    }
+    if (out.length > 0 && !out.endsWith(':')) out += ':';
+    out += g(k).toString(16);
+  }
+  return out;
+}
+
+export function formatIp(bytes: Uint8Array, family: Family, offset = 0): string {
+  return family === 4 ? formatIpv4(bytes, offset) : formatIpv6(bytes, offset);
+}
+
+/** Canonical form of address text, or undefined when it is not an address of `family`. */
+export function canonicalIp(text: string, family: Family): string | undefined {
+  const bytes = parseIp(text, family);
+  return bytes === undefined ? undefined : formatIp(bytes, family);
+}
+
+export function addressLength(family: Family): 4 | 16 {
+  return family === 4 ? 4 : 16;
+}

@@ -1,0 +1,138 @@
+// Instance-level checks of a decoded advert (RFC 3768 7.1, RFC 5798 7.1), as keepalived's
+// vrrp_in_chk() applies them, with twinvip's deliberate differences marked:
+//  - a v2 interval mismatch is dropped like keepalived does, but flagged for an alarm;
+//  - a VIP-list mismatch is accepted with a warning by default (addressListPolicy), where
+//    keepalived 2.2.7 drops it.
+
+import { canonicalIp } from './address.js';
+import type { AdvertWarning, ValidateDropReason } from './drop-reasons.js';
+import { AUTH_AH, AUTH_PASS, VRRP_AUTH_LENGTH } from './packet.js';
+import type { Advert, VrrpVersion } from './types.js';
+
+/** What an instance expects of the adverts it accepts. */
+export interface AdvertExpectation {
+  vrid: number;
+  version: VrrpVersion;
+  /** v2 auth type (0 none, 1 simple password); ignored for v3. */
+  authType: number;
+  /** v2 simple password bytes (authDataFromPassword()), compared zero-padded to 8 bytes. */
+  authData?: Uint8Array;
+  /** Our configured interval. v2 adverts must carry the same (v3 backups learn the master's). */
+  advertIntervalCs: number;
+  /** Our virtual addresses, any text form. */
+  addresses: readonly string[];
+  /** This node's addresses on the interface: adverts from them are our own, looped back. */
+  ownAddresses: readonly string[];
+  /** When non-empty, only these sources are accepted (keepalived vrrp_check_unicast_src). */
+  unicastPeers?: readonly string[];
+  /**
+   * What a VIP-list mismatch does. 'warn' (default): accept and warn, so one MASTER remains.
+   * 'drop': what keepalived 2.2.7 does (measured: count or address mismatch, the advert is
+   * dropped and both routers become MASTER) and what RFC 3768/5798 7.1 require once the
+   * check is made, except for adverts from the address owner (priority 255).
+   */
+  addressListPolicy?: 'warn' | 'drop';
+}
+
+export interface AdvertWarningDetail {
+  warning: AdvertWarning;
+  detail: string;
+}
+
+export type ValidationOutcome =
+  | { accept: true; warnings: AdvertWarningDetail[] }
+  | {
+      accept: false;
+      reason: ValidateDropReason;
+      detail: string;
+      /**
+       * A misconfiguration between the two routers that makes both MASTER (each drops the
+       * other's adverts): the daemon must raise an alarm, not only count.
+       */
+      alarm: boolean;
+      warnings: AdvertWarningDetail[];
+    };
+
+function reject(reason: ValidateDropReason, detail: string, alarm: boolean): ValidationOutcome {
+  return { accept: false, reason, detail, alarm, warnings: [] };
+}
+
+function canonicalSet(list: readonly string[], family: 4 | 6): Set<string> {
+  const out = new Set<string>();
+  for (const a of list) {
+    const c = canonicalIp(a, family);
+    if (c !== undefined) out.add(c);
+  }
+  return out;
+}
+
+export function validateAdvert(advert: Advert, expect: AdvertExpectation): ValidationOutcome {
+  // IP_MULTICAST_LOOP is off, but a second instance on the box or a bridge may still
+  // reflect our own adverts; they are never a peer's.
+  if (canonicalSet(expect.ownAddresses, advert.family).has(advert.source)) {
+    return reject('own-address', `advert from our own address ${advert.source}`, false);
+  }
+  // keepalived looks the instance up by VRID and ignores the rest (log_unknown_vrids).
+  if (advert.vrid !== expect.vrid) {
+    return reject('vrid', `VRID ${advert.vrid} is not ours (${expect.vrid})`, false);
+  }
+  if (advert.version !== expect.version) {
+    return reject('version-mismatch', `VRRPv${advert.version} advert, instance runs VRRPv${expect.version}`, true);
+  }
+  if (advert.version === 2) {
+    if (advert.authType !== expect.authType) {
+      return reject('auth-type-mismatch', `auth type ${advert.authType}, instance expects ${expect.authType}`, true);
+    }
+    if (advert.authType === AUTH_PASS && !sameAuthData(advert.authData, expect.authData)) {
+      return reject('auth', 'simple password does not match', true);
+    }
+    if (advert.authType === AUTH_AH) {
+      return reject('auth', 'IPsec AH authentication is not supported', true);
+    }
+    // RFC 3768 7.1: MUST discard on a mismatch. keepalived discards silently and both routers
+    // end up MASTER; we discard too, and flag it for an alarm.
+    if (advert.advertIntervalCs !== expect.advertIntervalCs) {
+      return reject(
+        'interval-mismatch',
+        `advert interval ${advert.advertIntervalCs / 100} s, ours is ${expect.advertIntervalCs / 100} s`,
+        true,
+      );
+    }
+  }
+  if (expect.unicastPeers !== undefined && expect.unicastPeers.length > 0) {
+    if (!canonicalSet(expect.unicastPeers, advert.family).has(advert.source)) {
+      return reject('unicast-source', `unicast advert from ${advert.source}, not a configured peer`, false);
+    }
+  }
+
+  const warnings: AdvertWarningDetail[] = [];
+  const mismatch = addressListMismatch(advert, expect);
+  if (mismatch !== undefined) {
+    if (expect.addressListPolicy === 'drop' && advert.priority !== 255) {
+      return reject('address-list', mismatch, true);
+    }
+    warnings.push({ warning: 'address-list', detail: mismatch });
+  }
+  return { accept: true, warnings };
+}
+
+function addressListMismatch(advert: Advert, expect: AdvertExpectation): string | undefined {
+  const ours = canonicalSet(expect.addresses, advert.family);
+  const theirs = new Set(advert.addresses);
+  const missing = [...ours].filter((a) => !theirs.has(a));
+  const extra = [...theirs].filter((a) => !ours.has(a));
+  if (missing.length === 0 && extra.length === 0 && advert.addresses.length === ours.size) return undefined;
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
+  if (extra.length > 0) parts.push(`unexpected ${extra.join(', ')}`);
+  if (parts.length === 0) parts.push(`${advert.addresses.length} addresses listed, we have ${ours.size}`);
+  return `address list differs from ours: ${parts.join('; ')}`;
+}
+
+function sameAuthData(received: Uint8Array | undefined, expected: Uint8Array | undefined): boolean {
+  for (let i = 0; i < VRRP_AUTH_LENGTH; i++) {
+    if ((received?.[i] ?? 0) !== (expected?.[i] ?? 0)) return false;
+  }
+  // A configured password longer than 8 bytes is compared on its first 8, as keepalived does.
+  return true;
+}
