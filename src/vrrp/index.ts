@@ -4,3 +4,7 @@ export * from './events';
 export * from './timers';
 export * from './instance';
 export * from './sync-group';
+export * from './packet';
+export * from './validate';
+export * from './checksum';
+export * from './drop-reasons';
