@@ -164,3 +164,24 @@ export function canonicalIp(text: string, family: Family): string | undefined {
 export function addressLength(family: Family): 4 | 16 {
   return family === 4 ? 4 : 16;
 }
+
+// Address order for the equal-priority tie-break (RFC 3768 §6.4.3: "the primary IP Address of
+// the sender is greater than the local primary IP Address"), compared as unsigned integers.
+/** -1, 0 or 1; addresses of different families (or unparsable) compare by family, then text. */
+export function compareAddresses(a: string, b: string): number {
+  const x = addressBytes(a);
+  const y = addressBytes(b);
+  if (x && y && x.length === y.length) {
+    for (let i = 0; i < x.length; i++) {
+      if (x[i]! !== y[i]!) return x[i]! < y[i]! ? -1 : 1;
+    }
+    return 0;
+  }
+  if (x && y) return x.length < y.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function addressBytes(text: string): Uint8Array | undefined {
+  // A zone index (fe80::1%eth0) does not order.
+  return parseIpv4(text) ?? parseIpv6(text.split('%')[0] ?? '');
+}

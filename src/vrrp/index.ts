@@ -8,3 +8,4 @@ export * from './packet';
 export * from './validate';
 export * from './checksum';
 export * from './drop-reasons';
+export { compareAddresses, canonicalIp } from './address';

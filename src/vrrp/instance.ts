@@ -59,6 +59,7 @@ import {
   type VrrpState,
 } from './events';
 import { masterDownIntervalMs, skewTimeMs } from './timers';
+import { compareAddresses } from './address';
 
 const OWNER_PRIORITY = 255;
 
@@ -662,65 +663,4 @@ export class VrrpInstance {
     this.counters.garpBursts++;
     out.push({ type: 'send-garp', reason, count });
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Address order for the equal-priority tie-break (RFC 3768 §6.4.3: "the primary IP Address of
-// the sender is greater than the local primary IP Address"), compared as unsigned integers.
-
-/** -1, 0 or 1; addresses of different families (or unparsable) compare by family, then text. */
-export function compareAddresses(a: string, b: string): number {
-  const x = addressValue(a);
-  const y = addressValue(b);
-  if (x !== null && y !== null && x.family === y.family) return x.value < y.value ? -1 : x.value > y.value ? 1 : 0;
-  if (x !== null && y !== null) return x.family < y.family ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function addressValue(text: string): { family: 4 | 6; value: bigint } | null {
-  const v4 = parseIpv4(text);
-  if (v4 !== null) return { family: 4, value: v4 };
-  const v6 = parseIpv6(text);
-  return v6 === null ? null : { family: 6, value: v6 };
-}
-
-function parseIpv4(text: string): bigint | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return null;
-    const n = Number(part);
-    if (n > 255) return null;
-    value = (value << 8n) | BigInt(n);
-  }
-  return value;
-}
-
-function parseIpv6(input: string): bigint | null {
-  const text = input.split('%')[0] ?? ''; // zone index (fe80::1%eth0) does not order
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groups = (s: string): string[] | null => {
-    if (s === '') return [];
-    const parts = s.split(':');
-    const last = parts[parts.length - 1] ?? '';
-    if (last.includes('.')) {
-      const v4 = parseIpv4(last);
-      if (v4 === null) return null;
-      parts.splice(parts.length - 1, 1, ((v4 >> 16n) & 0xffffn).toString(16), (v4 & 0xffffn).toString(16));
-    }
-    return parts;
-  };
-  const head = groups(halves[0] ?? '');
-  const tail = halves.length === 2 ? groups(halves[1] ?? '') : [];
-  if (head === null || tail === null) return null;
-  const missing = 8 - head.length - tail.length;
-  if ((halves.length === 2 && missing < 1) || (halves.length === 1 && missing !== 0)) return null;
-  let value = 0n;
-  for (const g of [...head, ...Array<string>(missing).fill('0'), ...tail]) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-    value = (value << 16n) | BigInt(parseInt(g, 16));
-  }
-  return value;
 }

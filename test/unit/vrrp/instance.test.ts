@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Advert } from '../../../src/vrrp/types';
 import { formatTransition, type Action, type InstanceParams } from '../../../src/vrrp/events';
-import { VrrpInstance, checkInstanceParams, compareAddresses } from '../../../src/vrrp/instance';
+import { VrrpInstance, checkInstanceParams } from '../../../src/vrrp/instance';
+import { compareAddresses } from '../../../src/vrrp/address';
 import { masterDownIntervalMs, skewTimeMs } from '../../../src/vrrp/timers';
 
 const OWN = '10.0.0.1';
