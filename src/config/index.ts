@@ -1,34 +1,16 @@
-// PLACEHOLDER until the configuration module lands: the contract the rest of the daemon uses.
-
-export interface ConfigIssue {
-  /** JSON pointer into the file, e.g. "/instances/VI_1/priority"; "" for the whole file. */
-  path: string;
-  message: string;
-  value?: unknown;
-  /** What would be valid. */
-  hint?: string;
-}
-
-export interface TwinvipConfig {
-  node: { name: string; board?: string; state_dir: string };
-  control: { socket: string };
-  logging: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'text' | 'json' };
-  instances: Record<string, unknown>;
-  [section: string]: unknown;
-}
-
-export type ConfigResult =
-  | { ok: true; config: TwinvipConfig; hash: string; warnings: ConfigIssue[] }
-  | { ok: false; errors: ConfigIssue[] };
-
-export function parseConfigText(_text: string, _source = '<config>'): ConfigResult {
-  return { ok: false, errors: [{ path: '', message: 'configuration module not built yet' }] };
-}
-
-export async function loadConfigFile(path: string): Promise<ConfigResult> {
-  return parseConfigText('', path);
-}
-
-export function formatIssues(issues: ConfigIssue[], source: string): string {
-  return issues.map((i) => `${source}: ${i.path || '/'}: ${i.message}`).join('\n');
-}
+// The configuration module: one JSON file, its JSON Schema, the loader and the semantic rules.
+export type { ConfigIssue } from './issues';
+export { formatIssues, showValue } from './issues';
+export type { ConfigResult } from './load';
+export { parseConfigText, loadConfigFile } from './load';
+export type { TwinvipConfig } from './schema/root';
+export { ConfigSchema, SCHEMA_ID } from './schema/root';
+export type { InstanceConfig, SyncGroupConfig, VipSpec, TrackSpec } from './schema/instance';
+export type { CheckConfig } from './schema/checks';
+export { commandArgv, type CommandSpec } from './schema/helpers';
+export { configSchemaJson } from './schema-json';
+export { configHash, canonicalJson } from './hash';
+export { instanceVips, instanceFamily, normalizeVip, DEFAULT_MCAST_GROUP, type NormalizedVip } from './vips';
+export { interfaceReferences, checkInterfacesExist, type InterfaceReference } from './interfaces';
+export { trackRefs, type TrackRef } from './track';
+export type { Family } from './ip';
