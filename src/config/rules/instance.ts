@@ -33,6 +33,11 @@ export function checkInstance(name: string, inst: InstanceConfig, out: IssueColl
     if (first !== undefined) out.error(at() + v.pointer, `${v.address} is listed twice in this instance (also at ${first})`, v.address, 'each address once');
     else seen.set(v.address, v.pointer);
   }
+  const firstVip = advertised[0];
+  if (family === 'ipv6' && firstVip && !firstVip.address.startsWith('fe8')) {
+    out.warn(at('vips', 0), 'RFC 5798 5.2.9: the first IPv6 address of an advert should be the link-local VIP (fe80::/10); some peers drop it otherwise', firstVip.address,
+      'put a link-local VIP such as fe80::1/64 first');
+  }
   if (advertised.length === 0) out.warn(at('vips'), 'no VIPs: the instance elects a master but moves no address');
 
   if (inst.version === 2 && family === 'ipv6') {
