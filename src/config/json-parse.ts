@@ -90,6 +90,7 @@ export function parseJsonWithPositions(text: string): JsonParseResult {
     if (text[i] === '}') { i++; return obj; }
     for (;;) {
       skipSpace();
+      if (text[i] === '/') return fail('comments are not allowed in JSON', path);
       if (text[i] !== '"') {
         return fail(text[i] === '}' ? 'trailing comma before }' : `expected a key in double quotes, found ${describe(i)}`, path);
       }
