@@ -47,12 +47,13 @@ describe('priority 255 and the address owner', () => {
 });
 
 describe('advert interval by version', () => {
-  it.each([1, 3, 255])('v2 accepts %s s', (v) => expectValid(baseConfig({ advert_int: v })));
-  it.each([0.5, 1.5])('v2 refuses %s s', (v) => expectError(baseConfig({ advert_int: v }), '/instances/VI_1/advert_int', 'whole seconds'));
-  it('schema refuses above 255 for v2', () => expectError(baseConfig({ advert_int: 256 }), '/instances/VI_1/advert_int', 'must be <= 255'));
-  it.each([0.01, 0.1, 0.35, 1, 40.95])('v3 accepts %s s', (v) => expectValid(baseConfig({ version: 3, advert_int: v })));
-  it.each([0.005, 0.015, 41])('v3 refuses %s s', (v) =>
-    expectError(baseConfig({ version: 3, advert_int: v }), '/instances/VI_1/advert_int', '0.01..40.95'));
+  it.each([1, 3, 255])('v2 accepts %s s', (v) => { expectValid(baseConfig({ advert_int: v })); });
+  it.each([0.5, 1.5])('v2 refuses %s s', (v) => { expectError(baseConfig({ advert_int: v }), '/instances/VI_1/advert_int', 'whole seconds'); });
+  it('schema refuses above 255 for v2', () => { expectError(baseConfig({ advert_int: 256 }), '/instances/VI_1/advert_int', 'must be <= 255'); });
+  it.each([0.01, 0.1, 0.35, 1, 40.95])('v3 accepts %s s', (v) => { expectValid(baseConfig({ version: 3, advert_int: v })); });
+  it.each([0.005, 0.015, 41])('v3 refuses %s s', (v) => {
+    expectError(baseConfig({ version: 3, advert_int: v }), '/instances/VI_1/advert_int', '0.01..40.95');
+  });
 });
 
 describe('address families', () => {
@@ -93,7 +94,7 @@ describe('VIPs do not overlap between instances', () => {
     );
     expectError(two({}, { excluded_vips: ['192.0.2.10'] }), '/instances/VI_2/excluded_vips/0', 'also a VIP');
   });
-  it('accepts distinct addresses in one subnet', () => expectValid(two({}, {})));
+  it('accepts distinct addresses in one subnet', () => { expectValid(two({}, {})); });
 });
 
 describe('references', () => {
