@@ -1,5 +1,125 @@
-// PLACEHOLDER: replaced by the part that implements 'check'.
-export async function checkCommand(_args: string[]): Promise<number> {
-  process.stderr.write("twinvip: 'check' is not available yet in this build\n");
-  return 2;
+import { readdir } from 'node:fs/promises';
+import {
+  checkInterfacesExist,
+  configSchemaJson,
+  formatIssues,
+  instanceVips,
+  loadConfigFile,
+  type ConfigIssue,
+  type TwinvipConfig,
+} from '../config/index';
+
+export const DEFAULT_CONFIG_PATH = '/etc/twinvip/twinvip.json';
+
+const USAGE = `usage: twinvip check [-c FILE] [--json] [--host]
+       twinvip check --schema
+
+  -c, --config FILE  configuration to validate (default ${DEFAULT_CONFIG_PATH})
+  --json             print the result as JSON on stdout
+  --host             also require the interfaces it names to exist on this machine
+  --schema           print the configuration's JSON Schema (for editors) and exit
+`;
+
+interface CheckOptions {
+  file: string;
+  json: boolean;
+  host: boolean;
+  schema: boolean;
+}
+
+function parseArgs(args: string[]): CheckOptions | string {
+  const opts: CheckOptions = { file: DEFAULT_CONFIG_PATH, json: false, host: false, schema: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '-c' || a === '--config') {
+      const v = args[++i];
+      if (v === undefined || v === '') return `option ${a} needs a file name`;
+      opts.file = v;
+    } else if (a.startsWith('--config=')) {
+      opts.file = a.slice('--config='.length);
+      if (opts.file === '') return 'option --config needs a file name';
+    } else if (a === '--json') opts.json = true;
+    else if (a === '--host') opts.host = true;
+    else if (a === '--schema') opts.schema = true;
+    else if (a === '-h' || a === '--help') return '';
+    else return `unknown argument '${a}'`;
+  }
+  return opts;
+}
+
+/** One line: what the configuration sets up. */
+export function summarize(config: TwinvipConfig): string {
+  const instances = Object.entries(config.instances);
+  const vips = instances.reduce((n, [, inst]) => n + instanceVips(inst).length, 0);
+  const parts = [
+    `${instances.length} instance${instances.length === 1 ? '' : 's'}` +
+      (instances.length ? ` (${instances.map(([n, i]) => `${n} v${i.version} ${i.interface} vrid ${i.vrid} prio ${i.priority}`).join(', ')})` : ''),
+    `${vips} VIP${vips === 1 ? '' : 's'}`,
+    `${Object.keys(config.checks).length} check(s)`,
+    `${Object.keys(config.sync_groups).length} sync group(s)`,
+    config.heartbeat.serial?.enabled ? `serial heartbeat on ${config.heartbeat.serial.device}` : 'no serial heartbeat',
+    `nginx ${config.nginx.enabled ? 'on' : 'off'}`,
+    `mqtt ${config.mqtt.enabled ? 'on' : 'off'}`,
+    `console ${config.console.enabled ? 'on' : 'off'}`,
+  ];
+  return parts.join(', ');
+}
+
+async function hostInterfaces(): Promise<string[]> {
+  try {
+    return await readdir('/sys/class/net');
+  } catch {
+    return [];
+  }
+}
+
+/** `twinvip check`: 0 valid, 1 invalid, 2 usage error. */
+export async function checkCommand(args: string[]): Promise<number> {
+  const opts = parseArgs(args);
+  if (typeof opts === 'string') {
+    if (opts === '') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(`twinvip check: ${opts}\n${USAGE}`);
+    return 2;
+  }
+  if (opts.schema) {
+    process.stdout.write(`${JSON.stringify(configSchemaJson(), null, 2)}\n`);
+    return 0;
+  }
+
+  const result = await loadConfigFile(opts.file);
+  let errors: ConfigIssue[] = result.ok ? [] : result.errors;
+  if (result.ok && opts.host) errors = checkInterfacesExist(result.config, await hostInterfaces());
+  const warnings = result.warnings;
+  const ok = errors.length === 0;
+
+  if (opts.json) {
+    const out = {
+      ok,
+      file: opts.file,
+      hash: result.ok ? result.hash : null,
+      summary: result.ok ? summarize(result.config) : null,
+      errors,
+      warnings,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return ok ? 0 : 1;
+  }
+  if (!ok) {
+    process.stderr.write(`${formatIssues(errors, opts.file)}\n`);
+    if (warnings.length) process.stderr.write(`${formatIssues(warnings.map(asWarning), opts.file)}\n`);
+    process.stderr.write(`${opts.file}: ${errors.length} error${errors.length === 1 ? '' : 's'}, configuration refused\n`);
+    return 1;
+  }
+  if (result.ok) {
+    process.stdout.write(`${opts.file}: ok, ${summarize(result.config)}; hash ${result.hash}\n`);
+    if (warnings.length) process.stderr.write(`${formatIssues(warnings.map(asWarning), opts.file)}\n`);
+  }
+  return 0;
+}
+
+function asWarning(i: ConfigIssue): ConfigIssue {
+  return { ...i, message: `warning: ${i.message}` };
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConfigResult, TwinvipConfig } from '../../../src/config';
+import { parseConfigText, type ConfigResult, type TwinvipConfig } from '../../../src/config';
 import { requestOnce } from '../../../src/control';
 import { Daemon, type Extension } from '../../../src/daemon';
 import { Logger, memorySink } from '../../../src/log';
@@ -12,7 +12,9 @@ let sink: ReturnType<typeof memorySink>;
 let next: ConfigResult;
 
 function cfg(name: string, socket: string): TwinvipConfig {
-  return { node: { name, state_dir: dir.path }, control: { socket }, logging: { level: 'info', format: 'text' }, instances: {} };
+  const r = parseConfigText(JSON.stringify({ node: { name, state_dir: dir.path }, control: { socket }, logging: { level: 'info', format: 'text' }, instances: {} }));
+  if (!r.ok) throw new Error(`test config refused: ${JSON.stringify(r.errors)}`);
+  return r.config;
 }
 
 function makeDaemon(extensions: Extension[] = []): Daemon {
@@ -53,7 +55,7 @@ describe('Daemon', () => {
     await daemon.start();
     const refused: string[] = [];
     daemon.bus.on('config-refused', (e) => refused.push(e.keptHash));
-    next = { ok: false, errors: [{ path: '/node/name', message: 'must be a string' }, { path: '/control', message: 'must be an object' }] };
+    next = { ok: false, errors: [{ path: '/node/name', message: 'must be a string' }, { path: '/control', message: 'must be an object' }], warnings: [] };
     const r = await daemon.reload('SIGHUP');
     expect(r).toMatchObject({ ok: false, keptHash: 'hash-1' });
     expect(daemon.configHash).toBe('hash-1');
@@ -83,7 +85,7 @@ describe('Daemon', () => {
   it('the reload control command takes the same path and reports a refusal as an error', async () => {
     daemon = makeDaemon();
     await daemon.start();
-    next = { ok: false, errors: [{ path: '/x', message: 'bad' }] };
+    next = { ok: false, errors: [{ path: '/x', message: 'bad' }], warnings: [] };
     const r = await requestOnce(dir.file('ctl.sock'), 'reload');
     expect(r).toMatchObject({ ok: true, response: { status: 'error', error: expect.stringMatching(/config refused, running config hash-1 kept:\n.*\/x: bad/) } });
   });

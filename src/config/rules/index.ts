@@ -1,0 +1,5 @@
+export { IssueCollector, pointer } from './collector';
+export { checkInstance } from './instance';
+export { checkAcrossInstances } from './across';
+export { checkReferences } from './references';
+export { checkServices } from './services';

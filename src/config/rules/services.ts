@@ -1,0 +1,39 @@
+import type { TwinvipConfig } from '../schema/root';
+import type { IssueCollector } from './collector';
+
+/** Heartbeat, MQTT and console: fields that depend on each other. */
+export function checkServices(config: TwinvipConfig, out: IssueCollector): void {
+  const serial = config.heartbeat.serial;
+  if (serial) {
+    if (serial.key !== undefined && serial.key_file !== undefined) {
+      out.error('/heartbeat/serial/key', 'give key or key_file, not both', undefined, 'remove one of them');
+    } else if (serial.key === undefined && serial.key_file === undefined) {
+      out.error('/heartbeat/serial/key', 'the serial heartbeat is authenticated: key or key_file is required', undefined,
+        'key: a shared secret of at least 16 characters, or key_file: "/etc/twinvip/heartbeat.key"');
+    }
+  } else if (Object.keys(config.instances).length > 0) {
+    out.warn('/heartbeat/serial', 'no serial heartbeat: split-brain protection relies on the Ethernet adverts alone');
+  }
+  if (config.heartbeat.fence && !serial) {
+    out.warn('/heartbeat/fence', 'runs only when both heartbeat channels are lost; without heartbeat.serial it is never used');
+  }
+
+  const mqtt = config.mqtt;
+  if (mqtt.enabled && mqtt.url === undefined) {
+    out.error('/mqtt/url', 'is required when mqtt.enabled is true', undefined, 'a broker URL, e.g. mqtts://broker.example.net:8883');
+  }
+  if (mqtt.password !== undefined && mqtt.password_file !== undefined) {
+    out.error('/mqtt/password', 'give password or password_file, not both', undefined, 'remove one of them');
+  }
+  if (mqtt.tls && mqtt.url !== undefined && !/^(mqtts|wss):/.test(mqtt.url)) {
+    out.warn('/mqtt/tls', `ignored: the URL ${mqtt.url} is not mqtts:// or wss://`);
+  }
+
+  const con = config.console;
+  if (con.enabled && con.device === undefined) {
+    out.error('/console/device', 'is required when console.enabled is true', undefined, 'the console serial device, e.g. /dev/ttyS0');
+  }
+  if (con.enabled && serial?.enabled && con.device === serial.device) {
+    out.error('/console/device', `is also the serial heartbeat device (${serial.device}); they need separate ports`, con.device, 'another serial port');
+  }
+}

@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+import { Command, Enum, Path, Section } from './helpers';
+
+const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const;
+
+export const SerialHeartbeatSchema = Section(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Run the serial heartbeat.' }),
+    device: Type.String({ minLength: 1, pattern: '^/dev/', description: 'Serial device linked to the twin, e.g. /dev/ttyS1.', 'x-valid': 'a device path under /dev/' }),
+    baud: Enum(BAUD_RATES, { default: 115200, description: 'Line speed.' }),
+    period_ms: Type.Integer({ minimum: 10, maximum: 1000, default: 100, description: 'Milliseconds between heartbeat frames.' }),
+    dead_periods: Type.Integer({ minimum: 2, maximum: 100, default: 5, description: 'Silent periods after which the peer counts as lost on this channel.' }),
+    node_id: Type.Integer({ minimum: 1, maximum: 255, description: 'This box\'s id on the link; the twin must use another one.' }),
+    key: Type.Optional(Type.String({ minLength: 16, description: 'Shared HMAC-SHA256 key (at least 16 characters). Give key or key_file, not both.' })),
+    key_file: Type.Optional(Path('File holding the shared key (first line). Give key or key_file, not both.')),
+  },
+  { description: 'Authenticated heartbeat over the serial link to the twin.' },
+);
+
+export const HeartbeatSchema = Section(
+  {
+    serial: Type.Optional(SerialHeartbeatSchema),
+    fence: Type.Optional(
+      Section(
+        {
+          command: Command('Run before taking over from a peer that both channels lost; exit 0 = peer fenced.'),
+          timeout: Type.Number({ minimum: 0.1, maximum: 300, default: 10, description: 'Seconds before the fence command counts as failed.' }),
+        },
+        { description: 'Optional fence hook run before a takeover when both heartbeat channels are lost.' },
+      ),
+    ),
+  },
+  { default: {}, description: 'Heartbeat beside the VRRP adverts, against split-brain.' },
+);

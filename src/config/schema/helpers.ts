@@ -1,0 +1,65 @@
+import { Type, type Static, type TSchema, type TObject, type TProperties, type ObjectOptions, type SchemaOptions } from '@sinclair/typebox';
+
+/**
+ * An object section: unknown keys are errors (typo protection), and a property that has a
+ * default is optional in the published schema (the user may leave it out) while staying required
+ * in the TypeScript type, because ajv's useDefaults has filled it in by the time code reads it.
+ */
+export function Section<T extends TProperties>(properties: T, options: ObjectOptions = {}): TObject<T> {
+  const schema = Type.Object(properties, { additionalProperties: false, ...options });
+  const required = ((schema.required as string[] | undefined) ?? []).filter(
+    (key) => (properties[key] as TSchema).default === undefined,
+  );
+  const mutable = schema as unknown as { required?: string[] };
+  if (required.length > 0) mutable.required = required;
+  else delete mutable.required;
+  return schema;
+}
+
+/** Names of instances, checks, sync groups: keepalived allows any word; we keep them shell- and topic-safe. */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+export const NAME_VALID = '1-64 characters: letters, digits, "_", "." or "-", starting with a letter or digit';
+
+/** An object keyed by name (like keepalived's `vrrp_instance VI_1`), each value of one schema. */
+export function NamedMap<T extends TSchema>(value: T, options: SchemaOptions = {}) {
+  return Type.Unsafe<Record<string, Static<T>>>({
+    type: 'object',
+    propertyNames: { pattern: NAME_PATTERN, 'x-valid': NAME_VALID },
+    additionalProperties: value,
+    default: {},
+    ...options,
+  });
+}
+
+/** A command run without a shell: an argv array, or a string split on whitespace. */
+export const Command = (description: string) =>
+  Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+    description,
+    'x-valid': 'an argv array such as ["/usr/local/bin/notify", "arg"], or a string split on spaces (no shell)',
+  });
+
+export type CommandSpec = Static<ReturnType<typeof Command>>;
+
+/** The argv a Command denotes. Strings are split on whitespace; no shell ever sees them. */
+export function commandArgv(spec: CommandSpec): string[] {
+  return typeof spec === 'string' ? spec.trim().split(/\s+/) : [...spec];
+}
+
+export const Seconds = (options: SchemaOptions & { minimum?: number; maximum?: number; exclusiveMinimum?: number }) =>
+  Type.Number(options);
+
+/** Weight added to the effective priority while a tracked thing is up (+) or down (-); keepalived's range. */
+export const Weight = () =>
+  Type.Integer({
+    minimum: -253,
+    maximum: 253,
+    description: 'Priority change: a positive weight is added while healthy, a negative one subtracted while failed. Without weight, a failure puts the instance in FAULT.',
+  });
+
+export const Path = (description: string, options: SchemaOptions = {}) =>
+  Type.String({ minLength: 1, pattern: '^/', 'x-valid': 'an absolute path', description, ...options });
+
+/** A closed set of values, published as a plain JSON Schema enum (clearer errors than anyOf of consts). */
+export function Enum<const T extends readonly (string | number)[]>(values: T, options: SchemaOptions = {}) {
+  return Type.Unsafe<T[number]>({ enum: [...values], ...options });
+}

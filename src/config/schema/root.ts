@@ -1,0 +1,35 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CheckSchema } from './checks';
+import { HeartbeatSchema } from './heartbeat';
+import { NamedMap, Section } from './helpers';
+import { InstanceSchema, SyncGroupSchema } from './instance';
+import { ConsoleSchema, ControlSchema, EmailSchema, LoggingSchema, MqttSchema, NginxSchema, NodeSchema, NotifySettingsSchema } from './services';
+
+export const SCHEMA_ID = 'https://twinvip.invalid/schema/twinvip.schema.json';
+
+export const ConfigSchema = Section(
+  {
+    $schema: Type.Optional(Type.String({ description: 'Path or URL of this schema, for editors; ignored by twinvip.' })),
+    node: NodeSchema,
+    control: ControlSchema,
+    logging: LoggingSchema,
+    instances: NamedMap(InstanceSchema, { description: 'VRRP instances by name, e.g. VI_1 (keepalived vrrp_instance).' }),
+    sync_groups: NamedMap(SyncGroupSchema, { description: 'Sync groups by name (keepalived vrrp_sync_group).' }),
+    checks: NamedMap(CheckSchema, { description: 'Health checks by name, referenced from track_checks.' }),
+    heartbeat: HeartbeatSchema,
+    nginx: NginxSchema,
+    mqtt: MqttSchema,
+    console: ConsoleSchema,
+    notify: NotifySettingsSchema,
+    email: Type.Optional(EmailSchema),
+  },
+  {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: SCHEMA_ID,
+    title: 'twinvip configuration',
+    description: 'The configuration of twinvip, the high-availability service of a two-box gateway (/etc/twinvip/twinvip.json).',
+  },
+);
+
+/** The configuration as the daemon reads it: every default filled in by the loader. */
+export type TwinvipConfig = Static<typeof ConfigSchema>;
