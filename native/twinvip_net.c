@@ -485,10 +485,13 @@ static int deliver(sock_t *s, size_t argc, napi_value *argv) {
   napi_env env = s->env;
   napi_value fn, recv;
   if (!s->callback || napi_get_reference_value(env, s->callback, &fn) != napi_ok) return -1;
-  napi_get_undefined(env, &recv);
+  // napi_make_callback converts recv to an object: undefined would throw.
+  napi_get_global(env, &recv);
   napi_value result;
   napi_status st = napi_make_callback(env, NULL, recv, fn, argc, argv, &result);
-  if (st == napi_pending_exception) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
     napi_value exc;
     napi_get_and_clear_last_exception(env, &exc);
     napi_fatal_exception(env, exc);
