@@ -48,7 +48,10 @@ export class GarpScheduler {
     const later = (fn: () => void, ms: number) => {
       const h = this.timers.setTimeout(() => {
         handles.delete(h);
-        if (this.jobs.get(key) === handles) fn();
+        if (this.jobs.get(key) !== handles) return;
+        fn();
+        // A plan without refresh ends with its last burst.
+        if (handles.size === 0) this.jobs.delete(key);
       }, ms);
       handles.add(h);
     };
@@ -63,6 +66,7 @@ export class GarpScheduler {
     };
     burst(plan.repeat);
     if (plan.delayMs > 0) later(() => burst(plan.repeat), plan.delayMs);
+    if (handles.size === 0 && plan.refreshMs <= 0) this.jobs.delete(key);
     if (plan.refreshMs > 0) {
       const refresh = () => {
         burst(plan.refreshRepeat);

@@ -44,7 +44,7 @@ function addArgs(vip: Vip): string[] {
 export async function addVip(vip: Vip, ctx: IpContext = {}): Promise<VipResult> {
   const r = await runIp(addArgs(vip), ctx);
   if (r.ok) return { ok: true, changed: true };
-  if (/File exists/i.test(r.error)) return { ok: true, changed: false };
+  if (/File exists|already assigned/i.test(r.error)) return { ok: true, changed: false };
   return { ok: false, error: r.error };
 }
 
@@ -52,7 +52,7 @@ export async function removeVip(vip: Vip, ctx: IpContext = {}): Promise<VipResul
   const args = [vip.family === 4 ? '-4' : '-6', 'addr', 'del', `${vip.address}/${vip.prefixLength}`, 'dev', vip.ifname];
   const r = await runIp(args, ctx);
   if (r.ok) return { ok: true, changed: true };
-  if (/Cannot assign requested address|No such address|EADDRNOTAVAIL/i.test(r.error)) return { ok: true, changed: false };
+  if (/Cannot assign requested address|Address not found|EADDRNOTAVAIL/i.test(r.error)) return { ok: true, changed: false };
   return { ok: false, error: r.error };
 }
 
