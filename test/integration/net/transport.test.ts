@@ -137,6 +137,29 @@ describe('VRRP transport in namespaces', () => {
     expect(p6).toMatchObject({ source: 'fd00:77::11', destination: 'fd00:77::2', ttl: 255, ifindex: bIndex });
   });
 
+  it('a socket may close itself from inside its receive callback', async () => {
+    const got: ReceivedPacket[] = [];
+    const witness = new Inbox(lab);
+    const sa = open({ family: 4, ifname: 'va', netns: a.name, onPacket: () => undefined });
+    open({ family: 4, ifname: 'vb', netns: b.name, onPacket: witness.push });
+    const sb: VrrpSocket = open({
+      family: 4,
+      ifname: 'vb',
+      netns: b.name,
+      onPacket: (p) => {
+        got.push(p);
+        sb.close();
+      },
+    });
+    // Three packets queued before B's callback first runs: B reads one, closes, reads no more.
+    for (let i = 0; i < 3; i++) expect(sa.send(v2Advert(54, 100))).toEqual([]);
+    // A second socket in B gets the same packets: once it has all three, B's closed one had its chance.
+    await lab.waitFor(() => witness.packets.filter((p) => p.payload[1] === 54).length === 3, { what: 'all three in B' });
+    expect(got.length).toBe(1);
+    expect(sb.closed).toBe(true);
+    expect(sa.sendTo(v2Advert(54, 100), '224.0.0.18')).toBeNull(); // A unaffected
+  });
+
   it('a send error is a value with the errno name, not an exception', async () => {
     // An interface that is down, as a NIC whose link was cut.
     await a.run('ip', ['link', 'add', 'dum0', 'type', 'veth', 'peer', 'name', 'dum1']);
