@@ -53,9 +53,10 @@ typedef struct sock {
   int kind;
   int ifindex;
   napi_env env;
-  uv_poll_t *poll; // allocated separately: it must outlive this struct until its close callback
+  uv_poll_t *poll; // inside a poller_t: it must outlive this struct until its close callback
   napi_ref callback;
   napi_ref self; // strong reference to the handle while receiving, so GC cannot close it
+  napi_async_cleanup_hook_handle teardown; // registered while receiving
   unsigned char *buf;
 } sock_t;
 
@@ -146,11 +147,30 @@ static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
 
 // ---------------------------------------------------------------- lifetime
 
-static void poll_closed(uv_handle_t *h) { free(h); }
+// The poll handle and, when the environment is being torn down, the clean-up hook to release
+// once libuv has closed it: Node keeps the addon loaded until then (N-API async clean-up hooks),
+// so the close callback below still exists when a worker thread's loop runs it.
+typedef struct poller {
+  uv_poll_t poll;
+  napi_async_cleanup_hook_handle teardown;
+} poller_t;
+
+static void poll_closed(uv_handle_t *h) {
+  poller_t *p = (poller_t *)h;
+  napi_async_cleanup_hook_handle done = p->teardown;
+  free(p);
+  if (done) napi_remove_async_cleanup_hook(done);
+}
+
+static void env_teardown(napi_async_cleanup_hook_handle handle, void *arg);
 
 // Stops receiving and closes the descriptor. Safe to call twice and from inside the receive
 // callback (the poll handle memory lives until libuv's close callback).
 static void sock_shutdown(sock_t *s) {
+  if (s->teardown) {
+    napi_remove_async_cleanup_hook(s->teardown);
+    s->teardown = NULL;
+  }
   if (s->poll) {
     uv_poll_stop(s->poll);
     uv_close((uv_handle_t *)s->poll, poll_closed);
@@ -168,6 +188,16 @@ static void sock_shutdown(sock_t *s) {
     close(s->fd);
     s->fd = -1;
   }
+}
+
+// A worker thread that ends with a socket still receiving: close the poll handle (the hook is
+// released by its close callback) and drop the references before the environment goes away.
+static void env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  sock_t *s = (sock_t *)arg;
+  s->teardown = NULL;
+  if (s->poll) ((poller_t *)s->poll)->teardown = handle;
+  else napi_remove_async_cleanup_hook(handle);
+  sock_shutdown(s);
 }
 
 static void sock_finalize(napi_env env, void *data, void *hint) {
@@ -635,14 +665,15 @@ static napi_value recv_start(napi_env env, napi_callback_info info) {
   }
   struct uv_loop_s *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
-  uv_poll_t *p = calloc(1, sizeof *p);
-  if (!p) {
+  poller_t *pp = calloc(1, sizeof *pp);
+  if (!pp) {
     throw_errno(env, ENOMEM, "calloc");
     return NULL;
   }
+  uv_poll_t *p = &pp->poll;
   int r = uv_poll_init(loop, p, s->fd);
   if (r < 0) {
-    free(p);
+    free(pp);
     throw_errno(env, -r, "uv_poll_init");
     return NULL;
   }
@@ -656,6 +687,7 @@ static napi_value recv_start(napi_env env, napi_callback_info info) {
   s->poll = p;
   CHECK(napi_create_reference(env, argv[1], 1, &s->callback));
   CHECK(napi_create_reference(env, argv[0], 1, &s->self));
+  if (napi_add_async_cleanup_hook(env, env_teardown, s, &s->teardown) != napi_ok) s->teardown = NULL;
   return NULL;
 }
 
