@@ -3,7 +3,12 @@
 // neighbour table follows. Linux updates an existing entry from a gratuitous ARP or an NA with
 // Override (it creates none without arp_accept / accept_untracked_na), so B first holds a stale
 // entry pointing at a wrong MAC, as a client does after a failover.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseIPv6 } from '../../../src/net/addr';
+import { buildGratuitousArp } from '../../../src/net/arp';
+import { buildUnsolicitedNa } from '../../../src/net/ndisc';
 import { Announcer } from '../../../src/net/announcer';
 import { GarpScheduler } from '../../../src/net/garp-scheduler';
 import { getInterface } from '../../../src/net/interfaces';
@@ -141,5 +146,77 @@ describe('VIPs and announcements in namespaces', () => {
     await lab.waitFor(() => ann.counters.garpSent === 6, { what: 'second burst' });
     expect(sched.active('VI_1')).toBe(false);
     await lab.waitFor(async () => (await neighbour(address))?.lladdr === aMac, { what: 'neighbour update' });
+  });
+
+  it('our gratuitous ARP and unsolicited NA are byte-identical to the ones real keepalived sends', async () => {
+    const info = await getInterface('vb', { netns: b.name });
+    if (!info.ok) throw new Error(info.error);
+    const bMac = info.value.mac;
+    const dir = await lab.tmpdir();
+    const conf = join(dir, 'keepalived.conf');
+    await writeFile(
+      conf,
+      `global_defs {
+  router_id ${b.name}
+  vrrp_garp_master_delay 0
+}
+vrrp_instance G {
+  state MASTER
+  interface vb
+  virtual_router_id 71
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    10.78.0.150/24
+  }
+}
+vrrp_instance G6 {
+  state MASTER
+  interface vb
+  version 3
+  virtual_router_id 72
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    fd00:78::150/64
+  }
+}
+`,
+    );
+    // Raw pcap on stdout: 24-byte file header, then 16-byte record headers and frames.
+    const cap = a.spawn('tcpdump', ['-i', 'va', '-U', '-n', '-w', '-', 'arp or (icmp6 and ip6[40] == 136)']);
+    const chunks: Buffer[] = [];
+    cap.child.stdout?.on('data', (d: Buffer) => chunks.push(d));
+    await lab.waitFor(() => cap.stderr.includes('listening on'), { what: 'tcpdump ready' });
+    const k = b.spawn('keepalived', ['-n', '-l', '-D', '-P', '-f', conf, '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid')]);
+    const vipBytes = Buffer.from([10, 78, 0, 150]);
+    const frames = () => {
+      const pcap = Buffer.concat(chunks);
+      const out: Buffer[] = [];
+      for (let off = 24; off + 16 <= pcap.length; ) {
+        const caplen = pcap.readUInt32LE(off + 8);
+        if (off + 16 + caplen > pcap.length) break;
+        out.push(pcap.subarray(off + 16, off + 16 + caplen));
+        off += 16 + caplen;
+      }
+      return out;
+    };
+    try {
+      const garp = await lab.waitFor(
+        () => frames().find((f) => f.length >= 42 && f.subarray(28, 32).equals(vipBytes) && f.subarray(38, 42).equals(vipBytes)),
+        { what: "keepalived's gratuitous ARP", timeoutMs: 20_000 },
+      );
+      expect(Buffer.from(garp.subarray(0, 42)).toString('hex')).toBe(Buffer.from(buildGratuitousArp(bMac, '10.78.0.150', 'request')).toString('hex'));
+      const vip6 = Buffer.from(parseIPv6('fd00:78::150')!);
+      const na = await lab.waitFor(
+        () => frames().find((f) => f.length >= 86 && f[54] === 136 && f.subarray(62, 78).equals(vip6)),
+        { what: "keepalived's unsolicited NA", timeoutMs: 20_000 },
+      );
+      // B does not forward IPv6 (a fresh namespace), so keepalived leaves the Router flag clear.
+      expect(Buffer.from(na).toString('hex')).toBe(Buffer.from(buildUnsolicitedNa({ mac: bMac, target: 'fd00:78::150' })).toString('hex'));
+    } finally {
+      await k.kill();
+      await cap.kill();
+    }
   });
 });
