@@ -1,3 +1,5 @@
+// The I/O-free heartbeat core. The serial shell (native addon, timers) is imported on purpose
+// from './serial-link', so loading the core never loads @serialport/bindings-cpp.
 export * from './address';
 export * from './arbiter';
 export * from './counters';
@@ -8,3 +10,4 @@ export * from './frame-sender';
 export * from './framing';
 export * from './peer-liveness';
 export * from './replay';
+export * from './response-chunks';
