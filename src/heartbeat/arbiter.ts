@@ -391,7 +391,7 @@ export class HeartbeatArbiter {
           inst.releaseLatched = true;
           out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-release' } });
         }
-      } else if (!peerCannotServe || inst.local !== 'BACKUP') {
+      } else {
         inst.releaseLatched = false;
       }
 

@@ -10,12 +10,14 @@ export type RejectReason =
   /** valid MAC, but (bootId, seq) not newer than the last accepted: recorded or looped frame */
   | 'replayed'
   /** our own bootId: the line loops our transmission back */
-  | 'own-frame';
+  | 'own-frame'
+  /** a genuine heartbeat held back in a buffer longer than the dead time: no proof of life now */
+  | 'stale';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'noise', 'too-long', 'truncated', 'bad-crc',
   'bad-version', 'bad-hmac', 'unknown-kind', 'malformed',
-  'replayed', 'own-frame',
+  'replayed', 'own-frame', 'stale',
 ];
 
 export interface HeartbeatCounters {

@@ -1,9 +1,11 @@
 // The receive pipeline, I/O-free: bytes in, authenticated fresh frames or counted rejections out.
-// Order: delimiter/COBS -> CRC-32 -> version -> HMAC -> parse -> own-frame -> replay.
+// Order: delimiter/COBS -> CRC-32 -> version -> HMAC -> parse -> own-frame -> replay -> freshness
+// (heartbeats only; see freshness.ts).
 
 import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
 import { decodePeerFrame, type PeerFrame } from './frame';
 import { FrameDecoder } from './framing';
+import { FreshnessFilter } from './freshness';
 import { ReplayGuard } from './replay';
 
 export type Received =
@@ -15,6 +17,8 @@ export interface FrameReceiverOptions {
   /** Our own current bootId: a frame carrying it is our own transmission looped back. */
   ownBootId: () => string;
   counters?: HeartbeatCounters;
+  /** A heartbeat delayed more than this (relative to the promptest one) is 'stale'; the serial dead time. */
+  staleAfterMs?: number;
 }
 
 export class FrameReceiver {
@@ -22,12 +26,15 @@ export class FrameReceiver {
   private readonly decoder = new FrameDecoder();
   private readonly replay = new ReplayGuard();
   private seenPeer = false;
+  private readonly freshness: FreshnessFilter;
 
   constructor(private readonly opts: FrameReceiverOptions) {
     this.counters = opts.counters ?? newCounters();
+    this.freshness = new FreshnessFilter(opts.staleAfterMs ?? 500);
   }
 
-  push(chunk: Uint8Array): Received[] {
+  /** `now`: our monotonic ms, only compared with the peer's uptime progress. */
+  push(chunk: Uint8Array, now: number): Received[] {
     this.counters.bytesIn += chunk.length;
     const out: Received[] = [];
     for (const d of this.decoder.push(chunk)) {
@@ -48,6 +55,10 @@ export class FrameReceiver {
       const verdict = this.replay.accept(f.nodeId, f.bootId, f.seq);
       if (verdict === 'replayed') {
         out.push(this.reject('replayed'));
+        continue;
+      }
+      if (f.kind === 'heartbeat' && !this.freshness.check(f.bootId, f.uptimeMs, now)) {
+        out.push(this.reject('stale'));
         continue;
       }
       const newBoot = verdict === 'new-boot' && this.seenPeer;

@@ -24,7 +24,11 @@ export interface SerialLinkOptions {
   key: Uint8Array;
   nodeId: string;
   bootId?: string;
-  /** The content of the next heartbeat; called once per period and on sendHeartbeatNow(). */
+  /**
+   * The content of the next heartbeat; called once per period and on sendHeartbeatNow().
+   * uptimeMs must be monotonic (e.g. Math.round(performance.now())): the peer uses its progress
+   * to tell current heartbeats from ones held back in a buffer.
+   */
   heartbeat: () => HeartbeatBody;
   /** Answers the peer's diagnostic requests; the body is JSON text by convention. */
   onRequest?: (what: string) => string | Promise<string>;
@@ -98,7 +102,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const c = newCounters();
     this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0 };
     this.sender = new FrameSender({ key: opts.key, nodeId: opts.nodeId, bootId: opts.bootId, counters: this.counters });
-    this.receiver = new FrameReceiver({ key: opts.key, ownBootId: () => this.sender.bootId, counters: this.counters });
+    const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
+    this.receiver = new FrameReceiver({ key: opts.key, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
     this.clock = opts.clock ?? (() => performance.now());
     this.periodMs = opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS;
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
@@ -172,7 +177,16 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private openPort(): void {
     if (!this.running || this.opening || this.port) return;
     this.opening = true;
-    const port = new SerialPortStream({ binding: autoDetect(), path: this.opts.path, baudRate: this.baudRate, autoOpen: false });
+    let port: SerialPortStream;
+    try {
+      port = new SerialPortStream({ binding: autoDetect(), path: this.opts.path, baudRate: this.baudRate, autoOpen: false });
+    } catch (err) {
+      // Invalid options or a missing native binding: say so and keep retrying, never crash the daemon.
+      this.opening = false;
+      this.counters.openFailures++;
+      this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
+      return;
+    }
     // Errors also arrive as 'close' (disconnect) or through the open callback; this listener
     // only keeps an unplugged port from becoming an uncaught exception.
     port.on('error', (err: Error) => this.log(`serial ${this.opts.path}: ${err.message}`));
@@ -270,7 +284,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   private onData(chunk: Buffer): void {
     const at = this.clock();
-    for (const r of this.receiver.push(chunk)) {
+    for (const r of this.receiver.push(chunk, at)) {
       if (!r.ok) {
         this.noteReject(r.reason);
         this.emit('reject', r.reason);

@@ -2,6 +2,7 @@
 // the port vanishing and coming back, and the diagnostic request/response.
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HeartbeatBody, HeartbeatFrame } from '../../../src/heartbeat/frame';
 import { SerialLink, type SerialLinkOptions } from '../../../src/heartbeat/serial-link';
@@ -9,7 +10,7 @@ import { SocatPair, waitFor } from './socat-pair';
 
 const KEY = Buffer.from('integration-test-key-0123456789');
 const body = (node: string, prio: number): HeartbeatBody => ({
-  uptimeMs: 1000, configHash: 'cafe', health: { uplink: true, gateway: true, nginx: true },
+  uptimeMs: Math.round(performance.now()), configHash: 'cafe', health: { uplink: true, gateway: true, nginx: true },
   instances: [{ vrid: 51, family: 4, state: prio > 100 ? 'MASTER' : 'BACKUP', effectivePriority: prio, advertIntervalCs: 100, address: node === 'gw-a' ? '10.1.0.1' : '10.1.0.2' }],
 });
 
@@ -51,6 +52,7 @@ describe('serial link over a socat pty pair', () => {
     expect(a.l.peerAlive()).toBe(true);
     expect(a.l.counters.rejected['bad-hmac'] + b.l.counters.rejected['bad-hmac']).toBe(0);
     expect(a.l.counters.rejected.replayed + b.l.counters.rejected.replayed).toBe(0);
+    expect(a.l.counters.rejected.stale + b.l.counters.rejected.stale).toBe(0);
   });
 
   it('with a wrong key on one side, every frame is rejected and counted, none accepted', async () => {
@@ -119,6 +121,19 @@ describe('serial link over a socat pty pair', () => {
     expect(a.l.counters.opens).toBe(2);
     expect(a.l.counters.portLosses).toBe(1);
     expect(a.logs.some((l) => l.includes('port lost'))).toBe(true);
+  });
+
+  it('heartbeats that waited in the cable while nobody read are not taken as current', async () => {
+    const s = await socat();
+    const a = link(s.a, 'gw-a');
+    await waitFor(() => a.l.counters.sent.heartbeat >= 20, 15_000, 'A transmitting into an unread line');
+    const delays: number[] = [];
+    const b = link(s.b, 'gw-b');
+    // Sender and receiver share this process's clock, so uptimeMs is the send time.
+    b.l.on('heartbeat', (f, at) => delays.push(at - f.uptimeMs));
+    await waitFor(() => delays.length >= 10, 15_000, 'current heartbeats at B');
+    // Every accepted heartbeat is younger than the serial dead time (5 x 100 ms).
+    expect(Math.max(...delays)).toBeLessThan(500);
   });
 
   it('answers a diagnostic request with a multi-frame body, exactly', async () => {
