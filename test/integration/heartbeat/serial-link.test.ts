@@ -4,6 +4,8 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { autoDetect } from '@serialport/bindings-cpp';
+import { SerialPortStream } from '@serialport/stream';
 import type { HeartbeatBody, HeartbeatFrame } from '../../../src/heartbeat/frame';
 import { SerialLink, type SerialLinkOptions } from '../../../src/heartbeat/serial-link';
 import { SocatPair, waitFor } from './socat-pair';
@@ -96,6 +98,45 @@ describe('serial link over a socat pty pair', () => {
       expect(f).toMatchObject({ nodeId: 'gw-a', bootId: a.l.bootId, configHash: 'cafe', instances: [{ vrid: 51, address: '10.1.0.1' }] });
     }
     expect(b.l.counters.accepted.heartbeat).toBe(b.frames.length);
+  });
+
+  it('through a relay that flips bits and inserts bytes, no corrupted frame is accepted and heartbeats still count', async () => {
+    // A -- pty pair 1 -- relay (mangles) -- pty pair 2 -- B
+    const p1 = await socat();
+    const p2 = await socat();
+    const binding = autoDetect();
+    const r1 = new SerialPortStream({ binding, path: p1.b, baudRate: 115200 });
+    const r2 = new SerialPortStream({ binding, path: p2.a, baudRate: 115200 });
+    cleanups.push(async () => {
+      for (const r of [r1, r2]) if (r.isOpen) await new Promise<void>((res) => r.close(() => res()));
+    });
+    let flipped = 0;
+    let inserted = 0;
+    // Deterministic noise: about one bit in 2500 flipped and one byte in 3000 inserted.
+    let x = 12345;
+    const rand = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const mangle = (chunk: Buffer): Buffer => {
+      const out: number[] = [];
+      for (const byte of chunk) {
+        let b = byte;
+        if (rand() < 8 / 2500) { b ^= 1 << Math.floor(rand() * 8); flipped++; }
+        out.push(b);
+        if (rand() < 1 / 3000) { out.push(Math.floor(rand() * 256)); inserted++; }
+      }
+      return Buffer.from(out);
+    };
+    r1.on('data', (c: Buffer) => r2.write(mangle(c)));
+    r2.on('data', (c: Buffer) => r1.write(mangle(c)));
+    const a = link(p1.a, 'gw-a');
+    const b = link(p2.b, 'gw-b');
+    await waitFor(() => b.frames.length >= 60 && a.frames.length >= 60, 30_000, '60 heartbeats each way through the noisy relay');
+    expect(flipped + inserted).toBeGreaterThan(10);
+    const damaged = (l: SerialLink) => l.counters.rejected['bad-crc'] + l.counters.rejected.truncated + l.counters.rejected.noise;
+    expect(damaged(a.l) + damaged(b.l)).toBeGreaterThan(0);
+    // Nothing forged its way past CRC and MAC: every accepted frame is exactly what the peer sent.
+    for (const f of b.frames) expect(f).toMatchObject({ nodeId: 'gw-a', bootId: a.l.bootId, configHash: 'cafe', instances: [{ vrid: 51, effectivePriority: 150, address: '10.1.0.1' }] });
+    for (const f of a.frames) expect(f).toMatchObject({ nodeId: 'gw-b', bootId: b.l.bootId, configHash: 'cafe', instances: [{ vrid: 51, effectivePriority: 100, address: '10.1.0.2' }] });
+    expect(a.l.counters.rejected['bad-hmac'] + b.l.counters.rejected['bad-hmac']).toBe(0);
   });
 
   it('reports the port lost when the cable vanishes and reopens with back-off when it comes back', async () => {
