@@ -67,7 +67,7 @@ function makePair(prioA: number, prioB: number, extraA: Record<string, unknown> 
     const plan = planInstance(cfg, 'VI_1', cfg.instances.VI_1!, addr[name], [addr[name]]);
     const bus = new EventBus();
     const sink = memorySink();
-    const logger = new Logger({ sink, level: 'debug', format: 'text', now: () => new Date(clock.t) });
+    const logger = new Logger({ sink, level: 'debug', format: 'text', now: () => clock.t });
     const box: Box = { name, runner: undefined as unknown as VrrpRunner, vips: new Set(), transitions: [], alarms: [], garps: 0, log: sink };
     const io: VrrpIo = {
       send: (p: InstancePlan, destination: string, bytes: Uint8Array) => {
