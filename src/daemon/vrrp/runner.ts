@@ -9,7 +9,7 @@ import { VrrpInstance } from '../../vrrp/instance';
 import { SyncGroup, type MemberActions } from '../../vrrp/sync-group';
 import { emptyDropCounters, NOT_AN_ERROR, type AdvertWarning, type DropReason } from '../../vrrp/drop-reasons';
 import type { Action, InstanceEvent, InstanceSnapshot } from '../../vrrp/events';
-import type { Family } from '../../vrrp/types';
+import type { Advert, Family } from '../../vrrp/types';
 import type { SubsystemLogger } from '../../log';
 import type { EventBus } from '../events';
 import type { InstancePlan } from './instance-plan';
@@ -55,6 +55,8 @@ export interface RunnerOptions {
   clock: RunnerClock;
   log: SubsystemLogger;
   bus: EventBus;
+  /** Every accepted advert, after validation (the heartbeat arbiter's Ethernet channel). */
+  onAdvert?: (plan: InstancePlan, advert: Advert) => void;
 }
 
 export interface InstanceView {
@@ -182,6 +184,7 @@ export class VrrpRunner {
       }
       return;
     }
+    this.o.onAdvert?.(plan, advert);
     this.deliver(plan.name, { type: 'advert', advert });
   }
 
