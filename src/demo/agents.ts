@@ -1,0 +1,105 @@
+// Small helpers the demo runs *inside* the namespaces, from the same bundle
+// (`twinvip demo --agent ...`), so nothing beyond the pinned Node is needed there:
+//  - upstream: the dynamic backend behind a box's Nginx; answers with the box's name.
+//  - client:   the LAN client; probes the VIP over HTTP and subscribes to the boxes' MQTT events,
+//              printing one JSON line per observation for the demo to read.
+// The host namespace cannot reach the LAN, which is why these run as children in it.
+
+import { request, createServer } from 'node:http';
+import { connect as mqttConnect } from 'mqtt';
+
+export type AgentLine =
+  | { k: 'probe'; sent: number; recv: number; who?: string; err?: string }
+  | { k: 'mqtt'; t: number; topic: string; payload: string }
+  | { k: 'mqtt-link'; t: number; up: boolean; error?: string }
+  | { k: 'ready'; t: number };
+
+function emit(line: AgentLine): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+export function runUpstreamAgent(name: string, port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(`${name}\n`);
+    });
+    server.on('error', (err) => {
+      process.stderr.write(`upstream ${name}: ${err.message}\n`);
+      resolve(1);
+    });
+    server.listen(port, '127.0.0.1', () => emit({ k: 'ready', t: Date.now() }));
+    const stop = () => server.close(() => resolve(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+export interface ClientAgentOptions {
+  url: string;
+  broker: string;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * A fresh connection per probe (Connection: close), started on a fixed period whatever the
+ * previous one does, so a probe stuck on a dead neighbour entry never delays the next one: the
+ * first answer from the new master marks the takeover as the client sees it.
+ */
+export function runClientAgent(opts: ClientAgentOptions): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = () => {
+      const sent = Date.now();
+      let done = false;
+      const finish = (r: { who?: string; err?: string }) => {
+        if (done) return;
+        done = true;
+        emit({ k: 'probe', sent, recv: Date.now(), ...r });
+      };
+      const req = request(opts.url, { agent: false, headers: { connection: 'close' }, timeout: opts.timeoutMs }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => finish(res.statusCode === 200 ? { who: body.trim() } : { err: `HTTP ${res.statusCode}` }));
+        res.on('error', (e) => finish({ err: e.message }));
+      });
+      req.on('timeout', () => {
+        finish({ err: 'timeout' });
+        req.destroy();
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => finish({ err: e.code ?? e.message }));
+      req.end();
+    };
+    const timer = setInterval(probe, opts.intervalMs);
+
+    // connect() with listeners, not connectAsync: a broker that is not up yet must not end us.
+    const client = mqttConnect(opts.broker, { reconnectPeriod: 500, connectTimeout: 3000, clientId: `twinvip-demo-client-${process.pid}`, clean: true });
+    client.on('connect', () => {
+      emit({ k: 'mqtt-link', t: Date.now(), up: true });
+      client.subscribe(['twinvip/+/event', 'twinvip/+/status'], { qos: 1 });
+    });
+    client.on('close', () => emit({ k: 'mqtt-link', t: Date.now(), up: false }));
+    client.on('error', (e) => emit({ k: 'mqtt-link', t: Date.now(), up: false, error: e.message }));
+    client.on('message', (topic, payload) => emit({ k: 'mqtt', t: Date.now(), topic, payload: payload.toString('utf8') }));
+    emit({ k: 'ready', t: Date.now() });
+
+    const stop = () => {
+      clearInterval(timer);
+      client.end(true, {}, () => resolve(0));
+      setTimeout(() => resolve(0), 1000).unref();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+export function parseAgentLine(line: string): AgentLine | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(line) as AgentLine;
+    return typeof v === 'object' && v !== null && typeof v.k === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
