@@ -4,7 +4,7 @@
 
 import { DemoLab } from './lab';
 import { checkPrereqs } from './prereqs';
-import { pause, runScenario, type StepResult } from './scenario';
+import { runScenario, type StepResult } from './scenario';
 import { buildWorld, type World } from './setup';
 import { DemoView, table } from './view';
 import { LAN_IF } from './topology';
@@ -61,7 +61,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     if (opts.interactive) {
       printHints(world, say);
       view.setPhase('interactive: the lab is yours; Ctrl-C cleans up');
-      await pause(365 * 86_400_000, abort.signal);
+      await untilAborted(abort.signal);
     } else {
       results = await runScenario(world, {
         stepTimeoutMs: opts.stepTimeoutMs,
@@ -73,7 +73,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       if (opts.keep) {
         printHints(world, say);
         view.setPhase('scenario done; the lab is kept until Ctrl-C');
-        await pause(365 * 86_400_000, abort.signal);
+        await untilAborted(abort.signal);
       }
     }
   } catch (err) {
@@ -128,4 +128,12 @@ function printHints(w: World, say: (l: string) => void): void {
   say(`  bridge -n ${w.switchNs} link set dev pa isolated on; bridge -n ${w.switchNs} link set dev pb isolated on   # cut the path between the boxes`);
   for (const b of w.boxes) say(`  node_modules/.bin/node dist/twinvip.js status -s ${b.paths.socket}      # ${b.spec.name}`);
   say(`  logs: ${w.dir}/box-*/twinvip.log`);
+}
+
+/** Waits for Ctrl-C (the abort); rejects with 'interrupted' like every other wait. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(new Error('interrupted'));
+    else signal.addEventListener('abort', () => reject(new Error('interrupted')), { once: true });
+  });
 }
