@@ -85,11 +85,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       code = world ? DEMO_EXIT.STEP_FAILED : DEMO_EXIT.SETUP;
     }
   } finally {
+    // The last picture stays on screen; from here on, plain lines.
     view?.detach();
+    view = undefined;
     world?.observer.stop();
     say('');
     say(`demo: cleaning up (lab ${lab.prefix})`);
-    const done = await lab.cleanup({ keepDir: code !== DEMO_EXIT.OK && code !== DEMO_EXIT.INTERRUPTED && opts.env.TWINVIP_DEMO_KEEP_LOGS === '1' });
+    const keepLogs = opts.env.TWINVIP_DEMO_KEEP_LOGS === '1';
+    const done = await lab.cleanup({ keepDir: keepLogs });
+    if (keepLogs && world) say(`logs kept in ${world.dir} (TWINVIP_DEMO_KEEP_LOGS=1)`);
     const left = await lab.leftovers();
     if (left.length === 0) {
       say(`cleanup done: ${done.killed} process(es) stopped${done.stragglers ? `, ${done.stragglers} straggler(s) killed` : ''}, ${done.namespaces} namespace(s) removed, no namespace left with prefix ${lab.prefix}`);
