@@ -314,6 +314,17 @@ export class MqttExtension implements Extension {
   }
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    try {
+      this.handleRequest(topic, payload, packet);
+    } catch (err) {
+      // A bug in request handling must cost one answer, never the daemon.
+      this.log?.error(`request on ${topic} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      const command = this.topics ? commandOfTopic(this.topics, topic) : undefined;
+      if (command !== undefined) this.respond(command, errorResponse('internal error'), packet.properties?.responseTopic, packet.properties?.correlationData);
+    }
+  }
+
+  private handleRequest(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const topics = this.topics;
     const ctx = this.ctx;
     if (!topics || !ctx) return;

@@ -33,7 +33,7 @@ let validators: Map<CommandName, ValidateFunction> | undefined;
 
 function validatorOf(name: CommandName): ValidateFunction {
   if (!validators) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
     validators = new Map(COMMAND_NAMES.map((n) => [n, ajv.compile(COMMAND_SCHEMAS[n])]));
   }
   return validators.get(name)!;
