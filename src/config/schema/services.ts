@@ -74,9 +74,22 @@ export const MqttSchema = Section(
       description: 'Topic prefix; {node} is replaced by node.name.',
       'x-valid': 'a topic prefix ending in "/" without wildcards, e.g. site1/twinvip/{node}/',
     }),
+    protocol_version: Enum([5, 4] as const, {
+      default: 5,
+      description: 'MQTT protocol: 5, or 4 for 3.1.1. A broker that refuses 5 as unsupported is retried with 4.',
+    }),
     keepalive: Type.Integer({ minimum: 5, maximum: 3600, default: 30, description: 'MQTT keepalive, seconds.' }),
+    reconnect_min: Type.Number({ minimum: 0.1, maximum: 300, default: 1, description: 'Seconds before the first reconnect attempt; doubled (with jitter) after each failure.' }),
+    reconnect_max: Type.Number({ minimum: 1, maximum: 3600, default: 60, description: 'Longest wait between reconnect attempts, seconds.' }),
     telemetry_interval: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds between telemetry messages.' }),
-    outbox_max: Type.Integer({ minimum: 0, maximum: 100000, default: 1000, description: 'Events kept on disk while the broker is unreachable.' }),
+    outbox_max: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: 'Events kept on disk while the broker is unreachable; the oldest are dropped (and counted) beyond it.' }),
+    outbox_max_bytes: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576, description: 'Bytes of events kept on disk while the broker is unreachable.' }),
+    command_max_age: Type.Number({
+      minimum: 1,
+      maximum: 86400,
+      default: 60,
+      description: 'Seconds after which a command (by its sent_at) is refused, so a queued maintenance does not run hours later; expires_at and the MQTT 5 message expiry apply too.',
+    }),
   },
   { default: {}, description: 'MQTT reporting and fleet commands.' },
 );
