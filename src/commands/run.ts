@@ -5,6 +5,8 @@ import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers } from '../daemon';
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../daemon/vrrp/extension';
+import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
+import { MqttExtension } from '../mqtt';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -43,7 +45,10 @@ export async function runCommand(args: string[]): Promise<number> {
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
   const vrrp = new VrrpExtension();
-  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions: [vrrp] });
+  const ha = new VrrpHaActions(() => vrrp.vrrp);
+  const extensions = [vrrp];
+  if (config.mqtt?.enabled) extensions.push(new MqttExtension({ ha }) as never);
+  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
