@@ -115,3 +115,16 @@ describe('nginx model: schema and semantic checks', () => {
     expect(r.ok && r.warnings.map((w) => w.path)).toContain('/nginx/upstreams/spare');
   });
 });
+
+describe('README nginx section', () => {
+  it('has an example the loader accepts', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('<!-- nginx:start -->'), readme.indexOf('<!-- nginx:end -->'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const parsed = JSON.parse(`{${json!}}`) as { nginx: Record<string, unknown> };
+    const r = load(parsed.nginx);
+    expect(r.ok ? [] : r.errors).toEqual([]);
+  });
+});
