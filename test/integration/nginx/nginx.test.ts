@@ -101,6 +101,32 @@ describe('nginx control with real Nginx', () => {
     await waitFor(() => c.health.up === true, { timeoutMs: 15_000, what: 'nginx track up' });
   });
 
+  it('spreads requests by weight (round robin 3:1) and least_conn', async () => {
+    const env = nginxEnv();
+    const a = await httpBackend('a');
+    const b = await httpBackend('b');
+    cleanups.push(() => a.close(), () => b.close());
+    const web = await freePort();
+    const servers = [{ address: '127.0.0.1', port: a.port, weight: 3 }, { address: '127.0.0.1', port: b.port }];
+    const c = await startController(env, model({
+      ...(await base(env)),
+      upstreams: { rr: { servers }, lc: { balance: 'least_conn', servers } },
+      http: [{ listen: [{ address: '127.0.0.1', port: web }], locations: [{ type: 'proxy', path: '/rr/', upstream: 'rr' }, { type: 'proxy', path: '/lc/', upstream: 'lc' }] }],
+    }));
+    const count = async (path: string, n: number) => {
+      const seen = { a: 0, b: 0 };
+      for (let i = 0; i < n; i++) seen[(await get(web, path)).body[0] as 'a' | 'b']++;
+      return seen;
+    };
+    // One worker and smooth weighted round robin: exactly 3:1.
+    expect(await count('/rr/', 40)).toEqual({ a: 30, b: 10 });
+    // Sequential requests leave no connection open, so least_conn falls back to the weights.
+    expect(await count('/lc/', 40)).toEqual({ a: 30, b: 10 });
+    // Concurrent requests through least_conn are all served.
+    const parallel = await Promise.all(Array.from({ length: 8 }, () => get(web, '/lc/p')));
+    expect(parallel.every((r) => r.status === 200)).toBe(true);
+  });
+
   it('refuses a config nginx -t rejects (error or [warn]) and keeps the old one serving', async () => {
     const env = nginxEnv();
     const web = await freePort();
