@@ -7,7 +7,7 @@ NODE := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin/node
 BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 
-.PHONY: deps deps-npm deps-system build typecheck test test-unit test-integration bench demo clean rootfs check-examples
+.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration bench demo clean rootfs check-examples
 
 deps: deps-npm deps-system
 
@@ -20,7 +20,12 @@ node_modules/.installed: package.json package-lock.json
 deps-system:
 	bash scripts/deps-system.sh
 
-build: deps-npm
+# The raw-socket N-API addon (native/), built with plain gcc against the pinned runtime's
+# headers; ARCH=arm64 on an x64 host cross-compiles with aarch64-linux-gnu-gcc.
+addon: deps-npm
+	$(MAKE) -C native ARCH=$(ARCH)
+
+build: deps-npm addon
 	$(NODE) scripts/build.mjs
 
 typecheck: deps-npm
@@ -50,4 +55,4 @@ demo: deps build
 	$(NODE) dist/twinvip.js demo
 
 clean:
-	rm -rf dist out
+	rm -rf dist out native/build

@@ -8,6 +8,7 @@ pkgs=(keepalived nginx libnginx-mod-stream mosquitto mosquitto-clients socat tcp
 missing=()
 command -v make >/dev/null || missing+=(make)
 command -v npm >/dev/null || missing+=(npm)
+command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done

@@ -4,6 +4,7 @@ import { formatIssues, loadConfigFile } from '../config';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers } from '../daemon';
 import { Logger, streamSink } from '../log';
+import { VrrpExtension } from '../daemon/vrrp/extension';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -41,7 +42,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = logger.for('daemon');
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
-  const daemon = new Daemon({ configPath, config, configHash: hash, logger });
+  const vrrp = new VrrpExtension();
+  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions: [vrrp] });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);

@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import type { CounterRegistry } from './counters';
 import type { ReloadOutcome } from './daemon';
 import type { EventBus } from './events';
-import type { DaemonStatus } from './status';
+import type { DaemonStatus, InstanceStatus } from './status';
 
 /**
  * What the daemon hands every feature: a typed context object rather than a global settings
@@ -25,6 +25,8 @@ export interface DaemonContext {
   status(): DaemonStatus;
   /** Re-reads the config file, exactly as SIGHUP does (MQTT `reload`, console `reload`). */
   reload(cause: string): Promise<ReloadOutcome>;
+  /** The VRRP part tells the daemon how to list its instances in `status`. */
+  setInstanceLister(lister: () => InstanceStatus[]): void;
 }
 
 /**

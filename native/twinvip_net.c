@@ -1,0 +1,769 @@
+// twinvip_net: the raw sockets VRRP needs, as a small N-API addon.
+//
+// Why our own: the npm `raw-socket` package is NAN (rebuilt per Node ABI: built against Node 20
+// it refuses to load in Node 24), cannot read ancillary data (the IPv6 hop limit of a received
+// advert only exists as IPV6_HOPLIMIT cmsg, RFC 5798 section 5.1.2.3 requires it to be 255) and
+// has no AF_PACKET (gratuitous ARP, unsolicited NA). N-API version 8 keeps one binary per
+// architecture loadable by every Node release since 12.22.
+//
+// The interface stays narrow: sockets are opaque handles; the addon moves bytes plus metadata
+// and knows nothing of VRRP. Readability is watched by a libuv poll handle on Node's own loop
+// (no thread, no busy polling); every socket is non-blocking, so a send never blocks the loop
+// (a full send buffer is an EAGAIN error the caller counts). Errors are JS errors whose `code`
+// is the errno name (EPERM, ENODEV, ...), with `errno` and `syscall` set as in Node's own.
+
+#define NAPI_VERSION 8
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/ethernet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef IP_MULTICAST_ALL
+#define IP_MULTICAST_ALL 49
+#endif
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
+
+enum kind { KIND_IP4 = 4, KIND_IP6 = 6, KIND_PACKET = 17, KIND_NETLINK = 16 };
+
+#define RECV_BUF 65536
+// Packets read per readability event before returning to the loop, so a flood on one socket
+// cannot starve timers (the advert timer must keep its schedule).
+#define RECV_BURST 64
+
+typedef struct sock {
+  int fd;
+  int kind;
+  int ifindex;
+  napi_env env;
+  uv_poll_t *poll; // inside a poller_t: it must outlive this struct until its close callback
+  napi_ref callback;
+  napi_ref self; // strong reference to the handle while receiving, so GC cannot close it
+  napi_async_cleanup_hook_handle teardown; // registered while receiving
+  unsigned char *buf;
+} sock_t;
+
+// ---------------------------------------------------------------- errors
+
+static void throw_errno(napi_env env, int err, const char *syscall) {
+  char name[32];
+  const char *n = uv_err_name_r(-err, name, sizeof name);
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s %s (%s)", syscall, n, strerror(err));
+  napi_value code, message, error, num, sc;
+  napi_create_string_utf8(env, n, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, -err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
+  napi_set_named_property(env, error, "syscall", sc);
+  napi_throw(env, error);
+}
+
+static napi_value errno_value(napi_env env, int err, const char *syscall) {
+  throw_errno(env, err, syscall);
+  napi_value exc;
+  napi_get_and_clear_last_exception(env, &exc);
+  return exc;
+}
+
+#define CHECK(call)                                                                             \
+  do {                                                                                          \
+    if ((call) != napi_ok) {                                                                    \
+      const napi_extended_error_info *info__;                                                   \
+      napi_get_last_error_info(env, &info__);                                                   \
+      bool pending__;                                                                           \
+      napi_is_exception_pending(env, &pending__);                                               \
+      if (!pending__)                                                                           \
+        napi_throw_error(env, "EINVAL",                                                         \
+                         info__ && info__->error_message ? info__->error_message : #call);      \
+      return NULL;                                                                              \
+    }                                                                                           \
+  } while (0)
+
+#define FAIL_TYPE(msg)                                                                          \
+  do {                                                                                          \
+    napi_throw_type_error(env, "EINVAL", msg);                                                  \
+    return NULL;                                                                                \
+  } while (0)
+
+// ---------------------------------------------------------------- argument helpers
+
+static int get_string(napi_env env, napi_value v, char *out, size_t len) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) return -1;
+  size_t n;
+  if (napi_get_value_string_utf8(env, v, out, len, &n) != napi_ok) return -1;
+  return n + 1 >= len ? -1 : 0;
+}
+
+static int is_nullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 1;
+  return t == napi_undefined || t == napi_null;
+}
+
+static sock_t *get_sock(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  void *p;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return (sock_t *)p;
+}
+
+static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
+  bool is;
+  if (napi_is_buffer(env, v, &is) == napi_ok && is)
+    return napi_get_buffer_info(env, v, data, len) == napi_ok ? 0 : -1;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok) return -1;
+    if (type != napi_uint8_array) return -1;
+    *len = length;
+    return 0;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------- lifetime
+
+// The poll handle and, when the environment is being torn down, the clean-up hook to release
+// once libuv has closed it: Node keeps the addon loaded until then (N-API async clean-up hooks),
+// so the close callback below still exists when a worker thread's loop runs it.
+typedef struct poller {
+  uv_poll_t poll;
+  napi_async_cleanup_hook_handle teardown;
+} poller_t;
+
+static void poll_closed(uv_handle_t *h) {
+  poller_t *p = (poller_t *)h;
+  napi_async_cleanup_hook_handle done = p->teardown;
+  free(p);
+  if (done) napi_remove_async_cleanup_hook(done);
+}
+
+static void env_teardown(napi_async_cleanup_hook_handle handle, void *arg);
+
+// Stops receiving and closes the descriptor. Safe to call twice and from inside the receive
+// callback (the poll handle memory lives until libuv's close callback).
+static void sock_shutdown(sock_t *s) {
+  if (s->teardown) {
+    napi_remove_async_cleanup_hook(s->teardown);
+    s->teardown = NULL;
+  }
+  if (s->poll) {
+    uv_poll_stop(s->poll);
+    uv_close((uv_handle_t *)s->poll, poll_closed);
+    s->poll = NULL;
+  }
+  if (s->callback) {
+    napi_delete_reference(s->env, s->callback);
+    s->callback = NULL;
+  }
+  if (s->self) {
+    napi_delete_reference(s->env, s->self);
+    s->self = NULL;
+  }
+  if (s->fd >= 0) {
+    close(s->fd);
+    s->fd = -1;
+  }
+}
+
+// A worker thread that ends with a socket still receiving: close the poll handle (the hook is
+// released by its close callback) and drop the references before the environment goes away.
+static void env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  sock_t *s = (sock_t *)arg;
+  s->teardown = NULL;
+  if (s->poll) ((poller_t *)s->poll)->teardown = handle;
+  else napi_remove_async_cleanup_hook(handle);
+  sock_shutdown(s);
+}
+
+static void sock_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  sock_t *s = (sock_t *)data;
+  // Only reachable when not receiving (receiving holds a strong reference), so no poll
+  // handle or JS reference is left: just the descriptor and the buffer.
+  if (s->fd >= 0) close(s->fd);
+  free(s->buf);
+  free(s);
+}
+
+static napi_value wrap_sock(napi_env env, int fd, int kind, int ifindex) {
+  sock_t *s = calloc(1, sizeof *s);
+  if (!s) {
+    close(fd);
+    throw_errno(env, ENOMEM, "calloc");
+    return NULL;
+  }
+  s->fd = fd;
+  s->kind = kind;
+  s->ifindex = ifindex;
+  s->env = env;
+  napi_value ext;
+  if (napi_create_external(env, s, sock_finalize, NULL, &ext) != napi_ok) {
+    close(fd);
+    free(s);
+    return NULL;
+  }
+  return ext;
+}
+
+// ---------------------------------------------------------------- open
+
+static int set_int(int fd, int level, int opt, int value) {
+  return setsockopt(fd, level, opt, &value, sizeof value);
+}
+
+// openVrrp(family: 4|6, ifname: string, protocol: number) -> handle
+static napi_value open_vrrp(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) FAIL_TYPE("openVrrp(family, ifname, protocol)");
+  int32_t family, protocol;
+  char ifname[IF_NAMESIZE + 1];
+  CHECK(napi_get_value_int32(env, argv[0], &family));
+  if (family != 4 && family != 6) FAIL_TYPE("family must be 4 or 6");
+  if (get_string(env, argv[1], ifname, sizeof ifname) < 0 || ifname[0] == 0)
+    FAIL_TYPE("ifname must be an interface name of at most 15 characters");
+  CHECK(napi_get_value_int32(env, argv[2], &protocol));
+  if (protocol < 1 || protocol > 255) FAIL_TYPE("protocol must be 1..255");
+
+  unsigned ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) {
+    throw_errno(env, errno, "if_nametoindex");
+    return NULL;
+  }
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                  protocol);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  const char *failed = NULL;
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) < 0)
+    failed = "setsockopt SO_BINDTODEVICE";
+  else if (family == 4) {
+    struct ip_mreqn mif;
+    memset(&mif, 0, sizeof mif);
+    mif.imr_ifindex = (int)ifindex;
+    // RFC 3768 5.2.3 / RFC 5798 5.1.1.3: TTL 255, checked by the receiver.
+    if (set_int(fd, IPPROTO_IP, IP_TTL, 255) < 0) failed = "setsockopt IP_TTL";
+    else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255) < 0) failed = "setsockopt IP_MULTICAST_TTL";
+    else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0) < 0) failed = "setsockopt IP_MULTICAST_LOOP";
+    else if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif) < 0)
+      failed = "setsockopt IP_MULTICAST_IF";
+    else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) failed = "setsockopt IP_PKTINFO";
+    // Only the groups this socket joined, not every group any socket joined on the host.
+    else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) < 0) failed = "setsockopt IP_MULTICAST_ALL";
+  } else {
+    int idx = (int)ifindex;
+    // IPV6_CHECKSUM stays unset: the codec computes the VRRP checksum itself (RFC 5798 5.2.8).
+    if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255) < 0) failed = "setsockopt IPV6_MULTICAST_HOPS";
+    else if (set_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255) < 0) failed = "setsockopt IPV6_UNICAST_HOPS";
+    else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) failed = "setsockopt IPV6_MULTICAST_LOOP";
+    else if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) < 0)
+      failed = "setsockopt IPV6_MULTICAST_IF";
+    else if (set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0) failed = "setsockopt IPV6_RECVHOPLIMIT";
+    else if (set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0) failed = "setsockopt IPV6_RECVPKTINFO";
+    else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) < 0 && errno != ENOPROTOOPT)
+      failed = "setsockopt IPV6_MULTICAST_ALL";
+  }
+  if (failed) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, e, failed);
+    return NULL;
+  }
+  return wrap_sock(env, fd, family, (int)ifindex);
+}
+
+// openPacket(ifname: string) -> handle. Send-only (protocol 0: the kernel queues nothing to it).
+static napi_value open_packet(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char ifname[IF_NAMESIZE + 1];
+  if (argc < 1 || get_string(env, argv[0], ifname, sizeof ifname) < 0 || ifname[0] == 0)
+    FAIL_TYPE("openPacket(ifname)");
+  unsigned ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) {
+    throw_errno(env, errno, "if_nametoindex");
+    return NULL;
+  }
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  return wrap_sock(env, fd, KIND_PACKET, (int)ifindex);
+}
+
+// openLinkEvents() -> handle: rtnetlink RTMGRP_LINK, delivering raw netlink datagrams.
+static napi_value open_link_events(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  struct sockaddr_nl sa;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = RTMGRP_LINK;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, e, "bind");
+    return NULL;
+  }
+  return wrap_sock(env, fd, KIND_NETLINK, 0);
+}
+
+// ---------------------------------------------------------------- membership
+
+// setMembership(handle, group: string, join: boolean) -> undefined
+static napi_value set_membership(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc >= 3 ? get_sock(env, argv[0]) : NULL;
+  if (!s || (s->kind != KIND_IP4 && s->kind != KIND_IP6)) FAIL_TYPE("setMembership(vrrpHandle, group, join)");
+  if (s->fd < 0) {
+    throw_errno(env, EBADF, "setsockopt");
+    return NULL;
+  }
+  char group[INET6_ADDRSTRLEN + 1];
+  bool join;
+  if (get_string(env, argv[1], group, sizeof group) < 0) FAIL_TYPE("group must be an address string");
+  CHECK(napi_get_value_bool(env, argv[2], &join));
+  if (s->kind == KIND_IP4) {
+    struct ip_mreqn m;
+    memset(&m, 0, sizeof m);
+    if (inet_pton(AF_INET, group, &m.imr_multiaddr) != 1) FAIL_TYPE("group is not an IPv4 address");
+    m.imr_ifindex = s->ifindex;
+    if (setsockopt(s->fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m) < 0) {
+      throw_errno(env, errno, join ? "setsockopt IP_ADD_MEMBERSHIP" : "setsockopt IP_DROP_MEMBERSHIP");
+      return NULL;
+    }
+  } else {
+    struct ipv6_mreq m;
+    memset(&m, 0, sizeof m);
+    if (inet_pton(AF_INET6, group, &m.ipv6mr_multiaddr) != 1) FAIL_TYPE("group is not an IPv6 address");
+    m.ipv6mr_interface = (unsigned)s->ifindex;
+    if (setsockopt(s->fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m) < 0) {
+      throw_errno(env, errno, join ? "setsockopt IPV6_ADD_MEMBERSHIP" : "setsockopt IPV6_DROP_MEMBERSHIP");
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+// ---------------------------------------------------------------- send
+
+// send(handle, payload: Uint8Array, destination: string, source?: string) -> bytes sent
+static napi_value send_ip(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc >= 3 ? get_sock(env, argv[0]) : NULL;
+  if (!s || (s->kind != KIND_IP4 && s->kind != KIND_IP6)) FAIL_TYPE("send(vrrpHandle, payload, destination, source?)");
+  if (s->fd < 0) {
+    throw_errno(env, EBADF, "sendmsg");
+    return NULL;
+  }
+  void *data;
+  size_t len;
+  if (get_bytes(env, argv[1], &data, &len) < 0) FAIL_TYPE("payload must be a Uint8Array");
+  char dst[INET6_ADDRSTRLEN + 1], src[INET6_ADDRSTRLEN + 1];
+  if (get_string(env, argv[2], dst, sizeof dst) < 0) FAIL_TYPE("destination must be an address string");
+  int has_src = argc >= 4 && !is_nullish(env, argv[3]);
+  if (has_src && get_string(env, argv[3], src, sizeof src) < 0) FAIL_TYPE("source must be an address string");
+
+  struct iovec iov = {.iov_base = data, .iov_len = len};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct sockaddr_in sin;
+  struct sockaddr_in6 sin6;
+
+  if (s->kind == KIND_IP4) {
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    if (inet_pton(AF_INET, dst, &sin.sin_addr) != 1) FAIL_TYPE("destination is not an IPv4 address");
+    msg.msg_name = &sin;
+    msg.msg_namelen = sizeof sin;
+    if (has_src) {
+      // IP_PKTINFO's ipi_spec_dst chooses the source address without bind(), which on a raw
+      // socket would also filter what it receives by destination.
+      struct in_pktinfo pi;
+      memset(&pi, 0, sizeof pi);
+      if (inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) FAIL_TYPE("source is not an IPv4 address");
+      pi.ipi_ifindex = s->ifindex;
+      msg.msg_control = control.buf;
+      msg.msg_controllen = CMSG_SPACE(sizeof pi);
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof pi);
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
+  } else {
+    memset(&sin6, 0, sizeof sin6);
+    sin6.sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, dst, &sin6.sin6_addr) != 1) FAIL_TYPE("destination is not an IPv6 address");
+    sin6.sin6_scope_id = (uint32_t)s->ifindex;
+    msg.msg_name = &sin6;
+    msg.msg_namelen = sizeof sin6;
+    if (has_src) {
+      struct in6_pktinfo pi;
+      memset(&pi, 0, sizeof pi);
+      if (inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) FAIL_TYPE("source is not an IPv6 address");
+      pi.ipi6_ifindex = (unsigned)s->ifindex;
+      msg.msg_control = control.buf;
+      msg.msg_controllen = CMSG_SPACE(sizeof pi);
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof pi);
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
+  }
+  ssize_t n;
+  do n = sendmsg(s->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    throw_errno(env, errno, "sendmsg");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_int32(env, (int32_t)n, &out));
+  return out;
+}
+
+// sendFrame(handle, frame: Uint8Array) -> bytes sent. The frame is a whole Ethernet frame.
+static napi_value send_frame(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc >= 2 ? get_sock(env, argv[0]) : NULL;
+  if (!s || s->kind != KIND_PACKET) FAIL_TYPE("sendFrame(packetHandle, frame)");
+  if (s->fd < 0) {
+    throw_errno(env, EBADF, "sendto");
+    return NULL;
+  }
+  void *data;
+  size_t len;
+  if (get_bytes(env, argv[1], &data, &len) < 0) FAIL_TYPE("frame must be a Uint8Array");
+  if (len < ETH_HLEN) FAIL_TYPE("frame shorter than an Ethernet header");
+  const unsigned char *f = data;
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_ifindex = s->ifindex;
+  sll.sll_protocol = (uint16_t)(f[12] | (f[13] << 8)); // already network order in the frame
+  sll.sll_halen = ETH_ALEN;
+  memcpy(sll.sll_addr, f, ETH_ALEN);
+  ssize_t n;
+  do n = sendto(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sll, sizeof sll);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    throw_errno(env, errno, "sendto");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_int32(env, (int32_t)n, &out));
+  return out;
+}
+
+// ---------------------------------------------------------------- receive
+
+// Calls the JS callback through napi_make_callback so promises and nextTicks it queues run
+// right after it, as for any Node I/O callback. A throw becomes an uncaught exception.
+// No async context: the callback may close the socket, and destroying an async context from
+// inside its own callback is not safe; async_hooks see these callbacks as top-level.
+static int deliver(sock_t *s, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, recv;
+  if (!s->callback || napi_get_reference_value(env, s->callback, &fn) != napi_ok) return -1;
+  // napi_make_callback converts recv to an object: undefined would throw.
+  napi_get_global(env, &recv);
+  napi_value result;
+  napi_status st = napi_make_callback(env, NULL, recv, fn, argc, argv, &result);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+    return -1;
+  }
+  return st == napi_ok ? 0 : -1;
+}
+
+static int read_one(sock_t *s) {
+  napi_env env = s->env;
+  union {
+    struct sockaddr_in6 sin6;
+    struct sockaddr_in sin;
+    struct sockaddr_nl snl;
+  } from;
+  union {
+    char buf[512];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {.iov_base = s->buf, .iov_len = RECV_BUF};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  do n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  napi_value argv[6];
+  napi_get_null(env, &argv[0]);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    // ENOBUFS on netlink means events were lost: the caller must resynchronise.
+    argv[0] = errno_value(env, errno, "recvmsg");
+    deliver(s, 1, argv);
+    return errno == ENOBUFS ? 1 : -1;
+  }
+  if (s->kind == KIND_NETLINK) {
+    if (napi_create_buffer_copy(env, (size_t)n, s->buf, NULL, &argv[1]) != napi_ok) return -1;
+    return deliver(s, 2, argv) < 0 ? -1 : 1;
+  }
+  char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
+  int hops = -1, ifindex = 0;
+  const unsigned char *payload = s->buf;
+  size_t plen = (size_t)n;
+  if (s->kind == KIND_IP4) {
+    // IPv4 raw sockets deliver the IP header: TTL, source and destination are read from it.
+    if (plen < 20 || (payload[0] >> 4) != 4) return 1;
+    size_t ihl = (size_t)(payload[0] & 0x0f) * 4;
+    size_t total = ((size_t)payload[2] << 8) | payload[3];
+    if (ihl < 20 || ihl > plen) return 1;
+    if (total >= ihl && total < plen) plen = total;
+    hops = payload[8];
+    inet_ntop(AF_INET, payload + 12, src, sizeof src);
+    inet_ntop(AF_INET, payload + 16, dst, sizeof dst);
+    payload += ihl;
+    plen -= ihl;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        struct in_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        ifindex = pi.ipi_ifindex;
+      }
+  } else {
+    // IPv6 raw sockets deliver no header (RFC 3542): hop limit and destination arrive as
+    // ancillary data, the source in msg_name.
+    inet_ntop(AF_INET6, &from.sin6.sin6_addr, src, sizeof src);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != IPPROTO_IPV6) continue;
+      if (c->cmsg_type == IPV6_HOPLIMIT) {
+        int h;
+        memcpy(&h, CMSG_DATA(c), sizeof h);
+        hops = h;
+      } else if (c->cmsg_type == IPV6_PKTINFO) {
+        struct in6_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        inet_ntop(AF_INET6, &pi.ipi6_addr, dst, sizeof dst);
+        ifindex = (int)pi.ipi6_ifindex;
+      }
+    }
+  }
+  if (napi_create_buffer_copy(env, plen, payload, NULL, &argv[1]) != napi_ok) return -1;
+  napi_create_string_utf8(env, src, NAPI_AUTO_LENGTH, &argv[2]);
+  napi_create_string_utf8(env, dst, NAPI_AUTO_LENGTH, &argv[3]);
+  napi_create_int32(env, hops, &argv[4]);
+  napi_create_int32(env, ifindex, &argv[5]);
+  return deliver(s, 6, argv) < 0 ? -1 : 1;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  sock_t *s = (sock_t *)h->data;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  // A local handle to the socket object keeps it alive even if the callback closes it.
+  napi_value self;
+  if (s->self) napi_get_reference_value(env, s->self, &self);
+  if (status < 0) {
+    napi_value argv[1];
+    argv[0] = errno_value(env, -status, "poll");
+    deliver(s, 1, argv);
+  } else {
+    for (int i = 0; i < RECV_BURST && s->fd >= 0 && s->poll == h; i++) {
+      napi_handle_scope inner;
+      if (napi_open_handle_scope(env, &inner) != napi_ok) break;
+      int r = read_one(s);
+      napi_close_handle_scope(env, inner);
+      if (r <= 0) break;
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+// recvStart(handle, callback) -> undefined
+// IP sockets: callback(err, payload: Buffer, source, destination, ttlOrHopLimit, ifindex)
+// netlink:    callback(err, datagram: Buffer)
+static napi_value recv_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc >= 2 ? get_sock(env, argv[0]) : NULL;
+  if (!s || s->kind == KIND_PACKET) FAIL_TYPE("recvStart(vrrpOrNetlinkHandle, callback)");
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[1], &t));
+  if (t != napi_function) FAIL_TYPE("callback must be a function");
+  if (s->fd < 0) {
+    throw_errno(env, EBADF, "recvStart");
+    return NULL;
+  }
+  if (s->poll) {
+    throw_errno(env, EALREADY, "recvStart");
+    return NULL;
+  }
+  if (!s->buf && !(s->buf = malloc(RECV_BUF))) {
+    throw_errno(env, ENOMEM, "malloc");
+    return NULL;
+  }
+  struct uv_loop_s *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  poller_t *pp = calloc(1, sizeof *pp);
+  if (!pp) {
+    throw_errno(env, ENOMEM, "calloc");
+    return NULL;
+  }
+  uv_poll_t *p = &pp->poll;
+  int r = uv_poll_init(loop, p, s->fd);
+  if (r < 0) {
+    free(pp);
+    throw_errno(env, -r, "uv_poll_init");
+    return NULL;
+  }
+  p->data = s;
+  r = uv_poll_start(p, UV_READABLE, on_readable);
+  if (r < 0) {
+    uv_close((uv_handle_t *)p, poll_closed);
+    throw_errno(env, -r, "uv_poll_start");
+    return NULL;
+  }
+  s->poll = p;
+  CHECK(napi_create_reference(env, argv[1], 1, &s->callback));
+  CHECK(napi_create_reference(env, argv[0], 1, &s->self));
+  if (napi_add_async_cleanup_hook(env, env_teardown, s, &s->teardown) != napi_ok) s->teardown = NULL;
+  return NULL;
+}
+
+// close(handle) -> undefined. Idempotent.
+static napi_value close_sock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc >= 1 ? get_sock(env, argv[0]) : NULL;
+  if (!s) FAIL_TYPE("close(handle)");
+  sock_shutdown(s);
+  return NULL;
+}
+
+// ---------------------------------------------------------------- namespaces
+
+// inNetns(path: string, fn: () => T) -> T
+// Runs fn with the calling thread inside the network namespace at path (e.g. /run/netns/NAME),
+// then returns to the original one, even when fn throws. A socket keeps the namespace it was
+// created in, so this lets one process open sockets in several namespaces (tests, demo).
+// fn must be synchronous: nothing else runs on the thread while it is switched.
+static napi_value in_netns(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  napi_valuetype t = napi_undefined;
+  if (argc >= 2) napi_typeof(env, argv[1], &t);
+  if (argc < 2 || get_string(env, argv[0], path, sizeof path) < 0 || t != napi_function)
+    FAIL_TYPE("inNetns(path, fn)");
+  int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (saved < 0) {
+    throw_errno(env, errno, "open /proc/thread-self/ns/net");
+    return NULL;
+  }
+  int target = open(path, O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int e = errno;
+    close(saved);
+    throw_errno(env, e, "open netns");
+    return NULL;
+  }
+  if (setns(target, CLONE_NEWNET) < 0) {
+    int e = errno;
+    close(target);
+    close(saved);
+    throw_errno(env, e, "setns");
+    return NULL;
+  }
+  close(target);
+  napi_value global, result = NULL;
+  napi_get_global(env, &global);
+  napi_status st = napi_call_function(env, global, argv[1], 0, NULL, &result);
+  if (setns(saved, CLONE_NEWNET) < 0) {
+    // Cannot return to where we were: continuing would silently act in the wrong namespace.
+    napi_fatal_error("twinvip_net.inNetns", NAPI_AUTO_LENGTH, "setns back to the original network namespace failed", NAPI_AUTO_LENGTH);
+  }
+  close(saved);
+  if (st != napi_ok) return NULL; // the exception stays pending and propagates
+  return result;
+}
+
+// ---------------------------------------------------------------- module
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor props[] = {
+      {"openVrrp", NULL, open_vrrp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openPacket", NULL, open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openLinkEvents", NULL, open_link_events, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setMembership", NULL, set_membership, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"send", NULL, send_ip, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendFrame", NULL, send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"recvStart", NULL, recv_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"inNetns", NULL, in_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, close_sock, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,179 @@
+// `twinvip run`'s VRRP feature: from the configuration to running instances on real
+// interfaces. Start-up order matters: stale VIPs go first (a previous run killed hard may have
+// left them, as keepalived does after SIGKILL), then the link states are read so an instance
+// whose interface is down starts in FAULT, then sockets open and the instances start.
+
+import type { TwinvipConfig } from '../../config';
+import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
+import type { DaemonContext, Extension } from '../extension';
+import type { InstanceStatus } from '../status';
+import { familyNumber, planInstance, trackName, type InstancePlan } from './instance-plan';
+import { NetIo, toNetVip } from './net-io';
+import { VrrpRunner, type RunnerClock } from './runner';
+
+const monotonic: RunnerClock = {
+  now: () => performance.now(),
+  schedule: (at, fn) => {
+    const t = setTimeout(fn, Math.max(0, at - performance.now()));
+    return () => clearTimeout(t);
+  },
+};
+
+export class VrrpExtension implements Extension {
+  readonly name = 'vrrp';
+  private runner: VrrpRunner | undefined;
+  private io: NetIo | undefined;
+  private monitor: LinkMonitor | undefined;
+  private unregister: (() => void)[] = [];
+  private instancesKey = '';
+
+  /** The running runner, for the heartbeat arbiter, maintenance and the console. */
+  get vrrp(): VrrpRunner | undefined {
+    return this.runner;
+  }
+
+  async start(ctx: DaemonContext): Promise<void> {
+    const config = ctx.config;
+    const log = ctx.logger.for('vrrp');
+    this.instancesKey = instancesKey(config);
+    const names = Object.keys(config.instances);
+    if (names.length === 0) return;
+
+    const ifnames = interfacesOf(config);
+    const infos = await readInterfaces(ifnames);
+
+    // Stale VIPs: none of ours should be on the box before an election says so; an address
+    // owner's VIP is its own primary address and stays.
+    const provisional = names.map((n) => planInstance(config, n, config.instances[n]!, '0.0.0.0', []));
+    const owned = new Set(provisional.filter((p) => p.params.addressOwner).flatMap((p) => p.vips.map((v) => v.address)));
+    const stale = await removeStaleVips(provisional.flatMap((p) => p.vips.map(toNetVip)), (v) => owned.has(v.address));
+    for (const v of stale.removed) log.info(`removed stale VIP ${v.address}/${v.prefixLength} from ${v.ifname}`);
+    for (const e of stale.errors) log.warn(`stale VIP clean-up: ${e}`);
+
+    const fresh = await readInterfaces(ifnames);
+    this.monitor = await LinkMonitor.start({
+      ifnames,
+      onChange: (s) => {
+        log.info(`${s.ifname}: link ${s.up ? 'up' : 'down'} (${s.operstate})`);
+        this.runner?.track(trackName.iface(s.ifname), s.up);
+      },
+      onError: (e) => log.warn(`link monitor: ${e.message}`),
+    });
+
+    const plans = names.map((name) => {
+      const inst = config.instances[name]!;
+      const info = fresh.get(inst.interface) ?? infos.get(inst.interface)!;
+      const family = familyNumber(inst);
+      const primary = inst.unicast_src_ip ?? primaryAddress(info, family);
+      if (!primary) throw new Error(`${name}: interface ${inst.interface} has no IPv${family} address to send adverts from`);
+      const own = info.addresses.map((a) => a.address);
+      const plan = planInstance(config, name, inst, primary, own);
+      withOwnInterfaceTracked(plan);
+      for (const t of plan.params.tracked ?? []) {
+        if (!t.name.startsWith('iface:')) continue;
+        const state = this.monitor!.state(t.name.slice('iface:'.length));
+        t.up = state?.up ?? false;
+      }
+      return plan;
+    });
+
+    const groups = Object.fromEntries(Object.entries(config.sync_groups ?? {}).map(([g, s]) => [g, s.instances]));
+    this.io = new NetIo(log);
+    this.runner = new VrrpRunner({ plans, groups, io: this.io, clock: monotonic, log, bus: ctx.bus });
+    const macs = new Map([...fresh].map(([k, v]) => [k, v.mac]));
+    const own = new Map([...fresh].map(([k, v]) => [k, v.addresses.map((a) => a.address)]));
+    const runner = this.runner;
+    this.io.open(plans, macs, own, (p) => runner.receive(p));
+    this.runner.start();
+
+    ctx.setInstanceLister(() => this.instanceStatus());
+    ctx.counters.add('vrrp', () => this.counters());
+    this.unregister.push(
+      ctx.control.register('vrrp', async () => this.runner?.views().map((v) => ({ ...v.snapshot, drops: nonZero(v.drops) })) ?? [], {
+        summary: 'every VRRP instance in detail',
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unregister.splice(0)) u();
+    await this.runner?.stop();
+    this.io?.close();
+    this.monitor?.stop();
+    this.runner = undefined;
+  }
+
+  onConfigReloaded(ctx: DaemonContext): void {
+    if (instancesKey(ctx.config) !== this.instancesKey) {
+      ctx.logger
+        .for('vrrp')
+        .warn('instances or sync groups changed: the new VRRP settings take effect at the next restart (the running instances keep their state)');
+    }
+  }
+
+  private instanceStatus(): InstanceStatus[] {
+    return (this.runner?.views() ?? []).map(({ plan, snapshot: s }) => ({
+      name: s.name,
+      state: s.state,
+      priority: s.effectivePriority,
+      configured_priority: s.configuredPriority,
+      vrid: s.vrid,
+      version: s.version,
+      interface: plan.interface,
+      vips: plan.vips.map((v) => `${v.address}/${v.prefix}`),
+      master: s.master ? { address: s.master.address, priority: s.master.priority } : null,
+      last_transition: s.lastTransition
+        ? { from: s.lastTransition.from, to: s.lastTransition.to, cause: s.lastTransition.detail ? `${s.lastTransition.cause}, ${s.lastTransition.detail}` : s.lastTransition.cause }
+        : null,
+      maintenance: s.maintenance,
+    }));
+  }
+
+  private counters(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const v of this.runner?.views() ?? []) {
+      for (const [k, n] of Object.entries(v.snapshot.counters)) out[`${v.plan.name}.${k}`] = n;
+      for (const [k, n] of Object.entries(v.drops)) if (n) out[`${v.plan.name}.drop.${k}`] = n;
+    }
+    for (const [iface, drops] of Object.entries(this.runner?.interfaceDropCounters() ?? {})) {
+      for (const [k, n] of Object.entries(drops)) if (n) out[`${iface}.drop.${k}`] = n;
+    }
+    if (this.io) for (const [k, n] of Object.entries(this.io.counters)) out[`io.${k}`] = n;
+    return out;
+  }
+}
+
+/** keepalived tracks an instance's own interface unless told not to: link down => FAULT. */
+function withOwnInterfaceTracked(plan: InstancePlan): void {
+  const own = trackName.iface(plan.interface);
+  if (!plan.tracked.some((t) => t.name === own)) plan.tracked.push({ name: own });
+  plan.params.tracked = plan.tracked;
+}
+
+function interfacesOf(config: TwinvipConfig): string[] {
+  const set = new Set<string>();
+  for (const inst of Object.values(config.instances)) {
+    set.add(inst.interface);
+    for (const t of inst.track_interfaces) set.add(typeof t === 'string' ? t : t.name);
+    for (const v of [...inst.vips, ...inst.excluded_vips]) if (typeof v === 'object' && v.dev) set.add(v.dev);
+  }
+  return [...set];
+}
+
+async function readInterfaces(names: string[]): Promise<Map<string, InterfaceInfo>> {
+  const out = new Map<string, InterfaceInfo>();
+  for (const name of names) {
+    const r = await getInterface(name);
+    if (!r.ok) throw new Error(`interface ${name}: ${r.error}`);
+    out.set(name, r.value);
+  }
+  return out;
+}
+
+function instancesKey(config: TwinvipConfig): string {
+  return JSON.stringify([config.instances, config.sync_groups ?? {}]);
+}
+
+function nonZero(c: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(c).filter(([, n]) => n));
+}

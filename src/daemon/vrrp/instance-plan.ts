@@ -1,0 +1,134 @@
+// From one configured instance to everything the VRRP shell needs to run it: the core's
+// parameters, what received adverts must match, and the template of the adverts it sends.
+// Pure: the interface's primary address comes in from the caller (it is only known at run time).
+
+import {
+  DEFAULT_MCAST_GROUP,
+  instanceFamily,
+  instanceVips,
+  trackRefs,
+  type InstanceConfig,
+  type NormalizedVip,
+  type TwinvipConfig,
+} from '../../config';
+import { AUTH_NONE, AUTH_PASS, authDataFromPassword } from '../../vrrp/packet';
+import type { AdvertExpectation } from '../../vrrp/validate';
+import type { InstanceParams, TrackedObject } from '../../vrrp/events';
+import type { Family } from '../../vrrp/types';
+
+/** Names of tracked objects, one namespace per kind so a check and an interface never clash. */
+export const trackName = {
+  iface: (name: string) => `iface:${name}`,
+  check: (name: string) => `check:${name}`,
+  nginx: 'nginx',
+} as const;
+
+export interface InstancePlan {
+  name: string;
+  interface: string;
+  family: Family;
+  params: InstanceParams;
+  expectation: AdvertExpectation;
+  /** Advertised VIPs, canonical text, in configured order (the advert's address list). */
+  advertised: string[];
+  /** Every VIP moved with the instance, advertised and excluded. */
+  vips: NormalizedVip[];
+  /** Where adverts go: the multicast group, or each unicast peer. */
+  destinations: string[];
+  unicast: boolean;
+  multicastGroup: string;
+  authType: number;
+  authData: Uint8Array | undefined;
+  checksumDialect: 'rfc5798' | 'v2-compatible';
+  /** Tracked objects by the name the core knows them under. */
+  tracked: TrackedObject[];
+}
+
+export function familyNumber(inst: InstanceConfig): Family {
+  return instanceFamily(inst) === 'ipv6' ? 6 : 4;
+}
+
+export function planInstance(
+  config: TwinvipConfig,
+  name: string,
+  inst: InstanceConfig,
+  primaryAddress: string,
+  ownAddresses: readonly string[],
+): InstancePlan {
+  const family = familyNumber(inst);
+  const vips = instanceVips(inst);
+  const advertised = vips.filter((v) => !v.excluded).map((v) => v.address);
+  const advertIntervalCs = Math.round(inst.advert_int * 100);
+  const tracked = trackedObjects(config, inst);
+  const syncGroup = Object.entries(config.sync_groups ?? {}).find(([, g]) => g.instances.includes(name))?.[0];
+  const source = inst.unicast_src_ip ?? primaryAddress;
+  const params: InstanceParams = {
+    name,
+    vrid: inst.vrid,
+    version: inst.version,
+    family,
+    priority: inst.priority,
+    advertIntervalCs,
+    preempt: inst.preempt,
+    preemptDelayMs: Math.round(inst.preempt_delay * 1000),
+    primaryAddress: source,
+    vips: advertised,
+    initialState: inst.state,
+    addressOwner: inst.address_owner,
+    garp: {
+      masterDelayMs: Math.round(inst.garp.master_delay * 1000),
+      masterRepeat: inst.garp.master_repeat,
+      masterRefreshMs: Math.round(inst.garp.master_refresh * 1000),
+      masterRefreshRepeat: inst.garp.master_refresh_repeat,
+      lowerPrioRepeat: inst.garp.lower_prio_repeat,
+      lowerPrioDelayMs: Math.round(inst.garp.lower_prio_delay * 1000),
+    },
+    tracked,
+    ...(syncGroup === undefined ? {} : { syncGroup }),
+  };
+  const authType = inst.version === 2 && inst.authentication ? AUTH_PASS : AUTH_NONE;
+  const authData = authType === AUTH_PASS ? authDataFromPassword(inst.authentication!.password) : undefined;
+  const multicastGroup = inst.mcast_group ?? DEFAULT_MCAST_GROUP[family === 6 ? 'ipv6' : 'ipv4'];
+  const unicast = inst.unicast_peers.length > 0;
+  const expectation: AdvertExpectation = {
+    vrid: inst.vrid,
+    version: inst.version,
+    authType,
+    ...(authData === undefined ? {} : { authData }),
+    advertIntervalCs,
+    addresses: advertised,
+    ownAddresses: [...new Set([source, ...ownAddresses])],
+    ...(unicast ? { unicastPeers: inst.unicast_peers } : {}),
+  };
+  return {
+    name,
+    interface: inst.interface,
+    family,
+    params,
+    expectation,
+    advertised,
+    vips,
+    destinations: unicast ? [...inst.unicast_peers] : [multicastGroup],
+    unicast,
+    multicastGroup,
+    authType,
+    authData,
+    checksumDialect: inst.v3_checksum,
+    tracked,
+  };
+}
+
+/**
+ * keepalived semantics: a track_script entry's own weight overrides the vrrp_script's weight;
+ * no weight at all (or 0) means a failure puts the instance in FAULT.
+ */
+function trackedObjects(config: TwinvipConfig, inst: InstanceConfig): TrackedObject[] {
+  const out: TrackedObject[] = [];
+  const add = (name: string, weight: number | undefined) => out.push(weight ? { name, weight } : { name });
+  for (const t of trackRefs(inst.track_interfaces)) add(trackName.iface(t.name), t.weight);
+  for (const t of trackRefs(inst.track_checks)) add(trackName.check(t.name), t.weight ?? config.checks?.[t.name]?.weight);
+  const tn = inst.track_nginx;
+  if (tn === true) add(trackName.nginx, undefined);
+  else if (tn && typeof tn === 'object') add(trackName.nginx, tn.weight);
+  return out;
+}

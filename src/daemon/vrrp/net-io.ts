@@ -1,0 +1,120 @@
+// The real I/O behind VrrpRunner: one raw VRRP socket per (interface, family) — a raw socket sees
+// every protocol-112 packet of its interface, so two would deliver each packet twice — one
+// AF_PACKET announcer per interface carrying VIPs, and `ip addr` for the VIPs.
+
+import {
+  Announcer,
+  VrrpSocket,
+  addVip,
+  removeVip,
+  type ReceivedPacket as NetPacket,
+  type Vip,
+} from '../../net';
+import type { SubsystemLogger } from '../../log';
+import type { Family } from '../../vrrp/types';
+import type { InstancePlan } from './instance-plan';
+import type { ReceivedPacket, VrrpIo } from './runner';
+
+export interface NetIoCounters {
+  sendErrors: number;
+  announceErrors: number;
+  vipErrors: number;
+}
+
+export class NetIo implements VrrpIo {
+  private readonly sockets = new Map<string, VrrpSocket>();
+  private readonly announcers = new Map<string, Announcer>();
+  readonly counters: NetIoCounters = { sendErrors: 0, announceErrors: 0, vipErrors: 0 };
+  /** Send errors are logged once per interface and errno until a send succeeds again. */
+  private readonly loggedSendError = new Set<string>();
+
+  constructor(private readonly log: SubsystemLogger) {}
+
+  /** Opens what the plans need; throws (with the errno name) when a socket cannot be opened. */
+  open(
+    plans: InstancePlan[],
+    macs: ReadonlyMap<string, string>,
+    ownAddresses: ReadonlyMap<string, string[]>,
+    onPacket: (p: ReceivedPacket) => void,
+  ): void {
+    for (const plan of plans) {
+      const key = socketKey(plan.interface, plan.family);
+      if (!this.sockets.has(key)) {
+        const groups = [...new Set(plans.filter((p) => socketKey(p.interface, p.family) === key && !p.unicast).map((p) => p.multicastGroup))];
+        const ifname = plan.interface;
+        const family = plan.family;
+        const sock = VrrpSocket.open({
+          family,
+          ifname,
+          ...(groups[0] !== undefined ? { group: groups[0] } : { unicastPeers: plan.destinations }),
+          ownAddresses: ownAddresses.get(ifname) ?? [],
+          onPacket: (p: NetPacket) =>
+            onPacket({ interface: ifname, family: p.family as Family, payload: p.payload, source: p.source, destination: p.destination, ttl: p.ttl }),
+          onError: (e) => this.log.warn(`${ifname}: VRRP socket error: ${e.message}`),
+        });
+        this.sockets.set(key, sock);
+      }
+      for (const vip of plan.vips) {
+        if (this.announcers.has(vip.dev)) continue;
+        const mac = macs.get(vip.dev);
+        if (!mac) throw new Error(`${plan.name}: interface ${vip.dev} of VIP ${vip.address} has no MAC address`);
+        this.announcers.set(vip.dev, Announcer.open({ ifname: vip.dev, mac }));
+      }
+    }
+  }
+
+  close(): void {
+    for (const s of this.sockets.values()) s.close();
+    for (const a of this.announcers.values()) a.close();
+    this.sockets.clear();
+    this.announcers.clear();
+  }
+
+  send(plan: InstancePlan, destination: string, bytes: Uint8Array): void {
+    const sock = this.sockets.get(socketKey(plan.interface, plan.family));
+    if (!sock) return;
+    const err = sock.sendTo(bytes, destination, plan.params.primaryAddress);
+    const key = `${plan.interface}/${err?.code ?? ''}`;
+    if (err) {
+      this.counters.sendErrors++;
+      if (!this.loggedSendError.has(key)) {
+        this.loggedSendError.add(key);
+        this.log.forInstance(plan.name).warn(`advert to ${destination} not sent: ${err.code ?? err.message}`);
+      }
+    } else if (this.loggedSendError.size > 0) {
+      for (const k of this.loggedSendError) if (k.startsWith(`${plan.interface}/`)) this.loggedSendError.delete(k);
+    }
+  }
+
+  async setVips(plan: InstancePlan, present: boolean): Promise<void> {
+    const results = await Promise.all(plan.vips.map((v) => (present ? addVip : removeVip)(toNetVip(v))));
+    const errors = results.flatMap((r) => (r.ok ? [] : [r.error]));
+    if (errors.length > 0) {
+      this.counters.vipErrors += errors.length;
+      throw new Error(errors.join('; '));
+    }
+  }
+
+  announce(plan: InstancePlan, count: number): void {
+    for (let i = 0; i < count; i++) {
+      for (const vip of plan.vips) {
+        const err = this.announcers.get(vip.dev)?.announce(vip.address);
+        if (err) this.counters.announceErrors++;
+      }
+    }
+  }
+}
+
+export function toNetVip(v: InstancePlan['vips'][number]): Vip {
+  return {
+    address: v.address,
+    prefixLength: v.prefix,
+    family: v.family === 'ipv6' ? 6 : 4,
+    ifname: v.dev,
+    ...(v.label !== undefined ? { label: v.label } : {}),
+  };
+}
+
+function socketKey(ifname: string, family: Family): string {
+  return `${ifname}/${family}`;
+}

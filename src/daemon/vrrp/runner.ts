@@ -1,0 +1,310 @@
+// The VRRP shell: feeds the pure cores (VrrpInstance, SyncGroup) with received adverts, timer
+// expiries and tracking changes, and turns their actions into I/O through a narrow port. The
+// port and the clock are injected so the same runner drives real sockets (net-io.ts) and an
+// in-memory wire in tests.
+
+import { decodeAdvert, encodeAdvert } from '../../vrrp/packet';
+import { validateAdvert } from '../../vrrp/validate';
+import { VrrpInstance } from '../../vrrp/instance';
+import { SyncGroup, type MemberActions } from '../../vrrp/sync-group';
+import { emptyDropCounters, NOT_AN_ERROR, type AdvertWarning, type DropReason } from '../../vrrp/drop-reasons';
+import type { Action, InstanceEvent, InstanceSnapshot } from '../../vrrp/events';
+import type { Advert, Family } from '../../vrrp/types';
+import type { SubsystemLogger } from '../../log';
+import type { EventBus } from '../events';
+import type { InstancePlan } from './instance-plan';
+
+export interface VrrpIo {
+  /** Send one VRRP message; must not block. */
+  send(plan: InstancePlan, destination: string, bytes: Uint8Array): void;
+  /** Add (true) or remove (false) every VIP of the instance; idempotent. */
+  setVips(plan: InstancePlan, present: boolean): Promise<void>;
+  /** One burst of gratuitous ARP / unsolicited NA, `count` per VIP; must not block. */
+  announce(plan: InstancePlan, count: number): void;
+}
+
+export interface RunnerClock {
+  now(): number;
+  /** Call `fn` at `at` (same clock as now()); returns a cancel function. */
+  schedule(at: number, fn: () => void): () => void;
+}
+
+export interface ReceivedPacket {
+  interface: string;
+  family: Family;
+  payload: Uint8Array;
+  source: string;
+  destination: string;
+  /** IPv4 TTL or IPv6 hop limit, when the transport could read it. */
+  ttl?: number | undefined;
+}
+
+type DropCounters = Record<DropReason | AdvertWarning, number>;
+
+interface Unit {
+  deliver(member: string, event: InstanceEvent, now: number): MemberActions[];
+  fire(now: number): MemberActions[];
+  nextDeadline(): number | undefined;
+}
+
+export interface RunnerOptions {
+  plans: InstancePlan[];
+  /** Sync group name → member instance names (from config.sync_groups). */
+  groups: Record<string, string[]>;
+  io: VrrpIo;
+  clock: RunnerClock;
+  log: SubsystemLogger;
+  bus: EventBus;
+  /** Every accepted advert, after validation (the heartbeat arbiter's Ethernet channel). */
+  onAdvert?: (plan: InstancePlan, advert: Advert) => void;
+}
+
+export interface InstanceView {
+  plan: InstancePlan;
+  snapshot: InstanceSnapshot;
+  drops: DropCounters;
+}
+
+/** Alarms for a misconfigured peer are raised once per cause and instance, not per packet. */
+const ALARM_REPEAT_MS = 60_000;
+
+export class VrrpRunner {
+  private readonly instances = new Map<string, VrrpInstance>();
+  private readonly plans = new Map<string, InstancePlan>();
+  private readonly units = new Map<string, Unit>();
+  private readonly drops = new Map<string, DropCounters>();
+  /** Packets that reached no instance: per interface, by decode reason (plus 'vrid'). */
+  private readonly interfaceDrops = new Map<string, DropCounters>();
+  private readonly lastAlarm = new Map<string, number>();
+  private cancelTimer: (() => void) | undefined;
+  private timerAt: number | undefined;
+  private running = false;
+
+  constructor(private readonly o: RunnerOptions) {
+    for (const plan of o.plans) {
+      this.plans.set(plan.name, plan);
+      this.instances.set(plan.name, new VrrpInstance(plan.params));
+      this.drops.set(plan.name, emptyDropCounters());
+    }
+    const grouped = new Set<string>();
+    for (const [name, members] of Object.entries(o.groups)) {
+      const group = new SyncGroup(name, members.map((m) => this.instances.get(m)!).filter(Boolean));
+      const unit: Unit = {
+        deliver: (m, e, now) => group.handle(m, e, now),
+        fire: (now) => group.handleTimers(now),
+        nextDeadline: () => group.nextDeadline(),
+      };
+      for (const m of members) {
+        grouped.add(m);
+        this.units.set(m, unit);
+      }
+    }
+    for (const [name, inst] of this.instances) {
+      if (grouped.has(name)) continue;
+      this.units.set(name, {
+        deliver: (_m, e, now) => [{ instance: name, actions: inst.handle(e, now) }],
+        fire: (now) => {
+          const at = inst.nextDeadline();
+          return at !== undefined && at <= now ? [{ instance: name, actions: inst.handle({ type: 'timer' }, now) }] : [];
+        },
+        nextDeadline: () => inst.nextDeadline(),
+      });
+    }
+  }
+
+  start(): void {
+    this.running = true;
+    for (const name of this.instances.keys()) this.deliver(name, { type: 'startup' });
+  }
+
+  /** Shutdown: priority 0 from every MASTER, VIPs removed; resolves when the VIPs are gone. */
+  async stop(): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const name of this.instances.keys()) pending.push(...this.deliver(name, { type: 'shutdown' }));
+    this.running = false;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    // VIPs of an instance that never became MASTER may still be on the box (a previous run
+    // killed hard): remove them all on exit, as keepalived users expect.
+    for (const plan of this.plans.values()) pending.push(this.o.io.setVips(plan, false).catch(() => {}));
+    await Promise.all(pending);
+  }
+
+  /** Feed one event to one instance (tracking, maintenance, heartbeat arbiter hooks). */
+  deliver(instance: string, event: InstanceEvent): Promise<void>[] {
+    const unit = this.units.get(instance);
+    if (!unit) return [];
+    const pending = this.execute(unit.deliver(instance, event, this.o.clock.now()));
+    this.reschedule();
+    return pending;
+  }
+
+  /** A tracked object changed: every instance that tracks it hears about it. */
+  track(name: string, up: boolean): void {
+    for (const plan of this.plans.values()) {
+      if (plan.tracked.some((t) => t.name === name)) this.deliver(plan.name, { type: 'track', name, up });
+    }
+  }
+
+  receive(p: ReceivedPacket): void {
+    if (!this.running) return;
+    const unicast = !isMulticast(p.destination, p.family);
+    const decoded = decodeAdvert(p.payload, {
+      family: p.family,
+      source: p.source,
+      destination: p.destination,
+      ttl: p.ttl,
+      unicast,
+    });
+    if (!decoded.ok) {
+      this.countInterfaceDrop(p.interface, decoded.reason);
+      this.o.log.debug(`${p.interface}: dropped advert from ${p.source}: ${decoded.reason} (${decoded.detail})`);
+      return;
+    }
+    const advert = decoded.advert;
+    const plan = [...this.plans.values()].find(
+      (pl) => pl.interface === p.interface && pl.family === p.family && pl.params.vrid === advert.vrid,
+    );
+    if (!plan) {
+      this.countInterfaceDrop(p.interface, 'vrid');
+      return;
+    }
+    const verdict = validateAdvert(advert, plan.expectation);
+    const drops = this.drops.get(plan.name)!;
+    for (const w of verdict.warnings) {
+      drops[w.warning]++;
+      this.alarmOnce(plan.name, `advert-${w.warning}`, `${plan.name}: advert from ${advert.source}: ${w.detail}`, 'warning');
+    }
+    if (!verdict.accept) {
+      drops[verdict.reason]++;
+      if (verdict.alarm) {
+        this.alarmOnce(plan.name, `advert-${verdict.reason}`, `${plan.name}: dropping adverts from ${advert.source}: ${verdict.detail} (both routers may become MASTER)`, 'critical');
+      } else if (!NOT_AN_ERROR.has(verdict.reason)) {
+        this.o.log.debug(`${plan.name}: dropped advert from ${advert.source}: ${verdict.reason} (${verdict.detail})`);
+      }
+      return;
+    }
+    this.o.onAdvert?.(plan, advert);
+    this.deliver(plan.name, { type: 'advert', advert });
+  }
+
+  views(): InstanceView[] {
+    return [...this.plans.values()].map((plan) => ({
+      plan,
+      snapshot: this.instances.get(plan.name)!.snapshot(),
+      drops: { ...this.drops.get(plan.name)! },
+    }));
+  }
+
+  interfaceDropCounters(): Record<string, DropCounters> {
+    return Object.fromEntries([...this.interfaceDrops].map(([k, v]) => [k, { ...v }]));
+  }
+
+  private countInterfaceDrop(iface: string, reason: DropReason): void {
+    let c = this.interfaceDrops.get(iface);
+    if (!c) this.interfaceDrops.set(iface, (c = emptyDropCounters()));
+    c[reason]++;
+  }
+
+  private alarmOnce(instance: string, id: string, message: string, severity: 'warning' | 'critical'): void {
+    const key = `${instance}/${id}`;
+    const now = this.o.clock.now();
+    const last = this.lastAlarm.get(key);
+    if (last !== undefined && now - last < ALARM_REPEAT_MS) return;
+    this.lastAlarm.set(key, now);
+    (severity === 'critical' ? this.o.log.warn.bind(this.o.log) : this.o.log.info.bind(this.o.log))(message);
+    this.o.bus.emit('alarm', { id, active: true, severity, message, instance, at: Date.now() });
+  }
+
+  private execute(batches: MemberActions[]): Promise<void>[] {
+    const pending: Promise<void>[] = [];
+    for (const { instance, actions } of batches) {
+      const plan = this.plans.get(instance)!;
+      for (const a of actions) {
+        const p = this.perform(plan, a);
+        if (p) pending.push(p);
+      }
+    }
+    return pending;
+  }
+
+  private perform(plan: InstancePlan, a: Action): Promise<void> | undefined {
+    const log = this.o.log.forInstance(plan.name);
+    switch (a.type) {
+      case 'send-advert':
+        for (const destination of plan.destinations) {
+          const bytes = encodeAdvert({
+            version: plan.params.version,
+            family: plan.family,
+            vrid: plan.params.vrid,
+            priority: a.priority,
+            advertIntervalCs: a.advertIntervalCs,
+            addresses: plan.advertised,
+            ...(plan.params.version === 2 ? { authType: plan.authType, ...(plan.authData ? { authData: plan.authData } : {}) } : {}),
+            source: plan.params.primaryAddress,
+            destination,
+            ...(plan.params.version === 3 && plan.family === 4 ? { checksumDialect: plan.checksumDialect } : {}),
+          });
+          this.o.io.send(plan, destination, bytes);
+        }
+        return undefined;
+      case 'add-vips':
+      case 'remove-vips':
+        return this.o.io.setVips(plan, a.type === 'add-vips').catch((err: unknown) => {
+          log.error(`${a.type === 'add-vips' ? 'adding' : 'removing'} VIPs failed: ${err instanceof Error ? err.message : String(err)}`);
+        });
+      case 'send-garp':
+        log.debug(`gratuitous ARP/NA burst x${a.count} (${a.reason})`);
+        this.o.io.announce(plan, a.count);
+        return undefined;
+      case 'transition': {
+        // The logger names the instance: "VI_1: BACKUP -> MASTER (master down, 3609 ms without advert)".
+        const cause = a.detail ? `${a.cause}, ${a.detail}` : a.cause;
+        log.info(`${a.from} -> ${a.to} (${cause})`);
+        this.o.bus.emit('transition', { instance: plan.name, from: a.from, to: a.to, cause, at: Date.now() });
+        return undefined;
+      }
+      case 'alarm':
+        log.warn(`alarm ${a.name}: ${a.detail}`);
+        this.o.bus.emit('alarm', { id: a.name, active: true, severity: a.name === 'dual-master' ? 'critical' : 'warning', message: `${plan.name}: ${a.detail}`, instance: plan.name, at: Date.now() });
+        return undefined;
+      case 'notify':
+      case 'want-master':
+        // notify scripts follow the bus 'transition' event; want-master is the sync group's business.
+        return undefined;
+    }
+  }
+
+  private reschedule(): void {
+    if (!this.running) return;
+    let next: number | undefined;
+    for (const unit of new Set(this.units.values())) {
+      const at = unit.nextDeadline();
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    if (next === this.timerAt && this.cancelTimer) return;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAt = next;
+    if (next === undefined) return;
+    this.cancelTimer = this.o.clock.schedule(next, () => {
+      this.cancelTimer = undefined;
+      this.timerAt = undefined;
+      this.fire();
+    });
+  }
+
+  private fire(): void {
+    if (!this.running) return;
+    const now = this.o.clock.now();
+    for (const unit of new Set(this.units.values())) this.execute(unit.fire(now));
+    this.reschedule();
+  }
+}
+
+function isMulticast(address: string, family: Family): boolean {
+  if (family === 6) return address.toLowerCase().startsWith('ff');
+  const first = Number(address.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+

@@ -1,0 +1,463 @@
+// The split-brain arbiter: combines, per VRRP instance, the Ethernet channel (adverts from the
+// peer, reported by the shell) and the serial channel (the peer's authenticated heartbeat) as
+// DESIGN.md's decision table says, and turns the combination into events for the VRRP state
+// machine and actions for the shell. I/O-free: every input carries `now` (ms, monotonic).
+//
+// Decision table (seen from the BACKUP) and what this file does for each row:
+//   E ok,   S ok                      -> plain VRRP. (Serial MASTER claims are forwarded as
+//                                        'peer-claim', which carries what the advert carries.)
+//   E ok,   S lost                    -> plain VRRP; alarm serial-heartbeat-lost.
+//   E lost, S ok, peer MASTER healthy -> stay BACKUP: every heartbeat yields 'peer-claim', which
+//                                        the VRRP machine treats as an advert, so Master_Down
+//                                        never expires; alarm ethernet-heartbeat-lost.
+//                                        Gateway rule: see below.
+//   E lost, S ok, peer FAULT/releasing/priority 0, or a release frame
+//                                     -> 'peer-release' once: take over after skew time.
+//   E lost, S lost                    -> after S silent deadPeriods x period AND no advert for one
+//                                        advert interval + margin: ['run-fence' -> 'fence-result']
+//                                        -> 'peer-dead' once.
+// The MASTER mirror: a serial MASTER claim reaches a MASTER as 'peer-claim' as well; VRRP's own
+// advert rules (RFC 3768 §6.4.3 / RFC 5798 §6.4.3: higher priority, then higher primary address)
+// make it step down when outranked, with or without Ethernet adverts.
+//
+// Gateway rule (symmetric, decided by the holder of the VIP only, so the two boxes can never
+// both act): node X emits 'send-release' for an instance when
+//   X is MASTER, S is ok, the peer reports the instance BACKUP with priority > 0 and not
+//   releasing, the peer reports it does NOT hear X's adverts (Ethernet path broken), the peer
+//   reports its LAN gateway reachable, and X's own gateway is not reachable.
+// The daemon turns 'send-release' into a maintenance demote of that instance plus a release frame
+// on S; the peer's arbiter turns the release frame into 'peer-release' and takes over at once.
+// Seen from the BACKUP, "the peer cannot reach the gateway while we can" is therefore handled by
+// the peer releasing, never by the backup grabbing: no dual-master window.
+//
+// Split-brain: when both channels were lost for an instance and one heals while this node is
+// MASTER and the peer shows MASTER (a heartbeat saying so, or any advert: only masters advertise),
+// 'split-brain-detected'; once either side leaves MASTER, 'split-brain-resolved' with durationMs
+// measured from the later of (partition start, our MASTER transition) — an upper bound of the
+// dual-master time — and, if this node kept MASTER, a 'garp' action to re-announce the VIPs.
+
+import type { Family, HeartbeatFrame, Health, InstanceReport, ReleaseFrame, VrrpStateName } from './frame';
+import {
+  ChannelLiveness,
+  DEFAULT_DEAD_PERIODS,
+  DEFAULT_ETHERNET_MARGIN_MS,
+  DEFAULT_SERIAL_PERIOD_MS,
+  ethernetDeadMs,
+  serialDeadMs,
+} from './peer-liveness';
+
+export interface ArbiterInstanceConfig {
+  vrid: number;
+  family: Family;
+  /** Our configured advert interval; replaced by the peer's once its adverts arrive. */
+  advertIntervalCs: number;
+}
+
+export interface ArbiterOptions {
+  instances: ArbiterInstanceConfig[];
+  serialPeriodMs?: number;
+  deadPeriods?: number;
+  ethernetMarginMs?: number;
+  /** A fence command is configured: ask the shell to run it before 'peer-dead'. */
+  fence?: boolean;
+}
+
+export type ArbiterInput =
+  /** The VRRP machine changed state or effective priority (also once at start). */
+  | { type: 'local-state'; vrid: number; family: Family; state: VrrpStateName; priority: number }
+  | { type: 'local-health'; health: Health }
+  /** A valid advert from the peer (not our own) for this instance. */
+  | { type: 'advert'; vrid: number; family: Family; priority: number; advertIntervalCs: number; address: string }
+  /** An accepted (authenticated, fresh) heartbeat or release frame. */
+  | { type: 'serial-frame'; frame: HeartbeatFrame | ReleaseFrame }
+  | { type: 'fence-result'; ok: boolean; detail?: string }
+  /** Time passed; call at nextDeadline(). */
+  | { type: 'tick' };
+
+/** Events for the VRRP state machine — exactly these shapes. */
+export type PeerEvent =
+  | { type: 'peer-claim'; priority: number; address: string; advertIntervalCs: number }
+  | { type: 'peer-release' }
+  | { type: 'peer-dead' };
+
+export type AlarmName =
+  | 'serial-heartbeat-lost'
+  | 'serial-heartbeat-restored'
+  | 'ethernet-heartbeat-lost'
+  | 'ethernet-heartbeat-restored'
+  | 'split-brain-detected'
+  | 'split-brain-resolved'
+  | 'fence-failed';
+
+export interface Alarm {
+  type: 'alarm';
+  name: AlarmName;
+  detail: string;
+  durationMs?: number;
+  /** Absent for peer-wide alarms (serial-*, fence-failed). */
+  vrid?: number;
+  family?: Family;
+}
+
+export type ArbiterOutput =
+  | { type: 'vrrp'; vrid: number; family: Family; event: PeerEvent }
+  /** This node gives the instance up: demote it (maintenance) and send a release frame on S. */
+  | { type: 'send-release'; vrid: number; family: Family; reason: string }
+  /** Run the fence hook, then feed { type: 'fence-result' }. */
+  | { type: 'run-fence'; instances: { vrid: number; family: Family }[] }
+  /** Re-announce this instance's VIPs (gratuitous ARP / unsolicited NA) after a split-brain. */
+  | { type: 'garp'; vrid: number; family: Family }
+  | Alarm;
+
+interface InstanceState {
+  cfg: ArbiterInstanceConfig;
+  ethernet: ChannelLiveness;
+  local: VrrpStateName;
+  localPriority: number;
+  masterSince: number | null;
+  ethAlarmSince: number | null;
+  releaseLatched: boolean;
+  deadLatched: boolean;
+  fencePending: boolean;
+  sendReleaseLatched: boolean;
+  partitionSince: number | null;
+  splitBrain: { start: number; detectedAt: number } | null;
+}
+
+export interface ArbiterInstanceView {
+  vrid: number;
+  family: Family;
+  local: VrrpStateName;
+  ethernetOk: boolean;
+  lastAdvertAt: number | null;
+  peer: InstanceReport | null;
+  splitBrain: boolean;
+  alarms: AlarmName[];
+}
+
+export interface ArbiterView {
+  serialOk: boolean;
+  lastFrameAt: number | null;
+  peerNodeId: string | null;
+  peerHealth: Health | null;
+  instances: ArbiterInstanceView[];
+}
+
+const key = (vrid: number, family: Family) => `${family}/${vrid}`;
+
+export class HeartbeatArbiter {
+  private readonly serial: ChannelLiveness;
+  private serialAlarm = false;
+  private lastHeartbeat: HeartbeatFrame | null = null;
+  private readonly instances = new Map<string, InstanceState>();
+  private health: Health = { uplink: false, gateway: false, nginx: false };
+  private fenceRunning = false;
+  private readonly margin: number;
+  private lastNow: number;
+
+  constructor(private readonly opts: ArbiterOptions, now: number) {
+    this.lastNow = now;
+    this.margin = opts.ethernetMarginMs ?? DEFAULT_ETHERNET_MARGIN_MS;
+    this.serial = new ChannelLiveness(
+      serialDeadMs({ periodMs: opts.serialPeriodMs ?? DEFAULT_SERIAL_PERIOD_MS, deadPeriods: opts.deadPeriods ?? DEFAULT_DEAD_PERIODS }),
+      now,
+    );
+    for (const cfg of opts.instances) {
+      this.instances.set(key(cfg.vrid, cfg.family), {
+        cfg,
+        ethernet: new ChannelLiveness(ethernetDeadMs(cfg.advertIntervalCs, this.margin), now),
+        local: 'INIT',
+        localPriority: 0,
+        masterSince: null,
+        ethAlarmSince: null,
+        releaseLatched: false,
+        deadLatched: false,
+        fencePending: false,
+        sendReleaseLatched: false,
+        partitionSince: null,
+        splitBrain: null,
+      });
+    }
+  }
+
+  handle(input: ArbiterInput, now: number): ArbiterOutput[] {
+    this.lastNow = now;
+    const out: ArbiterOutput[] = [];
+    switch (input.type) {
+      case 'local-state': {
+        const inst = this.instances.get(key(input.vrid, input.family));
+        if (!inst) return out;
+        if (input.state === 'MASTER' && inst.local !== 'MASTER') inst.masterSince = now;
+        if (input.state !== 'MASTER') inst.masterSince = null;
+        inst.local = input.state;
+        inst.localPriority = input.priority;
+        break;
+      }
+      case 'local-health':
+        this.health = { ...input.health };
+        break;
+      case 'advert': {
+        const inst = this.instances.get(key(input.vrid, input.family));
+        if (!inst) return out;
+        // Healing is judged before the advert refreshes the channel, so a partition that ends
+        // with this very advert is still seen as one.
+        this.checkHeal(inst, now, out, input.priority > 0);
+        inst.ethernet.setDeadMs(ethernetDeadMs(input.advertIntervalCs, this.margin));
+        inst.ethernet.heard(now);
+        if (inst.ethAlarmSince !== null) {
+          out.push(this.alarm('ethernet-heartbeat-restored', inst, 'advert from peer heard again', now - inst.ethAlarmSince));
+          inst.ethAlarmSince = null;
+        }
+        break;
+      }
+      case 'serial-frame':
+        this.onSerialFrame(input.frame, now, out);
+        break;
+      case 'fence-result':
+        this.onFenceResult(input.ok, input.detail, now, out);
+        break;
+      case 'tick':
+        break;
+    }
+    this.evaluate(now, out);
+    return out;
+  }
+
+  /** The next time `tick` must be fed (absolute ms), or null when no channel is about to expire. */
+  nextDeadline(): number | null {
+    let next: number | null = null;
+    const consider = (t: number) => {
+      if (t > this.lastNow && (next === null || t < next)) next = t;
+    };
+    consider(this.serial.deadline());
+    for (const inst of this.instances.values()) consider(inst.ethernet.deadline());
+    return next;
+  }
+
+  /** Whether adverts from the peer for this instance are currently heard (for our heartbeat). */
+  hearsPeerAdverts(vrid: number, family: Family, now: number): boolean {
+    const inst = this.instances.get(key(vrid, family));
+    return inst !== undefined && inst.ethernet.everHeard && !inst.ethernet.isSilent(now);
+  }
+
+  view(now: number): ArbiterView {
+    const sOk = !this.serial.isSilent(now);
+    return {
+      serialOk: sOk,
+      lastFrameAt: this.serial.lastHeardAt,
+      peerNodeId: this.lastHeartbeat?.nodeId ?? null,
+      peerHealth: this.lastHeartbeat?.health ?? null,
+      instances: [...this.instances.values()].map((inst) => {
+        const alarms: AlarmName[] = [];
+        if (this.serialAlarm) alarms.push('serial-heartbeat-lost');
+        if (inst.ethAlarmSince !== null) alarms.push('ethernet-heartbeat-lost');
+        if (inst.splitBrain) alarms.push('split-brain-detected');
+        return {
+          vrid: inst.cfg.vrid,
+          family: inst.cfg.family,
+          local: inst.local,
+          ethernetOk: !inst.ethernet.isSilent(now),
+          lastAdvertAt: inst.ethernet.lastHeardAt,
+          peer: this.reportFor(inst) ?? null,
+          splitBrain: inst.splitBrain !== null,
+          alarms,
+        };
+      }),
+    };
+  }
+
+  private onSerialFrame(frame: HeartbeatFrame | ReleaseFrame, now: number, out: ArbiterOutput[]): void {
+    const wasSilentSince = this.serial.isSilent(now) ? (this.serial.lastHeardAt ?? null) : undefined;
+    // Heal judgement needs the new content but the pre-frame channel state.
+    if (frame.kind === 'heartbeat') this.lastHeartbeat = frame;
+    for (const inst of this.instances.values()) {
+      const rep = frame.kind === 'heartbeat' ? findReport(frame, inst.cfg) : undefined;
+      this.checkHeal(inst, now, out, rep?.state === 'MASTER');
+    }
+    this.serial.heard(now);
+    if (this.serialAlarm) {
+      this.serialAlarm = false;
+      const since = wasSilentSince ?? null;
+      out.push({
+        type: 'alarm',
+        name: 'serial-heartbeat-restored',
+        detail: `heartbeat from ${frame.nodeId} accepted again`,
+        ...(since !== null ? { durationMs: now - since } : {}),
+      });
+    }
+    if (frame.kind === 'release') {
+      const inst = this.instances.get(key(frame.vrid, frame.family));
+      if (inst && inst.local === 'BACKUP' && !inst.releaseLatched) {
+        inst.releaseLatched = true;
+        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: { type: 'peer-release' } });
+      }
+      return;
+    }
+    for (const inst of this.instances.values()) {
+      const rep = findReport(frame, inst.cfg);
+      if (rep && claims(rep)) {
+        out.push({
+          type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family,
+          event: { type: 'peer-claim', priority: rep.effectivePriority, address: rep.address, advertIntervalCs: rep.advertIntervalCs },
+        });
+      }
+    }
+  }
+
+  private onFenceResult(ok: boolean, detail: string | undefined, now: number, out: ArbiterOutput[]): void {
+    if (!this.fenceRunning) return;
+    this.fenceRunning = false;
+    const sOk = !this.serial.isSilent(now);
+    for (const inst of this.instances.values()) {
+      if (!inst.fencePending) continue;
+      inst.fencePending = false;
+      const stillDead = !sOk && inst.ethernet.isSilent(now) && inst.local === 'BACKUP';
+      if (ok && stillDead) {
+        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: { type: 'peer-dead' } });
+      } else if (!stillDead) {
+        // A channel healed while the fence ran: the peer is not dead, start over.
+        inst.deadLatched = false;
+      }
+    }
+    if (!ok) {
+      out.push({
+        type: 'alarm', name: 'fence-failed',
+        detail: `fence hook failed${detail ? `: ${detail}` : ''}; no fast takeover, plain VRRP timers decide`,
+      });
+    }
+  }
+
+  private reportFor(inst: InstanceState): InstanceReport | undefined {
+    return this.lastHeartbeat ? findReport(this.lastHeartbeat, inst.cfg) : undefined;
+  }
+
+  /**
+   * A channel is about to bring news after both were lost. If this node is MASTER and the news
+   * says the peer is MASTER too, the partition produced a split-brain.
+   */
+  private checkHeal(inst: InstanceState, now: number, out: ArbiterOutput[], peerMaster: boolean): void {
+    this.trackPartition(inst, now);
+    if (inst.partitionSince === null) return;
+    const start = inst.partitionSince;
+    inst.partitionSince = null;
+    if (inst.local === 'MASTER' && peerMaster && inst.splitBrain === null) {
+      const from = Math.max(start, inst.masterSince ?? start);
+      inst.splitBrain = { start: from, detectedAt: now };
+      out.push(this.alarm('split-brain-detected', inst, `both nodes MASTER for VRID ${inst.cfg.vrid} after both heartbeat channels were lost`));
+    }
+  }
+
+  private trackPartition(inst: InstanceState, now: number): void {
+    if (inst.partitionSince !== null) return;
+    if (this.serial.isSilent(now) && inst.ethernet.isSilent(now)) {
+      // The partition began with the last evidence from either channel.
+      inst.partitionSince = Math.max(this.serial.lastEvidence(), inst.ethernet.lastEvidence());
+    }
+  }
+
+  private evaluate(now: number, out: ArbiterOutput[]): void {
+    const sOk = !this.serial.isSilent(now);
+    if (!sOk && !this.serialAlarm) {
+      this.serialAlarm = true;
+      const last = this.serial.lastHeardAt;
+      out.push({
+        type: 'alarm', name: 'serial-heartbeat-lost',
+        detail: last === null ? 'no heartbeat accepted since start' : `no heartbeat accepted for ${now - last} ms`,
+      });
+    }
+    const fenceWanted: InstanceState[] = [];
+    for (const inst of this.instances.values()) {
+      const eOk = !inst.ethernet.isSilent(now);
+      const rep = sOk ? this.reportFor(inst) : undefined;
+      const { vrid, family } = inst.cfg;
+      this.trackPartition(inst, now);
+
+      // Ethernet alarm: silence is only a fault when the peer should be advertising.
+      const expected = sOk ? rep !== undefined && claims(rep) : inst.local === 'BACKUP' && inst.ethernet.everHeard;
+      if (!eOk && expected && inst.ethAlarmSince === null) {
+        inst.ethAlarmSince = inst.ethernet.lastHeardAt ?? now;
+        out.push(this.alarm('ethernet-heartbeat-lost', inst,
+          sOk ? `peer ${this.lastHeartbeat?.nodeId} claims MASTER over serial but no advert heard` : 'no advert heard from peer'));
+      } else if (inst.ethAlarmSince !== null && sOk && rep && !claims(rep)) {
+        out.push(this.alarm('ethernet-heartbeat-restored', inst,
+          `peer reports ${rep.state}${rep.releasing ? ' (releasing)' : ''}: no adverts expected`, now - inst.ethAlarmSince));
+        inst.ethAlarmSince = null;
+      }
+
+      // Row 4: the peer says it cannot serve.
+      const peerCannotServe = !eOk && rep !== undefined && (rep.state === 'FAULT' || rep.releasing === true || rep.effectivePriority === 0);
+      if (peerCannotServe && inst.local === 'BACKUP') {
+        if (!inst.releaseLatched) {
+          inst.releaseLatched = true;
+          out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-release' } });
+        }
+      } else {
+        inst.releaseLatched = false;
+      }
+
+      // Row 5: both channels lost.
+      const bothLost = !eOk && !sOk;
+      if (bothLost && inst.local === 'BACKUP') {
+        if (!inst.deadLatched) {
+          inst.deadLatched = true;
+          if (this.opts.fence) {
+            inst.fencePending = true;
+            fenceWanted.push(inst);
+          } else {
+            out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-dead' } });
+          }
+        }
+      } else if (!inst.fencePending) {
+        inst.deadLatched = false;
+      }
+
+      // Gateway rule, holder side (see header).
+      const shouldRelease =
+        inst.local === 'MASTER' && rep !== undefined && rep.state === 'BACKUP' && rep.effectivePriority > 0 &&
+        !rep.releasing && rep.hearsPeerAdverts === false && this.lastHeartbeat!.health.gateway && !this.health.gateway;
+      if (shouldRelease && !inst.sendReleaseLatched) {
+        inst.sendReleaseLatched = true;
+        out.push({
+          type: 'send-release', vrid, family,
+          reason: `Ethernet path to ${this.lastHeartbeat!.nodeId} broken; it reaches the LAN gateway and this node does not`,
+        });
+      } else if (!shouldRelease) {
+        inst.sendReleaseLatched = false;
+      }
+
+      // Split-brain resolution.
+      if (inst.splitBrain) {
+        let how: string | null = null;
+        if (inst.local !== 'MASTER') how = `this node stepped down to ${inst.local}`;
+        else if (rep && rep.state !== 'MASTER') how = `peer stepped down to ${rep.state}`;
+        else if (bothLost) how = 'peer stopped advertising';
+        if (how !== null) {
+          out.push(this.alarm('split-brain-resolved', inst, how, now - inst.splitBrain.start));
+          inst.splitBrain = null;
+          if (inst.local === 'MASTER') out.push({ type: 'garp', vrid, family });
+        }
+      }
+    }
+    if (fenceWanted.length > 0 && !this.fenceRunning) {
+      this.fenceRunning = true;
+      out.push({ type: 'run-fence', instances: fenceWanted.map((i) => ({ vrid: i.cfg.vrid, family: i.cfg.family })) });
+    }
+  }
+
+  private alarm(name: AlarmName, inst: InstanceState, detail: string, durationMs?: number): Alarm {
+    return {
+      type: 'alarm', name, detail: `VRID ${inst.cfg.vrid}/IPv${inst.cfg.family}: ${detail}`,
+      vrid: inst.cfg.vrid, family: inst.cfg.family,
+      ...(durationMs !== undefined ? { durationMs } : {}),
+    };
+  }
+}
+
+function findReport(frame: HeartbeatFrame, cfg: ArbiterInstanceConfig): InstanceReport | undefined {
+  return frame.instances.find((i) => i.vrid === cfg.vrid && i.family === cfg.family);
+}
+
+/** The peer holds (or claims) MASTER and is able to serve. */
+function claims(rep: InstanceReport): boolean {
+  return rep.state === 'MASTER' && rep.effectivePriority > 0 && rep.releasing !== true;
+}

@@ -1,0 +1,43 @@
+// Every reason a received byte sequence is not accepted as a frame, as one closed union; each
+// is a counter shown by `status`, the console and MQTT.
+
+import type { FramingReject } from './framing';
+import type { FrameKind, MessageReject } from './frame';
+
+export type RejectReason =
+  | FramingReject
+  | MessageReject
+  /** valid MAC, but (bootId, seq) not newer than the last accepted: recorded or looped frame */
+  | 'replayed'
+  /** our own bootId: the line loops our transmission back */
+  | 'own-frame'
+  /** a genuine heartbeat held back in a buffer longer than the dead time: no proof of life now */
+  | 'stale';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'noise', 'too-long', 'truncated', 'bad-crc',
+  'bad-version', 'bad-hmac', 'unknown-kind', 'malformed',
+  'replayed', 'own-frame', 'stale',
+];
+
+export interface HeartbeatCounters {
+  rejected: Record<RejectReason, number>;
+  accepted: Record<FrameKind, number>;
+  sent: Record<FrameKind, number>;
+  /** The peer's bootId changed (the peer rebooted). */
+  peerReboots: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export function newCounters(): HeartbeatCounters {
+  const kinds = { heartbeat: 0, release: 0, request: 0, response: 0 };
+  return {
+    rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
+    accepted: { ...kinds },
+    sent: { ...kinds },
+    peerReboots: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+}

@@ -1,0 +1,77 @@
+// The receive pipeline, I/O-free: bytes in, authenticated fresh frames or counted rejections out.
+// Order: delimiter/COBS -> CRC-32 -> version -> HMAC -> parse -> own-frame -> replay -> freshness
+// (heartbeats only; see freshness.ts).
+
+import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
+import { decodePeerFrame, type PeerFrame } from './frame';
+import { FrameDecoder } from './framing';
+import { FreshnessFilter } from './freshness';
+import { ReplayGuard } from './replay';
+
+export type Received =
+  | { ok: true; frame: PeerFrame; newBoot: boolean }
+  | { ok: false; reason: RejectReason };
+
+export interface FrameReceiverOptions {
+  key: Uint8Array;
+  /** Our own current bootId: a frame carrying it is our own transmission looped back. */
+  ownBootId: () => string;
+  counters?: HeartbeatCounters;
+  /** A heartbeat delayed more than this (relative to the promptest one) is 'stale'; the serial dead time. */
+  staleAfterMs?: number;
+}
+
+export class FrameReceiver {
+  readonly counters: HeartbeatCounters;
+  private readonly decoder = new FrameDecoder();
+  private readonly replay = new ReplayGuard();
+  private seenPeer = false;
+  private readonly freshness: FreshnessFilter;
+
+  constructor(private readonly opts: FrameReceiverOptions) {
+    this.counters = opts.counters ?? newCounters();
+    this.freshness = new FreshnessFilter(opts.staleAfterMs ?? 500);
+  }
+
+  /** `now`: our monotonic ms, only compared with the peer's uptime progress. */
+  push(chunk: Uint8Array, now: number): Received[] {
+    this.counters.bytesIn += chunk.length;
+    const out: Received[] = [];
+    for (const d of this.decoder.push(chunk)) {
+      if (!d.ok) {
+        out.push(this.reject(d.reason));
+        continue;
+      }
+      const m = decodePeerFrame(d.body, this.opts.key);
+      if (!m.ok) {
+        out.push(this.reject(m.reason));
+        continue;
+      }
+      const f = m.frame;
+      if (f.bootId === this.opts.ownBootId()) {
+        out.push(this.reject('own-frame'));
+        continue;
+      }
+      const verdict = this.replay.accept(f.nodeId, f.bootId, f.seq);
+      if (verdict === 'replayed') {
+        out.push(this.reject('replayed'));
+        continue;
+      }
+      if (f.kind === 'heartbeat' && !this.freshness.check(f.bootId, f.uptimeMs, now)) {
+        out.push(this.reject('stale'));
+        continue;
+      }
+      const newBoot = verdict === 'new-boot' && this.seenPeer;
+      if (newBoot) this.counters.peerReboots++;
+      this.seenPeer = true;
+      this.counters.accepted[f.kind]++;
+      out.push({ ok: true, frame: f, newBoot });
+    }
+    return out;
+  }
+
+  private reject(reason: RejectReason): Received {
+    this.counters.rejected[reason]++;
+    return { ok: false, reason };
+  }
+}

@@ -1,0 +1,310 @@
+// The serial heartbeat's messages: a compact binary encoding with a version byte, authenticated
+// with HMAC-SHA256 over a shared key and protected against replay by (bootId, seq).
+//
+// Body layout (all integers big-endian), before framing.ts adds CRC-32 and COBS:
+//
+//   off  size  field
+//   0    1     version (PROTOCOL_VERSION = 1)
+//   1    1     kind: 1 heartbeat, 2 release, 3 request, 4 response
+//   2    8     bootId: random per boot of the sender
+//   10   4     seq: per-boot sequence number, strictly increasing
+//   14   1     n = nodeId length (1..64), then n bytes UTF-8 nodeId
+//   ..         kind payload (below)
+//   end-16 16  HMAC-SHA256(key, every byte before it), truncated to the first 16 bytes
+//
+// The MAC is truncated to 128 bits as RFC 2104 §5 permits (at least half the hash output and at
+// least 80 bits); a forgery still needs 2^128 tries and it saves 16 bytes per frame at 10 Hz.
+//
+// heartbeat: u48 uptimeMs | u8 m, m bytes configHash | u8 health bits (0 uplink, 1 gateway,
+//            2 nginx; others reserved, ignored) | u8 k instances (0..32), each:
+//            u8 vrid | u8 family (4|6) | u8 state (0 INIT,1 BACKUP,2 MASTER,3 FAULT) |
+//            u8 effectivePriority | u16 advertIntervalCs | u8 flags (0 releasing,
+//            1 hearsPeerAdverts) | 4 or 16 bytes primary address
+// release:   u8 vrid | u8 family
+// request:   u32 reqId | u8 w (1..32), w bytes ASCII `what` ([a-z0-9-])
+// response:  u32 reqId | u8 part (0-based) | u8 parts (1..32) | u16 len (<= 512) | len bytes
+//            UTF-8 chunk; the parts concatenated are the body (<= 16 KiB)
+//
+// A payload must end exactly where the MAC begins; anything else is 'malformed'.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './address';
+import { MAX_FRAME_BODY } from './framing';
+
+export const PROTOCOL_VERSION = 1;
+export const HMAC_LENGTH = 16;
+export const MAX_NODE_ID = 64;
+export const MAX_CONFIG_HASH = 64;
+export const MAX_INSTANCES = 32;
+export const MAX_WHAT = 32;
+export const RESPONSE_CHUNK = 512;
+export const MAX_RESPONSE_PARTS = 32;
+export const MAX_RESPONSE_BODY = RESPONSE_CHUNK * MAX_RESPONSE_PARTS;
+const HEADER_FIXED = 15;
+
+export type Family = 4 | 6;
+export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+const STATES: readonly VrrpStateName[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
+const KINDS = ['heartbeat', 'release', 'request', 'response'] as const;
+export type FrameKind = (typeof KINDS)[number];
+
+export interface Health {
+  uplink: boolean;
+  gateway: boolean;
+  nginx: boolean;
+}
+
+export interface InstanceReport {
+  vrid: number;
+  family: Family;
+  state: VrrpStateName;
+  effectivePriority: number;
+  advertIntervalCs: number;
+  /** The sender's primary address on this instance's interface: VRRP's tie-breaker. */
+  address: string;
+  /** The sender is giving this instance up (maintenance, shutdown, release). */
+  releasing?: boolean;
+  /** The sender currently hears the other box's adverts for this instance over Ethernet. */
+  hearsPeerAdverts?: boolean;
+}
+
+export interface HeartbeatBody {
+  uptimeMs: number;
+  configHash: string;
+  health: Health;
+  instances: InstanceReport[];
+}
+
+export interface FrameHeader {
+  nodeId: string;
+  /** 16 hex digits. */
+  bootId: string;
+  seq: number;
+}
+
+export type PeerMessage =
+  | ({ kind: 'heartbeat' } & HeartbeatBody)
+  | { kind: 'release'; vrid: number; family: Family }
+  | { kind: 'request'; reqId: number; what: string }
+  | { kind: 'response'; reqId: number; part: number; parts: number; chunk: string };
+
+export type PeerFrame = FrameHeader & PeerMessage;
+export type HeartbeatFrame = Extract<PeerFrame, { kind: 'heartbeat' }>;
+export type ReleaseFrame = Extract<PeerFrame, { kind: 'release' }>;
+export type RequestFrame = Extract<PeerFrame, { kind: 'request' }>;
+export type ResponseFrame = Extract<PeerFrame, { kind: 'response' }>;
+
+/** Message-level rejections (framing-level ones are in framing.ts). */
+export type MessageReject = 'bad-version' | 'bad-hmac' | 'unknown-kind' | 'malformed';
+
+export function newBootId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+function mac(key: Uint8Array, data: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(data).digest().subarray(0, HMAC_LENGTH);
+}
+
+/** Encodes and authenticates one message. Out-of-range fields are caller bugs and throw. */
+export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
+  const w = new Writer();
+  w.u8(PROTOCOL_VERSION);
+  w.u8(KINDS.indexOf(frame.kind) + 1);
+  const boot = Buffer.from(frame.bootId, 'hex');
+  check(boot.length === 8 && /^[0-9a-f]{16}$/i.test(frame.bootId), 'bootId must be 16 hex digits');
+  w.bytes(boot);
+  check(Number.isInteger(frame.seq) && frame.seq >= 0 && frame.seq <= 0xffffffff, 'seq out of range');
+  w.u32(frame.seq);
+  w.shortString(frame.nodeId, 1, MAX_NODE_ID, 'nodeId');
+  switch (frame.kind) {
+    case 'heartbeat': {
+      check(Number.isInteger(frame.uptimeMs) && frame.uptimeMs >= 0 && frame.uptimeMs < 2 ** 48, 'uptimeMs out of range');
+      w.u48(frame.uptimeMs);
+      w.shortString(frame.configHash, 0, MAX_CONFIG_HASH, 'configHash');
+      w.u8((frame.health.uplink ? 1 : 0) | (frame.health.gateway ? 2 : 0) | (frame.health.nginx ? 4 : 0));
+      check(frame.instances.length <= MAX_INSTANCES, `at most ${MAX_INSTANCES} instances`);
+      w.u8(frame.instances.length);
+      for (const i of frame.instances) {
+        checkVrid(i.vrid, i.family);
+        w.u8(i.vrid);
+        w.u8(i.family);
+        w.u8(STATES.indexOf(i.state));
+        check(Number.isInteger(i.effectivePriority) && i.effectivePriority >= 0 && i.effectivePriority <= 255, 'priority out of range');
+        w.u8(i.effectivePriority);
+        check(Number.isInteger(i.advertIntervalCs) && i.advertIntervalCs >= 1 && i.advertIntervalCs <= 4095, 'advertIntervalCs out of range');
+        w.u16(i.advertIntervalCs);
+        w.u8((i.releasing ? 1 : 0) | (i.hearsPeerAdverts ? 2 : 0));
+        const addr = i.family === 4 ? ipv4ToBytes(i.address) : ipv6ToBytes(i.address);
+        check(addr !== null, `address ${i.address} is not IPv${i.family}`);
+        w.bytes(addr!);
+      }
+      break;
+    }
+    case 'release':
+      checkVrid(frame.vrid, frame.family);
+      w.u8(frame.vrid);
+      w.u8(frame.family);
+      break;
+    case 'request':
+      check(/^[a-z0-9-]{1,32}$/.test(frame.what), 'what must match [a-z0-9-]{1,32}');
+      w.u32(frame.reqId);
+      w.shortString(frame.what, 1, MAX_WHAT, 'what');
+      break;
+    case 'response': {
+      const chunk = Buffer.from(frame.chunk, 'utf8');
+      check(chunk.length <= RESPONSE_CHUNK, `response chunk over ${RESPONSE_CHUNK} bytes`);
+      check(frame.parts >= 1 && frame.parts <= MAX_RESPONSE_PARTS && frame.part >= 0 && frame.part < frame.parts, 'bad part numbering');
+      w.u32(frame.reqId);
+      w.u8(frame.part);
+      w.u8(frame.parts);
+      w.u16(chunk.length);
+      w.bytes(chunk);
+      break;
+    }
+  }
+  const signed = w.done();
+  const out = Buffer.concat([signed, mac(key, signed)]);
+  check(out.length <= MAX_FRAME_BODY, 'frame too large');
+  return out;
+}
+
+export type DecodeResult = { ok: true; frame: PeerFrame } | { ok: false; reason: MessageReject };
+
+/** Authenticates and parses one frame body. Never throws. Replay is checked by replay.ts. */
+export function decodePeerFrame(body: Uint8Array, key: Uint8Array): DecodeResult {
+  if (body.length < 1) return { ok: false, reason: 'malformed' };
+  // The version decides the layout, including where the MAC sits, so it is read first.
+  if (body[0] !== PROTOCOL_VERSION) return { ok: false, reason: 'bad-version' };
+  if (body.length < HEADER_FIXED + 1 + HMAC_LENGTH) return { ok: false, reason: 'malformed' };
+  const signedLen = body.length - HMAC_LENGTH;
+  const want = mac(key, body.subarray(0, signedLen));
+  if (!timingSafeEqual(want, body.subarray(signedLen))) return { ok: false, reason: 'bad-hmac' };
+  const kind = KINDS[body[1]! - 1];
+  if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
+  const r = new Reader(body.subarray(0, signedLen));
+  const frame = parse(r, kind);
+  if (frame === null || !r.atEnd()) return { ok: false, reason: 'malformed' };
+  return { ok: true, frame };
+}
+
+function parse(r: Reader, kind: FrameKind): PeerFrame | null {
+  r.skip(2);
+  const bootId = r.bytes(8)?.toString('hex');
+  const seq = r.u32();
+  const nodeId = r.shortString(1, MAX_NODE_ID);
+  if (bootId === undefined || seq === null || nodeId === null) return null;
+  const header: FrameHeader = { nodeId, bootId, seq };
+  switch (kind) {
+    case 'heartbeat': {
+      const uptimeMs = r.u48();
+      const configHash = r.shortString(0, MAX_CONFIG_HASH);
+      const h = r.u8();
+      const k = r.u8();
+      if (uptimeMs === null || configHash === null || h === null || k === null || k > MAX_INSTANCES) return null;
+      const instances: InstanceReport[] = [];
+      for (let n = 0; n < k; n++) {
+        const vrid = r.u8();
+        const family = r.u8();
+        const st = r.u8();
+        const prio = r.u8();
+        const adv = r.u16();
+        const flags = r.u8();
+        if (vrid === null || family === null || st === null || prio === null || adv === null || flags === null) return null;
+        if (vrid < 1 || (family !== 4 && family !== 6) || STATES[st] === undefined || adv < 1 || adv > 4095) return null;
+        const addr = r.bytes(family === 4 ? 4 : 16);
+        if (addr === undefined) return null;
+        instances.push({
+          vrid, family, state: STATES[st]!, effectivePriority: prio, advertIntervalCs: adv,
+          address: bytesToIp(addr), releasing: (flags & 1) !== 0, hearsPeerAdverts: (flags & 2) !== 0,
+        });
+      }
+      return {
+        ...header, kind, uptimeMs, configHash,
+        health: { uplink: (h & 1) !== 0, gateway: (h & 2) !== 0, nginx: (h & 4) !== 0 }, instances,
+      };
+    }
+    case 'release': {
+      const vrid = r.u8();
+      const family = r.u8();
+      if (vrid === null || vrid < 1 || (family !== 4 && family !== 6)) return null;
+      return { ...header, kind, vrid, family };
+    }
+    case 'request': {
+      const reqId = r.u32();
+      const what = r.shortString(1, MAX_WHAT);
+      if (reqId === null || what === null || !/^[a-z0-9-]+$/.test(what)) return null;
+      return { ...header, kind, reqId, what };
+    }
+    case 'response': {
+      const reqId = r.u32();
+      const part = r.u8();
+      const parts = r.u8();
+      const len = r.u16();
+      if (reqId === null || part === null || parts === null || len === null) return null;
+      if (parts < 1 || parts > MAX_RESPONSE_PARTS || part >= parts || len > RESPONSE_CHUNK) return null;
+      const chunk = r.bytes(len);
+      if (chunk === undefined) return null;
+      return { ...header, kind, reqId, part, parts, chunk: chunk.toString('utf8') };
+    }
+  }
+}
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new RangeError(`heartbeat frame: ${what}`);
+}
+
+function checkVrid(vrid: number, family: number): void {
+  check(Number.isInteger(vrid) && vrid >= 1 && vrid <= 255, 'vrid out of range');
+  check(family === 4 || family === 6, 'family must be 4 or 6');
+}
+
+class Writer {
+  private readonly parts: Buffer[] = [];
+  u8(v: number): void { this.parts.push(Buffer.from([v & 0xff])); }
+  u16(v: number): void { const b = Buffer.alloc(2); b.writeUInt16BE(v); this.parts.push(b); }
+  u32(v: number): void { const b = Buffer.alloc(4); b.writeUInt32BE(v); this.parts.push(b); }
+  u48(v: number): void { const b = Buffer.alloc(6); b.writeUIntBE(v, 0, 6); this.parts.push(b); }
+  bytes(v: Uint8Array): void { this.parts.push(Buffer.from(v)); }
+  shortString(s: string, min: number, max: number, what: string): void {
+    const b = Buffer.from(s, 'utf8');
+    check(b.length >= min && b.length <= max, `${what} must be ${min}..${max} bytes`);
+    this.u8(b.length);
+    this.parts.push(b);
+  }
+  done(): Buffer { return Buffer.concat(this.parts); }
+}
+
+class Reader {
+  private at = 0;
+  constructor(private readonly b: Uint8Array) {}
+  private buf(): Buffer { return Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength); }
+  atEnd(): boolean { return this.at === this.b.length; }
+  skip(n: number): void { this.at += n; }
+  u8(): number | null { return this.at + 1 <= this.b.length ? this.b[this.at++]! : null; }
+  u16(): number | null {
+    if (this.at + 2 > this.b.length) return null;
+    const v = this.buf().readUInt16BE(this.at); this.at += 2; return v;
+  }
+  u32(): number | null {
+    if (this.at + 4 > this.b.length) return null;
+    const v = this.buf().readUInt32BE(this.at); this.at += 4; return v;
+  }
+  u48(): number | null {
+    if (this.at + 6 > this.b.length) return null;
+    const v = this.buf().readUIntBE(this.at, 6); this.at += 6; return v;
+  }
+  bytes(n: number): Buffer | undefined {
+    if (this.at + n > this.b.length) return undefined;
+    const v = Buffer.from(this.buf().subarray(this.at, this.at + n)); this.at += n; return v;
+  }
+  shortString(min: number, max: number): string | null {
+    const n = this.u8();
+    if (n === null || n < min || n > max) return null;
+    const b = this.bytes(n);
+    if (b === undefined) return null;
+    const s = b.toString('utf8');
+    // Reject invalid UTF-8 rather than silently replacing it.
+    if (!Buffer.from(s, 'utf8').equals(b)) return null;
+    return s;
+  }
+}

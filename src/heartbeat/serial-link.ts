@@ -1,0 +1,363 @@
+// The serial heartbeat's shell: owns the port, the period timer and the reopen back-off, and
+// feeds bytes through the I/O-free FrameReceiver. Port access is @serialport/stream with the
+// bindings-cpp autoDetect binding (N-API prebuilds, non-blocking reads through libuv's poller),
+// so nothing here blocks the event loop.
+
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { autoDetect } from '@serialport/bindings-cpp';
+import { SerialPortStream } from '@serialport/stream';
+import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
+import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from './frame';
+import { FrameReceiver } from './frame-receiver';
+import { FrameSender } from './frame-sender';
+import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from './peer-liveness';
+import { splitResponse } from './response-chunks';
+
+export interface SerialLinkOptions {
+  /** Device path, e.g. /dev/ttyS1 or /dev/serial/by-id/... */
+  path: string;
+  baudRate?: number;
+  periodMs?: number;
+  deadPeriods?: number;
+  /** Shared HMAC key (same on both boxes). */
+  key: Uint8Array;
+  nodeId: string;
+  bootId?: string;
+  /**
+   * The content of the next heartbeat; called once per period and on sendHeartbeatNow().
+   * uptimeMs must be monotonic (e.g. Math.round(performance.now())): the peer uses its progress
+   * to tell current heartbeats from ones held back in a buffer.
+   */
+  heartbeat: () => HeartbeatBody;
+  /** Answers the peer's diagnostic requests; the body is JSON text by convention. */
+  onRequest?: (what: string) => string | Promise<string>;
+  reopen?: { initialMs?: number; maxMs?: number };
+  log?: (line: string) => void;
+  /** Monotonic ms; performance.now() by default. */
+  clock?: () => number;
+}
+
+export type RequestResult =
+  | { ok: true; body: string }
+  | { ok: false; error: 'timeout' | 'port-closed' | 'stopped' };
+
+export interface SerialLinkCounters extends HeartbeatCounters {
+  opens: number;
+  openFailures: number;
+  portLosses: number;
+  /** Frames not written because the port was closed (never queued: stale heartbeats are useless). */
+  droppedPortClosed: number;
+  /** Heartbeats skipped because the previous writes had not drained (peer not reading). */
+  skippedBusy: number;
+  requestTimeouts: number;
+}
+
+export interface SerialLinkEvents {
+  open: [];
+  'port-lost': [reason: string];
+  heartbeat: [frame: HeartbeatFrame, at: number];
+  release: [frame: ReleaseFrame, at: number];
+  reject: [reason: RejectReason];
+  'peer-rebooted': [frame: PeerFrame];
+  'peer-silent': [silentMs: number];
+  'peer-alive': [nodeId: string];
+}
+
+const DEFAULT_BAUD = 115_200;
+/** Bytes allowed to wait in the write queue before heartbeats are skipped (a few frames). */
+const MAX_QUEUED_BYTES = 2048;
+
+export class SerialLink extends EventEmitter<SerialLinkEvents> {
+  readonly counters: SerialLinkCounters;
+  private readonly sender: FrameSender;
+  private readonly receiver: FrameReceiver;
+  private readonly liveness: ChannelLiveness;
+  private readonly clock: () => number;
+  private readonly periodMs: number;
+  private readonly baudRate: number;
+  private readonly reopenInitial: number;
+  private readonly reopenMax: number;
+  private port: SerialPortStream | null = null;
+  private opening = false;
+  private backoff: number;
+  private reopenTimer: NodeJS.Timeout | null = null;
+  private periodTimer: NodeJS.Timeout | null = null;
+  private running = false;
+  private peerSilent = true;
+  private framesSinceOpen = 0;
+  /**
+   * Response parts waiting for line capacity; heartbeats always go first. Queued as messages and
+   * stamped only when written: a seq taken earlier would arrive behind newer heartbeats and be
+   * rejected as a replay.
+   */
+  private readonly bulk: { msg: PeerMessage; estimate: number }[] = [];
+  private nextReqId = 1;
+  private readonly pending = new Map<number, { parts: (string | undefined)[]; done: (r: RequestResult) => void; timer: NodeJS.Timeout }>();
+  private readonly rejectLog = new Map<RejectReason, number>();
+  private lastRejectLogAt = -Infinity;
+
+  constructor(private readonly opts: SerialLinkOptions) {
+    super();
+    const c = newCounters();
+    this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0 };
+    this.sender = new FrameSender({ key: opts.key, nodeId: opts.nodeId, bootId: opts.bootId, counters: this.counters });
+    const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
+    this.receiver = new FrameReceiver({ key: opts.key, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
+    this.clock = opts.clock ?? (() => performance.now());
+    this.periodMs = opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS;
+    this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
+    this.reopenInitial = opts.reopen?.initialMs ?? 100;
+    this.reopenMax = opts.reopen?.maxMs ?? 5000;
+    this.backoff = this.reopenInitial;
+    this.liveness = new ChannelLiveness(this.periodMs * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS), this.clock());
+  }
+
+  get bootId(): string {
+    return this.sender.bootId;
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen === true;
+  }
+
+  /** Whether a frame was accepted within the dead time. */
+  peerAlive(): boolean {
+    return !this.liveness.isSilent(this.clock());
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.openPort();
+    this.periodTimer = setInterval(() => this.onPeriod(), this.periodMs);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.periodTimer) clearInterval(this.periodTimer);
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.periodTimer = this.reopenTimer = null;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.done({ ok: false, error: 'stopped' });
+      this.pending.delete(id);
+    }
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** An extra heartbeat now, e.g. right after a VRRP state change, so the peer learns it at once. */
+  sendHeartbeatNow(): void {
+    this.sendHeartbeat();
+  }
+
+  /** Tells the peer this node gives the instance up now (the daemon demotes it as well). */
+  sendRelease(vrid: number, family: Family): boolean {
+    return this.write(this.sender.encode({ kind: 'release', vrid, family }), true);
+  }
+
+  /** Asks the peer for diagnostics (`status`, ...); resolves with its body or why not. */
+  request(what: string, timeoutMs: number): Promise<RequestResult> {
+    if (!this.isOpen) return Promise.resolve({ ok: false, error: 'port-closed' });
+    const reqId = this.nextReqId;
+    this.nextReqId = this.nextReqId >= 0xffffffff ? 1 : this.nextReqId + 1;
+    return new Promise<RequestResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(reqId);
+        this.counters.requestTimeouts++;
+        resolve({ ok: false, error: 'timeout' });
+      }, timeoutMs);
+      this.pending.set(reqId, { parts: [], done: resolve, timer });
+      this.write(this.sender.encode({ kind: 'request', reqId, what }), true);
+    });
+  }
+
+  private openPort(): void {
+    if (!this.running || this.opening || this.port) return;
+    this.opening = true;
+    let port: SerialPortStream;
+    try {
+      port = new SerialPortStream({ binding: autoDetect(), path: this.opts.path, baudRate: this.baudRate, autoOpen: false });
+    } catch (err) {
+      // Invalid options or a missing native binding: say so and keep retrying, never crash the daemon.
+      this.opening = false;
+      this.counters.openFailures++;
+      this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
+      return;
+    }
+    // Errors also arrive as 'close' (disconnect) or through the open callback; this listener
+    // only keeps an unplugged port from becoming an uncaught exception.
+    port.on('error', (err: Error) => this.log(`serial ${this.opts.path}: ${err.message}`));
+    port.open((err) => {
+      this.opening = false;
+      if (err) {
+        this.counters.openFailures++;
+        this.scheduleReopen(`open failed (${err.message})`);
+        return;
+      }
+      if (!this.running) {
+        port.close();
+        return;
+      }
+      this.port = port;
+      this.counters.opens++;
+      this.framesSinceOpen = 0;
+      // Bytes that waited in the tty buffer while nobody read them are old news, not liveness.
+      port.flush();
+      port.on('data', (chunk: Buffer) => this.onData(chunk));
+      port.on('close', (closeErr: Error | null) => this.onClose(port, closeErr));
+      this.log(`serial ${this.opts.path}: open at ${this.baudRate} baud`);
+      this.emit('open');
+      this.sendHeartbeat();
+    });
+  }
+
+  private onClose(port: SerialPortStream, err: Error | null): void {
+    // The stream can report a disconnect twice (read and write side); act once.
+    if (this.port !== port) return;
+    this.port = null;
+    this.bulk.length = 0;
+    if (!this.running) return;
+    this.counters.portLosses++;
+    const reason = err?.message ?? 'closed';
+    this.emit('port-lost', reason);
+    this.scheduleReopen(`port lost (${reason})`);
+  }
+
+  private scheduleReopen(why: string): void {
+    if (!this.running || this.reopenTimer) return;
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.reopenMax);
+    this.log(`serial ${this.opts.path}: ${why}; reopening in ${delay} ms`);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      this.openPort();
+    }, delay);
+  }
+
+  private onPeriod(): void {
+    this.sendHeartbeat();
+    this.flushBulk();
+    const now = this.clock();
+    if (!this.peerSilent && this.liveness.isSilent(now)) {
+      this.peerSilent = true;
+      const silentMs = Math.round(now - this.liveness.lastEvidence());
+      this.log(`serial ${this.opts.path}: peer silent for ${silentMs} ms`);
+      this.emit('peer-silent', silentMs);
+    }
+  }
+
+  private sendHeartbeat(): void {
+    if (!this.isOpen) {
+      this.counters.droppedPortClosed++;
+      return;
+    }
+    this.write(this.sender.encode({ kind: 'heartbeat', ...this.opts.heartbeat() }), false);
+  }
+
+  /** Response parts use at most half the line per period, so heartbeats are never starved. */
+  private flushBulk(): void {
+    const budget = Math.max(1, Math.floor(((this.baudRate / 10) * this.periodMs) / 1000 / 2));
+    let spent = 0;
+    while (this.bulk.length > 0 && (spent === 0 || spent + this.bulk[0]!.estimate <= budget)) {
+      const { msg, estimate } = this.bulk.shift()!;
+      spent += estimate;
+      this.write(this.sender.encode(msg), true);
+    }
+  }
+
+  private write(wire: Buffer, urgent: boolean): boolean {
+    const port = this.port;
+    if (!port || !port.isOpen) {
+      this.counters.droppedPortClosed++;
+      return false;
+    }
+    if (!urgent && port.writableLength > MAX_QUEUED_BYTES) {
+      this.counters.skippedBusy++;
+      return false;
+    }
+    port.write(wire);
+    return true;
+  }
+
+  private onData(chunk: Buffer): void {
+    const at = this.clock();
+    for (const r of this.receiver.push(chunk, at)) {
+      if (!r.ok) {
+        this.noteReject(r.reason);
+        this.emit('reject', r.reason);
+        continue;
+      }
+      const f = r.frame;
+      this.liveness.heard(at);
+      if (this.framesSinceOpen++ === 0) this.backoff = this.reopenInitial;
+      if (this.peerSilent) {
+        this.peerSilent = false;
+        this.log(`serial ${this.opts.path}: peer ${f.nodeId} heard`);
+        this.emit('peer-alive', f.nodeId);
+      }
+      if (r.newBoot) {
+        this.log(`serial ${this.opts.path}: peer ${f.nodeId} rebooted (boot id ${f.bootId})`);
+        this.emit('peer-rebooted', f);
+      }
+      switch (f.kind) {
+        case 'heartbeat':
+          this.emit('heartbeat', f, at);
+          break;
+        case 'release':
+          this.emit('release', f, at);
+          break;
+        case 'request':
+          void this.answer(f.reqId, f.what);
+          break;
+        case 'response':
+          this.onResponse(f.reqId, f.part, f.parts, f.chunk);
+          break;
+      }
+    }
+  }
+
+  private async answer(reqId: number, what: string): Promise<void> {
+    let body: string;
+    try {
+      body = this.opts.onRequest ? await this.opts.onRequest(what) : JSON.stringify({ error: 'no-handler', what });
+    } catch (err) {
+      body = JSON.stringify({ error: 'handler-failed', what, message: err instanceof Error ? err.message : String(err) });
+    }
+    const chunks = splitResponse(body);
+    chunks.forEach((chunk, part) => {
+      const msg: PeerMessage = { kind: 'response', reqId, part, parts: chunks.length, chunk };
+      // Header, nodeId, MAC, CRC and COBS overhead stay under 120 bytes.
+      this.bulk.push({ msg, estimate: Buffer.byteLength(chunk, 'utf8') + 120 });
+    });
+    this.flushBulk();
+  }
+
+  private onResponse(reqId: number, part: number, parts: number, chunk: string): void {
+    const p = this.pending.get(reqId);
+    if (!p) return;
+    p.parts.length = parts;
+    p.parts[part] = chunk;
+    for (let i = 0; i < parts; i++) if (p.parts[i] === undefined) return;
+    clearTimeout(p.timer);
+    this.pending.delete(reqId);
+    p.done({ ok: true, body: p.parts.join('') });
+  }
+
+  /** Noise can arrive by the kilobyte: log a summary at most every 10 s; counters have the rest. */
+  private noteReject(reason: RejectReason): void {
+    this.rejectLog.set(reason, (this.rejectLog.get(reason) ?? 0) + 1);
+    const now = this.clock();
+    if (now - this.lastRejectLogAt < 10_000) return;
+    this.lastRejectLogAt = now;
+    const summary = [...this.rejectLog].map(([r, n]) => `${r} ${n}`).join(', ');
+    this.rejectLog.clear();
+    this.log(`serial ${this.opts.path}: rejected frames: ${summary}`);
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+}

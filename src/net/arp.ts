@@ -1,0 +1,37 @@
+// Gratuitous ARP frames (IPv4 VIP announcement), built without I/O.
+import { parseIPv4, parseMac } from './addr';
+
+export type GarpKind = 'request' | 'reply';
+
+export const ETH_P_ARP = 0x0806;
+export const GARP_FRAME_LENGTH = 42;
+
+/**
+ * A gratuitous ARP for `ip` owned by `mac`, broadcast.
+ * 'request' is what keepalived sends (vrrp_arp.c): op 1, sender = target = the VIP, target
+ * hardware address ff:ff:ff:ff:ff:ff. 'reply' is the RFC 2002 4.6 form: op 2, sender and target
+ * hardware address both the new mapping. Linux updates an existing neighbour entry from both
+ * (and creates one only with arp_accept). The frame is 42 bytes; the driver pads to 60.
+ */
+export function buildGratuitousArp(mac: string, ip: string, kind: GarpKind = 'request'): Uint8Array {
+  const hw = parseMac(mac);
+  const pa = parseIPv4(ip);
+  if (!hw) throw new TypeError(`bad MAC address ${JSON.stringify(mac)}`);
+  if (!pa) throw new TypeError(`bad IPv4 address ${JSON.stringify(ip)}`);
+  const f = new Uint8Array(GARP_FRAME_LENGTH);
+  const v = new DataView(f.buffer);
+  f.fill(0xff, 0, 6);
+  f.set(hw, 6);
+  v.setUint16(12, ETH_P_ARP);
+  v.setUint16(14, 1); // hardware type Ethernet
+  v.setUint16(16, 0x0800); // protocol IPv4
+  f[18] = 6;
+  f[19] = 4;
+  v.setUint16(20, kind === 'request' ? 1 : 2);
+  f.set(hw, 22);
+  f.set(pa, 28);
+  if (kind === 'request') f.fill(0xff, 32, 38);
+  else f.set(hw, 32);
+  f.set(pa, 38);
+  return f;
+}

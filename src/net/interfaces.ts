@@ -1,0 +1,111 @@
+// Interface facts (ifindex, MAC, link flags, addresses) from `ip -j addr`. iproute2 rather
+// than /sys/class/net: sysfs shows the namespace it was mounted in, `ip -n NS` any namespace.
+import type { Family } from '../vrrp/types';
+import { canonicalAddress } from './addr';
+import { type IpContext, runIp } from './ip-command';
+
+export interface InterfaceAddress {
+  family: Family;
+  address: string;
+  prefixLength: number;
+  scope: string;
+  label?: string;
+  secondary: boolean;
+}
+
+export interface InterfaceInfo {
+  name: string;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+  /** Kernel operstate (UP, DOWN, LOWERLAYERDOWN, UNKNOWN, ...). */
+  operstate: string;
+  flags: string[];
+  /** Administratively up and running (IFF_UP and IFF_RUNNING), as keepalived judges a link. */
+  linkUp: boolean;
+  addresses: InterfaceAddress[];
+}
+
+interface IpJsonLink {
+  ifindex?: unknown;
+  ifname?: unknown;
+  flags?: unknown;
+  mtu?: unknown;
+  operstate?: unknown;
+  address?: unknown;
+  addr_info?: unknown;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Parses `ip -j addr show` (or `ip -j link show`) output. */
+export function parseIpJson(text: string): ParseResult<InterfaceInfo[]> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `ip -j output is not JSON: ${(e as Error).message}` };
+  }
+  if (!Array.isArray(data)) return { ok: false, error: 'ip -j output is not an array' };
+  const out: InterfaceInfo[] = [];
+  for (const raw of data as IpJsonLink[]) {
+    if (typeof raw.ifindex !== 'number' || typeof raw.ifname !== 'string') continue;
+    const flags = Array.isArray(raw.flags) ? raw.flags.filter((f): f is string => typeof f === 'string') : [];
+    const operstate = typeof raw.operstate === 'string' ? raw.operstate : 'UNKNOWN';
+    const addresses: InterfaceAddress[] = [];
+    for (const a of Array.isArray(raw.addr_info) ? (raw.addr_info as Record<string, unknown>[]) : []) {
+      const family = a.family === 'inet' ? 4 : a.family === 'inet6' ? 6 : null;
+      const address = typeof a.local === 'string' ? canonicalAddress(a.local) : null;
+      if (!family || !address || typeof a.prefixlen !== 'number') continue;
+      const entry: InterfaceAddress = {
+        family,
+        address,
+        prefixLength: a.prefixlen,
+        scope: typeof a.scope === 'string' ? a.scope : 'global',
+        secondary: a.secondary === true,
+      };
+      if (typeof a.label === 'string') entry.label = a.label;
+      addresses.push(entry);
+    }
+    out.push({
+      name: raw.ifname,
+      ifindex: raw.ifindex,
+      mac: typeof raw.address === 'string' ? raw.address.toLowerCase() : '00:00:00:00:00:00',
+      mtu: typeof raw.mtu === 'number' ? raw.mtu : 0,
+      operstate,
+      flags,
+      // RUNNING is not printed by ip; LOWER_UP plus an operstate other than DOWN is its equivalent.
+      linkUp: flags.includes('UP') && flags.includes('LOWER_UP') && operstate !== 'DOWN' && operstate !== 'LOWERLAYERDOWN',
+      addresses,
+    });
+  }
+  return { ok: true, value: out };
+}
+
+/**
+ * The address VRRP sends from: IPv4 the first non-secondary global address (RFC 3768 5.2.1
+ * "primary IP address"); IPv6 the link-local address (RFC 5798 5.1.2.2).
+ */
+export function primaryAddress(info: InterfaceInfo, family: Family): string | null {
+  if (family === 4) {
+    const a = info.addresses.find((x) => x.family === 4 && !x.secondary && x.scope !== 'host');
+    return a ? a.address : null;
+  }
+  const ll = info.addresses.find((x) => x.family === 6 && x.scope === 'link');
+  return ll ? ll.address : null;
+}
+
+export async function getInterface(ifname: string, ctx: IpContext = {}): Promise<ParseResult<InterfaceInfo>> {
+  const r = await runIp(['-j', 'addr', 'show', 'dev', ifname], ctx);
+  if (!r.ok) return { ok: false, error: r.error };
+  const parsed = parseIpJson(r.stdout);
+  if (!parsed.ok) return parsed;
+  const info = parsed.value.find((i) => i.name === ifname);
+  return info ? { ok: true, value: info } : { ok: false, error: `interface ${ifname} not found` };
+}
+
+export async function listInterfaces(ctx: IpContext = {}): Promise<ParseResult<InterfaceInfo[]>> {
+  const r = await runIp(['-j', 'addr', 'show'], ctx);
+  if (!r.ok) return { ok: false, error: r.error };
+  return parseIpJson(r.stdout);
+}

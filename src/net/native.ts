@@ -1,0 +1,97 @@
+// Loads the twinvip_net N-API addon (native/twinvip_net.c) and types its narrow interface.
+// The addon moves bytes plus metadata; nothing in it knows VRRP.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An open socket inside the addon; only the addon's functions can use it. */
+export type NativeHandle = { readonly __twinvipNetHandle: unique symbol };
+
+/** IP sockets: (err, payload, source, destination, ttlOrHopLimit, ifindex). */
+export type NativeIpCallback = (
+  err: NativeError | null,
+  payload?: Buffer,
+  source?: string,
+  destination?: string,
+  hops?: number,
+  ifindex?: number,
+) => void;
+/** Netlink sockets: (err, datagram). */
+export type NativeNetlinkCallback = (err: NativeError | null, datagram?: Buffer) => void;
+
+export interface NativeError extends Error {
+  /** errno name, e.g. EPERM, ENODEV, ENETDOWN, EAGAIN (or EINVAL for a bad argument). */
+  code: string;
+  errno?: number;
+  syscall?: string;
+}
+
+export interface TwinvipNetAddon {
+  openVrrp(family: 4 | 6, ifname: string, protocol: number): NativeHandle;
+  openPacket(ifname: string): NativeHandle;
+  openLinkEvents(): NativeHandle;
+  setMembership(handle: NativeHandle, group: string, join: boolean): void;
+  send(handle: NativeHandle, payload: Uint8Array, destination: string, source?: string | null): number;
+  sendFrame(handle: NativeHandle, frame: Uint8Array): number;
+  recvStart(handle: NativeHandle, callback: NativeIpCallback | NativeNetlinkCallback): void;
+  inNetns<T>(path: string, fn: () => T): T;
+  close(handle: NativeHandle): void;
+}
+
+const ADDON = 'twinvip_net.node';
+
+function archName(): string {
+  return process.arch === 'x64' ? 'x64' : process.arch;
+}
+
+/**
+ * Where the addon may be: $TWINVIP_NET_ADDON, beside this module (the bundle in dist/ or an
+ * unpacked image), or native/build/<arch>/ in the source tree found walking up from here.
+ */
+export function addonCandidates(fromDir: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  if (env.TWINVIP_NET_ADDON) out.push(env.TWINVIP_NET_ADDON);
+  out.push(join(fromDir, ADDON));
+  out.push(join(fromDir, 'native', `linux-${archName()}`, ADDON));
+  let dir = fromDir;
+  for (let i = 0; i < 5; i++) {
+    out.push(join(dir, 'native', 'build', archName(), ADDON));
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return out;
+}
+
+let loaded: TwinvipNetAddon | undefined;
+
+export function loadAddon(): TwinvipNetAddon {
+  if (loaded) return loaded;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = addonCandidates(here);
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new Error(
+      `twinvip_net addon not found (run "make addon"); looked in:\n  ${candidates.join('\n  ')}`,
+    );
+  }
+  const require = createRequire(import.meta.url);
+  loaded = require(path) as TwinvipNetAddon;
+  return loaded;
+}
+
+export function isNativeError(e: unknown): e is NativeError {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
+}
+
+/** Path of a named namespace as `ip netns add` creates it. */
+export function netnsPath(name: string): string {
+  return name.startsWith('/') ? name : `/run/netns/${name}`;
+}
+
+/** Runs fn inside the named network namespace when one is given (sockets keep it). */
+export function inNetns<T>(netns: string | undefined, fn: () => T): T {
+  if (!netns) return fn();
+  return loadAddon().inNetns(netnsPath(netns), fn);
+}

@@ -1,0 +1,187 @@
+// VRRP transport on one interface and address family: raw IP protocol 112, TTL/hop limit 255
+// out, the received TTL/hop limit handed up for the core to check (RFC 3768 7.1, RFC 5798
+// 7.1; keepalived skips that check for unicast, so the check belongs to the core, not here).
+// Bytes in, bytes out: the codec lives in src/vrrp.
+import type { Family } from '../vrrp/types';
+import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, canonicalAddress, familyOf } from './addr';
+import { type NativeError, type NativeHandle, inNetns, isNativeError, loadAddon } from './native';
+
+export interface ReceivedPacket {
+  family: Family;
+  /** The VRRP message, without IP header. */
+  payload: Buffer;
+  source: string;
+  destination: string;
+  /** IPv4 TTL or IPv6 hop limit as received (-1 if the kernel did not report it). */
+  ttl: number;
+  ifindex: number;
+}
+
+export interface VrrpSocketOptions {
+  family: Family;
+  ifname: string;
+  /** Multicast group to join and send to; default 224.0.0.18 / ff02::12. Ignored with unicast peers. */
+  group?: string;
+  /** Unicast mode: adverts go to each peer, no group is joined. */
+  unicastPeers?: string[];
+  /** Source address for sends (chosen via IP_PKTINFO / IPV6_PKTINFO); default: the kernel's choice. */
+  source?: string;
+  /** Addresses of this node: packets from them are ours and dropped (the multicast loop is off too). */
+  ownAddresses?: Iterable<string>;
+  /** Named network namespace to open the socket in (tests, demo). */
+  netns?: string;
+  onPacket: (packet: ReceivedPacket) => void;
+  /** Receive-side errors (the socket stays open). */
+  onError?: (error: NativeError) => void;
+}
+
+export interface VrrpSocketCounters {
+  received: number;
+  droppedOwn: number;
+  sent: number;
+  sendErrors: number;
+  receiveErrors: number;
+}
+
+export type SendError = { destination: string; error: NativeError };
+
+export class VrrpSocket {
+  readonly family: Family;
+  readonly ifname: string;
+  readonly destinations: readonly string[];
+  readonly counters: VrrpSocketCounters = { received: 0, droppedOwn: 0, sent: 0, sendErrors: 0, receiveErrors: 0 };
+  private handle: NativeHandle | null;
+  private own = new Set<string>();
+  private source: string | undefined;
+  private readonly group: string | null;
+
+  private constructor(opts: VrrpSocketOptions, handle: NativeHandle, group: string | null, destinations: string[]) {
+    this.family = opts.family;
+    this.ifname = opts.ifname;
+    this.handle = handle;
+    this.group = group;
+    this.destinations = destinations;
+    this.source = opts.source;
+    this.setOwnAddresses(opts.ownAddresses ?? []);
+  }
+
+  /** Opens, joins the group (multicast mode) and starts receiving. Throws NativeError (EPERM, ENODEV...). */
+  static open(opts: VrrpSocketOptions): VrrpSocket {
+    const addon = loadAddon();
+    const unicast = (opts.unicastPeers ?? []).map((p) => checkAddress(p, opts.family, 'unicast peer'));
+    const group = unicast.length
+      ? null
+      : checkAddress(opts.group ?? (opts.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6), opts.family, 'group');
+    if (opts.source !== undefined) checkAddress(opts.source, opts.family, 'source');
+    const handle = inNetns(opts.netns, () => addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL));
+    try {
+      if (group) addon.setMembership(handle, group, true);
+      const sock = new VrrpSocket(opts, handle, group, group ? [group] : unicast);
+      addon.recvStart(handle, (err, payload, source, destination, hops, ifindex) =>
+        sock.onReceive(err, payload, source, destination, hops, ifindex, opts),
+      );
+      return sock;
+    } catch (e) {
+      addon.close(handle);
+      throw e;
+    }
+  }
+
+  /** Replaces the set of this node's addresses (call when VIPs or interface addresses change). */
+  setOwnAddresses(addresses: Iterable<string>): void {
+    const next = new Set<string>();
+    for (const a of addresses) {
+      const c = canonicalAddress(a);
+      if (c) next.add(c);
+    }
+    this.own = next;
+  }
+
+  setSource(source: string | undefined): void {
+    if (source !== undefined) checkAddress(source, this.family, 'source');
+    this.source = source;
+  }
+
+  /**
+   * Sends one advert to the group, or to every unicast peer. Never blocks: a full socket
+   * buffer is an EAGAIN error. Returns the failures (empty when every send went out).
+   */
+  send(payload: Uint8Array): SendError[] {
+    const errors: SendError[] = [];
+    for (const d of this.destinations) {
+      const e = this.sendTo(payload, d);
+      if (e) errors.push({ destination: d, error: e });
+    }
+    return errors;
+  }
+
+  sendTo(payload: Uint8Array, destination: string, source: string | undefined = this.source): NativeError | null {
+    if (!this.handle) return closedError();
+    try {
+      loadAddon().send(this.handle, payload, destination, source ?? null);
+      this.counters.sent++;
+      return null;
+    } catch (e) {
+      this.counters.sendErrors++;
+      if (isNativeError(e)) return e;
+      throw e;
+    }
+  }
+
+  close(): void {
+    if (!this.handle) return;
+    const addon = loadAddon();
+    if (this.group) {
+      try {
+        addon.setMembership(this.handle, this.group, false);
+      } catch {
+        // Leaving fails when the interface is gone; closing drops the membership anyway.
+      }
+    }
+    addon.close(this.handle);
+    this.handle = null;
+  }
+
+  get closed(): boolean {
+    return this.handle === null;
+  }
+
+  private onReceive(
+    err: NativeError | null,
+    payload: Buffer | undefined,
+    source: string | undefined,
+    destination: string | undefined,
+    hops: number | undefined,
+    ifindex: number | undefined,
+    opts: VrrpSocketOptions,
+  ): void {
+    if (err || !payload || source === undefined) {
+      this.counters.receiveErrors++;
+      if (err) opts.onError?.(err);
+      return;
+    }
+    if (this.own.has(source)) {
+      this.counters.droppedOwn++;
+      return;
+    }
+    this.counters.received++;
+    opts.onPacket({
+      family: this.family,
+      payload,
+      source,
+      destination: destination ?? '',
+      ttl: hops ?? -1,
+      ifindex: ifindex ?? 0,
+    });
+  }
+}
+
+function checkAddress(text: string, family: Family, what: string): string {
+  const c = canonicalAddress(text);
+  if (!c || familyOf(c) !== family) throw new TypeError(`${what} ${JSON.stringify(text)} is not an IPv${family} address`);
+  return c;
+}
+
+function closedError(): NativeError {
+  return Object.assign(new Error('socket closed'), { code: 'EBADF' });
+}

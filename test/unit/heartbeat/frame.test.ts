@@ -1,0 +1,92 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { bytesToIp, ipv6ToBytes } from '../../../src/heartbeat/address';
+import { decodePeerFrame, encodePeerFrame, HMAC_LENGTH, PROTOCOL_VERSION, type PeerFrame } from '../../../src/heartbeat/frame';
+import { MAX_FRAME_BODY } from '../../../src/heartbeat/framing';
+import { hb, inst, KEY, OTHER_KEY } from './fixtures';
+
+const header = { nodeId: 'gw-a', bootId: '0011223344556677', seq: 42 };
+
+describe('peer frame codec', () => {
+  const samples: PeerFrame[] = [
+    { ...header, kind: 'heartbeat', ...hb() },
+    {
+      ...header, kind: 'heartbeat', ...hb({
+        health: { uplink: false, gateway: true, nginx: false },
+        instances: [
+          inst({ state: 'BACKUP', releasing: true, hearsPeerAdverts: false }),
+          inst({ vrid: 52, family: 6, state: 'FAULT', effectivePriority: 0, address: 'fd00::2', advertIntervalCs: 4095 }),
+        ],
+      }),
+    },
+    { ...header, kind: 'release', vrid: 51, family: 4 },
+    { ...header, kind: 'request', reqId: 7, what: 'status' },
+    { ...header, kind: 'response', reqId: 7, part: 1, parts: 3, chunk: '{"state":"MASTER","é":1}' },
+  ];
+
+  for (const f of samples) {
+    it(`round-trips a ${f.kind} frame`, () => {
+      const body = encodePeerFrame(f, KEY);
+      expect(body[0]).toBe(PROTOCOL_VERSION);
+      expect(decodePeerFrame(body, KEY)).toEqual({ ok: true, frame: f });
+    });
+  }
+
+  it('keeps a 32-instance IPv6 heartbeat within the frame bound', () => {
+    const instances = Array.from({ length: 32 }, (_, i) => inst({ vrid: i + 1, family: 6, address: `2001:db8::${i + 1}` }));
+    const body = encodePeerFrame({ ...header, kind: 'heartbeat', ...hb({ instances, configHash: 'x'.repeat(64) }), nodeId: 'n'.repeat(64) }, KEY);
+    expect(body.length).toBeLessThanOrEqual(MAX_FRAME_BODY);
+  });
+
+  it('rejects a wrong key, a flipped MAC or payload bit as bad-hmac', () => {
+    const body = encodePeerFrame({ ...header, kind: 'heartbeat', ...hb() }, KEY);
+    expect(decodePeerFrame(body, OTHER_KEY)).toEqual({ ok: false, reason: 'bad-hmac' });
+    for (const at of [5, 20, body.length - 1]) {
+      const b = Buffer.from(body);
+      b[at]! ^= 1;
+      expect(decodePeerFrame(b, KEY)).toEqual({ ok: false, reason: 'bad-hmac' });
+    }
+  });
+
+  it('rejects another version before looking at the MAC', () => {
+    const body = encodePeerFrame({ ...header, kind: 'release', vrid: 1, family: 4 }, KEY);
+    body[0] = 2;
+    expect(decodePeerFrame(body, KEY)).toEqual({ ok: false, reason: 'bad-version' });
+  });
+
+  it('rejects an authenticated but unknown kind, and authenticated garbage as malformed', () => {
+    const sign = (signed: Buffer) => {
+      // Re-sign a hand-made body so only the parse step can object.
+      return Buffer.concat([signed, createHmac('sha256', KEY).update(signed).digest().subarray(0, HMAC_LENGTH)]);
+    };
+    const good = encodePeerFrame({ ...header, kind: 'release', vrid: 1, family: 4 }, KEY);
+    const signed = Buffer.from(good.subarray(0, good.length - HMAC_LENGTH));
+    const unknown = Buffer.from(signed);
+    unknown[1] = 9;
+    expect(decodePeerFrame(sign(unknown), KEY)).toEqual({ ok: false, reason: 'unknown-kind' });
+    const badFamily = Buffer.from(signed);
+    badFamily[badFamily.length - 1] = 5;
+    expect(decodePeerFrame(sign(badFamily), KEY)).toEqual({ ok: false, reason: 'malformed' });
+    const trailing = Buffer.concat([signed, Buffer.from([0])]);
+    expect(decodePeerFrame(sign(trailing), KEY)).toEqual({ ok: false, reason: 'malformed' });
+    const short = signed.subarray(0, signed.length - 1);
+    expect(decodePeerFrame(sign(Buffer.from(short)), KEY)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('refuses to encode out-of-range fields (caller bugs)', () => {
+    expect(() => encodePeerFrame({ ...header, kind: 'release', vrid: 0, family: 4 }, KEY)).toThrow(RangeError);
+    expect(() => encodePeerFrame({ ...header, kind: 'heartbeat', ...hb({ instances: [inst({ address: 'fd00::1' })] }) }, KEY)).toThrow(/address/);
+    expect(() => encodePeerFrame({ ...header, kind: 'request', reqId: 1, what: 'rm -rf' }, KEY)).toThrow(RangeError);
+  });
+});
+
+describe('address text', () => {
+  it('formats IPv6 canonically (RFC 5952)', () => {
+    expect(bytesToIp(ipv6ToBytes('2001:0db8:0:0:0:0:0:1')!)).toBe('2001:db8::1');
+    expect(bytesToIp(ipv6ToBytes('::ffff:192.0.2.1')!)).toBe('::ffff:c000:201');
+    expect(bytesToIp(ipv6ToBytes('2001:db8:0:1:0:0:0:1')!)).toBe('2001:db8:0:1::1');
+    expect(bytesToIp(ipv6ToBytes('1:2:3:4:5:6:7:8')!)).toBe('1:2:3:4:5:6:7:8');
+    expect(ipv6ToBytes('1::2::3')).toBeNull();
+    expect(ipv6ToBytes('1:2:3:4:5:6:7:8:9')).toBeNull();
+  });
+});
