@@ -37,16 +37,8 @@ export const LoggingSchema = Section(
   { default: {}, description: 'Logging.' },
 );
 
-export const NginxSchema = Section(
-  {
-    enabled: Type.Boolean({ default: false, description: 'twinvip renders, applies and supervises Nginx.' }),
-    binary: Path('Nginx executable, by absolute path.', { default: '/usr/sbin/nginx' }),
-    prefix: Path('Nginx prefix (-p): rendered config, pid file, temp dirs.', { default: '/var/lib/twinvip/nginx' }),
-    servers: Type.Optional(Type.Array(Type.Object({}), { description: 'Proxy servers (http and stream); the schema arrives with Nginx control.' })),
-    upstreams: Type.Optional(Type.Record(Type.String(), Type.Object({}), { description: 'Upstream groups by name; the schema arrives with Nginx control.' })),
-  },
-  { default: {}, description: 'The on-box Nginx (L4 stream + L7 http proxy).' },
-);
+// The nginx section's model lives with Nginx control (src/nginx/schema.ts).
+export { NginxSchema } from '../../nginx/schema';
 
 export const MqttSchema = Section(
   {
