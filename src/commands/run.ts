@@ -2,11 +2,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatIssues, loadConfigFile } from '../config';
 import { DEFAULT_CONFIG_PATH } from '../control';
-import { Daemon, EXIT, createNotifier, installSignalHandlers } from '../daemon';
+import { Daemon, EXIT, createNotifier, installSignalHandlers, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../daemon/vrrp/extension';
 import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
 import { MqttExtension } from '../mqtt';
+import { NginxExtension } from '../nginx';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -44,10 +45,13 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = logger.for('daemon');
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
-  const vrrp = new VrrpExtension();
+  // Nginx first: it is up (hot standby) before any instance can become MASTER, and its health
+  // is a tracked object of the instances that say track_nginx.
+  const nginx = new NginxExtension();
+  const vrrp = new VrrpExtension(nginx);
   const ha = new VrrpHaActions(() => vrrp.vrrp);
-  const extensions = [vrrp];
-  if (config.mqtt?.enabled) extensions.push(new MqttExtension({ ha }) as never);
+  const extensions: Extension[] = [nginx, vrrp];
+  if (config.mqtt.enabled) extensions.push(new MqttExtension({ ha }));
   const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
