@@ -115,21 +115,18 @@ export function renderCounters(groups: Record<string, Record<string, number>>): 
     for (const [name, v] of Object.entries(values)) rows.push([`${group}.${name}`, String(v)]);
   }
   if (rows.length === 0) return 'no counters';
-  const w = Math.max(...rows.map((r) => r[0]!.length + 2 + r[1]!.length));
-  if (w <= 37) {
-    // Two columns of up to 37+2+37 characters.
+  const cell = (part: string[][]) => {
+    const nw = Math.max(...part.map((r) => r[0]!.length));
+    const vw = Math.max(...part.map((r) => r[1]!.length));
+    return part.map((r) => `${r[0]!.padEnd(nw)}  ${r[1]!.padStart(vw)}`);
+  };
+  if (Math.max(...cell(rows).map((l) => l.length)) <= 38) {
+    // Two columns keep a long list on one screen.
     const half = Math.ceil(rows.length / 2);
-    const left = rows.slice(0, half);
-    const right = rows.slice(half);
-    const lw = Math.max(...left.map((r) => r[0]!.length));
-    const vw = Math.max(...left.map((r) => r[1]!.length));
-    return left
-      .map((r, i) => {
-        const l = `${r[0]!.padEnd(lw)}  ${r[1]!.padStart(vw)}`;
-        const rr = right[i];
-        return rr ? `${l.padEnd(40)}${rr[0]}  ${rr[1]}` : l;
-      })
-      .join('\n');
+    const left = cell(rows.slice(0, half));
+    const right = cell(rows.slice(half));
+    const lw = Math.max(...left.map((l) => l.length));
+    return left.map((l, i) => (right[i] === undefined ? l : `${l.padEnd(lw)}    ${right[i]}`)).join('\n');
   }
   return table(rows);
 }
