@@ -56,6 +56,8 @@ export interface ShellOptions {
   maxTypeahead?: number;
 }
 
+type ComplaintKind = 'noise' | 'unknown' | 'too-long' | 'typeahead';
+
 type Mode = { kind: 'command' } | { kind: 'password'; action: GuardedAction } | { kind: 'confirm'; action: GuardedAction };
 
 export const DEFAULT_MAX_LINE = 256;
@@ -66,7 +68,8 @@ const LOCKOUT_MAX_MS = 30_000;
 
 export class Shell {
   private readonly editor: LineEditor;
-  private readonly limiter = new ComplaintLimiter(3, 5000);
+  /** One limiter per kind of complaint: a burst of garbage must not silence the note about a long line. */
+  private readonly limiters = new Map<ComplaintKind, ComplaintLimiter>();
   private readonly maxTypeahead: number;
   private mode: Mode = { kind: 'command' };
   private pending: Buffer = Buffer.alloc(0);
@@ -186,7 +189,7 @@ export class Shell {
     if (!this.busy) {
       this.flushNoise();
       if (this.typeaheadDropped > 0) {
-        this.complainRedraw(`${this.typeaheadDropped} byte(s) typed while busy were dropped`);
+        this.complainRedraw('typeahead', `${this.typeaheadDropped} byte(s) typed while busy were dropped`);
         this.typeaheadDropped = 0;
       }
       const waiters = this.idleWaiters;
@@ -221,7 +224,7 @@ export class Shell {
       case 'too-long':
         this.atLineStart = true;
         this.opts.counters.long_lines++;
-        this.complain(`line too long (over ${ev.limit} characters): ignored up to the next Enter`);
+        this.complain('too-long', `line too long (over ${ev.limit} characters): ignored up to the next Enter`);
         return;
       case 'discarded':
         this.atLineStart = true;
@@ -236,7 +239,6 @@ export class Shell {
 
   private onLine(text: string): void {
     this.opts.counters.lines++;
-    this.flushNoise();
     const mode = this.mode;
     if (mode.kind === 'password') return this.onPassword(text, mode.action);
     if (mode.kind === 'confirm') return this.onConfirm(text, mode.action);
@@ -255,7 +257,7 @@ export class Shell {
         break;
       case 'unknown':
         this.opts.counters.unknown_commands++;
-        this.complain(`unknown command '${printable(o.word.slice(0, 24))}'; type 'help'`);
+        this.complain('unknown', `unknown command '${printable(o.word.slice(0, 24))}'; type 'help'`);
         break;
       case 'text':
         this.opts.counters.commands++;
@@ -388,35 +390,41 @@ export class Shell {
     this.lastNoiseComplaint = now;
     const n = this.noisePending;
     this.noisePending = 0;
-    this.complainRedraw(`ignored ${n} non-printable byte(s) (line noise or wrong baud rate?)`);
+    this.complainRedraw('noise', `ignored ${n} non-printable byte(s) (line noise or wrong baud rate?)`);
   }
 
   /** A complaint in the middle of typing: say it on its own line, then redraw prompt and line. */
-  private complainRedraw(msg: string): void {
-    if (!this.limitedAllow()) return;
+  private complainRedraw(kind: ComplaintKind, msg: string): void {
+    const limiter = this.limiterFor(kind);
+    if (!this.limitedAllow(limiter)) return;
     this.newlineIfNeeded();
-    this.say(this.withHeld(msg));
+    this.say(withHeld(limiter, msg));
     if (!this.editor.isDiscarding) {
       this.showPrompt();
       if (this.editor.visibleLine) this.raw(this.editor.visibleLine);
     }
   }
 
-  private complain(msg: string): void {
-    if (!this.limitedAllow()) return;
+  private complain(kind: ComplaintKind, msg: string): void {
+    const limiter = this.limiterFor(kind);
+    if (!this.limitedAllow(limiter)) return;
     this.newlineIfNeeded();
-    this.say(this.withHeld(msg));
+    this.say(withHeld(limiter, msg));
   }
 
-  private limitedAllow(): boolean {
-    if (this.limiter.allow(this.opts.services.now())) return true;
+  private limiterFor(kind: ComplaintKind): ComplaintLimiter {
+    let l = this.limiters.get(kind);
+    if (!l) {
+      l = new ComplaintLimiter(3, 5000);
+      this.limiters.set(kind, l);
+    }
+    return l;
+  }
+
+  private limitedAllow(limiter: ComplaintLimiter): boolean {
+    if (limiter.allow(this.opts.services.now())) return true;
     this.opts.counters.complaints_suppressed++;
     return false;
-  }
-
-  private withHeld(msg: string): string {
-    const held = this.limiter.takeHeld();
-    return held > 0 ? `${msg} (${held} similar message(s) suppressed)` : msg;
   }
 
   private showPrompt(): void {
@@ -438,6 +446,11 @@ export class Shell {
     this.atLineStart = text.endsWith('\n');
     this.opts.write(text);
   }
+}
+
+function withHeld(limiter: ComplaintLimiter, msg: string): string {
+  const held = limiter.takeHeld();
+  return held > 0 ? `${msg} (${held} similar message(s) suppressed)` : msg;
 }
 
 function samePassword(given: string, expected: string): boolean {

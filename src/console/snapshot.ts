@@ -34,6 +34,8 @@ export interface DaemonFacts {
   configHash: string;
   /** The daemon's own instance list (status()), used when no richer VRRP view is wired. */
   instances: { name: string; state: string; priority?: number }[];
+  /** Instances in the running config: none configured reads differently from VRRP not running. */
+  configuredInstances: number;
 }
 
 export function takeSnapshot(facts: DaemonFacts, view: ConsoleView): ConsoleSnapshot {
@@ -41,7 +43,9 @@ export function takeSnapshot(facts: DaemonFacts, view: ConsoleView): ConsoleSnap
     ? read(() => view.instances!())
     : facts.instances.length > 0
       ? facts.instances.map((i) => ({ name: i.name, state: i.state, ...(i.priority === undefined ? {} : { priority: i.priority }) }))
-      : { unavailable: 'not running' };
+      : facts.configuredInstances === 0
+        ? []
+        : { unavailable: 'not running' };
   const maintenance = view.maintenance ? read(() => view.maintenance!()) : false;
   return {
     node: facts.node,

@@ -26,7 +26,7 @@ export function makeShell(opts: { view?: ConsoleView; actions?: ActionsPort; pee
     ],
   };
   const services: ShellServices = {
-    snapshot: () => takeSnapshot({ node: 'box-a', version: '9.9.9', uptimeS: 3725, configHash: 'c0ffee12', instances: [] }, view),
+    snapshot: () => takeSnapshot({ node: 'box-a', version: '9.9.9', uptimeS: 3725, configHash: 'c0ffee12', instances: [], configuredInstances: 2 }, view),
     counters: () => ({ vrrp: { rx_bad_ttl: 2, rx_ok: 1000 }, console: { ...counters } }),
     recentLog: (n) => ['line one', 'line two', 'line three'].slice(-n),
     checkConfig: async () => 'config ok',

@@ -191,6 +191,13 @@ describe('editing as a person types', () => {
     expect(h.out()).toContain('this list');
   });
 
+  it('a burst of unknown commands does not silence the note about a long line', () => {
+    const h = makeShell({ maxLine: 64 });
+    h.type(Array.from({ length: 20 }, (_, i) => `junk${i}\r`).join(''));
+    h.type(`${'z'.repeat(100)}\r`);
+    expect(h.out()).toContain('line too long (over 64 characters)');
+  });
+
   it('one megabyte of random bytes: the shell survives and still answers', () => {
     const h = makeShell();
     let seed = 7;
