@@ -46,8 +46,8 @@ export interface ConsoleDaemon {
   config: TwinvipConfig;
 }
 
-/** A real Daemon (control socket in the temp dir) with the console on `device`. */
-export async function startConsoleDaemon(dir: TempDir, device: string, opts: { password?: string; wiring?: ConsoleWiring; idleTimeoutS?: number } = {}): Promise<ConsoleDaemon> {
+/** A real Daemon (control socket in the temp dir) with the console on `device` (none: no serial console). */
+export async function startConsoleDaemon(dir: TempDir, device: string | undefined, opts: { password?: string; wiring?: ConsoleWiring; idleTimeoutS?: number } = {}): Promise<ConsoleDaemon> {
   const r = parseConfigText(
     JSON.stringify({
       node: { name: 'box-a', state_dir: dir.path },
@@ -60,7 +60,8 @@ export async function startConsoleDaemon(dir: TempDir, device: string, opts: { p
   );
   if (!r.ok) throw new Error(`test config refused: ${JSON.stringify(r.errors)}`);
   const config = r.config;
-  config.console.device = device;
+  if (device === undefined) config.console.enabled = false;
+  else config.console.device = device;
   const sink = memorySink();
   const logger = new Logger({ sink, level: 'info' });
   const ext = new ConsoleExtension(opts.wiring ?? {});
