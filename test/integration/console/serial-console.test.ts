@@ -164,3 +164,36 @@ describe('serial console through a socat pty pair', () => {
     expect(d.console.serialCounters.port_opens).toBe(opens + 1);
   });
 });
+
+describe('serial console idle timeout', () => {
+  let dir2: TempDir;
+  let pty2: PtyPair;
+  let d2: ConsoleDaemon;
+  let term2: Terminal;
+
+  beforeAll(async () => {
+    dir2 = makeTempDir('tvidle-');
+    pty2 = await startPtyPair(dir2);
+    d2 = await startConsoleDaemon(dir2, pty2.a, { idleTimeoutS: 1 });
+    await waitFor(() => d2.console.serialConsole?.isOpen, { timeoutMs: 20_000, what: 'the console port to open' });
+    term2 = await Terminal.open(pty2.b);
+  });
+
+  afterAll(async () => {
+    await term2?.close();
+    await d2?.daemon.stop('test end');
+    await pty2?.stop();
+    dir2?.remove();
+  });
+
+  it('ends a silent session and says so; the next key starts again', async () => {
+    const from = term2.mark();
+    term2.send('\r');
+    await term2.waitFor(PROMPT, from);
+    await term2.waitFor('session ended (idle for 1 s)\r\n', from);
+    expect(d2.console.serialCounters.idle_timeouts).toBe(1);
+    const m = term2.mark();
+    term2.send('vrrp\r');
+    await term2.waitFor(`vrrp: no instances configured\r\n${PROMPT}`, m);
+  });
+});
