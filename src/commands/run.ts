@@ -8,6 +8,7 @@ import { VrrpExtension } from '../daemon/vrrp/extension';
 import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
 import { MqttExtension } from '../mqtt';
 import { NginxExtension } from '../nginx';
+import { ConsoleExtension } from '../console';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -52,6 +53,14 @@ export async function runCommand(args: string[]): Promise<number> {
   const ha = new VrrpHaActions(() => vrrp.vrrp);
   const extensions: Extension[] = [nginx, vrrp];
   if (config.mqtt.enabled) extensions.push(new MqttExtension({ ha }));
+  extensions.push(
+    new ConsoleExtension({
+      actions: {
+        maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
+        failover: async () => consoleResult(await ha.failover(), 'VIPs handed to the peer; demoted until maintenance off'),
+      },
+    }),
+  );
   const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
@@ -71,4 +80,8 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     uninstall();
   }
+}
+
+function consoleResult(r: { ok: true; data?: unknown } | { ok: false; error: string }, message: string): { ok: true; message: string } | { ok: false; error: string } {
+  return r.ok ? { ok: true, message } : { ok: false, error: r.error };
 }
