@@ -50,7 +50,10 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): HealthChe
   const retry = (n: KNode) => {
     const v = numberArg(n, 0, { min: 0, max: 99, integer: true }, notes);
     if (v !== undefined) hc.fall = v + 1;
-    if (n.key === 'nb_get_retry') notes.warn(n, n.key, 'old keyword (keepalived 2.2.7 refuses it): read as retry');
+    // Measured with keepalived 2.2.7 -t: HTTP_GET logs "nb_get_retry is deprecated", TCP_CHECK "Unknown keyword".
+    if (n.key === 'nb_get_retry') {
+      notes.warn(n, n.key, kind === 'http' ? 'old keyword (deprecated in keepalived 2.x): read as retry' : "old keyword (keepalived 2.2.7 refuses it in TCP_CHECK: 'Unknown keyword'): read as retry");
+    }
   };
   const handlers: Handlers = {
     connect_timeout: (n) => {
@@ -128,8 +131,9 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
   const name = `vs_${node.args[0]}_${node.args[1]}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const servers: Record<string, unknown>[] = [];
   let interval = 60; // keepalived delay_loop default
-  let balance: { balance: string; note?: string } = { balance: 'round_robin' };
-  let protocol = 'tcp';
+  // keepalived 2.2.7 without lb_algo: "no scheduler set, setting default 'wlc'".
+  let balance: { balance: string; note?: string } = { balance: 'least_conn' };
+  let protocol: string | undefined;
   let check: HealthCheck | undefined;
   let checkAt: KNode | undefined;
   let sorry: string | undefined;
@@ -208,6 +212,10 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
     real_server: realServer,
   }, notes);
 
+  if (protocol === undefined) {
+    notes.warn(node, label, "no protocol: keepalived 2.2.7 logs 'no protocol set - defaulting to UDP'; converted as TCP, the usual intent — add 'protocol TCP' or 'protocol UDP'");
+    protocol = 'tcp';
+  }
   if (servers.length === 0) {
     notes.unconverted(node, label, 'no real_server: nothing to proxy to');
     return undefined;

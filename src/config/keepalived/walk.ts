@@ -139,7 +139,7 @@ const REASONS: Record<string, string> = {
   enable_snmp_checker: 'SNMP is not provided: MQTT reports the same events',
   enable_snmp_rfc: 'SNMP is not provided: MQTT reports the same events',
   enable_dbus: 'D-Bus is not provided: use the control socket or MQTT',
-  lvs_id: LVS,
+  lvs_id: `old keyword (unknown to keepalived 2.2.7); ${LVS}`,
   lvs_sync_daemon: LVS,
   lvs_timeouts: LVS,
   lvs_flush: LVS,

@@ -160,6 +160,12 @@ describe('mapping', () => {
     expect(noteAt(r.notes, 'vrrp_strict')).toMatchObject({ severity: 'unconverted', line: 6 });
     expect(noteAt(r.notes, 'mcast_src_ip')).toMatchObject({ line: 13 });
     expect(noteAt(r.notes, 'lvs_sync_daemon_interface')).toMatchObject({ line: 14 });
+    // keepalived 2.2.7 -t: "no scheduler set, setting default 'wlc'", "no protocol set - defaulting to UDP".
+    const up = (r.config as Any).nginx.upstreams.vs_10_9_0_100_80;
+    expect(up.balance).toBe('least_conn');
+    expect(up.health_check).toMatchObject({ type: 'tcp', timeout: 2, fall: 3, interval: 5 });
+    expect(r.notes.find((n) => n.line === 32 && /defaulting to UDP/.test(n.message))).toBeDefined();
+    expect(noteAt(r.notes, 'nb_get_retry')?.message).toMatch(/Unknown keyword/);
   });
 
   it('syntax edge cases: glued braces, one-line blocks, quoted names, # inside quotes, \\# escape', () => {
