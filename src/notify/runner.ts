@@ -1,4 +1,4 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolveCommand, scriptInsecurity } from './script-security';
 import { lookupUser, type UserIds } from './users';
 
@@ -174,42 +174,18 @@ export class NotifyRunner {
     const started = Date.now();
     return new Promise<JobOutcome>((resolve) => {
       let timedOut = false;
-      const options: Parameters<typeof execFile>[2] & { detached: boolean } = {
-        // Its own process group, so the timeout can kill whatever the script started (keepalived setpgid()s too).
-        detached: true,
-        env: this.opts.env ?? process.env,
-        maxBuffer: 64 * 1024,
-        encoding: 'utf8',
-        windowsHide: true,
-      };
-      if (user && user.uid !== ourUid) {
-        options.uid = user.uid;
-        options.gid = user.gid;
-      }
+      let stderr = '';
       let child: ChildProcess;
       try {
-        child = execFile(resolved.path, job.argv.slice(1), options, (err, _stdout, stderr) => {
-          clearTimeout(timer);
-          // After a timeout the SIGKILL still goes out: the leader may be gone while children that ignored SIGTERM live on.
-          if (!timedOut) clearTimeout(killer);
-          this.children.delete(child);
-          const ms = Date.now() - started;
-          const tail = String(stderr ?? '').trim().split('\n').slice(-3).join(' | ');
-          if (timedOut) {
-            this.counters.timed_out++;
-            log.error(`${job.label}: killed after ${this.opts.timeoutMs} ms timeout (process group)`, { argv: job.argv });
-            resolve({ job, result: 'timeout', detail: `killed after ${this.opts.timeoutMs} ms` });
-          } else if (err) {
-            this.counters.failed++;
-            const code = (err as NodeJS.ErrnoException & { code?: unknown; signal?: unknown }).code;
-            const why = typeof code === 'number' ? `exit status ${code}` : err.signal ? `signal ${String(err.signal)}` : String(code ?? err.message);
-            log.warn(`${job.label}: failed (${why}, ${ms} ms)${tail ? `: ${tail}` : ''}`, { argv: job.argv });
-            resolve({ job, result: 'failed', detail: why });
-          } else {
-            this.counters.succeeded++;
-            log.info(`${job.label}: ran (${ms} ms)`, { argv: job.argv });
-            resolve({ job, result: 'ok', detail: `${ms} ms` });
-          }
+        // spawn rather than execFile: execFile does not pass `detached` on, and the script needs
+        // its own process group so the timeout can kill what it started (keepalived setpgid()s too).
+        // No shell either way: argv goes to execve as is.
+        child = spawn(resolved.path, job.argv.slice(1), {
+          detached: true,
+          shell: false,
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: this.opts.env ?? process.env,
+          ...(user && user.uid !== ourUid ? { uid: user.uid, gid: user.gid } : {}),
         });
       } catch (err) {
         this.counters.failed++;
@@ -217,6 +193,10 @@ export class NotifyRunner {
         resolve({ job, result: 'failed', detail: (err as Error).message });
         return;
       }
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (d: string) => {
+        if (stderr.length < 4096) stderr += d;
+      });
       this.children.add(child);
       let killer: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
@@ -226,6 +206,34 @@ export class NotifyRunner {
         killer.unref();
       }, this.opts.timeoutMs);
       timer.unref();
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        // After a timeout the SIGKILL still goes out: the leader may be gone while children that ignored SIGTERM live on.
+        if (!timedOut) clearTimeout(killer);
+        this.children.delete(child);
+        const ms = Date.now() - started;
+        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+        if (timedOut) {
+          this.counters.timed_out++;
+          log.error(`${job.label}: killed after ${this.opts.timeoutMs} ms timeout (process group)`, { argv: job.argv });
+          resolve({ job, result: 'timeout', detail: `killed after ${this.opts.timeoutMs} ms` });
+        } else if (spawnError || code !== 0) {
+          this.counters.failed++;
+          const why = spawnError ? spawnError.message : code !== null ? `exit status ${code}` : `signal ${String(signal)}`;
+          log.warn(`${job.label}: failed (${why}, ${ms} ms)${tail ? `: ${tail}` : ''}`, { argv: job.argv });
+          resolve({ job, result: 'failed', detail: why });
+        } else {
+          this.counters.succeeded++;
+          log.info(`${job.label}: ran (${ms} ms)`, { argv: job.argv });
+          resolve({ job, result: 'ok', detail: `${ms} ms` });
+        }
+      };
+      // 'exit', not 'close': a background process the script left behind may hold stderr open.
+      child.on('exit', (code, signal) => setImmediate(() => finish(code, signal)));
+      child.on('error', (err) => finish(null, null, err));
     });
   }
 }
