@@ -10,6 +10,8 @@ export interface MappedInstance {
   /** track_script names as written, resolved against the vrrp_scripts once all are read. */
   trackScripts: { name: string; weight?: number; at: KNode }[];
   smtpAlert?: boolean;
+  /** Where smtp_alert was set (the instance line when it comes from global_defs). */
+  smtpAlertAt: KNode;
 }
 
 // keepalived instance garp keyword -> twinvip garp field and its range.
@@ -127,6 +129,7 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
   let nopreemptAt: KNode | undefined;
   let preemptDelayAt: KNode | undefined;
   let smtpAlert: boolean | undefined;
+  let smtpAlertAt: KNode = node;
   let srcAt: KNode | undefined;
   let mcastSrcAt: KNode | undefined;
   let auth: { type?: string; pass?: string; at: KNode } | undefined;
@@ -271,6 +274,7 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
     },
     smtp_alert: (n) => {
       smtpAlert = trueFalse(n, notes);
+      smtpAlertAt = n;
     },
   };
   for (const [key, rule] of Object.entries(GARP)) {
@@ -386,7 +390,7 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
   if (trackInterfaces.length > 0) inst.track_interfaces = trackInterfaces;
   if (Object.keys(garp).length > 0) inst.garp = garp;
   if (Object.keys(notify).length > 0) inst.notify = notify;
-  const mapped: MappedInstance = { name, instance: inst, trackScripts };
+  const mapped: MappedInstance = { name, instance: inst, trackScripts, smtpAlertAt };
   const alert = smtpAlert ?? g.smtpAlert;
   if (alert !== undefined) mapped.smtpAlert = alert;
   return mapped;

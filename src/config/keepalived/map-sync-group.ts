@@ -9,6 +9,7 @@ export interface MappedSyncGroup {
   members: { name: string; at: KNode }[];
   group: Record<string, unknown>;
   smtpAlert?: boolean;
+  smtpAlertAt: KNode;
 }
 
 export function mapSyncGroup(node: KNode, name: string, notes: NoteList): MappedSyncGroup | undefined {
@@ -16,6 +17,7 @@ export function mapSyncGroup(node: KNode, name: string, notes: NoteList): Mapped
   const notify: Record<string, unknown> = {};
   const members: MappedSyncGroup['members'] = [];
   let smtpAlert: boolean | undefined;
+  let smtpAlertAt: KNode = node;
   eachChild(node, 'vrrp_sync_group', {
     ...notifyHandlers(notify, notes),
     group: (n) => {
@@ -27,6 +29,7 @@ export function mapSyncGroup(node: KNode, name: string, notes: NoteList): Mapped
     },
     smtp_alert: (n) => {
       smtpAlert = trueFalse(n, notes);
+      smtpAlertAt = n;
     },
     global_tracking: (n) => {
       notes.warn(n, n.key, 'deprecated in keepalived; twinvip members always keep their own tracking');
@@ -43,7 +46,7 @@ export function mapSyncGroup(node: KNode, name: string, notes: NoteList): Mapped
   }, notes);
   const group: Record<string, unknown> = {};
   if (Object.keys(notify).length > 0) group.notify = notify;
-  const mapped: MappedSyncGroup = { name, members, group };
+  const mapped: MappedSyncGroup = { name, members, group, smtpAlertAt };
   if (smtpAlert !== undefined) mapped.smtpAlert = smtpAlert;
   return mapped;
 }

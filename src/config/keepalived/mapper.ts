@@ -140,7 +140,7 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
       if (refs.length > 0) m.instance.track_checks = refs;
       if (m.smtpAlert) {
         if (email) m.instance.smtp_alert = true;
-        else notes.unconverted(m.trackScripts[0]?.at ?? nodes[0] as KNode, `vrrp_instance ${m.name} smtp_alert`, 'no usable e-mail settings in global_defs');
+        else notes.unconverted(m.smtpAlertAt, 'smtp_alert', `vrrp_instance ${m.name}: no usable e-mail settings in global_defs (notification_email, smtp_server)`);
       }
       out[m.name] = m.instance;
     }
@@ -166,6 +166,7 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
       const group: Record<string, unknown> = { instances: members, ...sg.group };
       if (sg.smtpAlert ?? g.smtpAlert) {
         if (email) group.smtp_alert = true;
+        else notes.unconverted(sg.smtpAlertAt, 'smtp_alert', `vrrp_sync_group ${sg.name}: no usable e-mail settings in global_defs (notification_email, smtp_server)`);
       }
       out[sg.name] = group;
     }

@@ -270,3 +270,28 @@ describe('bad input gives a clear error, never a stack trace', () => {
     expect(r.notes.find((n) => n.keyword === 'include')?.message).toMatch(/non-executable/);
   });
 });
+
+describe('smtp_alert without e-mail settings', () => {
+  it('is reported at the smtp_alert line, for instances and sync groups', () => {
+    const r = inline('vrrp_instance V {\n interface eth0\n virtual_router_id 3\n smtp_alert\n}\nvrrp_sync_group G {\n group {\n V\n }\n smtp_alert\n}\n');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.notes.filter((n) => n.keyword === 'smtp_alert').map((n) => n.line)).toEqual([4, 10]);
+    expect((r.config as Any).instances.V.smtp_alert).toBeUndefined();
+  });
+});
+
+describe('fuzz: arbitrary text never throws', () => {
+  it('gives ok or a located error for 300 random inputs', async () => {
+    const fc = await import('fast-check');
+    const words = fc.constantFrom('vrrp_instance', 'global_defs', '{', '}', '"', '!', '#', 'include', 'interface', 'eth0', 'virtual_router_id', '7', '\n', ' ', 'track_script', 'virtual_ipaddress', '10.0.0.1/24', "'", '\\', '$X=1', '$X', '@a', 'virtual_server', 'real_server', 'TCP_CHECK', '80');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(words, fc.string({ maxLength: 6 })), { maxLength: 60 }), (parts) => {
+        const r = inline(parts.join(' '), 'fuzz.conf');
+        if (!r.ok) expect(r.error).toMatch(/fuzz\.conf(:\d+)?: |does not pass the check/);
+        else expect(parseConfigText(r.text).ok).toBe(true);
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+  });
+});
