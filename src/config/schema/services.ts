@@ -114,6 +114,16 @@ export const EmailSchema = Section(
     from: Type.String({ format: 'email', description: 'Sender (notification_email_from).' }),
     to: Type.Array(Type.String({ format: 'email' }), { minItems: 1, uniqueItems: true, description: 'Recipients (notification_email).' }),
     connect_timeout: Type.Number({ minimum: 1, maximum: 300, default: 30, description: 'Seconds (smtp_connect_timeout).' }),
+    starttls: Enum(['opportunistic', 'required', 'off'] as const, {
+      default: 'opportunistic',
+      description: 'STARTTLS: when the server offers it (opportunistic), always (required: no mail over plain text), or never (off). keepalived has no TLS.',
+    }),
+    tls_verify: Type.Boolean({ default: true, description: "Verify the SMTP server's certificate after STARTTLS." }),
+    username: Type.Optional(Type.String({ minLength: 1, description: 'SMTP AUTH user; no AUTH when unset.' })),
+    password: Type.Optional(Type.String({ description: 'SMTP AUTH password. Prefer password_file.' })),
+    password_file: Type.Optional(Path('File holding the SMTP AUTH password (first line).')),
+    coalesce: Type.Number({ minimum: 0, maximum: 600, default: 5, description: 'Seconds events are gathered into one mail, so a burst of transitions sends one message.' }),
+    max_per_hour: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Mails sent per hour at most; events beyond it are counted and summarised in the next mail.' }),
   },
   { description: 'E-mail alerts (keepalived smtp_alert).' },
 );
