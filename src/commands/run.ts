@@ -9,6 +9,7 @@ import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
 import { MqttExtension } from '../mqtt';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension } from '../console';
+import { EmailExtension, NotifyExtension } from '../notify';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -53,6 +54,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const ha = new VrrpHaActions(() => vrrp.vrrp);
   const extensions: Extension[] = [nginx, vrrp];
   if (config.mqtt.enabled) extensions.push(new MqttExtension({ ha }));
+  extensions.push(new NotifyExtension(), new EmailExtension());
   extensions.push(
     new ConsoleExtension({
       actions: {
