@@ -1,17 +1,27 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ControlClient, chooseSocket } from '../control';
+import { ControlClient, chooseSocket, type ClientResult } from '../control';
 import { EXIT } from '../daemon';
 
 const USAGE = `usage: twinvip console [-s SOCKET | -c FILE]
 
-A line client to the running daemon's diagnostic shell over the control socket: each line you
-type is sent as {cmd:"console", args:{line}} and the answer printed. Type 'help' for commands,
-'quit' or Ctrl-D to leave. Reads stdin, so it also works in scripts: echo status | twinvip console.
-(The full shell — instances, heartbeat channels, peer view, guarded actions — comes with the
-console part; until then it answers status, log [n], ping, reload, help.)
+The running daemon's diagnostic shell, over its control socket: the same shell as on the serial
+console (status, vrrp, heartbeat, peer, nginx, mqtt, counters, log, config check, and the guarded
+actions maintenance/failover/reload, which ask y/N first). Type 'help' for the list.
+In a terminal: line editing and history, Ctrl-C abandons the line or a question, Ctrl-D or
+'quit' leaves. Without a terminal it reads lines from stdin and prints only the answers:
+  echo status | twinvip console
+  printf 'reload\\ny\\n' | twinvip console
 Exit codes: 0 done, 1 config unreadable, 2 usage, 3 no daemon answers, 5 connection lost.
 `;
+
+/** The answer of the daemon's `console` command; older daemons sent only `text`. */
+interface Answer {
+  text: string;
+  prompt?: string;
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export async function consoleCommand(args: string[]): Promise<number> {
   let values: { socket?: string; config?: string; help?: boolean };
@@ -36,39 +46,65 @@ export async function consoleCommand(args: string[]): Promise<number> {
     return conn.reason === 'unreachable' ? EXIT.NO_DAEMON : EXIT.DAEMON_ERROR;
   }
   const client = conn.client;
-  const interactive = process.stdin.isTTY === true;
-  const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
-  const prompt = () => {
-    if (interactive) rl.prompt();
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive, historySize: interactive ? 100 : 0 });
+  let lost: string | undefined;
+
+  const show = (r: ClientResult): boolean => {
+    if (!r.ok) {
+      lost = r.message;
+      return false;
+    }
+    if (r.response.status === 'error') {
+      process.stdout.write(`error: ${r.response.error}\n`);
+      return true;
+    }
+    const data = r.response.data as Partial<Answer> | undefined;
+    const text = typeof data?.text === 'string' ? data.text : JSON.stringify(data, null, 2);
+    if (text !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    if (typeof data?.prompt === 'string') rl.setPrompt(data.prompt);
+    return true;
   };
+  const prompt = () => {
+    if (interactive && lost === undefined) rl.prompt();
+  };
+
   rl.setPrompt('twinvip> ');
+  if (interactive) {
+    // The banner and the prompt (node name, state) come from the daemon.
+    if (!show(await client.request('console', { hello: true }, { timeoutMs: REQUEST_TIMEOUT_MS }))) return fail(lost, rl, client);
+    // Ctrl-C: abandon the line, a pending question, or the wait for a slow answer (peer).
+    rl.on('SIGINT', () => {
+      rl.write(null, { ctrl: true, name: 'u' });
+      process.stdout.write('^C\n');
+      void client.request('console', { interrupt: true }, { timeoutMs: REQUEST_TIMEOUT_MS }).then((r) => {
+        show(r);
+        prompt();
+      });
+    });
+  }
   prompt();
-  let code: number = EXIT.OK;
   try {
     for await (const line of rl) {
       const trimmed = line.trim();
       if (trimmed === 'quit' || trimmed === 'exit') break;
-      if (trimmed === '') {
-        prompt();
-        continue;
-      }
-      const r = await client.request('console', { line: trimmed }, { timeoutMs: 30_000 });
-      if (!r.ok) {
-        process.stderr.write(`twinvip console: ${r.message}\n`);
-        code = EXIT.DAEMON_ERROR;
-        break;
-      }
-      if (r.response.status === 'error') process.stdout.write(`error: ${r.response.error}\n`);
-      else {
-        const data = r.response.data as { text?: unknown } | undefined;
-        const text = typeof data?.text === 'string' ? data.text : JSON.stringify(data, null, 2);
-        if (text !== '') process.stdout.write(`${text}\n`);
-      }
+      if (!show(await client.request('console', { line }, { timeoutMs: REQUEST_TIMEOUT_MS }))) break;
       prompt();
     }
   } finally {
     rl.close();
     client.close();
   }
-  return code;
+  if (lost !== undefined) {
+    process.stderr.write(`twinvip console: ${lost}\n`);
+    return EXIT.DAEMON_ERROR;
+  }
+  return EXIT.OK;
+}
+
+function fail(message: string | undefined, rl: ReturnType<typeof createInterface>, client: ControlClient): number {
+  rl.close();
+  client.close();
+  process.stderr.write(`twinvip console: ${message ?? 'connection lost'}\n`);
+  return EXIT.DAEMON_ERROR;
 }

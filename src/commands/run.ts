@@ -2,9 +2,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatIssues, loadConfigFile } from '../config';
 import { DEFAULT_CONFIG_PATH } from '../control';
-import { Daemon, EXIT, createNotifier, installSignalHandlers } from '../daemon';
+import { Daemon, EXIT, createNotifier, installSignalHandlers, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../daemon/vrrp/extension';
+import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
+import { MqttExtension } from '../mqtt';
+import { NginxExtension } from '../nginx';
+import { ConsoleExtension } from '../console';
+import { EmailExtension, NotifyExtension } from '../notify';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -42,8 +47,23 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = logger.for('daemon');
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
-  const vrrp = new VrrpExtension();
-  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions: [vrrp] });
+  // Nginx first: it is up (hot standby) before any instance can become MASTER, and its health
+  // is a tracked object of the instances that say track_nginx.
+  const nginx = new NginxExtension();
+  const vrrp = new VrrpExtension(nginx);
+  const ha = new VrrpHaActions(() => vrrp.vrrp);
+  const extensions: Extension[] = [nginx, vrrp];
+  if (config.mqtt.enabled) extensions.push(new MqttExtension({ ha }));
+  extensions.push(new NotifyExtension(), new EmailExtension());
+  extensions.push(
+    new ConsoleExtension({
+      actions: {
+        maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
+        failover: async () => consoleResult(await ha.failover(), 'VIPs handed to the peer; demoted until maintenance off'),
+      },
+    }),
+  );
+  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
@@ -62,4 +82,8 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     uninstall();
   }
+}
+
+function consoleResult(r: { ok: true; data?: unknown } | { ok: false; error: string }, message: string): { ok: true; message: string } | { ok: false; error: string } {
+  return r.ok ? { ok: true, message } : { ok: false, error: r.error };
 }

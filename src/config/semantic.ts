@@ -1,6 +1,7 @@
 import type { ConfigIssue } from './issues';
 import { checkAcrossInstances, checkInstance, checkReferences, checkServices, IssueCollector } from './rules/index';
 import type { TwinvipConfig } from './schema/root';
+import { checkNginx } from '../nginx/semantic';
 
 /**
  * The rules JSON Schema cannot express. Runs only on a configuration that passed the schema
@@ -13,5 +14,6 @@ export function checkSemantics(config: TwinvipConfig): { errors: ConfigIssue[]; 
   checkAcrossInstances(config, out);
   checkReferences(config, out);
   checkServices(config, out);
+  checkNginx(config, out);
   return { errors: out.errors, warnings: out.warnings };
 }

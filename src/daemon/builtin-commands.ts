@@ -20,30 +20,4 @@ export function registerBuiltinCommands(d: Daemon): void {
     return { lines: d.logger.recent(Math.min(n, MAX_LOG_LINES)) };
   }, { summary: 'the last n log lines {n}' });
   c.register('help', () => ({ commands: c.commands() }), { summary: 'list control commands' });
-  // Until the console part lands: `twinvip console` lines are the control commands themselves.
-  c.register('console', async (args) => {
-    const line = typeof args.line === 'string' ? args.line.trim() : '';
-    const [word = '', ...rest] = line.split(/\s+/);
-    switch (word) {
-      case '':
-        return { text: '' };
-      case 'help':
-        return { text: ['commands: status, log [n], ping, reload, help', '(the full diagnostic shell comes with the console part)'].join('\n') };
-      case 'ping':
-        return { text: 'pong' };
-      case 'status':
-        return { text: JSON.stringify(d.status(), null, 2) };
-      case 'log': {
-        const n = rest[0] === undefined ? 20 : Number(rest[0]);
-        if (!Number.isInteger(n) || n < 0) throw new CommandError('usage: log [n]');
-        return { text: d.logger.recent(Math.min(n, MAX_LOG_LINES)).join('\n') };
-      }
-      case 'reload': {
-        const r = await d.reload('console');
-        return { text: r.ok ? (r.changed ? `config reloaded: ${r.oldHash} -> ${r.newHash}` : `config unchanged (${r.newHash})`) : `config refused, running config ${r.keptHash} kept:\n${r.errors.join('\n')}` };
-      }
-      default:
-        throw new CommandError(`unknown command '${word}'; try 'help'`);
-    }
-  }, { summary: 'one line of the diagnostic shell {line}' });
 }

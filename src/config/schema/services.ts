@@ -37,16 +37,8 @@ export const LoggingSchema = Section(
   { default: {}, description: 'Logging.' },
 );
 
-export const NginxSchema = Section(
-  {
-    enabled: Type.Boolean({ default: false, description: 'twinvip renders, applies and supervises Nginx.' }),
-    binary: Path('Nginx executable, by absolute path.', { default: '/usr/sbin/nginx' }),
-    prefix: Path('Nginx prefix (-p): rendered config, pid file, temp dirs.', { default: '/var/lib/twinvip/nginx' }),
-    servers: Type.Optional(Type.Array(Type.Object({}), { description: 'Proxy servers (http and stream); the schema arrives with Nginx control.' })),
-    upstreams: Type.Optional(Type.Record(Type.String(), Type.Object({}), { description: 'Upstream groups by name; the schema arrives with Nginx control.' })),
-  },
-  { default: {}, description: 'The on-box Nginx (L4 stream + L7 http proxy).' },
-);
+// The nginx section's model lives with Nginx control (src/nginx/schema.ts).
+export { NginxSchema } from '../../nginx/schema';
 
 export const MqttSchema = Section(
   {
@@ -74,9 +66,22 @@ export const MqttSchema = Section(
       description: 'Topic prefix; {node} is replaced by node.name.',
       'x-valid': 'a topic prefix ending in "/" without wildcards, e.g. site1/twinvip/{node}/',
     }),
+    protocol_version: Enum([5, 4] as const, {
+      default: 5,
+      description: 'MQTT protocol: 5, or 4 for 3.1.1. A broker that refuses 5 as unsupported is retried with 4.',
+    }),
     keepalive: Type.Integer({ minimum: 5, maximum: 3600, default: 30, description: 'MQTT keepalive, seconds.' }),
+    reconnect_min: Type.Number({ minimum: 0.1, maximum: 300, default: 1, description: 'Seconds before the first reconnect attempt; doubled (with jitter) after each failure.' }),
+    reconnect_max: Type.Number({ minimum: 1, maximum: 3600, default: 60, description: 'Longest wait between reconnect attempts, seconds.' }),
     telemetry_interval: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds between telemetry messages.' }),
-    outbox_max: Type.Integer({ minimum: 0, maximum: 100000, default: 1000, description: 'Events kept on disk while the broker is unreachable.' }),
+    outbox_max: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: 'Events kept on disk while the broker is unreachable; the oldest are dropped (and counted) beyond it.' }),
+    outbox_max_bytes: Type.Integer({ minimum: 1024, maximum: 104857600, default: 1048576, description: 'Bytes of events kept on disk while the broker is unreachable.' }),
+    command_max_age: Type.Number({
+      minimum: 1,
+      maximum: 86400,
+      default: 60,
+      description: 'Seconds after which a command (by its sent_at) is refused, so a queued maintenance does not run hours later; expires_at and the MQTT 5 message expiry apply too.',
+    }),
   },
   { default: {}, description: 'MQTT reporting and fleet commands.' },
 );
@@ -109,6 +114,16 @@ export const EmailSchema = Section(
     from: Type.String({ format: 'email', description: 'Sender (notification_email_from).' }),
     to: Type.Array(Type.String({ format: 'email' }), { minItems: 1, uniqueItems: true, description: 'Recipients (notification_email).' }),
     connect_timeout: Type.Number({ minimum: 1, maximum: 300, default: 30, description: 'Seconds (smtp_connect_timeout).' }),
+    starttls: Enum(['opportunistic', 'required', 'off'] as const, {
+      default: 'opportunistic',
+      description: 'STARTTLS: when the server offers it (opportunistic), always (required: no mail over plain text), or never (off). keepalived has no TLS.',
+    }),
+    tls_verify: Type.Boolean({ default: true, description: "Verify the SMTP server's certificate after STARTTLS." }),
+    username: Type.Optional(Type.String({ minLength: 1, description: 'SMTP AUTH user; no AUTH when unset.' })),
+    password: Type.Optional(Type.String({ description: 'SMTP AUTH password. Prefer password_file.' })),
+    password_file: Type.Optional(Path('File holding the SMTP AUTH password (first line).')),
+    coalesce: Type.Number({ minimum: 0, maximum: 600, default: 5, description: 'Seconds events are gathered into one mail, so a burst of transitions sends one message.' }),
+    max_per_hour: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'Mails sent per hour at most; events beyond it are counted and summarised in the next mail.' }),
   },
   { description: 'E-mail alerts (keepalived smtp_alert).' },
 );

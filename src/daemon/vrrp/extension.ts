@@ -6,6 +6,8 @@
 import type { TwinvipConfig } from '../../config';
 import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
 import type { DaemonContext, Extension } from '../extension';
+import { checkRunnerFromConfig, type CheckRunner, type TrackSource } from '../../track';
+import type { SubsystemLogger } from '../../log';
 import type { InstanceStatus } from '../status';
 import { familyNumber, planInstance, trackName, type InstancePlan } from './instance-plan';
 import { NetIo, toNetVip } from './net-io';
@@ -21,7 +23,10 @@ const monotonic: RunnerClock = {
 
 export class VrrpExtension implements Extension {
   readonly name = 'vrrp';
+  /** @param nginxHealth the local Nginx's health, for instances with `track_nginx`. */
+  constructor(private readonly nginxHealth?: TrackSource) {}
   private runner: VrrpRunner | undefined;
+  private checks: CheckRunner[] = [];
   private io: NetIo | undefined;
   private monitor: LinkMonitor | undefined;
   private unregister: (() => void)[] = [];
@@ -85,6 +90,7 @@ export class VrrpExtension implements Extension {
     const runner = this.runner;
     this.io.open(plans, macs, own, (p) => runner.receive(p));
     this.runner.start();
+    this.startTracking(config, plans, log);
 
     ctx.setInstanceLister(() => this.instanceStatus());
     ctx.counters.add('vrrp', () => this.counters());
@@ -97,6 +103,7 @@ export class VrrpExtension implements Extension {
 
   async stop(): Promise<void> {
     for (const u of this.unregister.splice(0)) u();
+    for (const c of this.checks.splice(0)) c.stop();
     await this.runner?.stop();
     this.io?.close();
     this.monitor?.stop();
@@ -108,6 +115,32 @@ export class VrrpExtension implements Extension {
       ctx.logger
         .for('vrrp')
         .warn('instances or sync groups changed: the new VRRP settings take effect at the next restart (the running instances keep their state)');
+    }
+  }
+
+  /** Checks (keepalived vrrp_script and friends) and the Nginx health feed tracked objects. */
+  private startTracking(config: TwinvipConfig, plans: InstancePlan[], log: SubsystemLogger): void {
+    const tracked = new Set(plans.flatMap((p) => p.tracked.map((t) => t.name)));
+    for (const [name, check] of Object.entries(config.checks ?? {})) {
+      if (!tracked.has(trackName.check(name))) continue;
+      const built = checkRunnerFromConfig(name, check, config.notify.script_user ? { scriptUser: config.notify.script_user } : {});
+      if (!built.ok) {
+        log.error(built.error);
+        this.runner?.track(trackName.check(name), false);
+        continue;
+      }
+      this.unregister.push(
+        built.runner.on((e) => {
+          log.info(`check ${name} ${e.up ? 'up' : 'down'} (${e.cause})`);
+          this.runner?.track(trackName.check(name), e.up);
+        }),
+      );
+      built.runner.start();
+      this.checks.push(built.runner);
+    }
+    if (this.nginxHealth && tracked.has(trackName.nginx)) {
+      this.unregister.push(this.nginxHealth.on((e) => this.runner?.track(trackName.nginx, e.up)));
+      if (this.nginxHealth.up !== undefined) this.runner?.track(trackName.nginx, this.nginxHealth.up);
     }
   }
 

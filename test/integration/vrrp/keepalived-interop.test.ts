@@ -66,6 +66,14 @@ function startKeepalived(priority: number, state: 'MASTER' | 'BACKUP', tag: stri
 
 const out = (p: LabProcess) => p.stdout + p.stderr;
 
+/** VI_1's adverts sent so far, from `twinvip status --json` (counters of the vrrp group). */
+async function advertsSent(priority: number): Promise<number> {
+  const r = await a.tryRun(NODE, [BUNDLE, 'status', '--json', '-s', join(dir, `ctl-${priority}.sock`)]);
+  if (r.code !== 0) return -1;
+  const s = JSON.parse(r.stdout) as { counters: Record<string, Record<string, number>> };
+  return s.counters.vrrp?.['VI_1.advertsSent'] ?? -1;
+}
+
 beforeAll(async () => {
   lab = await NetnsLab.create();
   a = await lab.namespace('a');
@@ -82,33 +90,39 @@ afterAll(async () => {
 
 describe.skipIf(!NetnsLab.available())('twinvip with keepalived as the VRRP peer', () => {
   it('twinvip (150) wins over keepalived (100); on SIGTERM it sends priority 0 and keepalived takes over at once', async () => {
-    const k = await startKeepalived(100, 'BACKUP', 'k1');
+    // twinvip first, so keepalived joins a group that already has a master: it must accept our
+    // adverts (auth, interval, address list) from the start and never become MASTER itself.
     const t = a.spawn(NODE, [BUNDLE, 'run', '-c', await twinvipConf(150)]);
+    let k: LabProcess | undefined;
     try {
       await lab.waitFor(async () => /VI_1: BACKUP -> MASTER/.test(out(t)), { timeoutMs: 20_000, what: `twinvip MASTER\n${out(t)}` });
       await lab.waitFor(() => hasVip(a, 'va'), { timeoutMs: 5000, what: 'VIP on twinvip box' });
+      k = await startKeepalived(100, 'BACKUP', 'k1');
       // keepalived heard our adverts (auth, interval, address list all accepted) and stays BACKUP.
-      await lab.waitFor(async () => /Entering BACKUP STATE/.test(out(k)), { timeoutMs: 10_000, what: `keepalived BACKUP\n${out(k)}` });
-      expect(out(k)).not.toMatch(/Entering MASTER STATE/);
+      await lab.waitFor(async () => /Entering BACKUP STATE/.test(out(k!)), { timeoutMs: 10_000, what: `keepalived BACKUP\n${out(k!)}` });
+      // Past keepalived's own Master_Down_Interval (3.6 s): it still hears us and stays BACKUP.
+      const sentAtJoin = await advertsSent(150);
+      await lab.waitFor(async () => (await advertsSent(150)) >= sentAtJoin + 5, { timeoutMs: 20_000, what: 'five more adverts sent' });
+      expect(out(k!)).not.toMatch(/Entering MASTER STATE/);
       expect(await hasVip(b, 'vb')).toBe(false);
 
       await t.kill();
       expect(t.exitCode).toBe(0);
-      await lab.waitFor(async () => /Entering MASTER STATE/.test(out(k)), { timeoutMs: 10_000, what: `keepalived MASTER\n${out(k)}` });
+      await lab.waitFor(async () => /Entering MASTER STATE/.test(out(k!)), { timeoutMs: 10_000, what: `keepalived MASTER\n${out(k!)}` });
       // keepalived took over because of our priority-0 advert (after skew time), not because
       // its Master_Down_Interval ran out.
-      expect(out(k)).toMatch(/priority 0/i);
+      expect(out(k!)).toMatch(/priority 0/i);
       expect(await hasVip(a, 'va')).toBe(false);
       await lab.waitFor(() => hasVip(b, 'vb'), { timeoutMs: 5000, what: 'VIP on keepalived box' });
     } finally {
       await t.kill();
-      await k.kill();
+      await k?.kill();
     }
   });
 
   it('keepalived (200) as MASTER keeps twinvip (150) BACKUP; keepalived stopping hands over to twinvip; link down puts twinvip in FAULT', async () => {
     const k = await startKeepalived(200, 'MASTER', 'k2');
-    await lab.waitFor(() => hasVip(b, 'vb'), { timeoutMs: 10_000, what: `keepalived VIP\n${out(k)}` });
+    await lab.waitFor(() => hasVip(b, 'vb'), { timeoutMs: 10_000, what: `keepalived VIP\n${out(k!)}` });
     const t = a.spawn(NODE, [BUNDLE, 'run', '-c', await twinvipConf(150)]);
     try {
       await lab.waitFor(async () => /VI_1: INIT -> BACKUP/.test(out(t)), { timeoutMs: 20_000, what: `twinvip BACKUP\n${out(t)}` });

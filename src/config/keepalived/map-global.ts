@@ -1,0 +1,132 @@
+import { addressFamily } from '../ip';
+import type { NoteList } from './notes';
+import type { KNode } from './tree';
+import { eachChild, extraArgs, needBlock, noBlock, numberArg, trueFalse, type Handlers } from './walk';
+
+/** Instance defaults keepalived takes from global_defs (vrrp_garp_*, vrrp_version, multicast groups). */
+export interface Globals {
+  nodeName?: string;
+  email: { to: string[]; from?: string; server?: string; port?: number; timeout?: number; helo?: string; at?: KNode };
+  smtpAlert?: boolean;
+  mcast4?: string;
+  mcast6?: string;
+  version?: 2 | 3;
+  garp: Record<string, number>;
+  notify: { enable_script_security?: boolean; script_user?: string };
+}
+
+export function emptyGlobals(): Globals {
+  return { email: { to: [] }, garp: {}, notify: {} };
+}
+
+// keepalived global garp keyword -> twinvip garp field and its schema range.
+const GARP: Record<string, { field: string; min: number; max: number; integer?: boolean }> = {
+  vrrp_garp_master_delay: { field: 'master_delay', min: 0, max: 3600 },
+  vrrp_garp_master_repeat: { field: 'master_repeat', min: 1, max: 100, integer: true },
+  vrrp_garp_master_refresh: { field: 'master_refresh', min: 0, max: 86400 },
+  vrrp_garp_master_refresh_repeat: { field: 'master_refresh_repeat', min: 1, max: 100, integer: true },
+  vrrp_garp_lower_prio_delay: { field: 'lower_prio_delay', min: 0, max: 3600 },
+  vrrp_garp_lower_prio_repeat: { field: 'lower_prio_repeat', min: 0, max: 100, integer: true },
+};
+
+export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
+  if (!needBlock(node, notes)) return;
+  const handlers: Handlers = {
+    router_id: (n) => {
+      noBlock(n, notes);
+      extraArgs(n, 1, notes);
+      if (n.args[0] !== undefined) g.nodeName = n.args[0];
+      else notes.unconverted(n, n.key, 'value missing');
+    },
+    notification_email: (n) => {
+      if (!needBlock(n, notes)) return;
+      g.email.at ??= n;
+      for (const line of n.children ?? []) {
+        for (const addr of [line.key, ...line.args]) {
+          if (/^[^@\s]+@[^@\s]+$/.test(addr)) {
+            if (!g.email.to.includes(addr)) g.email.to.push(addr);
+          } else {
+            notes.unconverted(line, addr, 'not an e-mail address');
+          }
+        }
+      }
+    },
+    notification_email_from: (n) => {
+      noBlock(n, notes);
+      extraArgs(n, 1, notes);
+      g.email.from = n.args[0];
+    },
+    smtp_server: (n) => {
+      noBlock(n, notes);
+      g.email.at ??= n;
+      g.email.server = n.args[0];
+      if (n.args[1] !== undefined) g.email.port = numberArg(n, 1, { min: 1, max: 65535, integer: true }, notes);
+      extraArgs(n, 2, notes);
+    },
+    smtp_connect_timeout: (n) => {
+      const v = numberArg(n, 0, { min: 1, max: 300 }, notes);
+      if (v !== undefined) g.email.timeout = v;
+    },
+    smtp_helo_name: (n) => {
+      g.email.helo = n.args[0];
+    },
+    smtp_alert: (n) => {
+      g.smtpAlert = trueFalse(n, notes);
+    },
+    smtp_alert_vrrp: (n) => {
+      g.smtpAlert = trueFalse(n, notes);
+    },
+    smtp_alert_checker: (n) => {
+      notes.unconverted(n, n.key, 'e-mail alerts for checker (LVS) events are not sent: upstream changes are reported over MQTT');
+    },
+    vrrp_mcast_group4: (n) => {
+      if (addressFamily(n.args[0] ?? '') === 'ipv4') g.mcast4 = n.args[0];
+      else notes.unconverted(n, n.key, `'${n.args[0] ?? ''}' is not an IPv4 address`);
+    },
+    vrrp_mcast_group6: (n) => {
+      if (addressFamily(n.args[0] ?? '') === 'ipv6') g.mcast6 = n.args[0];
+      else notes.unconverted(n, n.key, `'${n.args[0] ?? ''}' is not an IPv6 address`);
+    },
+    vrrp_version: (n) => {
+      const v = numberArg(n, 0, { min: 2, max: 3, integer: true }, notes);
+      if (v !== undefined) g.version = v as 2 | 3;
+    },
+    vrrp_strict: (n) => {
+      notes.unconverted(n, n.key,
+        'twinvip always validates adverts by the RFC; vrrp_strict\'s other effects (refusing unicast and authentication, iptables rules dropping VIP traffic) are not applied — remove authentication from the peer too if it was kept only for vrrp_strict');
+    },
+    vrrp_garp_interval: (n) => {
+      const v = numberArg(n, 0, { min: 0, max: 1 }, notes);
+      if (v === undefined) return;
+      if (v === 0) notes.warn(n, n.key, 'keepalived 2.2.7 refuses 0 ("vrrp_garp_interval 0 invalid"); accepted as 0 = packets of a burst back to back');
+      g.garp.interval = v;
+    },
+    vrrp_gna_interval: (n) => {
+      const v = numberArg(n, 0, { min: 0, max: 1 }, notes);
+      if (v === undefined) return;
+      if (g.garp.interval !== undefined && g.garp.interval !== v) {
+        notes.warn(n, n.key, `twinvip has one interval for ARP and NA bursts: ${g.garp.interval} s from vrrp_garp_interval kept`);
+      } else {
+        g.garp.interval = v;
+        if (v === 0) notes.warn(n, n.key, 'keepalived 2.2.7 refuses 0; accepted as 0 = back to back');
+      }
+    },
+    enable_script_security: (n) => {
+      noBlock(n, notes);
+      g.notify.enable_script_security = true;
+    },
+    script_user: (n) => {
+      if (n.args[0] === undefined) return notes.unconverted(n, n.key, 'user missing');
+      g.notify.script_user = n.args[0];
+      if (n.args[1] !== undefined) notes.unconverted(n, n.key, `group '${n.args[1]}' not carried over: scripts run with the user's primary group`);
+      extraArgs(n, 2, notes);
+    },
+  };
+  for (const [key, rule] of Object.entries(GARP)) {
+    handlers[key] = (n) => {
+      const v = numberArg(n, 0, rule, notes);
+      if (v !== undefined) g.garp[rule.field] = v;
+    };
+  }
+  eachChild(node, 'global_defs', handlers, notes);
+}

@@ -1,0 +1,56 @@
+import type { DaemonContext } from '../../daemon';
+import { errorResponse, okResponse, type ResponseEnvelope, type Transaction } from '../envelope';
+import type { HaActions } from '../ha-actions';
+import { pushConfig } from './config-push';
+import type { ParsedRequest } from './request';
+
+export interface CommandDeps {
+  ctx: DaemonContext;
+  ha: HaActions | undefined;
+  /** The extension's own counters and link state, for `diagnostics`. */
+  mqttDiagnostics: () => Record<string, unknown>;
+}
+
+/** Runs one validated request. Never throws: a failure is an error response. */
+export async function runCommand(req: ParsedRequest, deps: CommandDeps): Promise<ResponseEnvelope> {
+  const t = req.transaction;
+  try {
+    return await dispatch(req, deps, t);
+  } catch (err) {
+    return errorResponse(`'${req.command}' failed: ${err instanceof Error ? err.message : String(err)}`, t);
+  }
+}
+
+async function dispatch(req: ParsedRequest, deps: CommandDeps, t: Transaction | undefined): Promise<ResponseEnvelope> {
+  const { ctx, ha } = deps;
+  switch (req.command) {
+    case 'status':
+      return okResponse(ctx.status(), t);
+    case 'maintenance': {
+      if (!ha) return errorResponse('maintenance not available: the VRRP part is not running', t);
+      const r = await ha.maintenance(req.args.on === true);
+      return r.ok ? okResponse(r.data ?? { maintenance: req.args.on === true }, t) : errorResponse(r.error, t);
+    }
+    case 'failover': {
+      if (!ha) return errorResponse('failover not available: the VRRP part is not running', t);
+      const r = await ha.failover();
+      return r.ok ? okResponse(r.data ?? { failover: 'requested' }, t) : errorResponse(r.error, t);
+    }
+    case 'reload': {
+      const r = await ctx.reload('mqtt request');
+      return r.ok
+        ? okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t)
+        : errorResponse(`config refused; running config ${r.keptHash} kept`, t, { errors: r.errors });
+    }
+    case 'config': {
+      const r = await pushConfig(ctx, req.args.config);
+      return r.ok
+        ? okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t)
+        : errorResponse(r.error, t, { errors: r.errors });
+    }
+    case 'diagnostics': {
+      const lines = typeof req.args.log_lines === 'number' ? req.args.log_lines : 100;
+      return okResponse({ counters: ctx.counters.snapshot(), mqtt: deps.mqttDiagnostics(), log: ctx.logger.recent(lines) }, t);
+    }
+  }
+}

@@ -1,0 +1,403 @@
+import { join } from 'node:path';
+import type { IPublishPacket } from 'mqtt';
+import { canonicalJson, type TwinvipConfig } from '../config';
+import type { DaemonContext, Extension } from '../daemon';
+import type { SubsystemLogger } from '../log';
+import { RecentRequests } from './commands/dedupe';
+import { runCommand } from './commands/handlers';
+import { parseRequest } from './commands/request';
+import { errorResponse, type ResponseEnvelope } from './envelope';
+import type { HaActions } from './ha-actions';
+import { MqttLink } from './link';
+import { Outbox } from './outbox';
+import { StateBuilder, stateFingerprint, type StateProvider } from './state';
+import { TelemetryCollector, type TelemetryProvider } from './telemetry/collect';
+import { collectInventory, type Inventory } from './telemetry/inventory';
+import { commandOfTopic, topicsFor, type Topics } from './topics';
+
+export interface MqttExtensionOptions {
+  /** VRRP actions for `maintenance` and `failover`; may also be set later with setHaActions(). */
+  ha?: HaActions;
+  /** Extra top-level fields of the retained state, by name (e.g. heartbeat, nginx). */
+  stateProviders?: Record<string, StateProvider>;
+  /** Extra telemetry fields, by name (e.g. nginx: nginxStubStatusProvider(url)). */
+  telemetryProviders?: Record<string, TelemetryProvider>;
+  /** Root of /proc and /sys for telemetry (tests); default '/'. */
+  fsRoot?: string;
+  /** Gather the systeminformation inventory at start-up (in a worker); default true. */
+  inventory?: boolean;
+  now?: () => number;
+}
+
+/** Event payloads on `event`: a bus event plus type, boot id and sequence number. */
+export interface EventMessage {
+  type: 'transition' | 'alarm' | 'config-reloaded' | 'config-refused';
+  /** Monotonic from 1 per daemon start (`boot`); a gap means events were dropped from a full outbox. */
+  seq: number;
+  /** Start time of the daemon that numbered the event (epoch ms): (boot, seq) is unique. */
+  boot: number;
+  ts: string;
+  [field: string]: unknown;
+}
+
+export interface MqttCounters {
+  events_raised: number;
+  events_published: number;
+  requests: number;
+  requests_refused: number;
+  requests_duplicate: number;
+  responses_dropped: number;
+  state_published: number;
+  telemetry_published: number;
+  telemetry_errors: number;
+}
+
+/**
+ * MQTT reporting and fleet commands as a daemon feature. Nothing here ever blocks or awaits the
+ * broker on a path that matters: bus listeners only queue, publishes are fire-and-forget with
+ * callbacks, the outbox writes asynchronously, telemetry reads /proc and /sys asynchronously.
+ */
+export class MqttExtension implements Extension {
+  readonly name = 'mqtt';
+  readonly counters: MqttCounters = {
+    events_raised: 0, events_published: 0, requests: 0, requests_refused: 0, requests_duplicate: 0,
+    responses_dropped: 0, state_published: 0, telemetry_published: 0, telemetry_errors: 0,
+  };
+  private ha: HaActions | undefined;
+  private readonly stateBuilder = new StateBuilder();
+  private readonly telemetry: TelemetryCollector;
+  private readonly recent = new RecentRequests(1024);
+  private readonly now: () => number;
+  private ctx: DaemonContext | undefined;
+  private log: SubsystemLogger | undefined;
+  private link: MqttLink | undefined;
+  private outbox: Outbox | undefined;
+  private topics: Topics | undefined;
+  private cfgKey = '';
+  private seq = 0;
+  private inFlight = false;
+  private pendingTelemetry: string | undefined;
+  private telemetryTimer: NodeJS.Timeout | undefined;
+  private telemetryRunning = false;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private lastStateFingerprint = '';
+  private inventory: Inventory | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly opts: MqttExtensionOptions = {}) {
+    this.ha = opts.ha;
+    this.now = opts.now ?? Date.now;
+    this.telemetry = new TelemetryCollector(opts.fsRoot ?? '/');
+    for (const [k, p] of Object.entries(opts.stateProviders ?? {})) this.stateBuilder.providers.set(k, p);
+    for (const [k, p] of Object.entries(opts.telemetryProviders ?? {})) this.telemetry.providers.set(k, p);
+  }
+
+  /** The VRRP part hands its actions over once it runs; undefined takes them away again. */
+  setHaActions(ha: HaActions | undefined): void {
+    this.ha = ha;
+  }
+
+  /** Adds (or replaces) a field of the retained state; returns a function removing it. */
+  addStateProvider(name: string, provider: StateProvider): () => void {
+    this.stateBuilder.providers.set(name, provider);
+    this.stateChanged();
+    return () => {
+      this.stateBuilder.providers.delete(name);
+      this.stateChanged();
+    };
+  }
+
+  addTelemetryProvider(name: string, provider: TelemetryProvider): () => void {
+    this.telemetry.providers.set(name, provider);
+    return () => this.telemetry.providers.delete(name);
+  }
+
+  /** Asks for the retained state to be rebuilt and republished soon (coalesced). */
+  stateChanged(): void {
+    if (!this.ctx || this.stateTimer || this.stopped) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = undefined;
+      this.publishState(false);
+    }, 50);
+  }
+
+  get connected(): boolean {
+    return this.link?.connected === true;
+  }
+
+  async start(ctx: DaemonContext): Promise<void> {
+    this.ctx = ctx;
+    this.log = ctx.logger.for('mqtt');
+    this.stopped = false;
+    const { bus } = ctx;
+    this.unsubscribe.push(
+      bus.on('transition', (e) => {
+        this.stateBuilder.noteTransition(e);
+        this.raise('transition', { instance: e.instance, from: e.from, to: e.to, cause: e.cause, at: new Date(e.at).toISOString() });
+        this.stateChanged();
+      }),
+      bus.on('alarm', (e) => {
+        this.stateBuilder.noteAlarm(e);
+        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), at: new Date(e.at).toISOString() });
+        this.stateChanged();
+      }),
+      bus.on('config-reloaded', (e) => this.raise('config-reloaded', { old_hash: e.oldHash, new_hash: e.newHash, at: new Date(e.at).toISOString() })),
+      bus.on('config-refused', (e) => this.raise('config-refused', { kept_hash: e.keptHash, errors: e.errors.map((i) => `${i.path || '/'}: ${i.message}`), at: new Date(e.at).toISOString() })),
+    );
+    this.unsubscribe.push(ctx.counters.add('mqtt', () => this.counterSnapshot()));
+    await this.startLink(ctx.config);
+    if (this.opts.inventory !== false) {
+      void collectInventory().then((inv) => {
+        this.inventory = inv;
+        this.stateChanged();
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.stopLink(true);
+    clearTimeout(this.stateTimer);
+    this.stateTimer = undefined;
+    await this.outbox?.flush();
+  }
+
+  async onConfigReloaded(ctx: DaemonContext): Promise<void> {
+    const key = mqttKey(ctx.config);
+    if (key === this.cfgKey) {
+      this.stateChanged();
+      return;
+    }
+    this.log?.info('mqtt settings changed; reconnecting');
+    // Let a response in progress (e.g. to the config push that caused this) leave first.
+    setTimeout(() => {
+      if (this.stopped) return;
+      void this.stopLink(true).then(() => (this.stopped ? undefined : this.startLink(ctx.config)));
+    }, 200);
+  }
+
+  /** Pending events, oldest first (diagnostics, tests). */
+  pendingEvents(): unknown[] {
+    return this.outbox?.all() ?? [];
+  }
+
+  private async startLink(config: TwinvipConfig): Promise<void> {
+    const m = config.mqtt;
+    this.cfgKey = mqttKey(config);
+    const maxCount = m.outbox_max;
+    const path = join(config.node.state_dir, 'mqtt-outbox.jsonl');
+    if (!this.outbox) {
+      this.outbox = await Outbox.open({
+        path, maxCount, maxBytes: m.outbox_max_bytes,
+        onError: (what, err) => this.log?.warn(`outbox ${what} ${path} failed: ${(err as Error).message}; events kept in memory`),
+      });
+      if (this.outbox.size > 0) this.log?.info(`outbox: ${this.outbox.size} event(s) from a previous run waiting for the broker`);
+    }
+    if (!m.enabled || m.url === undefined) {
+      this.log?.info('mqtt disabled');
+      return;
+    }
+    this.topics = topicsFor(m.prefix);
+    const topics = this.topics;
+    this.link = new MqttLink(
+      m,
+      m.client_id ?? `twinvip-${config.node.name}`,
+      { topic: topics.status, payload: 'offline' },
+      {
+        onUp: () => this.onUp(),
+        onDown: (why) => this.log?.debug(`link down (${why})`),
+        onMessage: (topic, payload, packet) => this.onMessage(topic, payload, packet),
+      },
+      this.log!,
+    );
+    await this.link.start();
+    this.telemetryTimer = setInterval(() => void this.telemetryTick(), m.telemetry_interval * 1000);
+    this.telemetryTimer.unref();
+    void this.telemetryTick();
+  }
+
+  private async stopLink(farewell: boolean): Promise<void> {
+    clearInterval(this.telemetryTimer);
+    this.telemetryTimer = undefined;
+    const link = this.link;
+    this.link = undefined;
+    this.inFlight = false;
+    if (link && this.topics) await link.close(farewell ? { topic: this.topics.status, payload: 'offline' } : undefined);
+  }
+
+  private onUp(): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics) return;
+    link.publish(topics.status, 'online', { qos: 1, retain: true });
+    link.subscribe(topics.requestFilter);
+    // A previous client's unacknowledged event is sent again from the outbox head.
+    this.inFlight = false;
+    this.publishState(true);
+    if (this.pendingTelemetry !== undefined) {
+      const t = this.pendingTelemetry;
+      this.pendingTelemetry = undefined;
+      this.publishTelemetry(t);
+    }
+    this.pump();
+  }
+
+  private raise(type: EventMessage['type'], fields: Record<string, unknown>): void {
+    if (!this.outbox || !this.ctx) return;
+    const msg: EventMessage = { type, seq: ++this.seq, boot: this.ctx.startedAt, ts: new Date(this.now()).toISOString(), ...fields };
+    this.counters.events_raised++;
+    this.outbox.append(msg);
+    this.pump();
+  }
+
+  /** Sends the outbox head, one at a time, so events leave in order even across reconnects. */
+  private pump(): void {
+    const link = this.link;
+    const box = this.outbox;
+    const topics = this.topics;
+    if (!link || !box || !topics || this.inFlight || !link.connected || box.size === 0) return;
+    this.inFlight = true;
+    const generation = link.generation;
+    link.publish(topics.event, JSON.stringify(box.peek()), { qos: 1, retain: false }, (err) => {
+      if (this.link !== link || link.generation !== generation) return;
+      this.inFlight = false;
+      if (err) {
+        this.log?.debug(`event publish failed (${err.message}); kept in the outbox`);
+        return;
+      }
+      box.shift();
+      this.counters.events_published++;
+      setImmediate(() => this.pump());
+    });
+  }
+
+  private publishState(force: boolean): void {
+    const ctx = this.ctx;
+    const link = this.link;
+    const topics = this.topics;
+    if (!ctx || !link || !topics || !link.connected) return;
+    const state = this.stateBuilder.build(ctx.status(), ctx.config, {
+      mqtt: { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', outbox: this.outbox?.size ?? 0, outbox_dropped: this.outbox?.counters.dropped ?? 0 },
+      ...(this.inventory ? { inventory: this.inventory } : {}),
+      updated_at: new Date(this.now()).toISOString(),
+    });
+    const fp = stateFingerprint({ ...state, updated_at: undefined, mqtt: undefined });
+    if (!force && fp === this.lastStateFingerprint) return;
+    this.lastStateFingerprint = fp;
+    this.counters.state_published++;
+    link.publish(topics.state, JSON.stringify(state), { qos: 1, retain: true });
+  }
+
+  private async telemetryTick(): Promise<void> {
+    if (this.telemetryRunning || this.stopped) return;
+    this.telemetryRunning = true;
+    try {
+      const t = await this.telemetry.collect(this.now());
+      const text = JSON.stringify(t);
+      if (this.link?.connected) this.publishTelemetry(text);
+      else this.pendingTelemetry = text; // only the latest survives an outage
+      this.publishState(false);
+    } catch (err) {
+      this.counters.telemetry_errors++;
+      this.log?.warn(`telemetry failed: ${(err as Error).message}`);
+    } finally {
+      this.telemetryRunning = false;
+    }
+  }
+
+  private publishTelemetry(text: string): void {
+    if (!this.link || !this.topics) return;
+    this.counters.telemetry_published++;
+    this.link.publish(this.topics.telemetry, text, { qos: 0, retain: false });
+  }
+
+  private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    try {
+      this.handleRequest(topic, payload, packet);
+    } catch (err) {
+      // A bug in request handling must cost one answer, never the daemon.
+      this.log?.error(`request on ${topic} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      const command = this.topics ? commandOfTopic(this.topics, topic) : undefined;
+      if (command !== undefined) this.respond(command, errorResponse('internal error'), packet.properties?.responseTopic, packet.properties?.correlationData);
+    }
+  }
+
+  private handleRequest(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const topics = this.topics;
+    const ctx = this.ctx;
+    if (!topics || !ctx) return;
+    const command = commandOfTopic(topics, topic);
+    if (command === undefined) return;
+    this.counters.requests++;
+    const props = packet.properties;
+    const reply = (r: ResponseEnvelope) => this.respond(command, r, props?.responseTopic, props?.correlationData);
+    const parsed = parseRequest(command, payload, { retain: packet.retain, ...(props?.messageExpiryInterval !== undefined ? { messageExpiry: props.messageExpiryInterval } : {}) }, this.now(), ctx.config.mqtt.command_max_age * 1000);
+    if (!parsed.ok) {
+      this.counters.requests_refused++;
+      this.log?.warn(`request ${command} refused: ${parsed.error}`);
+      reply(errorResponse(parsed.error, parsed.transaction, parsed.details ? { errors: parsed.details } : undefined));
+      return;
+    }
+    const req = parsed.request;
+    if (req.id !== undefined) {
+      const seen = this.recent.lookup(req.id);
+      if (seen !== undefined) {
+        this.counters.requests_duplicate++;
+        if (seen !== 'pending') reply(seen);
+        return;
+      }
+      this.recent.begin(req.id);
+    }
+    this.log?.info(`request ${command}${req.id ? ` (${req.id})` : ''}`);
+    void runCommand(req, { ctx, ha: this.ha, mqttDiagnostics: () => this.diagnostics() }).then((r) => {
+      if (req.id !== undefined) this.recent.finish(req.id, r);
+      reply(r);
+    });
+  }
+
+  private respond(command: string, r: ResponseEnvelope, responseTopic: string | undefined, correlationData: Buffer | undefined): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics || !link.connected) {
+      this.counters.responses_dropped++;
+      return;
+    }
+    const v5 = link.protocolVersion === 5;
+    const topic = v5 && responseTopic ? responseTopic : topics.response(command);
+    const props = v5 && correlationData ? { properties: { correlationData } } : {};
+    link.publish(topic, JSON.stringify(r), { qos: 1, retain: false, ...props });
+  }
+
+  private diagnostics(): Record<string, unknown> {
+    return {
+      connected: this.connected,
+      protocol: this.link?.protocolVersion === 4 ? '3.1.1' : '5',
+      link: this.link?.counters ?? null,
+      outbox: this.outbox?.counters ?? null,
+      counters: this.counters,
+    };
+  }
+
+  private counterSnapshot(): Record<string, number> {
+    const o = this.outbox?.counters;
+    const l = this.link?.counters;
+    return {
+      ...this.counters,
+      connected: this.connected ? 1 : 0,
+      outbox_queued: o?.queued ?? 0,
+      outbox_dropped: o?.dropped ?? 0,
+      outbox_disk_errors: o?.disk_errors ?? 0,
+      connects: l?.connects ?? 0,
+      connect_failures: l?.connect_failures ?? 0,
+      protocol_fallbacks: l?.protocol_fallbacks ?? 0,
+    };
+  }
+}
+
+/** The mqtt settings plus what the topics depend on: a change means a new connection. */
+function mqttKey(config: TwinvipConfig): string {
+  return canonicalJson({ mqtt: config.mqtt, node: config.node.name, state_dir: config.node.state_dir });
+}
+

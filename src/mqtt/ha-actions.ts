@@ -1,0 +1,14 @@
+/**
+ * What MQTT commands may ask of the VRRP part. The VRRP shell implements it and hands it to the
+ * extension (constructor option or setHaActions); while absent, `maintenance` and `failover`
+ * answer "not available".
+ */
+export interface HaActions {
+  /** Maintenance on: advertise priority 0 and stay BACKUP (hand the VIPs over); off: back to normal. */
+  maintenance(on: boolean): Promise<HaActionResult>;
+  /** Hand the VIPs of this node's MASTER instances to the peer. */
+  failover(): Promise<HaActionResult>;
+}
+
+/** An error value, not an exception: `ok: false` with the reason the action was refused. */
+export type HaActionResult = { ok: true; data?: unknown } | { ok: false; error: string };

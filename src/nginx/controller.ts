@@ -1,0 +1,178 @@
+import type { SubsystemLogger } from '../log';
+import type { TrackEvent } from '../track';
+import { NginxApplier, type ApplyResult } from './apply';
+import { NginxHealth } from './health';
+import { probeGeneration } from './proc';
+import { ReloadScheduler } from './reload-scheduler';
+import { renderNginxConf } from './render';
+import type { NginxConfig } from './schema';
+import { resolveSettings, type NginxSettings } from './settings';
+import { NginxSupervisor } from './supervisor';
+import { UpstreamChecks, type ServerCheckState } from './upstream-checks';
+
+export interface NginxControllerOptions {
+  model: NginxConfig;
+  log: SubsystemLogger;
+  /** Where `<prefix>/modules` points (Debian: /usr/lib/nginx/modules). */
+  modulesDir?: string;
+}
+
+export interface NginxStatus {
+  enabled: true;
+  pid: number | null;
+  adopted: boolean;
+  healthy: boolean | null;
+  generation: string | null;
+  serving: string | null;
+  last_apply: ApplyResult | null;
+  down: string[];
+  fail_open: string[];
+  upstreams: ServerCheckState[];
+  stub_status: Record<string, number> | null;
+  last_death: { pid: number; cause: string; at: number } | null;
+}
+
+/**
+ * Nginx control without the daemon around it: render -> safe apply (coalesced, rate-limited) ->
+ * supervise -> health track, and active upstream checks feeding `down` marks back through the
+ * same apply path. The daemon Extension (extension.ts) and the integration tests drive this.
+ */
+export class NginxController {
+  readonly health: NginxHealth;
+  readonly applier: NginxApplier;
+  readonly supervisor: NginxSupervisor;
+  private readonly checks: UpstreamChecks;
+  private readonly scheduler: ReloadScheduler<ApplyResult>;
+  private model: NginxConfig;
+  private settings: NginxSettings;
+  private readonly log: SubsystemLogger;
+  private lastDown: string[] = [];
+  private lastFailOpen: string[] = [];
+  private stopped = false;
+
+  constructor(opts: NginxControllerOptions) {
+    this.model = opts.model;
+    this.settings = resolveSettings(opts.model);
+    this.log = opts.log;
+    this.applier = new NginxApplier({ settings: this.settings, log: opts.log, ...(opts.modulesDir ? { modulesDir: opts.modulesDir } : {}) });
+    this.supervisor = new NginxSupervisor({ settings: this.settings, paths: this.applier.paths, log: opts.log });
+    this.health = new NginxHealth(this.settings, () => this.supervisor.alive);
+    this.checks = new UpstreamChecks((ev, group) => this.onServerCheck(ev, group));
+    this.scheduler = new ReloadScheduler((reasons) => this.applyNow(reasons), this.settings.reload.minIntervalMs, (r) => r.ok && r.reloaded);
+  }
+
+  /** Renders and applies, starts (or adopts) Nginx, then the health track and the upstream checks. */
+  async start(): Promise<ApplyResult> {
+    await this.applier.preparePrefix();
+    await this.applier.adoptServing();
+    const first = await this.scheduler.request('start');
+    const started = await this.supervisor.start();
+    if (started.ok && !started.adopted && first.ok) {
+      const seen = await this.waitServing(first.generation, this.settings.reload.verifyTimeoutMs);
+      if (!seen) this.log.warn(`Nginx ${started.pid} started but generation ${first.generation} is not answering on the status endpoint yet`);
+    } else if (!started.ok) {
+      this.log.error(started.error);
+    }
+    this.health.start();
+    this.checks.sync(this.model.upstreams ?? {});
+    return first;
+  }
+
+  private async waitServing(generation: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await probeGeneration(this.settings.status.address, this.settings.status.port, 1000)) === generation) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  /** A new model (config reload): re-render and apply through the same safe path. */
+  async update(model: NginxConfig): Promise<ApplyResult> {
+    const next = resolveSettings(model);
+    if (next.prefix !== this.settings.prefix || next.binary !== this.settings.binary) {
+      this.log.warn(`nginx.prefix/binary changed; keeps ${this.settings.prefix} with ${this.settings.binary} until twinvip restarts`);
+      next.prefix = this.settings.prefix;
+      next.binary = this.settings.binary;
+    }
+    this.model = model;
+    this.settings = next;
+    this.applier.updateSettings(next);
+    this.supervisor.updateSettings(next);
+    this.scheduler.setMinInterval(next.reload.minIntervalMs);
+    this.checks.sync(model.upstreams ?? {});
+    return this.scheduler.request('config reloaded');
+  }
+
+  /** Coalesced, rate-limited apply of the current model and check states. */
+  requestApply(reason: string): Promise<ApplyResult> {
+    return this.scheduler.request(reason);
+  }
+
+  private onServerCheck(ev: TrackEvent, group: string): void {
+    if (this.stopped) return;
+    this.log.warn(`upstream ${ev.name}: ${ev.up ? 'up' : 'down'} (${ev.cause})`, { group });
+    void this.requestApply(`upstream ${ev.name} ${ev.up ? 'up' : 'down'}`);
+  }
+
+  private async applyNow(reasons: string[]): Promise<ApplyResult> {
+    const reason = [...new Set(reasons)].join(', ');
+    const rendered = renderNginxConf({ model: this.model, settings: this.settings, failing: this.checks.failing() });
+    if (!rendered.ok) {
+      this.log.error(`cannot render nginx.conf (${reason}): ${rendered.error}`);
+      return { ok: false, stage: 'prepare', reason: rendered.error, kept: this.applier.goodGeneration, rolledBack: false, durationMs: 0, at: Date.now() };
+    }
+    if (rendered.failOpen.join() !== this.lastFailOpen.join()) {
+      for (const g of rendered.failOpen) this.log.error(`every server of upstream ${g} fails its check: none marked down (fail open; Nginx's passive checks decide)`);
+      this.lastFailOpen = rendered.failOpen;
+    }
+    const result = await this.applier.apply(rendered.text, rendered.generation, reason);
+    if (result.ok) this.lastDown = rendered.down;
+    return result;
+  }
+
+  status(): Promise<NginxStatus> {
+    return (async () => {
+      const serving = await probeGeneration(this.settings.status.address, this.settings.status.port, 500);
+      const stub = this.health.stubStatus;
+      return {
+        enabled: true as const,
+        pid: this.supervisor.pid ?? null,
+        adopted: this.supervisor.isAdopted,
+        healthy: this.health.up ?? null,
+        generation: this.applier.goodGeneration ?? null,
+        serving: serving ?? null,
+        last_apply: this.applier.lastResult ?? null,
+        down: this.lastDown,
+        fail_open: this.lastFailOpen,
+        upstreams: this.checks.states(),
+        stub_status: stub ? { ...stub } : null,
+        last_death: this.supervisor.lastDeath ?? null,
+      };
+    })();
+  }
+
+  counters(): Record<string, number> {
+    const stub = this.health.stubStatus;
+    return {
+      ...prefixed('apply_', this.applier.counters),
+      ...prefixed('master_', this.supervisor.counters),
+      healthy: this.health.up === true ? 1 : 0,
+      servers_down: this.lastDown.length,
+      groups_fail_open: this.lastFailOpen.length,
+      ...(stub ? { active_connections: stub.active, requests: stub.requests } : {}),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.checks.stop();
+    this.scheduler.stop();
+    this.health.stop();
+    await this.supervisor.stop();
+  }
+}
+
+function prefixed(prefix: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v]));
+}

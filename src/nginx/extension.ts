@@ -1,0 +1,85 @@
+import type { DaemonContext, Extension } from '../daemon';
+import { TrackEmitter, type TrackListener, type TrackSource } from '../track';
+import { NginxController } from './controller';
+
+/**
+ * Nginx control as a daemon feature: starts the controller when nginx.enabled, follows config
+ * reloads, registers the `nginx` control command and the `nginx` counters, and exposes the
+ * Nginx health as a track source (`track`) that outlives enable/disable switches, so the VRRP
+ * wiring can subscribe once.
+ */
+export class NginxExtension implements Extension, TrackSource {
+  readonly name = 'nginx';
+  private controller: NginxController | undefined;
+  private readonly emitter = new TrackEmitter();
+  private offHealth: (() => void) | undefined;
+  private unregister: (() => void)[] = [];
+  private ctx: DaemonContext | undefined;
+
+  constructor(private readonly opts: { modulesDir?: string } = {}) {}
+
+  /** up/down of the local Nginx; undefined while unknown or when Nginx control is disabled. */
+  get up(): boolean | undefined {
+    return this.controller?.health.up;
+  }
+
+  on(listener: TrackListener): () => void {
+    return this.emitter.on(listener);
+  }
+
+  get track(): TrackSource {
+    return this;
+  }
+
+  async start(ctx: DaemonContext): Promise<void> {
+    this.ctx = ctx;
+    this.unregister.push(
+      ctx.control.register('nginx', () => this.statusData(), { summary: 'Nginx: master pid, generation, last apply, upstream server states' }),
+      ctx.counters.add('nginx', () => this.controller?.counters() ?? {}),
+    );
+    if (ctx.config.nginx.enabled) await this.startController(ctx);
+  }
+
+  private async startController(ctx: DaemonContext): Promise<void> {
+    const log = ctx.logger.for('nginx');
+    const c = new NginxController({ model: ctx.config.nginx, log, ...(this.opts.modulesDir ? { modulesDir: this.opts.modulesDir } : {}) });
+    this.controller = c;
+    this.offHealth = c.health.on((ev) => {
+      log[ev.up ? 'info' : 'error'](`nginx track ${ev.up ? 'up' : 'down'} (${ev.cause})`);
+      this.emitter.emit(ev);
+    });
+    const r = await c.start();
+    if (!r.ok) log.error(`initial apply failed at ${r.stage}: ${r.reason}`);
+  }
+
+  private async statusData(): Promise<unknown> {
+    if (!this.controller) return { enabled: false };
+    return this.controller.status();
+  }
+
+  async onConfigReloaded(ctx: DaemonContext): Promise<void> {
+    const enabled = ctx.config.nginx.enabled;
+    if (enabled && this.controller) {
+      await this.controller.update(ctx.config.nginx);
+    } else if (enabled) {
+      await this.startController(ctx);
+    } else if (this.controller) {
+      await this.stopController();
+      this.emitter.emit({ name: 'nginx', up: true, cause: 'Nginx control disabled', at: Date.now() });
+    }
+  }
+
+  private async stopController(): Promise<void> {
+    this.offHealth?.();
+    this.offHealth = undefined;
+    const c = this.controller;
+    this.controller = undefined;
+    await c?.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopController();
+    for (const u of this.unregister.splice(0)) u();
+    this.ctx = undefined;
+  }
+}

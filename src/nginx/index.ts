@@ -1,0 +1,13 @@
+// Nginx control: proxy model -> nginx.conf, safe apply, supervision, upstream checks, health track.
+export { NginxSchema, type NginxConfig, type UpstreamConfig, type HttpServerConfig, type StreamServerConfig } from './schema';
+export { checkNginx } from './semantic';
+export { renderNginxConf, STATUS_PATH, GENERATION_PATH, GENERATION_HEADER, type RenderInput, type RenderResult } from './render';
+export { resolveSettings, prefixPaths, type NginxSettings } from './settings';
+export { NginxApplier, type ApplyResult } from './apply';
+export { NginxSupervisor } from './supervisor';
+export { NginxHealth } from './health';
+export { UpstreamChecks } from './upstream-checks';
+export { ReloadScheduler } from './reload-scheduler';
+export { NginxController, type NginxStatus } from './controller';
+export { NginxExtension } from './extension';
+export { effectiveDown, serverKey } from './upstream-state';

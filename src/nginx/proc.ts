@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { GENERATION_HEADER, GENERATION_PATH } from './render';
+
+export type ProcState = 'running' | 'zombie' | 'gone';
+
+/**
+ * State of a process from /proc/PID/stat. `kill -0` succeeds on a zombie, so a dead Nginx master
+ * that nobody reaped would look alive: read the state letter instead.
+ */
+export async function processState(pid: number): Promise<ProcState> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 'gone';
+  }
+  // The command name is in parentheses and may contain spaces: the state follows the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X' ? 'zombie' : 'running';
+}
+
+export async function parentPid(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function commandLine(pid: number): Promise<string | undefined> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** PIDs of the processes whose parent is `pid` (the master's workers and cache processes). */
+export async function childPids(pid: number): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  await Promise.all(
+    entries.filter((e) => /^\d+$/.test(e)).map(async (e) => {
+      if ((await parentPid(Number(e))) === pid) out.push(Number(e));
+    }),
+  );
+  return out.sort((a, b) => a - b);
+}
+
+export async function readPidFile(path: string): Promise<number | undefined> {
+  try {
+    const n = Number((await readFile(path, 'utf8')).trim());
+    return Number.isInteger(n) && n > 1 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An Nginx master that is alive (not a zombie) at `pid`. */
+export async function isLiveMaster(pid: number): Promise<boolean> {
+  if ((await processState(pid)) !== 'running') return false;
+  return /^nginx: master process/.test((await commandLine(pid)) ?? '');
+}
+
+export interface NginxTestResult {
+  ok: boolean;
+  /** nginx -t's output, trimmed; the reason when not ok. */
+  output: string;
+}
+
+/**
+ * `nginx -t` on a candidate file. A `[warn]` is a failure too: Nginx then runs with something
+ * other than what the model says (measured: least_conn after keepalive only warns).
+ */
+export function testConfig(binary: string, conf: string, prefix: string, timeoutMs = 30_000): Promise<NginxTestResult> {
+  return new Promise((resolve) => {
+    execFile(binary, ['-t', '-p', `${prefix}/`, '-c', conf], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      const output = `${stdout}${stderr}`.trim();
+      const problems = output.split('\n').filter((l) => /\[(warn|emerg|alert|crit|error)\]/.test(l));
+      if (err) return resolve({ ok: false, output: problems.join('\n') || output || err.message });
+      if (problems.length > 0) return resolve({ ok: false, output: problems.join('\n') });
+      resolve({ ok: true, output });
+    });
+  });
+}
+
+/** The generation the status endpoint serves now, or undefined when nothing answers. */
+export function probeGeneration(address: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: address, port, path: GENERATION_PATH, method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      const gen = res.headers[GENERATION_HEADER.toLowerCase()];
+      resolve(res.statusCode === 200 && typeof gen === 'string' ? gen : undefined);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/** Connections and requests from stub_status, for metrics. */
+export interface StubStatus {
+  active: number;
+  accepts: number;
+  handled: number;
+  requests: number;
+  reading: number;
+  writing: number;
+  waiting: number;
+}
+
+export function parseStubStatus(text: string): StubStatus | undefined {
+  const m = /Active connections:\s*(\d+)\s+server accepts handled requests\s+(\d+)\s+(\d+)\s+(\d+)\s+Reading:\s*(\d+)\s+Writing:\s*(\d+)\s+Waiting:\s*(\d+)/.exec(text);
+  if (!m) return undefined;
+  const [active, accepts, handled, requests, reading, writing, waiting] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return { active, accepts, handled, requests, reading, writing, waiting };
+}

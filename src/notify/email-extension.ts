@@ -1,0 +1,68 @@
+import type { DaemonContext, Extension } from '../daemon/extension';
+import type { VrrpStateName } from '../daemon/events';
+import { EmailAlerter, type MailSender } from './email';
+import { groupState } from './group-state';
+
+export interface EmailExtensionOptions {
+  /** Injected for tests; default SMTP through nodemailer. */
+  send?: MailSender;
+}
+
+/**
+ * E-mail alerts: transitions of instances and sync groups with smtp_alert, and every alarm
+ * (raised and cleared), when the email section is configured.
+ */
+export class EmailExtension implements Extension {
+  readonly name = 'email';
+  private alerter: EmailAlerter | undefined;
+  private readonly offs: (() => void)[] = [];
+  private readonly members = new Map<string, VrrpStateName>();
+  private readonly groups = new Map<string, string>();
+
+  constructor(private readonly opts: EmailExtensionOptions = {}) {}
+
+  start(ctx: DaemonContext): void {
+    const email = ctx.config.email;
+    if (!email) return;
+    const log = ctx.logger.for('daemon');
+    this.alerter = new EmailAlerter({
+      config: email,
+      nodeName: ctx.config.node.name,
+      log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+      ...(this.opts.send ? { send: this.opts.send } : {}),
+    });
+    const alerter = this.alerter;
+    this.offs.push(ctx.counters.add('email', () => alerter.counters));
+    this.offs.push(
+      ctx.bus.on('transition', (t) => {
+        const cfg = ctx.config;
+        this.members.set(t.instance, t.to);
+        if (cfg.instances[t.instance]?.smtp_alert) {
+          alerter.push({ kind: 'transition', type: 'INSTANCE', name: t.instance, from: t.from, to: t.to, cause: t.cause, at: t.at });
+        }
+        for (const [group, sg] of Object.entries(cfg.sync_groups)) {
+          if (!sg.smtp_alert || !sg.instances.includes(t.instance)) continue;
+          const state = groupState(sg.instances.map((m) => this.members.get(m)));
+          const before = this.groups.get(group);
+          if (state === undefined || state === before) continue;
+          this.groups.set(group, state);
+          alerter.push({ kind: 'transition', type: 'GROUP', name: group, from: before ?? 'INIT', to: state, cause: `${t.instance}: ${t.cause}`, at: t.at });
+        }
+      }),
+    );
+    this.offs.push(
+      ctx.bus.on('alarm', (a) => {
+        alerter.push({ kind: 'alarm', id: a.id, active: a.active, severity: a.severity, message: a.message, at: a.at, ...(a.instance ? { instance: a.instance } : {}) });
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    if (this.alerter) {
+      // A last mail for what happened just before shutdown, bounded in time.
+      await Promise.race([this.alerter.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await this.alerter.stop();
+    }
+  }
+}

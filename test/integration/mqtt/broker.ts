@@ -1,0 +1,133 @@
+// A real mosquitto on 127.0.0.1 with its own config file and a free port, started and stopped by
+// the test itself (only its own PID is ever signalled).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { userInfo } from 'node:os';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { waitFor } from '../../helpers/wait';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface BrokerOptions {
+  dir: string;
+  port: number;
+  /** user -> password; when given, anonymous clients are refused. */
+  users?: Record<string, string>;
+  /** Keep sessions and retained messages across a restart (mosquitto saves on SIGTERM). */
+  persistence?: boolean;
+}
+
+export class Mosquitto {
+  private child: ChildProcess | undefined;
+  log = '';
+  readonly url: string;
+
+  constructor(private readonly opts: BrokerOptions) {
+    this.url = `mqtt://127.0.0.1:${opts.port}`;
+    // Run as whoever runs the test: as root, mosquitto would otherwise switch to user "mosquitto",
+    // which cannot write its persistence file into our temp dir.
+    const lines = [`user ${userInfo().username}`, `listener ${opts.port} 127.0.0.1`, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
+    if (opts.users) {
+      const pw = `${opts.dir}/passwd`;
+      writeFileSync(pw, '');
+      for (const [u, p] of Object.entries(opts.users)) {
+        const r = spawnSync('mosquitto_passwd', ['-b', pw, u, p], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+      }
+      lines.push('allow_anonymous false', `password_file ${pw}`);
+    } else {
+      lines.push('allow_anonymous true');
+    }
+    if (opts.persistence) lines.push('persistence true', `persistence_location ${opts.dir}/`, 'autosave_interval 0');
+    else lines.push('persistence false');
+    writeFileSync(`${opts.dir}/mosquitto.conf`, `${lines.join('\n')}\n`);
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('mosquitto', ['-c', `${this.opts.dir}/mosquitto.conf`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stderr?.on('data', (d) => (this.log += d));
+    child.stdout?.on('data', (d) => (this.log += d));
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`mosquitto exited ${child.exitCode}: ${this.log}`);
+        return new Promise<boolean>((resolve) => {
+          const s = tcpConnect(this.opts.port, '127.0.0.1');
+          s.once('connect', () => (s.destroy(), resolve(true)));
+          s.once('error', () => resolve(false));
+        });
+      },
+      { timeoutMs: 15_000, what: `mosquitto listening on ${this.opts.port}` },
+    );
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+export interface Received {
+  topic: string;
+  text: string;
+  retain: boolean;
+  properties: Record<string, unknown> | undefined;
+}
+
+/** A subscriber (mqtt.js) that records everything it receives, to wait on. */
+export class Recorder {
+  readonly messages: Received[] = [];
+  constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload, packet) =>
+      this.messages.push({ topic, text: payload.toString(), retain: packet.retain, properties: packet.properties as Record<string, unknown> | undefined }),
+    );
+  }
+
+  static async open(url: string, filter: string | string[], opts: IClientOptions = {}): Promise<Recorder> {
+    const client = connect(url, { reconnectPeriod: 200, connectTimeout: 5000, ...opts });
+    const rec = new Recorder(client);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('subscriber did not connect')), 15_000);
+      client.once('connect', () => {
+        client.subscribe(filter, { qos: 1 }, (err) => {
+          clearTimeout(t);
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    });
+    return rec;
+  }
+
+  on(topic: string): Received[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+
+  json(topic: string): Record<string, unknown>[] {
+    return this.on(topic).map((m) => JSON.parse(m.text) as Record<string, unknown>);
+  }
+
+  wait(pred: (m: Received) => boolean, what: string, timeoutMs = 20_000): Promise<Received> {
+    return waitFor(() => this.messages.find(pred), { timeoutMs, what });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((r) => this.client.end(true, {}, () => r()));
+  }
+}

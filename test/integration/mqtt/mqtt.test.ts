@@ -1,0 +1,265 @@
+// The MQTT extension against a real mosquitto on loopback (own config file, free port). Waits
+// are on received messages (poll with timeout), never fixed sleeps.
+import { existsSync, readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HaActions } from '../../../src/mqtt';
+import { makeTempDir, type TempDir } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/wait';
+import { freePort, Mosquitto, Recorder } from './broker';
+import { startDaemon, type Harness } from './harness';
+
+let dir: TempDir;
+let broker: Mosquitto;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  dir = makeTempDir('tvmq-');
+  broker = new Mosquitto({ dir: dir.path, port: await freePort() });
+  await broker.start();
+});
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+afterAll(async () => {
+  await broker?.stop();
+  dir?.remove();
+});
+
+async function daemon(name: string, mqtt: Record<string, unknown> = {}, opts: Parameters<typeof startDaemon>[3] = {}): Promise<Harness> {
+  const h = await startDaemon(dir.path, name, { url: broker.url, ...mqtt }, opts);
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+async function recorder(filter: string | string[], opts: Parameters<typeof Recorder.open>[2] = {}): Promise<Recorder> {
+  const r = await Recorder.open(broker.url, filter, opts);
+  cleanups.push(() => r.close());
+  return r;
+}
+
+const transition = (h: Harness, to: 'MASTER' | 'BACKUP', i: number) =>
+  h.daemon.bus.emit('transition', { instance: 'VI_1', from: to === 'MASTER' ? 'BACKUP' : 'MASTER', to, cause: `test ${i}`, at: Date.now() });
+
+describe('status, state and events', () => {
+  it('a fresh subscriber sees retained status online and the full state', async () => {
+    const h = await daemon('box-a');
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    const sub = await recorder('twinvip/box-a/#');
+    const status = await sub.wait((m) => m.topic === 'twinvip/box-a/status', 'retained status');
+    expect(status.text).toBe('online');
+    expect(status.retain).toBe(true);
+    const state = await sub.wait((m) => m.topic === 'twinvip/box-a/state', 'retained state');
+    expect(state.retain).toBe(true);
+    const s = JSON.parse(state.text);
+    expect(s.node).toBe('box-a');
+    expect(s.config_hash).toBe(h.daemon.configHash);
+    expect(s.instances.VI_1).toMatchObject({ state: 'INIT', priority: 150, vips: ['192.0.2.10/24'] });
+    expect(s).toHaveProperty('heartbeat');
+    expect(s).toHaveProperty('nginx');
+    expect(typeof s.uptime_s).toBe('number');
+  });
+
+  it('transitions and alarms become events with a monotonic seq; the state follows', async () => {
+    const h = await daemon('box-b');
+    const sub = await recorder('twinvip/box-b/#');
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    transition(h, 'MASTER', 1);
+    h.daemon.bus.emit('alarm', { id: 'serial-heartbeat-lost', active: true, severity: 'warning', message: 'no frame for 3 s', at: Date.now() });
+    transition(h, 'BACKUP', 2);
+    await waitFor(() => sub.on('twinvip/box-b/event').length >= 3, { what: '3 events' });
+    const events = sub.json('twinvip/box-b/event');
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(events.map((e) => e.type)).toEqual(['transition', 'alarm', 'transition']);
+    expect(events[0]).toMatchObject({ instance: 'VI_1', from: 'BACKUP', to: 'MASTER', cause: 'test 1' });
+    expect(sub.on('twinvip/box-b/event').every((m) => !m.retain)).toBe(true);
+    const state = await sub.wait((m) => m.topic === 'twinvip/box-b/state' && JSON.parse(m.text).instances.VI_1.state === 'BACKUP', 'state after transitions');
+    const s = JSON.parse(state.text);
+    expect(s.instances.VI_1.last_transition).toMatchObject({ from: 'MASTER', to: 'BACKUP', cause: 'test 2' });
+    expect(s.alarms).toEqual([expect.objectContaining({ id: 'serial-heartbeat-lost', severity: 'warning' })]);
+  });
+
+  it('state providers add fields to the retained state', async () => {
+    const h = await daemon('box-p');
+    h.ext.addStateProvider('nginx', () => ({ running: true, generation: 7 }));
+    const sub = await recorder('twinvip/box-p/state');
+    const st = await sub.wait((m) => JSON.parse(m.text).nginx?.generation === 7, 'state with the nginx provider');
+    expect(JSON.parse(st.text).nginx).toEqual({ running: true, generation: 7 });
+  });
+});
+
+describe('commands', () => {
+  const calls: string[] = [];
+  const ha: HaActions = {
+    // The VRRP part is not wired yet; this stub records what the extension asks of the port.
+    maintenance: async (on) => (calls.push(`maintenance ${on}`), { ok: true, data: { maintenance: on } }),
+    failover: async () => (calls.push('failover'), { ok: false, error: 'no MASTER instance to hand over' }),
+  };
+
+  async function request(sub: Recorder, node: string, command: string, payload: unknown, corr: string): Promise<Record<string, unknown>> {
+    const responseTopic = `fleet/replies/${node}`;
+    sub.client.publish(`twinvip/${node}/request/${command}`, typeof payload === 'string' ? payload : JSON.stringify(payload), {
+      qos: 1,
+      properties: { responseTopic, correlationData: Buffer.from(corr) },
+    });
+    const m = await sub.wait((x) => x.topic === responseTopic && Buffer.from((x.properties?.correlationData as Buffer) ?? []).toString() === corr, `response ${corr}`);
+    return JSON.parse(m.text);
+  }
+
+  it('MQTT 5: response topic + correlation data; every command, malformed ones answered with errors', async () => {
+    calls.length = 0;
+    const h = await daemon('box-c', {}, { ha });
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    const sub = await recorder('fleet/replies/#', { protocolVersion: 5 });
+
+    const status = await request(sub, 'box-c', 'status', {}, 'c1');
+    expect(status).toMatchObject({ status: 'ok', data: { node: 'box-c' } });
+
+    expect(await request(sub, 'box-c', 'maintenance', { on: true, id: 'm-1' }, 'c2')).toEqual({ status: 'ok', data: { maintenance: true } });
+    // The same id again (at-least-once redelivery): the first answer, not a second action.
+    expect(await request(sub, 'box-c', 'maintenance', { on: true, id: 'm-1' }, 'c3')).toEqual({ status: 'ok', data: { maintenance: true } });
+    expect(calls).toEqual(['maintenance true']);
+
+    expect(await request(sub, 'box-c', 'failover', {}, 'c4')).toEqual({ status: 'error', error: 'no MASTER instance to hand over' });
+
+    const diag = await request(sub, 'box-c', 'diagnostics', { log_lines: 5 }, 'c5');
+    expect(diag.status).toBe('ok');
+    const d = diag.data as { counters: Record<string, unknown>; log: string[] };
+    expect(d.counters).toHaveProperty('mqtt');
+    expect(d.log.length).toBeGreaterThan(0);
+    expect(d.log.length).toBeLessThanOrEqual(5);
+
+    const reload = await request(sub, 'box-c', 'reload', {}, 'c6');
+    expect(reload).toMatchObject({ status: 'ok', data: { changed: false } });
+
+    // Malformed and unknown: answered, never a crash.
+    const bad1 = await request(sub, 'box-c', 'maintenance', { on: 'yes' }, 'b1');
+    expect(bad1.status).toBe('error');
+    expect(bad1.error).toMatch(/\/on: must be boolean/);
+    const bad2 = await request(sub, 'box-c', 'status', '{not json', 'b2');
+    expect(bad2).toMatchObject({ status: 'error', error: expect.stringMatching(/not JSON/) });
+    const bad3 = await request(sub, 'box-c', 'selfdestruct', {}, 'b3');
+    expect(bad3).toMatchObject({ status: 'error', error: expect.stringMatching(/unknown command 'selfdestruct'/) });
+    const bad4 = await request(sub, 'box-c', 'maintenance', { on: false, expires_at: Date.now() - 1000 }, 'b4');
+    expect(calls).toEqual(['maintenance true', 'failover']);
+    expect(bad4).toMatchObject({ status: 'error', error: expect.stringMatching(/^expired/) });
+    const bad5 = await request(sub, 'box-c', 'maintenance', { on: false, sent_at: new Date(Date.now() - 3_600_000).toISOString() }, 'b5');
+    expect(bad5).toMatchObject({ status: 'error', error: expect.stringMatching(/too old/) });
+    expect(calls).toEqual(['maintenance true', 'failover']);
+    expect(h.ext.connected).toBe(true);
+  });
+
+  it('maintenance without the VRRP port answers "not available"', async () => {
+    const h = await daemon('box-n');
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    const sub = await recorder('fleet/replies/#', { protocolVersion: 5 });
+    const r = await request(sub, 'box-n', 'maintenance', { on: true }, 'n1');
+    expect(r).toMatchObject({ status: 'error', error: expect.stringMatching(/not available/) });
+  });
+
+  it('MQTT 3.1.1: response/<command> with the transaction field', async () => {
+    const h = await daemon('box-d', { protocol_version: 4 });
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    const sub = await recorder('twinvip/box-d/response/#', { protocolVersion: 4 });
+    sub.client.publish('twinvip/box-d/request/status', JSON.stringify({ transaction: 'tx-42' }), { qos: 1 });
+    const m = await sub.wait((x) => x.topic === 'twinvip/box-d/response/status', 'status response');
+    expect(JSON.parse(m.text)).toMatchObject({ status: 'ok', transaction: 'tx-42', data: { node: 'box-d' } });
+    sub.client.publish('twinvip/box-d/request/config', JSON.stringify({ transaction: 7, config: 'nope' }), { qos: 1 });
+    const e = await sub.wait((x) => x.topic === 'twinvip/box-d/response/config', 'config error response');
+    expect(JSON.parse(e.text)).toMatchObject({ status: 'error', transaction: 7 });
+  });
+
+  it('config push: a valid config is written and applied like SIGHUP; an invalid one is refused with its errors', async () => {
+    const h = await daemon('box-e', {}, { ha });
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    const sub = await recorder('fleet/replies/#', { protocolVersion: 5 });
+    const before = readFileSync(h.configPath, 'utf8');
+    const cfg = JSON.parse(before);
+
+    cfg.instances.VI_1.priority = 300;
+    const refused = await request(sub, 'box-e', 'config', { config: cfg }, 'p1');
+    expect(refused.status).toBe('error');
+    expect(JSON.stringify(refused.data)).toMatch(/\/instances\/VI_1\/priority/);
+    expect(readFileSync(h.configPath, 'utf8')).toBe(before);
+
+    cfg.instances.VI_1.priority = 120;
+    const oldHash = h.daemon.configHash;
+    const applied = await request(sub, 'box-e', 'config', { config: cfg }, 'p2');
+    expect(applied).toMatchObject({ status: 'ok', data: { changed: true, old_hash: oldHash } });
+    expect(h.daemon.configHash).not.toBe(oldHash);
+    expect(h.daemon.config.instances.VI_1!.priority).toBe(120);
+    expect(JSON.parse(readFileSync(h.configPath, 'utf8')).instances.VI_1.priority).toBe(120);
+  });
+});
+
+describe('outage tolerance', () => {
+  it('a broker down at start-up does not stop the daemon; it connects once the broker comes', async () => {
+    const port = await freePort();
+    const late = new Mosquitto({ dir: dir.path, port });
+    cleanups.push(() => late.stop());
+    const t0 = Date.now();
+    const h = await startDaemon(dir.path, 'box-late', { url: late.url });
+    cleanups.push(() => h.stop());
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(h.ext.connected).toBe(false);
+    transition(h, 'MASTER', 1);
+    await late.start();
+    const sub = await Recorder.open(late.url, 'twinvip/box-late/#');
+    cleanups.push(() => sub.close());
+    await sub.wait((m) => m.topic === 'twinvip/box-late/status' && m.text === 'online', 'online after the broker came up');
+  });
+
+  it('events raised while the broker is down are delivered in order, gap-free, after it returns', async () => {
+    const port = await freePort();
+    const b = new Mosquitto({ dir: `${dir.path}`, port, persistence: true });
+    cleanups.push(() => b.stop());
+    await b.start();
+    const h = await startDaemon(dir.path, 'box-f', { url: b.url });
+    cleanups.push(() => h.stop());
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    // A persistent 3.1.1 session: mosquitto keeps what arrives while this subscriber is away.
+    const sub = await Recorder.open(b.url, 'twinvip/box-f/event', { protocolVersion: 4, clean: false, clientId: 'tv-outage-sub' });
+    cleanups.push(() => sub.close());
+    transition(h, 'MASTER', 1);
+    await waitFor(() => sub.on('twinvip/box-f/event').length >= 1, { what: 'first event' });
+
+    await b.stop();
+    await waitFor(() => !h.ext.connected, { what: 'extension sees the broker gone' });
+    for (let i = 2; i <= 6; i++) transition(h, i % 2 ? 'MASTER' : 'BACKUP', i);
+    expect(h.ext.pendingEvents().map((e) => (e as { seq: number }).seq)).toEqual([2, 3, 4, 5, 6]);
+    const outboxFile = `${dir.path}/state-box-f/mqtt-outbox.jsonl`;
+    await waitFor(() => existsSync(outboxFile) && readFileSync(outboxFile, 'utf8').trim().split('\n').length === 5, { what: '5 events on disk' });
+
+    await b.start();
+    await waitFor(() => sub.on('twinvip/box-f/event').length >= 6, { what: 'all 6 events after the restart', timeoutMs: 30_000 }).catch((err) => {
+      throw new Error(`${(err as Error).message}\npending ${JSON.stringify(h.ext.pendingEvents())} connected ${h.ext.connected}\nreceived ${sub.messages.map((m) => m.text).join('\n')}\nbroker: ${b.log}\n${h.sink.lines.filter((l) => l.includes('mqtt')).join('\n')}`);
+    });
+    const seqs = sub.json('twinvip/box-f/event').map((e) => e.seq as number);
+    // At-least-once: a duplicate is allowed, a gap or a reordering is not.
+    const firstSeen = seqs.filter((s, i) => seqs.indexOf(s) === i);
+    expect(firstSeen).toEqual([1, 2, 3, 4, 5, 6]);
+    await waitFor(() => h.ext.pendingEvents().length === 0, { what: 'outbox drained' });
+    await waitFor(() => readFileSync(outboxFile, 'utf8') === '', { what: 'outbox file emptied' });
+  });
+
+  it('telemetry runs without blocking the event loop (monitorEventLoopDelay p99)', async () => {
+    const h = await daemon('box-g', { telemetry_interval: 1 }, { inventory: true });
+    const sub = await recorder('twinvip/box-g/telemetry');
+    const hist = monitorEventLoopDelay({ resolution: 10 });
+    hist.enable();
+    await waitFor(() => sub.messages.length >= 4, { what: '4 telemetry messages', timeoutMs: 30_000 });
+    hist.disable();
+    const p99 = hist.percentile(99) / 1e6;
+    const max = hist.max / 1e6;
+    console.log(`event-loop delay while telemetry ran: p50 ${(hist.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms over ${sub.messages.length} telemetry messages`);
+    expect(p99).toBeLessThan(50);
+    const t = JSON.parse(sub.messages.at(-1)!.text);
+    expect(t.load.load1).toBeTypeOf('number');
+    expect(t.memory.total_kb).toBeGreaterThan(0);
+    expect(typeof t.cpu_pct).toBe('number');
+    expect(Object.keys(t.nics).length).toBeGreaterThan(0);
+    void h;
+  });
+});
