@@ -276,11 +276,13 @@ export function describeMqtt(t: number, topic: string, payload: string): MqttEve
   try {
     const v = JSON.parse(payload) as Record<string, unknown>;
     kind = typeof v.type === 'string' ? v.type : kind;
+    const str = (k: string) => (typeof v[k] === 'string' || typeof v[k] === 'number' ? String(v[k]) : undefined);
     const parts: string[] = [];
-    for (const key of ['instance', 'from', 'to', 'cause', 'alarm', 'name', 'message']) {
-      const x = v[key];
-      if (typeof x === 'string' || typeof x === 'number') parts.push(key === 'to' ? `-> ${x}` : String(x));
-    }
+    if (str('instance')) parts.push(`${str('instance')}:`);
+    if (str('from') && str('to')) parts.push(`${str('from')} -> ${str('to')}`);
+    if (str('cause')) parts.push(`(${str('cause')})`);
+    if (kind === 'alarm') parts.push(`${str('id') ?? 'alarm'} ${v.active === false ? 'cleared' : 'raised'}`);
+    else if (str('message') && parts.length <= 1) parts.push(str('message')!);
     if (parts.length > 0) text = parts.join(' ');
   } catch {
     // not JSON: shown as is

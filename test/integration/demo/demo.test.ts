@@ -55,6 +55,22 @@ describe.skipIf(!canRun)('twinvip demo (non-TTY, line output)', () => {
     expect(out).toMatch(/^client: probing http:\/\/10\.88\.0\.100\/who every 100 ms/m);
   });
 
+  it('with MQTT reporting in the build, the client sees box-b\'s transition event through the broker', () => {
+    if (!/^part: MQTT reporting: active$/m.test(out)) {
+      expect(out).toMatch(/^part: MQTT reporting: SKIPPED — /m);
+      return;
+    }
+    expect(out).toMatch(/^ +\+ *[\d.]+ s  mqtt box-b transition: VI_LAN: BACKUP -> MASTER/m);
+  });
+
+  it('Nginx serves the VIP in each box: driven by twinvip when the build has it, else started by the demo', () => {
+    const driven = /^part: Nginx control: active$/m.test(out);
+    expect(out).toMatch(driven ? /^nginx: driven by twinvip in both boxes/m : /^nginx: started by the demo in both boxes/m);
+    // The dynamic path went through each box's Nginx to its upstream: both names were answered.
+    expect(out).toMatch(/client: http:\/\/VIP\/who answered by box-a/);
+    expect(out).toMatch(/client: http:\/\/VIP\/who answered by box-b/);
+  });
+
   it('cleans up: no namespace with the run prefix is left', () => {
     expect(prefix).toMatch(/^tvd[0-9a-f]{4}$/);
     expect(out).toContain(`no namespace left with prefix ${prefix}`);
