@@ -19,6 +19,8 @@ export interface BoxObservation {
   advertsReceived?: number | undefined;
   /** Serial heartbeat as the daemon reports it, when this build has it. */
   serial?: string | undefined;
+  /** Ethernet channel as the daemon's heartbeat reports it (preferred over ethHeardAt). */
+  ethernet?: string | undefined;
   /** Parts the running daemon shows (counter groups and control commands). */
   activeParts: Set<string>;
   error?: string | undefined;
@@ -212,8 +214,20 @@ export class Observer {
       }
     }
     if (withStatus && b.reachable) await this.pollStatus(b);
+    if (b.reachable && b.activeParts.has('heartbeat') && this.polls % 2 === 0) await this.pollHeartbeat(b);
     const after = b.reachable ? b.state : undefined;
     if (before !== after) this.emit({ kind: 'box-state', t: now, box: b.name, from: before, to: after, cause: b.lastCause });
+  }
+
+  /** The `heartbeat` command: both channels as the box's arbiter sees them. */
+  private async pollHeartbeat(b: BoxObservation): Promise<void> {
+    const r = await requestOnce(b.socket, 'heartbeat', undefined, { timeoutMs: 2000 });
+    if (!r.ok || r.response.status !== 'ok') return;
+    const hb = r.response.data as HeartbeatCommandData;
+    if (hb.enabled === false) return;
+    if (hb.serial) b.serial = channel(hb.serial.ok, hb.serial.last_heard_ms_ago);
+    const eth = hb.ethernet?.[0];
+    if (eth) b.ethernet = channel(eth.ok, eth.last_advert_ms_ago);
   }
 
   private async pollStatus(b: BoxObservation): Promise<void> {
@@ -225,7 +239,7 @@ export class Observer {
       const data = status.response.data as { counters?: Record<string, unknown> } & Record<string, unknown>;
       for (const group of Object.keys(data.counters ?? {})) b.activeParts.add(group);
       for (const key of Object.keys(data)) if (key === 'heartbeat' || key === 'nginx' || key === 'mqtt') b.activeParts.add(key);
-      b.serial = serialSummary(data);
+      if (!b.activeParts.has('heartbeat')) b.serial = serialSummary(data);
     }
     if (help?.ok && help.response.status === 'ok') {
       const cmds = (help.response.data as { commands?: unknown }).commands;
@@ -237,6 +251,16 @@ export class Observer {
       }
     }
   }
+}
+
+interface HeartbeatCommandData {
+  enabled?: boolean;
+  serial?: { ok: boolean; last_heard_ms_ago: number | null };
+  ethernet?: { ok: boolean; last_advert_ms_ago: number | null }[];
+}
+
+function channel(ok: boolean, agoMs: number | null): string {
+  return `${ok ? 'ok' : 'LOST'}${agoMs === null ? ' (never)' : ` ${(agoMs / 1000).toFixed(1)} s`}`;
 }
 
 interface VrrpSnapshot {

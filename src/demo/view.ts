@@ -125,7 +125,7 @@ export class DemoView {
         b.reachable ? (b.state ?? '?') : 'down',
         b.priority === undefined || !b.reachable ? '-' : String(b.priority),
         b.reachable && b.vipsHeld ? 'held' : '-',
-        b.reachable && b.ethHeardAt !== undefined ? `${((now - b.ethHeardAt) / 1000).toFixed(1)} s ago` : '-',
+        !b.reachable ? '-' : b.ethernet ?? (b.ethHeardAt !== undefined ? `${((now - b.ethHeardAt) / 1000).toFixed(1)} s ago` : '-'),
         b.reachable ? (b.serial ?? 'n/a') : '-',
         b.reachable ? (b.lastCause ?? '-') : (b.error ?? '-').slice(0, 40),
       ]);
