@@ -34,6 +34,8 @@ export interface ConfigInputs {
   box: BoxSpec;
   paths: BoxPaths;
   serialKey: string;
+  /** Nginx by absolute path, as found on this machine (twinvip starts it by that path). */
+  nginxBinary?: string;
 }
 
 export function boxConfig(inp: ConfigInputs, parts: ReadonlySet<Part>): Record<string, unknown> {
@@ -65,6 +67,7 @@ export function boxConfig(inp: ConfigInputs, parts: ReadonlySet<Part>): Record<s
   if (parts.has('nginx')) {
     config.nginx = {
       enabled: true,
+      ...(inp.nginxBinary ? { binary: inp.nginxBinary } : {}),
       prefix: paths.nginxPrefix,
       // Static files served by Nginx itself, the dynamic path proxied to the box's upstream.
       http: [

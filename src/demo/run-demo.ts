@@ -48,6 +48,16 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
+  // A bug in a callback must still end in the clean-up below, not leave namespaces behind.
+  let fatal: Error | undefined;
+  const onFatal = (err: unknown) => {
+    if (fatal) return;
+    fatal = err instanceof Error ? err : new Error(String(err));
+    say(`demo: internal error: ${fatal.stack ?? fatal.message}`);
+    abort.abort();
+  };
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
 
   say(`twinvip demo: two boxes in network namespaces, a serial link, Nginx, an MQTT broker and a client`);
   say(`demo: lab prefix ${lab.prefix}`);
@@ -78,7 +88,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     }
   } catch (err) {
     const msg = (err as Error).message;
-    if (msg === 'interrupted' || interrupted) {
+    if (fatal) {
+      code = DEMO_EXIT.STEP_FAILED;
+    } else if (msg === 'interrupted' || interrupted) {
       code = DEMO_EXIT.INTERRUPTED;
     } else {
       say(`demo: FAILED: ${msg}`);
@@ -104,6 +116,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
   }
 
   if (world) {

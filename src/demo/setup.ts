@@ -105,7 +105,7 @@ export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<Worl
     };
     for (const d of [bdir, paths.stateDir, join(paths.nginxPrefix, 'tmp'), paths.www]) await mkdir(d, { recursive: true, mode: 0o755 });
     await writeFile(join(paths.www, 'index.html'), indexHtml(spec), { mode: 0o644 });
-    const inputs = { box: spec, paths, serialKey };
+    const inputs = { box: spec, paths, serialKey, nginxBinary: opts.tools.nginx };
     choice = chooseParts(inputs);
     await writeFile(paths.config, `${JSON.stringify(boxConfig(inputs, choice.accepted), null, 2)}\n`);
 
