@@ -49,7 +49,7 @@ export function importKeepalived(path: string, opts: ReadOptions = {}): ImportRe
     // The Nginx model is refused: keep the rest and hand each virtual server over in the report.
     for (const vs of mapped.virtualServers) {
       notes.unconverted(vs.at, `virtual_server ${vs.at.args.join(' ')}`,
-        `the Nginx section refused the mapped upstream (${checked.errors[0]?.message ?? 'schema'}); add it by hand: upstream ${JSON.stringify(vs.upstream)} server ${JSON.stringify(vs.server)}`);
+        `the Nginx section refused the mapped upstream (${checked.errors[0]?.message ?? 'schema'}); add it by hand: upstream ${vs.name} ${JSON.stringify(vs.upstream)} stream server ${JSON.stringify(vs.server)}`);
     }
     const { nginx: _dropped, ...rest } = config;
     config = rest;

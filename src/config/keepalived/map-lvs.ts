@@ -1,25 +1,28 @@
-import { parseAddress } from '../ip';
+import { addressFamily, parseAddress } from '../ip';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';
 import { eachChild, extraArgs, needBlock, numberArg, type Handlers } from './walk';
 
 /**
  * virtual_server / real_server (IPVS) -> an Nginx stream server on the virtual address and an
- * upstream group with an active health check. Nginx proxies (a full NAT, like LVS NAT): DR/TUN,
- * persistence and most schedulers have only approximate equivalents, each reported.
+ * upstream group with an active health check, in the shape of src/nginx/schema.ts. Nginx proxies
+ * (a full NAT, like LVS NAT): DR/TUN, persistence and most schedulers have only approximate
+ * equivalents, each reported.
  */
 export interface MappedVirtualServer {
   name: string;
   at: KNode;
+  /** nginx.upstreams.NAME */
   upstream: Record<string, unknown>;
+  /** one entry of nginx.stream */
   server: Record<string, unknown>;
 }
 
+/** nginx.upstreams.NAME.check, plus what the comparison between real servers needs. */
 interface HealthCheck {
   type: 'tcp' | 'http';
-  /** connect_port; unset = each server's own port. */
-  port?: number;
   path?: string;
+  host?: string;
   status?: number[];
   interval?: number;
   timeout: number;
@@ -27,25 +30,73 @@ interface HealthCheck {
   fall: number;
 }
 
-const SCHEDULERS: Record<string, { balance: string; note?: string }> = {
-  rr: { balance: 'round_robin', note: 'LVS rr ignores weights; Nginx round robin honours them' },
-  wrr: { balance: 'round_robin' },
-  lc: { balance: 'least_conn', note: 'Nginx least_conn honours weights (like wlc)' },
-  wlc: { balance: 'least_conn' },
-  sh: { balance: 'hash', note: 'source hashing becomes hash $remote_addr consistent' },
-};
+interface ReadCheck {
+  check: HealthCheck;
+  /** connect_port: the Nginx check always probes the server's own port. */
+  connectPort?: { port: number; at: KNode };
+  /** checker-level delay_loop (keepalived 2.x) overrides the virtual server's. */
+  interval?: number;
+  at: KNode;
+}
 
-function addressPort(ip: string | undefined, port: string | undefined): string | undefined {
+interface Scheduler {
+  balance: 'round_robin' | 'least_conn' | 'hash' | 'random';
+  /** LVS honours real_server weights with this scheduler (rr and lc ignore them). */
+  weighted: boolean;
+  /** Why the Nginx method only approximates the scheduler (reported as a warning). */
+  note?: string;
+}
+
+// `ip_hash` does not exist in the Nginx stream module (semantic.ts refuses it for a group used by a
+// stream server), so source hashing becomes `hash $remote_addr`, which behaves the same for L4.
+const SOURCE_HASH = 'source hashing becomes balance hash on $remote_addr (consistent: a failed server moves only its own clients)';
+const SCHEDULERS: Record<string, Scheduler> = {
+  rr: { balance: 'round_robin', weighted: false },
+  wrr: { balance: 'round_robin', weighted: true },
+  lc: { balance: 'least_conn', weighted: false },
+  wlc: { balance: 'least_conn', weighted: true },
+  sh: { balance: 'hash', weighted: true, note: SOURCE_HASH },
+  mh: { balance: 'hash', weighted: true, note: `maglev hashing: ${SOURCE_HASH}` },
+  dh: { balance: 'round_robin', weighted: true, note: 'destination hashing: behind a proxy every connection has the virtual address as destination; weighted round robin used' },
+  lblc: { balance: 'least_conn', weighted: true, note: 'locality-based (per destination) least-connection: plain weighted least_conn used' },
+  lblcr: { balance: 'least_conn', weighted: true, note: 'locality-based least-connection with replication: plain weighted least_conn used' },
+  sed: { balance: 'least_conn', weighted: true, note: 'shortest expected delay: weighted least_conn is the nearest Nginx method' },
+  nq: { balance: 'least_conn', weighted: true, note: 'never queue: weighted least_conn is the nearest Nginx method' },
+  fo: { balance: 'round_robin', weighted: true, note: 'weighted failover (all to the highest weight): weighted round robin used; mark the others backup by hand for failover' },
+  ovf: { balance: 'round_robin', weighted: true, note: 'overflow-connection: weighted round robin used (no per-server connection limit)' },
+  twos: { balance: 'random', weighted: true, note: 'weighted random twos: balance random (weighted) used' },
+};
+// keepalived 2.2.7 without lb_algo: "no scheduler set, setting default 'wlc'".
+const DEFAULT_SCHEDULER = 'wlc';
+// Nginx refuses `backup` with these (nginx -t: "balancing method does not support parameter backup").
+const NO_BACKUP = new Set(['hash', 'ip_hash', 'random']);
+// IPVS connection timeouts (`ipvsadm -L --timeout`: tcp 900 s, udp 300 s) carried over as the
+// stream proxy_timeout, so idle sessions last as long as they did behind LVS (Nginx default 600).
+const IDLE_TIMEOUT = { tcp: 900, udp: 300 } as const;
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function endpoint(ip: string | undefined, port: string | undefined): { address: string; port: number } | undefined {
   const p = parseAddress(ip ?? '');
   const n = Number(port);
   if (!p || p.prefix !== undefined || !Number.isInteger(n) || n < 1 || n > 65535) return undefined;
-  return p.family === 'ipv6' ? `[${p.address}]:${n}` : `${p.address}:${n}`;
+  return { address: p.address, port: n };
 }
 
-function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): HealthCheck | undefined {
+const show = (e: { address: string; port: number }) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+
+function readHost(n: KNode, notes: NoteList): string | undefined {
+  const h = n.args[0] ?? '';
+  if (addressFamily(h) !== undefined || HOST.test(h)) return h;
+  notes.unconverted(n, n.key, `'${h}' is not a host name or address`);
+  return undefined;
+}
+
+function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): ReadCheck | undefined {
   if (!needBlock(node, notes)) return undefined;
-  // keepalived defaults: connect_timeout 5 s, retry 1, delay_before_retry 1 s.
+  // keepalived defaults: connect_timeout 5 s, retry 1 (so the second failure in a row takes the
+  // server out), and one success puts it back.
   const hc: HealthCheck = { type: kind, timeout: 5, rise: 1, fall: 2 };
+  const read: ReadCheck = { check: hc, at: node };
   let urls = 0;
   const retry = (n: KNode) => {
     const v = numberArg(n, 0, { min: 0, max: 99, integer: true }, notes);
@@ -62,7 +113,11 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): HealthChe
     },
     connect_port: (n) => {
       const v = numberArg(n, 0, { min: 1, max: 65535, integer: true }, notes);
-      if (v !== undefined) hc.port = v;
+      if (v !== undefined) read.connectPort = { port: v, at: n };
+    },
+    delay_loop: (n) => {
+      const v = numberArg(n, 0, { min: 0.1, max: 3600 }, notes);
+      if (v !== undefined) read.interval = v;
     },
     retry,
     nb_get_retry: retry,
@@ -75,17 +130,22 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): HealthChe
     warmup: (n) => notes.unconverted(n, n.key, 'checks start at once'),
   };
   if (kind === 'http') {
+    handlers.virtualhost = (n) => {
+      const h = readHost(n, notes);
+      if (h !== undefined) hc.host = h;
+    };
     handlers.url = (n) => {
       if (!needBlock(n, notes)) return;
       urls++;
       if (urls > 1) {
-        notes.unconverted(n, 'url', 'only the first url block is checked');
+        notes.unconverted(n, 'url', 'only the first url block is checked (an Nginx group has one check path)');
         return;
       }
       eachChild(n, 'url', {
         path: (c) => {
-          if (c.args[0]?.startsWith('/')) hc.path = c.args[0];
-          else notes.unconverted(c, c.key, `'${c.args[0] ?? ''}' is not an absolute path`);
+          // The schema's check path: absolute, printable ASCII, no spaces.
+          if (/^\/[\x21-\x7e]{0,1023}$/.test(c.args[0] ?? '')) hc.path = c.args[0];
+          else notes.unconverted(c, c.key, `'${c.args[0] ?? ''}' is not an absolute path without spaces`);
         },
         status_code: (c) => {
           const codes: number[] = [];
@@ -97,12 +157,15 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): HealthChe
             }
             const lo = Number(range[1]);
             const hi = Number(range[2] ?? range[1]);
-            for (let s = lo; s <= hi && s <= 599; s++) if (s >= 100) codes.push(s);
+            for (let s = lo; s <= hi && s <= 599; s++) if (s >= 100 && !codes.includes(s)) codes.push(s);
           }
           if (codes.length > 0) hc.status = codes;
         },
-        digest: (c) => notes.unconverted(c, c.key, 'the body digest is not checked: only the status code'),
-        virtualhost: (c) => notes.unconverted(c, c.key, 'the Host header of checks is not configurable yet'),
+        digest: (c) => notes.unconverted(c, c.key, 'the body digest (MD5) is not checked: only the status code (check.body takes a regular expression instead)'),
+        virtualhost: (c) => {
+          const h = readHost(c, notes);
+          if (h !== undefined) hc.host = h;
+        },
       }, notes);
     };
   }
@@ -112,7 +175,15 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): HealthChe
     // keepalived HTTP_GET without status_code and digest accepts any 2xx.
     hc.status ??= [200, 201, 202, 203, 204, 205, 206];
   }
-  return hc;
+  return read;
+}
+
+interface ServerEntry {
+  address: string;
+  port: number;
+  weight: number;
+  weightAt?: KNode;
+  at: KNode;
 }
 
 export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualServer | undefined {
@@ -121,28 +192,29 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
     notes.unconverted(node, label, `virtual_server ${node.args[0]} is IPVS-specific: Nginx needs an address and port`);
     return undefined;
   }
-  const listen = addressPort(node.args[0], node.args[1]);
+  const listen = endpoint(node.args[0], node.args[1]);
   if (!listen) {
     notes.unconverted(node, label, 'expected "virtual_server ADDRESS PORT"');
     return undefined;
   }
   extraArgs({ ...node }, 2, notes);
   if (!needBlock(node, notes)) return undefined;
-  const name = `vs_${node.args[0]}_${node.args[1]}`.replace(/[^A-Za-z0-9_-]/g, '_');
-  const servers: Record<string, unknown>[] = [];
+  const servers: ServerEntry[] = [];
   let interval = 60; // keepalived delay_loop default
-  // keepalived 2.2.7 without lb_algo: "no scheduler set, setting default 'wlc'".
-  let balance: { balance: string; note?: string } = { balance: 'least_conn' };
-  let protocol: string | undefined;
-  let check: HealthCheck | undefined;
-  let checkAt: KNode | undefined;
-  let sorry: string | undefined;
-  let sorryAt: KNode | undefined;
+  let scheduler: Scheduler = SCHEDULERS[DEFAULT_SCHEDULER] as Scheduler;
+  let schedulerName = DEFAULT_SCHEDULER;
+  let schedulerAt: KNode | undefined;
+  let persistenceAt: KNode | undefined;
+  let protocol: 'tcp' | 'udp' | undefined;
+  let unsupportedProtocol = false;
+  let check: ReadCheck | undefined;
+  let vsHost: string | undefined;
+  let sorry: { address: string; port: number; at: KNode } | undefined;
 
   const realServer = (n: KNode) => {
-    const addr = addressPort(n.args[0], n.args[1]);
-    if (!addr) return notes.unconverted(n, `real_server ${n.args.join(' ')}`, 'expected "real_server ADDRESS PORT"');
-    const entry: Record<string, unknown> = { address: addr };
+    const ep = endpoint(n.args[0], n.args[1]);
+    if (!ep) return notes.unconverted(n, `real_server ${n.args.join(' ')}`, 'expected "real_server ADDRESS PORT"');
+    const entry: ServerEntry = { ...ep, weight: 1, at: n };
     if (!needBlock(n, notes)) {
       servers.push(entry);
       return;
@@ -156,22 +228,19 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
         notes.unconverted(c, c.key, 'only one check per server is carried over (the first)');
         return;
       }
-      if (!check) {
-        check = hc;
-        checkAt = c;
-      } else if (JSON.stringify(check) !== JSON.stringify(hc)) {
-        notes.warn(c, c.key, `an Nginx upstream group has one health check: the one at ${checkAt?.file}:${checkAt?.line} is used for every server of ${label}`);
+      if (!check) check = hc;
+      else if (JSON.stringify([check.check, check.interval, check.connectPort?.port]) !== JSON.stringify([hc.check, hc.interval, hc.connectPort?.port])) {
+        notes.warn(c, c.key, `an Nginx upstream group has one health check: the one at ${check.at.file}:${check.at.line} is used for every server of ${label}`);
       }
     };
     eachChild(n, 'real_server', {
       weight: (c) => {
         const w = numberArg(c, 0, { min: 0, max: 65535, integer: true }, notes);
         if (w === undefined) return;
-        if (w === 0) {
-          entry.down = true;
-          notes.warn(c, c.key, 'weight 0 (no new connections in LVS) becomes down in Nginx');
-        } else if (w > 1) entry.weight = Math.min(w, 1000);
+        entry.weight = w;
+        entry.weightAt = c;
       },
+      inhibit_on_failure: (c) => notes.warn(c, c.key, 'twinvip marks a failed server down in the group instead of removing it, as inhibit_on_failure does with weight 0'),
       TCP_CHECK: takeCheck('tcp'),
       HTTP_GET: takeCheck('http'),
     }, notes);
@@ -184,11 +253,14 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
       if (v !== undefined) interval = v;
     },
     lb_algo: (n) => {
-      const s = SCHEDULERS[n.args[0] ?? ''];
+      const name = n.args[0] ?? '';
+      const s = SCHEDULERS[name];
       if (s) {
-        balance = s;
+        scheduler = s;
+        schedulerName = name;
+        schedulerAt = n;
         if (s.note) notes.warn(n, n.key, s.note);
-      } else notes.unconverted(n, n.key, `scheduler '${n.args[0] ?? ''}' has no Nginx equivalent: round robin used`);
+      } else notes.unconverted(n, n.key, `'${name}' is not an IPVS scheduler: least_conn (keepalived's default wlc) used`);
     },
     lb_kind: (n) => {
       if (n.args[0] === 'NAT') return notes.warn(n, n.key, 'NAT: Nginx proxies, so servers see Nginx as the client (no need for the director as default route)');
@@ -196,48 +268,111 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
     },
     protocol: (n) => {
       const p = (n.args[0] ?? '').toUpperCase();
-      if (p === 'TCP' || p === 'UDP') protocol = p.toLowerCase();
-      else notes.unconverted(n, n.key, `${n.args[0] ?? ''}: only TCP and UDP are proxied`);
+      if (p === 'TCP' || p === 'UDP') protocol = p === 'TCP' ? 'tcp' : 'udp';
+      else {
+        unsupportedProtocol = true;
+        notes.unconverted(n, n.key, `${n.args[0] ?? ''}: the Nginx stream module proxies only TCP and UDP; ${label} is not converted`);
+      }
     },
     persistence_timeout: (n) => {
-      if (balance.balance !== 'hash') balance = { balance: 'hash' };
-      notes.warn(n, n.key, 'client persistence becomes hash $remote_addr consistent (no timeout)');
+      persistenceAt = n;
+    },
+    virtualhost: (n) => {
+      const h = readHost(n, notes);
+      if (h !== undefined) vsHost = h;
     },
     sorry_server: (n) => {
-      const addr = addressPort(n.args[0], n.args[1]);
-      if (!addr) return notes.unconverted(n, n.key, 'expected "sorry_server ADDRESS PORT"');
-      sorry = addr;
-      sorryAt = n;
+      const ep = endpoint(n.args[0], n.args[1]);
+      if (!ep) return notes.unconverted(n, n.key, 'expected "sorry_server ADDRESS PORT"');
+      sorry = { ...ep, at: n };
     },
     real_server: realServer,
   }, notes);
+  if (unsupportedProtocol) return undefined;
 
   if (protocol === undefined) {
     notes.warn(node, label, "no protocol: keepalived 2.2.7 logs 'no protocol set - defaulting to UDP'; converted as TCP, the usual intent — add 'protocol TCP' or 'protocol UDP'");
     protocol = 'tcp';
   }
-  if (servers.length === 0) {
-    notes.unconverted(node, label, 'no real_server: nothing to proxy to');
+  // Names: vs_ADDRESS_PORT, with _udp for UDP so TCP and UDP on one port stay two groups.
+  const name = `vs_${listen.address}_${listen.port}${protocol === 'udp' ? '_udp' : ''}`.replace(/[^A-Za-z0-9_-]/g, '_');
+
+  let balance = scheduler.balance;
+  let weighted = scheduler.weighted;
+  if (persistenceAt) {
+    balance = 'hash';
+    weighted = true;
+    notes.warn(persistenceAt, persistenceAt.key, `client persistence becomes balance hash on $remote_addr, consistent (no timeout)${schedulerAt ? `; replaces lb_algo ${schedulerName}` : ''}`);
+  }
+
+  // Weights: Nginx takes 1..1000 and has no configured "quiesced" server.
+  const out: Record<string, unknown>[] = [];
+  const seen = new Map<string, ServerEntry>();
+  let ignoredWeight: KNode | undefined;
+  for (const s of servers) {
+    const key = show(s);
+    const prev = seen.get(key);
+    if (prev) {
+      notes.unconverted(s.at, `real_server ${s.at.args.join(' ')}`, `${key} is listed twice (also at ${prev.at.file}:${prev.at.line}): the first is kept`);
+      continue;
+    }
+    seen.set(key, s);
+    if (s.weight === 0) {
+      // LVS weight 0 keeps existing connections but sends no new ones; an Nginx group cannot hold a
+      // server that takes nothing (twinvip marks servers down only at run time, from checks).
+      notes.unconverted(s.weightAt ?? s.at, 'weight 0', `${key} takes no new connections in LVS; an Nginx group has no configured "down": left out of ${name} — add it when it should serve`);
+      continue;
+    }
+    const entry: Record<string, unknown> = { address: s.address, port: s.port };
+    if (weighted) {
+      let w = s.weight;
+      if (w > 1000) {
+        notes.warn(s.weightAt ?? s.at, 'weight', `${w} is above Nginx's maximum: 1000 used (shares between servers change)`);
+        w = 1000;
+      }
+      if (w > 1) entry.weight = w;
+    } else if (s.weight > 1) ignoredWeight ??= s.weightAt;
+    out.push(entry);
+  }
+  if (ignoredWeight) notes.warn(ignoredWeight, 'weight', `LVS ${schedulerName} ignores weights, so they are not carried over (Nginx ${balance} would honour them): use ${schedulerName === 'rr' ? 'wrr' : 'wlc'} for weighted balancing`);
+  if (out.length === 0) {
+    notes.unconverted(node, label, 'no real_server Nginx can use: nothing to proxy to');
     return undefined;
   }
-  if (sorry !== undefined && sorryAt) {
-    // Nginx refuses `backup` with hash balancing (nginx -t: "balancing method does not support parameter backup").
-    if (balance.balance === 'hash') notes.unconverted(sorryAt, 'sorry_server', 'Nginx refuses a backup server with hash balancing');
+
+  const s = sorry as { address: string; port: number; at: KNode } | undefined;
+  if (s) {
+    if (NO_BACKUP.has(balance)) notes.unconverted(s.at, 'sorry_server', `Nginx refuses a backup server with balance ${balance}`);
+    else if (seen.has(show(s))) notes.unconverted(s.at, 'sorry_server', `${show(s)} is also a real_server`);
     else {
-      servers.push({ address: sorry, backup: true });
-      notes.warn(sorryAt, 'sorry_server', 'becomes a backup server of the upstream group');
+      out.push({ address: s.address, port: s.port, backup: true });
+      notes.warn(s.at, 'sorry_server', 'becomes a backup server of the upstream group (used while every real server is down)');
     }
   }
-  const upstream: Record<string, unknown> = { balance: balance.balance, servers };
-  if (balance.balance === 'hash') upstream.hash = { key: '$remote_addr', consistent: true };
-  if (check) {
-    const hc = check as HealthCheck;
-    hc.interval = interval;
-    if (hc.timeout > interval) hc.timeout = interval;
-    upstream.health_check = hc;
+
+  const upstream: Record<string, unknown> = { balance, servers: out };
+  if (balance === 'hash') Object.assign(upstream, { hash_key: '$remote_addr', hash_consistent: true });
+  const c = check as ReadCheck | undefined;
+  if (c) {
+    const hc = c.check;
+    hc.interval = c.interval ?? interval;
+    if (hc.timeout > hc.interval) {
+      notes.warn(c.at, 'connect_timeout', `${hc.timeout} s exceeds the check interval (${hc.interval} s): ${hc.interval} s used so runs do not overlap`);
+      hc.timeout = hc.interval;
+    }
+    if (hc.type === 'http' && hc.host === undefined && vsHost !== undefined) hc.host = vsHost;
+    else if (hc.type === 'tcp' && vsHost !== undefined) notes.unconverted(node, 'virtualhost', 'the group is checked by TCP_CHECK: no Host header to send');
+    if (c.connectPort && out.some((o) => o.port !== c.connectPort?.port)) {
+      notes.unconverted(c.connectPort.at, 'connect_port', `the Nginx check probes each server on its own port, not ${c.connectPort.port}`);
+    }
+    // Written in the schema's field order, for the reader of the converted file.
+    const { type, path, host, status, timeout, rise, fall } = hc;
+    const ordered: Record<string, unknown> = { type, path, host, status, interval: hc.interval, timeout, rise, fall };
+    upstream.check = Object.fromEntries(Object.entries(ordered).filter(([, v]) => v !== undefined));
   } else {
-    notes.warn(node, label, 'no TCP_CHECK or HTTP_GET: the upstream group has no active health check');
+    notes.warn(node, label, 'no TCP_CHECK or HTTP_GET: the upstream group has no active health check (only Nginx\'s passive max_fails)');
+    if (vsHost !== undefined) notes.unconverted(node, 'virtualhost', 'no HTTP_GET check: no Host header to send');
   }
-  const server = { type: 'stream', listen, protocol, upstream: name };
+  const server = { listen: { address: listen.address, port: listen.port, protocol }, upstream: name, timeout: IDLE_TIMEOUT[protocol] };
   return { name, at: node, upstream, server };
 }

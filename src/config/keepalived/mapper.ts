@@ -76,7 +76,11 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
   const virtualServers: MappedVirtualServer[] = [];
   for (const n of byKey('virtual_server')) {
     const m = mapVirtualServer(n, notes);
-    if (m) virtualServers.push(m);
+    if (!m) continue;
+    const prev = virtualServers.find((v) => v.name === m.name);
+    // keepalived 2.2.7 refuses a second virtual_server on the same address, port and protocol.
+    if (prev) notes.unconverted(n, `virtual_server ${n.args.join(' ')}`, `defined twice (also at ${prev.at.file}:${prev.at.line}): the first is kept`);
+    else virtualServers.push(m);
   }
 
   const handled = new Set(['global_defs', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'virtual_server']);
@@ -176,8 +180,10 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
   if (virtualServers.length > 0) {
     const upstreams: Record<string, unknown> = {};
     for (const vs of virtualServers) upstreams[vs.name] = vs.upstream;
-    config.nginx = { enabled: false, upstreams, servers: virtualServers.map((v) => v.server) };
-    notes.warn(virtualServers[0]?.at as KNode, 'virtual_server', 'LVS virtual servers become Nginx stream servers and upstream groups; nginx.enabled is left false: review, then enable');
+    config.nginx = { enabled: false, upstreams, stream: virtualServers.map((v) => v.server) };
+    notes.warn(virtualServers[0]?.at as KNode, 'virtual_server',
+      'LVS virtual servers become Nginx stream servers (nginx.stream) and upstream groups; nginx.enabled is left false: review, then enable. '
+      + 'They listen on the virtual address: set net.ipv4.ip_nonlocal_bind=1 (net.ipv6.ip_nonlocal_bind for IPv6) on both boxes so the backup\'s Nginx can bind it, or drop listen.address to listen on every address');
   }
   return { config, virtualServers };
 }

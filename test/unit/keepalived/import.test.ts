@@ -121,21 +121,43 @@ describe('mapping', () => {
     expect(noteAt(r.notes, 'version')).toMatchObject({ severity: 'warning', line: 4 });
   });
 
-  it('LVS virtual_server -> nginx upstreams with http/tcp health checks; old nb_get_retry accepted with a warning', () => {
+  it('LVS virtual_server -> nginx upstreams + stream servers in the nginx schema\'s shape; old nb_get_retry accepted with a warning', () => {
     const r = load('lvs.conf');
     const ng = (r.config as Any).nginx;
+    expect(ng.enabled).toBe(false);
+    expect(Object.keys(ng.upstreams)).toEqual(['vs_192_168_200_100_80', 'vs_192_168_200_100_3306']);
+    // wrr + persistence_timeout: weighted, persistence becomes consistent hashing on the client address.
     const web = ng.upstreams['vs_192_168_200_100_80'];
-    expect(web.servers).toEqual([{ address: '192.168.201.100:80', weight: 3 }, { address: '192.168.201.101:80' }]);
-    expect(web.health_check).toEqual({ type: 'http', path: '/health', status: [200], interval: 6, timeout: 3, rise: 1, fall: 4 });
-    expect(web.balance).toBe('hash');
+    expect(web).toEqual({
+      balance: 'hash',
+      hash_key: '$remote_addr',
+      hash_consistent: true,
+      servers: [{ address: '192.168.201.100', port: 80, weight: 3 }, { address: '192.168.201.101', port: 80 }],
+      check: { type: 'http', path: '/health', status: [200], interval: 6, timeout: 3, rise: 1, fall: 4 },
+    });
+    // lc: least_conn; sorry_server becomes a backup server; connect_port equal to the servers' port is implicit.
     const db = ng.upstreams['vs_192_168_200_100_3306'];
-    expect(db.balance).toBe('least_conn');
-    expect(db.health_check).toMatchObject({ type: 'tcp', port: 3306, interval: 10, timeout: 4, fall: 3 });
-    expect(db.servers).toContainEqual({ address: '192.168.201.250:3306', backup: true });
-    expect(ng.servers).toContainEqual({ type: 'stream', listen: '192.168.200.100:80', protocol: 'tcp', upstream: 'vs_192_168_200_100_80' });
+    expect(db).toEqual({
+      balance: 'least_conn',
+      servers: [
+        { address: '192.168.201.110', port: 3306 },
+        { address: '192.168.201.111', port: 3306 },
+        { address: '192.168.201.250', port: 3306, backup: true },
+      ],
+      check: { type: 'tcp', interval: 10, timeout: 4, rise: 1, fall: 3 },
+    });
+    expect(ng.stream).toEqual([
+      { listen: { address: '192.168.200.100', port: 80, protocol: 'tcp' }, upstream: 'vs_192_168_200_100_80', timeout: 900 },
+      { listen: { address: '192.168.200.100', port: 3306, protocol: 'tcp' }, upstream: 'vs_192_168_200_100_3306', timeout: 900 },
+    ]);
+    expect(ng.servers).toBeUndefined();
     expect(r.notes.filter((n) => n.keyword === 'nb_get_retry').map((n) => n.line)).toEqual([18, 31]);
-    expect(r.notes.filter((n) => n.keyword === 'digest').every((n) => n.severity === 'unconverted')).toBe(true);
-    expect(noteAt(r.notes, 'lb_kind')).toBeDefined();
+    expect(r.notes.filter((n) => n.keyword === 'digest').map((n) => `${n.severity}@${n.line}`)).toEqual(['unconverted@15', 'unconverted@28']);
+    expect(noteAt(r.notes, 'lb_kind')).toMatchObject({ severity: 'warning', line: 5 });
+    expect(r.notes.find((n) => n.keyword === 'lb_kind' && n.line === 40)?.severity).toBe('unconverted');
+    expect(noteAt(r.notes, 'persistence_timeout')).toMatchObject({ severity: 'warning', line: 6 });
+    expect(noteAt(r.notes, 'sorry_server')).toMatchObject({ severity: 'warning', line: 42 });
+    expect(noteAt(r.notes, 'virtual_server')?.message).toMatch(/nginx\.enabled is left false/);
   });
 
   it('includes: globbed relative to the including file, line numbers per file, missing pattern warned', () => {
@@ -161,9 +183,15 @@ describe('mapping', () => {
     expect(noteAt(r.notes, 'mcast_src_ip')).toMatchObject({ line: 13 });
     expect(noteAt(r.notes, 'lvs_sync_daemon_interface')).toMatchObject({ line: 14 });
     // keepalived 2.2.7 -t: "no scheduler set, setting default 'wlc'", "no protocol set - defaulting to UDP".
-    const up = (r.config as Any).nginx.upstreams.vs_10_9_0_100_80;
-    expect(up.balance).toBe('least_conn');
-    expect(up.health_check).toMatchObject({ type: 'tcp', timeout: 2, fall: 3, interval: 5 });
+    const ng = (r.config as Any).nginx;
+    expect(ng.upstreams).toEqual({
+      vs_10_9_0_100_80: {
+        balance: 'least_conn',
+        servers: [{ address: '10.9.0.11', port: 80 }],
+        check: { type: 'tcp', interval: 5, timeout: 2, rise: 1, fall: 3 },
+      },
+    });
+    expect(ng.stream).toEqual([{ listen: { address: '10.9.0.100', port: 80, protocol: 'tcp' }, upstream: 'vs_10_9_0_100_80', timeout: 900 }]);
     expect(r.notes.find((n) => n.line === 32 && /defaulting to UDP/.test(n.message))).toBeDefined();
     expect(noteAt(r.notes, 'nb_get_retry')?.message).toMatch(/Unknown keyword/);
   });
