@@ -139,6 +139,12 @@ function copyPackage(name, fromDir) {
   for (const dep of Object.keys(pj.dependencies ?? {})) copyPackage(dep, src);
 }
 copyPackage('@serialport/bindings-cpp', ROOT);
+// The filter above leaves folders whose every file was dropped (bindings-cpp's C++ src/).
+function pruneEmpty(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) pruneEmpty(join(dir, e.name));
+  if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+}
+pruneEmpty(join(opt, 'lib', 'node_modules'));
 if (!existsSync(join(opt, 'lib', 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds', `linux-${arch}`))) {
   die(`@serialport/bindings-cpp has no prebuilds/linux-${arch}`);
 }

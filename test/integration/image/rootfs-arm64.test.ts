@@ -49,6 +49,8 @@ describe(`make rootfs ARCH=arm64 -> twinvip-${VERSION}-linux-arm64.tar.gz`, () =
     expect(file('opt/twinvip/lib/twinvip_net.node')).toMatch(/ELF 64-bit LSB shared object, ARM aarch64/);
     const prebuilds = readdirSync(join(dir.path, 'opt/twinvip/lib/node_modules/@serialport/bindings-cpp/prebuilds'));
     expect(prebuilds).toEqual(['linux-arm64']);
+    expect(existsSync(join(dir.path, 'opt/twinvip/lib/node_modules/@serialport/bindings-cpp/src'))).toBe(false);
+    expect(existsSync(join(dir.path, 'opt/twinvip/lib/node_modules/node-addon-api'))).toBe(false);
     expect(readdirSync(join(dir.path, 'opt/twinvip/lib/node_modules/@serialport/bindings-cpp/prebuilds/linux-arm64')).every((f) => f.includes('armv8'))).toBe(true);
     expect(statSync(join(dir.path, 'opt/twinvip/bin/twinvip')).mode & 0o111).not.toBe(0);
     expect(readFileSync(join(dir.path, 'opt/twinvip/VERSION'), 'utf8')).toMatch(new RegExp(`^twinvip ${VERSION.replaceAll('.', '\\.')} \\(\\S+\\) linux-arm64, Node\\.js 24\\.`));
@@ -70,6 +72,9 @@ describe(`make rootfs ARCH=arm64 -> twinvip-${VERSION}-linux-arm64.tar.gz`, () =
     const r = arm64Node([...launcherArgs(), 'check', '-c', 'etc/twinvip/twinvip.json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/etc\/twinvip\/twinvip\.json: ok, 1 instance/);
+    // node.board "generic-arm64" resolved from the tarball's own opt/twinvip/board (beside lib/).
+    expect(r.stdout).toMatch(/VI_1 v2 lan0 vrid 51/);
+    expect(r.stdout).toMatch(/serial heartbeat on \/dev\/ttyS1/);
   });
 
   it('its own twinvip check refuses a broken config with the path and reason', () => {
