@@ -68,6 +68,9 @@ describe('x64 tarball: launcher and systemd unit', () => {
     expect(keys.get('ReadWritePaths')).toContain('/var/lib/twinvip /run/twinvip');
     for (const k of ['ProtectHome', 'PrivateTmp', 'NoNewPrivileges']) expect(keys.get(k), k).toBe('yes');
     expect(keys.get('RestrictAddressFamilies')).toBe('AF_UNIX AF_INET AF_INET6 AF_PACKET AF_NETLINK');
+    // Any of these would close the serial heartbeat and console devices (ProtectClock implies
+    // DeviceAllow=char-rtc r, and a DeviceAllow list denies every device not on it).
+    for (const k of ['PrivateDevices', 'ProtectClock', 'DeviceAllow', 'DevicePolicy']) expect(keys.has(k), k).toBe(false);
   });
 
   it('systemd-analyze security rates the unit at most "OK" exposure', () => {
