@@ -2,9 +2,11 @@
 // symlink to it) is executed, and where the unit is checked by `systemd-analyze verify` against
 // the unpacked layout (verify insists the ExecStart binary exists: it runs on a copy of the unit
 // whose ExecStart points at the unpacked launcher, nothing else changed).
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpawnedProcess } from '../../helpers/bundle';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { VERSION, buildTarball, sh, unpack } from './tarball';
 
@@ -17,7 +19,10 @@ beforeAll(() => {
   unitText = readFileSync(join(dir.path, 'etc/systemd/system/twinvip.service'), 'utf8');
 }, 180_000);
 
-afterAll(() => {
+const spawned: SpawnedProcess[] = [];
+
+afterAll(async () => {
+  for (const p of spawned) await p.stop();
   dir?.remove();
 });
 
@@ -38,6 +43,22 @@ describe('x64 tarball: launcher and systemd unit', () => {
     }
     const r = sh(join(dir.path, 'usr/bin/twinvip'), ['check', '-c', join(dir.path, 'etc/twinvip/twinvip.json')], { cwd: '/' });
     expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('the launcher execs node (same PID), so READY=1 comes from the main PID as NotifyAccess=main requires', async () => {
+    const notify = join(dir.path, 'notify.sock');
+    const rx = new SpawnedProcess(spawn('python3', [join(import.meta.dirname, 'notify-receiver.py'), notify], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    spawned.push(rx);
+    await rx.waitForLine((l) => l.json?.listening === notify, { what: 'the receiver to listen' });
+    const cfg = join(dir.path, 'run.json');
+    writeFileSync(cfg, JSON.stringify({ node: { name: 'box-x', state_dir: join(dir.path, 'state') }, control: { socket: join(dir.path, 'ctl.sock') }, logging: { format: 'json' }, instances: {} }));
+    const daemon = new SpawnedProcess(
+      spawn(join(dir.path, 'opt/twinvip/bin/twinvip'), ['run', '-c', cfg], { cwd: '/', env: { ...process.env, NOTIFY_SOCKET: notify }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    spawned.push(daemon);
+    const ready = await rx.waitForLine((l) => typeof l.json?.msg === 'string' && (l.json.msg as string).startsWith('READY=1\n'), { what: 'READY=1', timeoutMs: 20_000 });
+    expect(ready.json!.pid).toBe(daemon.pid);
+    expect((await daemon.stop()).code).toBe(0);
   });
 
   it('systemd-analyze verify passes on the shipped unit with no warning at all', () => {
