@@ -54,5 +54,12 @@ bench: deps build
 demo: deps build
 	$(NODE) dist/twinvip.js demo
 
+# One tarball to unpack over a root filesystem: out/twinvip-<version>-linux-<arch>.tar.gz with the
+# Node.js runtime for ARCH (npm package node-linux-<arch>, cached in out/cache), the bundle, the
+# addon and bindings-cpp's prebuilds for ARCH, boards and the rootfs/ overlay (README: Appliance
+# image). ARCH=arm64 on x64 cross-compiles the addon (make deps-system installs the compiler).
+rootfs: build
+	$(NODE) scripts/rootfs.mjs --arch $(ARCH)
+
 clean:
 	rm -rf dist out native/build

@@ -27,11 +27,13 @@
 #include <net/if.h>
 #include <sched.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef IP_MULTICAST_ALL
@@ -750,6 +752,58 @@ static napi_value in_netns(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---------------------------------------------------------------- unix datagram (sd_notify)
+
+// sendUnixDatagram(path: string, payload: Uint8Array) -> bytes sent
+// One datagram to an AF_UNIX SOCK_DGRAM socket, as sd_notify(3) sends to $NOTIFY_SOCKET: Node
+// has no unix datagram socket. A leading "@" names an abstract socket (its first byte becomes
+// NUL, the name is not NUL-terminated). Like libsystemd, a fresh socket per call: nothing stays
+// open across a fork or exec, and the sender is this process, so NotifyAccess=main accepts it.
+// Non-blocking: a full receive queue is EAGAIN for the caller, never a stalled event loop.
+static napi_value send_unix_datagram(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  struct sockaddr_un sun;
+  char path[sizeof sun.sun_path + 1];
+  void *data;
+  size_t len;
+  if (argc < 2 || get_string(env, argv[0], path, sizeof path) < 0) FAIL_TYPE("sendUnixDatagram(path, payload)");
+  if (get_bytes(env, argv[1], &data, &len) < 0) FAIL_TYPE("payload must be a Uint8Array");
+  size_t plen = strlen(path);
+  if (plen < 2 && path[0] == '@') FAIL_TYPE("abstract socket name is empty");
+  if (plen == 0 || plen > sizeof sun.sun_path || (path[0] != '/' && path[0] != '@'))
+    FAIL_TYPE("path must be absolute or @abstract, at most 108 bytes");
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, path, plen);
+  socklen_t alen;
+  if (path[0] == '@') {
+    sun.sun_path[0] = '\0';
+    alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+  } else {
+    if (plen == sizeof sun.sun_path) FAIL_TYPE("path must be absolute or @abstract, at most 108 bytes");
+    alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
+  }
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  ssize_t n;
+  do n = sendto(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sun, alen);
+  while (n < 0 && errno == EINTR);
+  int e = errno;
+  close(fd);
+  if (n < 0) {
+    throw_errno(env, e, "sendto");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_int32(env, (int32_t)n, &out));
+  return out;
+}
+
 // ---------------------------------------------------------------- module
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -763,6 +817,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"recvStart", NULL, recv_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"inNetns", NULL, in_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_sock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendUnixDatagram", NULL, send_unix_datagram, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

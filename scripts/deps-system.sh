@@ -5,6 +5,11 @@
 set -euo pipefail
 pkgs=(keepalived nginx libnginx-mod-stream mosquitto mosquitto-clients socat tcpdump iproute2
       iputils-ping iputils-arping picocom tmux procps)
+# The image tests (test/integration/image): systemd-analyze verify and systemd-tmpfiles on the
+# unit, file(1) on the tarball's binaries, python3 as the sd_notify receiver; on an x64 host the
+# arm64 tarball needs the cross compiler for the addon and qemu-user to run its arm64 Node.js.
+pkgs+=(systemd file python3)
+[ "$(uname -m)" = x86_64 ] && pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 missing=()
 command -v make >/dev/null || missing+=(make)
 command -v npm >/dev/null || missing+=(npm)

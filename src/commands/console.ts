@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { ControlClient, chooseSocket, type ClientResult } from '../control';
+import { ControlClient, type ClientResult } from '../control';
 import { EXIT } from '../daemon';
+import { parseSocketArgs } from './socket-args';
 
 const USAGE = `usage: twinvip console [-s SOCKET | -c FILE]
 
@@ -24,23 +24,9 @@ interface Answer {
 const REQUEST_TIMEOUT_MS = 60_000;
 
 export async function consoleCommand(args: string[]): Promise<number> {
-  let values: { socket?: string; config?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { socket: { type: 'string', short: 's' }, config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`twinvip console: ${(err as Error).message}\n${USAGE}`);
-    return EXIT.USAGE;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return EXIT.OK;
-  }
-  const choice = await chooseSocket(values.socket, values.config);
-  if (!choice.ok) {
-    process.stderr.write(`twinvip console: ${choice.message}\n`);
-    return EXIT.CONFIG;
-  }
-  const conn = await ControlClient.connect(choice.socket, { timeoutMs: 5000 });
+  const parsed = await parseSocketArgs('console', USAGE, args);
+  if (!parsed.ok) return parsed.exit;
+  const conn = await ControlClient.connect(parsed.socket, { timeoutMs: 5000 });
   if (!conn.ok) {
     process.stderr.write(`twinvip console: ${conn.message}\n`);
     return conn.reason === 'unreachable' ? EXIT.NO_DAEMON : EXIT.DAEMON_ERROR;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatIssues, loadConfigFile } from '../config';
 import { DEFAULT_CONFIG_PATH } from '../control';
-import { Daemon, EXIT, createNotifier, installSignalHandlers, type Extension } from '../daemon';
+import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../daemon/vrrp/extension';
 import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
@@ -74,10 +74,16 @@ export async function runCommand(args: string[]): Promise<number> {
       process.stderr.write(`twinvip: cannot start: ${started.error}\n`);
       return EXIT.STARTUP;
     }
-    notifier.ready(`node ${config.node.name}, config ${hash}`);
-    daemon.bus.on('config-reloaded', (e) => notifier.status(`config ${e.newHash}`));
+    // daemon.start() resolved: the control socket answers and the instances have started
+    // (stale VIPs were removed first, inside the VRRP part). Only now is the unit "active".
+    const summary = () => statusLine(daemon.status());
+    notifier.ready(summary());
+    const stopWatchdog = notifier.startWatchdog();
+    daemon.bus.on('transition', () => notifier.status(summary()));
+    daemon.bus.on('config-reloaded', () => notifier.status(summary()));
+    daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
-    notifier.stopping('stopped');
+    stopWatchdog();
     return EXIT.OK;
   } finally {
     uninstall();

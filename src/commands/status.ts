@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
-import { chooseSocket, requestOnce } from '../control';
+import { requestOnce } from '../control';
 import { EXIT, type DaemonStatus } from '../daemon';
+import { parseSocketArgs } from './socket-args';
 
 const USAGE = `usage: twinvip status [--json] [-s SOCKET | -c FILE]
 
@@ -13,27 +13,9 @@ for 5 s), 5 the daemon answered with an error or broke the protocol.
 `;
 
 export async function statusCommand(args: string[]): Promise<number> {
-  let values: { json?: boolean; socket?: string; config?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { json: { type: 'boolean' }, socket: { type: 'string', short: 's' }, config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`twinvip status: ${(err as Error).message}\n${USAGE}`);
-    return EXIT.USAGE;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return EXIT.OK;
-  }
-  const choice = await chooseSocket(values.socket, values.config);
-  if (!choice.ok) {
-    process.stderr.write(`twinvip status: ${choice.message}\n`);
-    return EXIT.CONFIG;
-  }
-  const r = await requestOnce(choice.socket, 'status', undefined, { timeoutMs: 5000 });
+  const parsed = await parseSocketArgs('status', USAGE, args, ['json']);
+  if (!parsed.ok) return parsed.exit;
+  const r = await requestOnce(parsed.socket, 'status', undefined, { timeoutMs: 5000 });
   if (!r.ok) {
     process.stderr.write(`twinvip status: ${r.message}\n`);
     // Accepting but never answering (hung) counts as no daemon answering too.
@@ -44,7 +26,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     return EXIT.DAEMON_ERROR;
   }
   const data = r.response.data as DaemonStatus;
-  process.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : renderStatus(data));
+  process.stdout.write(parsed.flags.has('json') ? `${JSON.stringify(data, null, 2)}\n` : renderStatus(data));
   return EXIT.OK;
 }
 

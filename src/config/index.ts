@@ -3,6 +3,7 @@ export type { ConfigIssue } from './issues';
 export { formatIssues, showValue } from './issues';
 export type { ConfigResult } from './load';
 export { parseConfigText, loadConfigFile } from './load';
+export { applyBoard, boardProblem, defaultBoardDirs, fsBoardCatalog, type BoardCatalog, type BoardFacts } from './board';
 export type { TwinvipConfig } from './schema/root';
 export { ConfigSchema, SCHEMA_ID } from './schema/root';
 export type { InstanceConfig, SyncGroupConfig, VipSpec, TrackSpec } from './schema/instance';

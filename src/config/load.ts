@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { applyBoard, fsBoardCatalog, type BoardCatalog, type BoardFacts } from './board';
 import { configHash } from './hash';
 import type { ConfigIssue } from './issues';
 import { parseJsonWithPositions, type Position } from './json-parse';
@@ -8,14 +9,14 @@ import { validateSchema } from './validate-schema';
 import { DEFAULT_MCAST_GROUP, instanceFamily } from './vips';
 
 export type ConfigResult =
-  | { ok: true; config: TwinvipConfig; hash: string; warnings: ConfigIssue[] }
+  | { ok: true; config: TwinvipConfig; hash: string; warnings: ConfigIssue[]; board?: BoardFacts }
   | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
 
 /**
  * Parse, validate (schema, then the semantic rules), fill in defaults. Never throws: every
  * problem is an issue with a JSON pointer and, where the file shows it, a line and column.
  */
-export function parseConfigText(text: string, _source = '<config>'): ConfigResult {
+export function parseConfigText(text: string, _source = '<config>', opts: { boards?: BoardCatalog } = {}): ConfigResult {
   const parsed = parseJsonWithPositions(text);
   if (!parsed.ok) {
     return {
@@ -28,17 +29,21 @@ export function parseConfigText(text: string, _source = '<config>'): ConfigResul
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ok: false, errors: locate([{ path: '', message: 'must be a JSON object {...}', value: data }], parsed.positions), warnings: [] };
   }
+  // node.board: "@lan"-style interface roles and serial devices come from the board first, so
+  // the schema and the rules check the result (board.ts).
+  const boarded = applyBoard(data as Record<string, unknown>, opts.boards ?? fsBoardCatalog());
+  if (boarded.errors.length > 0) return { ok: false, errors: locate(boarded.errors, parsed.positions), warnings: [] };
   const schemaErrors = validateSchema(data);
   if (schemaErrors.length > 0) return { ok: false, errors: locate(schemaErrors, parsed.positions), warnings: [] };
   const config = data as TwinvipConfig;
   const { errors, warnings } = checkSemantics(config);
   if (errors.length > 0) return { ok: false, errors: locate(errors, parsed.positions), warnings: locate(warnings, parsed.positions) };
   fillDerivedDefaults(config);
-  return { ok: true, config, hash: configHash(config), warnings: locate(warnings, parsed.positions) };
+  return { ok: true, config, hash: configHash(config), warnings: locate(warnings, parsed.positions), ...(boarded.board ? { board: boarded.board } : {}) };
 }
 
 /** Read and parse a file; a missing or unreadable file is an error value too. */
-export async function loadConfigFile(path: string): Promise<ConfigResult> {
+export async function loadConfigFile(path: string, opts: { boards?: BoardCatalog } = {}): Promise<ConfigResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -51,7 +56,7 @@ export async function loadConfigFile(path: string): Promise<ConfigResult> {
       (err as Error).message;
     return { ok: false, errors: [{ path: '', message: `cannot read the configuration: ${why}` }], warnings: [] };
   }
-  return parseConfigText(text, path);
+  return parseConfigText(text, path, opts);
 }
 
 /** Defaults that depend on other fields, so ajv cannot fill them in. */

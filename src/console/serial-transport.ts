@@ -1,8 +1,7 @@
-// The shell on a serial console port. @serialport/stream with the bindings-cpp autoDetect
-// binding (N-API prebuilds; reads go through libuv's poller, so nothing blocks the event loop).
-// The port is raw (no tty line discipline), so the shell echoes and sends CRLF itself.
-import { autoDetect } from '@serialport/bindings-cpp';
-import { SerialPortStream } from '@serialport/stream';
+// The shell on a serial console port, opened and reopened with back-off by
+// src/lib/serial-port.ts. The port is raw (no tty line discipline), so the shell echoes and
+// sends CRLF itself.
+import { ReopeningSerialPort } from '../lib/serial-port';
 import type { Shell } from './shell';
 
 export interface SerialConsoleCounters {
@@ -34,80 +33,51 @@ export interface SerialConsoleOptions {
 
 export class SerialConsole {
   readonly shell: Shell;
-  private port: SerialPortStream | null = null;
-  private opening = false;
-  private running = false;
-  private backoff: number;
-  private reopenTimer: NodeJS.Timeout | null = null;
+  private readonly serial: ReopeningSerialPort;
   private idleTimer: NodeJS.Timeout | null = null;
   private inSession = false;
   private lastFailure = '';
-  private readonly reopenInitial: number;
-  private readonly reopenMax: number;
   private readonly maxQueued: number;
 
   constructor(private readonly opts: SerialConsoleOptions) {
-    this.reopenInitial = opts.reopen?.initialMs ?? 250;
-    this.reopenMax = opts.reopen?.maxMs ?? 10_000;
-    this.backoff = this.reopenInitial;
+    const reopenMax = opts.reopen?.maxMs ?? 10_000;
     this.maxQueued = opts.maxQueuedOutput ?? 64 * 1024;
     this.shell = opts.makeShell((text) => this.write(text));
+    this.serial = new ReopeningSerialPort({
+      path: opts.path,
+      baudRate: opts.baudRate,
+      reopen: { initialMs: opts.reopen?.initialMs ?? 250, maxMs: reopenMax },
+      unrefReopenTimer: true,
+      onOpen: () => {
+        this.serial.resetBackoff();
+        this.lastFailure = '';
+        opts.counters.port_opens++;
+        opts.log('info', `console: serving the diagnostic shell on ${opts.path} at ${opts.baudRate} baud`);
+        this.shell.start();
+      },
+      onData: (chunk) => this.onData(chunk),
+      onOpenFailure: () => opts.counters.port_open_failures++,
+      onLost: () => opts.counters.port_losses++,
+      onRetry: (why) => {
+        // A missing device retried for hours would fill the journal: say each new reason once.
+        if (why !== this.lastFailure) opts.log('warn', `console: ${opts.path}: ${why}; retrying with back-off up to ${reopenMax / 1000} s`);
+        this.lastFailure = why;
+      },
+    });
   }
 
   get isOpen(): boolean {
-    return this.port?.isOpen === true;
+    return this.serial.isOpen;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.openPort();
+    this.serial.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.reopenTimer = this.idleTimer = null;
-    const port = this.port;
-    this.port = null;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-  }
-
-  private openPort(): void {
-    if (!this.running || this.opening || this.port) return;
-    this.opening = true;
-    let port: SerialPortStream;
-    try {
-      port = new SerialPortStream({ binding: autoDetect(), path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
-    } catch (err) {
-      this.opening = false;
-      this.opts.counters.port_open_failures++;
-      this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
-      return;
-    }
-    // Disconnects also arrive as 'close'; this keeps an unplugged port from being an uncaught error.
-    port.on('error', () => {});
-    port.open((err) => {
-      this.opening = false;
-      if (err) {
-        this.opts.counters.port_open_failures++;
-        this.scheduleReopen(`open failed (${err.message})`);
-        return;
-      }
-      if (!this.running) {
-        port.close();
-        return;
-      }
-      this.port = port;
-      this.backoff = this.reopenInitial;
-      this.lastFailure = '';
-      this.opts.counters.port_opens++;
-      port.on('data', (chunk: Buffer) => this.onData(chunk));
-      port.on('close', (closeErr: Error | null) => this.onClose(port, closeErr));
-      this.opts.log('info', `console: serving the diagnostic shell on ${this.opts.path} at ${this.opts.baudRate} baud`);
-      this.shell.start();
-    });
+    this.idleTimer = null;
+    await this.serial.stop();
   }
 
   private onData(chunk: Buffer): void {
@@ -129,30 +99,8 @@ export class SerialConsole {
     this.idleTimer.unref();
   }
 
-  private onClose(port: SerialPortStream, err: Error | null): void {
-    if (this.port !== port) return;
-    this.port = null;
-    if (!this.running) return;
-    this.opts.counters.port_losses++;
-    this.scheduleReopen(`port lost (${err?.message ?? 'closed'})`);
-  }
-
-  private scheduleReopen(why: string): void {
-    if (!this.running || this.reopenTimer) return;
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.reopenMax);
-    // A missing device retried for hours would fill the journal: say each new reason once.
-    if (why !== this.lastFailure) this.opts.log('warn', `console: ${this.opts.path}: ${why}; retrying with back-off up to ${this.reopenMax / 1000} s`);
-    this.lastFailure = why;
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = null;
-      this.openPort();
-    }, delay);
-    this.reopenTimer.unref();
-  }
-
   private write(text: string): void {
-    const port = this.port;
+    const port = this.serial.current;
     if (!port || !port.isOpen) {
       this.opts.counters.output_dropped += text.length;
       return;

@@ -4,5 +4,6 @@ export type { DaemonContext, Extension } from './extension';
 export { CounterRegistry } from './counters';
 export { EXIT } from './exit-codes';
 export { installSignalHandlers } from './signals';
-export { createNotifier, type Notifier } from './sd-notify';
+export { createNotifier, statusLine, parseNotifyEnv, type Notifier, type DatagramSender } from './sd-notify';
+export { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog';
 export type { DaemonStatus, InstanceStatus } from './status';

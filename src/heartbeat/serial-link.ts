@@ -1,12 +1,10 @@
-// The serial heartbeat's shell: owns the port, the period timer and the reopen back-off, and
-// feeds bytes through the I/O-free FrameReceiver. Port access is @serialport/stream with the
-// bindings-cpp autoDetect binding (N-API prebuilds, non-blocking reads through libuv's poller),
-// so nothing here blocks the event loop.
+// The serial heartbeat's shell: owns the period timer and the port (opened and reopened with
+// back-off by src/lib/serial-port.ts, non-blocking), and feeds bytes through the I/O-free
+// FrameReceiver.
 
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { autoDetect } from '@serialport/bindings-cpp';
-import { SerialPortStream } from '@serialport/stream';
+import { ReopeningSerialPort } from '../lib/serial-port';
 import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
 import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from './frame';
 import { FrameReceiver } from './frame-receiver';
@@ -76,12 +74,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private readonly clock: () => number;
   private readonly periodMs: number;
   private readonly baudRate: number;
-  private readonly reopenInitial: number;
-  private readonly reopenMax: number;
-  private port: SerialPortStream | null = null;
-  private opening = false;
-  private backoff: number;
-  private reopenTimer: NodeJS.Timeout | null = null;
+  private readonly serial: ReopeningSerialPort;
   private periodTimer: NodeJS.Timeout | null = null;
   private running = false;
   private peerSilent = true;
@@ -107,9 +100,30 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.clock = opts.clock ?? (() => performance.now());
     this.periodMs = opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS;
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
-    this.reopenInitial = opts.reopen?.initialMs ?? 100;
-    this.reopenMax = opts.reopen?.maxMs ?? 5000;
-    this.backoff = this.reopenInitial;
+    this.serial = new ReopeningSerialPort({
+      path: opts.path,
+      baudRate: this.baudRate,
+      reopen: { initialMs: opts.reopen?.initialMs ?? 100, maxMs: opts.reopen?.maxMs ?? 5000 },
+      unrefReopenTimer: false,
+      onOpen: (port) => {
+        this.counters.opens++;
+        this.framesSinceOpen = 0;
+        // Bytes that waited in the tty buffer while nobody read them are old news, not liveness.
+        port.flush();
+        this.log(`serial ${this.opts.path}: open at ${this.baudRate} baud`);
+        this.emit('open');
+        this.sendHeartbeat();
+      },
+      onData: (chunk) => this.onData(chunk),
+      onOpenFailure: () => this.counters.openFailures++,
+      onLost: (reason) => {
+        this.bulk.length = 0;
+        this.counters.portLosses++;
+        this.emit('port-lost', reason);
+      },
+      onRetry: (why, delayMs) => this.log(`serial ${this.opts.path}: ${why}; reopening in ${delayMs} ms`),
+      onError: (err) => this.log(`serial ${this.opts.path}: ${err.message}`),
+    });
     this.liveness = new ChannelLiveness(this.periodMs * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS), this.clock());
   }
 
@@ -118,7 +132,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   }
 
   get isOpen(): boolean {
-    return this.port?.isOpen === true;
+    return this.serial.isOpen;
   }
 
   /** Whether a frame was accepted within the dead time. */
@@ -129,23 +143,20 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.openPort();
+    this.serial.start();
     this.periodTimer = setInterval(() => this.onPeriod(), this.periodMs);
   }
 
   async stop(): Promise<void> {
     this.running = false;
     if (this.periodTimer) clearInterval(this.periodTimer);
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.periodTimer = this.reopenTimer = null;
+    this.periodTimer = null;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.done({ ok: false, error: 'stopped' });
       this.pending.delete(id);
     }
-    const port = this.port;
-    this.port = null;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await this.serial.stop();
   }
 
   /** An extra heartbeat now, e.g. right after a VRRP state change, so the peer learns it at once. */
@@ -172,69 +183,6 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       this.pending.set(reqId, { parts: [], done: resolve, timer });
       this.write(this.sender.encode({ kind: 'request', reqId, what }), true);
     });
-  }
-
-  private openPort(): void {
-    if (!this.running || this.opening || this.port) return;
-    this.opening = true;
-    let port: SerialPortStream;
-    try {
-      port = new SerialPortStream({ binding: autoDetect(), path: this.opts.path, baudRate: this.baudRate, autoOpen: false });
-    } catch (err) {
-      // Invalid options or a missing native binding: say so and keep retrying, never crash the daemon.
-      this.opening = false;
-      this.counters.openFailures++;
-      this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
-      return;
-    }
-    // Errors also arrive as 'close' (disconnect) or through the open callback; this listener
-    // only keeps an unplugged port from becoming an uncaught exception.
-    port.on('error', (err: Error) => this.log(`serial ${this.opts.path}: ${err.message}`));
-    port.open((err) => {
-      this.opening = false;
-      if (err) {
-        this.counters.openFailures++;
-        this.scheduleReopen(`open failed (${err.message})`);
-        return;
-      }
-      if (!this.running) {
-        port.close();
-        return;
-      }
-      this.port = port;
-      this.counters.opens++;
-      this.framesSinceOpen = 0;
-      // Bytes that waited in the tty buffer while nobody read them are old news, not liveness.
-      port.flush();
-      port.on('data', (chunk: Buffer) => this.onData(chunk));
-      port.on('close', (closeErr: Error | null) => this.onClose(port, closeErr));
-      this.log(`serial ${this.opts.path}: open at ${this.baudRate} baud`);
-      this.emit('open');
-      this.sendHeartbeat();
-    });
-  }
-
-  private onClose(port: SerialPortStream, err: Error | null): void {
-    // The stream can report a disconnect twice (read and write side); act once.
-    if (this.port !== port) return;
-    this.port = null;
-    this.bulk.length = 0;
-    if (!this.running) return;
-    this.counters.portLosses++;
-    const reason = err?.message ?? 'closed';
-    this.emit('port-lost', reason);
-    this.scheduleReopen(`port lost (${reason})`);
-  }
-
-  private scheduleReopen(why: string): void {
-    if (!this.running || this.reopenTimer) return;
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.reopenMax);
-    this.log(`serial ${this.opts.path}: ${why}; reopening in ${delay} ms`);
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = null;
-      this.openPort();
-    }, delay);
   }
 
   private onPeriod(): void {
@@ -269,7 +217,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   }
 
   private write(wire: Buffer, urgent: boolean): boolean {
-    const port = this.port;
+    const port = this.serial.current;
     if (!port || !port.isOpen) {
       this.counters.droppedPortClosed++;
       return false;
@@ -292,7 +240,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       }
       const f = r.frame;
       this.liveness.heard(at);
-      if (this.framesSinceOpen++ === 0) this.backoff = this.reopenInitial;
+      if (this.framesSinceOpen++ === 0) this.serial.resetBackoff();
       if (this.peerSilent) {
         this.peerSilent = false;
         this.log(`serial ${this.opts.path}: peer ${f.nodeId} heard`);

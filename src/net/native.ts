@@ -37,6 +37,8 @@ export interface TwinvipNetAddon {
   recvStart(handle: NativeHandle, callback: NativeIpCallback | NativeNetlinkCallback): void;
   inNetns<T>(path: string, fn: () => T): T;
   close(handle: NativeHandle): void;
+  /** One datagram to an AF_UNIX SOCK_DGRAM socket (sd_notify); "@name" is an abstract socket. */
+  sendUnixDatagram(path: string, payload: Uint8Array): number;
 }
 
 const ADDON = 'twinvip_net.node';

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { CheckRunner, type Probe, type TrackListener, type TrackSource } from '../track';
-import { parseStubStatus, type StubStatus } from './proc';
+import { parseStubStatus, type StubStatus } from './stub-status';
 import { STATUS_PATH } from './render';
 import type { NginxSettings } from './settings';
 

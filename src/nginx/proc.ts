@@ -106,21 +106,3 @@ export function probeGeneration(address: string, port: number, timeoutMs: number
     req.end();
   });
 }
-
-/** Connections and requests from stub_status, for metrics. */
-export interface StubStatus {
-  active: number;
-  accepts: number;
-  handled: number;
-  requests: number;
-  reading: number;
-  writing: number;
-  waiting: number;
-}
-
-export function parseStubStatus(text: string): StubStatus | undefined {
-  const m = /Active connections:\s*(\d+)\s+server accepts handled requests\s+(\d+)\s+(\d+)\s+(\d+)\s+Reading:\s*(\d+)\s+Writing:\s*(\d+)\s+Waiting:\s*(\d+)/.exec(text);
-  if (!m) return undefined;
-  const [active, accepts, handled, requests, reading, writing, waiting] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
-  return { active, accepts, handled, requests, reading, writing, waiting };
-}

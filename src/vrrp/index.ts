@@ -8,4 +8,4 @@ export * from './packet';
 export * from './validate';
 export * from './checksum';
 export * from './drop-reasons';
-export { compareAddresses, canonicalIp } from './address';
+export { compareAddresses, canonicalIp } from '../lib/ip';

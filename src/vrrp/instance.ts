@@ -59,7 +59,7 @@ import {
   type VrrpState,
 } from './events';
 import { masterDownIntervalMs, skewTimeMs } from './timers';
-import { compareAddresses } from './address';
+import { compareAddresses } from '../lib/ip';
 
 const OWNER_PRIORITY = 255;
 

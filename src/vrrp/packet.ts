@@ -10,7 +10,7 @@
 //
 // decodeAdvert() never throws: any input gives an advert or a DecodeDropReason.
 
-import { addressLength, formatIp, parseIp, parseIpv4 } from './address.js';
+import { addressLength, formatIp, parseIp, parseIpv4 } from '../lib/ip.js';
 import { checksumVerifies, pseudoHeaderSum, VRRP_PROTOCOL, vrrpChecksum } from './checksum.js';
 import type { DecodeDropReason } from './drop-reasons.js';
 import type { Advert, ChecksumDialect, Family, VrrpVersion } from './types.js';

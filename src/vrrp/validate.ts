@@ -4,7 +4,7 @@
 //  - a VIP-list mismatch is accepted with a warning by default (addressListPolicy), where
 //    keepalived 2.2.7 drops it.
 
-import { canonicalIp } from './address.js';
+import { canonicalIp } from '../lib/ip.js';
 import type { AdvertWarning, ValidateDropReason } from './drop-reasons.js';
 import { AUTH_AH, AUTH_PASS, VRRP_AUTH_LENGTH } from './packet.js';
 import type { Advert, VrrpVersion } from './types.js';

@@ -1,4 +1,5 @@
 import { addressFamily } from '../ip';
+import { addGarpHandlers } from './map-garp';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';
 import { eachChild, extraArgs, needBlock, noBlock, numberArg, trueFalse, type Handlers } from './walk';
@@ -18,16 +19,6 @@ export interface Globals {
 export function emptyGlobals(): Globals {
   return { email: { to: [] }, garp: {}, notify: {} };
 }
-
-// keepalived global garp keyword -> twinvip garp field and its schema range.
-const GARP: Record<string, { field: string; min: number; max: number; integer?: boolean }> = {
-  vrrp_garp_master_delay: { field: 'master_delay', min: 0, max: 3600 },
-  vrrp_garp_master_repeat: { field: 'master_repeat', min: 1, max: 100, integer: true },
-  vrrp_garp_master_refresh: { field: 'master_refresh', min: 0, max: 86400 },
-  vrrp_garp_master_refresh_repeat: { field: 'master_refresh_repeat', min: 1, max: 100, integer: true },
-  vrrp_garp_lower_prio_delay: { field: 'lower_prio_delay', min: 0, max: 3600 },
-  vrrp_garp_lower_prio_repeat: { field: 'lower_prio_repeat', min: 0, max: 100, integer: true },
-};
 
 export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
   if (!needBlock(node, notes)) return;
@@ -122,11 +113,6 @@ export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
       extraArgs(n, 2, notes);
     },
   };
-  for (const [key, rule] of Object.entries(GARP)) {
-    handlers[key] = (n) => {
-      const v = numberArg(n, 0, rule, notes);
-      if (v !== undefined) g.garp[rule.field] = v;
-    };
-  }
+  addGarpHandlers(handlers, 'vrrp_', g.garp, notes);
   eachChild(node, 'global_defs', handlers, notes);
 }

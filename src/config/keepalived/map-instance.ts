@@ -1,5 +1,6 @@
 import { parseAddress } from '../ip';
 import type { Globals } from './map-global';
+import { addGarpHandlers } from './map-garp';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';
 import { commandOf, eachChild, extraArgs, needBlock, noBlock, numberArg, scriptArg, trueFalse, warnShellSyntax, type Handlers } from './walk';
@@ -13,16 +14,6 @@ export interface MappedInstance {
   /** Where smtp_alert was set (the instance line when it comes from global_defs). */
   smtpAlertAt: KNode;
 }
-
-// keepalived instance garp keyword -> twinvip garp field and its range.
-const GARP: Record<string, { field: string; min: number; max: number; integer?: boolean }> = {
-  garp_master_delay: { field: 'master_delay', min: 0, max: 3600 },
-  garp_master_repeat: { field: 'master_repeat', min: 1, max: 100, integer: true },
-  garp_master_refresh: { field: 'master_refresh', min: 0, max: 86400 },
-  garp_master_refresh_repeat: { field: 'master_refresh_repeat', min: 1, max: 100, integer: true },
-  garp_lower_prio_delay: { field: 'lower_prio_delay', min: 0, max: 3600 },
-  garp_lower_prio_repeat: { field: 'lower_prio_repeat', min: 0, max: 100, integer: true },
-};
 
 export const NOTIFY_KEYS: Record<string, string> = {
   notify: 'notify',
@@ -277,12 +268,7 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
       smtpAlertAt = n;
     },
   };
-  for (const [key, rule] of Object.entries(GARP)) {
-    handlers[key] = (n) => {
-      const v = numberArg(n, 0, rule, notes);
-      if (v !== undefined) garp[rule.field] = v;
-    };
-  }
+  addGarpHandlers(handlers, '', garp, notes);
   eachChild(node, 'vrrp_instance', handlers, notes);
 
   const advertAt = (inst as { __advertAt?: KNode }).__advertAt;

@@ -11,7 +11,7 @@ export const NodeSchema = Section(
       description: 'This box\'s name in logs, MQTT topics and the console.',
       'x-valid': '1-63 characters: letters, digits, "_", "." or "-"',
     }),
-    board: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Board profile in board/ (interface names, serial ports, LEDs, watchdog).', 'x-valid': 'a board folder name, e.g. rpi4' })),
+    board: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Board profile (board/<name>/board.json; /opt/twinvip/board on the box, or $TWINVIP_BOARD_DIR): interfaces written "@lan"/"@uplink" become its interface names, and heartbeat.serial and console default to its serial devices.', 'x-valid': 'a board folder name, e.g. generic-arm64' })),
     state_dir: Path('Where twinvip keeps state (MQTT outbox, last good Nginx config).', { default: '/var/lib/twinvip' }),
   },
   { default: {}, description: 'This box.' },
@@ -89,7 +89,7 @@ export const MqttSchema = Section(
 export const ConsoleSchema = Section(
   {
     enabled: Type.Boolean({ default: false, description: 'Serve the diagnostic shell on a serial console.' }),
-    device: Type.Optional(Type.String({ pattern: '^/dev/', description: 'Console serial device, e.g. /dev/ttyS0. Required when enabled.', 'x-valid': 'a device path under /dev/' })),
+    device: Type.Optional(Type.String({ pattern: '^/dev/', description: 'Console serial device, e.g. /dev/ttyS0. Required when enabled; default the board\'s console port when node.board is set.', 'x-valid': 'a device path under /dev/' })),
     baud: Enum([9600, 19200, 38400, 57600, 115200] as const, { default: 115200, description: 'Line speed.' }),
     password: Type.Optional(Type.String({ minLength: 1, description: 'Password asked before guarded actions; none = read-only console.' })),
     idle_timeout: Type.Number({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds of silence before the session ends; 0 = never.' }),

@@ -1,4 +1,4 @@
-import { parseStubStatus } from './proc-parsers';
+import { parseStubStatus } from '../../nginx/stub-status';
 import type { TelemetryProvider } from './collect';
 
 /**

@@ -109,36 +109,3 @@ export function parseMilliCelsius(text: string | undefined): number | undefined 
   const n = Number(text.trim());
   return Number.isFinite(n) && text.trim() !== '' ? Math.round(n / 100) / 10 : undefined;
 }
-
-export interface StubStatus {
-  active: number;
-  accepts: number;
-  handled: number;
-  requests: number;
-  reading: number;
-  writing: number;
-  waiting: number;
-}
-
-/**
- * Nginx stub_status text:
- *   Active connections: 2
- *   server accepts handled requests
- *    10 10 31
- *   Reading: 0 Writing: 1 Waiting: 1
- */
-export function parseStubStatus(text: string): StubStatus | undefined {
-  const active = /Active connections:\s*(\d+)/.exec(text);
-  const counts = /accepts\s+handled\s+requests\s*\n\s*(\d+)\s+(\d+)\s+(\d+)/.exec(text);
-  const rww = /Reading:\s*(\d+)\s+Writing:\s*(\d+)\s+Waiting:\s*(\d+)/.exec(text);
-  if (!active || !counts || !rww) return undefined;
-  return {
-    active: Number(active[1]),
-    accepts: Number(counts[1]),
-    handled: Number(counts[2]),
-    requests: Number(counts[3]),
-    reading: Number(rww[1]),
-    writing: Number(rww[2]),
-    waiting: Number(rww[3]),
-  };
-}

@@ -157,7 +157,9 @@ describe('NotifyExtension on bus transitions', () => {
     bus.emit('transition', { instance: 'VI_1', from: 'INIT', to: 'BACKUP', cause: 'start', at: 1 });
     bus.emit('transition', { instance: 'VI_2', from: 'INIT', to: 'BACKUP', cause: 'start', at: 2 });
     bus.emit('transition', { instance: 'VI_1', from: 'BACKUP', to: 'MASTER', cause: 'master down, 1204 ms', at: 3 });
+    // A script has written its line before it exits; the counters move on exit.
     await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').trim().split('\n').length >= 5, { what: 'five notify lines' });
+    await waitFor(() => (counters.snapshot().notify?.succeeded ?? 0) + (counters.snapshot().notify?.failed ?? 0) >= 5, { what: 'five scripts finished' });
     const snap = counters.snapshot().notify;
     await ext.stop();
     const got = readFileSync(out, 'utf8').trim().split('\n');

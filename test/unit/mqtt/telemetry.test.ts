@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TelemetryCollector } from '../../../src/mqtt/telemetry/collect';
 import {
-  cpuPercent, parseLoadavg, parseMeminfo, parseMilliCelsius, parseNetDev, parseProcStatCpu, parseSpeed, parseStubStatus,
+  cpuPercent, parseLoadavg, parseMeminfo, parseMilliCelsius, parseNetDev, parseProcStatCpu, parseSpeed,
 } from '../../../src/mqtt/telemetry/proc-parsers';
+import { parseStubStatus } from '../../../src/nginx/stub-status';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 
 const STAT1 = 'cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\nintr 1 2 3\n';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ReloadScheduler } from '../../../src/nginx';
 import { effectiveDown } from '../../../src/nginx';
-import { parseStubStatus } from '../../../src/nginx/proc';
+import { parseStubStatus } from '../../../src/nginx/stub-status';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Advert } from '../../../src/vrrp/types';
 import { formatTransition, type Action, type InstanceParams } from '../../../src/vrrp/events';
 import { VrrpInstance, checkInstanceParams } from '../../../src/vrrp/instance';
-import { compareAddresses } from '../../../src/vrrp/address';
+import { compareAddresses } from '../../../src/lib/ip';
 import { masterDownIntervalMs, skewTimeMs } from '../../../src/vrrp/timers';
 
 const OWN = '10.0.0.1';

@@ -3,7 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, formatIpv6, parseIpv4, parseIpv6 } from '../../../src/vrrp/address.js';
+import { canonicalIp, formatIpv6, parseIpv4, parseIpv6 } from '../../../src/lib/ip.js';
 
 /** RFC 5952 text from the WHATWG URL serialiser (same rules except IPv4-mapped). */
 function referenceIpv6(bytes: Uint8Array): string {

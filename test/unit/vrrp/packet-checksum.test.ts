@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIpv4, parseIpv6 } from '../../../src/vrrp/address.js';
+import { parseIpv4, parseIpv6 } from '../../../src/lib/ip.js';
 import { checksumVerifies, finishChecksum, pseudoHeaderSum, sum16, vrrpChecksum } from '../../../src/vrrp/checksum.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

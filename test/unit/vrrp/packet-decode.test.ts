@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DECODE_DROP_REASONS, type DecodeDropReason } from '../../../src/vrrp/drop-reasons.js';
 import { pseudoHeaderSum, vrrpChecksum } from '../../../src/vrrp/checksum.js';
-import { parseIpv4 } from '../../../src/vrrp/address.js';
+import { parseIpv4 } from '../../../src/lib/ip.js';
 import {
   authDataFromPassword,
   checkEncodeParams,

@@ -3,7 +3,7 @@
 // byte for byte, and accepted by validateAdvert() with the same config's expectations.
 
 import { describe, expect, it } from 'vitest';
-import { formatIp } from '../../../src/vrrp/address.js';
+import { formatIp } from '../../../src/lib/ip.js';
 import { authDataFromPassword, decodeAdvert, encodeAdvert, parseIpv4Packet } from '../../../src/vrrp/packet.js';
 import { validateAdvert } from '../../../src/vrrp/validate.js';
 import { loadIndex, rawIpv4Datagrams, readCapture, readConf, type FixtureCapture } from '../../fixtures/vrrp/read-fixtures.js';

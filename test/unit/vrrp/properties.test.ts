@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Action, InstanceEvent, VrrpState } from '../../../src/vrrp/events';
 import { VrrpInstance } from '../../../src/vrrp/instance';
-import { compareAddresses } from '../../../src/vrrp/address';
+import { compareAddresses } from '../../../src/lib/ip';
 import { masterDownIntervalMs } from '../../../src/vrrp/timers';
 import { SimNetwork, v2Instance } from './sim/network';
 

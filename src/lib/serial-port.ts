@@ -1,0 +1,123 @@
+// A serial port that is opened, and reopened with exponential back-off whenever it fails to
+// open or is lost (a USB adapter unplugged, a pty's other end gone). Shared by the serial
+// heartbeat (src/heartbeat/serial-link.ts) and the serial console
+// (src/console/serial-transport.ts). Port access is @serialport/stream with the bindings-cpp
+// autoDetect binding (N-API prebuilds, non-blocking reads through libuv's poller), so nothing
+// here blocks the event loop.
+import { autoDetect } from '@serialport/bindings-cpp';
+import { SerialPortStream } from '@serialport/stream';
+
+export interface ReopeningPortOptions {
+  path: string;
+  baudRate: number;
+  reopen: { initialMs: number; maxMs: number };
+  /** Whether a pending reopen may let the process exit. */
+  unrefReopenTimer: boolean;
+  /** The port is open and current; called before its 'data' listener is attached. */
+  onOpen(port: SerialPortStream): void;
+  onData(chunk: Buffer): void;
+  /** Creating or opening the port failed; a reopen follows. */
+  onOpenFailure(): void;
+  /** An open port closed without stop(); a reopen follows. */
+  onLost(reason: string): void;
+  /** A reopen is scheduled `delayMs` from now because of `why`. */
+  onRetry(why: string, delayMs: number): void;
+  onError?(err: Error): void;
+}
+
+export class ReopeningSerialPort {
+  private port: SerialPortStream | null = null;
+  private opening = false;
+  private running = false;
+  private backoff: number;
+  private reopenTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: ReopeningPortOptions) {
+    this.backoff = opts.reopen.initialMs;
+  }
+
+  /** The open port, or null. */
+  get current(): SerialPortStream | null {
+    return this.port;
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen === true;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.openPort();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** The next failure waits the initial delay again (the caller decides what counts as working). */
+  resetBackoff(): void {
+    this.backoff = this.opts.reopen.initialMs;
+  }
+
+  private openPort(): void {
+    if (!this.running || this.opening || this.port) return;
+    this.opening = true;
+    let port: SerialPortStream;
+    try {
+      port = new SerialPortStream({ binding: autoDetect(), path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+    } catch (err) {
+      // Invalid options or a missing native binding: say so and keep retrying, never crash the daemon.
+      this.opening = false;
+      this.opts.onOpenFailure();
+      this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
+      return;
+    }
+    // Errors also arrive as 'close' (disconnect) or through the open callback; this listener
+    // only keeps an unplugged port from becoming an uncaught exception.
+    port.on('error', (err: Error) => this.opts.onError?.(err));
+    port.open((err) => {
+      this.opening = false;
+      if (err) {
+        this.opts.onOpenFailure();
+        this.scheduleReopen(`open failed (${err.message})`);
+        return;
+      }
+      if (!this.running) {
+        port.close();
+        return;
+      }
+      this.port = port;
+      this.opts.onOpen(port);
+      port.on('data', (chunk: Buffer) => this.opts.onData(chunk));
+      port.on('close', (closeErr: Error | null) => this.onClose(port, closeErr));
+    });
+  }
+
+  private onClose(port: SerialPortStream, err: Error | null): void {
+    // The stream can report a disconnect twice (read and write side); act once.
+    if (this.port !== port) return;
+    this.port = null;
+    if (!this.running) return;
+    const reason = err?.message ?? 'closed';
+    this.opts.onLost(reason);
+    this.scheduleReopen(`port lost (${reason})`);
+  }
+
+  private scheduleReopen(why: string): void {
+    if (!this.running || this.reopenTimer) return;
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.opts.reopen.maxMs);
+    this.opts.onRetry(why, delay);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      this.openPort();
+    }, delay);
+    if (this.opts.unrefReopenTimer) this.reopenTimer.unref();
+  }
+}

@@ -1,0 +1,32 @@
+// Shared by the rootfs tarball tests: build with the real `make rootfs`, unpack into an empty dir.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../helpers/bundle';
+
+export const VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version;
+export const HOST_ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function sh(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Result {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? REPO_ROOT, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `make rootfs ARCH=...` (the Node.js package download is cached in out/cache after the first run). */
+export function buildTarball(arch: 'arm64' | 'x64'): { path: string; log: string } {
+  const r = sh('make', ['--no-print-directory', 'rootfs', `ARCH=${arch}`], { timeoutMs: 170_000 });
+  if (r.code !== 0) throw new Error(`make rootfs ARCH=${arch} failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+  return { path: join(REPO_ROOT, 'out', `twinvip-${VERSION}-linux-${arch}.tar.gz`), log: r.stdout };
+}
+
+export function unpack(tarball: string, into: string): void {
+  const r = sh('tar', ['-xzf', tarball, '-C', into]);
+  if (r.code !== 0) throw new Error(`tar -xzf ${tarball} failed: ${r.stderr}`);
+}
