@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers } from '../daemon';
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../daemon/vrrp/extension';
+import { HeartbeatExtension } from '../daemon/heartbeat/extension';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -43,7 +44,7 @@ export async function runCommand(args: string[]): Promise<number> {
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
   const vrrp = new VrrpExtension();
-  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions: [vrrp] });
+  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions: [vrrp, new HeartbeatExtension(() => vrrp.vrrp)] });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
