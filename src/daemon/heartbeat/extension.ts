@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { commandArgv } from '../../config/schema/helpers';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from '../../heartbeat/serial-link';
+import { CommandError } from '../../control';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../extension';
 import type { VrrpRunner } from '../vrrp/runner';
@@ -61,7 +62,7 @@ export class HeartbeatExtension implements Extension {
   private readonly unregister: (() => void)[] = [];
   private lastPeerFrame: HeartbeatFrame | undefined;
   private lastPeerFrameAt: number | undefined;
-  private readonly activeAlarms = new Map<string, { message: string; since: number }>();
+  private readonly activeAlarms = new Map<string, { id: string; instance: string | undefined; message: string; since: number }>();
   private deviceLabel = '';
   private periodMs = 100;
   private deadMs = 500;
@@ -135,8 +136,8 @@ export class HeartbeatExtension implements Extension {
     );
     this.unregister.push(ctx.counters.add('heartbeat', () => this.counters()));
     this.unregister.push(
-      ctx.control.register('heartbeat', () => this.status(), {
-        summary: 'both heartbeat channels: last heard, the peer node and its view, alarms, counters',
+      ctx.control.register('heartbeat', (args) => this.command(args), {
+        summary: 'both heartbeat channels: last heard, the peer node and its view, alarms; {request: "status"} asks the twin over serial',
       }),
     );
     this.reviewTimer = setInterval(() => this.review(), serial.period_ms);
@@ -200,11 +201,26 @@ export class HeartbeatExtension implements Extension {
       ownConfigHash: this.ctx.configHash,
       health: this.health(),
       releasing: [...this.releasingSet()],
-      alarms: [...this.activeAlarms].map(([id, a]) => ({ id, message: a.message, since_ms: Math.round(t - a.since) })),
+      alarms: [...this.activeAlarms.values()].map((a) => ({ id: a.id, ...(a.instance ? { instance: a.instance } : {}), message: a.message, since_ms: Math.round(t - a.since) })),
     });
   }
 
   // ---------------------------------------------------------------------------------------
+
+  private async command(args: Record<string, unknown>): Promise<unknown> {
+    if (args.request === undefined) return this.status();
+    if (typeof args.request !== 'string' || !/^[a-z0-9-]{1,32}$/.test(args.request)) {
+      throw new CommandError("'request' must be a short word such as \"status\"");
+    }
+    const timeoutMs = typeof args.timeout_ms === 'number' && args.timeout_ms > 0 ? Math.min(args.timeout_ms, 30_000) : 3000;
+    const r = await this.requestPeer(args.request, timeoutMs);
+    if (!r.ok) throw new CommandError(`the twin did not answer '${args.request}' over serial: ${r.error}`);
+    try {
+      return { from: 'peer', body: JSON.parse(r.body) as unknown };
+    } catch {
+      return { from: 'peer', body: r.body };
+    }
+  }
 
   private body() {
     const runner = this.runner();
@@ -345,7 +361,7 @@ export class HeartbeatExtension implements Extension {
     const key = instance ? `${id}/${instance}` : id;
     if (active) {
       this.extra.alarms_raised++;
-      this.activeAlarms.set(key, { message, since: now() });
+      this.activeAlarms.set(key, { id, instance, message, since: now() });
       log.warn(`alarm ${id}: ${message}`);
     } else {
       this.activeAlarms.delete(key);

@@ -18,7 +18,7 @@ export interface HeartbeatStatusInputs {
   ownConfigHash: string;
   health: Health;
   releasing: string[];
-  alarms: { id: string; message: string; since_ms: number }[];
+  alarms: { id: string; instance?: string; message: string; since_ms: number }[];
 }
 
 export interface HeartbeatStatus {
@@ -44,7 +44,7 @@ export interface HeartbeatStatus {
     health: Health;
     instances: { vrid: number; family: Family; state: string; priority: number; advert_interval_cs: number; address: string; releasing: boolean; hears_our_adverts: boolean | null }[];
   } | null;
-  alarms: { id: string; message: string; since_ms: number }[];
+  alarms: { id: string; instance?: string; message: string; since_ms: number }[];
 }
 
 const age = (now: number, at: number | null | undefined): number | null => (at === null || at === undefined ? null : Math.max(0, Math.round(now - at)));
