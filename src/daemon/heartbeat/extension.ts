@@ -126,11 +126,12 @@ export class HeartbeatExtension implements Extension {
     this.unregister.push(() => runner.setAdvertObserver(undefined));
     // The bus runs listeners inside the runner's action loop: act after it, never re-enter it.
     this.unregister.push(
-      ctx.bus.on('transition', () =>
+      ctx.bus.on('transition', (t) =>
         queueMicrotask(() => {
           if (!this.link) return;
           this.refreshLocal(false);
           this.link.sendHeartbeatNow();
+          if (t.from === 'MASTER' && givesUp(t.to, t.cause)) this.releaseOnSerial(t.instance, t.to, t.cause);
         }),
       ),
     );
@@ -259,6 +260,22 @@ export class HeartbeatExtension implements Extension {
     if (force || hs !== this.lastHealth) {
       this.lastHealth = hs;
       this.feed({ type: 'local-health', health: h });
+    }
+  }
+
+  /**
+   * A MASTER that gives the instance up on its own (FAULT: its link or a check failed;
+   * maintenance) says so over serial at once. Its priority 0 advert may never leave (the link is
+   * down) and the twin would otherwise wait until its Ethernet channel expires (one advert
+   * interval + margin) before the FAULT in our heartbeat counts; with the release frame it takes
+   * over after its skew time (the arbiter's release rule), whatever the LAN does.
+   */
+  private releaseOnSerial(instance: string, to: string, cause: string): void {
+    const l = [...this.byKey.values()].find((x) => x.name === instance);
+    if (!l || !this.link) return;
+    if (this.link.sendRelease(l.vrid, l.family)) {
+      this.extra.releases_sent++;
+      this.log!.forInstance(instance).info(`MASTER -> ${to} (${cause}): release sent to the twin over serial`);
     }
   }
 
@@ -426,6 +443,11 @@ export class HeartbeatExtension implements Extension {
     for (const [k, n] of Object.entries(this.extra)) out[k] = n;
     return out;
   }
+}
+
+/** Leaving MASTER by our own decision, not because the twin outranked us. */
+function givesUp(to: string, cause: string): boolean {
+  return to === 'FAULT' || cause.startsWith('maintenance');
 }
 
 async function readKey(path: string): Promise<Buffer> {
