@@ -87,7 +87,10 @@ async function runOnce(impl, scenario) {
   const r = { impl: impl.name, scenario };
   try {
     await waitFor(async () => (await vipOn('a')) && !(await vipOn('b')), `${impl.name}: VIP on a\n${a.out}`, 30_000, 50);
-    await sleep(2000); // the backup has heard several adverts (and serial heartbeats)
+    // The backup has heard several adverts (and serial heartbeats); the random part spreads the
+    // fault over the advert period, as a real fault would be (a fixed delay would always hit
+    // just after an advert and report the worst case).
+    await sleep(2000 + Math.random() * 1000);
     await watch.sync(lab);
     await exec('ip', ['netns', 'exec', lab.ns('c'), 'ping', '-c', '1', '-W', '1', VIP]).catch(() => {});
     const macB = await lab.mac('b');
@@ -121,7 +124,7 @@ async function runOnce(impl, scenario) {
       r.neighMs = tn === undefined ? null : Math.round(tn - t0);
       r.neighAfterVipMs = tn === undefined ? null : Math.round((tn - watch.appearedAfter('b', t0)) * 10) / 10;
     }
-    if (impl === twinvip) r.cause = /VI_1: BACKUP -> MASTER \(([^)]*)\)/.exec(b.out)?.[1] ?? null;
+    if (impl === twinvip) r.cause = [...b.out.matchAll(/VI_1: BACKUP -> MASTER \(([^)]*)\)/g)].at(-1)?.[1] ?? null;
     return r;
   } finally {
     await a.stop(2000);

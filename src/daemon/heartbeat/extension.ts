@@ -64,6 +64,7 @@ export class HeartbeatExtension implements Extension {
   private lastPeerFrameAt: number | undefined;
   private readonly activeAlarms = new Map<string, { id: string; instance: string | undefined; message: string; since: number }>();
   private deviceLabel = '';
+  private startedWith = '';
   private periodMs = 100;
   private deadMs = 500;
   readonly extra: HeartbeatCountersExtra = {
@@ -78,6 +79,7 @@ export class HeartbeatExtension implements Extension {
     const log = ctx.logger.for('heartbeat');
     this.ctx = ctx;
     this.log = log;
+    this.startedWith = JSON.stringify(ctx.config.heartbeat);
     if (!serial || !serial.enabled) return;
     const runner = this.runner();
     if (!runner) {
@@ -167,10 +169,18 @@ export class HeartbeatExtension implements Extension {
       if (link.sendRelease(l.vrid, l.family)) this.extra.releases_sent++;
     }
     link.sendHeartbeatNow();
-    // Let the bytes leave before the port closes (a pty or UART drains 100+ bytes in ~10 ms).
-    await new Promise((r) => setTimeout(r, 30));
+    // Let the writes reach the kernel before the port closes (a tty's close drains what it holds).
+    // Kept short: the twin re-arms its skew timer on our priority 0 advert, which the VRRP
+    // extension sends only after this returns, so every ms here delays a graceful handover.
+    await new Promise((r) => setTimeout(r, 5));
     await link.stop();
     this.link = undefined;
+  }
+
+  onConfigReloaded(ctx: DaemonContext): void {
+    if (JSON.stringify(ctx.config.heartbeat) !== this.startedWith) {
+      this.log?.warn('heartbeat settings changed: they take effect at the next restart (the serial link keeps running as it is)');
+    }
   }
 
   /** Sets health facts measured elsewhere (Nginx supervisor, check runner); undefined keys fall back to tracking. */

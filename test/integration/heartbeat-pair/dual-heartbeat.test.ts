@@ -90,6 +90,25 @@ describe.skipIf(!NetnsLab.available())('dual heartbeat: two twinvip daemons, ser
     expect(await p.state(p.b)).toBe('BACKUP');
   }, 90_000);
 
+  it('(f) master loses its own LAN link, serial alive: it goes FAULT, releases over serial, and the backup takes over on the release', async () => {
+    const before = p.b.log().length;
+    await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
+    try {
+      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', `b MASTER\n${p.b.log()}`);
+      const after = p.b.log().slice(before);
+      // Not plain VRRP's Master_Down: the release frame the FAULTed master sent over serial.
+      expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer released/);
+      expect(p.a.log()).toMatch(/MASTER -> FAULT .*release sent to the twin over serial/);
+      expect(await p.state(p.a)).toBe('FAULT');
+      await p.waitFor(() => p.hasVip(p.b), 'VIP on b');
+      expect(await p.hasVip(p.a)).toBe(false);
+    } finally {
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
+    }
+    // Link back: a leaves FAULT and preempts (150 > 100).
+    await masterIs(p.a, p.b);
+  }, 120_000);
+
   it('(e) master stopped gracefully: the backup takes over on the release / priority 0 path, not on Master_Down', async () => {
     const before = p.b.log().length;
     await p.a.proc!.kill();
