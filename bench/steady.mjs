@@ -100,8 +100,9 @@ async function measure(name, start) {
     }
     const s1 = sample(pids);
     await dump.stop();
-    const times = dump.out.split('\n').map((l) => Number(l.split(' ')[0])).filter((t) => Number.isFinite(t) && t > 0);
+    const times = [...dump.out.matchAll(/^(\d+\.\d+) IP /gm)].map((m) => Number(m[1]));
     const gaps = times.slice(1).map((t, i) => (t - times[i]) * 1000);
+    if (gaps.length < 10) throw new Error(`${name}: only ${times.length} adverts captured\n${dump.out.slice(0, 500)}`);
     const dev = gaps.map((g) => Math.abs(g - 1000));
     return {
       impl: name,
