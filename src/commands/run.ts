@@ -8,8 +8,9 @@ import { VrrpExtension } from '../daemon/vrrp/extension';
 import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
 import { MqttExtension } from '../mqtt';
 import { NginxExtension } from '../nginx';
-import { ConsoleExtension } from '../console';
+import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
+import { HeartbeatExtension } from '../daemon/heartbeat/extension';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -52,17 +53,21 @@ export async function runCommand(args: string[]): Promise<number> {
   const nginx = new NginxExtension();
   const vrrp = new VrrpExtension(nginx);
   const ha = new VrrpHaActions(() => vrrp.vrrp);
-  const extensions: Extension[] = [nginx, vrrp];
+  // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
+  const heartbeat = new HeartbeatExtension(() => vrrp.vrrp);
+  const extensions: Extension[] = [nginx, vrrp, heartbeat];
   if (config.mqtt.enabled) extensions.push(new MqttExtension({ ha }));
   extensions.push(new NotifyExtension(), new EmailExtension());
-  extensions.push(
-    new ConsoleExtension({
-      actions: {
-        maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
-        failover: async () => consoleResult(await ha.failover(), 'VIPs handed to the peer; demoted until maintenance off'),
-      },
-    }),
-  );
+  const consoleExt = new ConsoleExtension({
+    // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.
+    peer: { request: (what, timeoutMs) => heartbeat.requestPeer(what, timeoutMs) },
+    actions: {
+      maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
+      failover: async () => consoleResult(await ha.failover(), 'VIPs handed to the peer; demoted until maintenance off'),
+    },
+  });
+  heartbeat.answerWith(PEER_STATUS_REQUEST, () => consoleExt.answerPeerRequest(PEER_STATUS_REQUEST));
+  extensions.push(consoleExt);
   const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.

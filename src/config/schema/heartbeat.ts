@@ -6,7 +6,7 @@ const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] a
 export const SerialHeartbeatSchema = Section(
   {
     enabled: Type.Boolean({ default: true, description: 'Run the serial heartbeat.' }),
-    device: Type.String({ minLength: 1, pattern: '^/dev/', description: 'Serial device linked to the twin, e.g. /dev/ttyS1; may be left out when node.board names a board with a heartbeat port.', 'x-valid': 'a device path under /dev/' }),
+    device: Type.String({ minLength: 1, pattern: '^/', description: 'Serial device linked to the twin, e.g. /dev/ttyS1 (any absolute path: a pty link made by socat works too); may be left out when node.board names a board with a heartbeat port.', 'x-valid': 'an absolute path, e.g. /dev/ttyS1' }),
     baud: Enum(BAUD_RATES, { default: 115200, description: 'Line speed.' }),
     period_ms: Type.Integer({ minimum: 10, maximum: 1000, default: 100, description: 'Milliseconds between heartbeat frames.' }),
     dead_periods: Type.Integer({ minimum: 2, maximum: 100, default: 5, description: 'Silent periods after which the peer counts as lost on this channel.' }),

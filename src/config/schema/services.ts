@@ -89,7 +89,7 @@ export const MqttSchema = Section(
 export const ConsoleSchema = Section(
   {
     enabled: Type.Boolean({ default: false, description: 'Serve the diagnostic shell on a serial console.' }),
-    device: Type.Optional(Type.String({ pattern: '^/dev/', description: 'Console serial device, e.g. /dev/ttyS0. Required when enabled; default the board\'s console port when node.board is set.', 'x-valid': 'a device path under /dev/' })),
+    device: Type.Optional(Type.String({ pattern: '^/', description: 'Console serial device, e.g. /dev/ttyS0 (any absolute path). Required when enabled; default the board\'s console port when node.board is set.', 'x-valid': 'an absolute path, e.g. /dev/ttyS1' })),
     baud: Enum([9600, 19200, 38400, 57600, 115200] as const, { default: 115200, description: 'Line speed.' }),
     password: Type.Optional(Type.String({ minLength: 1, description: 'Password asked before guarded actions; none = read-only console.' })),
     idle_timeout: Type.Number({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds of silence before the session ends; 0 = never.' }),

@@ -79,8 +79,10 @@ export class VrrpRunner {
   private cancelTimer: (() => void) | undefined;
   private timerAt: number | undefined;
   private running = false;
+  private advertObserver: ((plan: InstancePlan, advert: Advert) => void) | undefined;
 
   constructor(private readonly o: RunnerOptions) {
+    this.advertObserver = o.onAdvert;
     for (const plan of o.plans) {
       this.plans.set(plan.name, plan);
       this.instances.set(plan.name, new VrrpInstance(plan.params));
@@ -184,8 +186,24 @@ export class VrrpRunner {
       }
       return;
     }
-    this.o.onAdvert?.(plan, advert);
+    this.advertObserver?.(plan, advert);
     this.deliver(plan.name, { type: 'advert', advert });
+  }
+
+  /**
+   * Observes every accepted advert (the heartbeat arbiter's Ethernet channel), for a feature
+   * started after the runner; replaces the `onAdvert` option. undefined removes it.
+   */
+  setAdvertObserver(fn: ((plan: InstancePlan, advert: Advert) => void) | undefined): void {
+    this.advertObserver = fn;
+  }
+
+  /** One gratuitous ARP / unsolicited NA burst for the instance's VIPs (after a split-brain heals). */
+  announce(instance: string, count: number): boolean {
+    const plan = this.plans.get(instance);
+    if (!plan || !this.running) return false;
+    this.o.io.announce(plan, count);
+    return true;
   }
 
   views(): InstanceView[] {

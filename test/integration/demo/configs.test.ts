@@ -38,8 +38,8 @@ describe('demo box configurations', () => {
   }
 
   it('a refused part is reported with the loader\'s path, not thrown', () => {
-    // A serial device outside /dev is what the schema refuses; the part must come back as refused.
-    const inputs = { box: BOXES[0]!, paths: { ...paths('box-a'), serialDevice: '/tmp/not-a-device' }, serialKey: '0123456789abcdef0123456789abcdef' };
+    // A relative serial device is what the schema refuses; the part must come back as refused.
+    const inputs = { box: BOXES[0]!, paths: { ...paths('box-a'), serialDevice: 'ttyS1' }, serialKey: '0123456789abcdef0123456789abcdef' };
     const choice = chooseParts(inputs);
     expect(choice.accepted.has('serial')).toBe(false);
     expect(choice.refused.get('serial')).toMatch(/^\/heartbeat\/serial\/device: /);

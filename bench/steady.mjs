@@ -1,0 +1,143 @@
+// Steady state of one MASTER over DURATION seconds, twinvip then keepalived, in the lab of
+// lab.mjs (a backup runs too, so the master is in its normal pair): advert interval jitter as the
+// peer's namespace captures it (tcpdump, kernel timestamps) and the master's resident memory and
+// CPU time from /proc. twinvip runs with its serial heartbeat (10 frames/s) and nothing else
+// (no telemetry, checks or MQTT exist yet): the figures are for the VRRP + heartbeat path only.
+//
+// Usage: node bench/steady.mjs [--seconds 60] [--out FILE]   (about 2 x (seconds + 10) s)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { Lab, Proc, exec, sleep, waitFor } from './lab.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BUNDLE = join(ROOT, 'dist/twinvip.js');
+const VIP = '10.88.0.100';
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' } } });
+const SECONDS = Number(values.seconds);
+const TICKS = 100; // USER_HZ on Linux
+
+const lab = new Lab();
+let serial;
+
+async function startTwinvip(role, priority) {
+  const conf = join(lab.dir, `twinvip-${role}.json`);
+  await writeFile(conf, JSON.stringify({
+    node: { name: `bench-${role}`, state_dir: lab.dir },
+    control: { socket: join(lab.dir, `ctl-${role}.sock`) },
+    logging: { level: 'info', format: 'text' },
+    instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${VIP}/24`] } },
+    heartbeat: { serial: { device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
+  }));
+  return lab.spawn(role, process.execPath, [BUNDLE, 'run', '-c', conf]);
+}
+
+async function startKeepalived(role, priority) {
+  const conf = join(lab.dir, `keepalived-${role}.conf`);
+  await writeFile(conf, `global_defs {\n  router_id bench_${role}\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface l${role}\n  virtual_router_id 88\n  priority ${priority}\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
+  return lab.spawn(role, 'keepalived', ['-n', '-l', '-D', '-P', '-f', conf, '-p', join(lab.dir, `k-${role}.pid`), '-r', join(lab.dir, `v-${role}.pid`)]);
+}
+
+/** The process and its descendants (keepalived forks a VRRP child). */
+function family(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const kids = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (kids) out.push(...kids.split(/\s+/).map(Number));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function sample(pids) {
+  let cpuTicks = 0;
+  let rssKb = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpuTicks += Number(f[11]) + Number(f[12]);
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      rssKb += m ? Number(m[1]) : 0;
+    } catch {
+      /* gone */
+    }
+  }
+  return { cpuTicks, rssKb };
+}
+
+function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+async function measure(name, start) {
+  const a = await start('a', 150);
+  const b = await start('b', 100);
+  try {
+    await waitFor(async () => {
+      const j = JSON.parse(await exec('ip', ['-n', lab.ns('a'), '-j', 'addr', 'show', 'dev', 'la']));
+      return j.some((i) => (i.addr_info ?? []).some((x) => x.local === VIP));
+    }, `${name} master`, 30_000, 100);
+    await sleep(3000);
+    // ip netns exec replaces itself with the command (execvp), so the PID we hold is the daemon's.
+    const pids = family(a.child.pid);
+    const dump = new Proc(spawn('ip', ['netns', 'exec', lab.ns('b'), 'tcpdump', '-i', 'lb', '-n', '-tt', '-l', '--immediate-mode', 'ip proto 112 and src 10.88.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] }), 'tcpdump');
+    lab.procs.push(dump);
+    await sleep(1000);
+    const s0 = sample(pids);
+    const rss = [];
+    for (let i = 0; i < SECONDS; i++) {
+      await sleep(1000);
+      rss.push(sample(pids).rssKb);
+    }
+    const s1 = sample(pids);
+    await dump.stop();
+    const times = [...dump.out.matchAll(/^(\d+\.\d+) IP /gm)].map((m) => Number(m[1]));
+    const gaps = times.slice(1).map((t, i) => (t - times[i]) * 1000);
+    if (gaps.length < 10) throw new Error(`${name}: only ${times.length} adverts captured\n${dump.out.slice(0, 500)}`);
+    const dev = gaps.map((g) => Math.abs(g - 1000));
+    return {
+      impl: name,
+      pids: pids.length,
+      adverts: times.length,
+      interval_ms: { p50: +pct(gaps, 50).toFixed(2), min: +Math.min(...gaps).toFixed(2), max: +Math.max(...gaps).toFixed(2) },
+      jitter_ms: { p50: +pct(dev, 50).toFixed(2), p99: +pct(dev, 99).toFixed(2), max: +Math.max(...dev).toFixed(2) },
+      rss_mb: { median: +(pct(rss, 50) / 1024).toFixed(1), max: +(Math.max(...rss) / 1024).toFixed(1) },
+      cpu_percent_of_one_core: +(((s1.cpuTicks - s0.cpuTicks) / TICKS / SECONDS) * 100).toFixed(2),
+    };
+  } finally {
+    await a.stop();
+    await b.stop();
+    for (const role of ['a', 'b']) await exec('ip', ['-n', lab.ns(role), 'addr', 'del', `${VIP}/24`, 'dev', `l${role}`]).catch(() => {});
+  }
+}
+
+const date = new Date();
+const results = [];
+try {
+  await lab.build();
+  serial = await lab.serialPair();
+  results.push(await measure('twinvip', startTwinvip));
+  results.push(await measure('keepalived', startKeepalived));
+} finally {
+  await lab.cleanup();
+}
+const machine = { uname_m: (await exec('uname', ['-m'])).trim(), nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version };
+const report = { date: date.toISOString(), machine, seconds: SECONDS, results };
+const out = values.out ?? join(ROOT, 'bench/results', `steady-${date.toISOString().slice(0, 10)}.json`);
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`steady state ${report.date} on ${machine.uname_m}, ${machine.nproc} CPU(s), ${SECONDS} s per daemon (master of a pair)`);
+console.log('| daemon | adverts | interval p50 ms | jitter p50 / p99 / max ms | RSS median / max MB | CPU % of one core |');
+console.log('|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(`| ${r.impl} | ${r.adverts} | ${r.interval_ms.p50} | ${r.jitter_ms.p50} / ${r.jitter_ms.p99} / ${r.jitter_ms.max} | ${r.rss_mb.median} / ${r.rss_mb.max} | ${r.cpu_percent_of_one_core} |`);
+}
+console.log(`written to ${out}`);

@@ -1,0 +1,475 @@
+// `twinvip run`'s dual-heartbeat feature: the serial link to the twin, the split-brain arbiter
+// between it and the VRRP runner, and the fence hook. Started after the VRRP extension (it needs
+// the runner) and stopped before it, so a graceful stop tells the twin over serial first.
+//
+// Data flow (DESIGN.md decision table; the rules live in src/heartbeat/arbiter.ts):
+//   runner transitions (bus) ──local-state──┐            ┌── vrrp events ──> runner.deliver()
+//   runner accepted adverts ───advert───────┤            ├── send-release ─> demote + release frame
+//   SerialLink heartbeat/release ─serial────┼─ arbiter ──┼── run-fence ───> fence command
+//   timer at nextDeadline() ─────tick───────┘            ├── garp ────────> runner.announce()
+//                                                        └── alarms ──────> bus 'alarm' + log
+// The heartbeat we send is built each period from the runner's views (body.ts), and once more
+// right after every transition so the twin learns it within one frame time, not one period.
+
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { commandArgv } from '../../config/schema/helpers';
+import { HeartbeatArbiter, REJECT_REASONS, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
+import { SerialLink, type RequestResult } from '../../heartbeat/serial-link';
+import { CommandError } from '../../control';
+import type { SubsystemLogger } from '../../log';
+import type { DaemonContext, Extension } from '../extension';
+import type { VrrpRunner } from '../vrrp/runner';
+import { healthFromViews, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
+import { runFence } from './fence';
+import { ReleaseTracker } from './release-policy';
+import { heartbeatStatus, type HeartbeatStatus } from './status';
+
+const now = (): number => performance.now();
+
+/** Arbiter alarms that clear an earlier one: emitted on the bus under the original id, active false. */
+const CLEARS: Record<string, string> = {
+  'serial-heartbeat-restored': 'serial-heartbeat-lost',
+  'ethernet-heartbeat-restored': 'ethernet-heartbeat-lost',
+  'split-brain-resolved': 'split-brain-detected',
+};
+
+export interface HeartbeatCountersExtra {
+  alarms_raised: number;
+  releases_sent: number;
+  releases_restored: number;
+  fences_run: number;
+  fences_failed: number;
+  peer_events: number;
+  garp_bursts: number;
+  requests_answered: number;
+}
+
+export class HeartbeatExtension implements Extension {
+  readonly name = 'heartbeat';
+  private link: SerialLink | undefined;
+  private arbiter: HeartbeatArbiter | undefined;
+  private ctx: DaemonContext | undefined;
+  private log: SubsystemLogger | undefined;
+  private readonly byKey = new Map<string, LocalInstance>();
+  private readonly lastLocal = new Map<string, string>();
+  private lastHealth = '';
+  private healthOverrides: Partial<Health> = {};
+  private readonly releases = new ReleaseTracker();
+  private readonly stopping = new Set<string>();
+  private tickTimer: NodeJS.Timeout | undefined;
+  private reviewTimer: NodeJS.Timeout | undefined;
+  private readonly unregister: (() => void)[] = [];
+  private lastPeerFrame: HeartbeatFrame | undefined;
+  private lastPeerFrameAt: number | undefined;
+  private readonly activeAlarms = new Map<string, { id: string; instance: string | undefined; message: string; since: number }>();
+  private deviceLabel = '';
+  private startedWith = '';
+  private periodMs = 100;
+  private deadMs = 500;
+  readonly extra: HeartbeatCountersExtra = {
+    alarms_raised: 0, releases_sent: 0, releases_restored: 0, fences_run: 0, fences_failed: 0, peer_events: 0, garp_bursts: 0, requests_answered: 0,
+  };
+
+  /** `runner` gives the VRRP extension's running runner (undefined when no instance is configured). */
+  constructor(private readonly runner: () => VrrpRunner | undefined) {}
+
+  async start(ctx: DaemonContext): Promise<void> {
+    const serial = ctx.config.heartbeat.serial;
+    const log = ctx.logger.for('heartbeat');
+    this.ctx = ctx;
+    this.log = log;
+    this.startedWith = JSON.stringify(ctx.config.heartbeat);
+    if (!serial || !serial.enabled) return;
+    const runner = this.runner();
+    if (!runner) {
+      log.warn('serial heartbeat configured but no VRRP instance runs: nothing to arbitrate, link not opened');
+      return;
+    }
+    const key = serial.key !== undefined ? Buffer.from(serial.key, 'utf8') : await readKey(serial.key_file!);
+    if (key.length < 16) throw new Error(`heartbeat key${serial.key_file ? ` in ${serial.key_file}` : ''} is shorter than 16 bytes`);
+
+    const locals = localInstances(runner.views());
+    for (const l of locals) this.byKey.set(instanceKey(l.vrid, l.family), l);
+    this.periodMs = serial.period_ms;
+    this.deadMs = serial.period_ms * serial.dead_periods;
+    this.deviceLabel = serial.device;
+    const fence = ctx.config.heartbeat.fence;
+    this.arbiter = new HeartbeatArbiter(
+      {
+        instances: locals.map((l) => ({ vrid: l.vrid, family: l.family, advertIntervalCs: l.advertIntervalCs })),
+        serialPeriodMs: serial.period_ms,
+        deadPeriods: serial.dead_periods,
+        fence: fence !== undefined,
+      },
+      now(),
+    );
+    this.refreshLocal(true);
+
+    this.link = new SerialLink({
+      path: serial.device,
+      baudRate: serial.baud,
+      periodMs: serial.period_ms,
+      deadPeriods: serial.dead_periods,
+      key,
+      nodeId: String(serial.node_id),
+      heartbeat: () => this.body(),
+      onRequest: (what) => this.answer(what),
+      log: (line) => log.info(line),
+    });
+    const link = this.link;
+    link.on('heartbeat', (f) => this.onFrame(f));
+    link.on('release', (f) => this.onFrame(f));
+    link.on('port-lost', (reason) => log.warn(`serial ${serial.device}: port lost (${reason})`));
+
+    runner.setAdvertObserver((plan, advert) =>
+      this.feed({ type: 'advert', vrid: plan.params.vrid, family: plan.family, priority: advert.priority, advertIntervalCs: advert.advertIntervalCs, address: advert.source }),
+    );
+    this.unregister.push(() => runner.setAdvertObserver(undefined));
+    // The bus runs listeners inside the runner's action loop: act after it, never re-enter it.
+    this.unregister.push(
+      ctx.bus.on('transition', (t) =>
+        queueMicrotask(() => {
+          if (!this.link) return;
+          this.refreshLocal(false);
+          this.link.sendHeartbeatNow();
+          if (t.from === 'MASTER' && givesUp(t.to, t.cause)) this.releaseOnSerial(t.instance, t.to, t.cause);
+        }),
+      ),
+    );
+    this.unregister.push(ctx.counters.add('heartbeat', () => this.counters()));
+    this.unregister.push(
+      ctx.control.register('heartbeat', (args) => this.command(args), {
+        summary: 'both heartbeat channels: last heard, the peer node and its view, alarms; {request: "status"} asks the twin over serial',
+      }),
+    );
+    this.reviewTimer = setInterval(() => this.review(), serial.period_ms);
+    link.start();
+    this.scheduleTick();
+    log.info(
+      `serial heartbeat on ${serial.device} at ${serial.baud} baud as node ${serial.node_id}: period ${serial.period_ms} ms, peer lost after ${this.deadMs} ms` +
+        (fence ? `, fence ${commandArgv(fence.command)[0]}` : ''),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unregister.splice(0)) u();
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    if (this.reviewTimer) clearInterval(this.reviewTimer);
+    this.tickTimer = this.reviewTimer = undefined;
+    const link = this.link;
+    if (!link) return;
+    // Graceful stop: tell the twin now, over the channel that does not depend on the LAN, that
+    // every instance we hold is being given up; the VRRP extension stops after us and sends
+    // priority 0 as well (RFC 3768 §6.4.3), whichever reaches the twin first wins.
+    const runner = this.runner();
+    for (const l of runner ? localInstances(runner.views()) : []) {
+      if (l.state !== 'MASTER') continue;
+      this.stopping.add(l.name);
+      if (link.sendRelease(l.vrid, l.family)) this.extra.releases_sent++;
+    }
+    link.sendHeartbeatNow();
+    // Let the writes reach the kernel before the port closes (a tty's close drains what it holds).
+    // Kept short: the twin re-arms its skew timer on our priority 0 advert, which the VRRP
+    // extension sends only after this returns, so every ms here delays a graceful handover.
+    await new Promise((r) => setTimeout(r, 5));
+    await link.stop();
+    this.link = undefined;
+  }
+
+  onConfigReloaded(ctx: DaemonContext): void {
+    if (JSON.stringify(ctx.config.heartbeat) !== this.startedWith) {
+      this.log?.warn('heartbeat settings changed: they take effect at the next restart (the serial link keeps running as it is)');
+    }
+  }
+
+  /** Sets health facts measured elsewhere (Nginx supervisor, check runner); undefined keys fall back to tracking. */
+  setHealth(h: Partial<Health>): void {
+    this.healthOverrides = { ...this.healthOverrides, ...h };
+  }
+
+  /** Asks the twin over the serial link (the console's `peer` command): `status` answers with its status JSON. */
+  requestPeer(what: string, timeoutMs = 3000): Promise<RequestResult> {
+    if (!this.link) return Promise.resolve({ ok: false, error: 'stopped' });
+    return this.link.request(what, timeoutMs);
+  }
+
+  /** The answer of the `heartbeat` control command. */
+  status(): HeartbeatStatus | { enabled: false } {
+    if (!this.arbiter || !this.link || !this.ctx) return { enabled: false };
+    const t = now();
+    return heartbeatStatus({
+      now: t,
+      device: this.deviceLabel,
+      nodeId: String(this.ctx.config.heartbeat.serial?.node_id ?? ''),
+      open: this.link.isOpen,
+      periodMs: this.periodMs,
+      deadMs: this.deadMs,
+      view: this.arbiter.view(t),
+      names: (vrid, family) => this.byKey.get(instanceKey(vrid, family))?.name ?? `${family}/${vrid}`,
+      peerFrame: this.lastPeerFrame,
+      peerFrameAt: this.lastPeerFrameAt,
+      ownConfigHash: this.ctx.configHash,
+      health: this.health(),
+      releasing: [...this.releasingSet()],
+      alarms: [...this.activeAlarms.values()].map((a) => ({ id: a.id, ...(a.instance ? { instance: a.instance } : {}), message: a.message, since_ms: Math.round(t - a.since) })),
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private async command(args: Record<string, unknown>): Promise<unknown> {
+    if (args.request === undefined) return this.status();
+    if (typeof args.request !== 'string' || !/^[a-z0-9-]{1,32}$/.test(args.request)) {
+      throw new CommandError("'request' must be a short word such as \"status\"");
+    }
+    const timeoutMs = typeof args.timeout_ms === 'number' && args.timeout_ms > 0 ? Math.min(args.timeout_ms, 30_000) : 3000;
+    const r = await this.requestPeer(args.request, timeoutMs);
+    if (!r.ok) throw new CommandError(`the twin did not answer '${args.request}' over serial: ${r.error}`);
+    try {
+      return { from: 'peer', body: JSON.parse(r.body) as unknown };
+    } catch {
+      return { from: 'peer', body: r.body };
+    }
+  }
+
+  private body() {
+    const runner = this.runner();
+    this.refreshLocal(false);
+    const t = now();
+    return heartbeatBody({
+      instances: runner ? localInstances(runner.views()) : [],
+      releasing: this.releasingSet(),
+      hearsPeerAdverts: (vrid, family) => this.arbiter?.hearsPeerAdverts(vrid, family, t) ?? false,
+      health: this.health(),
+      configHash: this.ctx?.configHash ?? '',
+      uptimeMs: t,
+    });
+  }
+
+  private releasingSet(): Set<string> {
+    return new Set([...this.releases.names(), ...this.stopping]);
+  }
+
+  private health(): Health {
+    return healthFromViews(this.runner()?.views() ?? [], this.healthOverrides);
+  }
+
+  /** Feeds local-state for every instance whose state or priority changed, and local-health. */
+  private refreshLocal(force: boolean): void {
+    const runner = this.runner();
+    if (!runner || !this.arbiter) return;
+    for (const l of localInstances(runner.views())) {
+      const sig = `${l.state}/${l.priority}`;
+      if (!force && this.lastLocal.get(l.name) === sig) continue;
+      this.lastLocal.set(l.name, sig);
+      this.feed({ type: 'local-state', vrid: l.vrid, family: l.family, state: l.state, priority: l.priority });
+    }
+    const h = this.health();
+    const hs = JSON.stringify(h);
+    if (force || hs !== this.lastHealth) {
+      this.lastHealth = hs;
+      this.feed({ type: 'local-health', health: h });
+    }
+  }
+
+  /**
+   * A MASTER that gives the instance up on its own (FAULT: its link or a check failed;
+   * maintenance) says so over serial at once. Its priority 0 advert may never leave (the link is
+   * down) and the twin would otherwise wait until its Ethernet channel expires (one advert
+   * interval + margin) before the FAULT in our heartbeat counts; with the release frame it takes
+   * over after its skew time (the arbiter's release rule), whatever the LAN does.
+   */
+  private releaseOnSerial(instance: string, to: string, cause: string): void {
+    const l = [...this.byKey.values()].find((x) => x.name === instance);
+    if (!l || !this.link) return;
+    if (this.link.sendRelease(l.vrid, l.family)) {
+      this.extra.releases_sent++;
+      this.log!.forInstance(instance).info(`MASTER -> ${to} (${cause}): release sent to the twin over serial`);
+    }
+  }
+
+  private onFrame(f: HeartbeatFrame | ReleaseFrame): void {
+    if (f.kind === 'heartbeat') {
+      this.lastPeerFrame = f;
+      this.lastPeerFrameAt = now();
+    } else {
+      this.log?.info(`release frame from node ${f.nodeId} for VRID ${f.vrid}/IPv${f.family}`);
+    }
+    this.feed({ type: 'serial-frame', frame: f });
+  }
+
+  private feed(input: Parameters<HeartbeatArbiter['handle']>[0]): void {
+    if (!this.arbiter) return;
+    const outputs = this.arbiter.handle(input, now());
+    for (const o of outputs) this.perform(o);
+    this.scheduleTick();
+  }
+
+  private scheduleTick(): void {
+    if (!this.arbiter || !this.link) return;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
+    const at = this.arbiter.nextDeadline();
+    if (at === null) return;
+    // +1 ms: the channel is silent at `now >= deadline`, and timers may round down.
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = undefined;
+      this.feed({ type: 'tick' });
+    }, Math.max(0, at - now()) + 1);
+  }
+
+  private perform(o: ArbiterOutput): void {
+    const log = this.log!;
+    const runner = this.runner();
+    const nameOf = (vrid: number, family: Family) => this.byKey.get(instanceKey(vrid, family))?.name;
+    switch (o.type) {
+      case 'vrrp': {
+        const name = nameOf(o.vrid, o.family);
+        if (!name || !runner) return;
+        this.extra.peer_events++;
+        if (o.event.type !== 'peer-claim') log.forInstance(name).info(`${o.event.type} from the heartbeat arbiter`);
+        runner.deliver(name, o.event);
+        return;
+      }
+      case 'send-release': {
+        const name = nameOf(o.vrid, o.family);
+        if (!name || !runner) return;
+        log.forInstance(name).warn(`releasing to the twin: ${o.reason}`);
+        this.releases.release(name, now());
+        runner.deliver(name, { type: 'set-priority-override', priority: 0 });
+        if (this.link?.sendRelease(o.vrid, o.family)) this.extra.releases_sent++;
+        this.alarm('heartbeat-release', true, 'warning', `${name}: released to the twin (${o.reason})`, name);
+        return;
+      }
+      case 'run-fence': {
+        const fence = this.ctx?.config.heartbeat.fence;
+        if (!fence) {
+          this.feed({ type: 'fence-result', ok: true, detail: 'no fence configured' });
+          return;
+        }
+        const argv = commandArgv(fence.command);
+        const names = o.instances.map((i) => nameOf(i.vrid, i.family) ?? `${i.family}/${i.vrid}`);
+        log.warn(`both heartbeat channels lost the twin: running fence ${argv.join(' ')} before taking over ${names.join(', ')}`);
+        this.extra.fences_run++;
+        void runFence(argv, Math.round(fence.timeout * 1000), { TWINVIP_INSTANCES: names.join(',') }).then((r) => {
+          if (!r.ok) this.extra.fences_failed++;
+          log[r.ok ? 'info' : 'warn'](`fence ${r.ok ? 'succeeded' : 'failed'} in ${r.durationMs} ms (${r.detail})`);
+          this.feed({ type: 'fence-result', ok: r.ok, detail: r.detail });
+        });
+        return;
+      }
+      case 'garp': {
+        const name = nameOf(o.vrid, o.family);
+        if (!name || !runner) return;
+        const view = runner.views().find((v) => v.plan.name === name);
+        const count = view?.plan.params.garp?.masterRepeat ?? 5;
+        if (runner.announce(name, count)) this.extra.garp_bursts++;
+        log.forInstance(name).info(`gratuitous ARP/NA x${count} after the split-brain was resolved`);
+        return;
+      }
+      case 'alarm': {
+        const name = o.vrid !== undefined && o.family !== undefined ? nameOf(o.vrid, o.family) : undefined;
+        const duration = o.durationMs !== undefined ? ` (${Math.round(o.durationMs)} ms)` : '';
+        const cleared = CLEARS[o.name];
+        if (cleared) {
+          this.alarm(cleared, false, 'warning', `${o.name}${duration}: ${o.detail}`, name);
+        } else {
+          const severity = o.name === 'split-brain-detected' || o.name === 'fence-failed' ? 'critical' : 'warning';
+          this.alarm(o.name, true, severity, `${o.detail}${duration}`, name);
+        }
+        return;
+      }
+    }
+  }
+
+  private alarm(id: string, active: boolean, severity: 'warning' | 'critical', message: string, instance?: string): void {
+    const log = instance ? this.log!.forInstance(instance) : this.log!;
+    const key = instance ? `${id}/${instance}` : id;
+    if (active) {
+      this.extra.alarms_raised++;
+      this.activeAlarms.set(key, { id, instance, message, since: now() });
+      log.warn(`alarm ${id}: ${message}`);
+    } else {
+      this.activeAlarms.delete(key);
+      log.info(`alarm cleared ${id}: ${message}`);
+    }
+    this.ctx?.bus.emit('alarm', { id, active, severity, message: instance ? `${instance}: ${message}` : message, ...(instance ? { instance } : {}), at: Date.now() });
+  }
+
+  /** Every period: un-demote instances released on the gateway rule once the reason is gone. */
+  private review(): void {
+    const runner = this.runner();
+    if (!runner || !this.arbiter) return;
+    const t = now();
+    const view = this.arbiter.view(t);
+    const peerMaster = (name: string): boolean => {
+      const l = [...this.byKey.values()].find((x) => x.name === name);
+      const i = l && view.instances.find((x) => x.vrid === l.vrid && x.family === l.family);
+      return i?.peer?.state === 'MASTER';
+    };
+    for (const r of this.releases.review(t, { gatewayOk: this.health().gateway, serialOk: view.serialOk, peerMaster })) {
+      this.extra.releases_restored++;
+      this.log!.forInstance(r.instance).info(`release lifted (${r.reason}): back to plain VRRP`);
+      runner.deliver(r.instance, { type: 'set-priority-override', priority: null });
+      this.alarm('heartbeat-release', false, 'warning', `${r.instance}: release lifted (${r.reason})`, r.instance);
+    }
+  }
+
+  private readonly answerers = new Map<string, () => string | undefined>();
+
+  /** Another part answers the twin's serial request `what` (the console's peer view). */
+  answerWith(what: string, answer: () => string | undefined): void {
+    this.answerers.set(what, answer);
+  }
+
+  private async answer(what: string): Promise<string> {
+    this.extra.requests_answered++;
+    const other = this.answerers.get(what)?.();
+    if (other !== undefined) return other;
+    if (what !== 'status') return JSON.stringify({ error: 'unknown-request', what, known: ['status', ...this.answerers.keys()] });
+    const ctx = this.ctx!;
+    const s = ctx.status();
+    const hb = this.status();
+    // Bounded to what fits a response (16 KiB): the twin's console shows this as "the peer's view".
+    return JSON.stringify({
+      node: s.node,
+      version: s.version,
+      uptime_s: s.uptime_s,
+      config_hash: ctx.configHash,
+      instances: s.instances,
+      heartbeat: hb,
+    }).slice(0, 16 * 1024);
+  }
+
+  private counters(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const c = this.link?.counters;
+    if (c) {
+      for (const r of REJECT_REASONS) out[`rejected.${r}`] = c.rejected[r];
+      for (const [k, n] of Object.entries(c.accepted)) out[`accepted.${k}`] = n;
+      for (const [k, n] of Object.entries(c.sent)) out[`sent.${k}`] = n;
+      out.peer_reboots = c.peerReboots;
+      out.bytes_in = c.bytesIn;
+      out.bytes_out = c.bytesOut;
+      out.port_opens = c.opens;
+      out.port_open_failures = c.openFailures;
+      out.port_losses = c.portLosses;
+      out.dropped_port_closed = c.droppedPortClosed;
+      out.skipped_busy = c.skippedBusy;
+      out.request_timeouts = c.requestTimeouts;
+    }
+    for (const [k, n] of Object.entries(this.extra)) out[k] = n;
+    return out;
+  }
+}
+
+/** Leaving MASTER by our own decision, not because the twin outranked us. */
+function givesUp(to: string, cause: string): boolean {
+  return to === 'FAULT' || cause.startsWith('maintenance');
+}
+
+async function readKey(path: string): Promise<Buffer> {
+  const text = await readFile(path, 'utf8');
+  return Buffer.from(text.split('\n')[0]!.trim(), 'utf8');
+}

@@ -1,0 +1,96 @@
+// The `heartbeat` control command's answer (and the serial `status` request's heartbeat part):
+// both channels with how long ago each last heard the twin, the twin's node and its own view as
+// its last heartbeat reported it. Pure: everything comes in, ages are computed against `now`.
+
+import type { ArbiterView, Family, Health, HeartbeatFrame } from '../../heartbeat';
+
+export interface HeartbeatStatusInputs {
+  now: number;
+  device: string;
+  nodeId: string;
+  open: boolean;
+  periodMs: number;
+  deadMs: number;
+  view: ArbiterView;
+  names: (vrid: number, family: Family) => string;
+  peerFrame: HeartbeatFrame | undefined;
+  peerFrameAt: number | undefined;
+  ownConfigHash: string;
+  health: Health;
+  releasing: string[];
+  alarms: { id: string; instance?: string; message: string; since_ms: number }[];
+}
+
+export interface HeartbeatStatus {
+  enabled: true;
+  local: { node_id: string; health: Health; releasing: string[] };
+  serial: {
+    device: string;
+    port_open: boolean;
+    ok: boolean;
+    period_ms: number;
+    dead_ms: number;
+    /** null: nothing accepted since start. */
+    last_heard_ms_ago: number | null;
+  };
+  ethernet: { instance: string; vrid: number; family: Family; ok: boolean; last_advert_ms_ago: number | null; split_brain: boolean }[];
+  peer: {
+    node_id: string;
+    boot_id: string;
+    heard_ms_ago: number | null;
+    uptime_ms: number;
+    config_hash: string;
+    config_matches: boolean;
+    health: Health;
+    instances: { vrid: number; family: Family; state: string; priority: number; advert_interval_cs: number; address: string; releasing: boolean; hears_our_adverts: boolean | null }[];
+  } | null;
+  alarms: { id: string; instance?: string; message: string; since_ms: number }[];
+}
+
+const age = (now: number, at: number | null | undefined): number | null => (at === null || at === undefined ? null : Math.max(0, Math.round(now - at)));
+
+export function heartbeatStatus(i: HeartbeatStatusInputs): HeartbeatStatus {
+  const f = i.peerFrame;
+  return {
+    enabled: true,
+    local: { node_id: i.nodeId, health: i.health, releasing: i.releasing },
+    serial: {
+      device: i.device,
+      port_open: i.open,
+      ok: i.view.serialOk,
+      period_ms: i.periodMs,
+      dead_ms: i.deadMs,
+      last_heard_ms_ago: age(i.now, i.view.lastFrameAt),
+    },
+    ethernet: i.view.instances.map((x) => ({
+      instance: i.names(x.vrid, x.family),
+      vrid: x.vrid,
+      family: x.family,
+      ok: x.ethernetOk,
+      last_advert_ms_ago: age(i.now, x.lastAdvertAt),
+      split_brain: x.splitBrain,
+    })),
+    peer: f
+      ? {
+          node_id: f.nodeId,
+          boot_id: f.bootId,
+          heard_ms_ago: age(i.now, i.peerFrameAt),
+          uptime_ms: f.uptimeMs,
+          config_hash: f.configHash,
+          config_matches: f.configHash === i.ownConfigHash,
+          health: f.health,
+          instances: f.instances.map((r) => ({
+            vrid: r.vrid,
+            family: r.family,
+            state: r.state,
+            priority: r.effectivePriority,
+            advert_interval_cs: r.advertIntervalCs,
+            address: r.address,
+            releasing: r.releasing === true,
+            hears_our_adverts: r.hearsPeerAdverts ?? null,
+          })),
+        }
+      : null,
+    alarms: i.alarms,
+  };
+}

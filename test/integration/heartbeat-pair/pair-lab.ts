@@ -1,0 +1,150 @@
+// Two twinvip boxes in network namespaces on one LAN bridge (in its own namespace, so a port can
+// be disabled while every box's own link stays UP), with a socat pty pair as the serial cable.
+//
+//   ns a: la 10.77.0.1 ─┐
+//   ns b: lb 10.77.0.2 ─┼─ ns s: br0   (ports pla, plb, plc)
+//   ns c: lc 10.77.0.9 ─┘   (client)
+//   serial: socat pty A <-> pty B; each daemon opens the /dev/pts/N its link points to.
+import { realpathSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { requestOnce } from '../../../src/control';
+import { SocatPair } from '../heartbeat/socat-pair';
+import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
+
+export const NODE = process.execPath;
+export const BUNDLE = resolve(__dirname, '../../../dist/twinvip.js');
+export const VIP = '10.77.0.100';
+export const KEY = 'pair-test-shared-key-0123456789';
+
+export interface Box {
+  id: 'a' | 'b';
+  ns: Netns;
+  ifname: string;
+  port: string;
+  priority: number;
+  socket: string;
+  config: string;
+  proc: LabProcess | undefined;
+  /** Output of every run of this box, oldest first (a restart appends). */
+  log(): string;
+}
+
+export class PairLab {
+  lab!: NetnsLab;
+  s!: Netns;
+  c!: Netns;
+  a!: Box;
+  b!: Box;
+  dir!: string;
+  serial: SocatPair | undefined;
+  private readonly past = new Map<string, string>();
+
+  static async create(): Promise<PairLab> {
+    const p = new PairLab();
+    await p.setup();
+    return p;
+  }
+
+  private async setup(): Promise<void> {
+    this.lab = await NetnsLab.create();
+    const lab = this.lab;
+    this.s = await lab.namespace('s');
+    await lab.bridge(this.s, 'br0');
+    const na = await lab.namespace('a');
+    const nb = await lab.namespace('b');
+    this.c = await lab.namespace('c');
+    await lab.vethToBridge(na, 'la', this.s, 'br0');
+    await lab.vethToBridge(nb, 'lb', this.s, 'br0');
+    await lab.vethToBridge(this.c, 'lc', this.s, 'br0');
+    await lab.addr(na, 'la', '10.77.0.1/24');
+    await lab.addr(nb, 'lb', '10.77.0.2/24');
+    await lab.addr(this.c, 'lc', '10.77.0.9/24');
+    this.dir = await lab.tmpdir();
+    const box = (id: 'a' | 'b', ns: Netns, priority: number): Box => {
+      const b: Box = {
+        id, ns, ifname: `l${id}`, port: `pl${id}`, priority,
+        socket: join(this.dir, `ctl-${id}.sock`),
+        config: join(this.dir, `twinvip-${id}.json`),
+        proc: undefined,
+        log: () => (this.past.get(id) ?? '') + (b.proc ? b.proc.stdout + b.proc.stderr : ''),
+      };
+      return b;
+    };
+    this.a = box('a', na, 150);
+    this.b = box('b', nb, 100);
+  }
+
+  async startSerial(): Promise<void> {
+    this.serial = new SocatPair();
+    await this.serial.start();
+  }
+
+  async writeConfig(box: Box, extra: Record<string, unknown> = {}): Promise<void> {
+    const serial = this.serial!;
+    const device = realpathSync(box.id === 'a' ? serial.a : serial.b);
+    await writeFile(
+      box.config,
+      JSON.stringify({
+        node: { name: `box-${box.id}`, state_dir: this.dir },
+        control: { socket: box.socket },
+        logging: { level: 'info', format: 'text' },
+        instances: {
+          VI_1: { interface: box.ifname, vrid: 77, priority: box.priority, advert_int: 1, vips: [`${VIP}/24`] },
+        },
+        heartbeat: { serial: { device, node_id: box.id === 'a' ? 1 : 2, key: KEY, period_ms: 100, dead_periods: 5 } },
+        ...extra,
+      }),
+    );
+  }
+
+  start(box: Box): LabProcess {
+    if (box.proc) this.past.set(box.id, box.log());
+    box.proc = box.ns.spawn(NODE, [BUNDLE, 'run', '-c', box.config]);
+    return box.proc;
+  }
+
+  async state(box: Box): Promise<string | null> {
+    const r = await requestOnce(box.socket, 'status', undefined, { timeoutMs: 3000 });
+    if (!r.ok || r.response.status !== 'ok') return null;
+    const s = r.response.data as { instances: { state: string }[] };
+    return s.instances[0]?.state ?? null;
+  }
+
+  async heartbeat(box: Box, args?: Record<string, unknown>): Promise<HeartbeatView | null> {
+    const r = await requestOnce(box.socket, 'heartbeat', args, { timeoutMs: 5000 });
+    if (!r.ok || r.response.status !== 'ok') return null;
+    return r.response.data as HeartbeatView;
+  }
+
+  async hasVip(box: Box): Promise<boolean> {
+    const addrs = await box.ns.ipJson<{ addr_info: { local: string }[] }[]>(['addr', 'show', 'dev', box.ifname]);
+    return addrs.some((i) => i.addr_info.some((x) => x.local === VIP));
+  }
+
+  /** Disables the box's bridge port: frames stop, but the box's own link stays UP (carrier on). */
+  async cutLan(box: Box): Promise<void> {
+    await this.s.run('bridge', ['link', 'set', 'dev', box.port, 'state', '0']);
+  }
+
+  async healLan(box: Box): Promise<void> {
+    await this.s.run('bridge', ['link', 'set', 'dev', box.port, 'state', '3']);
+  }
+
+  waitFor<T>(cond: () => Promise<T> | T, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+    return this.lab.waitFor(cond, { timeoutMs, what, intervalMs: 100 });
+  }
+
+  async cleanup(): Promise<void> {
+    await this.lab?.cleanup();
+    await this.serial?.cleanup().catch(() => undefined);
+  }
+}
+
+export interface HeartbeatView {
+  enabled: boolean;
+  serial: { ok: boolean; port_open: boolean; last_heard_ms_ago: number | null };
+  ethernet: { instance: string; ok: boolean; last_advert_ms_ago: number | null }[];
+  peer: { node_id: string; config_matches: boolean; instances: { state: string; priority: number; hears_our_adverts: boolean | null }[] } | null;
+  alarms: { id: string; message: string }[];
+}
