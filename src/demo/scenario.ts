@@ -134,11 +134,13 @@ export async function runScenario(w: World, opts: ScenarioOptions): Promise<Step
     await wait(() => state(A) === 'MASTER' && state(B) === 'BACKUP', 'the steady state before the stop');
     const t0 = Date.now();
     a.twinvip.signal('SIGTERM');
-    await wait(() => obs.firstAnswerFrom(B, t0) !== undefined && state(B) === 'MASTER', `${B} MASTER and answering the client`);
+    const bMaster = wait(() => state(B) === 'MASTER', `${B} to become MASTER`);
+    await wait(() => obs.firstAnswerFrom(B, t0) !== undefined, `the client to be answered by ${B}`);
+    const tb = await bMaster;
     const probe = obs.firstAnswerFrom(B, t0)!;
     const exit = await Promise.race([a.twinvip.exited, pause(opts.stepTimeoutMs, signal).then(() => undefined)]);
     const exitText = exit ? `${A} exited with code ${exit.code ?? exit.signal}` : `${A} did not exit in time`;
-    return { step: 'graceful stop', measured: `client answered by ${B} ${ms(probe.recv - t0)} after SIGTERM; ${exitText}`, reference: KEEPALIVED.stop, ok: exit?.code === 0 };
+    return { step: 'graceful stop', measured: `client answered by ${B} ${ms(probe.recv - t0)} after SIGTERM (${B} MASTER seen at ${ms(tb - t0)}); ${exitText}`, reference: KEEPALIVED.stop, ok: exit?.code === 0 };
   });
   return results;
 }

@@ -31,7 +31,7 @@ describe.skipIf(!canRun)('twinvip demo (non-TTY, line output)', () => {
   it('observes the takeover by box-b after box-a loses its LAN link, and the preempt back', () => {
     expect(out).toMatch(/^RESULT takeover after link cut: client answered by box-b \d+ ms after the cut .*takeover observed$/m);
     expect(out).toMatch(/^RESULT preempt back: client answered by box-a \d+ ms after the link came back$/m);
-    expect(out).toMatch(/^RESULT graceful stop: client answered by box-b \d+ ms after SIGTERM; box-a exited with code 0$/m);
+    expect(out).toMatch(/^RESULT graceful stop: client answered by box-b \d+ ms after SIGTERM \(box-b MASTER seen at \d+ ms\); box-a exited with code 0$/m);
   });
 
   it('the Ethernet cut with the serial link alive yields no second master (when this build runs the serial heartbeat)', () => {
