@@ -11,6 +11,7 @@ import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { HeartbeatExtension } from '../daemon/heartbeat/extension';
+import { consoleView, registerMqttState } from '../daemon/views';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -56,9 +57,13 @@ export async function runCommand(args: string[]): Promise<number> {
   // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
   const heartbeat = new HeartbeatExtension(() => vrrp.vrrp);
   const extensions: Extension[] = [nginx, vrrp, heartbeat];
-  if (config.mqtt.enabled) extensions.push(new MqttExtension({ ha }));
+  const mqtt = config.mqtt.enabled ? new MqttExtension({ ha }) : undefined;
+  if (mqtt) extensions.push(mqtt);
+  const parts = { vrrp, heartbeat, nginx, mqtt };
+  registerMqttState(parts);
   extensions.push(new NotifyExtension(), new EmailExtension());
   const consoleExt = new ConsoleExtension({
+    view: consoleView(parts),
     // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.
     peer: { request: (what, timeoutMs) => heartbeat.requestPeer(what, timeoutMs) },
     actions: {

@@ -152,6 +152,17 @@ export class NginxController {
     })();
   }
 
+  /** What status() says, without the live probe: for views that must answer synchronously. */
+  snapshot() {
+    return {
+      pid: this.supervisor.pid ?? null,
+      healthy: this.health.up ?? null,
+      generation: this.applier.goodGeneration ?? null,
+      last_apply: this.applier.lastResult ?? null,
+      upstreams: this.checks.states(),
+    };
+  }
+
   counters(): Record<string, number> {
     const stub = this.health.stubStatus;
     return {

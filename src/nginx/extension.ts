@@ -27,6 +27,11 @@ export class NginxExtension implements Extension, TrackSource {
     return this.emitter.on(listener);
   }
 
+  /** Synchronous snapshot for the console and MQTT state; undefined while Nginx control is off. */
+  snapshot(): ReturnType<NginxController['snapshot']> | undefined {
+    return this.controller?.snapshot();
+  }
+
   get track(): TrackSource {
     return this;
   }
