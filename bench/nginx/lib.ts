@@ -47,7 +47,9 @@ export function main(body: () => Promise<void>): void {
     })
     .catch(() => {
       process.exitCode = 1;
-    });
+    })
+    // Requests still in flight (a hung upstream's) must not hold the process open.
+    .finally(() => process.exit());
 }
 
 export async function freePort(): Promise<number> {
@@ -88,7 +90,10 @@ export interface Upstream {
   name: string;
   port: number;
   pid: number;
+  /** Sends a signal and waits for the exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends a signal without waiting (SIGSTOP/SIGCONT: a hung server and its recovery). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Starts an upstream process on `port` (0 = any) and waits until it listens. */
@@ -114,6 +119,9 @@ export async function startUpstream(name: string, port = 0): Promise<Upstream> {
       if (!alive) return;
       child.kill(signal);
       await exited;
+    },
+    signal: (signal) => {
+      if (alive) child.kill(signal);
     },
   };
   onCleanup(() => up.kill('SIGKILL'));

@@ -2,7 +2,8 @@
 // esbuild into out/bench-nginx-<name>.mjs and runs it with this same (pinned) Node.
 //   node_modules/.bin/node bench/nginx/run.mjs            # every benchmark
 //   node_modules/.bin/node bench/nginx/run.mjs reload     # reload-under-load only
-//   node_modules/.bin/node bench/nginx/run.mjs upstream   # upstream death -> removal only
+//   node_modules/.bin/node bench/nginx/run.mjs upstream   # upstream killed -> removal only
+//   node_modules/.bin/node bench/nginx/run.mjs hung       # upstream hung (SIGSTOP) -> removal only
 // Plain `--experimental-strip-types` cannot run src/: it imports without extensions and uses
 // parameter properties, hence the bundle.
 import { build } from 'esbuild';
@@ -12,7 +13,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BENCHES = { reload: 'reload-under-load', upstream: 'upstream-removal' };
+const BENCHES = {
+  reload: { file: 'reload-under-load', env: {} },
+  upstream: { file: 'upstream-removal', env: { NBENCH_FAULT: 'kill' } },
+  hung: { file: 'upstream-removal', env: { NBENCH_FAULT: 'stop' } },
+};
 
 const wanted = process.argv.slice(2);
 for (const w of wanted) {
@@ -26,7 +31,7 @@ const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
 mkdirSync(join(root, 'out'), { recursive: true });
 let failed = 0;
 for (const name of names) {
-  const file = BENCHES[name];
+  const { file, env } = BENCHES[name];
   const outfile = join(root, 'out', `bench-nginx-${file}.mjs`);
   await build({
     entryPoints: [join(root, 'bench', 'nginx', `${file}.ts`)],
@@ -40,9 +45,9 @@ for (const name of names) {
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',
   });
-  console.log(`\n=== ${file} ===`);
+  console.log(`\n=== ${name}: ${file} ${JSON.stringify(env)} ===`);
   const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [outfile], { stdio: 'inherit', cwd: root });
+    const child = spawn(process.execPath, [outfile], { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
     // Forward an interrupt so the benchmark cleans up what it started.
     const fwd = (sig) => child.kill(sig);
     process.on('SIGINT', fwd);

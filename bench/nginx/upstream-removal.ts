@@ -13,7 +13,10 @@
 // Modes: the active check at 0.5 s / fall 2 and at 1 s / fall 3, each with Nginx's passive
 // check at its default (max_fails=1 fail_timeout=10s) and with it off (max_fails=0, so the
 // active check alone decides), and plain Nginx with only the passive check.
-// Loopback only; bounded: RUNS x (restore + QUIET_MS + WINDOW_MS).
+// NBENCH_FAULT=stop hangs A instead (SIGSTOP: the kernel still accepts connections, nothing
+// answers, as with a wedged server); Nginx logs nothing until proxy_read_timeout (60 s), so there
+// `last A` is the last request not answered within PROMPT_MS, and `stuck` counts them.
+// Loopback only; bounded: RUNS x (restore + QUIET_MS + WINDOW_MS + PROMPT_MS).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NginxController } from '../../src/nginx';
@@ -25,6 +28,9 @@ const WINDOW_MS = Number(process.env.NBENCH_WINDOW_MS ?? 11_000);
 /** Longer than reload.min_interval (default 2 s): the removal is never held back by the rate limit. */
 const QUIET_MS = 2500;
 const CLIENT_PERIOD_MS = 10;
+const FAULT = process.env.NBENCH_FAULT === 'stop' ? 'stop' : 'kill';
+/** Hung mode: a request answered later than this after it was sent went to the hung A first. */
+const PROMPT_MS = 1000;
 
 interface ModeSpec {
   id: string;
@@ -45,6 +51,8 @@ interface Sent {
   seq: number;
   at: number;
   outcome?: 'A' | 'B' | 'failed';
+  doneAt?: number;
+  why?: string;
 }
 
 interface Mode {
@@ -66,11 +74,15 @@ interface RunResult {
   all_to_b_from_ms: number;
   retried: number;
   failed: number;
+  stuck: number;
   requests: number;
+  failures: Record<string, number>;
+  /** Nginx error-log lines "worker_connections are not enough" in the window. */
+  exhausted: number;
 }
 
-/** A paced client until `stop()`; requests are recorded in mode.sent. */
-function client(m: Mode): () => Promise<void> {
+/** A paced client until `stop()`; requests are recorded in mode.sent. stop(false) leaves requests in flight. */
+function client(m: Mode): (drain?: boolean) => Promise<void> {
   let running = true;
   const inflight = new Set<Promise<void>>();
   const loop = (async () => {
@@ -78,12 +90,16 @@ function client(m: Mode): () => Promise<void> {
     while (running) {
       const s: Sent = { seq: ++m.seq, at: Date.now() };
       m.sent.set(s.seq, s);
-      const p = get(m.web, `/p?seq=${s.seq}`, 10_000).then(
+      const p = get(m.web, `/p?seq=${s.seq}`, 90_000).then(
         (r) => {
+          s.doneAt = Date.now();
           s.outcome = r.status === 200 && (r.body.startsWith('A ') || r.body.startsWith('B ')) ? (r.body[0] as 'A' | 'B') : 'failed';
+          if (s.outcome === 'failed') s.why = `HTTP ${r.status}`;
         },
-        () => {
+        (err: Error) => {
+          s.doneAt = Date.now();
           s.outcome = 'failed';
+          s.why = err.message;
         },
       );
       inflight.add(p);
@@ -94,10 +110,10 @@ function client(m: Mode): () => Promise<void> {
       else next = Date.now();
     }
   })();
-  return async () => {
+  return async (drain = true) => {
     running = false;
     await loop;
-    await Promise.all([...inflight]);
+    if (drain) await Promise.all([...inflight]);
   };
 }
 
@@ -109,9 +125,10 @@ function fileSize(path: string): number {
   }
 }
 
-/** Restarts A if it died, then waits until a request is answered by A again. */
+/** Restarts (or continues) A, then waits until a request is answered by A again. */
 async function restore(m: Mode): Promise<void> {
   if (m.a.pid === -1) m.a = await startUpstream('A', m.a.port);
+  else m.a.signal('SIGCONT');
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const r = await get(m.web, '/p?restore').catch(() => undefined);
@@ -125,15 +142,23 @@ function analyse(m: Mode, t0: number, logMark: number): RunResult {
   const aKey = `app/127.0.0.1:${m.a.port}`;
   const detect = m.lines.find((l) => l.at >= t0 && l.line.includes(`upstream ${aKey}: down`));
   const removal = m.lines.find((l) => l.at >= t0 && / serving \(/.test(l.line) && l.line.includes(`upstream ${aKey} down`));
-  // Every attempt on the dead A is an [error] line naming the request (and so its seq).
-  const text = readFileSync(m.errorLog, 'utf8').slice(logMark);
-  const attempts: number[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.includes('connect() failed') || !line.includes(`upstream: "http://127.0.0.1:${m.a.port}/`)) continue;
-    const seq = /seq=(\d+)/.exec(line);
-    if (seq) attempts.push(Number(seq[1]));
-  }
   const inWindow = [...m.sent.values()].filter((s) => s.at >= t0 && s.at < t0 + WINDOW_MS);
+  const attempts: number[] = [];
+  const text = readFileSync(m.errorLog, 'utf8').slice(logMark);
+  const exhausted = text.split('\n').filter((l) => l.includes('worker_connections are not enough')).length;
+  if (FAULT === 'kill') {
+    // Every attempt on the dead A is an [error] line naming the request (and so its seq):
+    // `connect() failed (111...)`, or a reset of a request A was serving when it died.
+    for (const line of text.split('\n')) {
+      if (!line.includes('[error]') || !line.includes(`upstream: "http://127.0.0.1:${m.a.port}/`)) continue;
+      const seq = /seq=(\d+)/.exec(line);
+      if (seq) attempts.push(Number(seq[1]));
+    }
+  } else {
+    // A hung A answers nothing and Nginx logs nothing before proxy_read_timeout: a request
+    // not answered promptly is one Nginx sent to A.
+    for (const s of inWindow) if (s.doneAt === undefined || s.doneAt - s.at > PROMPT_MS) attempts.push(s.seq);
+  }
   const lastSeq = attempts.length > 0 ? Math.max(...attempts) : undefined;
   const lastSent = lastSeq !== undefined ? m.sent.get(lastSeq) : undefined;
   // The first request after which every request went to B.
@@ -143,8 +168,11 @@ function analyse(m: Mode, t0: number, logMark: number): RunResult {
     removal_ms: removal ? removal.at - t0 : null,
     last_a_ms: lastSent ? lastSent.at - t0 : null,
     all_to_b_from_ms: firstAllB ? firstAllB.at - t0 : WINDOW_MS,
-    retried: attempts.length,
+    retried: FAULT === 'kill' ? attempts.length : 0,
     failed: inWindow.filter((s) => s.outcome === 'failed').length,
+    stuck: FAULT === 'stop' ? attempts.length : 0,
+    exhausted,
+    failures: inWindow.filter((s) => s.outcome === 'failed').reduce<Record<string, number>>((acc, s) => ((acc[s.why ?? '?'] = (acc[s.why ?? '?'] ?? 0) + 1), acc), {}),
     requests: inWindow.length,
   };
 }
@@ -186,16 +214,23 @@ main(async () => {
     }
     const marks = modes.map((m) => fileSize(m.errorLog));
     const t0 = Date.now();
-    const kills = modes.map((m) => m.a.kill('SIGKILL'));
-    await Promise.all(kills);
+    if (FAULT === 'kill') await Promise.all(modes.map((m) => m.a.kill('SIGKILL')));
+    else for (const m of modes) m.a.signal('SIGSTOP');
     await sleep(WINDOW_MS);
-    await Promise.all(stops.map((s) => s()));
+    if (FAULT === 'kill') {
+      await Promise.all(stops.map((s) => s()));
+    } else {
+      // Requests stuck on the hung A stay in flight (Nginx would wait proxy_read_timeout);
+      // the prompt ones get PROMPT_MS to finish, then the rest count as stuck.
+      await Promise.all(stops.map((s) => s(false)));
+      await sleep(PROMPT_MS);
+    }
     modes.forEach((m, i) => {
       const r = analyse(m, t0, marks[i]!);
       runs[m.spec.id]!.push(r);
-      m.a = { ...m.a, pid: -1 };
+      if (FAULT === 'kill') m.a = { ...m.a, pid: -1 };
     });
-    console.log(`run ${run}/${RUNS}: ${modes.map((m) => { const r = runs[m.spec.id]!.at(-1)!; return `${m.spec.id} removal ${r.removal_ms ?? '-'} ms, last A ${r.last_a_ms ?? '-'} ms, retried ${r.retried}, failed ${r.failed}`; }).join('; ')}`);
+    console.log(`run ${run}/${RUNS}: ${modes.map((m) => { const r = runs[m.spec.id]!.at(-1)!; return `${m.spec.id} removal ${r.removal_ms ?? '-'} ms, last A ${r.last_a_ms ?? '-'} ms, retried ${r.retried}, stuck ${r.stuck}, failed ${r.failed}${r.failed ? ` ${JSON.stringify(r.failures)}` : ''}${r.exhausted ? ` (worker_connections exhausted x${r.exhausted})` : ''}`; }).join('; ')}`);
   }
 
   const med = (xs: (number | null)[]) => {
@@ -217,15 +252,18 @@ main(async () => {
       retried_all: rs.map((r) => r.retried),
       failed: med(rs.map((r) => r.failed)),
       failed_total: rs.reduce((n, r) => n + r.failed, 0),
+      stuck: med(rs.map((r) => r.stuck)),
+      stuck_all: rs.map((r) => r.stuck),
       requests: med(rs.map((r) => r.requests)),
     };
   });
-  console.log(`\nmedians of ${RUNS} runs, window ${WINDOW_MS} ms after the kill, one request per ${CLIENT_PERIOD_MS} ms per mode`);
-  console.log('| mode | detect ms | removal ms | last request to A, ms after kill | 100 % to B from, ms | retried on B | failed | requests in window |');
+  console.log(`\nfault ${FAULT === 'kill' ? 'SIGKILL' : 'SIGSTOP (hung)'}; medians of ${RUNS} runs, window ${WINDOW_MS} ms after the fault, one request per ${CLIENT_PERIOD_MS} ms per mode`);
+  console.log(`| mode | detect ms | removal ms | last request to A, ms after fault | 100 % to B from, ms | ${FAULT === 'kill' ? 'retried on B' : `stuck > ${PROMPT_MS} ms`} | failed | requests in window |`);
   console.log('|---|---|---|---|---|---|---|---|');
   for (const t of table) {
-    console.log(`| ${t.mode} | ${t.detect_ms ?? '-'} | ${t.removal_ms ?? '-'} | ${t.last_a_ms ?? '-'} | ${t.all_to_b_from_ms ?? '-'} | ${t.retried} | ${t.failed} (total ${t.failed_total}) | ${t.requests} |`);
+    console.log(`| ${t.mode} | ${t.detect_ms ?? '-'} | ${t.removal_ms ?? '-'} | ${t.last_a_ms ?? '-'} | ${t.all_to_b_from_ms ?? '-'} | ${FAULT === 'kill' ? t.retried : t.stuck} | ${t.failed} (total ${t.failed_total}) | ${t.requests} |`);
   }
-  const file = writeResult('upstream-removal', { info, params: { runs: RUNS, window_ms: WINDOW_MS, quiet_ms: QUIET_MS, client_period_ms: CLIENT_PERIOD_MS, fault: 'SIGKILL' }, table, runs });
+  const name = FAULT === 'kill' ? 'upstream-removal' : 'upstream-removal-hung';
+  const file = writeResult(name, { info, params: { runs: RUNS, window_ms: WINDOW_MS, quiet_ms: QUIET_MS, client_period_ms: CLIENT_PERIOD_MS, fault: FAULT === 'kill' ? 'SIGKILL' : 'SIGSTOP', prompt_ms: PROMPT_MS }, table, runs });
   console.log(`results: ${file}`);
 });
