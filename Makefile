@@ -48,6 +48,7 @@ check-examples: build
 test: deps typecheck build check-examples
 	$(NODE) $(BIN)/vitest run
 
+bench-nginx: deps-npm ; $(NODE) bench/nginx/run.mjs
 bench: deps build
 	$(NODE) bench/run.mjs
 
