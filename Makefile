@@ -7,7 +7,7 @@ NODE := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin/node
 BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 
-.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration bench demo clean rootfs check-examples
+.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration bench demo clean rootfs check-examples bench-nginx
 
 deps: deps-npm deps-system
 
