@@ -10,6 +10,8 @@ import { connect as mqttConnect } from 'mqtt';
 
 export type AgentLine =
   | { k: 'probe'; sent: number; recv: number; who?: string; err?: string }
+  /** The static page through the VIP (Nginx serves it itself): which box's Nginx answered. */
+  | { k: 'static'; sent: number; recv: number; box?: string; err?: string }
   | { k: 'mqtt'; t: number; topic: string; payload: string }
   | { k: 'mqtt-link'; t: number; up: boolean; error?: string }
   | { k: 'ready'; t: number };
@@ -49,19 +51,18 @@ export interface ClientAgentOptions {
  */
 export function runClientAgent(opts: ClientAgentOptions): Promise<number> {
   return new Promise((resolve) => {
-    const probe = () => {
-      const sent = Date.now();
-      let done = false;
-      const finish = (r: { who?: string; err?: string }) => {
-        if (done) return;
-        done = true;
-        emit({ k: 'probe', sent, recv: Date.now(), ...r });
+    const get = (url: string, done: (r: { body?: string; err?: string }) => void) => {
+      let finished = false;
+      const finish = (r: { body?: string; err?: string }) => {
+        if (finished) return;
+        finished = true;
+        done(r);
       };
-      const req = request(opts.url, { agent: false, headers: { connection: 'close' }, timeout: opts.timeoutMs }, (res) => {
+      const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: opts.timeoutMs }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
-        res.on('end', () => finish(res.statusCode === 200 ? { who: body.trim() } : { err: `HTTP ${res.statusCode}` }));
+        res.on('end', () => finish(res.statusCode === 200 ? { body } : { err: `HTTP ${res.statusCode}` }));
         res.on('error', (e) => finish({ err: e.message }));
       });
       req.on('timeout', () => {
@@ -70,6 +71,19 @@ export function runClientAgent(opts: ClientAgentOptions): Promise<number> {
       });
       req.on('error', (e: NodeJS.ErrnoException) => finish({ err: e.code ?? e.message }));
       req.end();
+    };
+    const staticUrl = new URL('/', opts.url).toString();
+    let ticks = 0;
+    const probe = () => {
+      const sent = Date.now();
+      get(opts.url, (r) => emit({ k: 'probe', sent, recv: Date.now(), ...(r.body !== undefined ? { who: r.body.trim() } : { err: r.err ?? 'no answer' }) }));
+      // The static page once a second: static/dynamic separation seen from the client.
+      if (ticks++ % 10 === 0) {
+        get(staticUrl, (r) => {
+          const box = r.body === undefined ? undefined : /served by Nginx on ([\w-]+)/.exec(r.body)?.[1];
+          emit({ k: 'static', sent, recv: Date.now(), ...(box ? { box } : { err: r.err ?? 'unexpected page' }) });
+        });
+      }
     };
     const timer = setInterval(probe, opts.intervalMs);
 

@@ -50,6 +50,7 @@ type Listener = (what: ChangeEvent) => void;
 export type ChangeEvent =
   | { kind: 'box-state'; t: number; box: string; from: string | undefined; to: string | undefined; cause: string | undefined }
   | { kind: 'client'; t: number; from: string | undefined; to: string }
+  | { kind: 'static'; t: number; from: string | undefined; to: string }
   | { kind: 'mqtt'; event: MqttEvent }
   | { kind: 'mqtt-link'; t: number; up: boolean }
   | { kind: 'tick' };
@@ -66,6 +67,9 @@ export class Observer {
   /** The client's current view: who answered the latest probe, or the latest error. */
   clientWho: string | undefined;
   clientAt: number | undefined;
+  /** Which box's Nginx served the static page last (or the error). */
+  staticBox: string | undefined;
+  private staticAt: number | undefined;
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
   private polls = 0;
@@ -108,6 +112,15 @@ export class Observer {
         this.clientWho = now;
         this.clientAt = line.sent;
         if (before !== now) this.emit({ kind: 'client', t: line.recv, from: before, to: now });
+        return;
+      }
+      case 'static': {
+        const now = line.box ?? `(${line.err ?? 'no answer'})`;
+        if (this.staticAt !== undefined && line.sent < this.staticAt) return;
+        const before = this.staticBox;
+        this.staticBox = now;
+        this.staticAt = line.sent;
+        if (before !== now) this.emit({ kind: 'static', t: line.recv, from: before, to: now });
         return;
       }
       case 'mqtt': {

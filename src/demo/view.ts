@@ -74,6 +74,9 @@ export class DemoView {
       case 'client':
         line = `${this.stamp(e.t)}  client: ${e.to.startsWith('(') ? `no answer ${e.to}` : `http://VIP/who answered by ${e.to}`}`;
         break;
+      case 'static':
+        line = `${this.stamp(e.t)}  client: ${e.to.startsWith('(') ? `static page: no answer ${e.to}` : `static page http://VIP/ served by Nginx on ${e.to}`}`;
+        break;
       case 'mqtt':
         line = `${this.stamp(e.event.t)}  mqtt ${e.event.node} ${e.event.kind}: ${e.event.text}`;
         break;
@@ -131,7 +134,7 @@ export class DemoView {
       ]);
     }
     const out = [`── twinvip demo ${'─'.repeat(50)}`, ...table(rows)];
-    out.push(`client 10.88.0.50: http://VIP/who -> ${this.obs.clientWho ?? '…'}    MQTT: ${this.obs.mqttUp ? 'subscribed' : 'not connected'}`);
+    out.push(`client 10.88.0.50: http://VIP/who -> ${this.obs.clientWho ?? '…'}   static / -> ${this.obs.staticBox ?? '…'}   MQTT: ${this.obs.mqttUp ? 'subscribed' : 'not connected'}`);
     if (this.phase) out.push(`now: ${this.phase}`);
     if (this.recent.length > 0) out.push('recent:', ...this.recent.map((l) => `  ${l}`));
     out.push('─'.repeat(66));

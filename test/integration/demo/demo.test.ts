@@ -69,6 +69,9 @@ describe.skipIf(!canRun)('twinvip demo (non-TTY, line output)', () => {
     // The dynamic path went through each box's Nginx to its upstream: both names were answered.
     expect(out).toMatch(/client: http:\/\/VIP\/who answered by box-a/);
     expect(out).toMatch(/client: http:\/\/VIP\/who answered by box-b/);
+    // Static/dynamic separation: the static page is served by Nginx itself, by the VIP holder.
+    expect(out).toMatch(/client: static page http:\/\/VIP\/ served by Nginx on box-a/);
+    expect(out).toMatch(/client: static page http:\/\/VIP\/ served by Nginx on box-b/);
   });
 
   it('cleans up: no namespace with the run prefix is left', () => {
