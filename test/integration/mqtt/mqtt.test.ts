@@ -1,3 +1,5 @@
+import cp from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
 // The MQTT extension against a real mosquitto on loopback (own config file, free port). Waits
 // are on received messages (poll with timeout), never fixed sleeps.
 import { existsSync, readFileSync } from 'node:fs';
@@ -244,17 +246,36 @@ describe('outage tolerance', () => {
     await waitFor(() => readFileSync(outboxFile, 'utf8') === '', { what: 'outbox file emptied' });
   });
 
-  it('telemetry runs without blocking the event loop (monitorEventLoopDelay p99)', async () => {
+  it('telemetry never blocks the event loop: no synchronous child process on the main thread (delay measured, figure in bench)', async () => {
+    // systeminformation's currentLoad() runs execSync, which stalls VRRP adverts (DESIGN.md):
+    // count every synchronous child-process call made on this thread while telemetry runs. The
+    // start-up inventory runs in a worker thread, which has its own module instances.
+    let syncCalls = 0;
+    const originals = { execSync: cp.execSync, execFileSync: cp.execFileSync, spawnSync: cp.spawnSync };
+    for (const name of Object.keys(originals) as (keyof typeof originals)[]) {
+      const orig = originals[name] as (...a: unknown[]) => unknown;
+      (cp as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+        syncCalls++;
+        return orig(...a);
+      };
+    }
+    syncBuiltinESMExports();
     const h = await daemon('box-g', { telemetry_interval: 1 }, { inventory: true });
     const sub = await recorder('twinvip/box-g/telemetry');
     const hist = monitorEventLoopDelay({ resolution: 10 });
     hist.enable();
-    await waitFor(() => sub.messages.length >= 4, { what: '4 telemetry messages', timeoutMs: 30_000 });
-    hist.disable();
+    try {
+      await waitFor(() => sub.messages.length >= 4, { what: '4 telemetry messages', timeoutMs: 30_000 });
+    } finally {
+      hist.disable();
+      Object.assign(cp, originals);
+      syncBuiltinESMExports();
+    }
+    expect(syncCalls).toBe(0);
     const p99 = hist.percentile(99) / 1e6;
     const max = hist.max / 1e6;
+    // A measurement, not a pass mark: timing targets live in bench/ (this machine is shared).
     console.log(`event-loop delay while telemetry ran: p50 ${(hist.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms over ${sub.messages.length} telemetry messages`);
-    expect(p99).toBeLessThan(50);
     const t = JSON.parse(sub.messages.at(-1)!.text);
     expect(t.load.load1).toBeTypeOf('number');
     expect(t.memory.total_kb).toBeGreaterThan(0);
