@@ -56,17 +56,14 @@ export function mqttView(mqtt: MqttExtension | undefined): MqttView | undefined 
 }
 
 export function consoleView(p: Parts): ConsoleView {
+  // A part switched off in the config is not an error: the console shows the reason as it is
+  // (a throwing getter would read "error: ...", which sends a technician looking for a fault).
   return {
-    heartbeat: () => heartbeatView(p.heartbeat) ?? unavailable('serial heartbeat not configured'),
-    nginx: () => nginxView(p.nginx) ?? unavailable('Nginx control disabled'),
-    mqtt: () => mqttView(p.mqtt) ?? unavailable('MQTT disabled'),
+    heartbeat: () => heartbeatView(p.heartbeat) ?? { unavailable: 'serial heartbeat not configured' },
+    nginx: () => nginxView(p.nginx) ?? { unavailable: 'Nginx control disabled in the config' },
+    mqtt: () => mqttView(p.mqtt) ?? { unavailable: 'MQTT disabled in the config' },
     maintenance: () => (p.vrrp.vrrp?.views() ?? []).some((v) => v.snapshot.maintenance),
   };
-}
-
-/** The console shows a part as "not running" when its getter throws. */
-function unavailable(why: string): never {
-  throw new Error(why);
 }
 
 /** MQTT `state` fields for the parts beside VRRP. */
