@@ -1,7 +1,8 @@
 // Adapters from each part's own status to what the console and the MQTT state show, so those
 // features never reach into the parts themselves.
 
-import type { ChannelView, ConsoleView, HeartbeatView, MqttView, NginxView } from '../console';
+import { performance } from 'node:perf_hooks';
+import type { ChannelView, ConsoleView, HeartbeatView, InstanceView, MqttView, NginxView, Unavailable } from '../console';
 import type { HeartbeatExtension } from './heartbeat/extension';
 import type { NginxExtension } from '../nginx';
 import type { MqttExtension } from '../mqtt';
@@ -12,6 +13,37 @@ export interface Parts {
   heartbeat: HeartbeatExtension;
   nginx: NginxExtension;
   mqtt?: MqttExtension | undefined;
+  /** Instances in the running config (none configured reads differently from VRRP not running). */
+  configuredInstances: () => number;
+}
+
+/**
+ * Every instance with what `status` promises (state, priority, VRID, since when and why), read
+ * from the runner's snapshots; the daemon's own status() carries only name, state and priority.
+ */
+export function instancesView(vrrp: VrrpExtension, configured: number): InstanceView[] | Unavailable {
+  const runner = vrrp.vrrp;
+  if (!runner) return configured === 0 ? [] : { unavailable: 'not running' };
+  // The runner's clock is performance.now() (monotonic); transition times are on it.
+  const t = performance.now();
+  return runner.views().map(({ plan, snapshot: s }): InstanceView => {
+    const last = s.lastTransition;
+    const i: InstanceView = {
+      name: s.name,
+      state: s.state,
+      priority: s.effectivePriority,
+      basePriority: s.configuredPriority,
+      vrid: s.vrid,
+      interface: plan.interface,
+      vips: plan.vips.map((v) => `${v.address}/${v.prefix}`),
+    };
+    if (last) {
+      i.cause = last.detail ? `${last.cause}, ${last.detail}` : last.cause;
+      i.sinceMs = Math.max(0, t - last.at);
+    }
+    if (s.master) i.master = `${s.master.address} (priority ${s.master.priority})`;
+    return i;
+  });
 }
 
 export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined {
@@ -59,6 +91,7 @@ export function consoleView(p: Parts): ConsoleView {
   // A part switched off in the config is not an error: the console shows the reason as it is
   // (a throwing getter would read "error: ...", which sends a technician looking for a fault).
   return {
+    instances: () => instancesView(p.vrrp, p.configuredInstances()),
     heartbeat: () => heartbeatView(p.heartbeat) ?? { unavailable: 'serial heartbeat not configured' },
     nginx: () => nginxView(p.nginx) ?? { unavailable: 'Nginx control disabled in the config' },
     mqtt: () => mqttView(p.mqtt) ?? { unavailable: 'MQTT disabled in the config' },
