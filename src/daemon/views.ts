@@ -49,11 +49,28 @@ export function instancesView(vrrp: VrrpExtension, configured: number): Instance
 export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined {
   const s = hb.status();
   if (!s.enabled) return undefined;
+  // A MASTER never hears adverts from its BACKUP twin (only the master sends them), so its own
+  // Ethernet channel is always silent: on its own it would read "lost, never" on a healthy pair.
+  // The twin's serial heartbeat says whether it hears our adverts; that is the Ethernet path's
+  // state seen from this side (RFC 3768 §6.4: a backup only listens).
+  const twin = s.serial.ok && s.peer ? s.peer.instances : [];
+  const rows = s.ethernet.map((e) => {
+    // Only while the twin is not MASTER itself: then it is the one advertising, and whether it
+    // hears us (a BACKUP, silent by design) says nothing about the path.
+    const row = twin.find((r) => r.vrid === e.vrid && r.family === e.family);
+    const viaTwin = row && row.state !== 'MASTER' ? row.hears_our_adverts : undefined;
+    const ok = e.ok || viaTwin === true;
+    const why = e.ok ? '' : viaTwin === true ? ' (twin hears our adverts)' : viaTwin === false ? ' (twin hears no adverts from us)' : '';
+    return { ok, text: `${e.instance} ${ok ? 'ok' : 'lost'}${why}${e.split_brain ? ' SPLIT-BRAIN' : ''}` };
+  });
   const ages = s.ethernet.map((e) => e.last_advert_ms_ago).filter((a): a is number => a !== null);
+  // Heard by the twin only: the fact is as old as the serial frame that reported it.
+  const twinAge = s.peer?.heard_ms_ago ?? null;
+  const lastHeard = ages.length ? Math.min(...ages) : rows.some((r) => r.ok) && twinAge !== null ? twinAge : undefined;
   const ethernet: ChannelView = {
-    state: s.ethernet.length === 0 ? 'unknown' : s.ethernet.every((e) => e.ok) ? 'ok' : 'lost',
-    ...(ages.length ? { lastHeardMs: Math.min(...ages) } : {}),
-    detail: s.ethernet.map((e) => `${e.instance} ${e.ok ? 'ok' : 'lost'}${e.split_brain ? ' SPLIT-BRAIN' : ''}`).join(', '),
+    state: rows.length === 0 ? 'unknown' : rows.every((r) => r.ok) ? 'ok' : 'lost',
+    ...(lastHeard !== undefined ? { lastHeardMs: lastHeard } : {}),
+    detail: rows.map((r) => r.text).join(', '),
   };
   const serial: ChannelView = {
     state: s.serial.ok ? 'ok' : 'lost',
