@@ -80,7 +80,8 @@ export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined
   return {
     ethernet,
     serial,
-    ...(s.peer ? { peer: s.peer.node_id } : {}),
+    // The heartbeat carries the twin's node id, not its name: say what the number is.
+    ...(s.peer ? { peer: `node ${s.peer.node_id}` } : {}),
     alarms: s.alarms.map((a) => a.id),
     extra: s.peer ? [['peer config', s.peer.config_matches ? 'same as ours' : `differs (${s.peer.config_hash})`]] : [],
   };
