@@ -103,7 +103,7 @@ describe.skipIf(!NetnsLab.available())('picocom on box-a\'s serial console, the 
     if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== status (LAN cut) ===\n${status}\n`);
 
     const peer = await term!.command('peer', PROMPT, 'the peer screen', 30_000);
-    if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== peer (LAN cut) ===\n${peer}\n`);
+    if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== the pane after peer (LAN cut), as tmux shows it ===\n${(await term!.screen()).trimEnd().split('\n').slice(-22).join('\n')}\n`);
     expect(peer).toMatch(/^the twin's own view \(over the serial link, [\d.]+ (ms|s)\):$/m);
     expect(peer).toMatch(/^node box-b\s/m);
     expect(peer).toMatch(/^VI_1\s+BACKUP\s+100\s+77\s+[\d.]+ (ms|s)\s+\S/m);
