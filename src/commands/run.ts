@@ -59,7 +59,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const extensions: Extension[] = [nginx, vrrp, heartbeat];
   const mqtt = config.mqtt.enabled ? new MqttExtension({ ha }) : undefined;
   if (mqtt) extensions.push(mqtt);
-  const parts = { vrrp, heartbeat, nginx, mqtt };
+  const parts = { vrrp, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   extensions.push(new NotifyExtension(), new EmailExtension());
   const consoleExt = new ConsoleExtension({

@@ -2,6 +2,11 @@
 // provider is optional: an absent one shows as "not running", so the console works (and can be
 // tested) before, and without, the part it describes.
 
+/** A part the console cannot show, and why: "disabled in the config", "not running", "error: ...". */
+export interface Unavailable {
+  unavailable: string;
+}
+
 /** One VRRP instance as the console shows it. */
 export interface InstanceView {
   name: string;
@@ -71,10 +76,12 @@ export interface MqttView {
  * getter (or one that throws) shows that part as "not running".
  */
 export interface ConsoleView {
-  instances?(): InstanceView[];
-  heartbeat?(): HeartbeatView;
-  nginx?(): NginxView;
-  mqtt?(): MqttView;
+  // Each may answer `{ unavailable: why }` for a part that is off on purpose ("disabled in the
+  // config"); a getter that throws shows as "error: ...", which is for a part that broke.
+  instances?(): InstanceView[] | Unavailable;
+  heartbeat?(): HeartbeatView | Unavailable;
+  nginx?(): NginxView | Unavailable;
+  mqtt?(): MqttView | Unavailable;
   /** Whether this node is in maintenance (demoted on purpose); shown in the prompt. */
   maintenance?(): boolean;
 }

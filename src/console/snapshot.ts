@@ -1,9 +1,6 @@
-import type { ConsoleView, HeartbeatView, InstanceView, MqttView, NginxView } from './ports';
+import type { ConsoleView, HeartbeatView, InstanceView, MqttView, NginxView, Unavailable } from './ports';
 
-/** A part the console could not read: not wired ("not running") or its getter threw. */
-export interface Unavailable {
-  unavailable: string;
-}
+export type { Unavailable };
 
 export type Part<T> = T | Unavailable;
 

@@ -1,7 +1,8 @@
 // Adapters from each part's own status to what the console and the MQTT state show, so those
 // features never reach into the parts themselves.
 
-import type { ChannelView, ConsoleView, HeartbeatView, MqttView, NginxView } from '../console';
+import { performance } from 'node:perf_hooks';
+import type { ChannelView, ConsoleView, HeartbeatView, InstanceView, MqttView, NginxView, Unavailable } from '../console';
 import type { HeartbeatExtension } from './heartbeat/extension';
 import type { NginxExtension } from '../nginx';
 import type { MqttExtension } from '../mqtt';
@@ -12,16 +13,64 @@ export interface Parts {
   heartbeat: HeartbeatExtension;
   nginx: NginxExtension;
   mqtt?: MqttExtension | undefined;
+  /** Instances in the running config (none configured reads differently from VRRP not running). */
+  configuredInstances: () => number;
+}
+
+/**
+ * Every instance with what `status` promises (state, priority, VRID, since when and why), read
+ * from the runner's snapshots; the daemon's own status() carries only name, state and priority.
+ */
+export function instancesView(vrrp: VrrpExtension, configured: number): InstanceView[] | Unavailable {
+  const runner = vrrp.vrrp;
+  if (!runner) return configured === 0 ? [] : { unavailable: 'not running' };
+  // The runner's clock is performance.now() (monotonic); transition times are on it.
+  const t = performance.now();
+  return runner.views().map(({ plan, snapshot: s }): InstanceView => {
+    const last = s.lastTransition;
+    const i: InstanceView = {
+      name: s.name,
+      state: s.state,
+      priority: s.effectivePriority,
+      basePriority: s.configuredPriority,
+      vrid: s.vrid,
+      interface: plan.interface,
+      vips: plan.vips.map((v) => `${v.address}/${v.prefix}`),
+    };
+    if (last) {
+      i.cause = last.detail ? `${last.cause}, ${last.detail}` : last.cause;
+      i.sinceMs = Math.max(0, t - last.at);
+    }
+    if (s.master) i.master = `${s.master.address} (priority ${s.master.priority})`;
+    return i;
+  });
 }
 
 export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined {
   const s = hb.status();
   if (!s.enabled) return undefined;
+  // A MASTER never hears adverts from its BACKUP twin (only the master sends them), so its own
+  // Ethernet channel is always silent: on its own it would read "lost, never" on a healthy pair.
+  // The twin's serial heartbeat says whether it hears our adverts; that is the Ethernet path's
+  // state seen from this side (RFC 3768 §6.4: a backup only listens).
+  const twin = s.serial.ok && s.peer ? s.peer.instances : [];
+  const rows = s.ethernet.map((e) => {
+    // Only while the twin is not MASTER itself: then it is the one advertising, and whether it
+    // hears us (a BACKUP, silent by design) says nothing about the path.
+    const row = twin.find((r) => r.vrid === e.vrid && r.family === e.family);
+    const viaTwin = row && row.state !== 'MASTER' ? row.hears_our_adverts : undefined;
+    const ok = e.ok || viaTwin === true;
+    const why = e.ok ? '' : viaTwin === true ? ' (twin hears our adverts)' : viaTwin === false ? ' (twin hears no adverts from us)' : '';
+    return { ok, text: `${e.instance} ${ok ? 'ok' : 'lost'}${why}${e.split_brain ? ' SPLIT-BRAIN' : ''}` };
+  });
   const ages = s.ethernet.map((e) => e.last_advert_ms_ago).filter((a): a is number => a !== null);
+  // Heard by the twin only: the fact is as old as the serial frame that reported it.
+  const twinAge = s.peer?.heard_ms_ago ?? null;
+  const lastHeard = ages.length ? Math.min(...ages) : rows.some((r) => r.ok) && twinAge !== null ? twinAge : undefined;
   const ethernet: ChannelView = {
-    state: s.ethernet.length === 0 ? 'unknown' : s.ethernet.every((e) => e.ok) ? 'ok' : 'lost',
-    ...(ages.length ? { lastHeardMs: Math.min(...ages) } : {}),
-    detail: s.ethernet.map((e) => `${e.instance} ${e.ok ? 'ok' : 'lost'}${e.split_brain ? ' SPLIT-BRAIN' : ''}`).join(', '),
+    state: rows.length === 0 ? 'unknown' : rows.every((r) => r.ok) ? 'ok' : 'lost',
+    ...(lastHeard !== undefined ? { lastHeardMs: lastHeard } : {}),
+    detail: rows.map((r) => r.text).join(', '),
   };
   const serial: ChannelView = {
     state: s.serial.ok ? 'ok' : 'lost',
@@ -31,7 +80,8 @@ export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined
   return {
     ethernet,
     serial,
-    ...(s.peer ? { peer: s.peer.node_id } : {}),
+    // The heartbeat carries the twin's node id, not its name: say what the number is.
+    ...(s.peer ? { peer: `node ${s.peer.node_id}` } : {}),
     alarms: s.alarms.map((a) => a.id),
     extra: s.peer ? [['peer config', s.peer.config_matches ? 'same as ours' : `differs (${s.peer.config_hash})`]] : [],
   };
@@ -56,17 +106,15 @@ export function mqttView(mqtt: MqttExtension | undefined): MqttView | undefined 
 }
 
 export function consoleView(p: Parts): ConsoleView {
+  // A part switched off in the config is not an error: the console shows the reason as it is
+  // (a throwing getter would read "error: ...", which sends a technician looking for a fault).
   return {
-    heartbeat: () => heartbeatView(p.heartbeat) ?? unavailable('serial heartbeat not configured'),
-    nginx: () => nginxView(p.nginx) ?? unavailable('Nginx control disabled'),
-    mqtt: () => mqttView(p.mqtt) ?? unavailable('MQTT disabled'),
+    instances: () => instancesView(p.vrrp, p.configuredInstances()),
+    heartbeat: () => heartbeatView(p.heartbeat) ?? { unavailable: 'serial heartbeat not configured' },
+    nginx: () => nginxView(p.nginx) ?? { unavailable: 'Nginx control disabled in the config' },
+    mqtt: () => mqttView(p.mqtt) ?? { unavailable: 'MQTT disabled in the config' },
     maintenance: () => (p.vrrp.vrrp?.views() ?? []).some((v) => v.snapshot.maintenance),
   };
-}
-
-/** The console shows a part as "not running" when its getter throws. */
-function unavailable(why: string): never {
-  throw new Error(why);
 }
 
 /** MQTT `state` fields for the parts beside VRRP. */
