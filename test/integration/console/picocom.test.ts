@@ -153,6 +153,9 @@ describe('the console in picocom (tmux)', () => {
   });
 
   it('maintenance asks for the password (hidden) and then y/N; n cancels, y runs', async () => {
+    // Type only at a fresh prompt: keys sent while the previous answer is still being drawn
+    // can land in the middle of it under load.
+    await waitFor(async () => (await lastLine()) === 'twinvip box-a [MASTER]>', { what: 'the prompt before maintenance', timeoutMs: 30_000 });
     await typeText('maintenance on');
     await keys('Enter');
     await seen(/password: $/m, 'the password prompt');
