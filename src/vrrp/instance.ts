@@ -640,6 +640,11 @@ export class VrrpInstance {
 
   private armSkew(cause: TransitionCause, detail: string, now: number): void {
     if (this.inMaintenance()) return;
+    // A serial release followed a few ms later by the priority-0 advert of the same shutdown (or
+    // the reverse) is one event: keep the skew timer already running rather than restart it.
+    const armed = this.timers.masterDown;
+    const skewArmed = this.downCause === 'peer released' || this.downCause === 'priority 0 from master';
+    if (armed !== undefined && skewArmed && armed <= now + this.skewMs()) return;
     this.armDown(this.skewMs(), cause, detail, now);
   }
 

@@ -392,6 +392,19 @@ describe('heartbeat arbiter hooks', () => {
     expect(transition(inst.handle({ type: 'timer' }, 1609.375))).toMatchObject({ to: 'MASTER', cause: 'peer released' });
   });
 
+  it('a release then the same shutdown\'s priority-0 advert a few ms later keep the first skew deadline', () => {
+    const inst = mk();
+    inst.handle({ type: 'startup' }, 0);
+    inst.handle(adv(150), 500);
+    inst.handle({ type: 'peer-release' }, 1000);
+    inst.handle(adv(0), 1005);
+    expect(inst.nextDeadline()).toBe(1000 + skewTimeMs(2, 100, 100));
+    // A fresh master's advert in between starts over: a later priority 0 gets its full skew.
+    inst.handle(adv(150), 1100);
+    inst.handle(adv(0), 1200);
+    expect(inst.nextDeadline()).toBe(1200 + skewTimeMs(2, 100, 100));
+  });
+
   it('peer-dead: a BACKUP becomes MASTER now', () => {
     const inst = mk();
     inst.handle({ type: 'startup' }, 0);
