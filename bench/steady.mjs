@@ -13,14 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { Lab, Proc, exec, sleep, waitFor } from './lab.mjs';
+import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
-// --node-flags tries runtime flags (e.g. V8 heap limits) without touching the bundle.
-const NODE_FLAGS = values['node-flags'] ? values['node-flags'].split(/\s+/).filter(Boolean) : [];
+// The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
+const NODE_FLAGS = values['node-flags'] !== undefined ? values['node-flags'].split(/\s+/).filter(Boolean) : DAEMON_NODE_FLAGS;
 const SECONDS = Number(values.seconds);
 const TICKS = 100; // USER_HZ on Linux
 

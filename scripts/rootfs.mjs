@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from './node-flags.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ARCHES = { x64: { gnu: 'x86_64-linux-gnu', elf: 'x86-64' }, arm64: { gnu: 'aarch64-linux-gnu', elf: 'aarch64' } };
@@ -160,7 +161,7 @@ writeFileSync(
   `#!/bin/sh
 # twinvip launcher: the bundled Node.js ${nodeVersion} (${arch}) running the bundled app.
 here=$(dirname "$(readlink -f "$0")")
-exec "$here/../runtime/node" "$here/../lib/twinvip.js" "$@"
+exec "$here/../runtime/node" ${DAEMON_NODE_FLAGS.join(' ')} "$here/../lib/twinvip.js" "$@"
 `,
 );
 chmodSync(launcher, 0o755);
