@@ -13,11 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { Lab, Proc, exec, sleep, waitFor } from './lab.mjs';
+import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BUNDLE = join(ROOT, 'dist/twinvip.js');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' } } });
+// --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
+const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
+// The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
+const NODE_FLAGS = values['node-flags'] !== undefined ? values['node-flags'].split(/\s+/).filter(Boolean) : DAEMON_NODE_FLAGS;
 const SECONDS = Number(values.seconds);
 const TICKS = 100; // USER_HZ on Linux
 
@@ -33,7 +37,7 @@ async function startTwinvip(role, priority) {
     instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${VIP}/24`] } },
     heartbeat: { serial: { device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
   }));
-  return lab.spawn(role, process.execPath, [BUNDLE, 'run', '-c', conf]);
+  return lab.spawn(role, process.execPath, [...NODE_FLAGS, BUNDLE, 'run', '-c', conf]);
 }
 
 async function startKeepalived(role, priority) {
@@ -126,12 +130,12 @@ try {
   await lab.build();
   serial = await lab.serialPair();
   results.push(await measure('twinvip', startTwinvip));
-  results.push(await measure('keepalived', startKeepalived));
+  if (!values['only-twinvip']) results.push(await measure('keepalived', startKeepalived));
 } finally {
   await lab.cleanup();
 }
 const machine = { uname_m: (await exec('uname', ['-m'])).trim(), nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version };
-const report = { date: date.toISOString(), machine, seconds: SECONDS, results };
+const report = { date: date.toISOString(), machine, seconds: SECONDS, bundle: BUNDLE, node_flags: NODE_FLAGS, results };
 const out = values.out ?? join(ROOT, 'bench/results', `steady-${date.toISOString().slice(0, 10)}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`steady state ${report.date} on ${machine.uname_m}, ${machine.nproc} CPU(s), ${SECONDS} s per daemon (master of a pair)`);

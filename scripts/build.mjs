@@ -1,14 +1,23 @@
-// Bundles the CLI into one file, dist/twinvip.js, run by the pinned Node.js 24.
+// Bundles the CLI into dist/twinvip.js (the entry, run by the pinned Node.js 24) plus chunks
+// beside it (dist/*-<hash>.js): each command and each optional feature (MQTT, e-mail, the
+// serial port) is a dynamic import(), so the daemon only parses what its configuration uses
+// (resident memory: see bench/README.md "steady"). Chunks stay in dist/ itself, so
+// import.meta.url-relative lookups (the addon, board/) see the same directory as the entry.
 // Native addons stay external: node-gyp-build finds their prebuilds relative to their own
 // package, so they ship beside the bundle (see the rootfs target), never inside it.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
+// Chunk names carry a hash: start from an empty dist/ so rootfs never ships a stale one.
+rmSync('dist', { recursive: true, force: true });
+
 await build({
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/twinvip.js',
+  entryPoints: { twinvip: 'src/cli.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node24',

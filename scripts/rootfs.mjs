@@ -4,7 +4,8 @@
 //
 //   opt/twinvip/bin/twinvip       launcher (sh): exec's the bundled node on the bundle
 //   opt/twinvip/runtime/node      Node.js runtime for ARCH, from the npm package node-linux-<arch>
-//   opt/twinvip/lib/twinvip.js    the app (esbuild bundle)
+//   opt/twinvip/lib/twinvip.js    the app (esbuild bundle: the entry)
+//   opt/twinvip/lib/*-<hash>.js   its chunks, loaded on demand (commands, MQTT, nodemailer, ...)
 //   opt/twinvip/lib/twinvip_net.node               our N-API addon, built for ARCH
 //   opt/twinvip/lib/node_modules/@serialport/...   bindings-cpp: JS + prebuilds/linux-<arch> only
 //   opt/twinvip/board/<name>/board.json            board facts (node.board in the config)
@@ -17,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from './node-flags.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ARCHES = { x64: { gnu: 'x86_64-linux-gnu', elf: 'x86-64' }, arm64: { gnu: 'aarch64-linux-gnu', elf: 'aarch64' } };
@@ -99,7 +101,9 @@ chmodSync(nodeOut, 0o755);
 cpSync(join(runtime, 'LICENSE'), join(opt, 'runtime', 'LICENSE'));
 
 // ---- the app and our addon; the addon sits beside the bundle, where src/net/native.ts looks.
-cpSync(bundle, join(opt, 'lib', 'twinvip.js'));
+// The entry and every chunk it may import() (scripts/build.mjs splits the bundle); no source maps.
+const appFiles = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
+for (const f of appFiles) cpSync(join(ROOT, 'dist', f), join(opt, 'lib', f));
 cpSync(addon, join(opt, 'lib', 'twinvip_net.node'));
 
 // ---- @serialport/bindings-cpp and its runtime dependencies, resolved as Node resolves them.
@@ -157,7 +161,7 @@ writeFileSync(
   `#!/bin/sh
 # twinvip launcher: the bundled Node.js ${nodeVersion} (${arch}) running the bundled app.
 here=$(dirname "$(readlink -f "$0")")
-exec "$here/../runtime/node" "$here/../lib/twinvip.js" "$@"
+exec "$here/../runtime/node" ${DAEMON_NODE_FLAGS.join(' ')} "$here/../lib/twinvip.js" "$@"
 `,
 );
 chmodSync(launcher, 0o755);
@@ -193,6 +197,6 @@ function treeSize(dir) {
 const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 process.stdout.write(
   `rootfs: ${relative(ROOT, tarball)}: ${mb(statSync(tarball).size)} compressed, ${mb(treeSize(stage))} unpacked ` +
-    `(node ${mb(statSync(nodeOut).size)}, app ${mb(statSync(join(opt, 'lib', 'twinvip.js')).size)}, ` +
+    `(node ${mb(statSync(nodeOut).size)}, app ${mb(appFiles.reduce((n, f) => n + statSync(join(opt, 'lib', f)).size, 0))} in ${appFiles.length} files, ` +
     `node_modules ${mb(treeSize(join(opt, 'lib', 'node_modules')))})\n`,
 );

@@ -1,10 +1,4 @@
 import { VERSION } from './version';
-import { runCommand } from './commands/run';
-import { checkCommand } from './commands/check';
-import { statusCommand } from './commands/status';
-import { consoleCommand } from './commands/console';
-import { importKeepalivedCommand } from './commands/import-keepalived';
-import { demoCommand } from './commands/demo';
 
 const USAGE = `twinvip ${VERSION} — VRRP high availability with dual heartbeat, Nginx control and MQTT
 
@@ -20,13 +14,15 @@ usage:
 
 type Command = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  run: runCommand,
-  check: checkCommand,
-  status: statusCommand,
-  console: consoleCommand,
-  'import-keepalived': importKeepalivedCommand,
-  demo: demoCommand,
+// Each command's module is loaded when it runs (a split chunk of the bundle): the daemon never
+// parses the demo, the importer or the client commands, which keeps its resident memory down.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run')).runCommand,
+  check: async () => (await import('./commands/check')).checkCommand,
+  status: async () => (await import('./commands/status')).statusCommand,
+  console: async () => (await import('./commands/console')).consoleCommand,
+  'import-keepalived': async () => (await import('./commands/import-keepalived')).importKeepalivedCommand,
+  demo: async () => (await import('./commands/demo')).demoCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,11 +35,12 @@ export async function main(argv: string[]): Promise<number> {
     (cmd === undefined ? process.stderr : process.stdout).write(USAGE);
     return cmd === undefined ? 2 : 0;
   }
-  const command = COMMANDS[cmd];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) {
     process.stderr.write(`twinvip: unknown command '${cmd}'\n\n${USAGE}`);
     return 2;
   }
+  const command = await load();
   return command(rest);
 }
 

@@ -6,7 +6,6 @@ import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type E
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../daemon/vrrp/extension';
 import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
-import { MqttExtension } from '../mqtt';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
@@ -57,7 +56,9 @@ export async function runCommand(args: string[]): Promise<number> {
   // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
   const heartbeat = new HeartbeatExtension(() => vrrp.vrrp);
   const extensions: Extension[] = [nginx, vrrp, heartbeat];
-  const mqtt = config.mqtt.enabled ? new MqttExtension({ ha }) : undefined;
+  // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
+  // cannot turn it on (the extension is created at start-up only), so nothing is lost.
+  const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
   if (mqtt) extensions.push(mqtt);
   const parts = { vrrp, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);

@@ -3,9 +3,29 @@
 // heartbeat (src/heartbeat/serial-link.ts) and the serial console
 // (src/console/serial-transport.ts). Port access is @serialport/stream with the bindings-cpp
 // autoDetect binding (N-API prebuilds, non-blocking reads through libuv's poller), so nothing
-// here blocks the event loop.
-import { autoDetect } from '@serialport/bindings-cpp';
-import { SerialPortStream } from '@serialport/stream';
+// here blocks the event loop. Both packages (and the native addon) load with the first port
+// opened, so a daemon without a serial heartbeat or console never maps them.
+import type { autoDetect as AutoDetect } from '@serialport/bindings-cpp';
+import type { SerialPortStream } from '@serialport/stream';
+
+interface SerialModules {
+  autoDetect: typeof AutoDetect;
+  SerialPortStream: typeof SerialPortStream;
+}
+
+let serialModules: Promise<SerialModules> | undefined;
+
+function loadSerialModules(): Promise<SerialModules> {
+  serialModules ??= import('./serial-modules').then(
+    (m) => ({ autoDetect: m.autoDetect, SerialPortStream: m.SerialPortStream }),
+    (err: unknown) => {
+      // A missing addon is retried with the port's back-off, like any other open failure.
+      serialModules = undefined;
+      throw err;
+    },
+  );
+  return serialModules;
+}
 
 export interface ReopeningPortOptions {
   path: string;
@@ -68,14 +88,22 @@ export class ReopeningSerialPort {
   private openPort(): void {
     if (!this.running || this.opening || this.port) return;
     this.opening = true;
+    loadSerialModules().then(
+      (modules) => this.openWith(modules),
+      (err: unknown) => this.cannotCreate(err),
+    );
+  }
+
+  private openWith({ SerialPortStream: Stream, autoDetect }: SerialModules): void {
+    if (!this.running) {
+      this.opening = false;
+      return;
+    }
     let port: SerialPortStream;
     try {
-      port = new SerialPortStream({ binding: autoDetect(), path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+      port = new Stream({ binding: autoDetect(), path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
     } catch (err) {
-      // Invalid options or a missing native binding: say so and keep retrying, never crash the daemon.
-      this.opening = false;
-      this.opts.onOpenFailure();
-      this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
+      this.cannotCreate(err);
       return;
     }
     // Errors also arrive as 'close' (disconnect) or through the open callback; this listener
@@ -97,6 +125,14 @@ export class ReopeningSerialPort {
       port.on('data', (chunk: Buffer) => this.opts.onData(chunk));
       port.on('close', (closeErr: Error | null) => this.onClose(port, closeErr));
     });
+  }
+
+  /** Invalid options or a missing native binding: say so and keep retrying, never crash the daemon. */
+  private cannotCreate(err: unknown): void {
+    this.opening = false;
+    if (!this.running) return;
+    this.opts.onOpenFailure();
+    this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
   }
 
   private onClose(port: SerialPortStream, err: Error | null): void {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import nodemailer from 'nodemailer';
 import type { TwinvipConfig } from '../config';
 import type { NotifyLog } from './runner';
 
@@ -43,6 +42,8 @@ export async function smtpSender(config: EmailConfig, nodeName: string): Promise
   let pass = config.password;
   if (config.password_file !== undefined) pass = (await readFile(config.password_file, 'utf8')).split('\n')[0] ?? '';
   const timeoutMs = config.connect_timeout * 1000;
+  // nodemailer (~20 MB resident once parsed) loads with the first mail, not with the daemon.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: config.smtp_server,
     port: config.smtp_port,

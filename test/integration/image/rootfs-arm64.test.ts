@@ -24,8 +24,10 @@ function arm64Node(args: string[]): Result {
 /** What the launcher runs: the test reads it from the launcher so it cannot drift. */
 function launcherArgs(): string[] {
   const text = readFileSync(join(dir.path, 'opt/twinvip/bin/twinvip'), 'utf8');
-  expect(text).toMatch(/^exec "\$here\/\.\.\/runtime\/node" "\$here\/\.\.\/lib\/twinvip\.js" "\$@"$/m);
-  return [join(dir.path, 'opt/twinvip/lib/twinvip.js')];
+  // Runtime flags (scripts/node-flags.mjs) sit between the runtime and the bundle.
+  const m = /^exec "\$here\/\.\.\/runtime\/node" ((?:--[\w-]+(?:=\S+)? )*)"\$here\/\.\.\/lib\/twinvip\.js" "\$@"$/m.exec(text);
+  expect(m, text).not.toBeNull();
+  return [...m![1]!.split(' ').filter(Boolean), join(dir.path, 'opt/twinvip/lib/twinvip.js')];
 }
 
 beforeAll(() => {
