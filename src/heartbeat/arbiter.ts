@@ -35,6 +35,8 @@
 // 'split-brain-detected'; once either side leaves MASTER, 'split-brain-resolved' with durationMs
 // measured from the later of (partition start, our MASTER transition) — an upper bound of the
 // dual-master time — and, if this node kept MASTER, a 'garp' action to re-announce the VIPs.
+// A MASTER that sees a partition heal without seeing the peer MASTER re-announces as well: the
+// peer may have held the VIP during the partition and stepped down before telling us.
 
 import type { Family, HeartbeatFrame, Health, InstanceReport, ReleaseFrame, VrrpStateName } from './frame';
 import {
@@ -106,7 +108,7 @@ export type ArbiterOutput =
   /** Run the fence hook, then feed { type: 'fence-result' }. */
   | { type: 'run-fence'; instances: { vrid: number; family: Family }[] }
   /** Re-announce this instance's VIPs (gratuitous ARP / unsolicited NA) after a split-brain. */
-  | { type: 'garp'; vrid: number; family: Family }
+  | { type: 'garp'; vrid: number; family: Family; reason: string }
   | Alarm;
 
 interface InstanceState {
@@ -340,11 +342,20 @@ export class HeartbeatArbiter {
     if (inst.partitionSince === null) return;
     const start = inst.partitionSince;
     inst.partitionSince = null;
-    if (inst.local === 'MASTER' && peerMaster && inst.splitBrain === null) {
+    if (inst.local !== 'MASTER' || inst.splitBrain !== null) return;
+    if (peerMaster) {
       const from = Math.max(start, inst.masterSince ?? start);
       inst.splitBrain = { start: from, detectedAt: now };
       out.push(this.alarm('split-brain-detected', inst, `both nodes MASTER for VRID ${inst.cfg.vrid} after both heartbeat channels were lost`));
+      return;
     }
+    // We held MASTER through a partition, and the news does not show the peer MASTER. A live peer
+    // cut off from us took over (row 5) and drew the LAN's ARP caches to its MAC; if it heard our
+    // claim first (serial comes back, or our advert reaches it before its own reaches us) it has
+    // already stepped down, so no advert or frame ever shows it MASTER and neither side would
+    // re-announce: clients keep sending to the box without the VIP until their ARP entry ages
+    // out. A burst of gratuitous ARP from the holder is harmless if the peer never took over.
+    out.push({ type: 'garp', vrid: inst.cfg.vrid, family: inst.cfg.family, reason: 'both heartbeat channels came back while this node held MASTER' });
   }
 
   private trackPartition(inst: InstanceState, now: number): void {
@@ -434,7 +445,7 @@ export class HeartbeatArbiter {
         if (how !== null) {
           out.push(this.alarm('split-brain-resolved', inst, how, now - inst.splitBrain.start));
           inst.splitBrain = null;
-          if (inst.local === 'MASTER') out.push({ type: 'garp', vrid, family });
+          if (inst.local === 'MASTER') out.push({ type: 'garp', vrid, family, reason: 'split-brain resolved' });
         }
       }
     }

@@ -365,7 +365,7 @@ export class HeartbeatExtension implements Extension {
         const view = runner.views().find((v) => v.plan.name === name);
         const count = view?.plan.params.garp?.masterRepeat ?? 5;
         if (runner.announce(name, count)) this.extra.garp_bursts++;
-        log.forInstance(name).info(`gratuitous ARP/NA x${count} after the split-brain was resolved`);
+        log.forInstance(name).info(`gratuitous ARP/NA x${count}: ${o.reason}`);
         return;
       }
       case 'alarm': {

@@ -80,9 +80,15 @@ export class PairLab {
     await this.serial.start();
   }
 
-  async writeConfig(box: Box, extra: Record<string, unknown> = {}): Promise<void> {
-    const serial = this.serial!;
-    const device = realpathSync(box.id === 'a' ? serial.a : serial.b);
+  /**
+   * `opts.device`: the serial device the box opens. Default: the /dev/pts/N the socat link points
+   * to now; 'link' opens the link path itself, so a restarted socat (same links, new pts) is
+   * found again by the daemon's reopen; any other string is used as it is.
+   * `opts.serial` / `opts.fence` are merged into heartbeat.serial / set as heartbeat.fence.
+   */
+  async writeConfig(box: Box, extra: Record<string, unknown> = {}, opts: ConfigOptions = {}): Promise<void> {
+    const link = () => (box.id === 'a' ? this.serial!.a : this.serial!.b);
+    const device = opts.device === undefined ? realpathSync(link()) : opts.device === 'link' ? link() : opts.device;
     await writeFile(
       box.config,
       JSON.stringify({
@@ -92,10 +98,25 @@ export class PairLab {
         instances: {
           VI_1: { interface: box.ifname, vrid: 77, priority: box.priority, advert_int: 1, vips: [`${VIP}/24`] },
         },
-        heartbeat: { serial: { device, node_id: box.id === 'a' ? 1 : 2, key: KEY, period_ms: 100, dead_periods: 5 } },
+        heartbeat: {
+          serial: { device, node_id: box.id === 'a' ? 1 : 2, key: KEY, period_ms: 100, dead_periods: 5, ...opts.serial },
+          ...(opts.fence ? { fence: opts.fence } : {}),
+        },
         ...extra,
       }),
     );
+  }
+
+  /** `status --json` counters.heartbeat of the box (rejected.*, accepted.*, sent.*, garp_bursts, ...). */
+  async counters(box: Box): Promise<Record<string, number> | null> {
+    const r = await requestOnce(box.socket, 'status', undefined, { timeoutMs: 3000 });
+    if (!r.ok || r.response.status !== 'ok') return null;
+    return (r.response.data as { counters: Record<string, Record<string, number>> }).counters.heartbeat ?? null;
+  }
+
+  async mac(box: Box): Promise<string> {
+    const l = await box.ns.ipJson<{ address: string }[]>(['link', 'show', 'dev', box.ifname]);
+    return l[0]!.address;
   }
 
   start(box: Box): LabProcess {
@@ -139,6 +160,12 @@ export class PairLab {
     await this.lab?.cleanup();
     await this.serial?.cleanup().catch(() => undefined);
   }
+}
+
+export interface ConfigOptions {
+  device?: string;
+  serial?: Record<string, unknown>;
+  fence?: Record<string, unknown>;
 }
 
 export interface HeartbeatView {
