@@ -89,6 +89,7 @@ describe('e-mail alerts against a real SMTP server', () => {
     expect(readable(m.raw).subject).toBe('[lb-a] VRRP Instance VI_1 - Entering MASTER state');
     expect(readable(m.raw).body).toContain('2025-05-06 07:08:09 UTC  VRRP instance VI_1: BACKUP -> MASTER (master down, 1204 ms)');
     expect(m.secure).toBe(false);
+    await waitFor(() => a.counters.sent >= 1, { what: 'the send counted' });
     expect(a.counters).toMatchObject({ sent: 1, failed: 0 });
     await a.stop();
   });
