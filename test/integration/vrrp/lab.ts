@@ -185,6 +185,32 @@ export class VrrpLab {
     return new Keepalived(this, p, vrrpPid);
   }
 
+  /**
+   * tcpdump on the switch's bridge (every frame between the boxes), written to a pcap file;
+   * resolves once tcpdump is listening. stop() ends it (SIGTERM flushes) and returns the file.
+   */
+  async capture(filter: string): Promise<{ file: string; stop(): Promise<string> }> {
+    const file = join(this.dir, `cap${++this.seq}.pcap`);
+    const p = this.switchNs.spawn('tcpdump', ['-U', '-n', '-i', 'br0', '-w', file, filter]);
+    await this.waitFor(() => /listening on/.test(p.stderr) || (!p.running && Promise.reject(new Error(p.stderr))), {
+      timeoutMs: 10_000,
+      what: 'tcpdump listening',
+    });
+    return {
+      file,
+      stop: async () => {
+        await p.kill(5000);
+        return file;
+      },
+    };
+  }
+
+  /** One line per packet of a pcap file (`tcpdump -r -n`), read in the switch namespace. */
+  async readCapture(file: string, filter = ''): Promise<string[]> {
+    const out = await this.switchNs.run('tcpdump', ['-n', '-r', file, ...(filter ? [filter] : [])]);
+    return out.split('\n').filter((l) => l.trim() !== '');
+  }
+
   async cleanup(): Promise<void> {
     await this.net.cleanup();
   }
