@@ -191,7 +191,7 @@ export class VrrpLab {
    */
   async capture(filter: string): Promise<{ file: string; stop(): Promise<string> }> {
     const file = join(this.dir, `cap${++this.seq}.pcap`);
-    const p = this.switchNs.spawn('tcpdump', ['-U', '-n', '-i', 'br0', '-w', file, filter]);
+    const p = this.switchNs.spawn('tcpdump', ['--immediate-mode', '-U', '-n', '-i', 'br0', '-w', file, filter]);
     await this.waitFor(() => /listening on/.test(p.stderr) || (!p.running && Promise.reject(new Error(p.stderr))), {
       timeoutMs: 10_000,
       what: 'tcpdump listening',
