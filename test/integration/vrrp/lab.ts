@@ -52,6 +52,8 @@ export function kaInstance(o: {
   ipv6?: boolean;
   unicastSrc?: string;
   unicastPeers?: string[];
+  /** keepalived higher_prio_send_advert: a master that yields first sends one advert. */
+  higherPrioSendAdvert?: boolean;
 }): string {
   const lines = [
     `vrrp_instance ${o.name ?? 'VI_1'} {`,
@@ -64,6 +66,7 @@ export function kaInstance(o: {
   if (o.version) lines.push(`  version ${o.version}`);
   if (o.ipv6) lines.push('  native_ipv6');
   if (o.nopreempt) lines.push('  nopreempt');
+  if (o.higherPrioSendAdvert) lines.push('  higher_prio_send_advert');
   if (o.password) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.password}`, '  }');
   if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
   if (o.unicastPeers) lines.push('  unicast_peer {', ...o.unicastPeers.map((p) => `    ${p}`), '  }');
@@ -145,6 +148,15 @@ export class VrrpLab {
     } catch {
       throw new Error(`${vip}: expected on [${want}], found on [${last.join(',')}] after ${timeoutMs} ms ${why}`);
     }
+  }
+
+  /**
+   * Cuts box `role` off the LAN (or reconnects it) with its links still up: the switch stops
+   * forwarding on its port (bridge port state disabled / forwarding; allowed with STP off), so
+   * neither side sees a carrier change and both keep running their VRRP as on a broken path.
+   */
+  async cut(role: string, cut = true): Promise<void> {
+    await this.switchNs.run('bridge', ['link', 'set', 'dev', `p${role}`, 'state', cut ? '0' : '3']);
   }
 
   /** Removes `vip` from every box (a SIGKILLed daemon leaves it behind). */
