@@ -8,7 +8,7 @@
 // Observed keepalived 2.2.7 quirk: as MASTER, every advert it receives and drops restarts its
 // own advert timer, so while our adverts arrive every interval it sends few or none. The
 // drops are therefore counted while keepalived is the only master and twinvip still BACKUP.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP = '10.66.0.100';
@@ -17,6 +17,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

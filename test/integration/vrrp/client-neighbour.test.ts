@@ -3,7 +3,7 @@
 // twinvip's gratuitous ARP (IPv4) and unsolicited neighbour advertisement (IPv6). A capture
 // proves the client sent no ARP and no neighbour solicitation (ICMPv6 type 135) after the
 // failover, so the change can only come from what twinvip announced.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP4 = '10.66.0.100';
@@ -13,6 +13,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b', 'c']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

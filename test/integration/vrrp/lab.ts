@@ -8,6 +8,7 @@
  *   const k = await lab.keepalived('b', kaInstance({...}));
  *   await lab.waitHolders(VIP, ['a']);                  // exactly box a carries VIP
  *   await t.sigkill(); await k.stop();
+ *   await lab.stopAll();                                // afterEach: whatever still runs
  *   await lab.cleanup();                                // afterAll
  *
  * Every box gets an IPv4 address 10.66.0.N/24, a ULA fd66::N/64 and its kernel link-local
@@ -36,6 +37,7 @@ interface AddrInfo {
   local: string;
   family: string;
   scope: string;
+  prefixlen: number;
 }
 
 /** keepalived's vrrp_instance block, from the few options the scenarios vary. */
@@ -77,6 +79,7 @@ export function kaInstance(o: {
 export class VrrpLab {
   readonly boxes = new Map<string, Box>();
   dir = '';
+  private readonly daemons: LabProcess[] = [];
   private seq = 0;
 
   private constructor(readonly net: NetnsLab) {}
@@ -183,7 +186,9 @@ export class VrrpLab {
         instances: withIf,
       }),
     );
-    return new Twinvip(this, this.box(role).ns.spawn(NODE, [BUNDLE, 'run', '-c', file]), sock);
+    const p = this.box(role).ns.spawn(NODE, [BUNDLE, 'run', '-c', file]);
+    this.daemons.push(p);
+    return new Twinvip(this, p, sock);
   }
 
   /** keepalived 2.2.7 (VRRP only) in box `role` with these vrrp_instance blocks. */
@@ -194,6 +199,7 @@ export class VrrpLab {
     await writeFile(conf, [`global_defs {\n  router_id ${tag}\n  enable_script_security\n}`, ...instances].join('\n') + '\n');
     // -R: no respawn, so a SIGKILLed VRRP child stays dead (a power loss, not a crash loop).
     const p = this.box(role).ns.spawn('keepalived', ['-n', '-l', '-D', '-P', '-R', '-f', conf, '-p', join(this.dir, `${tag}.pid`), '-r', vrrpPid]);
+    this.daemons.push(p);
     return new Keepalived(this, p, vrrpPid);
   }
 
@@ -221,6 +227,23 @@ export class VrrpLab {
   async readCapture(file: string, filter = ''): Promise<string[]> {
     const out = await this.switchNs.run('tcpdump', ['-n', '-r', file, ...(filter ? [filter] : [])]);
     return out.split('\n').filter((l) => l.trim() !== '');
+  }
+
+  /**
+   * Stops every daemon still running (SIGTERM, then SIGKILL) and puts the LAN back as created,
+   * for afterEach: a failed test must not leave a master, a VIP or a cut behind to confuse the
+   * next one. Namespaces stay.
+   */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.daemons.splice(0).map((p) => p.kill(5000).catch(() => undefined)));
+    // Leftovers of a SIGKILLed daemon (or a failed test): every address but the box's own goes,
+    // and every switch port forwards again.
+    for (const b of this.boxes.values()) {
+      for (const a of await this.addrsOf(b.ns)) {
+        if (![b.v4, b.v6, b.linkLocal].includes(a.local)) await b.ns.tryRun('ip', ['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', IFNAME]);
+      }
+      await this.cut(b.role, false);
+    }
   }
 
   async cleanup(): Promise<void> {

@@ -2,7 +2,7 @@
 // directions between twinvip and keepalived 2.2.7: the backup takes over once its
 // Master_Down_Interval (3 x 1 s + skew) has passed. A twinvip restarted after SIGKILL removes the
 // VIP it left behind before any election, as keepalived users expect of a clean start.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP = '10.66.0.100';
@@ -13,6 +13,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

@@ -1,7 +1,7 @@
 // Master/master with keepalived 2.2.7: two VRIDs on one interface, each router the preferred
 // master of one (twinvip 150/100 on VRIDs 51/52, keepalived the opposite). Each box holds one
 // VIP; when keepalived stops, twinvip holds both; when it comes back it takes its VIP back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP1 = '10.66.0.151';
@@ -11,6 +11,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

@@ -7,7 +7,7 @@
 //   so it becomes MASTER under a live twinvip master. twinvip accepts the adverts with a warning
 //   (as RFC 3768 7.1 allows: "MAY" log), hears a lower-priority master, re-announces and raises
 //   the dual-master alarm; both stay MASTER and share the common VIP.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP = '10.66.0.100';
@@ -17,6 +17,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

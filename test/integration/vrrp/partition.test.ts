@@ -10,7 +10,7 @@
 // first), so the keepalived here sets it. (twinvip has no such option yet: as the loser it
 // yields silently.) With equal priorities the higher primary
 // address wins (RFC 3768/5798 6.4.3), so twinvip (10.66.0.1) yields to keepalived (10.66.0.2).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP = '10.66.0.100';
@@ -19,6 +19,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b', 'c']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

@@ -1,7 +1,7 @@
 // Preempt and nopreempt against a live keepalived 2.2.7 MASTER of lower priority (RFC 3768/5798
 // 6.4.2: a preempting backup discards the lower-priority adverts and lets its Master_Down timer
 // run out; a non-preempting one accepts them as from its master).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP = '10.66.0.100';
@@ -11,6 +11,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

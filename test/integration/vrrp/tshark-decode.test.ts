@@ -5,13 +5,16 @@
 // malformed-packet mark. A v3 instance sending the v2-compatible checksum (Cisco/RFC 9568 dialect)
 // is the control: tshark's default (RFC 5798, as keepalived) must flag it, so the check can fail.
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VrrpLab } from './lab';
 
 let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

@@ -2,7 +2,7 @@
 // address instead of 224.0.0.18. Election, priority-0 handover and preemption back, checked by
 // who holds the VIP; a capture on the switch proves not one advert went to the multicast group
 // and both directions carried adverts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 const VIP = '10.66.0.100';
@@ -11,6 +11,9 @@ let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();

@@ -3,13 +3,16 @@
 // pseudo-header (keepalived's default dialect). Election both ways, graceful handover
 // (priority 0) and preemption back, each checked by who holds the VIP. Adverts every 0.5 s:
 // v3's centisecond intervals, and keepalived's Master_Down_Interval becomes 1.5 s + skew.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
 let lab: VrrpLab;
 
 beforeAll(async () => {
   lab = await VrrpLab.create(['a', 'b']);
+});
+afterEach(async () => {
+  await lab?.stopAll();
 });
 afterAll(async () => {
   await lab?.cleanup();
