@@ -56,6 +56,8 @@ export function kaInstance(o: {
   unicastPeers?: string[];
   /** keepalived higher_prio_send_advert: a master that yields first sends one advert. */
   higherPrioSendAdvert?: boolean;
+  /** keepalived mcast_dst_ip: the instance's own multicast group. */
+  mcastGroup?: string;
 }): string {
   const lines = [
     `vrrp_instance ${o.name ?? 'VI_1'} {`,
@@ -69,6 +71,7 @@ export function kaInstance(o: {
   if (o.ipv6) lines.push('  native_ipv6');
   if (o.nopreempt) lines.push('  nopreempt');
   if (o.higherPrioSendAdvert) lines.push('  higher_prio_send_advert');
+  if (o.mcastGroup) lines.push(`  mcast_dst_ip ${o.mcastGroup}`);
   if (o.password) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.password}`, '  }');
   if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
   if (o.unicastPeers) lines.push('  unicast_peer {', ...o.unicastPeers.map((p) => `    ${p}`), '  }');
