@@ -58,6 +58,8 @@ export function kaInstance(o: {
   higherPrioSendAdvert?: boolean;
   /** keepalived mcast_dst_ip: the instance's own multicast group. */
   mcastGroup?: string;
+  /** virtual_ipaddress_excluded: moved with the instance, not listed in adverts (any family). */
+  excludedVips?: string[];
 }): string {
   const lines = [
     `vrrp_instance ${o.name ?? 'VI_1'} {`,
@@ -75,7 +77,9 @@ export function kaInstance(o: {
   if (o.password) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.password}`, '  }');
   if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
   if (o.unicastPeers) lines.push('  unicast_peer {', ...o.unicastPeers.map((p) => `    ${p}`), '  }');
-  lines.push('  virtual_ipaddress {', ...o.vips.map((v) => `    ${v}`), '  }', '}');
+  lines.push('  virtual_ipaddress {', ...o.vips.map((v) => `    ${v}`), '  }');
+  if (o.excludedVips) lines.push('  virtual_ipaddress_excluded {', ...o.excludedVips.map((v) => `    ${v}`), '  }');
+  lines.push('}');
   return lines.join('\n');
 }
 
