@@ -10,6 +10,7 @@
 // first), so the keepalived here sets it. (twinvip has no such option yet: as the loser it
 // yields silently.) With equal priorities the higher primary
 // address wins (RFC 3768/5798 6.4.3), so twinvip (10.66.0.1) yields to keepalived (10.66.0.2).
+// (VRRPv3 with 0.5 s adverts keeps the waits short; VRRPv2 is covered by the other files.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
 
@@ -36,9 +37,9 @@ describe.skipIf(!VrrpLab.available())('split-brain by a broken LAN path, and its
   it('twinvip (150) and keepalived (100) both MASTER while cut; on healing keepalived yields and twinvip re-announces, repairing the client', async () => {
     const a = lab.box('a');
     const b = lab.box('b');
-    const t = await lab.twinvip('a', { VI_1: { vrid: 73, priority: 150, vips: [`${VIP}/24`] } });
+    const t = await lab.twinvip('a', { VI_1: { vrid: 73, version: 3, advert_int: 0.5, priority: 150, vips: [`${VIP}/24`] } });
     await t.waitLog(/VI_1: BACKUP -> MASTER/, 20_000);
-    const k = await lab.keepalived('b', kaInstance({ vrid: 73, priority: 100, vips: [`${VIP}/24`], higherPrioSendAdvert: true }));
+    const k = await lab.keepalived('b', kaInstance({ vrid: 73, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP}/24`], higherPrioSendAdvert: true }));
     await k.waitLog(/Entering BACKUP STATE \(init\)/);
     await lab.waitFor(async () => (await t.status())?.instances[0]?.state === 'MASTER', { timeoutMs: 5000 });
 
@@ -68,10 +69,10 @@ describe.skipIf(!VrrpLab.available())('split-brain by a broken LAN path, and its
   });
 
   it('equal priorities (100): after healing the higher address (keepalived, 10.66.0.2) keeps MASTER and twinvip yields', async () => {
-    const k = await lab.keepalived('b', kaInstance({ vrid: 74, priority: 100, vips: [`${VIP}/24`] }));
+    const k = await lab.keepalived('b', kaInstance({ vrid: 74, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP}/24`] }));
     await k.waitLog(/Entering MASTER STATE/, 15_000);
     await lab.cut('a');
-    const t = await lab.twinvip('a', { VI_1: { vrid: 74, priority: 100, vips: [`${VIP}/24`] } });
+    const t = await lab.twinvip('a', { VI_1: { vrid: 74, version: 3, advert_int: 0.5, priority: 100, vips: [`${VIP}/24`] } });
     await t.waitLog(/VI_1: BACKUP -> MASTER \(master down/, 20_000);
     await lab.waitHolders(VIP, ['a', 'b'], 10_000, '(split-brain while cut)');
 
