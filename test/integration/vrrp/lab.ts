@@ -4,12 +4,16 @@
  * them and to see who holds which VIP.
  *
  *   const lab = await VrrpLab.create(['a', 'b', 'c']);   // box a = 10.66.0.1, b = .2, c = .3
- *   const t = await lab.twinvip('a', { VI_1: {...} });   // `twinvip run` in box a
- *   const k = await lab.keepalived('b', kaInstance({...}));
+ *   const t = await lab.twinvip('a', { VI_1: {...} });   // `twinvip run` in box a (interface lan)
+ *   const k = await lab.keepalived('b', kaInstance({...}));  // keepalived 2.2.7, VRRP only
  *   await lab.waitHolders(VIP, ['a']);                  // exactly box a carries VIP
- *   await t.sigkill(); await k.stop();
- *   await lab.stopAll();                                // afterEach: whatever still runs
- *   await lab.cleanup();                                // afterAll
+ *   await t.status(); await t.counter('VI_1.drop.auth'); await t.waitLog(/VI_1: .../);
+ *   await t.stop(); await t.sigkill(); await k.stop(); await k.sigkill();
+ *   await lab.cut('a'); await lab.cut('a', false);      // switch port off/on, links stay up
+ *   const cap = await lab.capture('ip proto 112');      // tcpdump on the bridge
+ *   const lines = await lab.readCapture(await cap.stop());
+ *   await lab.stopAll();                                // afterEach: daemons, VIPs, cuts
+ *   await lab.cleanup();                                // afterAll: namespaces, files
  *
  * Every box gets an IPv4 address 10.66.0.N/24, a ULA fd66::N/64 and its kernel link-local
  * IPv6 address (DAD off, so all are usable at once). Nothing here sleeps: waits poll
@@ -86,6 +90,8 @@ export function kaInstance(o: {
 export class VrrpLab {
   readonly boxes = new Map<string, Box>();
   dir = '';
+  /** The "switch": bridge br0 with one port p<role> per box. */
+  switchNs!: Netns;
   private readonly daemons: LabProcess[] = [];
   private seq = 0;
 
@@ -102,6 +108,7 @@ export class VrrpLab {
     try {
       lab.dir = await net.tmpdir();
       const sw = await net.namespace('sw');
+      lab.switchNs = sw;
       await net.bridge(sw, 'br0');
       for (const [i, role] of roles.entries()) {
         const ns = await net.namespace(role);
@@ -119,15 +126,12 @@ export class VrrpLab {
         );
         lab.boxes.set(role, { role, ns, v4, v6, mac: link[0]!.address, linkLocal });
       }
-      lab.switchNs = sw;
       return lab;
     } catch (e) {
       await net.cleanup();
       throw e;
     }
   }
-
-  switchNs!: Netns;
 
   box(role: string): Box {
     const b = this.boxes.get(role);
