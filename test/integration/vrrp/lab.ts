@@ -182,8 +182,10 @@ export class VrrpLab {
     return this.net.waitFor(cond, opts);
   }
 
-  /** `twinvip run` in box `role` with these instances (interface defaults to `lan`). */
-  async twinvip(role: string, instances: Record<string, Record<string, unknown>>): Promise<Twinvip> {
+  /**
+   * `twinvip run` in box `role` with these instances (interface defaults to `lan`);
+   * `extra`: more top-level config sections (sync_groups, checks...). */
+  async twinvip(role: string, instances: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}): Promise<Twinvip> {
     const tag = `t${++this.seq}`;
     const file = join(this.dir, `${tag}.json`);
     const sock = join(this.dir, `${tag}.sock`);
@@ -195,6 +197,7 @@ export class VrrpLab {
         control: { socket: sock },
         logging: { level: 'debug', format: 'text' },
         instances: withIf,
+        ...extra,
       }),
     );
     const p = this.box(role).ns.spawn(NODE, [BUNDLE, 'run', '-c', file]);
