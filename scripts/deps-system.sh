@@ -5,6 +5,9 @@
 set -euo pipefail
 pkgs=(keepalived nginx libnginx-mod-stream mosquitto mosquitto-clients socat tcpdump iproute2
       iputils-ping iputils-arping picocom tmux procps)
+# tshark: test/integration/vrrp/tshark-decode.test.ts decodes our packets with Wireshark's
+# dissectors (DEBIAN_FRONTEND=noninteractive below skips its "non-root capture" question).
+pkgs+=(tshark)
 # The image tests (test/integration/image): systemd-analyze verify and systemd-tmpfiles on the
 # unit, file(1) on the tarball's binaries, python3 as the sd_notify receiver; on an x64 host the
 # arm64 tarball needs the cross compiler for the addon and qemu-user to run its arm64 Node.js.

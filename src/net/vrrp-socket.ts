@@ -54,6 +54,8 @@ export class VrrpSocket {
   private own = new Set<string>();
   private source: string | undefined;
   private readonly group: string | null;
+  /** Groups joined after open() (several instances on one interface with their own groups). */
+  private readonly extraGroups: string[] = [];
 
   private constructor(opts: VrrpSocketOptions, handle: NativeHandle, group: string | null, destinations: string[]) {
     this.family = opts.family;
@@ -97,6 +99,19 @@ export class VrrpSocket {
     this.own = next;
   }
 
+  /**
+   * Joins one more multicast group on this socket's interface (no-op if already joined). The
+   * kernel delivers multicast only for joined groups, so each instance's group must be joined
+   * or its peer's adverts never arrive. Sends still name their destination (sendTo).
+   */
+  join(group: string): void {
+    if (!this.handle) throw closedError();
+    const g = checkAddress(group, this.family, 'group');
+    if (g === this.group || this.extraGroups.includes(g)) return;
+    loadAddon().setMembership(this.handle, g, true);
+    this.extraGroups.push(g);
+  }
+
   setSource(source: string | undefined): void {
     if (source !== undefined) checkAddress(source, this.family, 'source');
     this.source = source;
@@ -131,9 +146,9 @@ export class VrrpSocket {
   close(): void {
     if (!this.handle) return;
     const addon = loadAddon();
-    if (this.group) {
+    for (const g of [...(this.group ? [this.group] : []), ...this.extraGroups]) {
       try {
-        addon.setMembership(this.handle, this.group, false);
+        addon.setMembership(this.handle, g, false);
       } catch {
         // Leaving fails when the interface is gone; closing drops the membership anyway.
       }

@@ -52,6 +52,8 @@ export class NetIo implements VrrpIo {
             onPacket({ interface: ifname, family: p.family as Family, payload: p.payload, source: p.source, destination: p.destination, ttl: p.ttl }),
           onError: (e) => this.log.warn(`${ifname}: VRRP socket error: ${e.message}`),
         });
+        // Instances of one interface may use different groups (mcast_group): join them all.
+        for (const g of groups.slice(1)) sock.join(g);
         this.sockets.set(key, sock);
       }
       for (const vip of plan.vips) {
