@@ -85,6 +85,13 @@ export interface InstanceParams {
    * an advert of its own. Default false (answer, which forces the loser to step down at once).
    */
   lowerPrioNoAdvert?: boolean;
+  /**
+   * keepalived higher_prio_send_advert: a MASTER stepping down for a higher-priority advert
+   * sends one advert at its own priority first, so the winner re-announces the VIPs (after a
+   * healed partition the winner may never have seen us as master). Default true in twinvip
+   * (keepalived's default is off).
+   */
+  higherPrioSendAdvert?: boolean;
   /** Name of the sync group this instance belongs to (see sync-group.ts); undefined = none. */
   syncGroup?: string;
 }

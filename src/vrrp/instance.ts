@@ -158,6 +158,7 @@ export class VrrpInstance {
       initialState: params.initialState ?? 'BACKUP',
       addressOwner: owner,
       lowerPrioNoAdvert: params.lowerPrioNoAdvert ?? false,
+      higherPrioSendAdvert: params.higherPrioSendAdvert ?? true,
       syncGroup: params.syncGroup,
     };
     this.garp = { ...DEFAULT_GARP, ...params.garp };
@@ -409,6 +410,10 @@ export class VrrpInstance {
       const cause: TransitionCause =
         via === 'claim' ? 'peer claim' : r.priority > ours ? 'higher priority advert' : 'equal priority, higher address';
       const detail = `from ${r.source} (${r.priority})${via === 'claim' ? ' over serial' : ''}, ours ${ours}`;
+      // keepalived higher_prio_send_advert: one last advert at our priority, so a winner that
+      // missed the split (a healed partition) hears a lower-priority master and re-sends
+      // gratuitous ARP — otherwise LAN hosts may keep our MAC for the VIP.
+      if (via === 'advert' && this.p.higherPrioSendAdvert) this.sendAdvert(ours, out);
       this.removeVips(out);
       this.counters.releasedMaster++;
       if (this.p.version === 3) this.masterAdverCs = r.advertIntervalCs;

@@ -205,12 +205,23 @@ describe('MASTER (RFC 6.4.3)', () => {
   it('higher priority advert → BACKUP, VIPs removed, cause names the sender', () => {
     const { inst, t } = master();
     const a = inst.handle(adv(150), t + 10);
-    expect(types(a)).toEqual(['remove-vips', 'transition', 'notify']);
+    // One last advert at our priority first (keepalived higher_prio_send_advert), so the winner
+    // re-announces the VIPs if it missed the split.
+    expect(types(a)).toEqual(['send-advert', 'remove-vips', 'transition', 'notify']);
+    expect(a[0]).toEqual({ type: 'send-advert', priority: 100, advertIntervalCs: 100 });
     expect(transition(a)).toEqual({
       type: 'transition', from: 'MASTER', to: 'BACKUP', cause: 'higher priority advert', detail: 'from 10.0.0.2 (150), ours 100',
     });
     expect(inst.snapshot().vipsHeld).toBe(false);
     expect(inst.nextDeadline()).toBe(t + 10 + 3609.375);
+  });
+
+  it('higherPrioSendAdvert false: steps down silently, as keepalived does by default', () => {
+    const inst = mk({ higherPrioSendAdvert: false });
+    inst.handle({ type: 'startup' }, 0);
+    inst.handle({ type: 'timer' }, 3610);
+    const a = inst.handle(adv(150), 4000);
+    expect(types(a)).toEqual(['remove-vips', 'transition', 'notify']);
   });
 
   it('v3: stepping down learns the new master interval (RFC 5798 6.4.3)', () => {
