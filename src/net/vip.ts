@@ -78,15 +78,26 @@ export async function removeStaleVips(
   keep: (vip: Vip) => boolean = () => false,
   ctx: IpContext = {},
 ): Promise<{ removed: Vip[]; errors: string[] }> {
-  const now = await presentVips(vips, ctx);
-  if (!now.ok) return { removed: [], errors: [now.error] };
   const removed: Vip[] = [];
   const errors: string[] = [];
-  for (const v of now.present) {
-    if (keep(v)) continue;
-    const r = await removeVip(v, ctx);
-    if (r.ok) removed.push(v);
-    else errors.push(r.error);
+  for (const ifname of new Set(vips.map((v) => v.ifname))) {
+    const info = await getInterface(ifname, ctx);
+    if (!info.ok) {
+      errors.push(info.error);
+      continue;
+    }
+    // By address, whatever the prefix: a VIP left behind before a config change of its prefix
+    // is still ours to remove (it is removed with the prefix it really has).
+    for (const v of vips) {
+      if (v.ifname !== ifname || keep(v)) continue;
+      for (const a of info.value.addresses) {
+        if (a.address !== v.address) continue;
+        const stale: Vip = { ...v, prefixLength: a.prefixLength };
+        const r = await removeVip(stale, ctx);
+        if (r.ok) removed.push(stale);
+        else errors.push(r.error);
+      }
+    }
   }
   return { removed, errors };
 }

@@ -108,6 +108,16 @@ describe('VIPs and announcements in namespaces', () => {
     expect(left.ok && left.present.map((v) => v.address)).toEqual(['10.78.0.111']);
   });
 
+  it('removes a stale VIP left with another prefix (the config changed its prefix since)', async () => {
+    const ctx = { netns: a.name };
+    expect((await addVip(vip('10.78.0.113/32'), ctx)).ok).toBe(true);
+    const r = await removeStaleVips([vip('10.78.0.113/24')], () => false, ctx);
+    expect(r.errors).toEqual([]);
+    expect(r.removed.map((v) => `${v.address}/${v.prefixLength}`)).toEqual(['10.78.0.113/32']);
+    const left = await presentVips([vip('10.78.0.113/32')], ctx);
+    expect(left.ok && left.present).toEqual([]);
+  });
+
   for (const kind of ['request', 'reply'] as const) {
     it(`gratuitous ARP (${kind}) moves B's neighbour entry for the VIP to A's MAC`, async () => {
       const address = kind === 'request' ? '10.78.0.120' : '10.78.0.121';
