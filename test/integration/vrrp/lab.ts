@@ -4,6 +4,8 @@
  * them and to see who holds which VIP.
  *
  *   const lab = await VrrpLab.create(['a', 'b', 'c']);   // box a = 10.66.0.1, b = .2, c = .3
+ *   const lab = useVrrpLab(['a', 'b']);  // in a test file: created before all, stopAll() after
+ *                                        // each test, cleanup() after all; call lab() in tests
  *   const t = await lab.twinvip('a', { VI_1: {...} });   // `twinvip run` in box a (interface lan)
  *   const k = await lab.keepalived('b', kaInstance({...}));  // keepalived 2.2.7, VRRP only
  *   await lab.waitHolders(VIP, ['a']);                  // exactly box a carries VIP
@@ -22,6 +24,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 
 export const NODE = process.execPath;
@@ -85,6 +88,27 @@ export function kaInstance(o: {
   if (o.excludedVips) lines.push('  virtual_ipaddress_excluded {', ...o.excludedVips.map((v) => `    ${v}`), '  }');
   lines.push('}');
   return lines.join('\n');
+}
+
+/**
+ * One lab per test file: created before the file's tests, every daemon and VIP cleared after
+ * each test (so one failure cannot break the next), removed after all of them.
+ */
+export function useVrrpLab(roles: string[]): () => VrrpLab {
+  let lab: VrrpLab | undefined;
+  beforeAll(async () => {
+    lab = await VrrpLab.create(roles);
+  });
+  afterEach(async () => {
+    await lab?.stopAll();
+  });
+  afterAll(async () => {
+    await lab?.cleanup();
+  });
+  return () => {
+    if (!lab) throw new Error('the VRRP lab was not created (beforeAll failed)');
+    return lab;
+  };
 }
 
 export class VrrpLab {

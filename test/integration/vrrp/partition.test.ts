@@ -11,78 +11,68 @@
 // yields silently.) With equal priorities the higher primary
 // address wins (RFC 3768/5798 6.4.3), so twinvip (10.66.0.1) yields to keepalived (10.66.0.2).
 // (VRRPv3 with 0.5 s adverts keeps the waits short; VRRPv2 is covered by the other files.)
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kaInstance, VrrpLab } from './lab';
+import { describe, expect, it } from 'vitest';
+import { kaInstance, VrrpLab, useVrrpLab } from './lab';
 
 const VIP = '10.66.0.100';
 
-let lab: VrrpLab;
-
-beforeAll(async () => {
-  lab = await VrrpLab.create(['a', 'b', 'c']);
-});
-afterEach(async () => {
-  await lab?.stopAll();
-});
-afterAll(async () => {
-  await lab?.cleanup();
-});
+const lab = useVrrpLab(['a', 'b', 'c']);
 
 async function clientMac(): Promise<string | undefined> {
-  const n = await lab.box('c').ns.ipJson<{ dst: string; lladdr?: string }[]>(['neigh', 'show', 'to', VIP, 'dev', 'lan']);
+  const n = await lab().box('c').ns.ipJson<{ dst: string; lladdr?: string }[]>(['neigh', 'show', 'to', VIP, 'dev', 'lan']);
   return n.find((e) => e.dst === VIP)?.lladdr;
 }
 
 describe.skipIf(!VrrpLab.available())('split-brain by a broken LAN path, and its healing', () => {
   it('twinvip (150) and keepalived (100) both MASTER while cut; on healing keepalived yields and twinvip re-announces, repairing the client', async () => {
-    const a = lab.box('a');
-    const b = lab.box('b');
-    const t = await lab.twinvip('a', { VI_1: { vrid: 73, version: 3, advert_int: 0.5, priority: 150, vips: [`${VIP}/24`] } });
+    const a = lab().box('a');
+    const b = lab().box('b');
+    const t = await lab().twinvip('a', { VI_1: { vrid: 73, version: 3, advert_int: 0.5, priority: 150, vips: [`${VIP}/24`] } });
     await t.waitLog(/VI_1: BACKUP -> MASTER/, 20_000);
-    const k = await lab.keepalived('b', kaInstance({ vrid: 73, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP}/24`], higherPrioSendAdvert: true }));
+    const k = await lab().keepalived('b', kaInstance({ vrid: 73, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP}/24`], higherPrioSendAdvert: true }));
     await k.waitLog(/Entering BACKUP STATE \(init\)/);
-    await lab.waitFor(async () => (await t.status())?.instances[0]?.state === 'MASTER', { timeoutMs: 5000 });
+    await lab().waitFor(async () => (await t.status())?.instances[0]?.state === 'MASTER', { timeoutMs: 5000 });
 
-    await lab.cut('a');
+    await lab().cut('a');
     await k.waitLog(/Entering MASTER STATE/, 15_000);
-    await lab.waitHolders(VIP, ['a', 'b'], 10_000, '(split-brain while cut)');
+    await lab().waitHolders(VIP, ['a', 'b'], 10_000, '(split-brain while cut)');
     expect(await t.state()).toBe('MASTER');
     // The client (on b's side of the cut) learns b's MAC for the VIP.
-    await lab.box('c').ns.run('ping', ['-c', '1', '-W', '5', VIP]);
+    await lab().box('c').ns.run('ping', ['-c', '1', '-W', '5', VIP]);
     expect(await clientMac()).toBe(b.mac);
 
-    const cap = await lab.capture(`ether src ${lab.box('c').mac} and arp`);
+    const cap = await lab().capture(`ether src ${lab().box('c').mac} and arp`);
     const heardBefore = await t.counter('VI_1.lowerPriorityHeard');
-    await lab.cut('a', false);
+    await lab().cut('a', false);
     await k.waitLog(/Master received advert from 10\.66\.0\.1 with higher priority 150, ours 100/, 10_000);
-    await lab.waitHolders(VIP, ['a'], 10_000, '(after healing)');
-    await lab.waitFor(async () => (await t.counter('VI_1.lowerPriorityHeard')) > heardBefore, { timeoutMs: 10_000, what: 'twinvip heard the lower-priority master' });
+    await lab().waitHolders(VIP, ['a'], 10_000, '(after healing)');
+    await lab().waitFor(async () => (await t.counter('VI_1.lowerPriorityHeard')) > heardBefore, { timeoutMs: 10_000, what: 'twinvip heard the lower-priority master' });
     expect(t.out()).toMatch(/VI_1: alarm dual-master: lower priority master 10\.66\.0\.2 \(100\) heard, ours 150; re-announcing/);
-    await lab.waitFor(async () => (await clientMac()) === a.mac, { timeoutMs: 10_000, what: `client's entry for ${VIP} repaired to ${a.mac}` });
-    expect(await lab.readCapture(await cap.stop())).toEqual([]);
+    await lab().waitFor(async () => (await clientMac()) === a.mac, { timeoutMs: 10_000, what: `client's entry for ${VIP} repaired to ${a.mac}` });
+    expect(await lab().readCapture(await cap.stop())).toEqual([]);
     // twinvip never left MASTER.
     expect(t.out()).not.toMatch(/VI_1: MASTER ->/);
 
     await k.stop();
     await t.stop();
-    await lab.waitHolders(VIP, []);
+    await lab().waitHolders(VIP, []);
   });
 
   it('equal priorities (100): after healing the higher address (keepalived, 10.66.0.2) keeps MASTER and twinvip yields', async () => {
-    const k = await lab.keepalived('b', kaInstance({ vrid: 74, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP}/24`] }));
+    const k = await lab().keepalived('b', kaInstance({ vrid: 74, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP}/24`] }));
     await k.waitLog(/Entering MASTER STATE/, 15_000);
-    await lab.cut('a');
-    const t = await lab.twinvip('a', { VI_1: { vrid: 74, version: 3, advert_int: 0.5, priority: 100, vips: [`${VIP}/24`] } });
+    await lab().cut('a');
+    const t = await lab().twinvip('a', { VI_1: { vrid: 74, version: 3, advert_int: 0.5, priority: 100, vips: [`${VIP}/24`] } });
     await t.waitLog(/VI_1: BACKUP -> MASTER \(master down/, 20_000);
-    await lab.waitHolders(VIP, ['a', 'b'], 10_000, '(split-brain while cut)');
+    await lab().waitHolders(VIP, ['a', 'b'], 10_000, '(split-brain while cut)');
 
-    await lab.cut('a', false);
+    await lab().cut('a', false);
     await t.waitLog(/VI_1: MASTER -> BACKUP \(equal priority, higher address, from 10\.66\.0\.2 \(100\), ours 100\)/, 10_000);
-    await lab.waitHolders(VIP, ['b'], 10_000, '(after healing)');
+    await lab().waitHolders(VIP, ['b'], 10_000, '(after healing)');
     expect(k.out()).not.toMatch(/Entering BACKUP STATE(?! \(init\))/);
 
     await t.stop();
     await k.stop();
-    await lab.waitHolders(VIP, []);
+    await lab().waitHolders(VIP, []);
   });
 });

@@ -5,20 +5,10 @@
 // malformed-packet mark. A v3 instance sending the v2-compatible checksum (Cisco/RFC 9568 dialect)
 // is the control: tshark's default (RFC 5798, as keepalived) must flag it, so the check can fail.
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { VrrpLab } from './lab';
+import { describe, expect, it } from 'vitest';
+import { VrrpLab, useVrrpLab } from './lab';
 
-let lab: VrrpLab;
-
-beforeAll(async () => {
-  lab = await VrrpLab.create(['a']);
-});
-afterEach(async () => {
-  await lab?.stopAll();
-});
-afterAll(async () => {
-  await lab?.cleanup();
-});
+const lab = useVrrpLab(['a']);
 
 const FIELDS = [
   'frame.number', 'eth.src', 'ip.ttl', 'ip.dst', 'ipv6.hlim', 'ipv6.src', 'ipv6.dst', 'vrrp.version', 'vrrp.virt_rtr_id', 'vrrp.prio',
@@ -28,7 +18,7 @@ const FIELDS = [
 type Row = Record<(typeof FIELDS)[number], string>;
 
 async function decode(file: string, prefs: string[] = []): Promise<Row[]> {
-  const out = await lab.switchNs.run('tshark', ['-n', '-r', file, ...prefs.flatMap((p) => ['-o', p]), '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,', ...FIELDS.flatMap((f) => ['-e', f])]);
+  const out = await lab().switchNs.run('tshark', ['-n', '-r', file, ...prefs.flatMap((p) => ['-o', p]), '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,', ...FIELDS.flatMap((f) => ['-e', f])]);
   return out
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -47,22 +37,22 @@ function hasTshark(): boolean {
 describe.skipIf(!VrrpLab.available())("tshark's dissectors on twinvip's packets", () => {
   it('VRRPv2 (PASS), VRRPv3/IPv4, VRRPv3/IPv6, priority 0, GARP and NA decode without warnings', async () => {
     expect(hasTshark(), 'tshark is missing: scripts/deps-system.sh installs it').toBe(true);
-    const a = lab.box('a');
-    const cap = await lab.capture('ip proto 112 or ip6 proto 112 or arp or icmp6');
-    const t = await lab.twinvip('a', {
+    const a = lab().box('a');
+    const cap = await lab().capture('ip proto 112 or ip6 proto 112 or arp or icmp6');
+    const t = await lab().twinvip('a', {
       VI_2: { vrid: 81, priority: 150, vips: ['10.66.0.81/24'], authentication: { type: 'PASS', password: 'tw1n' } },
       VI_3: { vrid: 82, version: 3, priority: 150, advert_int: 0.5, vips: ['10.66.0.82/24', '10.66.0.182/24'] },
       VI_6: { vrid: 83, version: 3, priority: 150, advert_int: 0.5, vips: ['fd66::83/64', 'fd66::183/64'] },
       VI_C: { vrid: 84, version: 3, priority: 150, advert_int: 0.5, v3_checksum: 'v2-compatible', vips: ['10.66.0.84/24'] },
     });
-    await lab.waitFor(async () => (await lab.holders('10.66.0.81')).length === 1 && (await t.counter('VI_2.advertsSent')) >= 3, {
+    await lab().waitFor(async () => (await lab().holders('10.66.0.81')).length === 1 && (await t.counter('VI_2.advertsSent')) >= 3, {
       timeoutMs: 20_000,
       what: `three v2 adverts\n${t.out()}`,
     });
     expect(await t.stop()).toBe(0); // sends the priority-0 adverts
     // The last frames may still be on their way through the bridge: stop the capture once it
     // holds every instance's priority-0 advert.
-    await lab.waitFor(async () => (await lab.readCapture(cap.file, 'ip proto 112 or ip6 proto 112')).filter((l) => /vrid 8[1-4], prio 0,/.test(l)).length === 4, {
+    await lab().waitFor(async () => (await lab().readCapture(cap.file, 'ip proto 112 or ip6 proto 112')).filter((l) => /vrid 8[1-4], prio 0,/.test(l)).length === 4, {
       timeoutMs: 10_000,
       what: 'four priority-0 adverts in the capture',
     });
