@@ -3,6 +3,7 @@ import { connect, type IClientOptions, type IClientPublishOptions, type IPublish
 import type { TwinvipConfig } from '../config';
 import type { SubsystemLogger } from '../log';
 import { reconnectDelay } from './backoff';
+import { describeTlsError } from './tls-errors';
 
 type MqttConfig = TwinvipConfig['mqtt'];
 
@@ -34,6 +35,8 @@ export class MqttLink {
   private failures = 0;
   private protocol: 4 | 5;
   private closed = false;
+  /** The TLS cause last logged at error level, so a refusal repeated on every retry logs once. */
+  private lastTlsCause: string | undefined;
   /** Bumped for every new mqtt.js client, so callbacks of a replaced client are recognised. */
   generation = 0;
 
@@ -161,6 +164,7 @@ export class MqttLink {
     client.on('connect', () => {
       if (!mine()) return;
       this.failures = 0;
+      this.lastTlsCause = undefined;
       this.counters.connects++;
       this.log.info(`connected to ${this.cfg.url} (MQTT ${this.protocol === 5 ? '5' : '3.1.1'})`);
       this.handlers.onUp(this.protocol);
@@ -175,8 +179,12 @@ export class MqttLink {
         this.log.info(`broker ${this.cfg.url} unreachable; retrying in ${client.options.reconnectPeriod} ms`);
       }
     });
+    // mqtt.js emits a TLS handshake error twice, from its TLS wrapper and from its stream
+    // handler (same Error object): count and log each failure once.
+    let lastError: Error | undefined;
     client.on('error', (err: Error & { code?: number | string }) => {
-      if (!mine()) return;
+      if (!mine() || err === lastError) return;
+      lastError = err;
       this.counters.connect_failures++;
       if (this.protocol === 5 && typeof err.code === 'number' && UNSUPPORTED_PROTOCOL.has(err.code)) {
         this.counters.protocol_fallbacks++;
@@ -185,6 +193,14 @@ export class MqttLink {
         this.client = undefined;
         client.end(true);
         if (!this.closed) this.open(opts);
+        return;
+      }
+      const tls = describeTlsError(err, this.cfg.url!);
+      if (tls !== undefined) {
+        // A certificate problem does not heal by retrying: say it loudly once, then at debug.
+        if (tls !== this.lastTlsCause) this.log.error(tls);
+        else this.log.debug(tls);
+        this.lastTlsCause = tls;
         return;
       }
       this.log.warn(`mqtt error: ${err.message}`);
