@@ -25,6 +25,8 @@ export interface BrokerOptions {
   users?: Record<string, string>;
   /** Keep sessions and retained messages across a restart (mosquitto saves on SIGTERM). */
   persistence?: boolean;
+  /** A TLS listener (mqtts://) with these PEM files instead of plain TCP. */
+  tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean };
 }
 
 export class Mosquitto {
@@ -33,10 +35,16 @@ export class Mosquitto {
   readonly url: string;
 
   constructor(private readonly opts: BrokerOptions) {
-    this.url = `mqtt://127.0.0.1:${opts.port}`;
+    this.url = `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${opts.port}`;
     // Run as whoever runs the test: as root, mosquitto would otherwise switch to user "mosquitto",
     // which cannot write its persistence file into our temp dir.
     const lines = [`user ${userInfo().username}`, `listener ${opts.port} 127.0.0.1`, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
+    if (opts.tls) {
+      const t = opts.tls;
+      lines.push(`cafile ${t.cafile}`, `certfile ${t.certfile}`, `keyfile ${t.keyfile}`);
+      // The client certificate's CN becomes the user name, so the log shows which one was used.
+      if (t.requireCertificate) lines.push('require_certificate true', 'use_identity_as_username true');
+    }
     if (opts.users) {
       const pw = `${opts.dir}/passwd`;
       writeFileSync(pw, '');
