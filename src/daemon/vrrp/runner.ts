@@ -142,7 +142,12 @@ export class VrrpRunner {
       const plan = this.plans.get(name)!;
       pending.push(this.o.io.setVips(plan, false).catch(() => {}));
     }
-    const previous = new Map(diff.changed.map((n) => [n, { plan: this.plans.get(n)!, state: this.instances.get(n)!.currentState }]));
+    const previous = new Map(
+      diff.changed.map((n) => {
+        const snap = this.instances.get(n)!.snapshot();
+        return [n, { plan: this.plans.get(n)!, state: snap.state, override: snap.priorityOverride }];
+      }),
+    );
     const gone = new Set([...diff.removed, ...diff.changed]);
     for (const name of gone) {
       this.instances.delete(name);
@@ -172,6 +177,8 @@ export class VrrpRunner {
     if (!this.running) return diff;
     const after: Promise<void>[] = [];
     for (const [name, prev] of previous) {
+      // Maintenance (override 0) and forced priorities are operator state, not configuration.
+      if (prev.override !== null) after.push(...this.deliver(name, { type: 'set-priority-override', priority: prev.override }));
       const event: InstanceEvent = prev.state === 'MASTER' || prev.state === 'BACKUP' ? { type: 'resume', state: prev.state } : { type: 'startup' };
       after.push(...this.deliver(name, event));
     }

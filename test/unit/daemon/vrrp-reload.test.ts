@@ -169,3 +169,30 @@ describe('VrrpRunner.replace', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBe(1000);
   });
 });
+
+describe('VrrpRunner.replace keeps operator state', () => {
+  it('an instance in maintenance stays in maintenance (never MASTER) after being rebuilt', async () => {
+    const b = lone(cfg({ A: {} }));
+    b.runner.deliver('A', { type: 'set-priority-override', priority: 0 });
+    b.runner.start();
+    b.clock.runUntil(10_000);
+    expect(b.runner.views()[0]!.snapshot).toMatchObject({ state: 'BACKUP', maintenance: true });
+    await b.runner.replace(plansOf(cfg({ A: { priority: 200 } })), {});
+    b.clock.runUntil(30_000);
+    expect(b.runner.views()[0]!.snapshot).toMatchObject({ state: 'BACKUP', maintenance: true, configuredPriority: 200 });
+    expect(b.vips.size).toBe(0);
+  });
+
+  it('a sync group rebuilt around a MASTER pair resumes both as MASTER without transitions', async () => {
+    const b = lone(cfg({ A: {}, B: {} }, { G: ['A', 'B'] }));
+    b.runner.start();
+    b.clock.runUntil(10_000);
+    expect(b.runner.views().map((v) => v.snapshot.state)).toEqual(['MASTER', 'MASTER']);
+    const before = b.transitions.length;
+    const d = await b.runner.replace(plansOf(cfg({ A: { priority: 120 }, B: {} }, { G: ['A', 'B'] })), groupsOf(cfg({ A: {}, B: {} }, { G: ['A', 'B'] })));
+    expect(d.changed).toEqual(['A', 'B']);
+    b.clock.runUntil(20_000);
+    expect(b.runner.views().map((v) => v.snapshot.state)).toEqual(['MASTER', 'MASTER']);
+    expect(b.transitions.length).toBe(before);
+  });
+});
