@@ -278,7 +278,7 @@ function ownOf(infos: Map<string, InterfaceInfo>, vips: ReadonlySet<string>): Ma
 }
 
 function instancesKey(config: TwinvipConfig): string {
-  return JSON.stringify([config.instances, config.sync_groups ?? {}]);
+  return JSON.stringify([config.instances, config.sync_groups ?? {}, config.checks ?? {}]);
 }
 
 function nonZero(c: Record<string, number>): Record<string, number> {

@@ -80,7 +80,9 @@ export class NetIo implements VrrpIo {
     onPacket: (p: ReceivedPacket) => void,
   ): void {
     for (const [key, sock] of this.sockets) {
-      if (this.specs.get(key) === socketSpec(plans, key, ownAddresses)) continue;
+      const spec = socketSpec(plans, key, ownAddresses);
+      if (this.specs.get(key) === spec) continue;
+      this.log.info(`${key}: VRRP socket ${spec ? 'reopened (multicast groups, unicast peers or own addresses changed)' : 'closed (no instance uses it any more)'}`);
       sock.close();
       this.sockets.delete(key);
       this.specs.delete(key);

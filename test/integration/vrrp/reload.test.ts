@@ -77,6 +77,8 @@ describe.skipIf(!VrrpLab.available())('config reload (SIGHUP) of VRRP instances'
     await lab().waitFor(() => count(t.out(), PREEMPT) > preempts, { timeoutMs: 15_000, what: `a second preempt\n${t.out()}` });
     await lab().waitHolders(VIP, ['a']);
 
+    // Same interface, family and group throughout: the raw socket was never reopened.
+    expect(t.out()).not.toMatch(/VRRP socket (reopened|closed)/);
     // VI_2 went through five reloads without a single transition and kept its VIP.
     expect(transitions(t.out(), 'VI_2')).toBe(vi2Transitions);
     expect(await lab().holders(VIP2)).toEqual(['a']);
