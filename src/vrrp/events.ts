@@ -104,6 +104,12 @@ export type SyncDirective = 'MASTER' | 'BACKUP' | 'FAULT' | 'FAULT-CLEAR';
 export type InstanceEvent =
   | { type: 'startup' }
   | { type: 'shutdown' }
+  /**
+   * Instead of 'startup', for an instance rebuilt by a configuration reload: carry the previous
+   * instance's state over without a transition (keepalived reload keeps an instance's state and
+   * runs no notify). 'MASTER' assumes the shell still holds the VIPs.
+   */
+  | { type: 'resume'; state: 'MASTER' | 'BACKUP' }
   /** A decoded and validated advert for this VRID (the codec has already dropped bad ones). */
   | { type: 'advert'; advert: Advert }
   /** nextDeadline() has been reached; the instance works out which of its timers fired. */
@@ -145,6 +151,7 @@ export type GarpReason =
   | 'become master'
   | 'master delay'
   | 'master refresh'
+  | 'config reload'
   | 'lower priority master heard'
   | 'lower priority master heard (delayed)'
   | 'lower priority peer claim';

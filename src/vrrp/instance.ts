@@ -182,6 +182,9 @@ export class VrrpInstance {
       case 'shutdown':
         this.onShutdown(now, out);
         break;
+      case 'resume':
+        this.onResume(event.state, now, out);
+        break;
       case 'advert':
         this.onAdvert(event.advert, now, out);
         break;
@@ -318,6 +321,36 @@ export class VrrpInstance {
     if (this.p.initialState === 'MASTER' && !this.inMaintenance()) {
       this.armDown(0, 'startup state MASTER', 'configured initial state', now);
     }
+  }
+
+  /**
+   * A reload rebuilt this instance: no INIT -> BACKUP -> MASTER round (no notify, no advert gap).
+   * A resumed MASTER advertises its (possibly new) priority at once and re-announces its VIPs
+   * (the set may have grown); if its new priority loses, the peer's advert makes it step down
+   * as usual. A fault or maintenance at resume time goes through the normal paths.
+   */
+  private onResume(prev: 'MASTER' | 'BACKUP', now: number, out: Action[]): void {
+    if (this.state !== 'INIT') return;
+    this.masterAdverCs = this.p.advertIntervalCs;
+    if (prev === 'MASTER') {
+      this.state = 'MASTER';
+      this.vipsHeld = true;
+      if (this.ownFault() || this.groupFault) {
+        this.enterFault('startup', this.downTrackedNames() || 'sync group in fault', now, out);
+        return;
+      }
+      this.sendAdvert(this.electionPriority(), out);
+      this.garpBurst('config reload', this.garp.masterRepeat, out);
+      this.timers.advert = now + this.p.advertIntervalCs * 10;
+      if (this.garp.masterRefreshMs > 0) this.timers.garpRefresh = now + this.garp.masterRefreshMs;
+      return;
+    }
+    if (this.ownFault() || this.groupFault || this.basePriority === OWNER_PRIORITY) {
+      this.onStartup(now, out);
+      return;
+    }
+    this.state = 'BACKUP';
+    if (!this.inMaintenance()) this.armDown(this.masterDownMs(), 'master down', '', now);
   }
 
   private onShutdown(now: number, out: Action[]): void {

@@ -56,39 +56,14 @@ export class VrrpExtension implements Extension {
     for (const e of stale.errors) log.warn(`stale VIP clean-up: ${e}`);
 
     const fresh = await readInterfaces(ifnames);
-    this.monitor = await LinkMonitor.start({
-      ifnames,
-      onChange: (s) => {
-        log.info(`${s.ifname}: link ${s.up ? 'up' : 'down'} (${s.operstate})`);
-        this.runner?.track(trackName.iface(s.ifname), s.up);
-      },
-      onError: (e) => log.warn(`link monitor: ${e.message}`),
-    });
+    this.monitor = await this.startMonitor(ifnames, log);
 
-    const plans = names.map((name) => {
-      const inst = config.instances[name]!;
-      const info = fresh.get(inst.interface) ?? infos.get(inst.interface)!;
-      const family = familyNumber(inst);
-      const primary = inst.unicast_src_ip ?? primaryAddress(info, family);
-      if (!primary) throw new Error(`${name}: interface ${inst.interface} has no IPv${family} address to send adverts from`);
-      const own = info.addresses.map((a) => a.address);
-      const plan = planInstance(config, name, inst, primary, own);
-      withOwnInterfaceTracked(plan);
-      for (const t of plan.params.tracked ?? []) {
-        if (!t.name.startsWith('iface:')) continue;
-        const state = this.monitor!.state(t.name.slice('iface:'.length));
-        t.up = state?.up ?? false;
-      }
-      return plan;
-    });
-
-    const groups = Object.fromEntries(Object.entries(config.sync_groups ?? {}).map(([g, s]) => [g, s.instances]));
+    const plans = this.buildPlans(config, fresh, new Set());
+    const groups = groupsOf(config);
     this.io = new NetIo(log);
     this.runner = new VrrpRunner({ plans, groups, io: this.io, clock: monotonic, log, bus: ctx.bus });
-    const macs = new Map([...fresh].map(([k, v]) => [k, v.mac]));
-    const own = new Map([...fresh].map(([k, v]) => [k, v.addresses.map((a) => a.address)]));
     const runner = this.runner;
-    this.io.open(plans, macs, own, (p) => runner.receive(p));
+    this.io.open(plans, macsOf(fresh), ownOf(fresh, new Set()), (p) => runner.receive(p));
     this.runner.start();
     this.startTracking(config, plans, log);
 
@@ -103,6 +78,7 @@ export class VrrpExtension implements Extension {
 
   async stop(): Promise<void> {
     for (const u of this.unregister.splice(0)) u();
+    for (const u of this.trackingUnregister.splice(0)) u();
     for (const c of this.checks.splice(0)) c.stop();
     await this.runner?.stop();
     this.io?.close();
@@ -110,12 +86,98 @@ export class VrrpExtension implements Extension {
     this.runner = undefined;
   }
 
-  onConfigReloaded(ctx: DaemonContext): void {
-    if (instancesKey(ctx.config) !== this.instancesKey) {
-      ctx.logger
-        .for('vrrp')
-        .warn('instances or sync groups changed: the new VRRP settings take effect at the next restart (the running instances keep their state)');
+  /**
+   * keepalived-style reload: unchanged instances run on untouched, changed ones are rebuilt and
+   * keep their MASTER/BACKUP state, removed ones shut down, added ones start (after their stale
+   * VIPs are removed). Sockets are reopened only where interfaces or groups changed.
+   */
+  async onConfigReloaded(ctx: DaemonContext): Promise<void> {
+    const key = instancesKey(ctx.config);
+    if (key === this.instancesKey) return;
+    const log = ctx.logger.for('vrrp');
+    if (!this.runner || !this.io) {
+      log.warn('instances added to a configuration that had none: they start at the next restart');
+      return;
     }
+    const config = ctx.config;
+    const oldPlans = this.runner.views().map((v) => v.plan);
+    const oldNames = new Set(oldPlans.map((p) => p.name));
+    const ifnames = interfacesOf(config);
+    const infos = await readInterfaces(ifnames);
+    // Our VIPs are on the interfaces while we are MASTER: they are not the box's own addresses.
+    const ours = new Set<string>();
+    for (const p of oldPlans) for (const v of p.vips) ours.add(v.address);
+    const provisional = Object.keys(config.instances).map((n) => planInstance(config, n, config.instances[n]!, '0.0.0.0', []));
+    for (const p of provisional) for (const v of p.vips) ours.add(v.address);
+    // ...except an address owner's, which are its primary addresses (as at start-up).
+    for (const p of provisional) if (p.params.addressOwner) for (const v of p.vips) ours.delete(v.address);
+
+    // Stale VIPs of added instances only; a running MASTER's VIPs are not stale.
+    const held = new Set(oldPlans.flatMap((p) => p.vips.map((v) => v.address)));
+    const owned = new Set(provisional.filter((p) => p.params.addressOwner).flatMap((p) => p.vips.map((v) => v.address)));
+    const candidates = provisional.filter((p) => !oldNames.has(p.name)).flatMap((p) => p.vips.filter((v) => !held.has(v.address)).map(toNetVip));
+    if (candidates.length > 0) {
+      const stale = await removeStaleVips(candidates, (v) => owned.has(v.address));
+      for (const v of stale.removed) log.info(`removed stale VIP ${v.address}/${v.prefixLength} from ${v.ifname}`);
+      for (const e of stale.errors) log.warn(`stale VIP clean-up: ${e}`);
+    }
+
+    if (ifnames.join() !== this.monitorIfnames.join()) {
+      this.monitor?.stop();
+      this.monitor = await this.startMonitor(ifnames, log);
+    }
+    const plans = this.buildPlans(config, infos, ours);
+    const runner = this.runner;
+    const onPacket = (p: Parameters<VrrpRunner['receive']>[0]) => runner.receive(p);
+    const macs = macsOf(infos);
+    const own = ownOf(infos, ours);
+    this.io.open(plans, macs, own, onPacket);
+    const diff = await this.runner.replace(plans, groupsOf(config));
+    this.io.reconcile(plans, macs, own, onPacket);
+    this.instancesKey = key;
+    for (const c of this.checks.splice(0)) c.stop();
+    for (const u of this.trackingUnregister.splice(0)) u();
+    this.startTracking(config, plans, log);
+    const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
+    log.info(
+      `reload applied: unchanged ${list(diff.unchanged)}; rebuilt ${list(diff.changed)}; removed ${list(diff.removed)}; added ${list(diff.added)}`,
+    );
+  }
+
+  private monitorIfnames: string[] = [];
+  private trackingUnregister: (() => void)[] = [];
+
+  private async startMonitor(ifnames: string[], log: SubsystemLogger): Promise<LinkMonitor> {
+    this.monitorIfnames = ifnames;
+    return LinkMonitor.start({
+      ifnames,
+      onChange: (s) => {
+        log.info(`${s.ifname}: link ${s.up ? 'up' : 'down'} (${s.operstate})`);
+        this.runner?.track(trackName.iface(s.ifname), s.up);
+      },
+      onError: (e) => log.warn(`link monitor: ${e.message}`),
+    });
+  }
+
+  /** Plans for every configured instance; tracked objects start from what is known now. */
+  private buildPlans(config: TwinvipConfig, infos: Map<string, InterfaceInfo>, vips: ReadonlySet<string>): InstancePlan[] {
+    const known = new Map<string, boolean>();
+    for (const v of this.runner?.views() ?? []) for (const t of v.snapshot.tracked) known.set(t.name, t.up);
+    return Object.keys(config.instances).map((name) => {
+      const inst = config.instances[name]!;
+      const info = infos.get(inst.interface)!;
+      const family = familyNumber(inst);
+      const own = info.addresses.map((a) => a.address).filter((a) => !vips.has(a));
+      const primary = inst.unicast_src_ip ?? primaryAddress({ ...info, addresses: info.addresses.filter((a) => !vips.has(a.address)) }, family);
+      if (!primary) throw new Error(`${name}: interface ${inst.interface} has no IPv${family} address to send adverts from`);
+      const plan = planInstance(config, name, inst, primary, own);
+      withOwnInterfaceTracked(plan);
+      for (const t of plan.params.tracked ?? []) {
+        if (t.name.startsWith('iface:')) t.up = this.monitor?.state(t.name.slice('iface:'.length))?.up ?? false;
+        else if (known.has(t.name)) t.up = known.get(t.name)!;
+      }
+      return plan;
+    });
   }
 
   /** Checks (keepalived vrrp_script and friends) and the Nginx health feed tracked objects. */
@@ -129,7 +191,7 @@ export class VrrpExtension implements Extension {
         this.runner?.track(trackName.check(name), false);
         continue;
       }
-      this.unregister.push(
+      this.trackingUnregister.push(
         built.runner.on((e) => {
           log.info(`check ${name} ${e.up ? 'up' : 'down'} (${e.cause})`);
           this.runner?.track(trackName.check(name), e.up);
@@ -139,7 +201,7 @@ export class VrrpExtension implements Extension {
       this.checks.push(built.runner);
     }
     if (this.nginxHealth && tracked.has(trackName.nginx)) {
-      this.unregister.push(this.nginxHealth.on((e) => this.runner?.track(trackName.nginx, e.up)));
+      this.trackingUnregister.push(this.nginxHealth.on((e) => this.runner?.track(trackName.nginx, e.up)));
       if (this.nginxHealth.up !== undefined) this.runner?.track(trackName.nginx, this.nginxHealth.up);
     }
   }
@@ -203,8 +265,20 @@ async function readInterfaces(names: string[]): Promise<Map<string, InterfaceInf
   return out;
 }
 
+function groupsOf(config: TwinvipConfig): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(config.sync_groups ?? {}).map(([g, s]) => [g, [...s.instances]]));
+}
+
+function macsOf(infos: Map<string, InterfaceInfo>): Map<string, string> {
+  return new Map([...infos].map(([k, v]) => [k, v.mac]));
+}
+
+function ownOf(infos: Map<string, InterfaceInfo>, vips: ReadonlySet<string>): Map<string, string[]> {
+  return new Map([...infos].map(([k, v]) => [k, v.addresses.map((a) => a.address).filter((a) => !vips.has(a))]));
+}
+
 function instancesKey(config: TwinvipConfig): string {
-  return JSON.stringify([config.instances, config.sync_groups ?? {}]);
+  return JSON.stringify([config.instances, config.sync_groups ?? {}, config.checks ?? {}]);
 }
 
 function nonZero(c: Record<string, number>): Record<string, number> {

@@ -23,6 +23,8 @@ export interface NetIoCounters {
 
 export class NetIo implements VrrpIo {
   private readonly sockets = new Map<string, VrrpSocket>();
+  /** What each socket was opened for; a reload reopens a socket only when this changes. */
+  private readonly specs = new Map<string, string>();
   private readonly announcers = new Map<string, Announcer>();
   readonly counters: NetIoCounters = { sendErrors: 0, announceErrors: 0, vipErrors: 0 };
   /** Send errors are logged once per interface and errno until a send succeeds again. */
@@ -55,6 +57,7 @@ export class NetIo implements VrrpIo {
         // Instances of one interface may use different groups (mcast_group): join them all.
         for (const g of groups.slice(1)) sock.join(g);
         this.sockets.set(key, sock);
+        this.specs.set(key, socketSpec(plans, key, ownAddresses));
       }
       for (const vip of plan.vips) {
         if (this.announcers.has(vip.dev)) continue;
@@ -65,7 +68,36 @@ export class NetIo implements VrrpIo {
     }
   }
 
+  /**
+   * After a reload: closes the sockets no plan uses any more and reopens those whose multicast
+   * groups, unicast peers or own addresses changed; the others keep running (no receive gap).
+   * Call open() with the new plans first so added instances have their sockets.
+   */
+  reconcile(
+    plans: InstancePlan[],
+    macs: ReadonlyMap<string, string>,
+    ownAddresses: ReadonlyMap<string, string[]>,
+    onPacket: (p: ReceivedPacket) => void,
+  ): void {
+    for (const [key, sock] of this.sockets) {
+      const spec = socketSpec(plans, key, ownAddresses);
+      if (this.specs.get(key) === spec) continue;
+      this.log.info(`${key}: VRRP socket ${spec ? 'reopened (multicast groups, unicast peers or own addresses changed)' : 'closed (no instance uses it any more)'}`);
+      sock.close();
+      this.sockets.delete(key);
+      this.specs.delete(key);
+    }
+    const devs = new Set(plans.flatMap((p) => p.vips.map((v) => v.dev)));
+    for (const [dev, a] of this.announcers) {
+      if (devs.has(dev)) continue;
+      a.close();
+      this.announcers.delete(dev);
+    }
+    this.open(plans, macs, ownAddresses, onPacket);
+  }
+
   close(): void {
+    this.specs.clear();
     for (const s of this.sockets.values()) s.close();
     for (const a of this.announcers.values()) a.close();
     this.sockets.clear();
@@ -115,6 +147,14 @@ export function toNetVip(v: InstancePlan['vips'][number]): Vip {
     ifname: v.dev,
     ...(v.label !== undefined ? { label: v.label } : {}),
   };
+}
+
+function socketSpec(plans: InstancePlan[], key: string, own: ReadonlyMap<string, string[]>): string {
+  const users = plans.filter((p) => socketKey(p.interface, p.family) === key);
+  if (users.length === 0) return '';
+  const groups = [...new Set(users.filter((p) => !p.unicast).map((p) => p.multicastGroup))].sort();
+  const peers = groups.length > 0 ? [] : users[0]!.destinations;
+  return JSON.stringify([groups, peers, own.get(users[0]!.interface) ?? []]);
 }
 
 function socketKey(ifname: string, family: Family): string {

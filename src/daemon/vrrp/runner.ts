@@ -13,6 +13,7 @@ import type { Advert, Family } from '../../vrrp/types';
 import type { SubsystemLogger } from '../../log';
 import type { EventBus } from '../events';
 import type { InstancePlan } from './instance-plan';
+import { diffPlans, vanishedVips, type ReloadDiff } from './reload-diff';
 
 export interface VrrpIo {
   /** Send one VRRP message; must not block. */
@@ -81,15 +82,26 @@ export class VrrpRunner {
   private running = false;
   private advertObserver: ((plan: InstancePlan, advert: Advert) => void) | undefined;
 
+  private groups: Record<string, string[]>;
+
   constructor(private readonly o: RunnerOptions) {
     this.advertObserver = o.onAdvert;
-    for (const plan of o.plans) {
-      this.plans.set(plan.name, plan);
-      this.instances.set(plan.name, new VrrpInstance(plan.params));
-      this.drops.set(plan.name, emptyDropCounters());
-    }
+    this.groups = cloneGroups(o.groups);
+    for (const plan of o.plans) this.addInstance(plan);
+    this.buildUnits(new Set(this.instances.keys()));
+  }
+
+  private addInstance(plan: InstancePlan): void {
+    this.plans.set(plan.name, plan);
+    this.instances.set(plan.name, new VrrpInstance(plan.params));
+    if (!this.drops.has(plan.name)) this.drops.set(plan.name, emptyDropCounters());
+  }
+
+  /** Units (lone instance or sync group) for `names`; other instances keep theirs. */
+  private buildUnits(names: Set<string>): void {
     const grouped = new Set<string>();
-    for (const [name, members] of Object.entries(o.groups)) {
+    for (const [name, members] of Object.entries(this.groups)) {
+      if (!members.some((m) => names.has(m))) continue;
       const group = new SyncGroup(name, members.map((m) => this.instances.get(m)!).filter(Boolean));
       const unit: Unit = {
         deliver: (m, e, now) => group.handle(m, e, now),
@@ -101,8 +113,9 @@ export class VrrpRunner {
         this.units.set(m, unit);
       }
     }
-    for (const [name, inst] of this.instances) {
-      if (grouped.has(name)) continue;
+    for (const name of names) {
+      const inst = this.instances.get(name);
+      if (!inst || grouped.has(name)) continue;
       this.units.set(name, {
         deliver: (_m, e, now) => [{ instance: name, actions: inst.handle(e, now) }],
         fire: (now) => {
@@ -112,6 +125,67 @@ export class VrrpRunner {
         nextDeadline: () => inst.nextDeadline(),
       });
     }
+  }
+
+  /**
+   * Applies a reloaded configuration (keepalived reload): unchanged instances run on untouched;
+   * removed ones shut down as on stop; changed ones are rebuilt and resume their MASTER/BACKUP
+   * state without a transition — a MASTER keeps the VIPs that stay, drops the vanished ones and
+   * adds the new ones; added ones start as at start-up. Resolves when the VIP changes are done.
+   */
+  async replace(plans: InstancePlan[], groups: Record<string, string[]>): Promise<ReloadDiff> {
+    const diff = diffPlans({ plans: [...this.plans.values()], groups: this.groups }, { plans, groups });
+    const next = new Map(plans.map((p) => [p.name, p]));
+    const pending: Promise<void>[] = [];
+    for (const name of diff.removed) {
+      pending.push(...this.deliver(name, { type: 'shutdown' }));
+      const plan = this.plans.get(name)!;
+      pending.push(this.o.io.setVips(plan, false).catch(() => {}));
+    }
+    const previous = new Map(
+      diff.changed.map((n) => {
+        const snap = this.instances.get(n)!.snapshot();
+        return [n, { plan: this.plans.get(n)!, state: snap.state, override: snap.priorityOverride }];
+      }),
+    );
+    const gone = new Set([...diff.removed, ...diff.changed]);
+    for (const name of gone) {
+      this.instances.delete(name);
+      this.plans.delete(name);
+      this.units.delete(name);
+      if (!next.has(name)) this.drops.delete(name);
+    }
+    await Promise.all(pending);
+
+    this.groups = cloneGroups(groups);
+    for (const name of [...diff.changed, ...diff.added]) this.addInstance(next.get(name)!);
+    this.buildUnits(new Set([...diff.changed, ...diff.added]));
+
+    const vipWork: Promise<void>[] = [];
+    for (const [name, prev] of previous) {
+      if (prev.state !== 'MASTER') continue;
+      const vanished = vanishedVips(prev.plan, next.get(name)!);
+      const log = this.o.log.forInstance(name);
+      const fail = (what: string) => (err: unknown) => log.error(`${what} VIPs failed: ${err instanceof Error ? err.message : String(err)}`);
+      vipWork.push(
+        (vanished.length > 0 ? this.o.io.setVips({ ...prev.plan, vips: vanished }, false).catch(fail('removing')) : Promise.resolve()).then(() =>
+          this.o.io.setVips(next.get(name)!, true).catch(fail('adding')),
+        ),
+      );
+    }
+    await Promise.all(vipWork);
+    if (!this.running) return diff;
+    const after: Promise<void>[] = [];
+    for (const [name, prev] of previous) {
+      // Maintenance (override 0) and forced priorities are operator state, not configuration.
+      if (prev.override !== null) after.push(...this.deliver(name, { type: 'set-priority-override', priority: prev.override }));
+      const event: InstanceEvent = prev.state === 'MASTER' || prev.state === 'BACKUP' ? { type: 'resume', state: prev.state } : { type: 'startup' };
+      after.push(...this.deliver(name, event));
+    }
+    for (const name of diff.added) after.push(...this.deliver(name, { type: 'startup' }));
+    this.reschedule();
+    await Promise.all(after);
+    return diff;
   }
 
   start(): void {
@@ -326,3 +400,7 @@ function isMulticast(address: string, family: Family): boolean {
   return first >= 224 && first <= 239;
 }
 
+
+function cloneGroups(g: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(g).map(([k, v]) => [k, [...v]]));
+}

@@ -213,7 +213,7 @@ export class VrrpLab {
     const tag = `t${++this.seq}`;
     const file = join(this.dir, `${tag}.json`);
     const sock = join(this.dir, `${tag}.sock`);
-    const withIf = Object.fromEntries(Object.entries(instances).map(([n, i]) => [n, { interface: IFNAME, ...i }]));
+    const withIf = withInterface(instances);
     await writeFile(
       file,
       JSON.stringify({
@@ -226,7 +226,7 @@ export class VrrpLab {
     );
     const p = this.box(role).ns.spawn(NODE, [BUNDLE, 'run', '-c', file]);
     this.daemons.push(p);
-    return new Twinvip(this, p, sock);
+    return new Twinvip(this, p, sock, file);
   }
 
   /** keepalived 2.2.7 (VRRP only) in box `role` with these vrrp_instance blocks. */
@@ -297,15 +297,36 @@ export interface TwinvipInstanceStatus {
   last_transition: { from: string; to: string; cause: string } | null;
 }
 
+function withInterface(instances: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(instances).map(([n, i]) => [n, { interface: IFNAME, ...i }]));
+}
+
 export class Twinvip {
   constructor(
     private readonly lab: VrrpLab,
     readonly proc: LabProcess,
     readonly socket: string,
+    readonly configFile: string,
   ) {}
 
   out(): string {
     return this.proc.stdout + this.proc.stderr;
+  }
+
+  /**
+   * Rewrites the config file with these instances (interface defaults to `lan`; other sections
+   * kept) and sends SIGHUP; resolves once the daemon has logged the n-th VRRP reload.
+   */
+  async reload(instances: Record<string, Record<string, unknown>>): Promise<void> {
+    const cfg = JSON.parse(await readFile(this.configFile, 'utf8')) as Record<string, unknown>;
+    cfg.instances = withInterface(instances);
+    await writeFile(this.configFile, JSON.stringify(cfg));
+    const n = (this.out().match(/reload applied/g)?.length ?? 0) + 1;
+    this.proc.child.kill('SIGHUP');
+    await this.lab.waitFor(() => (this.out().match(/reload applied/g)?.length ?? 0) >= n || (!this.proc.running && Promise.reject(new Error('twinvip exited'))), {
+      timeoutMs: 15_000,
+      what: `VRRP reload #${n}\n${this.out()}`,
+    });
   }
 
   /** `twinvip status --json`, or undefined while the control socket is not up. */

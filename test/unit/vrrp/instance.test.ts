@@ -458,3 +458,45 @@ describe('plumbing', () => {
     );
   });
 });
+
+describe('resume (a config reload rebuilt the instance; keepalived keeps state on reload)', () => {
+  it('MASTER: advertises at once, re-announces, keeps its VIPs, no transition or notify; adverts follow every interval', () => {
+    const inst = mk();
+    const a = inst.handle({ type: 'resume', state: 'MASTER' }, 1000);
+    expect(types(a)).toEqual(['send-advert', 'send-garp']);
+    expect(find(a, 'send-garp')[0]).toMatchObject({ reason: 'config reload' });
+    expect(inst.snapshot()).toMatchObject({ state: 'MASTER', vipsHeld: true, lastTransition: null });
+    expect(inst.nextDeadline()).toBe(2000);
+    expect(types(inst.handle({ type: 'timer' }, 2000))).toEqual(['send-advert']);
+  });
+
+  it('MASTER whose new priority loses steps down by normal election', () => {
+    const inst = mk({ priority: 50 });
+    inst.handle({ type: 'resume', state: 'MASTER' }, 0);
+    const a = inst.handle(adv(100), 10);
+    expect(transition(a)).toMatchObject({ from: 'MASTER', to: 'BACKUP', cause: 'higher priority advert' });
+    expect(types(a)).toContain('remove-vips');
+  });
+
+  it('MASTER with an unweighted tracked object down: priority 0 advert, VIPs removed, FAULT', () => {
+    const inst = mk({ tracked: [{ name: 'iface:lan0', up: false }] });
+    const a = inst.handle({ type: 'resume', state: 'MASTER' }, 0);
+    expect(find(a, 'send-advert')[0]).toMatchObject({ priority: 0 });
+    expect(types(a)).toContain('remove-vips');
+    expect(transition(a)).toMatchObject({ from: 'MASTER', to: 'FAULT' });
+  });
+
+  it('BACKUP: no transition, Master_Down_Interval armed; takes over when it runs out', () => {
+    const inst = mk();
+    expect(inst.handle({ type: 'resume', state: 'BACKUP' }, 0)).toEqual([]);
+    expect(inst.currentState).toBe('BACKUP');
+    expect(inst.nextDeadline()).toBe(3609.375);
+    expect(transition(inst.handle({ type: 'timer' }, 3609.375))).toMatchObject({ from: 'BACKUP', to: 'MASTER', cause: 'master down' });
+  });
+
+  it('is ignored once the instance runs', () => {
+    const { inst, t } = master();
+    expect(inst.handle({ type: 'resume', state: 'BACKUP' }, t + 1)).toEqual([]);
+    expect(inst.currentState).toBe('MASTER');
+  });
+});
