@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Lab, NeighWatch, VipWatch, exec, median, sleep, waitFor } from './lab.mjs';
+import { Lab, NeighWatch, VipWatch, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLE = join(ROOT, 'dist/twinvip.js');
@@ -38,14 +38,7 @@ let serial;
 const twinvip = {
   name: 'twinvip',
   async start(role, priority) {
-    const conf = join(lab.dir, `twinvip-${role}.json`);
-    await writeFile(conf, JSON.stringify({
-      node: { name: `bench-${role}`, state_dir: lab.dir },
-      control: { socket: join(lab.dir, `ctl-${role}.sock`) },
-      logging: { level: 'info', format: 'text' },
-      instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${VIP}/24`] } },
-      heartbeat: { serial: { device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
-    }));
+    const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
     return lab.spawn(role, process.execPath, [BUNDLE, 'run', '-c', conf]);
   },
 };

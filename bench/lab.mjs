@@ -7,6 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -216,6 +217,22 @@ export class NeighWatch {
   async stop() {
     await this.proc.stop();
   }
+}
+
+/**
+ * Writes box `role`'s twinvip config for the bench pair (interface l<role>, VRID 88, one VIP,
+ * the serial heartbeat over `serial`) and returns its path; failover and steady share it.
+ */
+export async function writeTwinvipConfig(lab, role, priority, vip, serial) {
+  const conf = join(lab.dir, `twinvip-${role}.json`);
+  await writeFile(conf, JSON.stringify({
+    node: { name: `bench-${role}`, state_dir: lab.dir },
+    control: { socket: join(lab.dir, `ctl-${role}.sock`) },
+    logging: { level: 'info', format: 'text' },
+    instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${vip}/24`] } },
+    heartbeat: { serial: { device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
+  }));
+  return conf;
 }
 
 export function median(xs) {

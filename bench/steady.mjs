@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { Lab, Proc, exec, sleep, waitFor } from './lab.mjs';
+import { Lab, Proc, exec, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
 import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,14 +29,7 @@ const lab = new Lab();
 let serial;
 
 async function startTwinvip(role, priority) {
-  const conf = join(lab.dir, `twinvip-${role}.json`);
-  await writeFile(conf, JSON.stringify({
-    node: { name: `bench-${role}`, state_dir: lab.dir },
-    control: { socket: join(lab.dir, `ctl-${role}.sock`) },
-    logging: { level: 'info', format: 'text' },
-    instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${VIP}/24`] } },
-    heartbeat: { serial: { device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
-  }));
+  const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
   return lab.spawn(role, process.execPath, [...NODE_FLAGS, BUNDLE, 'run', '-c', conf]);
 }
 
