@@ -24,11 +24,6 @@ async function watchPair(ms: number): Promise<{ a: string | null; b: string | nu
   return samples;
 }
 
-async function masterIs(box: Box, other: Box): Promise<void> {
-  await p.waitFor(async () => (await p.state(box)) === 'MASTER' && (await p.state(other)) === 'BACKUP', `${box.id} MASTER, ${other.id} BACKUP\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`, 30_000);
-  await p.waitFor(() => p.hasVip(box), `VIP on ${box.id}`);
-}
-
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
   p = await PairLab.create();
@@ -45,7 +40,7 @@ afterAll(async () => {
 
 describe.skipIf(!NetnsLab.available())('dual heartbeat: two twinvip daemons, serial pty pair and a bridged LAN', () => {
   it('(a) normal: one MASTER, both channels up on both boxes, the twin answers a status request over serial', async () => {
-    await masterIs(p.a, p.b);
+    await p.masterIs(p.a, p.b);
     const samples = await watchPair(3000);
     expect(samples.every((s) => s.a === 'MASTER' && s.b === 'BACKUP' && s.vipA && !s.vipB)).toBe(true);
     await p.waitFor(async () => {
@@ -106,7 +101,7 @@ describe.skipIf(!NetnsLab.available())('dual heartbeat: two twinvip daemons, ser
       await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
     }
     // Link back: a leaves FAULT and preempts (150 > 100).
-    await masterIs(p.a, p.b);
+    await p.masterIs(p.a, p.b);
   }, 120_000);
 
   it('(e) master stopped gracefully: the backup takes over on the release / priority 0 path, not on Master_Down', async () => {
@@ -121,7 +116,7 @@ describe.skipIf(!NetnsLab.available())('dual heartbeat: two twinvip daemons, ser
     expect(await p.hasVip(p.a)).toBe(false);
     // a comes back and preempts (150 > 100).
     p.start(p.a);
-    await masterIs(p.a, p.b);
+    await p.masterIs(p.a, p.b);
   }, 120_000);
 
   it('(d) master killed hard (SIGKILL): the backup takes over because both channels went silent', async () => {
@@ -136,7 +131,7 @@ describe.skipIf(!NetnsLab.available())('dual heartbeat: two twinvip daemons, ser
     await p.waitFor(() => p.hasVip(p.b), 'VIP on b');
     // a restarts: it removes the VIP it left behind (killed hard) and preempts back.
     p.start(p.a);
-    await masterIs(p.a, p.b);
+    await p.masterIs(p.a, p.b);
     expect(await p.hasVip(p.b)).toBe(false);
   }, 120_000);
 

@@ -19,7 +19,7 @@ let script: string;
 let record: string;
 let mode: string;
 
-const logs = () => `\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`;
+const logs = (): string => p.logs();
 
 interface FenceCall { start: number; end: number; instances: string; rc: number }
 
@@ -42,11 +42,6 @@ function lineAt(text: string, re: RegExp): number {
   return Date.parse(line!.split(' ')[0]!);
 }
 
-async function masterIs(box: Box, other: Box): Promise<void> {
-  await p.waitFor(async () => (await p.state(box)) === 'MASTER' && (await p.state(other)) === 'BACKUP', `${box.id} MASTER, ${other.id} BACKUP${logs()}`, 30_000);
-  await p.waitFor(() => p.hasVip(box), `VIP on ${box.id}`);
-}
-
 /** Restarts a (and the socat cable if the kill took it down) and waits for the normal state. */
 async function restoreA(): Promise<void> {
   if (!existsSync(p.serial!.a) || !existsSync(p.serial!.b)) {
@@ -54,7 +49,7 @@ async function restoreA(): Promise<void> {
     await p.serial!.start();
   }
   p.start(p.a);
-  await masterIs(p.a, p.b);
+  await p.masterIs(p.a, p.b);
   await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, `serial up on both${logs()}`);
 }
 
@@ -89,7 +84,7 @@ afterAll(async () => {
 
 describe.skipIf(!NetnsLab.available())('fence hook before a takeover on both channels lost', () => {
   it('(f1) master SIGKILLed, fence exits 0: the fence runs to its end before the backup takes over', async () => {
-    await masterIs(p.a, p.b);
+    await p.masterIs(p.a, p.b);
     await p.waitFor(async () => (await p.heartbeat(p.b))?.serial.ok, 'serial up on b');
     const mark = p.b.log().length;
     const c0 = (await p.counters(p.b))!;

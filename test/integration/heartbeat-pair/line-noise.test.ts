@@ -13,7 +13,7 @@ import { NoisyLine } from './noisy-line';
 let p: PairLab;
 let line: NoisyLine;
 
-const logs = () => `\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`;
+const logs = (): string => p.logs();
 const sum = (c: Record<string, number>, prefix: string) => Object.entries(c).filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
 
 beforeAll(async () => {

@@ -138,6 +138,17 @@ export class PairLab {
     return r.response.data as HeartbeatView;
   }
 
+  /** Both boxes' logs, for the message of a wait that timed out. */
+  logs(): string {
+    return `\n--- a ---\n${this.a.log()}\n--- b ---\n${this.b.log()}`;
+  }
+
+  /** `box` MASTER and `other` BACKUP by their status, and the VIP on `box`. */
+  async masterIs(box: Box, other: Box): Promise<void> {
+    await this.waitFor(async () => (await this.state(box)) === 'MASTER' && (await this.state(other)) === 'BACKUP', `${box.id} MASTER, ${other.id} BACKUP${this.logs()}`, 30_000);
+    await this.waitFor(() => this.hasVip(box), `VIP on ${box.id}`);
+  }
+
   async hasVip(box: Box): Promise<boolean> {
     const addrs = await box.ns.ipJson<{ addr_info: { local: string }[] }[]>(['addr', 'show', 'dev', box.ifname]);
     return addrs.some((i) => i.addr_info.some((x) => x.local === VIP));

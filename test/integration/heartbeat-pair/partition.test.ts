@@ -11,10 +11,10 @@ import { AddrMonitor, overlapMs, presence, sampleVip } from './vip-watch';
 
 let p: PairLab;
 
-const logs = () => `\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`;
+const logs = (): string => p.logs();
 
 async function masterIs(box: Box, other: Box): Promise<void> {
-  await p.waitFor(async () => (await p.state(box)) === 'MASTER' && (await p.state(other)) === 'BACKUP', `${box.id} MASTER, ${other.id} BACKUP${logs()}`, 30_000);
+  await p.masterIs(box, other);
   await p.waitFor(async () => (await p.hasVip(box)) && !(await p.hasVip(other)), `VIP on ${box.id} only`);
   await p.waitFor(async () => (await p.heartbeat(other))?.serial.ok && (await p.heartbeat(box))?.serial.ok, 'serial up on both');
 }
