@@ -6,9 +6,10 @@
 //   read or in the kernel's drop count (SO_RXQ_OVFL in-band, SO_MEMINFO on demand).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RECEIVE_BUFFER_BYTES, VrrpSocket } from '../../../src/net/vrrp-socket';
 import { type LabProcess, type Netns, NetnsLab } from '../helpers/netns';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 
 function v2Advert(vrid: number, priority: number): Uint8Array {
   return Uint8Array.from([0x21, vrid, priority, 1, 0, 1, 0xbe, 0xef, 10, 78, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -23,7 +24,7 @@ function ipFields(line: string): { tos: string; flags: string } | { tclass: stri
   return undefined;
 }
 
-describe.skipIf(!NetnsLab.available())('VRRP socket: header fields like keepalived, and every datagram of a burst accounted for', () => {
+describeRequiring([...NetnsLab.prerequisites, needsProgram('keepalived'), needsProgram('tcpdump')], 'VRRP socket: header fields like keepalived, and every datagram of a burst accounted for', () => {
   let lab: NetnsLab;
   let a: Netns;
   let b: Netns;

@@ -8,15 +8,16 @@
 //   both are MASTER, each holding its own list. twinvip counts (VI_1.drop.address-list) and logs
 //   the source and both lists, rate-limited. With "accept" (the lenient option) twinvip acts on
 //   the adverts instead, hears a lower-priority master and raises dual-master.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 const VIP2 = '10.66.0.101';
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('misconfigured peers (keepalived)', () => {
+describeRequiring(VrrpLab.prerequisites, 'misconfigured peers (keepalived)', () => {
   it('v2 advert interval mismatch (keepalived 2 s, twinvip 1 s): dropped and counted, one alarm, both MASTER', async () => {
     // Both start together: twinvip (Master_Down 3.6 s) becomes MASTER first, keepalived
     // (7.2 s) drops our adverts and follows.

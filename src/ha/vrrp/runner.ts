@@ -20,7 +20,7 @@ import { DropLogLimiter } from './drop-log';
 import type { Action, InstanceEvent, InstanceSnapshot } from '../../vrrp/events';
 import type { Advert, Family } from '../../vrrp/types';
 import type { SubsystemLogger } from '../../log';
-import type { EventBus } from '../events';
+import type { EventBus } from '../../daemon/events';
 import type { InstancePlan } from './instance-plan';
 import { diffPlans, vanishedVips, type ReloadDiff } from './reload-diff';
 
