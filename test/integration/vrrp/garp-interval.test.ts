@@ -1,7 +1,8 @@
 // garp.interval (keepalived's vrrp_garp_interval) on the wire: the gratuitous ARPs of one burst
 // leave that far apart, measured by tcpdump on the LAN bridge; without it they leave back to back.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.120';
 const lab = useVrrpLab(['a']);
@@ -20,7 +21,7 @@ async function garpTimes(file: string): Promise<number[]> {
 
 const gapsMs = (t: number[]) => t.slice(1).map((x, i) => Math.round((x - t[i]!) * 1000));
 
-describe.skipIf(!VrrpLab.available())('gratuitous ARP pacing (garp.interval)', () => {
+describeRequiring([...VrrpLab.prerequisites, needsProgram('tcpdump')], 'gratuitous ARP pacing (garp.interval)', () => {
   it('interval 0.25 s: the 4 packets of the burst on becoming MASTER leave at least 250 ms apart', async () => {
     const cap = await lab().capture('arp');
     const t = await lab().twinvip('a', {
