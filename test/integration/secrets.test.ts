@@ -3,11 +3,11 @@
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle, runCli, spawnTwinvip, type OutputLine, type SpawnedProcess } from '../helpers/bundle';
+import { itRequiring, needsRoot } from '../helpers/prerequisites';
 import { makeTempDir, type TempDir } from '../helpers/tmp';
 
 let dir: TempDir;
 const spawned: SpawnedProcess[] = [];
-const isRoot = process.getuid?.() === 0;
 let n = 0;
 
 beforeAll(() => {
@@ -80,7 +80,7 @@ describe('twinvip check reads the secret files the config names', () => {
     expect(out.errors.find((e) => e.path.startsWith('/instances'))?.message).toMatch(/9 bytes, longer than 8/);
   });
 
-  it.runIf(isRoot)('check judges the programs with the daemon\'s script policy: an unsafe tracked check is an error; a numeric script_user passes', async () => {
+  itRequiring([needsRoot], 'check judges the programs with the daemon\'s script policy: an unsafe tracked check is an error; a numeric script_user passes', async () => {
     const d = dir.file('scripts');
     mkdirSync(d, { mode: 0o755 });
     const evil = dir.file('scripts/evil.sh');

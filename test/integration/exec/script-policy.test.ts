@@ -5,14 +5,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runFence } from '../../../src/daemon/heartbeat/fence';
+import { runFence } from '../../../src/ha/heartbeat/fence';
 import { runProgram, ScriptPolicy } from '../../../src/exec';
 import { NotifyRunner, type JobOutcome } from '../../../src/notify';
 import { scriptProbe } from '../../../src/track';
+import { describeRequiring, needsRoot } from '../../helpers/prerequisites';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/wait';
 
-const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 let tmp: TempDir;
 let n = 0;
@@ -82,7 +82,7 @@ async function runAs(kind: Kind, argv: string[], policy: ScriptPolicy, timeoutMs
 const KINDS: Kind[] = ['notify', 'check', 'fence'];
 const secure = () => new ScriptPolicy({ security: true });
 
-describe.skipIf(!isRoot)('one script policy for notify scripts, script checks and the fence (attacks fail)', () => {
+describeRequiring([needsRoot], 'one script policy for notify scripts, script checks and the fence (attacks fail)', () => {
   it.each(KINDS)('%s: a world-writable script owned by another user is not run as root', async (kind) => {
     const d = dir('a1');
     const marker = `${d}/ran`;

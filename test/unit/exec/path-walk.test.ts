@@ -3,11 +3,11 @@
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { elementInsecurity, resolveCommand, userFromPasswd, walkPath, type PathElement } from '../../../src/exec';
+import { itRequiring, needsRoot } from '../../helpers/prerequisites';
 import { makeTempDir } from '../../helpers/tmp';
 
 const tmp = makeTempDir('tv-pw-');
 afterAll(() => tmp.remove());
-const isRoot = process.getuid?.() === 0;
 
 describe('walkPath: every name the kernel passes through', () => {
   it('follows relative and absolute symlinks and "..", and records each directory, link and the file', async () => {
@@ -44,7 +44,7 @@ describe('walkPath: every name the kernel passes through', () => {
     expect(await walkPath('bin/sh')).toEqual({ ok: false, reason: 'bin/sh: not an absolute path' });
   });
 
-  it.runIf(isRoot)('reports the owner and mode of each element as lstat sees them (the link, not its target)', async () => {
+  itRequiring([needsRoot], 'reports the owner and mode of each element as lstat sees them (the link, not its target)', async () => {
     const d = tmp.file('w3');
     mkdirSync(d, { mode: 0o755 });
     writeFileSync(`${d}/prog`, '', { mode: 0o755 });
