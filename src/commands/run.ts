@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../ha/vrrp/extension';
-import { VrrpHaActions } from '../ha/operator-actions';
+import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
@@ -52,7 +52,8 @@ export async function runCommand(args: string[]): Promise<number> {
   // is a tracked object of the instances that say track_nginx.
   const nginx = new NginxExtension();
   const vrrp = new VrrpExtension(nginx);
-  const ha = new VrrpHaActions(() => vrrp.vrrp);
+  // Maintenance and failover, one action at a time for the console and MQTT alike.
+  const ha = new OperatorActions(() => vrrp.vrrp);
   // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
   const heartbeat = new HeartbeatExtension(() => vrrp.vrrp);
   const extensions: Extension[] = [nginx, vrrp, heartbeat];
@@ -69,7 +70,16 @@ export async function runCommand(args: string[]): Promise<number> {
     peer: { request: (what, timeoutMs) => heartbeat.requestPeer(what, timeoutMs) },
     actions: {
       maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
-      failover: async () => consoleResult(await ha.failover(), 'VIPs handed to the peer; demoted until maintenance off'),
+      failover: async (instance) =>
+        consoleResult(await ha.failover(instance), `${instance === undefined ? 'VIPs' : `${instance}'s VIPs`} handed to the peer; demoted until maintenance off`),
+      reload: (cause) =>
+        ha.exclusive('reload', async () => {
+          const r = await daemon.reload(cause);
+          if (!r.ok) return { ok: false, error: `config refused, running config ${r.keptHash} kept:\n${r.errors.join('\n')}` };
+          return { ok: true, message: r.changed ? `config ${r.oldHash} -> ${r.newHash}` : `config unchanged (${r.newHash})` };
+        }),
+      // An MQTT action in progress makes the console refuse a new one, and the reverse.
+      inProgress: () => ha.inProgress(),
     },
   });
   heartbeat.answerWith(PEER_STATUS_REQUEST, () => consoleExt.answerPeerRequest(PEER_STATUS_REQUEST));

@@ -32,6 +32,7 @@ const CLEARS: Record<string, string> = {
   'serial-heartbeat-restored': 'serial-heartbeat-lost',
   'ethernet-heartbeat-restored': 'ethernet-heartbeat-lost',
   'split-brain-resolved': 'split-brain-detected',
+  'fence-failed-resolved': 'fence-failed',
 };
 
 export interface HeartbeatCountersExtra {
@@ -337,7 +338,7 @@ export class HeartbeatExtension implements Extension {
         if (!name || !runner) return;
         log.forInstance(name).warn(`releasing to the twin: ${o.reason}`);
         this.releases.release(name, now());
-        runner.deliver(name, { type: 'set-priority-override', priority: 0 });
+        runner.deliver(name, { type: 'demote', reason: 'heartbeat-release', active: true });
         if (this.link?.sendRelease(o.vrid, o.family)) this.extra.releases_sent++;
         this.alarm('heartbeat-release', true, 'warning', `${name}: released to the twin (${o.reason})`, name);
         return;
@@ -373,17 +374,17 @@ export class HeartbeatExtension implements Extension {
         const duration = o.durationMs !== undefined ? ` (${Math.round(o.durationMs)} ms)` : '';
         const cleared = CLEARS[o.name];
         if (cleared) {
-          this.alarm(cleared, false, 'warning', `${o.name}${duration}: ${o.detail}`, name);
+          this.alarm(cleared, false, 'warning', `${o.name}${duration}: ${o.detail}`, name, o.durationMs);
         } else {
           const severity = o.name === 'split-brain-detected' || o.name === 'fence-failed' ? 'critical' : 'warning';
-          this.alarm(o.name, true, severity, `${o.detail}${duration}`, name);
+          this.alarm(o.name, true, severity, `${o.detail}${duration}`, name, o.durationMs);
         }
         return;
       }
     }
   }
 
-  private alarm(id: string, active: boolean, severity: 'warning' | 'critical', message: string, instance?: string): void {
+  private alarm(id: string, active: boolean, severity: 'warning' | 'critical', message: string, instance?: string, durationMs?: number): void {
     const log = instance ? this.log!.forInstance(instance) : this.log!;
     const key = instance ? `${id}/${instance}` : id;
     if (active) {
@@ -394,7 +395,15 @@ export class HeartbeatExtension implements Extension {
       this.activeAlarms.delete(key);
       log.info(`alarm cleared ${id}: ${message}`);
     }
-    this.ctx?.bus.emit('alarm', { id, active, severity, message: instance ? `${instance}: ${message}` : message, ...(instance ? { instance } : {}), at: Date.now() });
+    this.ctx?.bus.emit('alarm', {
+      id,
+      active,
+      severity,
+      message: instance ? `${instance}: ${message}` : message,
+      ...(instance ? { instance } : {}),
+      ...(durationMs !== undefined ? { durationMs: Math.round(durationMs) } : {}),
+      at: Date.now(),
+    });
   }
 
   /** Every period: un-demote instances released on the gateway rule once the reason is gone. */
@@ -411,7 +420,7 @@ export class HeartbeatExtension implements Extension {
     for (const r of this.releases.review(t, { gatewayOk: this.health().gateway, serialOk: view.serialOk, peerMaster })) {
       this.extra.releases_restored++;
       this.log!.forInstance(r.instance).info(`release lifted (${r.reason}): back to plain VRRP`);
-      runner.deliver(r.instance, { type: 'set-priority-override', priority: null });
+      runner.deliver(r.instance, { type: 'demote', reason: 'heartbeat-release', active: false });
       this.alarm('heartbeat-release', false, 'warning', `${r.instance}: release lifted (${r.reason})`, r.instance);
     }
   }
@@ -464,7 +473,10 @@ export class HeartbeatExtension implements Extension {
   }
 }
 
-/** Leaving MASTER by our own decision, not because the twin outranked us. */
+/**
+ * Leaving MASTER by our own decision, not because the twin outranked us. A heartbeat release is
+ * not here: its release frame goes out where it is decided (perform 'send-release').
+ */
 function givesUp(to: string, cause: string): boolean {
   return to === 'FAULT' || cause.startsWith('maintenance');
 }

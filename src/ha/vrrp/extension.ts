@@ -221,6 +221,7 @@ export class VrrpExtension implements Extension {
         ? { from: s.lastTransition.from, to: s.lastTransition.to, cause: s.lastTransition.detail ? `${s.lastTransition.cause}, ${s.lastTransition.detail}` : s.lastTransition.cause }
         : null,
       maintenance: s.maintenance,
+      demotions: s.demotions,
     }));
   }
 

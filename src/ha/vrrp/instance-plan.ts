@@ -40,6 +40,8 @@ export interface InstancePlan {
   authType: number;
   authData: Uint8Array | undefined;
   checksumDialect: 'rfc5798' | 'v2-compatible';
+  /** Gap between the packets of one gratuitous ARP / NA burst (vrrp_garp_interval); 0 = back to back. */
+  garpIntervalMs: number;
   /** Tracked objects by the name the core knows them under. */
   tracked: TrackedObject[];
 }
@@ -114,6 +116,7 @@ export function planInstance(
     authType,
     authData,
     checksumDialect: inst.v3_checksum,
+    garpIntervalMs: Math.round(inst.garp.interval * 1000),
     tracked,
   };
 }
