@@ -30,6 +30,12 @@
 // Seen from the BACKUP, "the peer cannot reach the gateway while we can" is therefore handled by
 // the peer releasing, never by the backup grabbing: no dual-master window.
 //
+// Pair mode (vrid-conflict.ts): the twin's addresses come with each heartbeat; an advert for our
+// VRID from any other source is dropped by the VRRP runner before the state machine
+// (twinFilter()), reported here as 'foreign-advert' (alarm vrid-conflict with source, priority,
+// address list, first/last seen), and never refreshes the Ethernet channel. Not for an instance
+// declared a mixed group, nor before the first heartbeat (then the twin is unknown: plain VRRP).
+//
 // Split-brain: when both channels were lost for an instance and one heals while this node is
 // MASTER and the peer shows MASTER (a heartbeat saying so, or any advert: only masters advertise),
 // 'split-brain-detected'; once either side leaves MASTER, 'split-brain-resolved' with durationMs
@@ -39,6 +45,7 @@
 // peer may have held the VIP during the partition and stepped down before telling us.
 
 import type { Family, HeartbeatFrame, Health, InstanceReport, ReleaseFrame, VrrpStateName } from './frame';
+import { twinAddressesOf, VridConflicts, type ConflictSource, type ForeignAdvert } from './vrid-conflict';
 import {
   ChannelLiveness,
   DEFAULT_DEAD_PERIODS,
@@ -53,6 +60,8 @@ export interface ArbiterInstanceConfig {
   family: Family;
   /** Our configured advert interval; replaced by the peer's once its adverts arrive. */
   advertIntervalCs: number;
+  /** A third router legitimately shares the VRID: no twin filter, plain RFC/keepalived rules. */
+  mixedGroup?: boolean;
 }
 
 export interface ArbiterOptions {
@@ -68,8 +77,10 @@ export type ArbiterInput =
   /** The VRRP machine changed state or effective priority (also once at start). */
   | { type: 'local-state'; vrid: number; family: Family; state: VrrpStateName; priority: number }
   | { type: 'local-health'; health: Health }
-  /** A valid advert from the peer (not our own) for this instance. */
+  /** A valid advert (not our own) for this instance; only the twin's count for the Ethernet channel. */
   | { type: 'advert'; vrid: number; family: Family; priority: number; advertIntervalCs: number; address: string }
+  /** An advert for this instance's VRID that the runner dropped as not the twin's (pair mode). */
+  | ({ type: 'foreign-advert' } & ForeignAdvert)
   /** An accepted (authenticated, fresh) heartbeat or release frame. */
   | { type: 'serial-frame'; frame: HeartbeatFrame | ReleaseFrame }
   | { type: 'fence-result'; ok: boolean; detail?: string }
@@ -90,6 +101,10 @@ export type AlarmName =
   | 'split-brain-detected'
   | 'split-brain-resolved'
   | 'fence-failed'
+  /** Pair mode: a router that is not the twin advertises our VRID (one alarm per new source). */
+  | 'vrid-conflict'
+  /** Clears vrid-conflict: no foreign advert for CONFLICT_QUIET_MS. */
+  | 'vrid-conflict-resolved'
   /** Clears fence-failed: a later fence succeeded, or the twin was heard again. */
   | 'fence-failed-resolved';
 
@@ -139,6 +154,9 @@ export interface ArbiterInstanceView {
   alarms: AlarmName[];
   /** The decision-table row that applies now, in words (console, status). */
   decision: string;
+  /** Pair mode: routers other than the twin heard on this VRID in the current conflict episode. */
+  conflicts?: ConflictSource[];
+  mixedGroup?: boolean;
 }
 
 export interface ArbiterView {
@@ -146,6 +164,8 @@ export interface ArbiterView {
   lastFrameAt: number | null;
   peerNodeId: string | null;
   peerHealth: Health | null;
+  /** Pair mode: the twin's addresses from its last heartbeat, null before the first one. */
+  twinAddresses?: string[] | null;
   instances: ArbiterInstanceView[];
 }
 
@@ -158,6 +178,9 @@ export class HeartbeatArbiter {
   private readonly instances = new Map<string, InstanceState>();
   private health: Health = { uplink: false, gateway: false, nginx: false };
   private fenceRunning = false;
+  /** The twin's addresses from its last heartbeat (kept when the serial link goes quiet). */
+  private twin: Set<string> | null = null;
+  private readonly conflicts = new VridConflicts();
   /** When the fence-failed alarm was raised and not yet cleared. */
   private fenceFailedAt: number | null = null;
   private readonly margin: number;
@@ -207,6 +230,8 @@ export class HeartbeatArbiter {
       case 'advert': {
         const inst = this.instances.get(key(input.vrid, input.family));
         if (!inst) return out;
+        // A third router of a mixed group: VRRP acts on it, but it says nothing about the twin.
+        if (this.twin !== null && !this.twin.has(input.address)) break;
         // Healing is judged before the advert refreshes the channel, so a partition that ends
         // with this very advert is still seen as one.
         this.checkHeal(inst, now, out, input.priority > 0);
@@ -216,6 +241,14 @@ export class HeartbeatArbiter {
         if (inst.ethAlarmSince !== null) {
           out.push(this.alarm('ethernet-heartbeat-restored', inst, 'advert from peer heard again', now - inst.ethAlarmSince));
           inst.ethAlarmSince = null;
+        }
+        break;
+      }
+      case 'foreign-advert': {
+        const inst = this.instances.get(key(input.vrid, input.family));
+        if (!inst || inst.cfg.mixedGroup) return out;
+        for (const e of this.conflicts.heard(input, now)) {
+          if (e.type === 'raised') out.push(this.alarm('vrid-conflict', inst, e.detail));
         }
         break;
       }
@@ -240,7 +273,19 @@ export class HeartbeatArbiter {
     };
     consider(this.serial.deadline());
     for (const inst of this.instances.values()) consider(inst.ethernet.deadline());
+    const quiet = this.conflicts.nextDeadline();
+    if (quiet !== null) consider(quiet);
     return next;
+  }
+
+  /**
+   * Pair mode for an instance: the twin's addresses, for the VRRP runner to drop adverts from
+   * anyone else. undefined = plain VRRP (mixed group, unknown instance, no heartbeat heard yet).
+   */
+  twinFilter(vrid: number, family: Family): { twin: ReadonlySet<string> } | undefined {
+    const inst = this.instances.get(key(vrid, family));
+    if (!inst || inst.cfg.mixedGroup || this.twin === null) return undefined;
+    return { twin: this.twin };
   }
 
   /** Whether adverts from the peer for this instance are currently heard (for our heartbeat). */
@@ -256,11 +301,13 @@ export class HeartbeatArbiter {
       lastFrameAt: this.serial.lastHeardAt,
       peerNodeId: this.lastHeartbeat?.nodeId ?? null,
       peerHealth: this.lastHeartbeat?.health ?? null,
+      twinAddresses: this.twin ? [...this.twin] : null,
       instances: [...this.instances.values()].map((inst) => {
         const alarms: AlarmName[] = [];
         if (this.serialAlarm) alarms.push('serial-heartbeat-lost');
         if (inst.ethAlarmSince !== null) alarms.push('ethernet-heartbeat-lost');
         if (inst.splitBrain) alarms.push('split-brain-detected');
+        if (this.conflicts.sources(inst.cfg.vrid, inst.cfg.family).length > 0) alarms.push('vrid-conflict');
         return {
           vrid: inst.cfg.vrid,
           family: inst.cfg.family,
@@ -271,6 +318,8 @@ export class HeartbeatArbiter {
           splitBrain: inst.splitBrain !== null,
           alarms,
           decision: this.decisionFor(inst, sOk, now),
+          conflicts: this.conflicts.sources(inst.cfg.vrid, inst.cfg.family),
+          mixedGroup: inst.cfg.mixedGroup === true,
         };
       }),
     };
@@ -299,7 +348,10 @@ export class HeartbeatArbiter {
   private onSerialFrame(frame: HeartbeatFrame | ReleaseFrame, now: number, out: ArbiterOutput[]): void {
     const wasSilentSince = this.serial.isSilent(now) ? (this.serial.lastHeardAt ?? null) : undefined;
     // Heal judgement needs the new content but the pre-frame channel state.
-    if (frame.kind === 'heartbeat') this.lastHeartbeat = frame;
+    if (frame.kind === 'heartbeat') {
+      this.lastHeartbeat = frame;
+      this.twin = twinAddressesOf(frame);
+    }
     for (const inst of this.instances.values()) {
       const rep = frame.kind === 'heartbeat' ? findReport(frame, inst.cfg) : undefined;
       this.checkHeal(inst, now, out, rep?.state === 'MASTER');
@@ -405,6 +457,10 @@ export class HeartbeatArbiter {
   }
 
   private evaluate(now: number, out: ArbiterOutput[]): void {
+    for (const e of this.conflicts.expire(now)) {
+      const inst = this.instances.get(key(e.vrid, e.family));
+      if (inst && e.type === 'cleared') out.push(this.alarm('vrid-conflict-resolved', inst, e.detail, e.durationMs));
+    }
     const sOk = !this.serial.isSilent(now);
     if (!sOk && !this.serialAlarm) {
       this.serialAlarm = true;

@@ -4,7 +4,7 @@
 // Body layout (all integers big-endian), before framing.ts adds CRC-32 and COBS:
 //
 //   off  size  field
-//   0    1     version (PROTOCOL_VERSION = 1)
+//   0    1     version (PROTOCOL_VERSION = 2; version 1 frames are still read)
 //   1    1     kind: 1 heartbeat, 2 release, 3 request, 4 response
 //   2    8     bootId: random per boot of the sender
 //   10   4     seq: per-boot sequence number, strictly increasing
@@ -20,6 +20,9 @@
 //            u8 vrid | u8 family (4|6) | u8 state (0 INIT,1 BACKUP,2 MASTER,3 FAULT) |
 //            u8 effectivePriority | u16 advertIntervalCs | u8 flags (0 releasing,
 //            1 hearsPeerAdverts) | 4 or 16 bytes primary address
+//            | (version 2) u8 a addresses (0..32), each: u8 family (4|6) | 4 or 16 bytes: the
+//            sender's own addresses on its VRRP interfaces, VIPs excluded (pair mode: an advert
+//            from any other source is not the twin's); those that do not fit the frame are left out
 // release:   u8 vrid | u8 family
 // request:   u32 reqId | u8 w (1..32), w bytes ASCII `what` ([a-z0-9-])
 // response:  u32 reqId | u8 part (0-based) | u8 parts (1..32) | u16 len (<= 512) | len bytes
@@ -31,7 +34,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './address';
 import { MAX_FRAME_BODY } from './framing';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** Versions decoded: 1 is 2 without the address list (a twin not yet upgraded). */
+const READABLE_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
+export const MAX_ADDRESSES = 32;
 export const HMAC_LENGTH = 16;
 export const MAX_NODE_ID = 64;
 export const MAX_CONFIG_HASH = 64;
@@ -73,6 +79,11 @@ export interface HeartbeatBody {
   configHash: string;
   health: Health;
   instances: InstanceReport[];
+  /**
+   * The sender's own addresses on its VRRP interfaces (not its VIPs), canonical text. Absent in
+   * a version 1 frame.
+   */
+  addresses?: string[];
 }
 
 export interface FrameHeader {
@@ -138,6 +149,24 @@ export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
         check(addr !== null, `address ${i.address} is not IPv${i.family}`);
         w.bytes(addr!);
       }
+      const own = frame.addresses ?? [];
+      check(own.length <= MAX_ADDRESSES, `at most ${MAX_ADDRESSES} addresses`);
+      const encoded = own.map((a) => {
+        const v4 = ipv4ToBytes(a);
+        const bytes = v4 ?? ipv6ToBytes(a);
+        check(bytes !== null, `address ${a} is not an IP address`);
+        return [v4 ? 4 : 6, bytes!] as const;
+      });
+      // The fullest heartbeat (32 IPv6 instances, 64-byte node id and hash) leaves room for about
+      // 7 IPv6 addresses: the ones that do not fit are left out. Each instance's primary address,
+      // the adverts' source, is carried in its report anyway.
+      let room = MAX_FRAME_BODY - HMAC_LENGTH - w.length() - 1;
+      const fitting = encoded.filter(([, b]) => (room -= 1 + b.length) >= 0);
+      w.u8(fitting.length);
+      for (const [family, bytes] of fitting) {
+        w.u8(family);
+        w.bytes(bytes);
+      }
       break;
     }
     case 'release':
@@ -174,7 +203,8 @@ export type DecodeResult = { ok: true; frame: PeerFrame } | { ok: false; reason:
 export function decodePeerFrame(body: Uint8Array, key: Uint8Array): DecodeResult {
   if (body.length < 1) return { ok: false, reason: 'malformed' };
   // The version decides the layout, including where the MAC sits, so it is read first.
-  if (body[0] !== PROTOCOL_VERSION) return { ok: false, reason: 'bad-version' };
+  const version = body[0]!;
+  if (!READABLE_VERSIONS.has(version)) return { ok: false, reason: 'bad-version' };
   if (body.length < HEADER_FIXED + 1 + HMAC_LENGTH) return { ok: false, reason: 'malformed' };
   const signedLen = body.length - HMAC_LENGTH;
   const want = mac(key, body.subarray(0, signedLen));
@@ -182,12 +212,12 @@ export function decodePeerFrame(body: Uint8Array, key: Uint8Array): DecodeResult
   const kind = KINDS[body[1]! - 1];
   if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
   const r = new Reader(body.subarray(0, signedLen));
-  const frame = parse(r, kind);
+  const frame = parse(r, kind, version);
   if (frame === null || !r.atEnd()) return { ok: false, reason: 'malformed' };
   return { ok: true, frame };
 }
 
-function parse(r: Reader, kind: FrameKind): PeerFrame | null {
+function parse(r: Reader, kind: FrameKind, version: number): PeerFrame | null {
   r.skip(2);
   const bootId = r.bytes(8)?.toString('hex');
   const seq = r.u32();
@@ -218,9 +248,23 @@ function parse(r: Reader, kind: FrameKind): PeerFrame | null {
           address: bytesToIp(addr), releasing: (flags & 1) !== 0, hearsPeerAdverts: (flags & 2) !== 0,
         });
       }
+      let addresses: string[] | undefined;
+      if (version >= 2) {
+        const a = r.u8();
+        if (a === null || a > MAX_ADDRESSES) return null;
+        addresses = [];
+        for (let n = 0; n < a; n++) {
+          const family = r.u8();
+          if (family !== 4 && family !== 6) return null;
+          const addr = r.bytes(family === 4 ? 4 : 16);
+          if (addr === undefined) return null;
+          addresses.push(bytesToIp(addr));
+        }
+      }
       return {
         ...header, kind, uptimeMs, configHash,
         health: { uplink: (h & 1) !== 0, gateway: (h & 2) !== 0, nginx: (h & 4) !== 0 }, instances,
+        ...(addresses !== undefined ? { addresses } : {}),
       };
     }
     case 'release': {
@@ -272,6 +316,7 @@ class Writer {
     this.parts.push(b);
   }
   done(): Buffer { return Buffer.concat(this.parts); }
+  length(): number { return this.parts.reduce((n, p) => n + p.length, 0); }
 }
 
 class Reader {

@@ -1,5 +1,5 @@
 import type { TwinvipConfig } from '../schema/root';
-import type { IssueCollector } from './collector';
+import { pointer, type IssueCollector } from './collector';
 
 /** Heartbeat, MQTT and console: fields that depend on each other. */
 export function checkServices(config: TwinvipConfig, out: IssueCollector): void {
@@ -13,6 +13,13 @@ export function checkServices(config: TwinvipConfig, out: IssueCollector): void 
     }
   } else if (Object.keys(config.instances).length > 0) {
     out.warn('/heartbeat/serial', 'no serial heartbeat: split-brain protection relies on the Ethernet adverts alone');
+  }
+  if (!serial || serial.enabled === false) {
+    for (const [name, inst] of Object.entries(config.instances)) {
+      if (inst.mixed_group) {
+        out.warn(pointer('instances', name, 'mixed_group'), 'has no effect without the serial heartbeat: every instance then follows the plain RFC/keepalived rules', true);
+      }
+    }
   }
   if (config.heartbeat.fence && !serial) {
     out.warn('/heartbeat/fence', 'runs only when both heartbeat channels are lost; without heartbeat.serial it is never used');

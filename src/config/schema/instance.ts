@@ -144,6 +144,11 @@ export const InstanceSchema = Section(
       description:
         'An advert for our VRID whose address list differs from ours (count or addresses): drop = keepalived 2.2.7\'s rule, dropped, counted (drop.address-list) and logged with the source and both lists; accept = acted upon as if it matched, counted as warning.address-list (lenient; a stray advert can then move the VIP).',
     }),
+    mixed_group: Type.Boolean({
+      default: false,
+      description:
+        'A third router legitimately belongs to this VRID (e.g. keepalived during a migration): adverts from any source act as RFC 3768/5798 and keepalived say. Without it, and with the serial heartbeat, only the twin\'s adverts are acted upon; any other source on our VRID is dropped (drop.not-twin) and raises the vrid-conflict alarm.',
+    }),
     v3_checksum: Enum(['rfc5798', 'v2-compatible'] as const, {
       default: 'rfc5798',
       description: 'VRRPv3 IPv4 checksum sent: rfc5798 (with pseudo-header, keepalived\'s default) or v2-compatible (without, as Cisco/Juniper/RFC 9568; keepalived v3_checksum_as_v2). Both are accepted on receive.',

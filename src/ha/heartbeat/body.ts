@@ -1,7 +1,7 @@
 // What this node tells its twin over the serial link, built from the VRRP runner's views. Pure:
 // the extension passes the views, the arbiter's Ethernet verdict, the health and the clock in.
 
-import type { Family, Health, HeartbeatBody, InstanceReport, VrrpStateName } from '../../heartbeat';
+import { MAX_ADDRESSES, type Family, type Health, type HeartbeatBody, type InstanceReport, type VrrpStateName } from '../../heartbeat';
 import type { InstanceView } from '../vrrp/runner';
 import { trackName } from '../vrrp/instance-plan';
 
@@ -36,6 +36,8 @@ export interface BodyInputs {
   configHash: string;
   /** Monotonic (performance.now()), never wall clock: the peer judges freshness by its progress. */
   uptimeMs: number;
+  /** This box's own addresses on its VRRP interfaces (pair mode: the twin accepts adverts only from them). */
+  addresses?: readonly string[];
 }
 
 export function heartbeatBody(i: BodyInputs): HeartbeatBody {
@@ -49,7 +51,13 @@ export function heartbeatBody(i: BodyInputs): HeartbeatBody {
     releasing: i.releasing.has(l.name),
     hearsPeerAdverts: i.hearsPeerAdverts(l.vrid, l.family),
   }));
-  return { uptimeMs: Math.max(0, Math.round(i.uptimeMs)), configHash: i.configHash.slice(0, 64), health: { ...i.health }, instances };
+  return {
+    uptimeMs: Math.max(0, Math.round(i.uptimeMs)),
+    configHash: i.configHash.slice(0, 64),
+    health: { ...i.health },
+    instances,
+    addresses: [...new Set(i.addresses ?? [])].slice(0, MAX_ADDRESSES),
+  };
 }
 
 /**
@@ -76,3 +84,16 @@ export function healthFromViews(views: readonly InstanceView[], overrides: Parti
 }
 
 export const instanceKey = (vrid: number, family: Family): string => `${family}/${vrid}`;
+
+/**
+ * The addresses this box sends adverts from or may: each instance's source and the interface's
+ * own addresses as planned (VIPs never among them), IPv4 first so they survive a full frame.
+ */
+export function ownAddresses(views: readonly InstanceView[]): string[] {
+  const all = new Set<string>();
+  for (const v of views) {
+    all.add(v.plan.params.primaryAddress);
+    for (const a of v.plan.expectation.ownAddresses) all.add(a);
+  }
+  return [...all].sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')));
+}

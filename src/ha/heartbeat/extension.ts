@@ -21,7 +21,7 @@ import { CommandError } from '../../control';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
-import { healthFromViews, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
+import { healthFromViews, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
@@ -35,6 +35,7 @@ const CLEARS: Record<string, string> = {
   'ethernet-heartbeat-restored': 'ethernet-heartbeat-lost',
   'split-brain-resolved': 'split-brain-detected',
   'fence-failed-resolved': 'fence-failed',
+  'vrid-conflict-resolved': 'vrid-conflict',
 };
 
 export interface HeartbeatCountersExtra {
@@ -100,7 +101,12 @@ export class HeartbeatExtension implements Extension {
     const fence = ctx.config.heartbeat.fence;
     this.arbiter = new HeartbeatArbiter(
       {
-        instances: locals.map((l) => ({ vrid: l.vrid, family: l.family, advertIntervalCs: l.advertIntervalCs })),
+        instances: locals.map((l) => ({
+          vrid: l.vrid,
+          family: l.family,
+          advertIntervalCs: l.advertIntervalCs,
+          mixedGroup: runner.views().find((v) => v.plan.name === l.name)?.plan.mixedGroup === true,
+        })),
         serialPeriodMs: serial.period_ms,
         deadPeriods: serial.dead_periods,
         fence: fence !== undefined,
@@ -129,6 +135,13 @@ export class HeartbeatExtension implements Extension {
       this.feed({ type: 'advert', vrid: plan.params.vrid, family: plan.family, priority: advert.priority, advertIntervalCs: advert.advertIntervalCs, address: advert.source }),
     );
     this.unregister.push(() => runner.setAdvertObserver(undefined));
+    // Pair mode: adverts for our VRIDs from anyone but the twin never reach the state machine.
+    runner.setPairGate({
+      twinFilter: (plan) => this.arbiter?.twinFilter(plan.params.vrid, plan.family),
+      foreign: (plan, advert) =>
+        this.feed({ type: 'foreign-advert', vrid: plan.params.vrid, family: plan.family, source: advert.source, priority: advert.priority, addresses: advert.addresses }),
+    });
+    this.unregister.push(() => runner.setPairGate(undefined));
     // The bus runs listeners inside the runner's action loop: act after it, never re-enter it.
     this.unregister.push(
       ctx.bus.on('transition', (t) =>
@@ -247,6 +260,7 @@ export class HeartbeatExtension implements Extension {
       health: this.health(),
       configHash: this.ctx?.configHash ?? '',
       uptimeMs: t,
+      addresses: runner ? ownAddresses(runner.views()) : [],
     });
   }
 

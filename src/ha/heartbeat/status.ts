@@ -45,6 +45,20 @@ export interface HeartbeatStatus {
     instances: { vrid: number; family: Family; state: string; priority: number; advert_interval_cs: number; address: string; releasing: boolean; hears_our_adverts: boolean | null }[];
   } | null;
   alarms: { id: string; instance?: string; message: string; since_ms: number }[];
+  /**
+   * Pair mode: the twin's addresses (null before its first heartbeat) and, per instance, whether
+   * adverts from anyone else are dropped (false for a mixed group or while the twin is unknown)
+   * and the other routers heard on its VRID in the current vrid-conflict episode.
+   */
+  pair: {
+    twin_addresses: string[] | null;
+    instances: {
+      instance: string;
+      mixed_group: boolean;
+      twin_only: boolean;
+      conflicts: { source: string; priority: number; addresses: string[]; first_seen_ms_ago: number | null; last_seen_ms_ago: number | null; count: number }[];
+    }[];
+  };
 }
 
 const age = (now: number, at: number | null | undefined): number | null => (at === null || at === undefined ? null : Math.max(0, Math.round(now - at)));
@@ -93,5 +107,21 @@ export function heartbeatStatus(i: HeartbeatStatusInputs): HeartbeatStatus {
         }
       : null,
     alarms: i.alarms,
+    pair: {
+      twin_addresses: i.view.twinAddresses ?? null,
+      instances: i.view.instances.map((x) => ({
+        instance: i.names(x.vrid, x.family),
+        mixed_group: x.mixedGroup === true,
+        twin_only: x.mixedGroup !== true && (i.view.twinAddresses ?? null) !== null,
+        conflicts: (x.conflicts ?? []).map((c) => ({
+          source: c.source,
+          priority: c.priority,
+          addresses: c.addresses,
+          first_seen_ms_ago: age(i.now, c.firstSeen),
+          last_seen_ms_ago: age(i.now, c.lastSeen),
+          count: c.count,
+        })),
+      })),
+    },
   };
 }

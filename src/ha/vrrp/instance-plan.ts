@@ -44,6 +44,8 @@ export interface InstancePlan {
   garpIntervalMs: number;
   /** Tracked objects by the name the core knows them under. */
   tracked: TrackedObject[];
+  /** A third router legitimately shares the VRID: no pair-mode twin filter (heartbeat). */
+  mixedGroup: boolean;
 }
 
 export function familyNumber(inst: InstanceConfig): Family {
@@ -122,6 +124,7 @@ export function planInstance(
     checksumDialect: inst.v3_checksum,
     garpIntervalMs: Math.round(inst.garp.interval * 1000),
     tracked,
+    mixedGroup: inst.mixed_group,
   };
 }
 

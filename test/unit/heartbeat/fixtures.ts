@@ -13,6 +13,6 @@ export function inst(over: Partial<InstanceReport> = {}): InstanceReport {
 export function hb(over: Partial<HeartbeatBody> = {}): HeartbeatBody {
   return {
     uptimeMs: 123_456_789, configHash: 'sha256:9f86d081884c7d65',
-    health: { uplink: true, gateway: true, nginx: true }, instances: [inst()], ...over,
+    health: { uplink: true, gateway: true, nginx: true }, instances: [inst()], addresses: ['192.168.10.2'], ...over,
   };
 }

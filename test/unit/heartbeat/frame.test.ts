@@ -50,8 +50,33 @@ describe('peer frame codec', () => {
 
   it('rejects another version before looking at the MAC', () => {
     const body = encodePeerFrame({ ...header, kind: 'release', vrid: 1, family: 4 }, KEY);
-    body[0] = 2;
+    body[0] = 3;
     expect(decodePeerFrame(body, KEY)).toEqual({ ok: false, reason: 'bad-version' });
+  });
+
+  it("carries the sender's own addresses (IPv4 and IPv6, at most 32) in version 2", () => {
+    const f: PeerFrame = { ...header, kind: 'heartbeat', ...hb({ addresses: ['192.168.10.2', 'fe80::1', '2001:db8::2'] }) };
+    expect(decodePeerFrame(encodePeerFrame(f, KEY), KEY)).toEqual({ ok: true, frame: f });
+    const many = Array.from({ length: 33 }, (_, i) => `10.0.0.${i + 1}`);
+    expect(() => encodePeerFrame({ ...f, addresses: many }, KEY)).toThrow(/at most 32 addresses/);
+    expect(() => encodePeerFrame({ ...f, addresses: ['not-an-address'] }, KEY)).toThrow(/not an IP address/);
+    // The fullest heartbeat still fits a frame: the addresses that do not fit are left out.
+    const instances = Array.from({ length: 32 }, (_, i) => inst({ vrid: i + 1, family: 6, address: `2001:db8::${i + 1}` }));
+    const addresses = many.slice(0, 32).map((_, i) => `2001:db8:1::${i + 1}`);
+    const biggest = encodePeerFrame({ ...f, nodeId: 'n'.repeat(64), instances, configHash: 'x'.repeat(64), addresses }, KEY);
+    expect(biggest.length).toBeLessThanOrEqual(MAX_FRAME_BODY);
+    const back = decodePeerFrame(biggest, KEY);
+    expect(back.ok && back.frame.kind === 'heartbeat' && back.frame.addresses).toEqual(addresses.slice(0, 7));
+  });
+
+  it('still reads a version 1 heartbeat (a twin not yet upgraded): the same, without addresses', () => {
+    const v2 = encodePeerFrame({ ...header, kind: 'heartbeat', ...hb({ addresses: [] }) }, KEY);
+    // Version 1 = version 2 minus the trailing address count, re-signed.
+    const signed = Buffer.from(v2.subarray(0, v2.length - HMAC_LENGTH - 1));
+    signed[0] = 1;
+    const v1 = Buffer.concat([signed, createHmac('sha256', KEY).update(signed).digest().subarray(0, HMAC_LENGTH)]);
+    const { addresses: _none, ...body } = hb();
+    expect(decodePeerFrame(v1, KEY)).toEqual({ ok: true, frame: { ...header, kind: 'heartbeat', ...body } });
   });
 
   it('rejects an authenticated but unknown kind, and authenticated garbage as malformed', () => {

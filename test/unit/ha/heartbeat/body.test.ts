@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { healthFromViews, heartbeatBody, localInstances } from '../../../../src/ha/heartbeat/body';
+import { healthFromViews, heartbeatBody, localInstances, ownAddresses } from '../../../../src/ha/heartbeat/body';
 import type { InstanceView } from '../../../../src/ha/vrrp/runner';
 
 function view(name: string, o: { vrid?: number; family?: 4 | 6; state?: string; prio?: number; tracked?: { name: string; up: boolean; weight: number }[] } = {}): InstanceView {
   return {
-    plan: { name, family: o.family ?? 4, params: { advertIntervalCs: 100, primaryAddress: o.family === 6 ? 'fe80::1' : '10.0.0.1' } },
+    plan: {
+      name,
+      family: o.family ?? 4,
+      params: { advertIntervalCs: 100, primaryAddress: o.family === 6 ? 'fe80::1' : '10.0.0.1' },
+      expectation: { ownAddresses: o.family === 6 ? ['fe80::1'] : ['10.0.0.1', '10.0.0.9'] },
+    },
     snapshot: { vrid: o.vrid ?? 51, family: o.family ?? 4, state: o.state ?? 'BACKUP', effectivePriority: o.prio ?? 100, tracked: o.tracked ?? [] },
     drops: {},
   } as unknown as InstanceView;
@@ -20,6 +25,7 @@ describe('heartbeat body from the runner views', () => {
       health: { uplink: true, gateway: false, nginx: true },
       configHash: 'abcdef012345',
       uptimeMs: 1234.6,
+      addresses: ownAddresses(views),
     });
     expect(body).toEqual({
       uptimeMs: 1235,
@@ -29,6 +35,8 @@ describe('heartbeat body from the runner views', () => {
         { vrid: 51, family: 4, state: 'MASTER', effectivePriority: 150, advertIntervalCs: 100, address: '10.0.0.1', releasing: false, hearsPeerAdverts: true },
         { vrid: 52, family: 6, state: 'BACKUP', effectivePriority: 0, advertIntervalCs: 100, address: 'fe80::1', releasing: true, hearsPeerAdverts: false },
       ],
+      // Pair mode: where adverts from this box may come from, IPv4 first (kept if a frame is full).
+      addresses: ['10.0.0.1', '10.0.0.9', 'fe80::1'],
     });
   });
 
