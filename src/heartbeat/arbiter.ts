@@ -281,10 +281,14 @@ export class HeartbeatArbiter {
   /**
    * Pair mode for an instance: the twin's addresses, for the VRRP runner to drop adverts from
    * anyone else. undefined = plain VRRP (mixed group, unknown instance, no heartbeat heard yet).
+   * `mixedGroup`, when given, replaces the instance's setting from then on.
    */
-  twinFilter(vrid: number, family: Family): { twin: ReadonlySet<string> } | undefined {
+  twinFilter(vrid: number, family: Family, mixedGroup?: boolean): { twin: ReadonlySet<string> } | undefined {
     const inst = this.instances.get(key(vrid, family));
-    if (!inst || inst.cfg.mixedGroup || this.twin === null) return undefined;
+    if (!inst) return undefined;
+    // The instance's setting as it is now (a reload may change it).
+    if (mixedGroup !== undefined) inst.cfg = { ...inst.cfg, mixedGroup };
+    if (inst.cfg.mixedGroup || this.twin === null) return undefined;
     return { twin: this.twin };
   }
 

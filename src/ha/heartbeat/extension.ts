@@ -137,7 +137,7 @@ export class HeartbeatExtension implements Extension {
     this.unregister.push(() => runner.setAdvertObserver(undefined));
     // Pair mode: adverts for our VRIDs from anyone but the twin never reach the state machine.
     runner.setPairGate({
-      twinFilter: (plan) => this.arbiter?.twinFilter(plan.params.vrid, plan.family),
+      twinFilter: (plan) => this.arbiter?.twinFilter(plan.params.vrid, plan.family, plan.mixedGroup),
       foreign: (plan, advert) =>
         this.feed({ type: 'foreign-advert', vrid: plan.params.vrid, family: plan.family, source: advert.source, priority: advert.priority, addresses: advert.addresses }),
     });
