@@ -28,7 +28,8 @@ export interface NativeError extends Error {
 }
 
 export interface TwinvipNetAddon {
-  openVrrp(family: 4 | 6, ifname: string, protocol: number): NativeHandle;
+  /** withHeader (IPv4): IP_HDRINCL; sends take and receives give the whole IPv4 datagram. */
+  openVrrp(family: 4 | 6, ifname: string, protocol: number, withHeader?: boolean): NativeHandle;
   openPacket(ifname: string): NativeHandle;
   openLinkEvents(): NativeHandle;
   setMembership(handle: NativeHandle, group: string, join: boolean): void;

@@ -4,11 +4,13 @@
 // Bytes in, bytes out: the codec lives in src/vrrp.
 import type { Family } from '../vrrp/types';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, canonicalAddress, familyOf } from './addr';
+
+const AH_PROTOCOL = 51;
 import { type NativeError, type NativeHandle, inNetns, isNativeError, loadAddon } from './native';
 
 export interface ReceivedPacket {
   family: Family;
-  /** The VRRP message, without IP header. */
+  /** The VRRP message, without IP header; with `ipsecAh`, the whole IPv4 datagram. */
   payload: Buffer;
   source: string;
   destination: string;
@@ -30,6 +32,11 @@ export interface VrrpSocketOptions {
   ownAddresses?: Iterable<string>;
   /** Named network namespace to open the socket in (tests, demo). */
   netns?: string;
+  /**
+   * IPv4 only: IP protocol 51 (IPsec AH, keepalived auth_type AH) with the IP header included
+   * both ways, since the AH ICV covers it: send() takes and onPacket gets whole datagrams.
+   */
+  ipsecAh?: boolean;
   onPacket: (packet: ReceivedPacket) => void;
   /** Receive-side errors (the socket stays open). */
   onError?: (error: NativeError) => void;
@@ -75,7 +82,9 @@ export class VrrpSocket {
       ? null
       : checkAddress(opts.group ?? (opts.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6), opts.family, 'group');
     if (opts.source !== undefined) checkAddress(opts.source, opts.family, 'source');
-    const handle = inNetns(opts.netns, () => addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL));
+    if (opts.ipsecAh && opts.family !== 4) throw new TypeError('IPsec AH is IPv4 only');
+    const handle = inNetns(opts.netns, () =>
+      opts.ipsecAh ? addon.openVrrp(4, opts.ifname, AH_PROTOCOL, true) : addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL));
     try {
       if (group) addon.setMembership(handle, group, true);
       const sock = new VrrpSocket(opts, handle, group, group ? [group] : unicast);

@@ -51,6 +51,14 @@ export function checkInstance(name: string, inst: InstanceConfig, out: IssueColl
       'remove authentication, or use version 2');
   }
 
+  // keepalived: "Initial state master is incompatible with AH authentication - clearing". A new
+  // MASTER must first hear an advert to learn the AH sequence number, or its peers drop its
+  // adverts as replays. We refuse it, as we refuse nopreempt with MASTER.
+  if (inst.authentication?.type === 'AH' && inst.version === 2 && inst.state === 'MASTER' && !inst.address_owner) {
+    out.error(at('state'), 'authentication AH requires state BACKUP (keepalived clears MASTER with AH: a new master must learn the peers\' sequence number first)', 'MASTER',
+      'state: "BACKUP" (the higher priority still wins after Master_Down_Interval)');
+  }
+
   // Priority 255 is the address owner's (RFC 5798 5.2.4): it answers for the address at once and
   // always preempts. The schema cannot see the interface's addresses, so the owner declares itself
   // (address_owner) and the daemon checks at start-up that the VIP is a primary address.

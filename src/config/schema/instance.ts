@@ -107,11 +107,13 @@ export const InstanceSchema = Section(
     authentication: Type.Optional(
       Section(
         {
-          type: Type.Literal('PASS', { description: 'Simple password (RFC 2338 5.3.6.1); AH is not supported yet.' }),
+          type: Enum(['PASS', 'AH'] as const, {
+            description: 'PASS: simple password in every advert (RFC 2338 5.3.6.1). AH: IPsec AH with HMAC-MD5-96 and anti-replay sequence numbers, keepalived\'s auth_type AH (RFC 2338 5.3.6.2, RFC 2402); IPv4 only, initial state BACKUP.',
+          }),
           password: Type.String({
             minLength: 1,
             maxLength: 8,
-            description: 'The password, at most 8 characters (keepalived silently truncates longer ones).',
+            description: 'The password (PASS) or HMAC key (AH), at most 8 characters (keepalived silently truncates longer ones).',
             'x-valid': '1 to 8 characters',
           }),
         },

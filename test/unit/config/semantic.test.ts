@@ -128,11 +128,14 @@ describe('preempt and authentication', () => {
     expectValid(baseConfig({ preempt: false, state: 'BACKUP' }));
     expectValid(baseConfig({ preempt: true, state: 'MASTER' }));
   });
-  it('PASS password: at most 8 characters, v2 only', () => {
+  it('PASS or AH password: at most 8 characters, v2 only; AH with state BACKUP', () => {
     expectValid(baseConfig({ authentication: { type: 'PASS', password: '12345678' } }));
     expectError(baseConfig({ authentication: { type: 'PASS', password: '123456789' } }), '/instances/VI_1/authentication/password', 'at most 8 characters');
     expectError(baseConfig({ version: 3, authentication: { type: 'PASS', password: 'abc' } }), '/instances/VI_1/authentication', 'VRRPv3 has no authentication');
-    expectError(baseConfig({ authentication: { type: 'AH', password: 'abc' } }), '/instances/VI_1/authentication/type', 'must be "PASS"');
+    expectError(baseConfig({ authentication: { type: 'MD5', password: 'abc' } }), '/instances/VI_1/authentication/type', 'must be one of');
+    expectValid(baseConfig({ state: 'BACKUP', authentication: { type: 'AH', password: '12345678' } }));
+    expectError(baseConfig({ version: 3, authentication: { type: 'AH', password: 'abc' } }), '/instances/VI_1/authentication', 'VRRPv3 has no authentication');
+    expectError(baseConfig({ state: 'MASTER', authentication: { type: 'AH', password: 'abc' } }), '/instances/VI_1/state', 'authentication AH requires state BACKUP');
   });
 });
 
