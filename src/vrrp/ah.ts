@@ -112,7 +112,8 @@ export function decodeAhAdvert(bytes: Uint8Array, unicast: (destination: string)
 /** The 96-bit ICV of a datagram (its own ICV field is ignored), keepalived's mutable-field rules. */
 export function ahIcv(datagram: Uint8Array, key: Uint8Array, unicast: boolean): Uint8Array {
   const ihl = (datagram[0]! & 0x0f) * 4;
-  const copy = datagram.slice();
+  // A copy: the caller's bytes are often a Node Buffer, whose slice() is a view.
+  const copy = Uint8Array.from(datagram);
   copy[1] = 0; // TOS
   copy[6] = 0; // flags + fragment offset
   copy[7] = 0;

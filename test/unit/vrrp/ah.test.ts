@@ -31,6 +31,13 @@ describe('parseAhDatagram / decodeAhAdvert: structure', () => {
     expect(p.datagram.vrrp).toEqual(vrrp());
   });
 
+  it('verifies a Node Buffer as the socket delivers it, without changing it (Buffer.slice is a view)', () => {
+    const d = Buffer.from(seal());
+    const before = d.toString('hex');
+    expect(validateAdvert(advertOf(d), expect9).accept).toBe(true);
+    expect(d.toString('hex')).toBe(before);
+  });
+
   it('cuts link-layer padding off by the IP total length, and the ICV still verifies', () => {
     const d = seal();
     const padded = new Uint8Array(d.length + 6);
