@@ -5,8 +5,8 @@
 // keepalived's AH keeps one sequence counter per instance for what it sends and what it
 // accepts; a router that restarts starts again from 1 and its peer drops those numbers as
 // replays until the counters meet. The restart case below is the one that exercises it.
-import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
 
 const VIP = '10.66.0.110';
@@ -20,16 +20,7 @@ const ah = (password: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(!VrrpLab.available())('IPsec AH authentication with keepalived', () => {
+describeRequiring([...VrrpLab.prerequisites, needsProgram('tshark'), needsProgram('tcpdump')], 'IPsec AH authentication with keepalived', () => {
   it('twinvip BACKUP follows a keepalived AH master (same key) and takes over when it stops', async () => {
     const k = await lab().keepalived('b', kaInstance({ vrid: 71, priority: 150, vips: [`${VIP}/24`], password: 'tw1nAH', ah: true }));
     await k.waitLog(/Entering MASTER STATE/, 20_000);
@@ -79,7 +70,6 @@ describe.skipIf(!VrrpLab.available())('IPsec AH authentication with keepalived',
     await k.stop();
 
     const file = await cap.stop();
-    if (!hasTshark()) return;
     const FIELDS = ['eth.src', 'ip.proto', 'ip.src', 'ip.ttl', 'ip.dsfield', 'ah.next_header', 'ah.spi', 'ah.sequence', 'vrrp.version', 'vrrp.auth_type', 'vrrp.checksum.status', 'vrrp.prio', '_ws.expert', '_ws.malformed'];
     const out = await lab().switchNs.run('tshark', ['-n', '-r', file, '-T', 'fields', '-E', 'separator=|', ...FIELDS.flatMap((f) => ['-e', f])]);
     const rows = out.split('\n').filter((l) => l.trim() !== '').map((l) => Object.fromEntries(l.split('|').map((v, i) => [FIELDS[i], v])) as Record<string, string>);

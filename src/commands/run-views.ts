@@ -3,10 +3,10 @@
 
 import { performance } from 'node:perf_hooks';
 import type { ChannelView, ConsoleView, HeartbeatView, InstanceView, MqttView, NginxView, Unavailable } from '../console';
-import type { HeartbeatExtension } from './heartbeat/extension';
+import type { HeartbeatExtension } from '../ha/heartbeat/extension';
 import type { NginxExtension } from '../nginx';
 import type { MqttExtension } from '../mqtt';
-import type { VrrpExtension } from './vrrp/extension';
+import type { VrrpExtension } from '../ha/vrrp/extension';
 
 export interface Parts {
   vrrp: VrrpExtension;

@@ -3,8 +3,8 @@
 // keepalived sequence-number behaviour across a restart, key mismatch and replays.
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config';
-import { planInstance, type InstancePlan } from '../../../src/daemon/vrrp/instance-plan';
-import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/daemon/vrrp/runner';
+import { planInstance, type InstancePlan } from '../../../src/ha/vrrp/instance-plan';
+import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/ha/vrrp/runner';
 import { EventBus, type DaemonEvents } from '../../../src/daemon/events';
 import { Logger, memorySink } from '../../../src/log';
 import { AH_PROTOCOL, parseAhDatagram } from '../../../src/vrrp/ah';
