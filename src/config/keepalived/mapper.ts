@@ -62,6 +62,13 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
     instances.push(m);
   }
 
+  if (instances.length === 0 && notes.refused.length === 0) {
+    const at = nodes[0] as KNode;
+    notes.refuse(at, 'vrrp_instance', byKey('vrrp_instance').length === 0
+      ? 'the configuration has no vrrp_instance: there is nothing for twinvip to run (LVS-only configurations have no VRRP to carry over; an unfilled template often ends up so)'
+      : 'no vrrp_instance could be converted (see the lines above)');
+  }
+
   const groups: MappedSyncGroup[] = [];
   for (const n of byKey('vrrp_sync_group')) {
     const written = n.args[0];
