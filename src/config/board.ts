@@ -13,8 +13,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isInterfaceName } from './formats';
-import type { ConfigIssue } from './issues';
-import { closest } from './suggest';
+import type { ConfigIssue } from '../lib/config-issues';
+import { closest } from '../lib/suggest';
 
 export interface BoardFacts {
   name: string;

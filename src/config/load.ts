@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { applyBoard, fsBoardCatalog, type BoardCatalog, type BoardFacts } from './board';
 import { configHash } from './hash';
-import type { ConfigIssue } from './issues';
+import type { ConfigIssue } from '../lib/config-issues';
 import { parseJsonWithPositions, type Position } from './json-parse';
 import type { TwinvipConfig } from './schema/root';
 import { checkNginxFiles } from '../nginx/local-files';
-import { IssueCollector } from './rules/collector';
+import { IssueCollector } from '../lib/issue-collector';
 import { checkSemantics } from './semantic';
 import { validateSchema } from './validate-schema';
 import { DEFAULT_MCAST_GROUP, instanceFamily } from './vips';

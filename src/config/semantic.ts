@@ -1,4 +1,4 @@
-import type { ConfigIssue } from './issues';
+import type { ConfigIssue } from '../lib/config-issues';
 import { checkAcrossInstances, checkInstance, checkReferences, checkServices, IssueCollector } from './rules/index';
 import type { TwinvipConfig } from './schema/root';
 import { checkNginx } from '../nginx/semantic';

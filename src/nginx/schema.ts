@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Enum, Path, Section } from '../config/schema/helpers';
+import { Enum, Path, Section } from '../lib/schema-helpers';
 import { PATTERNS } from './values';
 
 // The proxy model of the `nginx` section. Every string that reaches nginx.conf is constrained to

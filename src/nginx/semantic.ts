@@ -1,6 +1,6 @@
-import { pointer, type IssueCollector } from '../config/rules/collector';
+import { pointer, type IssueCollector } from '../lib/issue-collector';
 import type { TwinvipConfig } from '../config/schema/root';
-import { closest } from '../config/suggest';
+import { closest } from '../lib/suggest';
 import type { NginxConfig } from './schema';
 import { DEFAULT_STATUS } from './settings';
 import { isLoopback } from './values';

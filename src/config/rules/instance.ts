@@ -1,8 +1,8 @@
 import { parseAddress } from '../ip';
-import { showValue } from '../issues';
+import { showValue } from '../../lib/config-issues';
 import type { InstanceConfig } from '../schema/instance';
 import { instanceFamily, instanceVips } from '../vips';
-import { familyName, pointer, type IssueCollector } from './collector';
+import { familyName, pointer, type IssueCollector } from '../../lib/issue-collector';
 
 const V3_MAX_ADVERT_CS = 4095; // 12-bit Max Adver Int field, RFC 5798 5.2.7
 

@@ -1,5 +1,5 @@
 import type { TwinvipConfig } from '../schema/root';
-import type { IssueCollector } from './collector';
+import type { IssueCollector } from '../../lib/issue-collector';
 
 /** Heartbeat, MQTT and console: fields that depend on each other. */
 export function checkServices(config: TwinvipConfig, out: IssueCollector): void {

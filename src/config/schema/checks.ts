@@ -1,5 +1,5 @@
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
-import { Command, Section, Weight } from './helpers';
+import { Command, Section, Weight } from '../../lib/schema-helpers';
 
 // keepalived's vrrp_script knobs (interval, timeout, rise, fall, weight) for every kind of check.
 const common = {

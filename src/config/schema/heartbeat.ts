@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Command, Enum, Path, Section } from './helpers';
+import { Command, Enum, Path, Section } from '../../lib/schema-helpers';
 
 const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const;
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Command, Enum, NAME_PATTERN, NAME_VALID, Section, Weight } from './helpers';
+import { Command, Enum, NAME_PATTERN, NAME_VALID, Section, Weight } from '../../lib/schema-helpers';
 
 const Vip = Type.Union(
   [

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Enum, Path, Section } from './helpers';
+import { Enum, Path, Section } from '../../lib/schema-helpers';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 

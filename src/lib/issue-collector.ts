@@ -1,5 +1,5 @@
-import type { ConfigIssue } from '../issues';
-import { escapePointer } from '../json-parse';
+import type { ConfigIssue } from './config-issues';
+import { escapePointer } from '../config/json-parse';
 
 /** Gathers the errors and warnings of the rules the schema cannot express. */
 export class IssueCollector {
