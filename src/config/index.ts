@@ -14,4 +14,4 @@ export { configHash, canonicalJson } from './hash';
 export { instanceVips, instanceFamily, normalizeVip, DEFAULT_MCAST_GROUP, type NormalizedVip } from './vips';
 export { interfaceReferences, checkInterfacesExist, type InterfaceReference } from './interfaces';
 export { trackRefs, type TrackRef } from './track';
-export type { Family } from './ip';
+export type { FamilyName as Family } from '../lib/ip';

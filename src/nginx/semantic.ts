@@ -1,5 +1,4 @@
 import { pointer, type IssueCollector } from '../lib/issue-collector';
-import type { TwinvipConfig } from '../config/schema/root';
 import { closest } from '../lib/suggest';
 import type { NginxConfig } from './schema';
 import { DEFAULT_STATUS } from './settings';
@@ -13,7 +12,7 @@ const STREAM_BALANCE = new Set(['round_robin', 'least_conn', 'hash', 'random']);
  * Rules of the proxy model that JSON Schema cannot express, each one a refusal Nginx would give
  * later (at `nginx -t` or, worse, silently at reload) reported now with its path.
  */
-export function checkNginx(config: TwinvipConfig, out: IssueCollector): void {
+export function checkNginx(config: { nginx: NginxConfig; instances: Record<string, { track_nginx?: unknown }> }, out: IssueCollector): void {
   const n: NginxConfig = config.nginx;
   const upstreams = n.upstreams ?? {};
   const names = Object.keys(upstreams);

@@ -1,4 +1,4 @@
-import { parseAddress } from '../ip';
+import { parseAddress } from '../../lib/ip';
 import { showValue } from '../../lib/config-issues';
 import type { InstanceConfig } from '../schema/instance';
 import { instanceFamily, instanceVips } from '../vips';
