@@ -4,7 +4,7 @@ import { configHash } from './hash';
 import type { ConfigIssue } from '../lib/config-issues';
 import { parseJsonWithPositions, type Position } from './json-parse';
 import type { TwinvipConfig } from './schema/root';
-import { checkNginxFiles } from '../nginx/local-files';
+import { checkNginxFiles } from './nginx/local-files';
 import { IssueCollector } from '../lib/issue-collector';
 import { checkSemantics } from './semantic';
 import { validateSchema } from './validate-schema';

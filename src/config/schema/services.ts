@@ -38,7 +38,7 @@ export const LoggingSchema = Section(
 );
 
 // The nginx section's model lives with Nginx control (src/nginx/schema.ts).
-export { NginxSchema } from '../../nginx/schema';
+export { NginxSchema } from '../nginx/schema';
 
 export const MqttSchema = Section(
   {
