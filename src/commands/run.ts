@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatIssues, loadConfigFile } from '../config';
+import { formatIssues, loadConfigOnBox } from '../config';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
@@ -19,8 +19,9 @@ Runs the daemon in the foreground, logging to stdout (the journal under systemd)
 
 Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration (a bad file is refused
 and the running configuration kept).
-Exit codes: 0 clean shutdown, 1 configuration invalid, 2 usage, 4 cannot start (control socket
-busy or not creatable), 70 internal error.
+Exit codes: 0 clean shutdown, 1 configuration invalid or a secret file it names missing or
+unfit (as twinvip check reports them), 2 usage, 4 cannot start (control socket busy or not
+creatable), 70 internal error.
 `;
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -38,7 +39,8 @@ export async function runCommand(args: string[]): Promise<number> {
     return EXIT.USAGE;
   }
 
-  const loaded = await loadConfigFile(configPath);
+  // The secret files too: a box with a missing heartbeat key must not start as plain VRRP.
+  const loaded = await loadConfigOnBox(configPath);
   if (!loaded.ok) {
     process.stderr.write(`twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`);
     return EXIT.CONFIG;
@@ -84,7 +86,7 @@ export async function runCommand(args: string[]): Promise<number> {
   });
   heartbeat.answerWith(PEER_STATUS_REQUEST, () => consoleExt.answerPeerRequest(PEER_STATUS_REQUEST));
   extensions.push(consoleExt);
-  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions });
+  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions, loadConfig: loadConfigOnBox });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);

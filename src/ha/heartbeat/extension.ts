@@ -11,9 +11,10 @@
 // The heartbeat we send is built each period from the runner's views (body.ts), and once more
 // right after every transition so the twin learns it within one frame time, not one period.
 
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { commandArgv } from '../../config/schema/helpers';
+import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
+import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
 import { CommandError } from '../../control';
@@ -22,6 +23,7 @@ import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
 import { runFence } from './fence';
+import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
 import { heartbeatStatus, type HeartbeatStatus } from './status';
 
@@ -88,7 +90,7 @@ export class HeartbeatExtension implements Extension {
       return;
     }
     const key = serial.key !== undefined ? Buffer.from(serial.key, 'utf8') : await readKey(serial.key_file!);
-    if (key.length < 16) throw new Error(`heartbeat key${serial.key_file ? ` in ${serial.key_file}` : ''} is shorter than 16 bytes`);
+    if (key.length < 16) throw new Error('heartbeat key is shorter than 16 bytes');
 
     const locals = localInstances(runner.views());
     for (const l of locals) this.byKey.set(instanceKey(l.vrid, l.family), l);
@@ -353,7 +355,14 @@ export class HeartbeatExtension implements Extension {
         const names = o.instances.map((i) => nameOf(i.vrid, i.family) ?? `${i.family}/${i.vrid}`);
         log.warn(`both heartbeat channels lost the twin: running fence ${argv.join(' ')} before taking over ${names.join(', ')}`);
         this.extra.fences_run++;
-        void runFence(argv, Math.round(fence.timeout * 1000), { TWINVIP_INSTANCES: names.join(',') }).then((r) => {
+        void runFence({
+          argv,
+          ...(fence.user === undefined ? {} : { user: fence.user }),
+          timeoutMs: Math.round(fence.timeout * 1000),
+          env: { TWINVIP_INSTANCES: names.join(',') },
+          policy: scriptPolicyFromConfig(this.ctx!.config.notify),
+          onInsecure: (m) => log.warn(m),
+        }).then((r) => {
           if (!r.ok) this.extra.fences_failed++;
           log[r.ok ? 'info' : 'warn'](`fence ${r.ok ? 'succeeded' : 'failed'} in ${r.durationMs} ms (${r.detail})`);
           this.feed({ type: 'fence-result', ok: r.ok, detail: r.detail });
@@ -467,6 +476,7 @@ export class HeartbeatExtension implements Extension {
       out.dropped_port_closed = c.droppedPortClosed;
       out.skipped_busy = c.skippedBusy;
       out.request_timeouts = c.requestTimeouts;
+      out.responses_dropped = c.responsesDropped;
     }
     for (const [k, n] of Object.entries(this.extra)) out[k] = n;
     return out;
@@ -481,7 +491,9 @@ function givesUp(to: string, cause: string): boolean {
   return to === 'FAULT' || cause.startsWith('maintenance');
 }
 
+/** The key file as `twinvip check` and the loader judged it (src/lib/secret-file.ts). */
 async function readKey(path: string): Promise<Buffer> {
-  const text = await readFile(path, 'utf8');
-  return Buffer.from(text.split('\n')[0]!.trim(), 'utf8');
+  const r = await readSecretFile(path, HEARTBEAT_KEY_RULES);
+  if (!r.ok) throw new Error(`heartbeat key: ${r.error}`);
+  return Buffer.from(r.value, 'utf8');
 }

@@ -89,7 +89,10 @@ export function planInstance(
     ...(syncGroup === undefined ? {} : { syncGroup }),
   };
   const authType = inst.version === 2 && inst.authentication ? AUTH_PASS : AUTH_NONE;
-  const authData = authType === AUTH_PASS ? authDataFromPassword(inst.authentication!.password) : undefined;
+  const password = inst.authentication?.password;
+  // password_file is read by the caller (withVrrpPasswords): this module stays free of I/O.
+  if (authType === AUTH_PASS && password === undefined) throw new Error(`${name}: authentication.password_file was not read`);
+  const authData = authType === AUTH_PASS ? authDataFromPassword(password!) : undefined;
   const multicastGroup = inst.mcast_group ?? DEFAULT_MCAST_GROUP[family === 6 ? 'ipv6' : 'ipv4'];
   const unicast = inst.unicast_peers.length > 0;
   const expectation: AdvertExpectation = {
@@ -101,6 +104,7 @@ export function planInstance(
     addresses: advertised,
     ownAddresses: [...new Set([source, ...ownAddresses])],
     ...(unicast ? { unicastPeers: inst.unicast_peers } : {}),
+    addressListPolicy: inst.address_list_mismatch,
   };
   return {
     name,
