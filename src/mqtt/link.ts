@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { TwinvipConfig } from '../config';
 import type { SubsystemLogger } from '../log';
+import { redactUrl, redactUrlsIn } from '../lib/redact';
 import { reconnectDelay } from './backoff';
 import { describeTlsError } from './tls-errors';
 
@@ -122,6 +123,10 @@ export class MqttLink {
       queueQoSZero: false,
       resubscribe: false,
       will: { topic: this.will.topic, payload: Buffer.from(this.will.payload), qos: 1, retain: true },
+      // MQTT 5 only (ignored on 3.1.1): the broker delivers nothing larger than twice the request
+      // cap (a bit over the cap is still refused with an answer; far over never reaches us) and
+      // keeps at most 16 QoS 1 requests in flight to us, so a flood queues at the broker.
+      properties: { maximumPacketSize: 2 * cfg.commands.max_payload, receiveMaximum: 16 },
     };
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
@@ -166,7 +171,7 @@ export class MqttLink {
       this.failures = 0;
       this.lastTlsCause = undefined;
       this.counters.connects++;
-      this.log.info(`connected to ${this.cfg.url} (MQTT ${this.protocol === 5 ? '5' : '3.1.1'})`);
+      this.log.info(`connected to ${redactUrl(this.cfg.url!)} (MQTT ${this.protocol === 5 ? '5' : '3.1.1'})`);
       this.handlers.onUp(this.protocol);
     });
     client.on('offline', () => {
@@ -176,7 +181,7 @@ export class MqttLink {
     client.on('close', () => {
       if (!mine()) return;
       if (this.failures <= 1 || this.log.enabled('debug')) {
-        this.log.info(`broker ${this.cfg.url} unreachable; retrying in ${client.options.reconnectPeriod} ms`);
+        this.log.info(`broker ${redactUrl(this.cfg.url!)} unreachable; retrying in ${client.options.reconnectPeriod} ms`);
       }
     });
     // mqtt.js emits a TLS handshake error twice, from its TLS wrapper and from its stream
@@ -195,7 +200,7 @@ export class MqttLink {
         if (!this.closed) this.open(opts);
         return;
       }
-      const tls = describeTlsError(err, this.cfg.url!);
+      const tls = describeTlsError(err, redactUrl(this.cfg.url!));
       if (tls !== undefined) {
         // A certificate problem does not heal by retrying: say it loudly once, then at debug.
         if (tls !== this.lastTlsCause) this.log.error(tls);
@@ -203,7 +208,7 @@ export class MqttLink {
         this.lastTlsCause = tls;
         return;
       }
-      this.log.warn(`mqtt error: ${err.message}`);
+      this.log.warn(`mqtt error: ${redactUrlsIn(err.message)}`);
     });
     client.on('message', (topic, payload, packet) => {
       if (!mine()) return;
