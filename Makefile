@@ -7,7 +7,7 @@ NODE := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin/node
 BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 
-.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration bench demo clean rootfs check-examples bench-nginx
+.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration test-stress bench demo clean rootfs check-examples bench-nginx
 
 deps: deps-npm deps-system
 
@@ -44,9 +44,15 @@ check-examples: build
 	  echo "ok: $$f"; \
 	done
 
-# Everything CI runs.
+# Everything CI runs. A suite whose prerequisite (root, a program) is missing fails with the
+# reason; TWINVIP_ALLOW_SKIP=1 makes it a skip instead (test/README.md).
 test: deps typecheck build check-examples
 	$(NODE) $(BIN)/vitest run
+
+# Not part of `make test`: the integration project STRESS_RUNS times (default 5) under stress-ng
+# CPU + I/O load, then the failures per test (test/README.md records the latest result).
+test-stress: deps build
+	$(NODE) test/stress/run.mjs
 
 bench-nginx: deps-npm ; $(NODE) bench/nginx/run.mjs
 bench: deps build

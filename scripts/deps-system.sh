@@ -12,6 +12,8 @@ pkgs+=(tshark)
 # unit, file(1) on the tarball's binaries, python3 as the sd_notify receiver; on an x64 host the
 # arm64 tarball needs the cross compiler for the addon and qemu-user to run its arm64 Node.js.
 pkgs+=(systemd file python3)
+# make test-stress: the background CPU and I/O load the integration runs are repeated under.
+pkgs+=(stress-ng)
 [ "$(uname -m)" = x86_64 ] && pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 missing=()
 command -v make >/dev/null || missing+=(make)

@@ -5,13 +5,13 @@ import { loadConfigFileOffThread } from '../config/off-thread';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
-import { VrrpExtension } from '../daemon/vrrp/extension';
-import { VrrpHaActions } from '../daemon/vrrp/ha-actions';
+import { VrrpExtension } from '../ha/vrrp/extension';
+import { VrrpHaActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
-import { HeartbeatExtension } from '../daemon/heartbeat/extension';
-import { consoleView, registerMqttState } from '../daemon/views';
+import { HeartbeatExtension } from '../ha/heartbeat/extension';
+import { consoleView, registerMqttState } from './run-views';
 
 const USAGE = `usage: twinvip run [-c FILE]
 

@@ -91,7 +91,7 @@ export type PeerReply = { ok: true; body: string } | { ok: false; error: string 
 
 /**
  * The serial heartbeat's request/response channel, so `peer` works with the Ethernet path cut.
- * SerialLink.request(what, timeoutMs) of src/heartbeat fits as is.
+ * SerialLink.request(what, timeoutMs) of src/ha/heartbeat fits as is.
  */
 export interface PeerLink {
   request(what: string, timeoutMs: number): Promise<PeerReply>;

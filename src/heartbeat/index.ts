@@ -1,5 +1,5 @@
-// The I/O-free heartbeat core. The serial shell (native addon, timers) is imported on purpose
-// from './serial-link', so loading the core never loads @serialport/bindings-cpp.
+// The I/O-free heartbeat core: frames, framing, liveness, the split-brain arbiter and the release
+// policy. Its shell (serial port, timers, wiring to the VRRP runner) is src/ha/heartbeat/.
 export * from './address';
 export * from './arbiter';
 export * from './counters';
@@ -9,5 +9,6 @@ export * from './frame-receiver';
 export * from './frame-sender';
 export * from './framing';
 export * from './peer-liveness';
+export * from './release-policy';
 export * from './replay';
 export * from './response-chunks';

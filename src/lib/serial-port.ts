@@ -1,6 +1,6 @@
 // A serial port that is opened, and reopened with exponential back-off whenever it fails to
 // open or is lost (a USB adapter unplugged, a pty's other end gone). Shared by the serial
-// heartbeat (src/heartbeat/serial-link.ts) and the serial console
+// heartbeat (src/ha/heartbeat/serial-link.ts) and the serial console
 // (src/console/serial-transport.ts). Port access is @serialport/stream with the bindings-cpp
 // autoDetect binding (N-API prebuilds, non-blocking reads through libuv's poller), so nothing
 // here blocks the event loop. Both packages (and the native addon) load with the first port

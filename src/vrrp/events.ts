@@ -1,4 +1,4 @@
-// The vocabulary of the sans-I/O VRRP instance: what the shell (src/net, src/daemon), the
+// The vocabulary of the sans-I/O VRRP instance: what the shell (src/ha/vrrp, src/net), the
 // heartbeat arbiter and sync groups feed in (events), and what the instance asks the shell to do
 // (actions). Plain data only, so every rule is testable with a fake clock.
 

@@ -8,11 +8,12 @@
 // screen is read with capture-pane, and every wait polls the screen or a daemon's control socket
 // for an observable state with a generous deadline.
 import { realpathSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SocatPair } from '../heartbeat/socat-pair';
 import { NetnsLab } from '../helpers/netns';
 import { PairLab } from '../heartbeat-pair/pair-lab';
 import { PicocomTerminal } from './picocom-terminal';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const PASSWORD = 'console-pair-pw-7';
 /** A whole prompt line of box-a's console, whatever the state summary says. */
@@ -59,7 +60,7 @@ afterAll(async () => {
   await consolePty?.cleanup().catch(() => undefined);
 }, 60_000);
 
-describe.skipIf(!NetnsLab.available())('picocom on box-a\'s serial console, the pair running, the Ethernet path cut', () => {
+describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, the pair running, the Ethernet path cut', () => {
   it('Enter gives the prompt with the node name and MASTER; status shows the instance and both heartbeat channels', async () => {
     await term!.keys('Enter');
     await term!.seen(/^twinvip box-a \[MASTER\]>/m, 'the prompt');

@@ -2,14 +2,13 @@
 // line output): it must build its lab, run the whole failover story, clean up, and exit 0.
 // The demo creates and removes its own namespaces (prefix tvd + 4 hex, read from its output).
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildBundle, runCli, spawnTwinvip, type SpawnedProcess } from '../../helpers/bundle';
 import { withTimeout } from '../../helpers/wait';
 import { NetnsLab } from '../helpers/netns';
+import { describeRequiring } from '../../helpers/prerequisites';
 
-const canRun = NetnsLab.available();
-
-describe.skipIf(!canRun)('twinvip demo (non-TTY, line output)', () => {
+describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)', () => {
   let out = '';
   let code: number | null = null;
   let prefix = '';
@@ -82,7 +81,7 @@ describe.skipIf(!canRun)('twinvip demo (non-TTY, line output)', () => {
   });
 });
 
-describe.skipIf(!canRun)('twinvip demo --interactive, stopped with Ctrl-C', () => {
+describeRequiring(NetnsLab.prerequisites, 'twinvip demo --interactive, stopped with Ctrl-C', () => {
   let demo: SpawnedProcess | undefined;
   afterAll(async () => {
     await demo?.stop(20_000);

@@ -3,9 +3,10 @@
 // processes. Timing targets live in bench/; here every wait polls an observable state with a
 // generous deadline, and each case asserts the cause of a transition, which is what tells the
 // heartbeat path from plain VRRP timers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
 import { PairLab, type Box } from './pair-lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 let p: PairLab;
 
@@ -38,7 +39,7 @@ afterAll(async () => {
   await p?.cleanup();
 }, 60_000);
 
-describe.skipIf(!NetnsLab.available())('dual heartbeat: two twinvip daemons, serial pty pair and a bridged LAN', () => {
+describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, serial pty pair and a bridged LAN', () => {
   it('(a) normal: one MASTER, both channels up on both boxes, the twin answers a status request over serial', async () => {
     await p.masterIs(p.a, p.b);
     const samples = await watchPair(3000);

@@ -10,9 +10,10 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
 import { type Box, PairLab } from './pair-lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 let p: PairLab;
 let script: string;
@@ -82,7 +83,7 @@ afterAll(async () => {
   await p?.cleanup();
 }, 60_000);
 
-describe.skipIf(!NetnsLab.available())('fence hook before a takeover on both channels lost', () => {
+describeRequiring(NetnsLab.prerequisites, 'fence hook before a takeover on both channels lost', () => {
   it('(f1) master SIGKILLed, fence exits 0: the fence runs to its end before the backup takes over', async () => {
     await p.masterIs(p.a, p.b);
     await p.waitFor(async () => (await p.heartbeat(p.b))?.serial.ok, 'serial up on b');

@@ -5,10 +5,11 @@
 // show as a transition. Over 10 s of noise: no transition, serial channel never lost, every
 // damaged frame rejected (counters), no more frames accepted than the relay passed intact, and
 // accepted heartbeats keep flowing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
 import { type Box, PairLab } from './pair-lab';
 import { NoisyLine } from './noisy-line';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 let p: PairLab;
 let line: NoisyLine;
@@ -32,7 +33,7 @@ afterAll(async () => {
   await p?.cleanup();
 }, 60_000);
 
-describe.skipIf(!NetnsLab.available())('line noise on the serial heartbeat', () => {
+describeRequiring(NetnsLab.prerequisites, 'line noise on the serial heartbeat', () => {
   it('(e) 10 s of bit flips, inserted bytes and junk with the LAN cut: no false frame accepted, heartbeats still flow, no transition', async () => {
     await p.waitFor(async () => (await p.state(p.a)) === 'MASTER' && (await p.state(p.b)) === 'BACKUP', `a MASTER, b BACKUP${logs()}`, 30_000);
     await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, 'serial up on both');

@@ -4,10 +4,11 @@
 // live: the split-brain that must then happen, and its resolution on healing.
 // The serial devices are the socat link paths (not the /dev/pts/N they point to), so a socat
 // restarted on the same links is the same "cable" plugged back in.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
 import { type Box, PairLab, VIP } from './pair-lab';
 import { AddrMonitor, overlapMs, presence, sampleVip } from './vip-watch';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 let p: PairLab;
 
@@ -33,7 +34,7 @@ afterAll(async () => {
   await p?.cleanup();
 }, 60_000);
 
-describe.skipIf(!NetnsLab.available())('partitions: LAN path cut with serial alive; both channels cut', () => {
+describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial alive; both channels cut', () => {
   it('(a) LAN path cut for 7 s, serial alive: the VIP is never on both boxes (address events + 10 ms samples)', async () => {
     await masterIs(p.a, p.b);
     const monA = await AddrMonitor.start(p, p.a.ns);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import type { HeartbeatBody, HeartbeatFrame } from '../../../src/heartbeat/frame';
-import { SerialLink, type SerialLinkOptions } from '../../../src/heartbeat/serial-link';
+import { SerialLink, type SerialLinkOptions } from '../../../src/ha/heartbeat/serial-link';
 import { SocatPair, waitFor } from './socat-pair';
 
 const KEY = Buffer.from('integration-test-key-0123456789');

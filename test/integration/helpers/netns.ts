@@ -16,17 +16,18 @@
  *   const dir = await lab.tmpdir();             // removed at clean-up
  *   await lab.cleanup();                        // kill own PIDs (TERM, then KILL), delete
  *                                               // namespaces (their links go too), remove tmp dirs
- *   NetnsLab.available()                        // false when not root / no `ip netns`
+ *   NetnsLab.prerequisites                      // root and `ip`: describeRequiring(NetnsLab.prerequisites, ...)
+ *   NetnsLab.available()                        // all of them there (for guards in file-level hooks)
  * Interface names must stay <= 15 characters; names are per namespace, so short ones are fine.
  * Call cleanup() in afterAll/finally: it never throws and is safe to call twice.
  * Processes run through `ip netns exec NS`, so everything they send stays inside the lab.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { missingPrerequisites, needsNetns, type Prerequisite } from '../../helpers/prerequisites';
 
 export interface RunResult {
   code: number | null;
@@ -126,8 +127,11 @@ export class NetnsLab {
     return new NetnsLab(`tv${randomBytes(2).toString('hex')}`);
   }
 
+  /** What every lab needs; a suite declares them with describeRequiring (never a bare skip). */
+  static readonly prerequisites: readonly Prerequisite[] = needsNetns;
+
   static available(): boolean {
-    return process.getuid?.() === 0 && ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].some((p) => existsSync(p));
+    return missingPrerequisites(NetnsLab.prerequisites).length === 0;
   }
 
   async namespace(role: string): Promise<Netns> {

@@ -6,9 +6,10 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BUNDLE, NODE, SpawnedProcess, buildBundle } from '../../helpers/bundle';
 import { NetnsLab, type Netns } from '../helpers/netns';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.67.0.100';
 
@@ -40,7 +41,7 @@ afterAll(async () => {
   await lab?.cleanup();
 });
 
-describe.skipIf(!NetnsLab.available())('sd_notify with a VRRP instance', () => {
+describeRequiring(NetnsLab.prerequisites, 'sd_notify with a VRRP instance', () => {
   it('stale VIP removed before READY=1; STATUS follows BACKUP -> MASTER; STOPPING=1 on SIGTERM', async () => {
     await a.run('ip', ['addr', 'add', `${VIP}/24`, 'dev', 'va']);
     expect(await hasVip()).toBe(true);

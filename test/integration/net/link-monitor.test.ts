@@ -1,10 +1,11 @@
 // Link state from rtnetlink events: A's interface going down (administratively, or by losing
 // carrier when the far end of the veth goes down, as a cut cable) and up again is reported.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LinkMonitor, type LinkState } from '../../../src/net/link-monitor';
+import { describeRequiring } from '../../helpers/prerequisites';
 import { type Netns, NetnsLab } from '../helpers/netns';
 
-describe('link monitor in namespaces', () => {
+describeRequiring(NetnsLab.prerequisites, 'link monitor in namespaces', () => {
   let lab: NetnsLab;
   let a: Netns;
   let b: Netns;

@@ -3,8 +3,9 @@
 // the transport (TTL/hop limit, addresses, ifindex, own-packet handling), not the codec.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ReceivedPacket, VrrpSocket } from '../../../src/net/vrrp-socket';
+import { describeRequiring } from '../../helpers/prerequisites';
 import { type Netns, NetnsLab } from '../helpers/netns';
 
 interface Addr {
@@ -26,7 +27,7 @@ function v2Advert(vrid: number, priority: number): Uint8Array {
   return Uint8Array.from([0x21, vrid, priority, 1, 0, 1, 0xbe, 0xef, 10, 77, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0]);
 }
 
-describe('VRRP transport in namespaces', () => {
+describeRequiring(NetnsLab.prerequisites, 'VRRP transport in namespaces', () => {
   let lab: NetnsLab;
   let a: Netns;
   let b: Netns;

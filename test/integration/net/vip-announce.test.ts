@@ -5,7 +5,7 @@
 // entry pointing at a wrong MAC, as a client does after a failover.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseIPv6 } from '../../../src/net/addr';
 import { buildGratuitousArp } from '../../../src/net/arp';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc';
@@ -13,6 +13,7 @@ import { Announcer } from '../../../src/net/announcer';
 import { GarpScheduler } from '../../../src/net/garp-scheduler';
 import { getInterface } from '../../../src/net/interfaces';
 import { addVip, parseVip, presentVips, removeStaleVips, removeVip, type Vip } from '../../../src/net/vip';
+import { describeRequiring } from '../../helpers/prerequisites';
 import { type Netns, NetnsLab } from '../helpers/netns';
 
 const WRONG_MAC = '02:00:00:00:00:99';
@@ -29,7 +30,7 @@ function vip(text: string, label?: string): Vip {
   return r.vip;
 }
 
-describe('VIPs and announcements in namespaces', () => {
+describeRequiring(NetnsLab.prerequisites, 'VIPs and announcements in namespaces', () => {
   let lab: NetnsLab;
   let a: Netns;
   let b: Netns;

@@ -5,11 +5,11 @@ import { Logger, memorySink } from '../../../src/log';
 import { NotifyExtension, NotifyRunner, type JobOutcome } from '../../../src/notify';
 import { parseConfigText } from '../../../src/config';
 import { makeTempDir } from '../../helpers/tmp';
+import { itRequiring, needsRoot } from '../../helpers/prerequisites';
 import { waitFor } from '../../helpers/wait';
 
 const tmp = makeTempDir('tv-nr-');
 afterAll(() => tmp.remove());
-const isRoot = process.getuid?.() === 0;
 
 function script(name: string, body: string, mode = 0o755): string {
   const path = tmp.file(name);
@@ -98,7 +98,7 @@ describe('NotifyRunner with real processes', () => {
     expect(lines.some((l) => /error VI_M notify: not run: no-such-command-tv: not found in PATH/.test(l))).toBe(true);
   });
 
-  it.runIf(isRoot)('enable_script_security refuses a world-writable script when running as root, and says why', async () => {
+  itRequiring([needsRoot], 'enable_script_security refuses a world-writable script when running as root, and says why', async () => {
     const marker = tmp.file('insecure.ran');
     const s = script('insecure.sh', `touch ${marker}`, 0o777);
     const r = new NotifyRunner({ timeoutMs: 5000, scriptSecurity: true, log });
@@ -113,7 +113,7 @@ describe('NotifyRunner with real processes', () => {
     expect(existsSync(marker)).toBe(true);
   });
 
-  it.runIf(isRoot)('script_user runs the script as that user (setuid through execFile)', async () => {
+  itRequiring([needsRoot], 'script_user runs the script as that user (setuid through execFile)', async () => {
     const dir = tmp.file('shared');
     mkdirSync(dir);
     chmodSync(dir, 0o777);

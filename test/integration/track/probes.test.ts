@@ -1,8 +1,8 @@
 // The probes against real loopback servers, programs and ping (loopback only: ping 127.0.0.1).
 import { createServer as createHttp, type Server } from 'node:http';
 import { createServer as createNet } from 'node:net';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itRequiring, needsProgram } from '../../helpers/prerequisites';
 import { httpProbe, pingProbe, scriptProbe, tcpProbe, type Probe } from '../../../src/track';
 
 const run = (p: Probe, timeoutMs = 5000) => p(AbortSignal.timeout(timeoutMs));
@@ -57,7 +57,7 @@ describe('probes', () => {
     expect((await run(scriptProbe({ argv: ['/nonexistent/check'] }))).ok).toBe(false);
   });
 
-  it.skipIf(!existsSync('/usr/bin/ping') && !existsSync('/bin/ping'))('ping: loopback answers', async () => {
+  itRequiring([needsProgram('ping', 'iputils-ping')], 'ping: loopback answers', async () => {
     expect((await run(pingProbe({ host: '127.0.0.1', waitSeconds: 2 }))).ok).toBe(true);
     const bad = await run(pingProbe({ host: '127.0.0.1', binary: '/nonexistent/ping' }));
     expect(bad.ok).toBe(false);

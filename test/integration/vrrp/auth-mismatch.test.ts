@@ -8,14 +8,15 @@
 // Observed keepalived 2.2.7 quirk: as MASTER, every advert it receives and drops restarts its
 // own advert timer, so while our adverts arrive every interval it sends few or none. The
 // drops are therefore counted while keepalived is the only master and twinvip still BACKUP.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('PASS authentication mismatch with keepalived', () => {
+describeRequiring(VrrpLab.prerequisites, 'PASS authentication mismatch with keepalived', () => {
   it('adverts are dropped and counted on the twinvip side, an alarm is logged, and both routers become MASTER', async () => {
     const k = await lab().keepalived('b', kaInstance({ vrid: 63, priority: 100, vips: [`${VIP}/24`], password: 'other' }));
     await k.waitLog(/Entering MASTER STATE/);

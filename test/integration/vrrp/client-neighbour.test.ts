@@ -3,8 +3,9 @@
 // twinvip's gratuitous ARP (IPv4) and unsolicited neighbour advertisement (IPv6). A capture
 // proves the client sent no ARP and no neighbour solicitation (ICMPv6 type 135) after the
 // failover, so the change can only come from what twinvip announced.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP4 = '10.66.0.100';
 const VIP6 = 'fd66::100';
@@ -16,7 +17,7 @@ async function neighMac(vip: string): Promise<string | undefined> {
   return n.find((e) => e.dst === vip)?.lladdr;
 }
 
-describe.skipIf(!VrrpLab.available())("a client's neighbour table follows the VIP", () => {
+describeRequiring(VrrpLab.prerequisites, "a client's neighbour table follows the VIP", () => {
   it('after keepalived (200) hands over to twinvip (150), the client maps both VIPs to twinvip\'s MAC', async () => {
     const a = lab().box('a');
     const b = lab().box('b');

@@ -1,8 +1,9 @@
 // twinvip and real keepalived in one VRRP group, each in its own network namespace on the lab's
 // bridge: the election with matching PASS authentication, graceful handover (priority 0) both
 // ways, the master named in `twinvip status`, and FAULT on link loss.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 
@@ -24,7 +25,7 @@ afterAll(async () => {
   await lab?.cleanup();
 });
 
-describe.skipIf(!VrrpLab.available())('twinvip with keepalived as the VRRP peer', () => {
+describeRequiring(VrrpLab.prerequisites, 'twinvip with keepalived as the VRRP peer', () => {
   it('twinvip (150) wins over keepalived (100); on SIGTERM it sends priority 0 and keepalived takes over at once', async () => {
     // twinvip first, so keepalived joins a group that already has a master: it must accept our
     // adverts (auth, interval, address list) from the start and never become MASTER itself.

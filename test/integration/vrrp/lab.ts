@@ -25,6 +25,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { missingPrerequisites, needsProgram, type Prerequisite } from '../../helpers/prerequisites';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 
 export const NODE = process.execPath;
@@ -97,6 +98,8 @@ export function kaInstance(o: {
 export function useVrrpLab(roles: string[]): () => VrrpLab {
   let lab: VrrpLab | undefined;
   beforeAll(async () => {
+    // Without them the suite fails (or skips) with the reason, from describeRequiring.
+    if (!VrrpLab.available()) return;
     lab = await VrrpLab.create(roles);
   });
   afterEach(async () => {
@@ -121,8 +124,11 @@ export class VrrpLab {
 
   private constructor(readonly net: NetnsLab) {}
 
+  /** A lab with keepalived as the peer: root, `ip`, keepalived. */
+  static readonly prerequisites: readonly Prerequisite[] = [...NetnsLab.prerequisites, needsProgram('keepalived')];
+
   static available(): boolean {
-    return NetnsLab.available();
+    return missingPrerequisites(VrrpLab.prerequisites).length === 0;
   }
 
   /** Boxes named by role, in order: the first gets .1 / ::1, the next .2 / ::2, ... */

@@ -3,8 +3,9 @@
 // Master_Down_Interval (3 x 1 s + skew) has passed. A twinvip restarted after SIGKILL removes the
 // VIPs it left behind (an IPv4 VIP and an excluded IPv6 one) before any election, as keepalived
 // users expect of a clean start.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 const VIP6 = 'fd66::100';
@@ -14,7 +15,7 @@ const ka = (priority: number, state: 'MASTER' | 'BACKUP') =>
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('the master is killed (SIGKILL)', () => {
+describeRequiring(VrrpLab.prerequisites, 'the master is killed (SIGKILL)', () => {
   it('twinvip MASTER killed: keepalived takes over after Master_Down; twinvip restarted removes its stale VIP and stays BACKUP', async () => {
     const t = await lab().twinvip('a', tv(150));
     await t.waitLog(/VI_1: BACKUP -> MASTER/, 20_000);

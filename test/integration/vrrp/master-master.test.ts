@@ -2,15 +2,16 @@
 // master of one (twinvip 150/100 on VRIDs 51/52, keepalived the opposite). Each box holds one
 // VIP; when keepalived stops, twinvip holds both; when it comes back it takes its VIP back.
 // (VRRPv3 with 0.5 s adverts keeps the waits short; VRRPv2 is covered by the other files.)
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP1 = '10.66.0.151';
 const VIP2 = '10.66.0.152';
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('master/master with keepalived (two VRIDs)', () => {
+describeRequiring(VrrpLab.prerequisites, 'master/master with keepalived (two VRIDs)', () => {
   it('each holds its VIP; one stops, the other holds both; it returns and takes its VIP back', async () => {
     const ka = [
       kaInstance({ name: 'VI_1', vrid: 51, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP1}/24`] }),

@@ -3,15 +3,16 @@
 // to the second group never reach it (the kernel delivers multicast only for joined groups) and
 // that instance becomes MASTER under a live master.
 // (VRRPv3 with 0.5 s adverts keeps the waits short; VRRPv2 is covered by the other files.)
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP1 = '10.66.0.91';
 const VIP2 = '10.66.0.92';
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('several multicast groups on one interface', () => {
+describeRequiring(VrrpLab.prerequisites, 'several multicast groups on one interface', () => {
   it('twinvip (150) hears keepalived (200) on 224.0.0.18 and on 224.0.0.19 and stays BACKUP on both', async () => {
     const k = await lab().keepalived(
       'b',

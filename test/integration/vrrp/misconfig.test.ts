@@ -7,15 +7,16 @@
 //   so it becomes MASTER under a live twinvip master. twinvip accepts the adverts with a warning
 //   (as RFC 3768 7.1 allows: "MAY" log), hears a lower-priority master, re-announces and raises
 //   the dual-master alarm; both stay MASTER and share the common VIP.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 const VIP2 = '10.66.0.101';
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('misconfigured peers (keepalived)', () => {
+describeRequiring(VrrpLab.prerequisites, 'misconfigured peers (keepalived)', () => {
   it('v2 advert interval mismatch (keepalived 2 s, twinvip 1 s): dropped and counted, one alarm, both MASTER', async () => {
     // Both start together: twinvip (Master_Down 3.6 s) becomes MASTER first, keepalived
     // (7.2 s) drops our adverts and follows.

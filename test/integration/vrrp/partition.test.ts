@@ -11,8 +11,9 @@
 // yields silently.) With equal priorities the higher primary
 // address wins (RFC 3768/5798 6.4.3), so twinvip (10.66.0.1) yields to keepalived (10.66.0.2).
 // (VRRPv3 with 0.5 s adverts keeps the waits short; VRRPv2 is covered by the other files.)
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 
@@ -23,7 +24,7 @@ async function clientMac(): Promise<string | undefined> {
   return n.find((e) => e.dst === VIP)?.lladdr;
 }
 
-describe.skipIf(!VrrpLab.available())('split-brain by a broken LAN path, and its healing', () => {
+describeRequiring(VrrpLab.prerequisites, 'split-brain by a broken LAN path, and its healing', () => {
   it('twinvip (150) and keepalived (100) both MASTER while cut; on healing keepalived yields and twinvip re-announces, repairing the client', async () => {
     const a = lab().box('a');
     const b = lab().box('b');

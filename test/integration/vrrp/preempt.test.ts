@@ -1,15 +1,16 @@
 // Preempt and nopreempt against a live keepalived 2.2.7 MASTER of lower priority (RFC 3768/5798
 // 6.4.2: a preempting backup discards the lower-priority adverts and lets its Master_Down timer
 // run out; a non-preempting one accepts them as from its master).
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 const ka = kaInstance({ vrid: 62, priority: 100, state: 'MASTER', vips: [`${VIP}/24`] });
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('preempt and nopreempt against keepalived', () => {
+describeRequiring(VrrpLab.prerequisites, 'preempt and nopreempt against keepalived', () => {
   it('preempt: twinvip (150) started after keepalived (100) is MASTER takes over; keepalived steps back to BACKUP', async () => {
     const k = await lab().keepalived('b', ka);
     await k.waitLog(/Entering MASTER STATE/);

@@ -2,8 +2,9 @@
 // whose instance changed stays MASTER with no transition and gains the new VIP; a lower priority
 // hands over by normal election (keepalived preempts); a removed instance leaves with priority 0
 // and drops its VIPs; an added one starts as at start-up. VI_2 is never touched by any reload.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.110';
 const EXTRA = '10.66.0.111';
@@ -16,7 +17,7 @@ const count = (out: string, re: RegExp) => out.match(new RegExp(re.source, 'g'))
 const KA_MASTER = /\(VI_1\) Entering MASTER STATE/;
 const PREEMPT = /VI_1: BACKUP -> MASTER \(preempt/;
 
-describe.skipIf(!VrrpLab.available())('config reload (SIGHUP) of VRRP instances', () => {
+describeRequiring(VrrpLab.prerequisites, 'config reload (SIGHUP) of VRRP instances', () => {
   it('changed MASTER keeps mastership and gains a VIP; lower priority hands over; removal sends priority 0; re-adding starts it', async () => {
     const k = await lab().keepalived(
       'b',

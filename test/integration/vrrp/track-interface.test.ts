@@ -5,8 +5,9 @@
 // into FAULT, so keepalived ends up with both VIPs. When the uplink returns both come back as
 // BACKUP and preempt together. Link changes come from netlink events (no polling).
 // (VRRPv3 with 0.5 s adverts keeps the waits short; VRRPv2 is covered by the other files.)
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { kaInstance, VrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP1 = '10.66.0.101';
 const VIP2 = '10.66.0.102';
@@ -25,7 +26,7 @@ afterAll(async () => {
   await lab?.cleanup();
 });
 
-describe.skipIf(!VrrpLab.available())('tracked uplink and a sync group, with keepalived as the peer', () => {
+describeRequiring(VrrpLab.prerequisites, 'tracked uplink and a sync group, with keepalived as the peer', () => {
   it('uplink down: both instances MASTER -> FAULT with priority 0, keepalived takes both VIPs; uplink up: twinvip preempts both back', async () => {
     const a = lab.box('a').ns;
     const t = await lab.twinvip(

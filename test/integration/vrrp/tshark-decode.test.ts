@@ -4,9 +4,9 @@
 // a checksum the dissector verifies as good, TTL/hop limit 255, and no expert warning or
 // malformed-packet mark. A v3 instance sending the v2-compatible checksum (Cisco/RFC 9568 dialect)
 // is the control: tshark's default (RFC 5798, as keepalived) must flag it, so the check can fail.
-import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 
 const lab = useVrrpLab(['a']);
 
@@ -25,18 +25,8 @@ async function decode(file: string, prefs: string[] = []): Promise<Row[]> {
     .map((l) => Object.fromEntries(l.split('|').map((v, i) => [FIELDS[i], v])) as Row);
 }
 
-function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(!VrrpLab.available())("tshark's dissectors on twinvip's packets", () => {
+describeRequiring([...VrrpLab.prerequisites, needsProgram('tshark'), needsProgram('tcpdump')], "tshark's dissectors on twinvip's packets", () => {
   it('VRRPv2 (PASS), VRRPv3/IPv4, VRRPv3/IPv6, priority 0, GARP and NA decode without warnings', async () => {
-    expect(hasTshark(), 'tshark is missing: scripts/deps-system.sh installs it').toBe(true);
     const a = lab().box('a');
     const cap = await lab().capture('ip proto 112 or ip6 proto 112 or arp or icmp6');
     const t = await lab().twinvip('a', {

@@ -3,14 +3,15 @@
 // checked by who holds the VIP; a capture on the switch proves not one advert went to the
 // multicast group and both directions carried adverts. VRRPv2 over IPv4, and VRRPv3 over IPv6
 // between global addresses (0.5 s adverts).
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 
 const lab = useVrrpLab(['a', 'b']);
 
-describe.skipIf(!VrrpLab.available())('unicast VRRP with keepalived', () => {
+describeRequiring(VrrpLab.prerequisites, 'unicast VRRP with keepalived', () => {
   it('VRRPv2 over IPv4: election, priority-0 handover to keepalived and preemption back, all by unicast', async () => {
     const cap = await lab().capture('ip proto 112');
     const tv = { VI_1: { vrid: 66, priority: 150, vips: [`${VIP}/24`], unicast_src_ip: '10.66.0.1', unicast_peers: ['10.66.0.2'] } };

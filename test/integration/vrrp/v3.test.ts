@@ -3,8 +3,9 @@
 // pseudo-header (keepalived's default dialect). Election both ways, graceful handover
 // (priority 0) and preemption back, each checked by who holds the VIP. Adverts every 0.5 s:
 // v3's centisecond intervals, and keepalived's Master_Down_Interval becomes 1.5 s + skew.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
+import { describeRequiring } from '../../helpers/prerequisites';
 
 const lab = useVrrpLab(['a', 'b']);
 
@@ -13,7 +14,7 @@ const cases = [
   { family: 'IPv6', vrid: 65, vip: 'fd66::100', prefix: 64, ipv6: true },
 ] as const;
 
-describe.skipIf(!VrrpLab.available())('VRRPv3 with keepalived', () => {
+describeRequiring(VrrpLab.prerequisites, 'VRRPv3 with keepalived', () => {
   it.each(cases)('over $family: election, priority-0 handover to keepalived, twinvip preempts back', async ({ vrid, vip, prefix, ipv6 }) => {
     const tv = { VI_1: { vrid, version: 3, priority: 150, advert_int: 0.5, vips: [`${vip}/${prefix}`] } };
     const a = lab().box('a');

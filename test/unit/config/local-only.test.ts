@@ -91,9 +91,9 @@ describe('config push: local-only fields are refused with their paths, whatever 
     ['the serial heartbeat key file', (c) => (c.heartbeat.serial.key_file = '/etc/shadow'), ['/heartbeat']],
     ['nginx.binary', (c) => ((c.nginx as any).binary = '/tmp/nginx'), ['/nginx/binary']],
     ['nginx.prefix', (c) => ((c.nginx as any).prefix = '/etc'), ['/nginx/prefix']],
-    ['nginx includes (modules, mime types)', (c) => Object.assign(c.nginx, { modules: '/tmp/*.conf', mime_types: '/etc/shadow' }), ['/nginx/mime_types', '/nginx/modules']],
+    ['nginx includes (modules, mime types)', (c) => Object.assign(c.nginx, { modules: '/etc/nginx/modules-enabled/x.conf', mime_types: '/etc/nginx/mime.types' }), ['/nginx/mime_types', '/nginx/modules']],
     ['a static root', (c) => (c.nginx.http[0]!.locations[0] as any).root = '/etc/twinvip', ['/nginx/http/0/locations/0/root']],
-    ['the Nginx worker user', (c) => ((c.nginx as any).user = 'root'), ['/nginx/user']],
+    ['the Nginx worker user', (c) => ((c.nginx as any).user = 'www-data'), ['/nginx/user']],
     ['mqtt.url (to another broker)', (c) => (c.mqtt.url = 'mqtts://evil:8883'), ['/mqtt']],
     ['mqtt.password_file', (c) => (c.mqtt.password_file = '/etc/shadow'), ['/mqtt']],
     ['config push itself', (c) => (c.mqtt.commands.config_push = false), ['/mqtt']],
@@ -138,6 +138,15 @@ describe('local-only is data-driven', () => {
     const vals = localOnlyValues({ instances: { a: { cert_file: '/etc/x', name: 'n' } } }, schema as never);
     expect(vals.map((v) => v.path)).toEqual(['/instances/a/cert_file']);
     expect(localOnlyChanges({ instances: { a: { cert_file: '/x' } } }, { instances: { a: { cert_file: '/y' } } }, schema as never)).toEqual(['/instances/a/cert_file']);
+  });
+
+  it('Nginx TLS certificate and key files are local-only (the _file rule, no list to update)', () => {
+    const tls = { certificate_file: '/etc/ssl/a.pem', key_file: '/etc/ssl/a.key', ocsp_stapling: { resolvers: ['192.0.2.53'], trusted_certificate_file: '/etc/ssl/ca.pem' } };
+    const paths = localOnlyValues({ nginx: { http: [{ listen: [{ port: 443 }], tls, locations: [] }], stream: [{ listen: [{ port: 8443 }], tls }] } }).map((v) => v.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      '/nginx/http/0/tls/certificate_file', '/nginx/http/0/tls/key_file', '/nginx/http/0/tls/ocsp_stapling/trusted_certificate_file',
+      '/nginx/stream/0/tls/certificate_file', '/nginx/stream/0/tls/key_file',
+    ]));
   });
 
   it('every absolute path and every program in the published schema is local-only', () => {

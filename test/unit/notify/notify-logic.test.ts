@@ -2,6 +2,7 @@ import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { composeMail, EmailAlerter, groupState, notifyJobs, scriptInsecurity, type AlertEvent, type EmailConfig, type MailMessage } from '../../../src/notify';
 import { lookupUser } from '../../../src/notify/users';
+import { itRequiring, needsRoot } from '../../helpers/prerequisites';
 import { makeTempDir } from '../../helpers/tmp';
 
 const tmp = makeTempDir('tv-nl-');
@@ -32,7 +33,7 @@ describe('groupState', () => {
 });
 
 describe('script security (keepalived check_script_secure)', () => {
-  it.runIf(process.getuid?.() === 0)('accepts a root-owned 0755 script in root-owned dirs (sticky /tmp allowed)', async () => {
+  itRequiring([needsRoot], 'accepts a root-owned 0755 script in root-owned dirs (sticky /tmp allowed)', async () => {
     const dir = tmp.file('safe');
     mkdirSync(dir, { mode: 0o755 });
     writeFileSync(`${dir}/s.sh`, '#!/bin/sh\n', { mode: 0o755 });
@@ -53,7 +54,7 @@ describe('script security (keepalived check_script_secure)', () => {
     writeFileSync(`${dir}/s.sh`, '#!/bin/sh\n', { mode: 0o755 });
     expect(await scriptInsecurity(`${dir}/s.sh`)).toMatch(/wd (is writable by others|is owned)/);
   });
-  it.runIf(process.getuid?.() === 0)('refuses a script not owned by root', async () => {
+  itRequiring([needsRoot], 'refuses a script not owned by root', async () => {
     const dir = tmp.file('own');
     mkdirSync(dir, { mode: 0o755 });
     writeFileSync(`${dir}/s.sh`, '#!/bin/sh\n', { mode: 0o755 });

@@ -3,8 +3,8 @@
 // machine → encode is exercised end to end without sockets.
 import { describe, expect, it } from 'vitest';
 import { parseConfigText, type TwinvipConfig } from '../../../src/config';
-import { planInstance, type InstancePlan } from '../../../src/daemon/vrrp/instance-plan';
-import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/daemon/vrrp/runner';
+import { planInstance, type InstancePlan } from '../../../src/ha/vrrp/instance-plan';
+import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/ha/vrrp/runner';
 import { EventBus, type DaemonEvents } from '../../../src/daemon/events';
 import { Logger, memorySink } from '../../../src/log';
 

@@ -5,10 +5,10 @@
 
 import type { TwinvipConfig } from '../../config';
 import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
-import type { DaemonContext, Extension } from '../extension';
+import type { DaemonContext, Extension } from '../../daemon/extension';
 import { checkRunnerFromConfig, type CheckRunner, type TrackSource } from '../../track';
 import type { SubsystemLogger } from '../../log';
-import type { InstanceStatus } from '../status';
+import type { InstanceStatus } from '../../daemon/status';
 import { familyNumber, planInstance, trackName, type InstancePlan } from './instance-plan';
 import { NetIo, toNetVip } from './net-io';
 import { VrrpRunner, type RunnerClock } from './runner';

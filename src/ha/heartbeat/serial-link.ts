@@ -4,13 +4,13 @@
 
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { ReopeningSerialPort } from '../lib/serial-port';
-import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
-import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from './frame';
-import { FrameReceiver } from './frame-receiver';
-import { FrameSender } from './frame-sender';
-import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from './peer-liveness';
-import { splitResponse } from './response-chunks';
+import { ReopeningSerialPort } from '../../lib/serial-port';
+import { newCounters, type HeartbeatCounters, type RejectReason } from '../../heartbeat/counters';
+import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from '../../heartbeat/frame';
+import { FrameReceiver } from '../../heartbeat/frame-receiver';
+import { FrameSender } from '../../heartbeat/frame-sender';
+import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from '../../heartbeat/peer-liveness';
+import { splitResponse } from '../../heartbeat/response-chunks';
 
 export interface SerialLinkOptions {
   /** Device path, e.g. /dev/ttyS1 or /dev/serial/by-id/... */

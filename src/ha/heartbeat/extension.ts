@@ -15,14 +15,14 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { commandArgv } from '../../config/schema/helpers';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
-import { SerialLink, type RequestResult } from '../../heartbeat/serial-link';
+import { SerialLink, type RequestResult } from './serial-link';
 import { CommandError } from '../../control';
 import type { SubsystemLogger } from '../../log';
-import type { DaemonContext, Extension } from '../extension';
+import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
 import { runFence } from './fence';
-import { ReleaseTracker } from './release-policy';
+import { ReleaseTracker } from '../../heartbeat/release-policy';
 import { heartbeatStatus, type HeartbeatStatus } from './status';
 
 const now = (): number => performance.now();

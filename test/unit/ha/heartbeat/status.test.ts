@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heartbeatStatus } from '../../../../src/daemon/heartbeat/status';
+import { heartbeatStatus } from '../../../../src/ha/heartbeat/status';
 import type { HeartbeatFrame } from '../../../../src/heartbeat';
 
 const frame: HeartbeatFrame = {

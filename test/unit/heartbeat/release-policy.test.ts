@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReleaseTracker } from '../../../../src/daemon/heartbeat/release-policy';
+import { ReleaseTracker } from '../../../src/heartbeat/release-policy';
 
 describe('release on the gateway rule: when the demotion is lifted', () => {
   const base = { gatewayOk: false, serialOk: true, peerMaster: () => true };

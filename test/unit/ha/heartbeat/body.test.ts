@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { healthFromViews, heartbeatBody, localInstances } from '../../../../src/daemon/heartbeat/body';
-import type { InstanceView } from '../../../../src/daemon/vrrp/runner';
+import { healthFromViews, heartbeatBody, localInstances } from '../../../../src/ha/heartbeat/body';
+import type { InstanceView } from '../../../../src/ha/vrrp/runner';
 
 function view(name: string, o: { vrid?: number; family?: 4 | 6; state?: string; prio?: number; tracked?: { name: string; up: boolean; weight: number }[] } = {}): InstanceView {
   return {

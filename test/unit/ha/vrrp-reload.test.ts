@@ -3,9 +3,9 @@
 // VIPs diffed rather than dropped) on an in-memory io with a fake clock.
 import { describe, expect, it } from 'vitest';
 import { parseConfigText, type TwinvipConfig } from '../../../src/config';
-import { planInstance, type InstancePlan } from '../../../src/daemon/vrrp/instance-plan';
-import { diffPlans } from '../../../src/daemon/vrrp/reload-diff';
-import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/daemon/vrrp/runner';
+import { planInstance, type InstancePlan } from '../../../src/ha/vrrp/instance-plan';
+import { diffPlans } from '../../../src/ha/vrrp/reload-diff';
+import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/ha/vrrp/runner';
 import { EventBus, type DaemonEvents } from '../../../src/daemon/events';
 import { Logger, memorySink } from '../../../src/log';
 

@@ -11,7 +11,7 @@ import { emptyDropCounters, NOT_AN_ERROR, type AdvertWarning, type DropReason } 
 import type { Action, InstanceEvent, InstanceSnapshot } from '../../vrrp/events';
 import type { Advert, Family } from '../../vrrp/types';
 import type { SubsystemLogger } from '../../log';
-import type { EventBus } from '../events';
+import type { EventBus } from '../../daemon/events';
 import type { InstancePlan } from './instance-plan';
 import { diffPlans, vanishedVips, type ReloadDiff } from './reload-diff';
 

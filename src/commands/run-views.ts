@@ -3,10 +3,10 @@
 
 import { performance } from 'node:perf_hooks';
 import type { ChannelView, ConsoleView, HeartbeatView, InstanceView, MqttView, NginxView, Unavailable } from '../console';
-import type { HeartbeatExtension } from './heartbeat/extension';
+import type { HeartbeatExtension } from '../ha/heartbeat/extension';
 import type { NginxExtension } from '../nginx';
 import type { MqttExtension } from '../mqtt';
-import type { VrrpExtension } from './vrrp/extension';
+import type { VrrpExtension } from '../ha/vrrp/extension';
 
 export interface Parts {
   vrrp: VrrpExtension;
@@ -97,7 +97,13 @@ export function nginxView(nginx: NginxExtension): NginxView | undefined {
     ...(s.generation ? { configHash: s.generation } : {}),
     ...(last ? { lastReload: { ok: last.ok, agoMs: Date.now() - ('at' in last && typeof last.at === 'number' ? last.at : Date.now()), ...(!last.ok ? { error: last.reason } : {}) } } : {}),
     upstreams: s.upstreams.map((u) => ({ group: u.group, server: u.server, up: u.up, ...(u.last ? { detail: u.last } : {}) })),
+    ...(s.certificates.length > 0 ? { extra: s.certificates.map((c): [string, string] => [`certificate ${c.certificate_file}`, certificateLine(c)]) } : {}),
   };
+}
+
+function certificateLine(c: ReturnType<NginxExtension['certificates']>[number]): string {
+  const days = c.days_left === null ? 'unknown expiry' : c.days_left < 0 ? `EXPIRED ${-c.days_left} days ago` : `${c.days_left} days left`;
+  return `${c.state}, ${days}${c.names.length ? ` (${c.names.slice(0, 3).join(', ')})` : ''}${c.error ? `; ${c.error}` : ''}`;
 }
 
 export function mqttView(mqtt: MqttExtension | undefined): MqttView | undefined {
@@ -122,4 +128,8 @@ export function registerMqttState(p: Parts): void {
   if (!p.mqtt) return;
   p.mqtt.addStateProvider('heartbeat', () => p.heartbeat.status());
   p.mqtt.addStateProvider('nginx', () => p.nginx.snapshot() ?? { enabled: false });
+  // Days to expiry of every certificate, in each telemetry message, so the fleet sees them all.
+  p.mqtt.addTelemetryProvider('certificates', async () =>
+    p.nginx.certificates().map((c) => ({ file: c.certificate_file, state: c.state, days_left: c.days_left, not_after: c.not_after, names: c.names })),
+  );
 }

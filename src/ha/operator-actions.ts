@@ -2,7 +2,7 @@
 // Both use the core's priority override 0 (a MASTER sends priority 0, so the peer takes over
 // after its skew time, and the instance never becomes MASTER while it lasts).
 
-import type { VrrpRunner } from './runner';
+import type { VrrpRunner } from './vrrp/runner';
 
 export type HaActionResult = { ok: true; data?: unknown } | { ok: false; error: string };
 
