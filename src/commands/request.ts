@@ -4,7 +4,7 @@ import { commandArgs, COMMAND_USAGE } from '../fleet/command-args';
 import { DEFAULT_PREFIX, FleetClient, type BrokerOptions } from '../fleet/client';
 import { keyFingerprint, loadPrivateKey } from '../fleet/keys';
 import { requiredRole } from '../fleet/roles';
-import { redactUrl } from '../lib/redact';
+import { redactUrlCredentials } from '../log/redact';
 
 const USAGE = `usage: twinvip request NODE COMMAND [ARGS] --key FILE --broker URL [options]
 
@@ -101,7 +101,7 @@ export async function requestCommand(argv: string[]): Promise<number> {
     if (!o.json) process.stderr.write(`${node}: ${command}: ${r.status === 'ok' ? 'ok' : `error: ${r.error ?? 'unknown'}`}\n`);
     return r.status === 'ok' ? 0 : 1;
   } catch (err) {
-    return fail(3, `${(err as Error).message} (broker ${redactUrl(broker)})`);
+    return fail(3, `${(err as Error).message} (broker ${redactUrlCredentials(broker)})`);
   } finally {
     await client.close();
   }

@@ -36,6 +36,7 @@ export function instancesView(vrrp: VrrpExtension, configured: number): Instance
       vrid: s.vrid,
       interface: plan.interface,
       vips: plan.vips.map((v) => `${v.address}/${v.prefix}`),
+      demotions: s.demotions,
     };
     if (last) {
       i.cause = last.detail ? `${last.cause}, ${last.detail}` : last.cause;
@@ -82,6 +83,7 @@ export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined
     serial,
     // The heartbeat carries the twin's node id, not its name: say what the number is.
     ...(s.peer ? { peer: `node ${s.peer.node_id}` } : {}),
+    ...(s.ethernet.length > 0 ? { decision: s.ethernet.map((e) => (s.ethernet.length > 1 ? `${e.instance}: ${e.decision}` : e.decision)).join('; ') } : {}),
     alarms: s.alarms.map((a) => a.id),
     extra: s.peer ? [['peer config', s.peer.config_matches ? 'same as ours' : `differs (${s.peer.config_hash})`]] : [],
   };

@@ -1,4 +1,4 @@
-import { redactUrlsIn } from '../lib/redact';
+import { redactUrlCredentials } from '../log/redact';
 
 export interface ConfigIssue {
   /** JSON pointer into the file, e.g. "/instances/VI_1/priority"; "" for the whole file. */
@@ -22,7 +22,7 @@ export function showValue(value: unknown): string {
     text = String(value);
   }
   // A broker or check URL may carry user:password@; an error message must not repeat it.
-  text = redactUrlsIn(text);
+  text = redactUrlCredentials(text);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { applyBoard, fsBoardCatalog, type BoardCatalog, type BoardFacts } from './board';
-import { redactUrlsIn } from '../lib/redact';
+import { redactUrlCredentials } from '../log/redact';
 import { configHash } from './hash';
 import type { ConfigIssue } from './issues';
 import { parseJsonWithPositions, type Position } from './json-parse';
@@ -103,5 +103,5 @@ function locate(issues: ConfigIssue[], positions: Map<string, Position>): Config
 
 /** An issue's value may be a URL with user:password@ (mqtt.url): `check --json` prints values. */
 function redactValue(issue: ConfigIssue): ConfigIssue {
-  return typeof issue.value === 'string' && issue.value.includes('@') ? { ...issue, value: redactUrlsIn(issue.value) } : issue;
+  return typeof issue.value === 'string' && issue.value.includes('@') ? { ...issue, value: redactUrlCredentials(issue.value) } : issue;
 }

@@ -45,8 +45,8 @@ export async function runConfigTaskOffThread<T extends ConfigTask>(task: T): Pro
   });
 }
 
-/** loadConfigFile in a worker: the daemon's reload loader (SIGHUP, MQTT reload and config push). */
-export async function loadConfigFileOffThread(path: string): Promise<ConfigResult> {
+/** loadConfigOnBox in a worker: the daemon's reload loader (SIGHUP, MQTT reload and config push). */
+export async function loadConfigOnBoxOffThread(path: string): Promise<ConfigResult> {
   try {
     return await runConfigTaskOffThread({ kind: 'load', path });
   } catch (err) {

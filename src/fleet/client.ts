@@ -3,7 +3,7 @@
 // requests in flight, to many boxes).
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { redactUrl, redactUrlsIn } from '../lib/redact';
+import { redactUrlCredentials } from '../log/redact';
 import { signRequest } from './signed-request';
 
 /** The answer envelope every box command replies with (src/mqtt/envelope.ts). */
@@ -112,7 +112,7 @@ export class FleetClient {
       const client = connect(opts.url, o);
       const fail = (why: string) => {
         client.end(true);
-        reject(new Error(`cannot connect to ${redactUrl(opts.url)}: ${redactUrlsIn(why)}`));
+        reject(new Error(`cannot connect to ${redactUrlCredentials(opts.url)}: ${redactUrlCredentials(why)}`));
       };
       const timer = setTimeout(() => fail('no answer from the broker'), (opts.connectTimeoutMs ?? 10_000) + 1000);
       client.once('connect', () => {

@@ -5,7 +5,7 @@ import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { runCommand } from './commands/handlers';
 import { RequestIntake, type PacketInfo } from './commands/intake';
-import { redactUrl } from '../lib/redact';
+import { redactUrlCredentials } from '../log/redact';
 import type { ResponseEnvelope } from './envelope';
 import type { HaActions } from './ha-actions';
 import { MqttLink } from './link';
@@ -145,7 +145,7 @@ export class MqttExtension implements Extension {
       }),
       bus.on('alarm', (e) => {
         this.stateBuilder.noteAlarm(e);
-        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), at: new Date(e.at).toISOString() });
+        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
         this.stateChanged();
       }),
       bus.on('config-reloaded', (e) => this.raise('config-reloaded', { old_hash: e.oldHash, new_hash: e.newHash, at: new Date(e.at).toISOString() })),
@@ -213,7 +213,7 @@ export class MqttExtension implements Extension {
     this.topics = topicsFor(m.prefix);
     const topics = this.topics;
     if (m.commands.enabled && /^(mqtt|ws):/i.test(m.url) && m.allow_plaintext_commands) {
-      this.log?.warn(`fleet commands accepted over a plaintext broker connection ${redactUrl(m.url)} (mqtt.allow_plaintext_commands): anyone on the path reads every command, answer and the broker password`);
+      this.log?.warn(`fleet commands accepted over a plaintext broker connection ${redactUrlCredentials(m.url)} (mqtt.allow_plaintext_commands): anyone on the path reads every command, answer and the broker password`);
     }
     if (m.commands.enabled) {
       this.log?.info(`fleet commands on: ${this.intake.trustedKeys} trusted key(s), unsigned: ${m.commands.unsigned.join(', ') || 'none'}, config push ${m.commands.config_push ? 'on' : 'off'}`);

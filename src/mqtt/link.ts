@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { TwinvipConfig } from '../config';
 import type { SubsystemLogger } from '../log';
-import { redactUrl, redactUrlsIn } from '../lib/redact';
+import { readSecretFile } from '../lib/secret-file';
 import { reconnectDelay } from './backoff';
 import { describeTlsError } from './tls-errors';
 
@@ -123,19 +123,13 @@ export class MqttLink {
       queueQoSZero: false,
       resubscribe: false,
       will: { topic: this.will.topic, payload: Buffer.from(this.will.payload), qos: 1, retain: true },
-      // MQTT 5 only (ignored on 3.1.1): the broker delivers nothing larger than twice the request
-      // cap (a bit over the cap is still refused with an answer; far over never reaches us) and
-      // keeps at most 16 QoS 1 requests in flight to us, so a flood queues at the broker.
-      properties: { maximumPacketSize: 2 * cfg.commands.max_payload, receiveMaximum: 16 },
     };
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
     if (cfg.password_file !== undefined) {
-      try {
-        opts.password = (await readFile(cfg.password_file, 'utf8')).split('\n')[0]!.replace(/\r$/, '');
-      } catch (err) {
-        this.log.error(`cannot read mqtt.password_file ${cfg.password_file}: ${(err as Error).message}; connecting without a password`);
-      }
+      const r = await readSecretFile(cfg.password_file);
+      if (r.ok) opts.password = r.value;
+      else this.log.error(`cannot read mqtt.password_file: ${r.error}; connecting without a password`);
     }
     if (cfg.tls) {
       opts.rejectUnauthorized = cfg.tls.reject_unauthorized;
@@ -171,7 +165,7 @@ export class MqttLink {
       this.failures = 0;
       this.lastTlsCause = undefined;
       this.counters.connects++;
-      this.log.info(`connected to ${redactUrl(this.cfg.url!)} (MQTT ${this.protocol === 5 ? '5' : '3.1.1'})`);
+      this.log.info(`connected to ${this.cfg.url} (MQTT ${this.protocol === 5 ? '5' : '3.1.1'})`);
       this.handlers.onUp(this.protocol);
     });
     client.on('offline', () => {
@@ -181,7 +175,7 @@ export class MqttLink {
     client.on('close', () => {
       if (!mine()) return;
       if (this.failures <= 1 || this.log.enabled('debug')) {
-        this.log.info(`broker ${redactUrl(this.cfg.url!)} unreachable; retrying in ${client.options.reconnectPeriod} ms`);
+        this.log.info(`broker ${this.cfg.url} unreachable; retrying in ${client.options.reconnectPeriod} ms`);
       }
     });
     // mqtt.js emits a TLS handshake error twice, from its TLS wrapper and from its stream
@@ -200,7 +194,7 @@ export class MqttLink {
         if (!this.closed) this.open(opts);
         return;
       }
-      const tls = describeTlsError(err, redactUrl(this.cfg.url!));
+      const tls = describeTlsError(err, this.cfg.url!);
       if (tls !== undefined) {
         // A certificate problem does not heal by retrying: say it loudly once, then at debug.
         if (tls !== this.lastTlsCause) this.log.error(tls);
@@ -208,7 +202,7 @@ export class MqttLink {
         this.lastTlsCause = tls;
         return;
       }
-      this.log.warn(`mqtt error: ${redactUrlsIn(err.message)}`);
+      this.log.warn(`mqtt error: ${err.message}`);
     });
     client.on('message', (topic, payload, packet) => {
       if (!mine()) return;

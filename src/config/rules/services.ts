@@ -1,4 +1,4 @@
-import { redactUrl } from '../../lib/redact';
+import { redactUrlCredentials } from '../../log/redact';
 import type { TwinvipConfig } from '../schema/root';
 import { pointer, type IssueCollector } from './collector';
 
@@ -27,11 +27,19 @@ export function checkServices(config: TwinvipConfig, out: IssueCollector): void 
     out.error('/mqtt/password', 'give password or password_file, not both', undefined, 'remove one of them');
   }
   if (mqtt.tls && mqtt.url !== undefined && !/^(mqtts|wss):/.test(mqtt.url)) {
-    out.warn('/mqtt/tls', `ignored: the URL ${redactUrl(mqtt.url)} is not mqtts:// or wss://`);
+    out.warn('/mqtt/tls', `ignored: the URL ${redactUrlCredentials(mqtt.url)} is not mqtts:// or wss://`);
   }
   checkFleetCommands(config, out);
 
+  const email = config.email;
+  if (email && email.password !== undefined && email.password_file !== undefined) {
+    out.error('/email/password', 'give password or password_file, not both', undefined, 'remove one of them');
+  }
+
   const con = config.console;
+  if (con.password !== undefined && con.password_file !== undefined) {
+    out.error('/console/password', 'give password or password_file, not both', undefined, 'remove one of them');
+  }
   if (con.enabled && con.device === undefined) {
     out.error('/console/device', 'is required when console.enabled is true', undefined, 'the console serial device, e.g. /dev/ttyS0');
   }
@@ -55,10 +63,10 @@ function checkFleetCommands(config: TwinvipConfig, out: IssueCollector): void {
   if (!mqtt.enabled || !cmds.enabled) return;
   const plaintext = mqtt.url !== undefined && /^(mqtt|ws):/i.test(mqtt.url);
   if (plaintext && !mqtt.allow_plaintext_commands) {
-    out.error('/mqtt/url', `${redactUrl(mqtt.url!)} is plaintext while mqtt.commands.enabled is true: the broker password, every command and every answer cross the network readable by anyone on the path`, undefined,
+    out.error('/mqtt/url', `${redactUrlCredentials(mqtt.url!)} is plaintext while mqtt.commands.enabled is true: the broker password, every command and every answer cross the network readable by anyone on the path`, undefined,
       'an mqtts:// or wss:// URL, or mqtt.allow_plaintext_commands: true to accept it knowingly');
   } else if (plaintext) {
-    out.warn('/mqtt/allow_plaintext_commands', `commands are accepted over the plaintext broker connection ${redactUrl(mqtt.url!)}`);
+    out.warn('/mqtt/allow_plaintext_commands', `commands are accepted over the plaintext broker connection ${redactUrlCredentials(mqtt.url!)}`);
   }
   if (keys.length === 0 && cmds.unsigned.length === 0) {
     out.warn('/mqtt/commands/enabled', 'no trusted_keys and no unsigned commands: every request will be refused');

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Command, Enum, NAME_PATTERN, NAME_VALID, Section, Weight } from './helpers';
+import { Command, Enum, NAME_PATTERN, NAME_VALID, Path, Section, Weight } from './helpers';
 
 /** RFC 3768/5798: "Count IPvX Addr" is one byte. Bounds the work a pushed config can cause too. */
 const MAX_VIPS = 255;
@@ -112,12 +112,13 @@ export const InstanceSchema = Section(
       Section(
         {
           type: Type.Literal('PASS', { description: 'Simple password (RFC 2338 5.3.6.1); AH is not supported yet.' }),
-          password: Type.String({
+          password: Type.Optional(Type.String({
             minLength: 1,
             maxLength: 8,
-            description: 'The password, at most 8 characters (keepalived silently truncates longer ones).',
+            description: 'The password, at most 8 characters (keepalived silently truncates longer ones). Give password or password_file.',
             'x-valid': '1 to 8 characters',
-          }),
+          })),
+          password_file: Type.Optional(Path('File holding the password (first line, at most 8 characters). Give password or password_file.')),
         },
         { description: 'VRRPv2 authentication (auth_type/auth_pass). Not allowed with version 3 (RFC 5798 removed it).' },
       ),

@@ -29,6 +29,8 @@ export class NetIo implements VrrpIo {
   readonly counters: NetIoCounters = { sendErrors: 0, announceErrors: 0, vipErrors: 0 };
   /** Send errors are logged once per interface and errno until a send succeeds again. */
   private readonly loggedSendError = new Set<string>();
+  /** Paced bursts still sending (garp.interval > 0), per instance: cancelled when its VIPs go. */
+  private readonly paced = new Map<string, Set<NodeJS.Timeout>>();
 
   constructor(private readonly log: SubsystemLogger) {}
 
@@ -97,6 +99,7 @@ export class NetIo implements VrrpIo {
   }
 
   close(): void {
+    for (const name of [...this.paced.keys()]) this.cancelAnnouncements(name);
     this.specs.clear();
     for (const s of this.sockets.values()) s.close();
     for (const a of this.announcers.values()) a.close();
@@ -121,6 +124,8 @@ export class NetIo implements VrrpIo {
   }
 
   async setVips(plan: InstancePlan, present: boolean): Promise<void> {
+    // Never announce an address this node is giving up.
+    if (!present) this.cancelAnnouncements(plan.name);
     const results = await Promise.all(plan.vips.map((v) => (present ? addVip : removeVip)(toNetVip(v))));
     const errors = results.flatMap((r) => (r.ok ? [] : [r.error]));
     if (errors.length > 0) {
@@ -129,13 +134,43 @@ export class NetIo implements VrrpIo {
     }
   }
 
+  /**
+   * `count` gratuitous ARP / unsolicited NA per VIP, VIP after VIP; with garp.interval set each
+   * packet waits that long after the previous one (keepalived's vrrp_garp_interval), on timers
+   * that a VIP removal cancels. The first packet always leaves at once.
+   */
   announce(plan: InstancePlan, count: number): void {
-    for (let i = 0; i < count; i++) {
-      for (const vip of plan.vips) {
-        const err = this.announcers.get(vip.dev)?.announce(vip.address);
-        if (err) this.counters.announceErrors++;
-      }
+    const packets: InstancePlan['vips'] = [];
+    for (let i = 0; i < count; i++) packets.push(...plan.vips);
+    const send = (vip: InstancePlan['vips'][number]) => {
+      const err = this.announcers.get(vip.dev)?.announce(vip.address);
+      if (err) this.counters.announceErrors++;
+    };
+    if (plan.garpIntervalMs <= 0 || packets.length <= 1) {
+      for (const vip of packets) send(vip);
+      return;
     }
+    let timers = this.paced.get(plan.name);
+    if (!timers) this.paced.set(plan.name, (timers = new Set()));
+    const pending = timers;
+    let next = 0;
+    const step = () => {
+      send(packets[next++]!);
+      if (next >= packets.length) return;
+      const t = setTimeout(() => {
+        pending.delete(t);
+        step();
+      }, plan.garpIntervalMs);
+      pending.add(t);
+    };
+    step();
+  }
+
+  private cancelAnnouncements(instance: string): void {
+    const timers = this.paced.get(instance);
+    if (!timers) return;
+    for (const t of timers) clearTimeout(t);
+    this.paced.delete(instance);
   }
 }
 

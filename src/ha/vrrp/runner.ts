@@ -8,7 +8,7 @@ import { validateAdvert } from '../../vrrp/validate';
 import { VrrpInstance } from '../../vrrp/instance';
 import { SyncGroup, type MemberActions } from '../../vrrp/sync-group';
 import { emptyDropCounters, NOT_AN_ERROR, type AdvertWarning, type DropReason } from '../../vrrp/drop-reasons';
-import type { Action, InstanceEvent, InstanceSnapshot } from '../../vrrp/events';
+import { DEMOTION_REASONS, type Action, type DemotionReason, type InstanceEvent, type InstanceSnapshot } from '../../vrrp/events';
 import type { Advert, Family } from '../../vrrp/types';
 import type { SubsystemLogger } from '../../log';
 import type { EventBus } from '../../daemon/events';
@@ -145,7 +145,8 @@ export class VrrpRunner {
     const previous = new Map(
       diff.changed.map((n) => {
         const snap = this.instances.get(n)!.snapshot();
-        return [n, { plan: this.plans.get(n)!, state: snap.state, override: snap.priorityOverride }];
+        const demotions = snap.demotions.filter((d): d is DemotionReason => (DEMOTION_REASONS as readonly string[]).includes(d));
+        return [n, { plan: this.plans.get(n)!, state: snap.state, demotions }];
       }),
     );
     const gone = new Set([...diff.removed, ...diff.changed]);
@@ -177,8 +178,8 @@ export class VrrpRunner {
     if (!this.running) return diff;
     const after: Promise<void>[] = [];
     for (const [name, prev] of previous) {
-      // Maintenance (override 0) and forced priorities are operator state, not configuration.
-      if (prev.override !== null) after.push(...this.deliver(name, { type: 'set-priority-override', priority: prev.override }));
+      // Demotions (maintenance, a heartbeat release) belong to their owners, not to the configuration.
+      for (const reason of prev.demotions) after.push(...this.deliver(name, { type: 'demote', reason, active: true }));
       const event: InstanceEvent = prev.state === 'MASTER' || prev.state === 'BACKUP' ? { type: 'resume', state: prev.state } : { type: 'startup' };
       after.push(...this.deliver(name, event));
     }
@@ -358,7 +359,15 @@ export class VrrpRunner {
       }
       case 'alarm':
         log.warn(`alarm ${a.name}: ${a.detail}`);
-        this.o.bus.emit('alarm', { id: a.name, active: true, severity: a.name === 'dual-master' ? 'critical' : 'warning', message: `${plan.name}: ${a.detail}`, instance: plan.name, at: Date.now() });
+        this.o.bus.emit('alarm', {
+          id: a.name,
+          active: true,
+          severity: a.name === 'dual-master' ? 'critical' : 'warning',
+          message: `${plan.name}: ${a.detail}`,
+          instance: plan.name,
+          ...(a.overlapMs !== undefined ? { durationMs: Math.round(a.overlapMs) } : {}),
+          at: Date.now(),
+        });
         return undefined;
       case 'notify':
       case 'want-master':

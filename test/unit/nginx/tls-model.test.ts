@@ -301,3 +301,17 @@ describe('certificate checks and alarms', () => {
     expect(certificateAlarms(active, [fig(365)], 30)).toEqual([]);
   });
 });
+
+describe('README HTTPS section', () => {
+  it('has an example the loader accepts (with the groups it names)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### HTTPS, HTTP/2, WebSocket and SNI routing'), readme.indexOf('### Apply and rollback'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const parsed = JSON.parse(`{${json!}}`) as Record<string, unknown>;
+    const group = (port: number) => ({ servers: [{ address: '10.0.0.11', port }] });
+    const r = load({ ...parsed, upstreams: { app: group(8080), a: group(443), b: group(444), other: group(445), pg: group(5432) } });
+    expect(r.ok ? [] : r.errors).toEqual([]);
+  });
+});
