@@ -14,7 +14,7 @@ const ScriptCheck = Section(
   {
     type: Type.Literal('script', { description: 'Run a program; exit 0 = healthy.' }),
     script: Command('The program and its arguments, run without a shell.'),
-    user: Type.Optional(Type.String({ minLength: 1, description: 'Run as this user; default notify.script_user.' })),
+    user: Type.Optional(Type.String({ minLength: 1, description: 'Run as this user (name or uid); default notify.script_user.' })),
     ...common,
   },
   { description: 'script: run a program (keepalived vrrp_script).' },
