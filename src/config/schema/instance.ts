@@ -139,6 +139,11 @@ export const InstanceSchema = Section(
     garp: GarpSchema,
     notify: Notify,
     smtp_alert: Type.Boolean({ default: false, description: 'Send an e-mail (email section) on each transition.' }),
+    address_list_mismatch: Enum(['drop', 'accept'] as const, {
+      default: 'drop',
+      description:
+        'An advert for our VRID whose address list differs from ours (count or addresses): drop = keepalived 2.2.7\'s rule, dropped, counted (drop.address-list) and logged with the source and both lists; accept = acted upon as if it matched, counted as warning.address-list (lenient; a stray advert can then move the VIP).',
+    }),
     v3_checksum: Enum(['rfc5798', 'v2-compatible'] as const, {
       default: 'rfc5798',
       description: 'VRRPv3 IPv4 checksum sent: rfc5798 (with pseudo-header, keepalived\'s default) or v2-compatible (without, as Cisco/Juniper/RFC 9568; keepalived v3_checksum_as_v2). Both are accepted on receive.',

@@ -12,6 +12,7 @@ import type { SubsystemLogger } from '../../log';
 import type { InstanceStatus } from '../../daemon/status';
 import { familyNumber, planInstance, trackName, type InstancePlan } from './instance-plan';
 import { NetIo, toNetVip } from './net-io';
+import { receiveLedger } from './receive-ledger';
 import { VrrpRunner, type RunnerClock } from './runner';
 
 const monotonic: RunnerClock = {
@@ -75,7 +76,7 @@ export class VrrpExtension implements Extension {
     ctx.setInstanceLister(() => this.instanceStatus());
     ctx.counters.add('vrrp', () => this.counters());
     this.unregister.push(
-      ctx.control.register('vrrp', async () => this.runner?.views().map((v) => ({ ...v.snapshot, drops: nonZero(v.drops) })) ?? [], {
+      ctx.control.register('vrrp', async () => this.runner?.views().map((v) => ({ ...v.snapshot, accepted: v.accepted, drops: nonZero(v.drops), warnings: nonZero(v.warnings) })) ?? [], {
         summary: 'every VRRP instance in detail',
       }),
     );
@@ -236,11 +237,11 @@ export class VrrpExtension implements Extension {
     const out: Record<string, number> = {};
     for (const v of this.runner?.views() ?? []) {
       for (const [k, n] of Object.entries(v.snapshot.counters)) out[`${v.plan.name}.${k}`] = n;
+      out[`${v.plan.name}.accepted`] = v.accepted;
       for (const [k, n] of Object.entries(v.drops)) if (n) out[`${v.plan.name}.drop.${k}`] = n;
+      for (const [k, n] of Object.entries(v.warnings)) if (n) out[`${v.plan.name}.warning.${k}`] = n;
     }
-    for (const [iface, drops] of Object.entries(this.runner?.interfaceDropCounters() ?? {})) {
-      for (const [k, n] of Object.entries(drops)) if (n) out[`${iface}.drop.${k}`] = n;
-    }
+    Object.assign(out, receiveLedger(this.runner, this.io));
     if (this.io) for (const [k, n] of Object.entries(this.io.counters)) out[`io.${k}`] = n;
     return out;
   }

@@ -104,6 +104,7 @@ export function planInstance(
     addresses: advertised,
     ownAddresses: [...new Set([source, ...ownAddresses])],
     ...(unicast ? { unicastPeers: inst.unicast_peers } : {}),
+    addressListPolicy: inst.address_list_mismatch,
   };
   return {
     name,
