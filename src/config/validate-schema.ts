@@ -14,6 +14,8 @@ function validator(): ValidateFunction {
     const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: true, strictRequired: false });
     // Annotation only: the "valid: ..." hint of an error message and of the reference.
     ajv.addKeyword({ keyword: 'x-valid', schemaType: 'string' });
+    // Annotation only: what a config push may not change (local-only.ts).
+    ajv.addKeyword({ keyword: 'x-local-only', schemaType: 'string' });
     addTwinvipFormats(ajv);
     compiled = ajv.compile(ConfigSchema);
   }
