@@ -14,7 +14,7 @@ const ScriptCheck = Section(
   {
     type: Type.Literal('script', { description: 'Run a program; exit 0 = healthy.' }),
     script: Command('The program and its arguments, run without a shell.'),
-    user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Run as this user; default notify.script_user.', ...LOCAL_ONLY.user })),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Run as this user (name or uid); default notify.script_user.', ...LOCAL_ONLY.user })),
     ...common,
   },
   { description: 'script: run a program (keepalived vrrp_script).' },
