@@ -16,13 +16,39 @@ export interface DaemonEvents {
   /** A VRRP instance changed state; `cause` reads like "master down, 1204 ms". */
   transition: { instance: string; from: VrrpStateName; to: VrrpStateName; cause: string; at: number };
   /** An alarm was raised (`active: true`) or cleared, e.g. `serial-heartbeat-lost`. */
-  alarm: { id: string; active: boolean; severity: 'warning' | 'critical'; message: string; instance?: string; at: number };
+  alarm: {
+    id: string;
+    active: boolean;
+    severity: 'warning' | 'critical';
+    message: string;
+    instance?: string;
+    /** What the alarm measured: a dual-master overlap, how long a channel was lost. */
+    durationMs?: number;
+    at: number;
+  };
   /** Every emitted log line (for the console's live view and MQTT diagnostics). */
   log: LogRecord;
   /** A new configuration replaced the running one. */
   'config-reloaded': { path: string; oldHash: string; newHash: string; at: number };
   /** A new configuration was refused; the running one (`keptHash`) stays. */
   'config-refused': { path: string; errors: ConfigIssue[]; keptHash: string; at: number };
+  /**
+   * Security audit of fleet requests: a state-changing request accepted (who, what), a request
+   * refused (why), or a summary of refusals not reported one by one (a flood).
+   */
+  audit: {
+    kind: 'request-accepted' | 'request-refused' | 'refusals-summary';
+    command?: string;
+    reason?: string;
+    /** Name of the trusted key in the local config. */
+    key?: string;
+    role?: string;
+    fingerprint?: string;
+    nonce?: string;
+    message: string;
+    counts?: Record<string, number>;
+    at: number;
+  };
 }
 
 export type EventName = keyof DaemonEvents;

@@ -1,15 +1,21 @@
 // VRRP transport on one interface and address family: raw IP protocol 112, TTL/hop limit 255
 // out, the received TTL/hop limit handed up for the core to check (RFC 3768 7.1, RFC 5798
 // 7.1; keepalived skips that check for unicast, so the check belongs to the core, not here).
-// Bytes in, bytes out: the codec lives in src/vrrp.
+// On the wire like keepalived's adverts: IPv4 TOS / IPv6 traffic class 0xc0 (DSCP CS6) and DF
+// clear. Bytes in, bytes out: the codec lives in src/vrrp.
+//
+// Counting: every datagram read is `read`, and is then exactly one of `droppedOwn` (from one of
+// our addresses), `droppedIpHeader` (unreadable IPv4 header) or handed to onPacket (`received`).
+// What the kernel dropped before we could read it (receive queue full) is `kernelDrops`.
 import type { Family } from '../vrrp/types';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, canonicalAddress, familyOf } from './addr';
+import { type NativeError, type NativeHandle, type NativeSocketStats, inNetns, isNativeError, loadAddon } from './native';
 
 const AH_PROTOCOL = 51;
-import { type NativeError, type NativeHandle, inNetns, isNativeError, loadAddon } from './native';
 
 export interface ReceivedPacket {
   family: Family;
+  /** The VRRP message, without IP header. */
   /** The VRRP message, without IP header; with `ipsecAh`, the whole IPv4 datagram. */
   payload: Buffer;
   source: string;
@@ -33,6 +39,11 @@ export interface VrrpSocketOptions {
   /** Named network namespace to open the socket in (tests, demo). */
   netns?: string;
   /**
+   * Receive buffer in bytes; default RECEIVE_BUFFER_BYTES. 0 keeps the system default
+   * (net.core.rmem_default, about 200 adverts' worth).
+   */
+  receiveBufferBytes?: number;
+  /**
    * IPv4 only: IP protocol 51 (IPsec AH, keepalived auth_type AH) with the IP header included
    * both ways, since the AH ICV covers it: send() takes and onPacket gets whole datagrams.
    */
@@ -42,9 +53,22 @@ export interface VrrpSocketOptions {
   onError?: (error: NativeError) => void;
 }
 
+/**
+ * A burst of adverts while the event loop is busy elsewhere must wait in the kernel, not be
+ * dropped there: 1 MiB holds about 1500 small adverts (each costs about 700 bytes of kernel
+ * accounting on a veth); the default 208 KiB holds about 300.
+ */
+export const RECEIVE_BUFFER_BYTES = 1 << 20;
+
 export interface VrrpSocketCounters {
+  /** Datagrams read from the socket. */
+  read: number;
+  /** Handed to onPacket. */
   received: number;
   droppedOwn: number;
+  droppedIpHeader: number;
+  /** The kernel's count of datagrams dropped for this socket, as last reported (SO_RXQ_OVFL). */
+  kernelDrops: number;
   sent: number;
   sendErrors: number;
   receiveErrors: number;
@@ -56,7 +80,16 @@ export class VrrpSocket {
   readonly family: Family;
   readonly ifname: string;
   readonly destinations: readonly string[];
-  readonly counters: VrrpSocketCounters = { received: 0, droppedOwn: 0, sent: 0, sendErrors: 0, receiveErrors: 0 };
+  readonly counters: VrrpSocketCounters = {
+    read: 0,
+    received: 0,
+    droppedOwn: 0,
+    droppedIpHeader: 0,
+    kernelDrops: 0,
+    sent: 0,
+    sendErrors: 0,
+    receiveErrors: 0,
+  };
   private handle: NativeHandle | null;
   private own = new Set<string>();
   private source: string | undefined;
@@ -82,14 +115,15 @@ export class VrrpSocket {
       ? null
       : checkAddress(opts.group ?? (opts.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6), opts.family, 'group');
     if (opts.source !== undefined) checkAddress(opts.source, opts.family, 'source');
+    const rcvbuf = opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES;
     if (opts.ipsecAh && opts.family !== 4) throw new TypeError('IPsec AH is IPv4 only');
     const handle = inNetns(opts.netns, () =>
-      opts.ipsecAh ? addon.openVrrp(4, opts.ifname, AH_PROTOCOL, true) : addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL));
+      opts.ipsecAh ? addon.openVrrp(4, opts.ifname, AH_PROTOCOL, rcvbuf, true) : addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL, rcvbuf));
     try {
       if (group) addon.setMembership(handle, group, true);
       const sock = new VrrpSocket(opts, handle, group, group ? [group] : unicast);
-      addon.recvStart(handle, (err, payload, source, destination, hops, ifindex) =>
-        sock.onReceive(err, payload, source, destination, hops, ifindex, opts),
+      addon.recvStart(handle, (err, payload, source, destination, hops, ifindex, kernelDrops) =>
+        sock.onReceive(err, payload, source, destination, hops, ifindex, kernelDrops, opts),
       );
       return sock;
     } catch (e) {
@@ -152,6 +186,18 @@ export class VrrpSocket {
     }
   }
 
+  /**
+   * The kernel's view of the socket now: drops (also when nothing has been read since), the
+   * receive buffer as accounted, bytes queued, and wanted options it refused. Updates
+   * counters.kernelDrops. undefined once closed.
+   */
+  stats(): NativeSocketStats | undefined {
+    if (!this.handle) return undefined;
+    const s = loadAddon().stats(this.handle);
+    if (s.drops > this.counters.kernelDrops) this.counters.kernelDrops = s.drops;
+    return s;
+  }
+
   close(): void {
     if (!this.handle) return;
     const addon = loadAddon();
@@ -177,11 +223,18 @@ export class VrrpSocket {
     destination: string | undefined,
     hops: number | undefined,
     ifindex: number | undefined,
+    kernelDrops: number | undefined,
     opts: VrrpSocketOptions,
   ): void {
     if (err || !payload || source === undefined) {
       this.counters.receiveErrors++;
       if (err) opts.onError?.(err);
+      return;
+    }
+    this.counters.read++;
+    if (kernelDrops !== undefined && kernelDrops > this.counters.kernelDrops) this.counters.kernelDrops = kernelDrops;
+    if (source === '') {
+      this.counters.droppedIpHeader++;
       return;
     }
     if (this.own.has(source)) {

@@ -1,4 +1,4 @@
-import { addressFamily } from '../ip';
+import { addressFamily } from '../../lib/ip';
 import { addGarpHandlers } from './map-garp';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';

@@ -1,4 +1,4 @@
-import { parseAddress } from '../ip';
+import { parseAddress } from '../../lib/ip';
 import type { Globals } from './map-global';
 import { addGarpHandlers } from './map-garp';
 import type { NoteList } from './notes';

@@ -1,4 +1,4 @@
-import { addressFamily } from '../ip';
+import { addressFamily } from '../../lib/ip';
 import { emptyGlobals, mapGlobalDefs, type Globals } from './map-global';
 import { mapVrrpInstance, type MappedInstance } from './map-instance';
 import { mapVirtualServer, type MappedVirtualServer } from './map-lvs';

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, globSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseAddress } from '../ip';
+import { parseAddress } from '../../lib/ip';
 import { KEEPALIVED_KEYWORDS } from './keywords';
 import { decomment, lexLine, splitBraces, splitWords, type Statement } from './lexer';
 import { NoteList, type Located } from './notes';

@@ -1,8 +1,8 @@
-import { parseAddress } from '../ip';
-import { showValue } from '../issues';
+import { parseAddress } from '../../lib/ip';
+import { showValue } from '../../lib/config-issues';
 import type { InstanceConfig } from '../schema/instance';
 import { instanceFamily, instanceVips } from '../vips';
-import { familyName, pointer, type IssueCollector } from './collector';
+import { familyName, pointer, type IssueCollector } from '../../lib/issue-collector';
 
 const V3_MAX_ADVERT_CS = 4095; // 12-bit Max Adver Int field, RFC 5798 5.2.7
 
@@ -49,6 +49,10 @@ export function checkInstance(name: string, inst: InstanceConfig, out: IssueColl
   if (inst.authentication && inst.version === 3) {
     out.error(at('authentication'), 'VRRPv3 has no authentication (RFC 5798 removed it); keepalived ignores it with version 3', undefined,
       'remove authentication, or use version 2');
+  }
+  if (inst.authentication && (inst.authentication.password === undefined) === (inst.authentication.password_file === undefined)) {
+    out.error(`${at('authentication')}/password`, inst.authentication.password === undefined ? 'PASS authentication needs password or password_file' : 'give password or password_file, not both', undefined,
+      'password_file: "/etc/twinvip/vrrp.password" (first line, at most 8 characters)');
   }
 
   // keepalived: "Initial state master is incompatible with AH authentication - clearing". A new

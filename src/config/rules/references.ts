@@ -1,6 +1,6 @@
 import type { TwinvipConfig } from '../schema/root';
-import { closest } from '../suggest';
-import { pointer, type IssueCollector } from './collector';
+import { closest } from '../../lib/suggest';
+import { pointer, type IssueCollector } from '../../lib/issue-collector';
 
 function unknownName(kind: string, name: string, defined: string[]): { message: string; hint: string } {
   const guess = closest(name, defined);

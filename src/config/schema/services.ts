@@ -1,5 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { Enum, Path, Section } from './helpers';
+import { READ_ONLY_COMMANDS } from '../../fleet/roles';
+import { Enum, Path, Section } from '../../lib/schema-helpers';
+
+/** The largest request mqtt.commands.max_payload may allow (bench/README.md: its parse time). */
+export const MAX_REQUEST_BYTES = 131072;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -38,7 +42,30 @@ export const LoggingSchema = Section(
 );
 
 // The nginx section's model lives with Nginx control (src/nginx/schema.ts).
-export { NginxSchema } from '../../nginx/schema';
+export { NginxSchema } from '../nginx/schema';
+
+const MqttCommandsSchema = Section(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Subscribe to request/<command> and answer fleet commands. Off: the box only reports.' }),
+    unsigned: Type.Array(Enum(READ_ONLY_COMMANDS), {
+      default: [],
+      uniqueItems: true,
+      description: 'Read-only commands answered without a signature. Every other request must be signed by a key of trusted_keys.',
+    }),
+    config_push: Type.Boolean({ default: false, description: 'Accept a pushed configuration (command config, signed by an admin key). Local-only fields can never be changed by it.' }),
+    max_payload: Type.Integer({
+      minimum: 1024,
+      maximum: MAX_REQUEST_BYTES,
+      default: 65536,
+      description: 'Largest request in bytes; a larger one is refused before it is parsed. With MQTT 5 the broker is also told to deliver nothing over twice this size (maximumPacketSize).',
+    }),
+    clock_skew: Type.Number({ minimum: 0, maximum: 300, default: 30, description: 'Seconds a signed request\'s sent_at may lie in the future, and its expires_at in the past, to allow for clocks that differ.' }),
+    rate: Type.Number({ minimum: 0.1, maximum: 1000, default: 10, description: 'Requests handled per second on average; beyond rate and burst they are dropped unread and counted (a flood cannot take the event loop from VRRP).' }),
+    burst: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'Requests handled back to back before rate applies.' }),
+    nonce_cache: Type.Integer({ minimum: 100, maximum: 1000000, default: 10000, description: 'Nonces of signed requests remembered until their expiry (replay protection); when full of unexpired nonces, new signed requests are refused.' }),
+  },
+  { default: {}, description: 'Fleet commands over MQTT: signatures, limits, config push.' },
+);
 
 export const MqttSchema = Section(
   {
@@ -80,8 +107,13 @@ export const MqttSchema = Section(
       minimum: 1,
       maximum: 86400,
       default: 60,
-      description: 'Seconds after which a command (by its sent_at) is refused, so a queued maintenance does not run hours later; expires_at and the MQTT 5 message expiry apply too.',
+      description: 'Longest life of a request, seconds: a request whose sent_at is older, or a signed request whose expires_at is further than this after its sent_at, is refused, so a queued maintenance does not run hours later. The MQTT 5 message expiry applies too.',
     }),
+    allow_plaintext_commands: Type.Boolean({
+      default: false,
+      description: 'Accept commands over a plaintext broker connection (mqtt:// or ws://). Without it, `check` refuses commands.enabled with such a URL; with it, every start logs a warning.',
+    }),
+    commands: MqttCommandsSchema,
   },
   { default: {}, description: 'MQTT reporting and fleet commands.' },
 );
@@ -91,7 +123,8 @@ export const ConsoleSchema = Section(
     enabled: Type.Boolean({ default: false, description: 'Serve the diagnostic shell on a serial console.' }),
     device: Type.Optional(Type.String({ pattern: '^/', description: 'Console serial device, e.g. /dev/ttyS0 (any absolute path). Required when enabled; default the board\'s console port when node.board is set.', 'x-valid': 'an absolute path, e.g. /dev/ttyS1' })),
     baud: Enum([9600, 19200, 38400, 57600, 115200] as const, { default: 115200, description: 'Line speed.' }),
-    password: Type.Optional(Type.String({ minLength: 1, description: 'Password asked before guarded actions; none = read-only console.' })),
+    password: Type.Optional(Type.String({ minLength: 1, description: 'Password asked before guarded actions; none (and no password_file) = read-only console. Prefer password_file.' })),
+    password_file: Type.Optional(Path('File holding the console password (first line).')),
     idle_timeout: Type.Number({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds of silence before the session ends; 0 = never.' }),
   },
   { default: {}, description: 'Diagnostic shell on the serial console.' },
@@ -99,11 +132,14 @@ export const ConsoleSchema = Section(
 
 export const NotifySettingsSchema = Section(
   {
-    timeout: Type.Number({ minimum: 0.1, maximum: 3600, default: 30, description: 'Seconds a notify script may run before it is killed.' }),
-    script_user: Type.Optional(Type.String({ minLength: 1, description: 'User notify scripts and script checks run as (keepalived script_user); default root.' })),
-    enable_script_security: Type.Boolean({ default: false, description: 'Refuse scripts writable by non-root users (keepalived enable_script_security).' }),
+    timeout: Type.Number({ minimum: 0.1, maximum: 3600, default: 30, description: 'Seconds a notify script may run before its process group is killed.' }),
+    script_user: Type.Optional(Type.String({ minLength: 1, description: 'User (name or uid) notify scripts, script checks and the fence command run as unless they name one (keepalived script_user); default the daemon\'s user, root.' })),
+    enable_script_security: Type.Boolean({
+      default: true,
+      description: 'Refuse a notify script, script check or fence command that would run as root from a place a non-root user can change: the file, every directory above it and every symlink on the way must be root\'s and not writable by a non-root group or others (keepalived enable_script_security). false runs it anyway, with a warning.',
+    }),
   },
-  { default: {}, description: 'How notify scripts run.' },
+  { default: {}, description: 'How notify scripts, script checks and the fence command run.' },
 );
 
 export const EmailSchema = Section(
@@ -112,7 +148,7 @@ export const EmailSchema = Section(
     smtp_port: Type.Integer({ minimum: 1, maximum: 65535, default: 25, description: 'SMTP port.' }),
     smtp_helo: Type.Optional(Type.String({ format: 'hostname', description: 'HELO name (smtp_helo_name); default node.name.' })),
     from: Type.String({ format: 'email', description: 'Sender (notification_email_from).' }),
-    to: Type.Array(Type.String({ format: 'email' }), { minItems: 1, uniqueItems: true, description: 'Recipients (notification_email).' }),
+    to: Type.Array(Type.String({ format: 'email' }), { minItems: 1, maxItems: 32, uniqueItems: true, description: 'Recipients (notification_email).' }),
     connect_timeout: Type.Number({ minimum: 1, maximum: 300, default: 30, description: 'Seconds (smtp_connect_timeout).' }),
     starttls: Enum(['opportunistic', 'required', 'off'] as const, {
       default: 'opportunistic',

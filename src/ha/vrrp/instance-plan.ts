@@ -44,6 +44,8 @@ export interface InstancePlan {
   /** AH: the HMAC-MD5 key (the adverts' own authentication bytes stay zero). */
   ahKey?: Uint8Array;
   checksumDialect: 'rfc5798' | 'v2-compatible';
+  /** Gap between the packets of one gratuitous ARP / NA burst (vrrp_garp_interval); 0 = back to back. */
+  garpIntervalMs: number;
   /** Tracked objects by the name the core knows them under. */
   tracked: TrackedObject[];
 }
@@ -92,8 +94,11 @@ export function planInstance(
   };
   const auth = inst.version === 2 ? inst.authentication : undefined;
   const authType = auth === undefined ? AUTH_NONE : auth.type === 'AH' ? AUTH_AH : AUTH_PASS;
-  const authData = authType === AUTH_PASS ? authDataFromPassword(auth!.password) : undefined;
-  const ahKey = authType === AUTH_AH ? ahKeyFromPassword(auth!.password) : undefined;
+  const password = auth?.password;
+  // password_file is read by the caller (withVrrpPasswords): this module stays free of I/O.
+  if (authType !== AUTH_NONE && password === undefined) throw new Error(`${name}: authentication.password_file was not read`);
+  const authData = authType === AUTH_PASS ? authDataFromPassword(password!) : undefined;
+  const ahKey = authType === AUTH_AH ? ahKeyFromPassword(password!) : undefined;
   const multicastGroup = inst.mcast_group ?? DEFAULT_MCAST_GROUP[family === 6 ? 'ipv6' : 'ipv4'];
   const unicast = inst.unicast_peers.length > 0;
   const expectation: AdvertExpectation = {
@@ -106,6 +111,7 @@ export function planInstance(
     addresses: advertised,
     ownAddresses: [...new Set([source, ...ownAddresses])],
     ...(unicast ? { unicastPeers: inst.unicast_peers } : {}),
+    addressListPolicy: inst.address_list_mismatch,
   };
   return {
     name,
@@ -122,6 +128,7 @@ export function planInstance(
     authData,
     ...(ahKey === undefined ? {} : { ahKey }),
     checksumDialect: inst.v3_checksum,
+    garpIntervalMs: Math.round(inst.garp.interval * 1000),
     tracked,
   };
 }

@@ -101,8 +101,8 @@ describe('keepalived 2.2.7 IPsec AH golden vectors', () => {
         for (const d of datagrams) {
           const r = decodeAhAdvert(d, (dst) => !isMulticast(dst));
           if (!r.ok) throw new Error(r.detail);
-          expect(validateAdvert(r.advert, expectation, seq)).toEqual({ accept: true, warnings: [] });
-          expect(validateAdvert(r.advert, expectation, seq)).toMatchObject({ accept: false, reason: 'auth-replay', alarm: false });
+          expect(validateAdvert(r.advert, expectation, undefined, seq)).toEqual({ accept: true, warnings: [] });
+          expect(validateAdvert(r.advert, expectation, undefined, seq)).toMatchObject({ accept: false, reason: 'auth-replay', alarm: false });
         }
         expect(seq.current).toBe(datagrams.length);
       });
@@ -111,7 +111,7 @@ describe('keepalived 2.2.7 IPsec AH golden vectors', () => {
         const r = decodeAhAdvert(datagrams[0]!, (dst) => !isMulticast(dst));
         if (!r.ok) throw new Error(r.detail);
         const seq = new AhSequence();
-        expect(validateAdvert(r.advert, { ...expectation, authData: ahKeyFromPassword('wrong') }, seq)).toMatchObject({ accept: false, reason: 'auth', alarm: true });
+        expect(validateAdvert(r.advert, { ...expectation, authData: ahKeyFromPassword('wrong') }, undefined, seq)).toMatchObject({ accept: false, reason: 'auth', alarm: true });
         // A refused advert does not move the replay window.
         expect(seq.current).toBe(0);
       });

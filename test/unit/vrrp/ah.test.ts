@@ -72,7 +72,7 @@ describe('parseAhDatagram / decodeAhAdvert: structure', () => {
 
 describe('validateAdvert with auth type AH', () => {
   it('accepts a good advert', () => {
-    expect(validateAdvert(advertOf(seal()), expect9, new AhSequence())).toEqual({ accept: true, warnings: [] });
+    expect(validateAdvert(advertOf(seal()), expect9, undefined, new AhSequence())).toEqual({ accept: true, warnings: [] });
   });
 
   it('refuses a plain advert (no AH) when the instance expects AH, and an AH advert when it does not', () => {
