@@ -109,13 +109,13 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('tshark'), needsProgra
     const k = await lab().keepalived('b', kaInstance({ vrid: 71, priority: 100, vips: [`${VIP}/24`], password: 'theirs', ah: true }));
     await k.waitLog(/Entering MASTER STATE/, 20_000);
     const t = await lab().twinvip('a', { VI_1: ah('ours', { priority: 150 }) });
-    await t.waitLog(/VI_1: dropping adverts from 10\.66\.0\.2: IPsec AH HMAC-MD5-96 does not verify/, 20_000);
+    await t.waitLog(/VI_1: dropping advert from 10\.66\.0\.2 \(priority 100\): IPsec AH HMAC-MD5-96 does not verify/, 20_000);
     await lab().waitFor(async () => (await t.counter('VI_1.drop.auth')) >= 2, { timeoutMs: 15_000, what: 'VI_1.drop.auth >= 2' });
     await t.waitLog(/VI_1: BACKUP -> MASTER \(master down/, 15_000);
     await k.waitLog(/IPSEC-AH : invalid IPSEC HMAC-MD5 value/, 15_000);
     await lab().waitHolders(VIP, ['a', 'b']);
     expect(await t.counter('VI_1.advertsReceived')).toBe(0);
-    expect(t.out().match(/dropping adverts from 10\.66\.0\.2/g)?.length).toBe(1);
+    expect(t.out().match(/dropping advert from 10\.66\.0\.2/g)?.length).toBe(1);
     await t.stop();
     await k.stop();
   });
