@@ -8,6 +8,12 @@ const common = {
   rise: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Consecutive successes before the check is up.' }),
   fall: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Consecutive failures before the check is down.' }),
   weight: Type.Optional(Weight()),
+  role: Type.Optional(
+    Type.Union([Type.Literal('gateway'), Type.Literal('uplink'), Type.Literal('nginx')], {
+      description:
+        'What this check tells the twin over the serial heartbeat: "gateway" (the LAN gateway answers; the gateway rule compares it), "uplink" or "nginx". Several checks of one role must all be up. An instance must track the check (it only runs then).',
+    }),
+  ),
 } satisfies TProperties;
 
 const ScriptCheck = Section(

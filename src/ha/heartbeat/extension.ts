@@ -21,7 +21,7 @@ import { CommandError } from '../../control';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
-import { healthFromViews, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
+import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
 import { runFence } from './fence';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
@@ -255,7 +255,7 @@ export class HeartbeatExtension implements Extension {
   }
 
   private health(): Health {
-    return healthFromViews(this.runner()?.views() ?? [], this.healthOverrides);
+    return healthFromViews(this.runner()?.views() ?? [], healthRoles(this.ctx?.config.checks), this.healthOverrides);
   }
 
   /** Feeds local-state for every instance whose state or priority changed, and local-health. */

@@ -171,3 +171,23 @@ it('reports the schema errors of a file before its semantic ones (semantic rules
   expect(r.ok).toBe(false);
   if (!r.ok) expect(r.errors.map((e) => e.path)).toEqual(['/instances/VI_1/priority']);
 });
+
+describe('check roles (heartbeat health)', () => {
+  const withCheck = (role: unknown, tracked: boolean): Json => ({
+    ...(baseConfig(tracked ? { track_checks: [{ name: 'gw', weight: -10 }] } : {}) as Record<string, Json>),
+    checks: { gw: { type: 'tcp', host: '192.0.2.1', port: 53, role } as Json },
+  });
+
+  it('a gateway check tracked by an instance is valid', () => {
+    expectValid(withCheck('gateway', true));
+  });
+
+  it('a role on a check no instance tracks is refused: it would never run', () => {
+    expectError(withCheck('gateway', false), '/checks/gw/role', 'must be tracked by an instance');
+  });
+
+  it('an unknown role is refused', () => {
+    const r = parse(withCheck('gatway', true));
+    expect(r.ok).toBe(false);
+  });
+});
