@@ -184,6 +184,20 @@ export class HeartbeatExtension implements Extension {
     if (JSON.stringify(ctx.config.heartbeat) !== this.startedWith) {
       this.log?.warn('heartbeat settings changed: they take effect at the next restart (the serial link keeps running as it is)');
     }
+    // The VRRP part has applied the reload already (it starts before us): arbitrate the instances
+    // it runs now, added ones included, from this moment on.
+    const runner = this.runner();
+    if (!runner || !this.arbiter) return;
+    const locals = localInstances(runner.views());
+    const before = new Set(this.byKey.keys());
+    this.byKey.clear();
+    for (const l of locals) this.byKey.set(instanceKey(l.vrid, l.family), l);
+    for (const name of [...this.lastLocal.keys()]) if (!locals.some((l) => l.name === name)) this.lastLocal.delete(name);
+    this.arbiter.setInstances(locals.map((l) => ({ vrid: l.vrid, family: l.family, advertIntervalCs: l.advertIntervalCs })), now());
+    const added = locals.filter((l) => !before.has(instanceKey(l.vrid, l.family))).map((l) => l.name);
+    if (added.length > 0) this.log?.info(`serial heartbeat now arbitrates ${added.join(', ')} as well (added by the reload)`);
+    this.refreshLocal(true);
+    this.link?.sendHeartbeatNow();
   }
 
   /** Sets health facts measured elsewhere (Nginx supervisor, check runner); undefined keys fall back to tracking. */
