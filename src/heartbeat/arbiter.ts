@@ -193,22 +193,40 @@ export class HeartbeatArbiter {
       serialDeadMs({ periodMs: opts.serialPeriodMs ?? DEFAULT_SERIAL_PERIOD_MS, deadPeriods: opts.deadPeriods ?? DEFAULT_DEAD_PERIODS }),
       now,
     );
-    for (const cfg of opts.instances) {
-      this.instances.set(key(cfg.vrid, cfg.family), {
-        cfg,
-        ethernet: new ChannelLiveness(ethernetDeadMs(cfg.advertIntervalCs, this.margin), now),
-        local: 'INIT',
-        localPriority: 0,
-        masterSince: null,
-        ethAlarmSince: null,
-        releaseLatched: false,
-        deadLatched: false,
-        fencePending: false,
-        sendReleaseLatched: false,
-        partitionSince: null,
-        splitBrain: null,
-      });
+    for (const cfg of opts.instances) this.instances.set(key(cfg.vrid, cfg.family), this.freshInstance(cfg, now));
+  }
+
+  /**
+   * The instances after a configuration reload: those that stay keep their channel state and
+   * latches (a new advert interval applies from their next advert), added ones start as at
+   * start-up, removed ones are forgotten.
+   */
+  setInstances(instances: readonly ArbiterInstanceConfig[], now: number): void {
+    const keep = new Map<string, InstanceState>();
+    for (const cfg of instances) {
+      const k = key(cfg.vrid, cfg.family);
+      const old = this.instances.get(k);
+      keep.set(k, old ? { ...old, cfg } : this.freshInstance(cfg, now));
     }
+    this.instances.clear();
+    for (const [k, v] of keep) this.instances.set(k, v);
+  }
+
+  private freshInstance(cfg: ArbiterInstanceConfig, now: number): InstanceState {
+    return {
+      cfg,
+      ethernet: new ChannelLiveness(ethernetDeadMs(cfg.advertIntervalCs, this.margin), now),
+      local: 'INIT',
+      localPriority: 0,
+      masterSince: null,
+      ethAlarmSince: null,
+      releaseLatched: false,
+      deadLatched: false,
+      fencePending: false,
+      sendReleaseLatched: false,
+      partitionSince: null,
+      splitBrain: null,
+    };
   }
 
   handle(input: ArbiterInput, now: number): ArbiterOutput[] {
@@ -281,14 +299,11 @@ export class HeartbeatArbiter {
   /**
    * Pair mode for an instance: the twin's addresses, for the VRRP runner to drop adverts from
    * anyone else. undefined = plain VRRP (mixed group, unknown instance, no heartbeat heard yet).
-   * `mixedGroup`, when given, replaces the instance's setting from then on.
+   * A reload changes `mixedGroup` through setInstances.
    */
-  twinFilter(vrid: number, family: Family, mixedGroup?: boolean): { twin: ReadonlySet<string> } | undefined {
+  twinFilter(vrid: number, family: Family): { twin: ReadonlySet<string> } | undefined {
     const inst = this.instances.get(key(vrid, family));
-    if (!inst) return undefined;
-    // The instance's setting as it is now (a reload may change it).
-    if (mixedGroup !== undefined) inst.cfg = { ...inst.cfg, mixedGroup };
-    if (inst.cfg.mixedGroup || this.twin === null) return undefined;
+    if (!inst || inst.cfg.mixedGroup || this.twin === null) return undefined;
     return { twin: this.twin };
   }
 

@@ -12,16 +12,16 @@
 // right after every transition so the twin learns it within one frame time, not one period.
 
 import { performance } from 'node:perf_hooks';
-import { commandArgv } from '../../config/schema/helpers';
+import { commandArgv } from '../../lib/schema-helpers';
 import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
-import { HeartbeatArbiter, REJECT_REASONS, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
+import { HeartbeatArbiter, REJECT_REASONS, type ArbiterInstanceConfig, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
 import { CommandError } from '../../control';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
-import { healthFromViews, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
+import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
@@ -101,12 +101,7 @@ export class HeartbeatExtension implements Extension {
     const fence = ctx.config.heartbeat.fence;
     this.arbiter = new HeartbeatArbiter(
       {
-        instances: locals.map((l) => ({
-          vrid: l.vrid,
-          family: l.family,
-          advertIntervalCs: l.advertIntervalCs,
-          mixedGroup: runner.views().find((v) => v.plan.name === l.name)?.plan.mixedGroup === true,
-        })),
+        instances: locals.map(arbiterInstance),
         serialPeriodMs: serial.period_ms,
         deadPeriods: serial.dead_periods,
         fence: fence !== undefined,
@@ -137,7 +132,7 @@ export class HeartbeatExtension implements Extension {
     this.unregister.push(() => runner.setAdvertObserver(undefined));
     // Pair mode: adverts for our VRIDs from anyone but the twin never reach the state machine.
     runner.setPairGate({
-      twinFilter: (plan) => this.arbiter?.twinFilter(plan.params.vrid, plan.family, plan.mixedGroup),
+      twinFilter: (plan) => this.arbiter?.twinFilter(plan.params.vrid, plan.family),
       foreign: (plan, advert) =>
         this.feed({ type: 'foreign-advert', vrid: plan.params.vrid, family: plan.family, source: advert.source, priority: advert.priority, addresses: advert.addresses }),
     });
@@ -197,6 +192,20 @@ export class HeartbeatExtension implements Extension {
     if (JSON.stringify(ctx.config.heartbeat) !== this.startedWith) {
       this.log?.warn('heartbeat settings changed: they take effect at the next restart (the serial link keeps running as it is)');
     }
+    // The VRRP part has applied the reload already (it starts before us): arbitrate the instances
+    // it runs now, added ones included, from this moment on.
+    const runner = this.runner();
+    if (!runner || !this.arbiter) return;
+    const locals = localInstances(runner.views());
+    const before = new Set(this.byKey.keys());
+    this.byKey.clear();
+    for (const l of locals) this.byKey.set(instanceKey(l.vrid, l.family), l);
+    for (const name of [...this.lastLocal.keys()]) if (!locals.some((l) => l.name === name)) this.lastLocal.delete(name);
+    this.arbiter.setInstances(locals.map(arbiterInstance), now());
+    const added = locals.filter((l) => !before.has(instanceKey(l.vrid, l.family))).map((l) => l.name);
+    if (added.length > 0) this.log?.info(`serial heartbeat now arbitrates ${added.join(', ')} as well (added by the reload)`);
+    this.refreshLocal(true);
+    this.link?.sendHeartbeatNow();
   }
 
   /** Sets health facts measured elsewhere (Nginx supervisor, check runner); undefined keys fall back to tracking. */
@@ -269,7 +278,7 @@ export class HeartbeatExtension implements Extension {
   }
 
   private health(): Health {
-    return healthFromViews(this.runner()?.views() ?? [], this.healthOverrides);
+    return healthFromViews(this.runner()?.views() ?? [], healthRoles(this.ctx?.config.checks), this.healthOverrides);
   }
 
   /** Feeds local-state for every instance whose state or priority changed, and local-health. */
@@ -501,6 +510,11 @@ export class HeartbeatExtension implements Extension {
  * Leaving MASTER by our own decision, not because the twin outranked us. A heartbeat release is
  * not here: its release frame goes out where it is decided (perform 'send-release').
  */
+/** What the arbiter needs of a local instance (a reload passes it again: mixed_group may change). */
+function arbiterInstance(l: LocalInstance): ArbiterInstanceConfig {
+  return { vrid: l.vrid, family: l.family, advertIntervalCs: l.advertIntervalCs, mixedGroup: l.mixedGroup };
+}
+
 function givesUp(to: string, cause: string): boolean {
   return to === 'FAULT' || cause.startsWith('maintenance');
 }

@@ -87,6 +87,17 @@ describe('pair mode: the twin and everyone else', () => {
     expect(h.alarms('vrid-conflict')).toEqual([]);
   });
 
+  it('a reload that sets or clears mixed_group switches pair mode for that instance', () => {
+    const h = new Harness();
+    h.local('BACKUP');
+    h.heartbeat({ state: 'MASTER' });
+    expect(h.arbiter.twinFilter(51, 4)).toBeDefined();
+    h.arbiter.setInstances([{ vrid: 51, family: 4, advertIntervalCs: 100, mixedGroup: true }], h.now);
+    expect(h.arbiter.twinFilter(51, 4)).toBeUndefined();
+    h.arbiter.setInstances([{ vrid: 51, family: 4, advertIntervalCs: 100 }], h.now);
+    expect([...h.arbiter.twinFilter(51, 4)!.twin]).toEqual(['192.168.10.2']);
+  });
+
   it('sources are bounded per instance (spoofed floods): the least recently heard is forgotten', () => {
     const c = new VridConflicts();
     for (let i = 0; i < MAX_CONFLICT_SOURCES + 4; i++) c.heard({ vrid: 1, family: 4, source: `10.0.0.${i + 1}`, priority: 100, addresses: [] }, i);
