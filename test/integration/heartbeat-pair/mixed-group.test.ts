@@ -5,7 +5,8 @@
 //   our address list and priority 254 moves the master, as it moves keepalived (issue 15, case 3
 //   in mixed-group mode; the times side by side are in bench/README.md);
 // - not declared (pair mode): the third router is not the twin. twinvip ignores it (vrid-conflict
-//   names it) and both hold the VIP: why the switch exists.
+//   names it) and both hold the VIP: why the switch exists; declaring it by a reload (SIGHUP)
+//   ends the conflict by the RFC rules.
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
@@ -92,7 +93,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     }
   }, 60_000);
 
-  it('without mixed_group (pair mode) the third router is not the twin: ignored, vrid-conflict names it, and it holds the VIP too', async () => {
+  it('without mixed_group (pair mode) the third router is not the twin: ignored, vrid-conflict names it, and it holds the VIP too; mixed_group set by a reload makes the master yield to it', async () => {
     await restartPair(false);
     const since = p.a.log().length;
     await p.waitFor(async () => ((await p.heartbeat(p.a)) as unknown as { pair?: { instances: { twin_only: boolean }[] } } | null)?.pair?.instances[0]?.twin_only === true, 'pair mode on a');
@@ -104,6 +105,15 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       expect(await p.state(p.a)).toBe('MASTER');
       expect(await p.hasVip(p.a)).toBe(true);
       expect(p.a.log().slice(since)).not.toMatch(/VI_1: MASTER -> /);
+
+      // Declaring the group mixed by a reload (SIGHUP, no restart) ends the conflict the RFC way:
+      // the twinvip master now hears keepalived (200) and yields to it.
+      await configure(true);
+      for (const box of [p.a, p.b]) box.proc!.child.kill('SIGHUP');
+      await p.waitFor(() => /VI_1: MASTER -> BACKUP \(higher priority advert, from 10\.77\.0\.3 \(200\), ours 150\)/.test(p.a.log().slice(since)), `a yields after the reload${p.logs()}`, 30_000);
+      await p.waitFor(async () => !(await p.hasVip(p.a)) && !(await p.hasVip(p.b)) && (await kHolds()), 'VIP on keepalived only');
+      const hb = (await p.heartbeat(p.a)) as unknown as { pair: { instances: { mixed_group: boolean; twin_only: boolean }[] } };
+      expect(hb.pair.instances[0]).toMatchObject({ mixed_group: true, twin_only: false });
     } finally {
       await ka.kill();
     }
