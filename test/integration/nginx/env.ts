@@ -18,7 +18,10 @@ export async function freePort(): Promise<number> {
 
 export interface Backend {
   port: number;
+  /** Every request, health checks included. */
   hits: number;
+  /** The URL of every request, in order: count the test's own requests, not the health checks. */
+  urls: string[];
   lastHeaders: Record<string, string | string[] | undefined>;
   close(): Promise<void>;
   listen(): Promise<void>;
@@ -30,10 +33,12 @@ export async function httpBackend(name: string, port?: number): Promise<Backend>
   const b: Backend = {
     port: port ?? (await freePort()),
     hits: 0,
+    urls: [],
     lastHeaders: {},
     listen: async () => {
       server = createHttpServer((req, res) => {
         b.hits++;
+        b.urls.push(req.url ?? '');
         b.lastHeaders = req.headers;
         res.setHeader('content-type', 'text/plain');
         res.end(`${name} ${req.url}\n`);
