@@ -40,7 +40,7 @@ test-integration: deps build
 check-examples: build
 	@for f in rootfs/etc/twinvip/*.json examples/*.json; do \
 	  [ -e "$$f" ] || continue; \
-	  $(NODE) dist/twinvip.js check -c "$$f" >/dev/null || { echo "FAIL: $$f"; $(NODE) dist/twinvip.js check -c "$$f"; exit 1; }; \
+	  $(NODE) dist/twinvip.js check --offline -c "$$f" >/dev/null || { echo "FAIL: $$f"; $(NODE) dist/twinvip.js check --offline -c "$$f"; exit 1; }; \
 	  echo "ok: $$f"; \
 	done
 

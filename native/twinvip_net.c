@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -42,6 +43,17 @@
 #ifndef IPV6_MULTICAST_ALL
 #define IPV6_MULTICAST_ALL 29
 #endif
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL 40
+#endif
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+
+// keepalived's VRRP send socket (vrrp_if.c if_setsockopt_priority, vrrp.c vrrp_build_ip4): IPv4
+// TOS 0xc0 (IPTOS_PREC_INTERNETCONTROL, DSCP CS6) and IPv6 traffic class 0xc0, so adverts keep
+// their place under QoS; and frag_off 0 in the IPv4 header it builds, i.e. DF clear.
+#define VRRP_TOS 0xc0
 
 enum kind { KIND_IP4 = 4, KIND_IP6 = 6, KIND_PACKET = 17, KIND_NETLINK = 16 };
 
@@ -60,6 +72,9 @@ typedef struct sock {
   napi_ref self; // strong reference to the handle while receiving, so GC cannot close it
   napi_async_cleanup_hook_handle teardown; // registered while receiving
   unsigned char *buf;
+  // Options this kernel (or emulator) refused that the socket works without, e.g.
+  // "SO_RXQ_OVFL ENOPROTOOPT"; reported by stats() so the daemon can say so once.
+  char degraded[192];
 } sock_t;
 
 // ---------------------------------------------------------------- errors
@@ -213,7 +228,13 @@ static void sock_finalize(napi_env env, void *data, void *hint) {
   free(s);
 }
 
+static napi_value wrap_sock_notes(napi_env env, int fd, int kind, int ifindex, const char *notes);
+
 static napi_value wrap_sock(napi_env env, int fd, int kind, int ifindex) {
+  return wrap_sock_notes(env, fd, kind, ifindex, "");
+}
+
+static napi_value wrap_sock_notes(napi_env env, int fd, int kind, int ifindex, const char *notes) {
   sock_t *s = calloc(1, sizeof *s);
   if (!s) {
     close(fd);
@@ -224,6 +245,7 @@ static napi_value wrap_sock(napi_env env, int fd, int kind, int ifindex) {
   s->kind = kind;
   s->ifindex = ifindex;
   s->env = env;
+  snprintf(s->degraded, sizeof s->degraded, "%s", notes);
   napi_value ext;
   if (napi_create_external(env, s, sock_finalize, NULL, &ext) != napi_ok) {
     close(fd);
@@ -239,13 +261,19 @@ static int set_int(int fd, int level, int opt, int value) {
   return setsockopt(fd, level, opt, &value, sizeof value);
 }
 
-// openVrrp(family: 4|6, ifname: string, protocol: number) -> handle
+// openVrrp(family: 4|6, ifname: string, protocol: number, rcvbuf?: number) -> handle
+// rcvbuf: receive buffer in bytes (SO_RCVBUFFORCE, SO_RCVBUF without CAP_NET_ADMIN; the kernel
+// doubles it for its bookkeeping); absent or 0 keeps the system default.
 static napi_value open_vrrp(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) FAIL_TYPE("openVrrp(family, ifname, protocol)");
-  int32_t family, protocol;
+  if (argc < 3) FAIL_TYPE("openVrrp(family, ifname, protocol, rcvbuf?)");
+  int32_t family, protocol, rcvbuf = 0;
+  if (argc >= 4 && !is_nullish(env, argv[3])) {
+    CHECK(napi_get_value_int32(env, argv[3], &rcvbuf));
+    if (rcvbuf < 0 || rcvbuf > (64 << 20)) FAIL_TYPE("rcvbuf must be 0..64 MiB");
+  }
   char ifname[IF_NAMESIZE + 1];
   CHECK(napi_get_value_int32(env, argv[0], &family));
   if (family != 4 && family != 6) FAIL_TYPE("family must be 4 or 6");
@@ -300,7 +328,29 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     throw_errno(env, e, failed);
     return NULL;
   }
-  return wrap_sock(env, fd, family, (int)ifindex);
+  // Wanted but not required (an emulator such as qemu-user may refuse some): the socket still
+  // does VRRP without them, and stats().degraded says which are missing.
+  char notes[192] = "";
+  size_t used = 0;
+#define SOFT(call, name)                                                                         \
+  do {                                                                                          \
+    if ((call) < 0 && used < sizeof notes)                                                      \
+      used += (size_t)snprintf(notes + used, sizeof notes - used, "%s%s %s", used ? ", " : "",   \
+                               name, uv_err_name(-errno));                                      \
+  } while (0)
+  // Every datagram read carries the socket's count of packets the kernel dropped (receive
+  // queue full), so the daemon's counters can add up to what was sent.
+  SOFT(set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1), "SO_RXQ_OVFL");
+  if (rcvbuf > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0)
+    SOFT(set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf), "SO_RCVBUF");
+  if (family == 4) {
+    SOFT(set_int(fd, IPPROTO_IP, IP_TOS, VRRP_TOS), "IP_TOS");
+    SOFT(set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT), "IP_MTU_DISCOVER");
+  } else {
+    SOFT(set_int(fd, IPPROTO_IPV6, IPV6_TCLASS, VRRP_TOS), "IPV6_TCLASS");
+  }
+#undef SOFT
+  return wrap_sock_notes(env, fd, family, (int)ifindex, notes);
 }
 
 // openPacket(ifname: string) -> handle. Send-only (protocol 0: the kernel queues nothing to it).
@@ -555,7 +605,7 @@ static int read_one(sock_t *s) {
   ssize_t n;
   do n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
-  napi_value argv[6];
+  napi_value argv[7];
   napi_get_null(env, &argv[0]);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -570,14 +620,28 @@ static int read_one(sock_t *s) {
   }
   char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
   int hops = -1, ifindex = 0;
+  double overflow = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+      uint32_t d;
+      memcpy(&d, CMSG_DATA(c), sizeof d);
+      overflow = d;
+    }
   const unsigned char *payload = s->buf;
   size_t plen = (size_t)n;
+  // A datagram whose IPv4 header cannot be read is still handed up (empty source), so that
+  // every datagram read is counted somewhere.
+  int bad_header = 0;
   if (s->kind == KIND_IP4) {
     // IPv4 raw sockets deliver the IP header: TTL, source and destination are read from it.
-    if (plen < 20 || (payload[0] >> 4) != 4) return 1;
+    size_t ihl = plen >= 1 ? (size_t)(payload[0] & 0x0f) * 4 : 0;
+    if (plen < 20 || (payload[0] >> 4) != 4 || ihl < 20 || ihl > plen) bad_header = 1;
+  }
+  if (bad_header) {
+    // nothing to parse: payload is the whole datagram, source and destination empty
+  } else if (s->kind == KIND_IP4) {
     size_t ihl = (size_t)(payload[0] & 0x0f) * 4;
     size_t total = ((size_t)payload[2] << 8) | payload[3];
-    if (ihl < 20 || ihl > plen) return 1;
     if (total >= ihl && total < plen) plen = total;
     hops = payload[8];
     inet_ntop(AF_INET, payload + 12, src, sizeof src);
@@ -613,7 +677,8 @@ static int read_one(sock_t *s) {
   napi_create_string_utf8(env, dst, NAPI_AUTO_LENGTH, &argv[3]);
   napi_create_int32(env, hops, &argv[4]);
   napi_create_int32(env, ifindex, &argv[5]);
-  return deliver(s, 6, argv) < 0 ? -1 : 1;
+  napi_create_double(env, overflow, &argv[6]);
+  return deliver(s, 7, argv) < 0 ? -1 : 1;
 }
 
 static void on_readable(uv_poll_t *h, int status, int events) {
@@ -642,7 +707,9 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 }
 
 // recvStart(handle, callback) -> undefined
-// IP sockets: callback(err, payload: Buffer, source, destination, ttlOrHopLimit, ifindex)
+// IP sockets: callback(err, payload: Buffer, source, destination, ttlOrHopLimit, ifindex,
+//             kernelDrops) — kernelDrops: the socket's drop count (SO_RXQ_OVFL) when the datagram
+//             was read, -1 if not reported; source "" = an IPv4 header that could not be read.
 // netlink:    callback(err, datagram: Buffer)
 static napi_value recv_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -691,6 +758,40 @@ static napi_value recv_start(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, argv[0], 1, &s->self));
   if (napi_add_async_cleanup_hook(env, env_teardown, s, &s->teardown) != napi_ok) s->teardown = NULL;
   return NULL;
+}
+
+// stats(handle) -> { drops, rcvbuf, queued, degraded }: packets the kernel dropped for this socket (the
+// same count SO_RXQ_OVFL reports, readable when nothing arrives), the receive buffer as the
+// kernel accounts it (twice the size asked for) and the bytes queued now (SO_MEMINFO); degraded:
+// the wanted options openVrrp could not set ("" when all were set).
+static napi_value sock_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc >= 1 ? get_sock(env, argv[0]) : NULL;
+  if (!s) FAIL_TYPE("stats(handle)");
+  if (s->fd < 0) {
+    throw_errno(env, EBADF, "getsockopt");
+    return NULL;
+  }
+  uint32_t mem[SK_MEMINFO_VARS];
+  socklen_t len = sizeof mem;
+  memset(mem, 0, sizeof mem);
+  if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0) {
+    throw_errno(env, errno, "getsockopt SO_MEMINFO");
+    return NULL;
+  }
+  napi_value out, v;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_double(env, mem[SK_MEMINFO_DROPS], &v));
+  CHECK(napi_set_named_property(env, out, "drops", v));
+  CHECK(napi_create_double(env, mem[SK_MEMINFO_RCVBUF], &v));
+  CHECK(napi_set_named_property(env, out, "rcvbuf", v));
+  CHECK(napi_create_double(env, mem[SK_MEMINFO_RMEM_ALLOC], &v));
+  CHECK(napi_set_named_property(env, out, "queued", v));
+  CHECK(napi_create_string_utf8(env, s->degraded, NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, out, "degraded", v));
+  return out;
 }
 
 // close(handle) -> undefined. Idempotent.
@@ -817,6 +918,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"recvStart", NULL, recv_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"inNetns", NULL, in_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_sock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stats", NULL, sock_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendUnixDatagram", NULL, send_unix_datagram, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

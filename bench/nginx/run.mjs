@@ -4,6 +4,7 @@
 //   node_modules/.bin/node bench/nginx/run.mjs reload     # reload-under-load only
 //   node_modules/.bin/node bench/nginx/run.mjs upstream   # upstream killed -> removal only
 //   node_modules/.bin/node bench/nginx/run.mjs hung       # upstream hung (SIGSTOP) -> removal only
+//   node_modules/.bin/node bench/nginx/run.mjs tls        # HTTPS: reloads/rotations under load, handshakes/s vs plain
 // Plain `--experimental-strip-types` cannot run src/: it imports without extensions and uses
 // parameter properties, hence the bundle.
 import { build } from 'esbuild';
@@ -17,6 +18,7 @@ const BENCHES = {
   reload: { file: 'reload-under-load', env: {} },
   upstream: { file: 'upstream-removal', env: { NBENCH_FAULT: 'kill' } },
   hung: { file: 'upstream-removal', env: { NBENCH_FAULT: 'stop' } },
+  tls: { file: 'tls', env: {} },
 };
 
 const wanted = process.argv.slice(2);

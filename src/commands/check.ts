@@ -1,6 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import {
   checkInterfacesExist,
+  checkPrograms,
+  checkSecretFiles,
   configSchemaJson,
   formatIssues,
   instanceVips,
@@ -11,12 +13,18 @@ import {
 
 export const DEFAULT_CONFIG_PATH = '/etc/twinvip/twinvip.json';
 
-const USAGE = `usage: twinvip check [-c FILE] [--json] [--host]
+const USAGE = `usage: twinvip check [-c FILE] [--json] [--host | --offline]
        twinvip check --schema
+
+Validates the file, then what it names on this machine: every secret file (*_file: present,
+not empty, the heartbeat key at least 16 bytes; a mode that lets group or others read it is a
+warning) and every program it runs (notify scripts, tracked script checks, the fence command),
+judged by the script policy the daemon applies (notify.enable_script_security, script_user).
 
   -c, --config FILE  configuration to validate (default ${DEFAULT_CONFIG_PATH})
   --json             print the result as JSON on stdout
   --host             also require the interfaces it names to exist on this machine
+  --offline          the file only: skip secret files and programs (a configuration for another box)
   --schema           print the configuration's JSON Schema (for editors) and exit
 `;
 
@@ -24,11 +32,12 @@ interface CheckOptions {
   file: string;
   json: boolean;
   host: boolean;
+  offline: boolean;
   schema: boolean;
 }
 
 function parseArgs(args: string[]): CheckOptions | string {
-  const opts: CheckOptions = { file: DEFAULT_CONFIG_PATH, json: false, host: false, schema: false };
+  const opts: CheckOptions = { file: DEFAULT_CONFIG_PATH, json: false, host: false, offline: false, schema: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a === '-c' || a === '--config') {
@@ -40,10 +49,12 @@ function parseArgs(args: string[]): CheckOptions | string {
       if (opts.file === '') return 'option --config needs a file name';
     } else if (a === '--json') opts.json = true;
     else if (a === '--host') opts.host = true;
+    else if (a === '--offline') opts.offline = true;
     else if (a === '--schema') opts.schema = true;
     else if (a === '-h' || a === '--help') return '';
     else return `unknown argument '${a}'`;
   }
+  if (opts.host && opts.offline) return '--host and --offline exclude each other';
   return opts;
 }
 
@@ -91,8 +102,14 @@ export async function checkCommand(args: string[]): Promise<number> {
 
   const result = await loadConfigFile(opts.file);
   let errors: ConfigIssue[] = result.ok ? [] : result.errors;
+  const warnings = [...result.warnings];
   if (result.ok && opts.host) errors = checkInterfacesExist(result.config, await hostInterfaces());
-  const warnings = result.warnings;
+  if (result.ok && !opts.offline) {
+    for (const found of [await checkSecretFiles(result.config), await checkPrograms(result.config)]) {
+      errors.push(...found.errors);
+      warnings.push(...found.warnings);
+    }
+  }
   const ok = errors.length === 0;
 
   if (opts.json) {

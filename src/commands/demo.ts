@@ -35,6 +35,8 @@ export async function demoCommand(args: string[]): Promise<number> {
         port: { type: 'string' },
         url: { type: 'string' },
         broker: { type: 'string' },
+        'https-url': { type: 'string' },
+        ca: { type: 'string' },
       },
       strict: true,
     }));
@@ -50,7 +52,10 @@ export async function demoCommand(args: string[]): Promise<number> {
     return runUpstreamAgent(values.name, Number(values.port ?? 8081));
   }
   if (values.agent === 'client' && typeof values.url === 'string' && typeof values.broker === 'string') {
-    return runClientAgent({ url: values.url, broker: values.broker, intervalMs: 100, timeoutMs: 800 });
+    return runClientAgent({
+      url: values.url, broker: values.broker, intervalMs: 100, timeoutMs: 800,
+      ...(typeof values['https-url'] === 'string' && typeof values.ca === 'string' ? { httpsUrl: values['https-url'], ca: values.ca } : {}),
+    });
   }
   if (values.agent !== undefined) {
     process.stderr.write(`twinvip demo: unknown agent or missing arguments\n`);

@@ -36,6 +36,7 @@ export function instancesView(vrrp: VrrpExtension, configured: number): Instance
       vrid: s.vrid,
       interface: plan.interface,
       vips: plan.vips.map((v) => `${v.address}/${v.prefix}`),
+      demotions: s.demotions,
     };
     if (last) {
       i.cause = last.detail ? `${last.cause}, ${last.detail}` : last.cause;
@@ -82,6 +83,7 @@ export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined
     serial,
     // The heartbeat carries the twin's node id, not its name: say what the number is.
     ...(s.peer ? { peer: `node ${s.peer.node_id}` } : {}),
+    ...(s.ethernet.length > 0 ? { decision: s.ethernet.map((e) => (s.ethernet.length > 1 ? `${e.instance}: ${e.decision}` : e.decision)).join('; ') } : {}),
     alarms: s.alarms.map((a) => a.id),
     extra: s.peer ? [['peer config', s.peer.config_matches ? 'same as ours' : `differs (${s.peer.config_hash})`]] : [],
   };
@@ -97,7 +99,13 @@ export function nginxView(nginx: NginxExtension): NginxView | undefined {
     ...(s.generation ? { configHash: s.generation } : {}),
     ...(last ? { lastReload: { ok: last.ok, agoMs: Date.now() - ('at' in last && typeof last.at === 'number' ? last.at : Date.now()), ...(!last.ok ? { error: last.reason } : {}) } } : {}),
     upstreams: s.upstreams.map((u) => ({ group: u.group, server: u.server, up: u.up, ...(u.last ? { detail: u.last } : {}) })),
+    ...(s.certificates.length > 0 ? { extra: s.certificates.map((c): [string, string] => [`certificate ${c.certificate_file}`, certificateLine(c)]) } : {}),
   };
+}
+
+function certificateLine(c: ReturnType<NginxExtension['certificates']>[number]): string {
+  const days = c.days_left === null ? 'unknown expiry' : c.days_left < 0 ? `EXPIRED ${-c.days_left} days ago` : `${c.days_left} days left`;
+  return `${c.state}, ${days}${c.names.length ? ` (${c.names.slice(0, 3).join(', ')})` : ''}${c.error ? `; ${c.error}` : ''}`;
 }
 
 export function mqttView(mqtt: MqttExtension | undefined): MqttView | undefined {
@@ -122,4 +130,8 @@ export function registerMqttState(p: Parts): void {
   if (!p.mqtt) return;
   p.mqtt.addStateProvider('heartbeat', () => p.heartbeat.status());
   p.mqtt.addStateProvider('nginx', () => p.nginx.snapshot() ?? { enabled: false });
+  // Days to expiry of every certificate, in each telemetry message, so the fleet sees them all.
+  p.mqtt.addTelemetryProvider('certificates', async () =>
+    p.nginx.certificates().map((c) => ({ file: c.certificate_file, state: c.state, days_left: c.days_left, not_after: c.not_after, names: c.names })),
+  );
 }

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatIssues, loadConfigFile } from '../config';
+import { formatIssues, loadConfigOnBox } from '../config';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
 import { VrrpExtension } from '../ha/vrrp/extension';
-import { VrrpHaActions } from '../ha/operator-actions';
+import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
@@ -19,8 +19,9 @@ Runs the daemon in the foreground, logging to stdout (the journal under systemd)
 
 Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration (a bad file is refused
 and the running configuration kept).
-Exit codes: 0 clean shutdown, 1 configuration invalid, 2 usage, 4 cannot start (control socket
-busy or not creatable), 70 internal error.
+Exit codes: 0 clean shutdown, 1 configuration invalid or a secret file it names missing or
+unfit (as twinvip check reports them), 2 usage, 4 cannot start (control socket busy or not
+creatable), 70 internal error.
 `;
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -38,7 +39,8 @@ export async function runCommand(args: string[]): Promise<number> {
     return EXIT.USAGE;
   }
 
-  const loaded = await loadConfigFile(configPath);
+  // The secret files too: a box with a missing heartbeat key must not start as plain VRRP.
+  const loaded = await loadConfigOnBox(configPath);
   if (!loaded.ok) {
     process.stderr.write(`twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`);
     return EXIT.CONFIG;
@@ -52,7 +54,8 @@ export async function runCommand(args: string[]): Promise<number> {
   // is a tracked object of the instances that say track_nginx.
   const nginx = new NginxExtension();
   const vrrp = new VrrpExtension(nginx);
-  const ha = new VrrpHaActions(() => vrrp.vrrp);
+  // Maintenance and failover, one action at a time for the console and MQTT alike.
+  const ha = new OperatorActions(() => vrrp.vrrp);
   // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
   const heartbeat = new HeartbeatExtension(() => vrrp.vrrp);
   const extensions: Extension[] = [nginx, vrrp, heartbeat];
@@ -69,12 +72,21 @@ export async function runCommand(args: string[]): Promise<number> {
     peer: { request: (what, timeoutMs) => heartbeat.requestPeer(what, timeoutMs) },
     actions: {
       maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
-      failover: async () => consoleResult(await ha.failover(), 'VIPs handed to the peer; demoted until maintenance off'),
+      failover: async (instance) =>
+        consoleResult(await ha.failover(instance), `${instance === undefined ? 'VIPs' : `${instance}'s VIPs`} handed to the peer; demoted until maintenance off`),
+      reload: (cause) =>
+        ha.exclusive('reload', async () => {
+          const r = await daemon.reload(cause);
+          if (!r.ok) return { ok: false, error: `config refused, running config ${r.keptHash} kept:\n${r.errors.join('\n')}` };
+          return { ok: true, message: r.changed ? `config ${r.oldHash} -> ${r.newHash}` : `config unchanged (${r.newHash})` };
+        }),
+      // An MQTT action in progress makes the console refuse a new one, and the reverse.
+      inProgress: () => ha.inProgress(),
     },
   });
   heartbeat.answerWith(PEER_STATUS_REQUEST, () => consoleExt.answerPeerRequest(PEER_STATUS_REQUEST));
   extensions.push(consoleExt);
-  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions });
+  const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions, loadConfig: loadConfigOnBox });
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);

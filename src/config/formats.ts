@@ -1,5 +1,6 @@
 import type Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import { isUpstreamHost } from '../nginx/values';
 import { addressFamily, parseAddress } from './ip';
 
 /** What each format means, in the words error messages and the reference use. */
@@ -14,6 +15,7 @@ export const FORMAT_DESCRIPTIONS: Record<string, string> = {
   'if-label': 'an address label: 1-15 characters without whitespace, e.g. lan0:vip',
   hostname: 'a host name, e.g. gw.example.net',
   'host-or-ip': 'a host name or an IP address',
+  'upstream-host': 'a host name without a trailing dot, or an IP address',
   email: 'an e-mail address, e.g. ops@example.net',
   uri: 'a URI, e.g. mqtts://broker.example.net:8883',
 };
@@ -36,4 +38,6 @@ export function addTwinvipFormats(ajv: Ajv): void {
   ajv.addFormat('ifname', (s: string) => IFNAME.test(s));
   ajv.addFormat('if-label', (s: string) => IF_LABEL.test(s));
   ajv.addFormat('host-or-ip', (s: string) => addressFamily(s) !== undefined || HOSTNAME.test(s));
+  // What reaches nginx.conf: the renderer's own rule, so the schema never accepts what it refuses.
+  ajv.addFormat('upstream-host', isUpstreamHost);
 }

@@ -15,3 +15,5 @@ export { instanceVips, instanceFamily, normalizeVip, DEFAULT_MCAST_GROUP, type N
 export { interfaceReferences, checkInterfacesExist, type InterfaceReference } from './interfaces';
 export { trackRefs, type TrackRef } from './track';
 export type { Family } from './ip';
+export { secretFiles, vrrpPassword, withVrrpPasswords, HEARTBEAT_KEY_RULES, VRRP_PASSWORD_RULES, type SecretFileRef } from './secrets';
+export { checkSecretFiles, checkPrograms, configuredPrograms, loadConfigOnBox, type OnBoxFindings } from './on-box';

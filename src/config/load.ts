@@ -4,6 +4,8 @@ import { configHash } from './hash';
 import type { ConfigIssue } from './issues';
 import { parseJsonWithPositions, type Position } from './json-parse';
 import type { TwinvipConfig } from './schema/root';
+import { checkNginxFiles } from '../nginx/local-files';
+import { IssueCollector } from './rules/collector';
 import { checkSemantics } from './semantic';
 import { validateSchema } from './validate-schema';
 import { DEFAULT_MCAST_GROUP, instanceFamily } from './vips';
@@ -56,7 +58,24 @@ export async function loadConfigFile(path: string, opts: { boards?: BoardCatalog
       (err as Error).message;
     return { ok: false, errors: [{ path: '', message: `cannot read the configuration: ${why}` }], warnings: [] };
   }
-  return parseConfigText(text, path, opts);
+  const result = parseConfigText(text, path, opts);
+  if (!result.ok) return result;
+  return checkLocalFiles(result, text);
+}
+
+/**
+ * Rules that read this box's files (certificate/key pairs, the MIME types file, the workers'
+ * user): part of every load of a file, so `twinvip check`, start and reload refuse the same.
+ */
+async function checkLocalFiles(result: Extract<ConfigResult, { ok: true }>, text: string): Promise<ConfigResult> {
+  const out = new IssueCollector();
+  await checkNginxFiles(result.config.nginx, out);
+  if (out.errors.length === 0 && out.warnings.length === 0) return result;
+  const parsed = parseJsonWithPositions(text);
+  const positions = parsed.ok ? parsed.positions : new Map<string, Position>();
+  const warnings = [...result.warnings, ...locate(out.warnings, positions)];
+  if (out.errors.length > 0) return { ok: false, errors: locate(out.errors, positions), warnings };
+  return { ...result, warnings };
 }
 
 /** Defaults that depend on other fields, so ajv cannot fill them in. */

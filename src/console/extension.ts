@@ -1,6 +1,7 @@
 // The console as a daemon feature: the shell on the serial console port (when configured) and on
 // the control socket, reading the other parts through the ports the daemon wires.
-import { formatIssues, loadConfigFile, type TwinvipConfig } from '../config';
+import { formatIssues, loadConfigOnBox, type TwinvipConfig } from '../config';
+import { readSecretFileSync } from '../lib/secret-file';
 import type { DaemonContext, Extension } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { VERSION } from '../version';
@@ -84,7 +85,7 @@ export class ConsoleExtension implements Extension {
   private applySerialConfig(config: TwinvipConfig): void {
     const c = config.console;
     if (!c.enabled || c.device === undefined) return;
-    const access: Access = c.password === undefined ? { kind: 'read-only' } : { kind: 'password', password: c.password };
+    const access = consoleAccess(c, (m) => this.log?.error(m));
     this.serial = new SerialConsole({
       path: c.device,
       baudRate: c.baud,
@@ -145,12 +146,23 @@ export class ConsoleExtension implements Extension {
 
 function serialKey(config: TwinvipConfig): string {
   const c = config.console;
-  return c.enabled && c.device !== undefined ? JSON.stringify([c.device, c.baud, c.password ?? null, c.idle_timeout]) : '';
+  return c.enabled && c.device !== undefined ? JSON.stringify([c.device, c.baud, c.password ?? null, c.password_file ?? null, c.idle_timeout]) : '';
+}
+
+/** Password access from console.password or its file; a file that cannot be read leaves the console read-only (fail closed). */
+function consoleAccess(c: TwinvipConfig['console'], error: (msg: string) => void): Access {
+  if (c.password_file !== undefined) {
+    const r = readSecretFileSync(c.password_file);
+    if (r.ok) return { kind: 'password', password: r.value };
+    error(`console.password_file: ${r.error}; guarded actions refused (read-only console)`);
+    return { kind: 'read-only' };
+  }
+  return c.password === undefined ? { kind: 'read-only' } : { kind: 'password', password: c.password };
 }
 
 /** `config check`: the file on disk through the same loader as a reload, nothing applied. */
 export async function checkConfigFile(path: string, runningHash: string): Promise<string> {
-  const r = await loadConfigFile(path);
+  const r = await loadConfigOnBox(path);
   if (!r.ok) return `${path}: ${r.errors.length} error(s); a reload would be refused and ${runningHash} kept:\n${formatIssues(r.errors, path)}`;
   const same = r.hash === runningHash ? 'the same as the running config' : `differs from the running ${runningHash}: 'reload' applies it`;
   const lines = [`${path}: valid (hash ${r.hash}), ${same}`];

@@ -48,6 +48,7 @@ function instance(o: Obj): InstanceView {
   if (since !== undefined) i.sinceMs = since;
   const cause = str(o.cause);
   if (cause !== undefined) i.cause = cause;
+  if (Array.isArray(o.demotions)) i.demotions = o.demotions.filter((d): d is string => typeof d === 'string');
   return i;
 }
 

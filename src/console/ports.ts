@@ -23,6 +23,8 @@ export interface InstanceView {
   vips?: string[];
   /** The current master's address as seen in adverts, when known. */
   master?: string;
+  /** What holds it out of the election: maintenance, heartbeat-release, fault, sync-group-fault. */
+  demotions?: string[];
   /** Anything else worth one line each in `vrrp NAME` (label, value). */
   extra?: [string, string][];
 }

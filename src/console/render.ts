@@ -25,7 +25,8 @@ export function renderInstances(p: Part<InstanceView[]>): string {
     const prio = i.priority === undefined ? '-' : i.basePriority !== undefined && i.basePriority !== i.priority ? `${i.priority}/${i.basePriority}` : String(i.priority);
     rows.push([i.name, i.state, prio, i.vrid === undefined ? '-' : String(i.vrid), i.sinceMs === undefined ? '-' : duration(i.sinceMs), i.cause ?? '']);
   }
-  return table(rows);
+  const held = p.filter((i) => i.demotions && i.demotions.length > 0).map((i) => `${i.name} demoted: ${i.demotions!.join(', ')}`);
+  return [table(rows), ...held].join('\n');
 }
 
 export function renderInstanceDetail(i: InstanceView): string {
@@ -37,6 +38,7 @@ export function renderInstanceDetail(i: InstanceView): string {
     ['vrid', i.vrid === undefined ? '-' : String(i.vrid)],
     ['interface', i.interface ?? '-'],
     ['master', i.master ?? '-'],
+    ['demoted', i.demotions && i.demotions.length > 0 ? i.demotions.join(', ') : 'no'],
     ['vips', i.vips && i.vips.length > 0 ? i.vips.join(' ') : '-'],
     ...(i.extra ?? []),
   ];

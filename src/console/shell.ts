@@ -113,7 +113,7 @@ export class Shell {
   start(): void {
     const snap = this.opts.services.snapshot();
     const access =
-      this.opts.access.kind === 'read-only' ? ' Read-only: guarded actions need console.password in the config.' :
+      this.opts.access.kind === 'read-only' ? ' Read-only: guarded actions need console.password_file in the config.' :
       this.opts.access.kind === 'password' ? ' Guarded actions ask for the console password.' : '';
     this.say(`twinvip ${this.opts.version} diagnostic console on ${snap.node}. Type 'help'.${access}`);
     this.showPrompt();
@@ -280,7 +280,7 @@ export class Shell {
     const access = this.opts.access;
     if (access.kind === 'read-only') {
       this.opts.counters.actions_refused++;
-      this.say(`${action.name}: refused: this console is read-only (set console.password in the config to allow actions)`);
+      this.say(`${action.name}: refused: this console is read-only (set console.password_file in the config to allow actions)`);
       return;
     }
     const busy = this.opts.services.guard.busy();

@@ -16,7 +16,16 @@ export interface DaemonEvents {
   /** A VRRP instance changed state; `cause` reads like "master down, 1204 ms". */
   transition: { instance: string; from: VrrpStateName; to: VrrpStateName; cause: string; at: number };
   /** An alarm was raised (`active: true`) or cleared, e.g. `serial-heartbeat-lost`. */
-  alarm: { id: string; active: boolean; severity: 'warning' | 'critical'; message: string; instance?: string; at: number };
+  alarm: {
+    id: string;
+    active: boolean;
+    severity: 'warning' | 'critical';
+    message: string;
+    instance?: string;
+    /** What the alarm measured: a dual-master overlap, how long a channel was lost. */
+    durationMs?: number;
+    at: number;
+  };
   /** Every emitted log line (for the console's live view and MQTT diagnostics). */
   log: LogRecord;
   /** A new configuration replaced the running one. */

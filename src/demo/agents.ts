@@ -5,13 +5,17 @@
 //              printing one JSON line per observation for the demo to read.
 // The host namespace cannot reach the LAN, which is why these run as children in it.
 
+import { readFileSync } from 'node:fs';
 import { request, createServer } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect as mqttConnect } from 'mqtt';
 
 export type AgentLine =
   | { k: 'probe'; sent: number; recv: number; who?: string; err?: string }
   /** The static page through the VIP (Nginx serves it itself): which box's Nginx answered. */
   | { k: 'static'; sent: number; recv: number; box?: string; err?: string }
+  /** https://VIP/who on a fresh TLS connection (full handshake, certificate verified). */
+  | { k: 'https'; sent: number; recv: number; who?: string; err?: string; resumed?: boolean }
   | { k: 'mqtt'; t: number; topic: string; payload: string }
   | { k: 'mqtt-link'; t: number; up: boolean; error?: string }
   | { k: 'ready'; t: number };
@@ -42,6 +46,9 @@ export interface ClientAgentOptions {
   broker: string;
   intervalMs: number;
   timeoutMs: number;
+  /** https://VIP/who and the CA file (the demo's self-signed certificate) that verifies it. */
+  httpsUrl?: string;
+  ca?: string;
 }
 
 /**
@@ -72,11 +79,39 @@ export function runClientAgent(opts: ClientAgentOptions): Promise<number> {
       req.on('error', (e: NodeJS.ErrnoException) => finish({ err: e.code ?? e.message }));
       req.end();
     };
+    const ca = opts.ca ? readFileSync(opts.ca) : undefined;
+    // agent: false means no session cache either: every probe is a full TLS handshake, so a
+    // failover is seen by a client that must complete one with the new master.
+    const getHttps = (url: string, done: (r: { body?: string; err?: string; resumed?: boolean }) => void) => {
+      let finished = false;
+      const finish = (r: { body?: string; err?: string; resumed?: boolean }) => {
+        if (finished) return;
+        finished = true;
+        done(r);
+      };
+      const req = httpsRequest(url, { agent: false, ca, servername: 'gw.twinvip.demo', headers: { connection: 'close' }, timeout: opts.timeoutMs }, (res) => {
+        const resumed = (res.socket as import('node:tls').TLSSocket).isSessionReused?.() ?? false;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => finish(res.statusCode === 200 ? { body, resumed } : { err: `HTTP ${res.statusCode}` }));
+        res.on('error', (e) => finish({ err: e.message }));
+      });
+      req.on('timeout', () => {
+        finish({ err: 'timeout' });
+        req.destroy();
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => finish({ err: e.code ?? e.message }));
+      req.end();
+    };
     const staticUrl = new URL('/', opts.url).toString();
     let ticks = 0;
     const probe = () => {
       const sent = Date.now();
       get(opts.url, (r) => emit({ k: 'probe', sent, recv: Date.now(), ...(r.body !== undefined ? { who: r.body.trim() } : { err: r.err ?? 'no answer' }) }));
+      if (opts.httpsUrl) {
+        getHttps(opts.httpsUrl, (r) => emit({ k: 'https', sent, recv: Date.now(), ...(r.body !== undefined ? { who: r.body.trim(), resumed: r.resumed ?? false } : { err: r.err ?? 'no answer' }) }));
+      }
       // The static page once a second: static/dynamic separation seen from the client.
       if (ticks++ % 10 === 0) {
         get(staticUrl, (r) => {

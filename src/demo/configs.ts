@@ -5,7 +5,7 @@
 
 import { parseConfigText } from '../config';
 import {
-  BROKER_PORT, HTTP_PORT, INSTANCE, LAN_IF, LAN_PREFIX_LEN, SWITCH_ADDR, UPSTREAM_PORT, VIP, VRID, WHO_PATH,
+  BROKER_PORT, HTTP_PORT, HTTPS_PORT, INSTANCE, LAN_IF, LAN_PREFIX_LEN, SWITCH_ADDR, UPSTREAM_PORT, VIP, VRID, WHO_PATH,
   brokerUrl, type BoxSpec,
 } from './topology';
 
@@ -36,6 +36,8 @@ export interface ConfigInputs {
   serialKey: string;
   /** Nginx by absolute path, as found on this machine (twinvip starts it by that path). */
   nginxBinary?: string;
+  /** The demo's self-signed certificate for the VIP (both boxes serve it), when openssl made one. */
+  tls?: { certificate: string; key: string };
 }
 
 export function boxConfig(inp: ConfigInputs, parts: ReadonlySet<Part>): Record<string, unknown> {
@@ -72,7 +74,9 @@ export function boxConfig(inp: ConfigInputs, parts: ReadonlySet<Part>): Record<s
       // Static files served by Nginx itself, the dynamic path proxied to the box's upstream.
       http: [
         {
-          listen: [{ port: HTTP_PORT, default_server: true }],
+          // The same site over HTTP and, with the demo's certificate, over HTTPS with HTTP/2.
+          listen: [{ port: HTTP_PORT, default_server: true, ...(inp.tls ? { ssl: false } : {}) }, ...(inp.tls ? [{ port: HTTPS_PORT, default_server: true }] : [])],
+          ...(inp.tls ? { tls: { certificate_file: inp.tls.certificate, key_file: inp.tls.key } } : {}),
           locations: [
             { type: 'static', path: '/', root: paths.www },
             { type: 'proxy', path: WHO_PATH, exact: true, upstream: 'who', connect_timeout: 1, read_timeout: 2 },

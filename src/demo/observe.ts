@@ -51,6 +51,7 @@ export type ChangeEvent =
   | { kind: 'box-state'; t: number; box: string; from: string | undefined; to: string | undefined; cause: string | undefined }
   | { kind: 'client'; t: number; from: string | undefined; to: string }
   | { kind: 'static'; t: number; from: string | undefined; to: string }
+  | { kind: 'https'; t: number; from: string | undefined; to: string }
   | { kind: 'mqtt'; event: MqttEvent }
   | { kind: 'mqtt-link'; t: number; up: boolean }
   | { kind: 'tick' };
@@ -70,6 +71,12 @@ export class Observer {
   /** Which box's Nginx served the static page last (or the error). */
   staticBox: string | undefined;
   private staticAt: number | undefined;
+  /** The same over HTTPS, each probe a fresh TLS handshake; undefined while the demo has no certificate. */
+  clientWhoHttps: string | undefined;
+  private httpsAt: number | undefined;
+  readonly httpsProbes: Probe[] = [];
+  /** HTTPS probes that resumed a TLS session (expected 0: every probe is a full handshake). */
+  httpsResumed = 0;
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
   private polls = 0;
@@ -114,6 +121,18 @@ export class Observer {
         if (before !== now) this.emit({ kind: 'client', t: line.recv, from: before, to: now });
         return;
       }
+      case 'https': {
+        this.httpsProbes.push({ sent: line.sent, recv: line.recv, who: line.who, err: line.err });
+        if (this.httpsProbes.length > 20_000) this.httpsProbes.splice(0, 10_000);
+        if (line.resumed) this.httpsResumed++;
+        const now = line.who ?? `(${line.err ?? 'no answer'})`;
+        if (this.httpsAt !== undefined && line.sent < this.httpsAt) return;
+        const before = this.clientWhoHttps;
+        this.clientWhoHttps = now;
+        this.httpsAt = line.sent;
+        if (before !== now) this.emit({ kind: 'https', t: line.recv, from: before, to: now });
+        return;
+      }
       case 'static': {
         const now = line.box ?? `(${line.err ?? 'no answer'})`;
         if (this.staticAt !== undefined && line.sent < this.staticAt) return;
@@ -139,6 +158,11 @@ export class Observer {
       default:
         return;
     }
+  }
+
+  /** The first HTTPS probe (fresh TLS handshake) sent at or after `t` that `who` answered. */
+  firstHttpsAnswerFrom(who: string, t: number): Probe | undefined {
+    return this.httpsProbes.filter((p) => p.who === who && p.sent >= t).sort((a, b) => a.recv - b.recv)[0];
   }
 
   /** The first probe sent at or after `t` that `who` answered. */

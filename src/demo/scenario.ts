@@ -80,9 +80,15 @@ export async function runScenario(w: World, opts: ScenarioOptions): Promise<Step
     await wait(() => obs.firstAnswerFrom(B, t0) !== undefined, `the client to be answered by ${B}`);
     const tb = await bMaster;
     const probe = obs.firstAnswerFrom(B, t0)!;
+    // Over HTTPS too, each probe a new TLS handshake that the new master must complete.
+    let https = '';
+    if (obs.clientWhoHttps !== undefined) {
+      await wait(() => obs.firstHttpsAnswerFrom(B, t0) !== undefined, `the client's HTTPS probe to be answered by ${B}`);
+      https = `; HTTPS (fresh TLS handshake each probe) by ${B} ${ms(obs.firstHttpsAnswerFrom(B, t0)!.recv - t0)} after the cut, ${obs.httpsResumed} resumed sessions`;
+    }
     return {
       step: 'takeover after link cut',
-      measured: `client answered by ${B} ${ms(probe.recv - t0)} after the cut (${B} MASTER seen at ${ms(tb - t0)})`,
+      measured: `client answered by ${B} ${ms(probe.recv - t0)} after the cut (${B} MASTER seen at ${ms(tb - t0)})${https}`,
       reference: KEEPALIVED.linkCut,
       ok: true,
       note: `takeover observed`,

@@ -2,17 +2,19 @@
 // the serial cable (socat pty pair), the broker, each box's upstream, twinvip and Nginx, and the
 // client agent. Each start waits for an observable sign of life, never for a fixed time.
 
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, realpath, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requestOnce } from '../control';
 import { parseAgentLine } from './agents';
 import { boxConfig, chooseParts, fallbackNginxConfig, indexHtml, mosquittoConfig, PART_LABEL, PARTS, type BoxPaths, type Part } from './configs';
 import { DemoLab, type DemoProcess } from './lab';
 import { Observer } from './observe';
+import { findTool } from './prereqs';
 import {
-  BOXES, BRIDGE, CLIENT_ADDR, CLIENT_PORT, LAN_IF, LAN_PREFIX_LEN, SWITCH_ADDR, UPSTREAM_PORT, brokerUrl, whoUrl, type BoxSpec,
+  BOXES, BRIDGE, CLIENT_ADDR, CLIENT_PORT, LAN_IF, LAN_PREFIX_LEN, SWITCH_ADDR, TLS_NAME, UPSTREAM_PORT, VIP, brokerUrl, whoHttpsUrl, whoUrl, type BoxSpec,
 } from './topology';
 
 export interface RunningBox {
@@ -89,6 +91,7 @@ export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<Worl
   const broker = lab.spawn('mosquitto', switchNs, opts.tools.mosquitto!, ['-c', mosqConf], join(dir, 'mosquitto.log'));
 
   const serialKey = randomBytes(16).toString('hex');
+  const tls = await demoCertificate(dir, say);
   const boxes: RunningBox[] = [];
   let choice: ReturnType<typeof chooseParts> | undefined;
   for (const [i, spec] of BOXES.entries()) {
@@ -105,7 +108,7 @@ export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<Worl
     };
     for (const d of [bdir, paths.stateDir, join(paths.nginxPrefix, 'tmp'), paths.www]) await mkdir(d, { recursive: true, mode: 0o755 });
     await writeFile(join(paths.www, 'index.html'), indexHtml(spec), { mode: 0o644 });
-    const inputs = { box: spec, paths, serialKey, nginxBinary: opts.tools.nginx };
+    const inputs = { box: spec, paths, serialKey, nginxBinary: opts.tools.nginx, ...(tls ? { tls } : {}) };
     choice = chooseParts(inputs);
     await writeFile(paths.config, `${JSON.stringify(boxConfig(inputs, choice.accepted), null, 2)}\n`);
 
@@ -125,7 +128,7 @@ export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<Worl
   const observer = new Observer(boxes.map((b) => ({ name: b.spec.name, socket: b.paths.socket })));
   observer.start();
   try {
-    return await startServices(lab, opts, { dir, switchNs, clientNs, boxes, broker, serial, observer, choice: choice! });
+    return await startServices(lab, opts, { dir, switchNs, clientNs, boxes, broker, serial, observer, choice: choice!, ...(tls ? { tls } : {}) });
   } catch (err) {
     observer.stop();
     throw err;
@@ -141,6 +144,7 @@ interface Started {
   serial: DemoProcess;
   observer: Observer;
   choice: ReturnType<typeof chooseParts>;
+  tls?: { certificate: string; key: string };
 }
 
 async function startServices(lab: DemoLab, opts: SetupOptions, s: Started): Promise<World> {
@@ -174,7 +178,9 @@ async function startServices(lab: DemoLab, opts: SetupOptions, s: Started): Prom
     say('nginx: driven by twinvip in both boxes (static page + /who proxied to the box\'s upstream)');
   }
 
-  const client = lab.spawn('client agent', clientNs, opts.node, [opts.bundle, 'demo', '--agent', 'client', '--url', whoUrl(), '--broker', brokerUrl()], join(dir, 'client.log'));
+  // HTTPS only where twinvip renders it (the fallback Nginx of an older build has no TLS).
+  const https = s.tls && nginx.status === 'active' ? ['--https-url', whoHttpsUrl(), '--ca', s.tls.certificate] : [];
+  const client = lab.spawn('client agent', clientNs, opts.node, [opts.bundle, 'demo', '--agent', 'client', '--url', whoUrl(), '--broker', brokerUrl(), ...https], join(dir, 'client.log'));
   client.onLine((line) => {
     const parsed = parseAgentLine(line);
     if (parsed) observer.onAgentLine(parsed);
@@ -184,8 +190,33 @@ async function startServices(lab: DemoLab, opts: SetupOptions, s: Started): Prom
   await until(() => observer.mqttUp, 20_000, 'the client to connect to mosquitto', broker, opts.signal);
   say(`mqtt: mosquitto in the switch namespace on ${brokerUrl()}`);
   say(`client: probing ${whoUrl()} every 100 ms from ${CLIENT_ADDR}, subscribed to twinvip/+/event`);
+  if (https.length) say(`client: also probing ${whoHttpsUrl()} every 100 ms, a fresh TLS handshake each time (certificate verified, no session reuse)`);
 
   return { lab, dir, switchNs, clientNs, boxes, client, broker, serial, observer, parts };
+}
+
+/**
+ * The VIP's certificate, self-signed and made by openssl for this run (both boxes serve it, as a
+ * pair behind one name does); undefined, and HTTPS left out, when openssl is not installed.
+ */
+async function demoCertificate(dir: string, say: (s: string) => void): Promise<{ certificate: string; key: string } | undefined> {
+  const openssl = findTool('openssl');
+  if (!openssl) {
+    say('https: skipped — openssl is not installed (apt-get install openssl)');
+    return undefined;
+  }
+  const tlsDir = join(dir, 'tls');
+  await mkdir(tlsDir, { recursive: true, mode: 0o700 });
+  const certificate = join(tlsDir, 'vip.crt');
+  const key = join(tlsDir, 'vip.key');
+  await new Promise<void>((resolve, reject) =>
+    execFile(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', certificate, '-days', '30', '-subj', `/CN=${TLS_NAME}`, '-addext', `subjectAltName=DNS:${TLS_NAME},IP:${VIP}`], (err, _o, stderr) =>
+      err ? reject(new Error(`openssl could not make the demo certificate: ${String(stderr).trim() || err.message}`)) : resolve(),
+    ),
+  );
+  await chmod(key, 0o600);
+  say(`https: self-signed certificate for ${TLS_NAME} and ${VIP} made in ${tlsDir}`);
+  return { certificate, key };
 }
 
 export function checkAbort(signal: AbortSignal): void {

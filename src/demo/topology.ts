@@ -9,6 +9,9 @@ export const BROKER_PORT = 1883;
 /** The tiny upstream behind each box's Nginx answers on loopback inside the box. */
 export const UPSTREAM_PORT = 8081;
 export const HTTP_PORT = 80;
+export const HTTPS_PORT = 443;
+/** The name on the demo's self-signed certificate (with the VIP as an IP SAN). */
+export const TLS_NAME = 'gw.twinvip.demo';
 export const WHO_PATH = '/who';
 export const VRID = 51;
 export const INSTANCE = 'VI_LAN';
@@ -36,3 +39,4 @@ export const CLIENT_PORT = 'pc';
 
 export const brokerUrl = (): string => `mqtt://${SWITCH_ADDR}:${BROKER_PORT}`;
 export const whoUrl = (): string => `http://${VIP}${WHO_PATH}`;
+export const whoHttpsUrl = (): string => `https://${VIP}${WHO_PATH}`;

@@ -77,6 +77,9 @@ export class DemoView {
       case 'static':
         line = `${this.stamp(e.t)}  client: ${e.to.startsWith('(') ? `static page: no answer ${e.to}` : `static page http://VIP/ served by Nginx on ${e.to}`}`;
         break;
+      case 'https':
+        line = `${this.stamp(e.t)}  client: ${e.to.startsWith('(') ? `https://VIP/who: no answer ${e.to}` : `https://VIP/who (new TLS handshake) answered by ${e.to}`}`;
+        break;
       case 'mqtt':
         line = `${this.stamp(e.event.t)}  mqtt ${e.event.node} ${e.event.kind}: ${e.event.text}`;
         break;
@@ -134,7 +137,7 @@ export class DemoView {
       ]);
     }
     const out = [`── twinvip demo ${'─'.repeat(50)}`, ...table(rows)];
-    out.push(`client 10.88.0.50: http://VIP/who -> ${this.obs.clientWho ?? '…'}   static / -> ${this.obs.staticBox ?? '…'}   MQTT: ${this.obs.mqttUp ? 'subscribed' : 'not connected'}`);
+    out.push(`client 10.88.0.50: http://VIP/who -> ${this.obs.clientWho ?? '…'}${this.obs.clientWhoHttps !== undefined ? `   https -> ${this.obs.clientWhoHttps}` : ''}   static / -> ${this.obs.staticBox ?? '…'}   MQTT: ${this.obs.mqttUp ? 'subscribed' : 'not connected'}`);
     if (this.phase) out.push(`now: ${this.phase}`);
     if (this.recent.length > 0) out.push('recent:', ...this.recent.map((l) => `  ${l}`));
     out.push('─'.repeat(66));

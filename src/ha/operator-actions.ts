@@ -1,38 +1,79 @@
 // Operator actions on VRRP, shared by MQTT commands and the console: maintenance and failover.
-// Both use the core's priority override 0 (a MASTER sends priority 0, so the peer takes over
-// after its skew time, and the instance never becomes MASTER while it lasts).
+// Both set or clear the core's 'maintenance' demotion, which the operator alone owns: a MASTER
+// sends priority 0 (the peer takes over after its skew time) and the instance never becomes
+// MASTER while it lasts. Other demotions (a heartbeat release) are left to their owners.
+//
+// Actions run one at a time, whoever asks (console session, MQTT command): two people acting on
+// one box at once is how a maintenance window goes wrong. A refused action says which one runs.
 
 import type { VrrpRunner } from './vrrp/runner';
 
 export type HaActionResult = { ok: true; data?: unknown } | { ok: false; error: string };
 
-export class VrrpHaActions {
-  constructor(private readonly runner: () => VrrpRunner | undefined) {}
+export class OperatorActions {
+  private current: { name: string; startedAt: number } | undefined;
 
-  /** on: every instance demoted to priority 0; off: back to configured priorities. */
-  async maintenance(on: boolean): Promise<HaActionResult> {
-    const r = this.runner();
-    if (!r) return { ok: false, error: 'VRRP is not running' };
-    const names = r.views().map((v) => v.plan.name);
-    await Promise.all(names.flatMap((n) => r.deliver(n, { type: 'set-priority-override', priority: on ? 0 : null })));
-    return { ok: true, data: { maintenance: on, instances: this.states(r) } };
+  constructor(
+    private readonly runner: () => VrrpRunner | undefined,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The action running now ("failover VI_2"), or undefined. */
+  inProgress(): string | undefined {
+    return this.current?.name;
+  }
+
+  /** Runs `act` unless another action is running; any long operator action may use it (reload). */
+  async exclusive<T extends HaActionResult | { ok: true; message: string }>(name: string, act: () => Promise<T>): Promise<T | { ok: false; error: string }> {
+    if (this.current) {
+      const s = Math.max(0, Math.round((this.now() - this.current.startedAt) / 1000));
+      return { ok: false, error: `another action '${this.current.name}' is in progress (started ${s} s ago); try again when it has finished` };
+    }
+    this.current = { name, startedAt: this.now() };
+    try {
+      return await act();
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** on: every instance demoted (priority 0); off: the operator's demotion lifted everywhere. */
+  maintenance(on: boolean): Promise<HaActionResult> {
+    return this.exclusive(`maintenance ${on ? 'on' : 'off'}`, async () => {
+      const r = this.runner();
+      if (!r) return { ok: false, error: 'VRRP is not running' };
+      const names = r.views().map((v) => v.plan.name);
+      await Promise.all(names.flatMap((n) => r.deliver(n, { type: 'demote', reason: 'maintenance', active: on })));
+      return { ok: true, data: { maintenance: on, instances: this.states(r) } };
+    });
   }
 
   /**
-   * Hands this node's MASTER instances to the peer. They stay demoted (maintenance) until
-   * `maintenance off`: with preempt on and a higher priority the node would otherwise take the
-   * VIPs back one Master_Down_Interval later.
+   * Hands `instance` (or every MASTER instance when none is named) to the peer. It stays demoted
+   * until `maintenance off`: with preempt on and a higher priority the node would otherwise take
+   * the VIPs back one Master_Down_Interval later.
    */
-  async failover(): Promise<HaActionResult> {
-    const r = this.runner();
-    if (!r) return { ok: false, error: 'VRRP is not running' };
-    const masters = r.views().filter((v) => v.snapshot.state === 'MASTER').map((v) => v.plan.name);
-    if (masters.length === 0) return { ok: false, error: 'this node is MASTER of no instance: nothing to hand over' };
-    await Promise.all(masters.flatMap((n) => r.deliver(n, { type: 'set-priority-override', priority: 0 })));
-    return { ok: true, data: { handed_over: masters, note: 'demoted until maintenance off', instances: this.states(r) } };
+  failover(instance?: string): Promise<HaActionResult> {
+    return this.exclusive(instance === undefined ? 'failover' : `failover ${instance}`, async () => {
+      const r = this.runner();
+      if (!r) return { ok: false, error: 'VRRP is not running' };
+      const views = r.views();
+      let masters: string[];
+      if (instance !== undefined) {
+        const v = views.find((x) => x.plan.name === instance);
+        if (!v) return { ok: false, error: `no instance '${instance}' (instances: ${views.map((x) => x.plan.name).join(', ') || 'none'})` };
+        if (v.snapshot.state !== 'MASTER') return { ok: false, error: `${instance} is ${v.snapshot.state} on this node: nothing to hand over` };
+        masters = [instance];
+      } else {
+        masters = views.filter((v) => v.snapshot.state === 'MASTER').map((v) => v.plan.name);
+        if (masters.length === 0) return { ok: false, error: 'this node is MASTER of no instance: nothing to hand over' };
+      }
+      await Promise.all(masters.flatMap((n) => r.deliver(n, { type: 'demote', reason: 'maintenance', active: true })));
+      return { ok: true, data: { handed_over: masters, note: 'demoted until maintenance off', instances: this.states(r) } };
+    });
   }
 
-  private states(r: VrrpRunner): Record<string, string> {
-    return Object.fromEntries(r.views().map((v) => [v.plan.name, v.snapshot.state]));
+  private states(r: VrrpRunner): Record<string, { state: string; demotions: string[] }> {
+    return Object.fromEntries(r.views().map((v) => [v.plan.name, { state: v.snapshot.state, demotions: v.snapshot.demotions }]));
   }
 }

@@ -89,14 +89,16 @@ export type AlarmName =
   | 'ethernet-heartbeat-restored'
   | 'split-brain-detected'
   | 'split-brain-resolved'
-  | 'fence-failed';
+  | 'fence-failed'
+  /** Clears fence-failed: a later fence succeeded, or the twin was heard again. */
+  | 'fence-failed-resolved';
 
 export interface Alarm {
   type: 'alarm';
   name: AlarmName;
   detail: string;
   durationMs?: number;
-  /** Absent for peer-wide alarms (serial-*, fence-failed). */
+  /** Absent for peer-wide alarms (serial-*, fence-failed*). */
   vrid?: number;
   family?: Family;
 }
@@ -135,6 +137,8 @@ export interface ArbiterInstanceView {
   peer: InstanceReport | null;
   splitBrain: boolean;
   alarms: AlarmName[];
+  /** The decision-table row that applies now, in words (console, status). */
+  decision: string;
 }
 
 export interface ArbiterView {
@@ -154,6 +158,8 @@ export class HeartbeatArbiter {
   private readonly instances = new Map<string, InstanceState>();
   private health: Health = { uplink: false, gateway: false, nginx: false };
   private fenceRunning = false;
+  /** When the fence-failed alarm was raised and not yet cleared. */
+  private fenceFailedAt: number | null = null;
   private readonly margin: number;
   private lastNow: number;
 
@@ -206,6 +212,7 @@ export class HeartbeatArbiter {
         this.checkHeal(inst, now, out, input.priority > 0);
         inst.ethernet.setDeadMs(ethernetDeadMs(input.advertIntervalCs, this.margin));
         inst.ethernet.heard(now);
+        this.clearFenceFailed(`the twin's adverts are heard again (VRID ${input.vrid})`, now, out);
         if (inst.ethAlarmSince !== null) {
           out.push(this.alarm('ethernet-heartbeat-restored', inst, 'advert from peer heard again', now - inst.ethAlarmSince));
           inst.ethAlarmSince = null;
@@ -263,9 +270,30 @@ export class HeartbeatArbiter {
           peer: this.reportFor(inst) ?? null,
           splitBrain: inst.splitBrain !== null,
           alarms,
+          decision: this.decisionFor(inst, sOk, now),
         };
       }),
     };
+  }
+
+  /** The decision-table row in force for `inst` (header of this file), for people. */
+  private decisionFor(inst: InstanceState, sOk: boolean, now: number): string {
+    const eOk = !inst.ethernet.isSilent(now);
+    const rep = sOk ? this.reportFor(inst) : undefined;
+    if (inst.splitBrain) return 'split-brain: both MASTER, resolving by VRRP rank';
+    if (inst.sendReleaseLatched) return 'released to the twin: it reaches the LAN gateway, this node does not';
+    if (eOk && sOk) return 'plain VRRP (both channels)';
+    if (eOk) return 'plain VRRP (serial lost)';
+    if (sOk && rep && (rep.state === 'FAULT' || rep.releasing === true || rep.effectivePriority === 0)) {
+      return inst.local === 'MASTER' ? 'MASTER; the twin cannot serve' : 'take over: the twin cannot serve';
+    }
+    if (sOk && rep && claims(rep)) {
+      return inst.local === 'MASTER' ? 'both claim MASTER: VRRP rank decides over serial' : 'stay BACKUP: the twin is MASTER over serial, Ethernet path broken';
+    }
+    if (sOk) return inst.local === 'MASTER' ? 'MASTER; the twin is alive over serial' : 'BACKUP; the twin is alive over serial, not MASTER';
+    if (inst.local !== 'BACKUP') return `${inst.local}; the twin is not heard on either channel`;
+    if (inst.fencePending) return 'twin lost on both channels: fencing before taking over';
+    return 'twin lost on both channels: take over';
   }
 
   private onSerialFrame(frame: HeartbeatFrame | ReleaseFrame, now: number, out: ArbiterOutput[]): void {
@@ -277,6 +305,7 @@ export class HeartbeatArbiter {
       this.checkHeal(inst, now, out, rep?.state === 'MASTER');
     }
     this.serial.heard(now);
+    this.clearFenceFailed(`the twin ${frame.nodeId} is heard again over serial`, now, out);
     if (this.serialAlarm) {
       this.serialAlarm = false;
       const since = wasSilentSince ?? null;
@@ -322,11 +351,20 @@ export class HeartbeatArbiter {
       }
     }
     if (!ok) {
+      if (this.fenceFailedAt === null) this.fenceFailedAt = now;
       out.push({
         type: 'alarm', name: 'fence-failed',
         detail: `fence hook failed${detail ? `: ${detail}` : ''}; no fast takeover, plain VRRP timers decide`,
       });
+    } else {
+      this.clearFenceFailed('a later fence run succeeded', now, out);
     }
+  }
+
+  private clearFenceFailed(why: string, now: number, out: ArbiterOutput[]): void {
+    if (this.fenceFailedAt === null) return;
+    out.push({ type: 'alarm', name: 'fence-failed-resolved', detail: why, durationMs: now - this.fenceFailedAt });
+    this.fenceFailedAt = null;
   }
 
   private reportFor(inst: InstanceState): InstanceReport | undefined {

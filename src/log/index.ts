@@ -4,3 +4,4 @@ export { formatJson, formatRecord, formatText, type LogFormat } from './format';
 export type { LogFields, LogRecord } from './record';
 export { RingBuffer } from './ring';
 export { memorySink, streamSink, type LogSink } from './sink';
+export { redactUrlCredentials, redactFields } from './redact';

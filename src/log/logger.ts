@@ -1,4 +1,5 @@
 import { formatRecord, type LogFormat } from './format';
+import { redactFields, redactUrlCredentials } from './redact';
 import { levelEnabled, type Level, type Subsystem } from './levels';
 import type { LogFields, LogRecord } from './record';
 import { RingBuffer } from './ring';
@@ -21,7 +22,8 @@ export type RecordListener = (record: LogRecord, line: string) => void;
 /**
  * The daemon's one logger. Subsystems log through `logger.for('vrrp')` (optionally bound to an
  * instance: `logger.for('vrrp', 'VI_1')`). Every emitted line is written to the sink, kept in a
- * ring buffer, and handed to listeners (the daemon forwards them onto the event bus).
+ * ring buffer, and handed to listeners (the daemon forwards them onto the event bus), with the
+ * passwords of URLs in its message and fields redacted first.
  */
 export class Logger {
   private level: Level;
@@ -68,9 +70,9 @@ export class Logger {
 
   log(level: Level, subsystem: Subsystem, msg: string, fields?: LogFields, instance?: string): void {
     if (!this.enabled(subsystem, level)) return;
-    const record: LogRecord = { ts: this.now(), level, subsystem, msg };
+    const record: LogRecord = { ts: this.now(), level, subsystem, msg: redactUrlCredentials(msg) };
     if (instance !== undefined) record.instance = instance;
-    if (fields !== undefined && Object.keys(fields).length > 0) record.fields = fields;
+    if (fields !== undefined && Object.keys(fields).length > 0) record.fields = redactFields(fields);
     const line = formatRecord(record, this.format);
     this.ring.push(line);
     this.sink(line);

@@ -139,7 +139,7 @@ export class MqttExtension implements Extension {
       }),
       bus.on('alarm', (e) => {
         this.stateBuilder.noteAlarm(e);
-        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), at: new Date(e.at).toISOString() });
+        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
         this.stateChanged();
       }),
       bus.on('config-reloaded', (e) => this.raise('config-reloaded', { old_hash: e.oldHash, new_hash: e.newHash, at: new Date(e.at).toISOString() })),

@@ -6,8 +6,8 @@
 export interface HaActions {
   /** Maintenance on: advertise priority 0 and stay BACKUP (hand the VIPs over); off: back to normal. */
   maintenance(on: boolean): Promise<HaActionResult>;
-  /** Hand the VIPs of this node's MASTER instances to the peer. */
-  failover(): Promise<HaActionResult>;
+  /** Hand the VIPs of `instance` (default: every MASTER instance of this node) to the peer. */
+  failover(instance?: string): Promise<HaActionResult>;
 }
 
 /** An error value, not an exception: `ok: false` with the reason the action was refused. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { TwinvipConfig } from '../config';
 import type { SubsystemLogger } from '../log';
+import { readSecretFile } from '../lib/secret-file';
 import { reconnectDelay } from './backoff';
 import { describeTlsError } from './tls-errors';
 
@@ -126,11 +127,9 @@ export class MqttLink {
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;
     if (cfg.password_file !== undefined) {
-      try {
-        opts.password = (await readFile(cfg.password_file, 'utf8')).split('\n')[0]!.replace(/\r$/, '');
-      } catch (err) {
-        this.log.error(`cannot read mqtt.password_file ${cfg.password_file}: ${(err as Error).message}; connecting without a password`);
-      }
+      const r = await readSecretFile(cfg.password_file);
+      if (r.ok) opts.password = r.value;
+      else this.log.error(`cannot read mqtt.password_file: ${r.error}; connecting without a password`);
     }
     if (cfg.tls) {
       opts.rejectUnauthorized = cfg.tls.reject_unauthorized;

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface OutboxOptions {
@@ -23,7 +23,12 @@ export interface OutboxCounters {
  * and counted). Memory holds the queue; the file is an append-only journal of it so events
  * survive a restart during an outage. Appends are plain writes without fsync (a power cut may
  * lose the last ones, which is the price of never stalling on the disk). The file is rewritten
- * only when it has grown well past what memory holds, and emptied once everything is delivered.
+ * only when it has grown well past what memory holds, and emptied once everything is delivered;
+ * a rewrite goes to a temporary file that is synced and renamed over the journal, so a cut
+ * during it leaves the old journal or the new one, never a truncated one. A journal found with
+ * a torn or corrupt line is rewritten from what parsed before anything is appended: the next
+ * event must start on a line of its own, not be glued to the fragment and lost with it. A failed
+ * append may leave a fragment too, so the next write after one is a rewrite.
  * All file operations run one after another on a promise chain, never blocking the loop.
  */
 export class Outbox {
@@ -33,6 +38,8 @@ export class Outbox {
   /** Lines in the file, delivered or dropped ones included, to know when to compact. */
   private fileLines = 0;
   private chain: Promise<void> = Promise.resolve();
+  /** The file may end in a fragment (torn on load, or an append failed): rewrite before appending. */
+  private dirty = false;
 
   private constructor(private readonly opts: OutboxOptions) {}
 
@@ -48,16 +55,17 @@ export class Outbox {
     }
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
-      try {
-        JSON.parse(line);
-      } catch {
-        // A torn last line after a power cut: skip it, keep the rest.
+      if (!isEvent(line)) {
+        // A torn line after a power cut (or any damage): skip it, keep the rest.
         box.counters.corrupt_lines++;
+        box.dirty = true;
         continue;
       }
       box.push(line);
       box.fileLines++;
     }
+    if (text !== '' && !text.endsWith('\n')) box.dirty = true;
+    if (box.dirty) box.rewrite();
     return box;
   }
 
@@ -69,15 +77,22 @@ export class Outbox {
     return this.bytes;
   }
 
-  /** Appends one event (any JSON value). */
-  append(event: unknown): void {
+  /** Appends one event (a JSON object). */
+  append(event: object): void {
     const line = JSON.stringify(event);
     this.push(line);
-    if (this.fileLines >= 2 * Math.max(this.opts.maxCount, 1) + 16) {
+    if (this.dirty || this.fileLines >= 2 * Math.max(this.opts.maxCount, 1) + 16) {
       this.rewrite();
     } else {
       this.fileLines++;
-      this.enqueue('append', () => appendFile(this.opts.path, `${line}\n`));
+      this.enqueue('append', async () => {
+        try {
+          await appendFile(this.opts.path, `${line}\n`);
+        } catch (err) {
+          this.dirty = true;
+          throw err;
+        }
+      });
     }
   }
 
@@ -118,11 +133,19 @@ export class Outbox {
     this.counters.queued = this.entries.length;
   }
 
-  /** Replaces the file by what memory holds (after a drain, or when the journal grew too long). */
+  /** Replaces the file by what memory holds (after a drain, when the journal grew too long, or to repair it). */
   private rewrite(): void {
     this.fileLines = this.entries.length;
+    this.dirty = false;
     const snapshot = this.entries.length === 0 ? '' : `${this.entries.join('\n')}\n`;
-    this.enqueue('rewrite', () => writeFile(this.opts.path, snapshot));
+    this.enqueue('rewrite', async () => {
+      try {
+        await replaceFile(this.opts.path, snapshot);
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
   }
 
   private enqueue(what: string, op: () => Promise<void>): void {
@@ -133,4 +156,27 @@ export class Outbox {
     this.counters.disk_errors++;
     this.opts.onError?.(what, err);
   }
+}
+
+/** A journal line is one JSON object; a fragment of one rarely parses, and never as an object with its closing brace. */
+function isEvent(line: string): boolean {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `path` as a whole: a synced temporary file renamed over it (rename is atomic on one filesystem). */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
 }

@@ -1,7 +1,6 @@
 export * from './addr';
 export * from './announcer';
 export * from './arp';
-export * from './garp-scheduler';
 export * from './interfaces';
 export * from './ip-command';
 export * from './link-monitor';

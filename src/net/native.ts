@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 /** An open socket inside the addon; only the addon's functions can use it. */
 export type NativeHandle = { readonly __twinvipNetHandle: unique symbol };
 
-/** IP sockets: (err, payload, source, destination, ttlOrHopLimit, ifindex). */
+/**
+ * IP sockets: (err, payload, source, destination, ttlOrHopLimit, ifindex, kernelDrops).
+ * source "" = an IPv4 header that could not be read (payload is then the whole datagram);
+ * kernelDrops = the socket's count of packets dropped by the kernel (SO_RXQ_OVFL), -1 if unknown.
+ */
 export type NativeIpCallback = (
   err: NativeError | null,
   payload?: Buffer,
@@ -16,7 +20,20 @@ export type NativeIpCallback = (
   destination?: string,
   hops?: number,
   ifindex?: number,
+  kernelDrops?: number,
 ) => void;
+
+/** stats(): the kernel's view of one socket (SO_MEMINFO). */
+export interface NativeSocketStats {
+  /** Packets the kernel dropped for this socket (receive queue full): SO_RXQ_OVFL's count. */
+  drops: number;
+  /** Receive buffer as the kernel accounts it (twice what was asked for). */
+  rcvbuf: number;
+  /** Bytes queued now. */
+  queued: number;
+  /** Wanted options openVrrp could not set (e.g. "SO_RXQ_OVFL ENOPROTOOPT" under an emulator); "" = none. */
+  degraded: string;
+}
 /** Netlink sockets: (err, datagram). */
 export type NativeNetlinkCallback = (err: NativeError | null, datagram?: Buffer) => void;
 
@@ -28,7 +45,8 @@ export interface NativeError extends Error {
 }
 
 export interface TwinvipNetAddon {
-  openVrrp(family: 4 | 6, ifname: string, protocol: number): NativeHandle;
+  /** rcvbuf: receive buffer in bytes (SO_RCVBUFFORCE); 0 or absent keeps the system default. */
+  openVrrp(family: 4 | 6, ifname: string, protocol: number, rcvbuf?: number): NativeHandle;
   openPacket(ifname: string): NativeHandle;
   openLinkEvents(): NativeHandle;
   setMembership(handle: NativeHandle, group: string, join: boolean): void;
@@ -37,6 +55,7 @@ export interface TwinvipNetAddon {
   recvStart(handle: NativeHandle, callback: NativeIpCallback | NativeNetlinkCallback): void;
   inNetns<T>(path: string, fn: () => T): T;
   close(handle: NativeHandle): void;
+  stats(handle: NativeHandle): NativeSocketStats;
   /** One datagram to an AF_UNIX SOCK_DGRAM socket (sd_notify); "@name" is an abstract socket. */
   sendUnixDatagram(path: string, payload: Uint8Array): number;
 }

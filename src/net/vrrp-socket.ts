@@ -1,10 +1,15 @@
 // VRRP transport on one interface and address family: raw IP protocol 112, TTL/hop limit 255
 // out, the received TTL/hop limit handed up for the core to check (RFC 3768 7.1, RFC 5798
 // 7.1; keepalived skips that check for unicast, so the check belongs to the core, not here).
-// Bytes in, bytes out: the codec lives in src/vrrp.
+// On the wire like keepalived's adverts: IPv4 TOS / IPv6 traffic class 0xc0 (DSCP CS6) and DF
+// clear. Bytes in, bytes out: the codec lives in src/vrrp.
+//
+// Counting: every datagram read is `read`, and is then exactly one of `droppedOwn` (from one of
+// our addresses), `droppedIpHeader` (unreadable IPv4 header) or handed to onPacket (`received`).
+// What the kernel dropped before we could read it (receive queue full) is `kernelDrops`.
 import type { Family } from '../vrrp/types';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, canonicalAddress, familyOf } from './addr';
-import { type NativeError, type NativeHandle, inNetns, isNativeError, loadAddon } from './native';
+import { type NativeError, type NativeHandle, type NativeSocketStats, inNetns, isNativeError, loadAddon } from './native';
 
 export interface ReceivedPacket {
   family: Family;
@@ -30,14 +35,32 @@ export interface VrrpSocketOptions {
   ownAddresses?: Iterable<string>;
   /** Named network namespace to open the socket in (tests, demo). */
   netns?: string;
+  /**
+   * Receive buffer in bytes; default RECEIVE_BUFFER_BYTES. 0 keeps the system default
+   * (net.core.rmem_default, about 200 adverts' worth).
+   */
+  receiveBufferBytes?: number;
   onPacket: (packet: ReceivedPacket) => void;
   /** Receive-side errors (the socket stays open). */
   onError?: (error: NativeError) => void;
 }
 
+/**
+ * A burst of adverts while the event loop is busy elsewhere must wait in the kernel, not be
+ * dropped there: 1 MiB holds about 1500 small adverts (each costs about 700 bytes of kernel
+ * accounting on a veth); the default 208 KiB holds about 300.
+ */
+export const RECEIVE_BUFFER_BYTES = 1 << 20;
+
 export interface VrrpSocketCounters {
+  /** Datagrams read from the socket. */
+  read: number;
+  /** Handed to onPacket. */
   received: number;
   droppedOwn: number;
+  droppedIpHeader: number;
+  /** The kernel's count of datagrams dropped for this socket, as last reported (SO_RXQ_OVFL). */
+  kernelDrops: number;
   sent: number;
   sendErrors: number;
   receiveErrors: number;
@@ -49,7 +72,16 @@ export class VrrpSocket {
   readonly family: Family;
   readonly ifname: string;
   readonly destinations: readonly string[];
-  readonly counters: VrrpSocketCounters = { received: 0, droppedOwn: 0, sent: 0, sendErrors: 0, receiveErrors: 0 };
+  readonly counters: VrrpSocketCounters = {
+    read: 0,
+    received: 0,
+    droppedOwn: 0,
+    droppedIpHeader: 0,
+    kernelDrops: 0,
+    sent: 0,
+    sendErrors: 0,
+    receiveErrors: 0,
+  };
   private handle: NativeHandle | null;
   private own = new Set<string>();
   private source: string | undefined;
@@ -75,12 +107,13 @@ export class VrrpSocket {
       ? null
       : checkAddress(opts.group ?? (opts.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6), opts.family, 'group');
     if (opts.source !== undefined) checkAddress(opts.source, opts.family, 'source');
-    const handle = inNetns(opts.netns, () => addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL));
+    const rcvbuf = opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES;
+    const handle = inNetns(opts.netns, () => addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL, rcvbuf));
     try {
       if (group) addon.setMembership(handle, group, true);
       const sock = new VrrpSocket(opts, handle, group, group ? [group] : unicast);
-      addon.recvStart(handle, (err, payload, source, destination, hops, ifindex) =>
-        sock.onReceive(err, payload, source, destination, hops, ifindex, opts),
+      addon.recvStart(handle, (err, payload, source, destination, hops, ifindex, kernelDrops) =>
+        sock.onReceive(err, payload, source, destination, hops, ifindex, kernelDrops, opts),
       );
       return sock;
     } catch (e) {
@@ -143,6 +176,18 @@ export class VrrpSocket {
     }
   }
 
+  /**
+   * The kernel's view of the socket now: drops (also when nothing has been read since), the
+   * receive buffer as accounted, bytes queued, and wanted options it refused. Updates
+   * counters.kernelDrops. undefined once closed.
+   */
+  stats(): NativeSocketStats | undefined {
+    if (!this.handle) return undefined;
+    const s = loadAddon().stats(this.handle);
+    if (s.drops > this.counters.kernelDrops) this.counters.kernelDrops = s.drops;
+    return s;
+  }
+
   close(): void {
     if (!this.handle) return;
     const addon = loadAddon();
@@ -168,11 +213,18 @@ export class VrrpSocket {
     destination: string | undefined,
     hops: number | undefined,
     ifindex: number | undefined,
+    kernelDrops: number | undefined,
     opts: VrrpSocketOptions,
   ): void {
     if (err || !payload || source === undefined) {
       this.counters.receiveErrors++;
       if (err) opts.onError?.(err);
+      return;
+    }
+    this.counters.read++;
+    if (kernelDrops !== undefined && kernelDrops > this.counters.kernelDrops) this.counters.kernelDrops = kernelDrops;
+    if (source === '') {
+      this.counters.droppedIpHeader++;
       return;
     }
     if (this.own.has(source)) {

@@ -4,17 +4,23 @@ import { NginxApplier, type ApplyResult } from './apply';
 import { NginxHealth } from './health';
 import { probeGeneration } from './proc';
 import { ReloadScheduler } from './reload-scheduler';
-import { renderNginxConf } from './render';
+import { pairKey, renderNginxConf } from './render';
 import type { NginxConfig } from './schema';
 import { resolveSettings, type NginxSettings } from './settings';
 import { NginxSupervisor } from './supervisor';
 import { UpstreamChecks, type ServerCheckState } from './upstream-checks';
+import { certificateAlarms, type CertificateAlarm } from './certificate-alarms';
+import { FileWatch } from './file-watch';
+import { tlsPairs } from './local-files';
+import { TlsStore, type CertificateFigure } from './tls-store';
 
 export interface NginxControllerOptions {
   model: NginxConfig;
   log: SubsystemLogger;
   /** Where `<prefix>/modules` points (Debian: /usr/lib/nginx/modules). */
   modulesDir?: string;
+  /** Certificate alarms raised and cleared (certificate-alarms.ts); the daemon puts them on its bus. */
+  onAlarm?: (alarm: CertificateAlarm) => void;
 }
 
 export interface NginxStatus {
@@ -30,6 +36,7 @@ export interface NginxStatus {
   upstreams: ServerCheckState[];
   stub_status: Record<string, number> | null;
   last_death: { pid: number; cause: string; at: number } | null;
+  certificates: CertificateFigure[];
 }
 
 /**
@@ -49,6 +56,13 @@ export class NginxController {
   private lastDown: string[] = [];
   private lastFailOpen: string[] = [];
   private stopped = false;
+  private readonly tls: TlsStore;
+  private readonly fileWatch: FileWatch;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private certChain: Promise<unknown> = Promise.resolve();
+  private readonly activeAlarms = new Map<string, CertificateAlarm>();
+  private readonly onAlarm: ((a: CertificateAlarm) => void) | undefined;
+  readonly certificateCounters = { looks: 0, rotations: 0, refused: 0 };
 
   constructor(opts: NginxControllerOptions) {
     this.model = opts.model;
@@ -59,13 +73,98 @@ export class NginxController {
     this.health = new NginxHealth(this.settings, () => this.supervisor.alive);
     this.checks = new UpstreamChecks((ev, group) => this.onServerCheck(ev, group));
     this.scheduler = new ReloadScheduler((reasons) => this.applyNow(reasons), this.settings.reload.minIntervalMs, (r) => r.ok && r.reloaded);
+    this.tls = new TlsStore(this.applier.paths.tlsDir);
+    this.fileWatch = new FileWatch(() => void this.lookAtCertificates('certificate files changed'));
+    this.onAlarm = opts.onAlarm;
+  }
+
+  /**
+   * Re-reads every certificate/key pair; a rotated pair that passes the checks is applied through
+   * the safe path, and one `nginx -t` refuses is reverted to the last good copy. Serialised: one
+   * look (and its apply) at a time.
+   */
+  lookAtCertificates(cause: string): Promise<ApplyResult | undefined> {
+    return this.serialCertificates(async () => {
+      this.certificateCounters.looks++;
+      const { changed, invalid } = await this.tls.refresh(this.model);
+      for (const key of invalid) {
+        const f = this.certificateFigures().find((x) => pairKey(x.certificate_file, x.key_file) === key);
+        this.log.error(`certificate ${f?.certificate_file ?? key} refused (${cause}), the last good pair keeps serving: ${f?.error ?? ''}`);
+      }
+      if (changed.length === 0) return undefined;
+      const files = changed.map((k) => k.split('\n')[0]).join(', ');
+      return this.applyTracking(changed, `${cause}: ${files}`);
+    });
+  }
+
+  private serialCertificates<T>(body: () => Promise<T>): Promise<T | undefined> {
+    const run = this.certChain.then(async () => {
+      if (this.stopped) return undefined;
+      try {
+        return await body();
+      } finally {
+        this.raiseAlarms();
+      }
+    });
+    this.certChain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Applies after the certificate copies of `changed` were renewed. When `nginx -t` (or the
+   * reload) names one of the new copies, that content is reverted to the last good copy and not
+   * tried again until the files change; a failure that names none of them leaves them alone.
+   */
+  private async applyTracking(changed: string[], reason: string): Promise<ApplyResult> {
+    const result = await this.scheduler.request(reason);
+    if (result.ok) {
+      this.certificateCounters.rotations += changed.length;
+      await this.tls.prune();
+      return result;
+    }
+    const copies = this.tls.copies();
+    const blamed = changed.filter((k) => {
+      const c = copies.get(k);
+      return c !== undefined && (result.reason.includes(c.certificate) || result.reason.includes(c.key));
+    });
+    if (blamed.length > 0) {
+      this.certificateCounters.refused += blamed.length;
+      this.tls.revert(blamed, `refused at ${result.stage}: ${result.reason.split('\n')[0]}`);
+      this.log.error(`new certificate ${blamed.map((k) => k.split('\n')[0]).join(', ')} refused at ${result.stage}; the last good pair keeps serving`);
+      // The good generation still serves (nginx -t refused, or the applier rolled back); this
+      // renders it again, so it reloads nothing unless Nginx needs it.
+      await this.scheduler.request('certificates reverted');
+    }
+    return result;
+  }
+
+  private raiseAlarms(): void {
+    for (const a of certificateAlarms(this.activeAlarms, this.certificateFigures(), this.settings.certificates.alarmDays)) {
+      (a.active ? this.log.warn : this.log.info).call(this.log, `alarm ${a.id} ${a.active ? 'raised' : 'cleared'}: ${a.message}`);
+      this.onAlarm?.(a);
+    }
+  }
+
+  /** Days to expiry and state of every certificate of the model. */
+  certificateFigures(): CertificateFigure[] {
+    return this.tls.figures(this.settings.certificates.alarmDays);
+  }
+
+  private watchCertificates(): void {
+    this.fileWatch.watch(tlsPairs(this.model).flatMap(({ tls }) => [tls.certificate_file, tls.key_file]));
+    clearInterval(this.pollTimer);
+    this.pollTimer = setInterval(() => void this.lookAtCertificates('periodic look'), this.settings.certificates.pollIntervalMs);
+    this.pollTimer.unref();
   }
 
   /** Renders and applies, starts (or adopts) Nginx, then the health track and the upstream checks. */
   async start(): Promise<ApplyResult> {
     await this.applier.preparePrefix();
     await this.applier.adoptServing();
+    await this.tls.refresh(this.model);
     const first = await this.scheduler.request('start');
+    this.raiseAlarms();
+    this.watchCertificates();
     const started = await this.supervisor.start();
     if (started.ok && !started.adopted && first.ok) {
       const seen = await this.waitServing(first.generation, this.settings.reload.verifyTimeoutMs);
@@ -101,7 +200,12 @@ export class NginxController {
     this.supervisor.updateSettings(next);
     this.scheduler.setMinInterval(next.reload.minIntervalMs);
     this.checks.sync(model.upstreams ?? {});
-    return this.scheduler.request('config reloaded');
+    this.watchCertificates();
+    const result = await this.serialCertificates(async () => {
+      const { changed } = await this.tls.refresh(model);
+      return changed.length > 0 ? this.applyTracking(changed, 'config reloaded') : this.scheduler.request('config reloaded');
+    });
+    return result ?? { ok: false, stage: 'prepare', reason: 'Nginx control stopping', kept: this.applier.goodGeneration, rolledBack: false, durationMs: 0, at: Date.now() };
   }
 
   /** Coalesced, rate-limited apply of the current model and check states. */
@@ -117,7 +221,7 @@ export class NginxController {
 
   private async applyNow(reasons: string[]): Promise<ApplyResult> {
     const reason = [...new Set(reasons)].join(', ');
-    const rendered = renderNginxConf({ model: this.model, settings: this.settings, failing: this.checks.failing() });
+    const rendered = renderNginxConf({ model: this.model, settings: this.settings, failing: this.checks.failing(), certificates: this.tls.copies() });
     if (!rendered.ok) {
       this.log.error(`cannot render nginx.conf (${reason}): ${rendered.error}`);
       return { ok: false, stage: 'prepare', reason: rendered.error, kept: this.applier.goodGeneration, rolledBack: false, durationMs: 0, at: Date.now() };
@@ -148,6 +252,7 @@ export class NginxController {
         upstreams: this.checks.states(),
         stub_status: stub ? { ...stub } : null,
         last_death: this.supervisor.lastDeath ?? null,
+        certificates: this.certificateFigures(),
       };
     })();
   }
@@ -160,6 +265,7 @@ export class NginxController {
       generation: this.applier.goodGeneration ?? null,
       last_apply: this.applier.lastResult ?? null,
       upstreams: this.checks.states(),
+      certificates: this.certificateFigures(),
     };
   }
 
@@ -172,11 +278,14 @@ export class NginxController {
       servers_down: this.lastDown.length,
       groups_fail_open: this.lastFailOpen.length,
       ...(stub ? { active_connections: stub.active, requests: stub.requests } : {}),
+      ...prefixed('certificate_', this.certificateCounters),
     };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.fileWatch.close();
+    clearInterval(this.pollTimer);
     this.checks.stop();
     this.scheduler.stop();
     this.health.stop();

@@ -32,6 +32,11 @@ export class NginxExtension implements Extension, TrackSource {
     return this.controller?.snapshot();
   }
 
+  /** Days to expiry of every certificate (MQTT telemetry, console); empty while Nginx control is off. */
+  certificates(): ReturnType<NginxController['certificateFigures']> {
+    return this.controller?.certificateFigures() ?? [];
+  }
+
   get track(): TrackSource {
     return this;
   }
@@ -47,7 +52,12 @@ export class NginxExtension implements Extension, TrackSource {
 
   private async startController(ctx: DaemonContext): Promise<void> {
     const log = ctx.logger.for('nginx');
-    const c = new NginxController({ model: ctx.config.nginx, log, ...(this.opts.modulesDir ? { modulesDir: this.opts.modulesDir } : {}) });
+    const c = new NginxController({
+      model: ctx.config.nginx,
+      log,
+      ...(this.opts.modulesDir ? { modulesDir: this.opts.modulesDir } : {}),
+      onAlarm: (a) => ctx.bus.emit('alarm', { ...a, at: Date.now() }),
+    });
     this.controller = c;
     this.offHealth = c.health.on((ev) => {
       log[ev.up ? 'info' : 'error'](`nginx track ${ev.up ? 'up' : 'down'} (${ev.cause})`);

@@ -33,13 +33,68 @@ const HttpListen = Section(
     address: Type.Optional(ListenAddress),
     port: Port('TCP port.'),
     default_server: Type.Boolean({ default: false, description: 'This server answers requests whose Host matches no server_names.' }),
+    ssl: Type.Optional(Type.Boolean({ description: 'TLS on this socket; default true when the server has `tls`, else false.' })),
   },
   { description: 'One listen socket of an http server.' },
+);
+
+export const TLS_PROFILES = ['intermediate', 'modern'] as const;
+
+// Certificate and key paths are `*_file` fields: local to the box (a fleet push never sets them).
+const TlsCommon = {
+  certificate_file: Str('fsPath', 'Certificate (PEM), the chain after the leaf; checked at `twinvip check`: it parses, matches the key, expiry read.', 'an absolute path of letters, digits and ._/-'),
+  key_file: Str('fsPath', 'Private key (PEM, unencrypted) of the certificate; must be owned by root and readable by root only (mode 0600 or 0400).', 'an absolute path of letters, digits and ._/-'),
+  profile: Enum(TLS_PROFILES, {
+    default: 'intermediate',
+    description: 'Protocols and ciphers after Mozilla\'s server-side TLS profiles: intermediate (TLS 1.2 with ECDHE AEAD ciphers, and TLS 1.3) or modern (TLS 1.3 only).',
+  }),
+  session_cache: Type.Boolean({ default: true, description: 'Shared TLS session cache (10 MB, 1 day; session tickets off), so returning clients skip the full handshake.' }),
+};
+
+const HttpTls = Section(
+  {
+    ...TlsCommon,
+    http2: Type.Boolean({ default: true, description: 'HTTP/2 on the TLS sockets (ALPN h2).' }),
+    hsts: Type.Optional(
+      Section(
+        {
+          max_age: Type.Integer({ minimum: 0, maximum: 63072000, default: 31536000, description: 'Seconds browsers keep to HTTPS (Strict-Transport-Security max-age).' }),
+          include_subdomains: Type.Boolean({ default: false, description: 'includeSubDomains.' }),
+          preload: Type.Boolean({ default: false, description: 'preload (only with include_subdomains and max_age >= 31536000).' }),
+        },
+        { description: 'Strict-Transport-Security header on every answer.' },
+      ),
+    ),
+    ocsp_stapling: Type.Optional(
+      Section(
+        {
+          resolvers: Type.Array(Type.String({ format: 'ip' }), { minItems: 1, maxItems: 4, description: 'DNS servers Nginx uses to reach the OCSP responder.' }),
+          trusted_certificate_file: Type.Optional(Str('fsPath', 'CA chain (PEM) that verifies the OCSP answers (ssl_stapling_verify); without it answers are stapled unverified.', 'an absolute path')),
+        },
+        { description: 'OCSP stapling: the certificate must name an OCSP responder.' },
+      ),
+    ),
+  },
+  { description: 'TLS termination of an http server.' },
+);
+
+const StreamTls = Section({ ...TlsCommon }, { description: 'TLS termination on a stream listener: clients speak TLS, the upstream gets the plain stream.' });
+
+const RateLimit = Section(
+  {
+    rate: Type.Integer({ minimum: 1, maximum: 100000, description: 'Requests allowed per client address per `per`.' }),
+    per: Enum(['second', 'minute'] as const, { default: 'second', description: 'Unit of rate.' }),
+    burst: Type.Integer({ minimum: 0, maximum: 100000, default: 0, description: 'Requests above the rate queued (or, with nodelay, served at once) before 429.' }),
+    nodelay: Type.Boolean({ default: true, description: 'Serve the burst at once instead of spacing it out.' }),
+    zone_size: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Megabytes of shared memory for client states (about 16000 addresses per MB); when full, new clients get 429.' }),
+  },
+  { description: 'Per-client-address request rate limit (limit_req), answered with 429 beyond it.' },
 );
 
 const LocationCommon = {
   path: Str('uriPath', 'URI prefix the location matches, e.g. /static/.', 'an absolute URI path of letters, digits and ._~/-'),
   exact: Type.Boolean({ default: false, description: 'Match the path exactly (location = path) instead of as a prefix.' }),
+  rate_limit: Type.Optional(RateLimit),
 };
 
 const StaticLocation = Section(
@@ -60,9 +115,12 @@ const ProxyLocation = Section(
     ...LocationCommon,
     upstream: Str('name', 'Upstream group (in upstreams) the requests go to.', 'the name of an upstream group'),
     connect_timeout: Secs('Seconds to connect to an upstream server (proxy_connect_timeout).', 5, 75),
-    read_timeout: Secs('Seconds between two reads from the upstream (proxy_read_timeout).', 60),
+    read_timeout: Type.Optional(Type.Number({ minimum: 0.001, maximum: 86400, description: 'Seconds between two reads from the upstream (proxy_read_timeout); default 60, 3600 with websocket.' })),
     send_timeout: Secs('Seconds between two writes to the upstream (proxy_send_timeout).', 60),
     next_upstream_tries: Type.Integer({ minimum: 0, maximum: 16, default: 0, description: 'Servers tried for one request; 0 = all (proxy_next_upstream_tries).' }),
+    websocket: Type.Boolean({ default: false, description: 'Pass WebSocket upgrades (Upgrade/Connection headers) to the upstream; read_timeout then defaults to 3600 s.' }),
+    buffering: Type.Boolean({ default: true, description: 'false: stream answers to the client as they arrive (proxy_buffering off), for server-sent events and long polls.' }),
+    max_body_size: Type.Optional(Str('size', 'Largest request body (client_max_body_size), e.g. 10m; 0 = unlimited; Nginx\'s default is 1m.', 'bytes, or a number with k, m or g')),
   },
   { description: 'proxy: proxied with Host, X-Real-IP, X-Forwarded-For and X-Forwarded-Proto set.' },
 );
@@ -80,6 +138,22 @@ export const HttpServerSchema = Section(
     listen: Type.Array(HttpListen, { minItems: 1, maxItems: 16, description: 'Listen sockets.' }),
     server_names: Type.Array(Str('serverName', 'Host name.', 'a host name, *.domain, or "_"'), { default: [], maxItems: 64, description: 'Host names this server answers (server_name); empty = any.' }),
     locations: Type.Array(LocationSchema, { minItems: 1, maxItems: 256, description: 'Locations: static files and proxied paths (static/dynamic separation).' }),
+    tls: Type.Optional(HttpTls),
+    redirect_from_http: Type.Optional(Port('Also listen on this plain-HTTP port (same addresses and names) and answer every request with a 301 to https.')),
+    security_headers: Type.Boolean({ default: false, description: 'Add X-Content-Type-Options: nosniff, X-Frame-Options: SAMEORIGIN and Referrer-Policy: strict-origin-when-cross-origin to every answer.' }),
+    logs: Type.Optional(
+      Section(
+        {
+          name: Str('logName', 'Log name: files <prefix>/logs/<name>.access.log and <name>.error.log, or the syslog tag.', '1-32 characters: a-z, 0-9, "_"'),
+          to: Enum(['file', 'syslog'] as const, { default: 'file', description: 'file: under the Nginx prefix (rotated by the image\'s logrotate); syslog: the local syslog socket /dev/log.' }),
+          access: Type.Boolean({ default: true, description: 'Access log (combined format).' }),
+          static_access: Type.Boolean({ default: true, description: 'false: no access log lines for static locations.' }),
+          error_level: Enum(['error', 'warn', 'notice', 'info'] as const, { default: 'warn', description: 'Lowest level of the error log.' }),
+          facility: Enum(['local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'] as const, { default: 'local7', description: 'Syslog facility (to: syslog).' }),
+        },
+        { description: 'Access and error logs of this server (default: none; errors go to the main error log).' },
+      ),
+    ),
   },
   { description: 'An L7 http server.' },
 );
@@ -94,16 +168,27 @@ export const StreamServerSchema = Section(
       },
       { description: 'Listen socket.' },
     ),
-    upstream: Str('name', 'Upstream group the connections go to.', 'the name of an upstream group'),
+    upstream: Str('name', 'Upstream group the connections go to (with sni_routes: those whose server name matches no route).', 'the name of an upstream group'),
     connect_timeout: Secs('Seconds to connect to an upstream server (proxy_connect_timeout).', 5, 75),
     timeout: Secs('Idle seconds before a proxied connection is closed (proxy_timeout).', 600, 86400),
+    sni_routes: Type.Optional(
+      Type.Unsafe<Record<string, string>>({
+        type: 'object',
+        propertyNames: { pattern: PATTERNS.serverName, 'x-valid': 'a host name or *.domain' },
+        additionalProperties: { type: 'string', pattern: PATTERNS.name, 'x-valid': 'the name of an upstream group' },
+        minProperties: 1,
+        maxProperties: 256,
+        description: 'TLS passthrough routed by SNI without decrypting (ssl_preread): server name (or *.domain) -> upstream group.',
+      }),
+    ),
+    tls: Type.Optional(StreamTls),
   },
   { description: 'An L4 stream server (TCP or UDP).' },
 );
 
 export const UpstreamServerSchema = Section(
   {
-    address: Type.String({ format: 'host-or-ip', description: 'Server address or host name (resolved when Nginx loads the config).' }),
+    address: Type.String({ format: 'upstream-host', description: 'Server address or host name without a trailing dot (resolved when Nginx loads the config).' }),
     port: Port('Server port.'),
     weight: Type.Integer({ minimum: 1, maximum: 1000, default: 1, description: 'Share of requests (round robin, least_conn).' }),
     max_fails: Type.Integer({ minimum: 0, maximum: 1000, default: 1, description: 'Failed attempts within fail_timeout before Nginx stops using the server for fail_timeout (0 = never).' }),
@@ -151,8 +236,17 @@ export const NginxSchema = Section(
     user: Type.Optional(Str('user', 'User the workers run as (Nginx user); default Nginx\'s own (nobody).', 'a system user name')),
     worker_processes: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], { description: 'Worker processes; default 1.', 'x-valid': '1..64 or "auto"' })),
     worker_shutdown_timeout: Type.Optional(Type.Number({ minimum: 1, maximum: 3600, description: 'Seconds old workers may finish their connections after a reload (default 10); bounds long stream connections.' })),
-    mime_types: Type.Optional(Str('fsPath', 'MIME types file included in http (default /etc/nginx/mime.types).', 'an absolute path')),
-    modules: Type.Optional(Str('fsGlob', 'Module loading include, for the stream module (default /etc/nginx/modules-enabled/*.conf).', 'an absolute path, * allowed')),
+    mime_types: Type.Optional(Str('fsPath', 'MIME types file included in http (default /etc/nginx/mime.types); must be a `types { }` file owned by root, world-readable, writable by root only.', 'an absolute path')),
+    modules: Type.Optional(Str('modulesInclude', 'Module loading include, for the stream module (default /etc/nginx/modules-enabled/*.conf).', 'a file or glob ending in .conf directly in /etc/nginx/modules-enabled/')),
+    certificates: Type.Optional(
+      Section(
+        {
+          alarm_days: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'Raise the certificate-expiring alarm when a certificate has fewer days left.' }),
+          poll_interval: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds between two looks at the certificate files (besides file-system events) and the expiry figures.' }),
+        },
+        { description: 'Certificates in operation: rotation on disk is picked up, expiry is reported and alarmed.' },
+      ),
+    ),
     status: Type.Optional(
       Section(
         {
@@ -198,3 +292,6 @@ export type UpstreamCheckConfig = Static<typeof UpstreamCheckSchema>;
 export type HttpServerConfig = Static<typeof HttpServerSchema>;
 export type StreamServerConfig = Static<typeof StreamServerSchema>;
 export type LocationConfig = Static<typeof LocationSchema>;
+export type HttpTlsConfig = Static<typeof HttpTls>;
+export type StreamTlsConfig = Static<typeof StreamTls>;
+export type RateLimitConfig = Static<typeof RateLimit>;

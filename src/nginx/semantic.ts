@@ -56,12 +56,48 @@ export function checkNginx(config: TwinvipConfig, out: IssueCollector): void {
   claim({ proto: 'tcp', address: status.address, port: status.port, module: 'http', shareable: false, at: '/nginx/status' });
 
   const defaultServers = new Map<string, string>();
+  // Nginx keeps one set of options per socket: servers sharing address:port share TLS and HTTP/2.
+  const socketTls = new Map<string, { ssl: boolean; http2: boolean; at: string }>();
+  const logNames = new Map<string, string>();
   (n.http ?? []).forEach((server, si) => {
     const base = ['nginx', 'http', si] as const;
     server.listen.forEach((l, li) => {
       const at = pointer(...base, 'listen', li);
       claim({ proto: 'tcp', address: addr(l.address), port: l.port, module: 'http', shareable: true, at });
+      const ssl = l.ssl ?? server.tls !== undefined;
+      if (ssl && !server.tls) {
+        out.error(`${at}/ssl`, 'TLS on a server without tls settings', true, 'add tls (certificate_file, key_file) to the server, or ssl: false');
+        return;
+      }
+      const http2 = ssl && server.tls!.http2;
+      const key = `${addr(l.address)}:${l.port}`;
+      const prev = socketTls.get(key);
+      if (!prev) socketTls.set(key, { ssl, http2, at });
+      else if (prev.ssl !== ssl || prev.http2 !== http2) {
+        out.error(at, `${key} is ${ssl ? 'TLS' : 'plain'}${http2 ? ' with HTTP/2' : ''} here but ${prev.ssl ? 'TLS' : 'plain'}${prev.http2 ? ' with HTTP/2' : ''} at ${prev.at}; Nginx has one set of options per socket`, undefined, 'the same ssl and tls.http2 on every server of this address:port');
+      }
     });
+    if (server.tls && server.listen.every((l) => l.ssl === false)) out.error(pointer(...base, 'tls'), 'tls is set but every listen socket has ssl: false', undefined, 'ssl: true (or leave it out) on at least one listen');
+    const hsts = server.tls?.hsts;
+    if (hsts?.preload && (!hsts.include_subdomains || hsts.max_age < 31536000)) {
+      out.error(pointer(...base, 'tls', 'hsts', 'preload'), 'preload lists require include_subdomains and max_age of at least 31536000', true, 'include_subdomains: true, max_age >= 31536000, or preload: false');
+    }
+    if (server.redirect_from_http !== undefined) {
+      const at = pointer(...base, 'redirect_from_http');
+      if (!server.tls) out.error(at, 'redirects to https, but the server has no tls', server.redirect_from_http, 'add tls, or remove redirect_from_http');
+      for (const a of new Set(server.listen.map((l) => addr(l.address)))) {
+        claim({ proto: 'tcp', address: a, port: server.redirect_from_http, module: 'http', shareable: true, at });
+        const key = `${a}:${server.redirect_from_http}`;
+        const prev = socketTls.get(key);
+        if (prev?.ssl) out.error(at, `${key} is a TLS socket (${prev.at}); the redirect server needs plain HTTP`, server.redirect_from_http, 'another port, e.g. 80');
+        else if (!prev) socketTls.set(key, { ssl: false, http2: false, at });
+      }
+    }
+    if (server.logs) {
+      const prev = logNames.get(server.logs.name);
+      if (prev !== undefined) out.error(pointer(...base, 'logs', 'name'), `log name "${server.logs.name}" is also used by ${prev}: both servers would write the same files`, server.logs.name, 'a name per server');
+      else logNames.set(server.logs.name, pointer(...base));
+    }
     server.listen.forEach((l, li) => {
       if (!l.default_server) return;
       const key = `${addr(l.address)}:${l.port}`;
@@ -85,6 +121,13 @@ export function checkNginx(config: TwinvipConfig, out: IssueCollector): void {
     const l = server.listen;
     claim({ proto: l.protocol, address: addr(l.address), port: l.port, module: 'stream', shareable: false, at: `${at}/listen` });
     use(server.upstream, 'stream', `${at}/upstream`);
+    for (const [name, group] of Object.entries(server.sni_routes ?? {})) use(group, 'stream', `${at}/sni_routes/${name}`);
+    if (l.protocol === 'udp' && (server.tls || server.sni_routes)) {
+      out.error(`${at}/${server.tls ? 'tls' : 'sni_routes'}`, 'TLS and SNI routing need a TCP listener', 'udp', 'protocol: "tcp"');
+    }
+    if (server.tls && server.sni_routes) {
+      out.error(`${at}/sni_routes`, 'SNI routing passes TLS through undecrypted; it cannot be combined with tls (termination) on the same listener', undefined, 'remove tls for passthrough, or sni_routes for termination');
+    }
   });
 
   for (const [name, up] of Object.entries(upstreams)) {

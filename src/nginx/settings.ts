@@ -12,6 +12,7 @@ export interface NginxSettings {
   mimeTypes: string;
   modules: string;
   status: { address: string; port: number };
+  certificates: { alarmDays: number; pollIntervalMs: number };
   reload: { minIntervalMs: number; verifyTimeoutMs: number };
   supervise: { restartMinMs: number; restartMaxMs: number; healthIntervalMs: number; healthTimeoutMs: number; fall: number; rise: number };
 }
@@ -30,6 +31,7 @@ export function resolveSettings(c: NginxConfig): NginxSettings {
     mimeTypes: c.mime_types ?? '/etc/nginx/mime.types',
     modules: c.modules ?? '/etc/nginx/modules-enabled/*.conf',
     status: c.status ? { address: c.status.address, port: c.status.port } : { ...DEFAULT_STATUS },
+    certificates: { alarmDays: c.certificates?.alarm_days ?? 30, pollIntervalMs: Math.round((c.certificates?.poll_interval ?? 30) * 1000) },
     reload: {
       minIntervalMs: Math.round((c.reload?.min_interval ?? 2) * 1000),
       verifyTimeoutMs: Math.round((c.reload?.verify_timeout ?? 5) * 1000),
@@ -58,6 +60,8 @@ export function prefixPaths(prefix: string) {
     stderrLog: join(prefix, 'logs', 'stderr.log'),
     logsDir: join(prefix, 'logs'),
     tempDir: join(prefix, 'temp'),
+    /** Root-only copies of the certificate/key pairs the known good configs use (tls-store.ts). */
+    tlsDir: join(prefix, 'tls'),
   };
 }
 

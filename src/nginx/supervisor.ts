@@ -235,6 +235,12 @@ export class NginxSupervisor {
     this.counters.orphans_killed += orphans.length;
   }
 
+  private async waitGone(pid: number, ms: number): Promise<boolean> {
+    const deadline = this.now() + ms;
+    while (this.now() < deadline && (await processState(pid)) === 'running') await sleep(50);
+    return (await processState(pid)) !== 'running';
+  }
+
   /** Stops supervising; quits Nginx gracefully unless keep_running. */
   async stop(): Promise<void> {
     this.active = false;
@@ -246,19 +252,32 @@ export class NginxSupervisor {
       this.log.info(`leaving Nginx master ${pid} running (keep_running)`);
       return;
     }
-    this.log.info(`stopping Nginx master ${pid} (graceful quit)`);
+    // The daemon stops Nginx last, after its VIPs are gone: a connection still open on a VIP
+    // that moved to the twin cannot finish here (the client's packets go to the twin), yet a
+    // graceful quit would wait worker_shutdown_timeout for it — longer than the daemon's own
+    // stop deadline (seen under load: SIGTERM ended in "shutdown did not finish", exit 1).
+    // So: graceful quit for a bounded grace, then Nginx's fast shutdown, then SIGKILL.
+    const graceMs = Math.min(this.settings.workerShutdownTimeout * 1000, STOP_GRACE_MS);
+    this.log.info(`stopping Nginx master ${pid} (graceful quit, up to ${graceMs} ms)`);
     signal(pid, 'SIGQUIT');
-    const deadline = this.now() + this.settings.workerShutdownTimeout * 1000 + 5000;
-    while (this.now() < deadline && (await processState(pid)) === 'running') await sleep(50);
-    if ((await processState(pid)) === 'running') {
-      this.log.warn(`Nginx master ${pid} did not quit in time; killing it`);
-      signal(pid, 'SIGKILL');
+    if (!(await this.waitGone(pid, graceMs))) {
+      this.log.warn(`Nginx master ${pid} still has connections after ${graceMs} ms; fast shutdown (SIGTERM)`);
+      signal(pid, 'SIGTERM');
+      if (!(await this.waitGone(pid, FAST_STOP_MS))) {
+        this.log.warn(`Nginx master ${pid} did not stop in time; killing it`);
+        signal(pid, 'SIGKILL');
+      }
     }
     this.masterPid = undefined;
     this.child = undefined;
     await this.killOrphans('stop');
   }
 }
+
+/** Graceful-quit budget of a daemon stop; the whole stop must fit the daemon's stop deadline. */
+const STOP_GRACE_MS = 3000;
+/** How long Nginx's fast shutdown (SIGTERM) may take before SIGKILL. */
+const FAST_STOP_MS = 1500;
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -14,8 +14,13 @@ export const PATTERNS = {
   uriPath: '^/[A-Za-z0-9._~/-]{0,255}$',
   /** A directory on the box (static root). */
   fsPath: '^/[A-Za-z0-9._/-]{0,1023}$',
-  /** An absolute path that may end in a glob (the modules include). */
-  fsGlob: '^/[A-Za-z0-9._/*-]{0,1023}$',
+  /**
+   * The modules include: a file or glob directly inside Debian's modules-enabled directory, whose
+   * files are root's. A file included here is main-context config (a `load_module` in it runs
+   * code in the root master), so no other directory is accepted; no "/" after the directory, so
+   * no "..".
+   */
+  modulesInclude: '^/etc/nginx/modules-enabled/[A-Za-z0-9._*-]{1,128}\\.conf$',
   /** A file name (index files). */
   fileName: '^[A-Za-z0-9._-]{1,128}$',
   /** server_name: a host name, a leading-wildcard name (*.example.net), or "_". */
@@ -28,11 +33,15 @@ export const PATTERNS = {
   expires: '^(?:off|epoch|max|[0-9]{1,9}(?:ms|s|m|h|d|w|M|y)?)$',
   /** Cache-Control header value, e.g. "public, max-age=3600, immutable". */
   cacheControl: '^[A-Za-z0-9=,-]+(?: [A-Za-z0-9=,-]+){0,15}$',
-  /** System user for the workers (user directive). */
-  user: '^[a-z_][a-z0-9_-]{0,31}$',
+  /** System user for the workers (user directive); never root (workers parse client input). */
+  user: '^(?!root$)[a-z_][a-z0-9_-]{0,31}$',
+  /** client_max_body_size: bytes, or k/m/g units (0 = unlimited). */
+  size: '^[0-9]{1,9}[kmg]?$',
+  /** Name of a server's log files and syslog tag: Nginx's syslog tag allows [a-z0-9_] only. */
+  logName: '^[a-z0-9_]{1,32}$',
 } as const;
 
-export type ValueKind = keyof typeof PATTERNS | 'address' | 'hostOrAddress' | 'generation';
+export type ValueKind = keyof typeof PATTERNS | 'address' | 'hostOrAddress' | 'generation' | 'cipherList';
 
 const compiled = Object.fromEntries(Object.entries(PATTERNS).map(([k, p]) => [k, new RegExp(p)])) as Record<keyof typeof PATTERNS, RegExp>;
 
@@ -44,6 +53,8 @@ export function isSafe(kind: ValueKind, value: string): boolean {
       return addressFamily(value) !== undefined || compiled.hostName.test(value);
     case 'generation':
       return /^[0-9a-f]{8,64}$/.test(value);
+    case 'cipherList':
+      return /^[A-Z0-9_-]+(?::[A-Z0-9_-]+){0,31}$/.test(value);
     default:
       return compiled[kind].test(value);
   }
@@ -69,6 +80,15 @@ export function assertInt(value: number, min: number, max: number, where: string
 export function durationMs(seconds: number, where: string): string {
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 86400 * 365) throw new UnsafeValueError(`refusing to render ${where}: ${String(seconds)} is not a duration in seconds`);
   return `${Math.round(seconds * 1000)}ms`;
+}
+
+/**
+ * The one host-name rule of the nginx section, used by the schema (format "upstream-host") and by
+ * the renderer: an IP address, or a host name without a trailing dot (Nginx would try to resolve
+ * "example.net." literally, and the renderer used to refuse what the schema accepted).
+ */
+export function isUpstreamHost(value: string): boolean {
+  return isSafe('hostOrAddress', value);
 }
 
 export function isLoopback(address: string): boolean {

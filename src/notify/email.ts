@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readSecretFile } from '../lib/secret-file';
 import type { TwinvipConfig } from '../config';
 import type { NotifyLog } from './runner';
 
@@ -40,7 +40,11 @@ export interface EmailAlerterOptions {
 /** nodemailer transport options from the email section: STARTTLS policy, certificate check, AUTH, timeouts. */
 export async function smtpSender(config: EmailConfig, nodeName: string): Promise<MailSender> {
   let pass = config.password;
-  if (config.password_file !== undefined) pass = (await readFile(config.password_file, 'utf8')).split('\n')[0] ?? '';
+  if (config.password_file !== undefined) {
+    const r = await readSecretFile(config.password_file);
+    if (!r.ok) throw new Error(`email.password_file: ${r.error}`);
+    pass = r.value;
+  }
   const timeoutMs = config.connect_timeout * 1000;
   // nodemailer (~20 MB resident once parsed) loads with the first mail, not with the daemon.
   const { default: nodemailer } = await import('nodemailer');

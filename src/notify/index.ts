@@ -3,5 +3,3 @@ export { NotifyExtension, notifyJobs, type NotifyExtensionOptions } from './exte
 export { EmailAlerter, composeMail, smtpSender, type AlertEvent, type EmailConfig, type MailMessage, type MailSender, type EmailCounters } from './email';
 export { EmailExtension, type EmailExtensionOptions } from './email-extension';
 export { groupState, notifyState, type NotifyState } from './group-state';
-export { resolveCommand, scriptInsecurity } from './script-security';
-export { lookupUser, type UserIds } from './users';

@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolveCommand, scriptInsecurity } from './script-security';
-import { lookupUser, type UserIds } from './users';
+import { runProgram, ScriptPolicy, type RunningProgram } from '../exec';
 
 /** What the runner logs through (the daemon's SubsystemLogger fits). */
 export interface NotifyLog {
@@ -26,6 +24,8 @@ export interface NotifyRunnerOptions {
   maxQueue?: number;
   /** keepalived enable_script_security: refuse scripts root would run from unsafe places. */
   scriptSecurity: boolean;
+  /** The shared policy (src/exec); built from scriptSecurity/scriptUser when not given. */
+  policy?: ScriptPolicy;
   /** keepalived script_user: run scripts as this user (name or uid); default: as the daemon. */
   scriptUser?: string;
   log: NotifyLog;
@@ -66,13 +66,23 @@ interface Lane {
 export class NotifyRunner {
   readonly counters: NotifyCounters = { queued: 0, started: 0, succeeded: 0, failed: 0, timed_out: 0, refused: 0, dropped: 0 };
   private readonly lanes = new Map<string, Lane>();
-  private readonly children = new Set<ChildProcess>();
+  private readonly children = new Set<RunningProgram>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly outcomeListeners = new Set<(o: JobOutcome) => void>();
-  private userIds: Promise<UserIds | undefined | 'unknown'> | undefined;
+  private readonly policy: ScriptPolicy;
   private stopped = false;
 
-  constructor(private readonly opts: NotifyRunnerOptions) {}
+  constructor(private readonly opts: NotifyRunnerOptions) {
+    this.policy =
+      opts.policy ??
+      new ScriptPolicy({
+        security: opts.scriptSecurity,
+        ...(opts.scriptUser === undefined ? {} : { defaultUser: opts.scriptUser }),
+        ...(opts.env?.PATH === undefined ? {} : { pathEnv: opts.env.PATH }),
+        ...(opts.ourUid === undefined ? {} : { ourUid: opts.ourUid }),
+        ...(opts.passwdPath === undefined ? {} : { passwdPath: opts.passwdPath }),
+      });
+  }
 
   /** Queues a job; false when it was not accepted (runner stopped). Never waits. */
   enqueue(job: NotifyJob): boolean {
@@ -113,7 +123,7 @@ export class NotifyRunner {
       this.counters.dropped += lane.waiting.length;
       lane.waiting.length = 0;
     }
-    for (const child of this.children) killGroup(child, 'SIGKILL');
+    for (const child of this.children) child.kill('SIGKILL');
     await this.idle();
   }
 
@@ -144,12 +154,6 @@ export class NotifyRunner {
     if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private async runUser(): Promise<UserIds | undefined | 'unknown'> {
-    if (this.opts.scriptUser === undefined) return undefined;
-    this.userIds ??= lookupUser(this.opts.scriptUser, this.opts.passwdPath).then((u) => u ?? 'unknown');
-    return this.userIds;
-  }
-
   private async runOne(job: NotifyJob): Promise<JobOutcome> {
     const { log } = this.opts;
     const refuse = (why: string): JobOutcome => {
@@ -157,96 +161,45 @@ export class NotifyRunner {
       log.error(`${job.label}: not run: ${why}`, { argv: job.argv });
       return { job, result: 'refused', detail: why };
     };
-    const cmd = job.argv[0];
-    if (cmd === undefined || cmd === '') return refuse('empty command');
-    const user = await this.runUser();
-    if (user === 'unknown') return refuse(`script_user '${this.opts.scriptUser}' does not exist`);
-    const resolved = await resolveCommand(cmd, this.opts.env?.PATH ?? process.env.PATH);
-    if (!resolved.ok) return refuse(resolved.reason);
-    const ourUid = this.opts.ourUid ?? process.getuid?.() ?? 0;
-    const runsAsRoot = user ? user.uid === 0 : ourUid === 0;
-    if (this.opts.scriptSecurity && runsAsRoot) {
-      const why = await scriptInsecurity(resolved.path);
-      if (why) return refuse(`enable_script_security: ${why}`);
-    }
+    const prepared = await this.policy.prepare(job.argv);
+    if (!prepared.ok) return refuse(prepared.reason);
+    const program = prepared.program;
+    if (program.insecure) log.warn(`${job.label}: runs although unsafe (enable_script_security is off): ${program.insecure}`, { argv: job.argv });
 
     this.counters.started++;
-    const started = Date.now();
-    return new Promise<JobOutcome>((resolve) => {
-      let timedOut = false;
-      let stderr = '';
-      let child: ChildProcess;
-      try {
-        // spawn rather than execFile: execFile does not pass `detached` on, and the script needs
-        // its own process group so the timeout can kill what it started (keepalived setpgid()s too).
-        // No shell either way: argv goes to execve as is.
-        child = spawn(resolved.path, job.argv.slice(1), {
-          detached: true,
-          shell: false,
-          stdio: ['ignore', 'ignore', 'pipe'],
-          env: this.opts.env ?? process.env,
-          ...(user && user.uid !== ourUid ? { uid: user.uid, gid: user.gid } : {}),
-        });
-      } catch (err) {
-        this.counters.failed++;
-        log.error(`${job.label}: cannot start: ${(err as Error).message}`, { argv: job.argv });
-        resolve({ job, result: 'failed', detail: (err as Error).message });
-        return;
-      }
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', (d: string) => {
-        if (stderr.length < 4096) stderr += d;
-      });
-      this.children.add(child);
-      let killer: NodeJS.Timeout | undefined;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child, 'SIGTERM');
-        killer = setTimeout(() => killGroup(child, 'SIGKILL'), this.opts.killGraceMs ?? 2000);
-        killer.unref();
-      }, this.opts.timeoutMs);
-      timer.unref();
-      let done = false;
-      const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        // After a timeout the SIGKILL still goes out: the leader may be gone while children that ignored SIGTERM live on.
-        if (!timedOut) clearTimeout(killer);
-        this.children.delete(child);
-        const ms = Date.now() - started;
-        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-        if (timedOut) {
-          this.counters.timed_out++;
-          log.error(`${job.label}: killed after ${this.opts.timeoutMs} ms timeout (process group)`, { argv: job.argv });
-          resolve({ job, result: 'timeout', detail: `killed after ${this.opts.timeoutMs} ms` });
-        } else if (spawnError || code !== 0) {
-          this.counters.failed++;
-          const why = spawnError ? spawnError.message : code !== null ? `exit status ${code}` : `signal ${String(signal)}`;
-          log.warn(`${job.label}: failed (${why}, ${ms} ms)${tail ? `: ${tail}` : ''}`, { argv: job.argv });
-          resolve({ job, result: 'failed', detail: why });
-        } else {
-          this.counters.succeeded++;
-          log.info(`${job.label}: ran (${ms} ms)`, { argv: job.argv });
-          resolve({ job, result: 'ok', detail: `${ms} ms` });
-        }
-      };
-      // 'exit', not 'close': a background process the script left behind may hold stderr open.
-      child.on('exit', (code, signal) => setImmediate(() => finish(code, signal)));
-      child.on('error', (err) => finish(null, null, err));
+    const running = runProgram(program, {
+      timeoutMs: this.opts.timeoutMs,
+      killGraceMs: this.opts.killGraceMs ?? 2000,
+      // keepalived leaves what a notify script started in the background alone (a service it
+      // launched, say); only a timeout takes the whole group down.
+      killGroupOnExit: false,
+      ...(this.opts.env ? { env: this.opts.env } : {}),
     });
-  }
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
+    this.children.add(running);
+    const r = await running.done;
+    this.children.delete(running);
+    const tail = r.stderr.trim().split('\n').slice(-3).join(' | ');
+    switch (r.outcome) {
+      case 'timeout':
+      case 'aborted':
+        this.counters.timed_out++;
+        log.error(`${job.label}: killed after ${this.opts.timeoutMs} ms timeout (process group)`, { argv: job.argv });
+        return { job, result: 'timeout', detail: `killed after ${this.opts.timeoutMs} ms` };
+      case 'spawn-failed':
+        this.counters.failed++;
+        log.error(`${job.label}: cannot start: ${r.error ?? 'unknown error'}`, { argv: job.argv });
+        return { job, result: 'failed', detail: r.error ?? 'cannot start' };
+      case 'exited':
+        if (r.code === 0) {
+          this.counters.succeeded++;
+          log.info(`${job.label}: ran (${r.ms} ms)`, { argv: job.argv });
+          return { job, result: 'ok', detail: `${r.ms} ms` };
+        } else {
+          this.counters.failed++;
+          const why = r.code !== null ? `exit status ${r.code}` : `signal ${String(r.signal)}`;
+          log.warn(`${job.label}: failed (${why}, ${r.ms} ms)${tail ? `: ${tail}` : ''}`, { argv: job.argv });
+          return { job, result: 'failed', detail: why };
+        }
     }
   }
 }

@@ -1,29 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { commandArgv, type CheckConfig } from '../config';
+import { ScriptPolicy } from '../exec';
 import { httpProbe, pingProbe, scriptProbe, tcpProbe, type Probe } from './probes';
 import { CheckRunner } from './runner';
 
 export interface CheckRunnerDeps {
-  /** Default notify.script_user for script checks without `user`. */
-  scriptUser?: string;
+  /** The shared script policy (enable_script_security, script_user); default security on, no script_user. */
+  policy?: ScriptPolicy;
+  /** Warnings about script checks (an unsafe script run because enable_script_security is off). */
+  onWarning?: (msg: string) => void;
   now?: () => number;
   /** Ping binary; default `ping` from PATH. */
   pingBinary?: string;
-}
-
-/** uid/gid of a user from /etc/passwd; undefined when unknown (the caller refuses the check). */
-export function lookupUser(user: string, passwd = '/etc/passwd'): { uid: number; gid: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(passwd, 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === user && f.length >= 4) return { uid: Number(f[2]), gid: Number(f[3]) };
-  }
-  return undefined;
 }
 
 export type ProbeBuild = { ok: true; probe: Probe } | { ok: false; error: string };
@@ -37,13 +24,16 @@ export function probeFromConfig(check: CheckConfig, deps: CheckRunnerDeps = {}):
       return { ok: true, probe: httpProbe({ url: check.url, status: check.status, tlsVerify: check.tls_verify }) };
     case 'ping':
       return { ok: true, probe: pingProbe({ host: check.host, count: check.count, waitSeconds: check.timeout, ...(deps.pingBinary ? { binary: deps.pingBinary } : {}) }) };
-    case 'script': {
-      const user = check.user ?? deps.scriptUser;
-      if (user === undefined || user === 'root') return { ok: true, probe: scriptProbe({ argv: commandArgv(check.script) }) };
-      const ids = lookupUser(user);
-      if (!ids) return { ok: false, error: `script user "${user}" does not exist` };
-      return { ok: true, probe: scriptProbe({ argv: commandArgv(check.script), ...ids }) };
-    }
+    case 'script':
+      return {
+        ok: true,
+        probe: scriptProbe({
+          argv: commandArgv(check.script),
+          ...(check.user === undefined ? {} : { user: check.user }),
+          policy: deps.policy ?? new ScriptPolicy({ security: true }),
+          ...(deps.onWarning ? { onInsecure: deps.onWarning } : {}),
+        }),
+      };
   }
 }
 

@@ -1,7 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
+import { runProgram, ScriptPolicy } from '../exec';
+import { redactUrlCredentials } from '../log/redact';
 
 /** One run of a check. `detail` says why in words a log line can carry. */
 export interface ProbeResult {
@@ -58,7 +60,8 @@ const BODY_LIMIT = 64 * 1024;
 export function httpProbe(opts: HttpProbeOptions): Probe {
   const statuses = opts.status ?? [200];
   const url = new URL(opts.url);
-  const where = `http ${opts.url}`;
+  // The detail goes to status, MQTT state and the console: never with a password from the URL.
+  const where = `http ${redactUrlCredentials(opts.url)}`;
   const doRequest = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return (signal) =>
     new Promise((resolve) => {
@@ -97,32 +100,47 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
 
 export interface ScriptProbeOptions {
   argv: readonly string[];
-  uid?: number;
-  gid?: number;
+  /** Run as this user (name or uid); default the policy's script_user. */
+  user?: string;
+  /** The shared script policy (src/exec); default enable_script_security on, no script_user. */
+  policy?: ScriptPolicy;
+  /** Told once per new finding when an unsafe script runs because enable_script_security is off. */
+  onInsecure?: (why: string) => void;
 }
 
 /**
  * Runs a program without a shell (keepalived vrrp_script, but argv-only): exit 0 is healthy.
- * At the timeout the program gets SIGKILL, as keepalived does with a script that overruns.
+ * The script policy decides whether and as whom it runs, and it executes the file it checked.
+ * It runs in a process group of its own: at the timeout (the runner aborts the probe) the whole
+ * group gets SIGKILL, as does whatever the program leaves behind when it exits.
  */
 export function scriptProbe(opts: ScriptProbeOptions): Probe {
-  const [file, ...args] = opts.argv;
+  const file = opts.argv[0];
   if (file === undefined) throw new Error('script probe needs a program');
   const where = `script ${file}`;
-  return (signal) =>
-    new Promise((resolve) => {
-      const options: Parameters<typeof execFile>[2] = { signal, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, windowsHide: true };
-      if (opts.uid !== undefined) options.uid = opts.uid;
-      if (opts.gid !== undefined) options.gid = opts.gid;
-      execFile(file, args, options, (err) => {
-        if (!err) return resolve(ok(`${where}: exit 0`));
-        if (signal.aborted) return resolve(fail(`${where}: timed out, killed`));
-        const e = err as NodeJS.ErrnoException & { code?: unknown; signal?: unknown };
-        if (typeof e.code === 'number') return resolve(fail(`${where}: exit ${e.code}`));
-        if (typeof e.signal === 'string' && e.signal) return resolve(fail(`${where}: killed by ${e.signal}`));
-        resolve(fail(`${where}: ${errText(err)}`));
-      });
-    });
+  const policy = opts.policy ?? new ScriptPolicy({ security: true });
+  let reported: string | undefined;
+  return async (signal) => {
+    const prepared = await policy.prepare(opts.argv, opts.user);
+    if (!prepared.ok) return fail(`${where}: not run: ${prepared.reason}`);
+    const insecure = prepared.program.insecure;
+    if (insecure !== reported) {
+      reported = insecure;
+      if (insecure) opts.onInsecure?.(`${where}: runs although unsafe (enable_script_security is off): ${insecure}`);
+    }
+    if (signal.aborted) return fail(`${where}: timed out, killed`);
+    const r = await runProgram(prepared.program, { killGraceMs: 0, killGroupOnExit: true, signal }).done;
+    switch (r.outcome) {
+      case 'exited':
+        if (r.code === 0) return ok(`${where}: exit 0`);
+        return fail(r.code !== null ? `${where}: exit ${r.code}` : `${where}: killed by ${String(r.signal)}`);
+      case 'aborted':
+      case 'timeout':
+        return fail(`${where}: timed out, killed`);
+      case 'spawn-failed':
+        return fail(`${where}: ${r.error ?? 'cannot start'}`);
+    }
+  };
 }
 
 export interface PingProbeOptions {

@@ -1,6 +1,11 @@
 // Why a received advert was dropped. Each reason is a counter the daemon reports (status,
 // console, MQTT). Names follow the statistics of the VRRP MIBs (RFC 2787 vrrpRouterStatsTable,
 // RFC 6527 vrrpv3StatisticsTable) and keepalived's per-instance stats where they exist.
+//
+// Every packet read from a VRRP socket ends in exactly one place: accepted by an instance, or
+// dropped under exactly one of these reasons (README "Receive counters" gives the sum that must
+// hold). An accepted advert that carried something worth a warning is still accepted: warnings
+// (ADVERT_WARNINGS) are a separate count, never a drop.
 
 /** Reasons found by decodeAdvert(): the packet itself is malformed or not VRRP-conformant. */
 export const DECODE_DROP_REASONS = [
@@ -25,12 +30,26 @@ export const DECODE_DROP_REASONS = [
 ] as const;
 export type DecodeDropReason = (typeof DECODE_DROP_REASONS)[number];
 
+/** Reasons found by the shell before decoding (src/net/vrrp-socket.ts, the VRRP runner). */
+export const SHELL_DROP_REASONS = [
+  /** The IPv4 header the raw socket delivered is unusable (too short, bad IHL or version). */
+  'ip-header',
+  /** Read while the VRRP runner was stopping (its instances have shut down). */
+  'stopping',
+] as const;
+export type ShellDropReason = (typeof SHELL_DROP_REASONS)[number];
+
 /** Reasons found by validateAdvert(): the advert is well formed but not acceptable to an instance. */
 export const VALIDATE_DROP_REASONS = [
   /** Another virtual router's advert. Not an error: keepalived ignores other VRIDs. MIB: VrIdErrors. */
   'vrid',
   /** Sent from one of this node's own addresses (a looped-back multicast). */
   'own-address',
+  /**
+   * Pair mode (serial heartbeat, no mixed group): an advert for our VRID from a router that is
+   * not the twin. It never reaches the state machine; the heartbeat feature raises vrid-conflict.
+   */
+  'not-twin',
   /** VRRP version differs from the instance's. */
   'version-mismatch',
   /** v2 auth type differs from the instance's. MIB: AuthTypeMismatch. */
@@ -41,31 +60,41 @@ export const VALIDATE_DROP_REASONS = [
   'interval-mismatch',
   /** Unicast advert from an address that is not a configured peer (keepalived vrrp_check_unicast_src). */
   'unicast-source',
-  /** VIP list differs, under addressListPolicy 'drop' (keepalived 2.2.7's behaviour). MIB: AddressListErrors. */
+  /**
+   * The advert's address list differs from ours (count or addresses), under the default
+   * address_list_mismatch "drop": keepalived 2.2.7's rule. MIB: AddressListErrors.
+   */
   'address-list',
 ] as const;
 export type ValidateDropReason = (typeof VALIDATE_DROP_REASONS)[number];
 
-export const DROP_REASONS = [...DECODE_DROP_REASONS, ...VALIDATE_DROP_REASONS] as const;
-// ('address-list' is in both VALIDATE_DROP_REASONS and ADVERT_WARNINGS: one counter.)
-export type DropReason = DecodeDropReason | ValidateDropReason;
+export const DROP_REASONS = [...SHELL_DROP_REASONS, ...DECODE_DROP_REASONS, ...VALIDATE_DROP_REASONS] as const;
+export type DropReason = ShellDropReason | DecodeDropReason | ValidateDropReason;
 
 /** Drop reasons that are normal traffic, not faults (count them, never alarm or log loudly). */
-export const NOT_AN_ERROR: ReadonlySet<DropReason> = new Set<DropReason>(['vrid', 'own-address']);
+export const NOT_AN_ERROR: ReadonlySet<DropReason> = new Set<DropReason>(['vrid', 'own-address', 'stopping']);
 
 /**
- * Accepted-with-warning conditions. 'address-list': the VIP list differs from ours and the
- * instance's addressListPolicy is 'warn' (the default). The same name is a drop reason under
- * policy 'drop'; either way it is one counter (MIB: AddressListErrors). Note: keepalived 2.2.7
- * itself drops such adverts (measured), so a keepalived peer will not follow us: alarm on it.
+ * Accepted-with-warning conditions, counted apart from the drops. 'address-list': the VIP list
+ * differs from ours and the instance is configured address_list_mismatch "accept" (the lenient
+ * option); the advert is accepted and acted upon.
  */
 export const ADVERT_WARNINGS = ['address-list'] as const;
 export type AdvertWarning = (typeof ADVERT_WARNINGS)[number];
 
-/** A zeroed counter per drop reason and warning, for the daemon's statistics. */
-export function emptyDropCounters(): Record<DropReason | AdvertWarning, number> {
-  const counters = {} as Record<DropReason | AdvertWarning, number>;
+export type DropCounters = Record<DropReason, number>;
+export type WarningCounters = Record<AdvertWarning, number>;
+
+/** A zeroed counter per drop reason, for the daemon's statistics. */
+export function emptyDropCounters(): DropCounters {
+  const counters = {} as DropCounters;
   for (const r of DROP_REASONS) counters[r] = 0;
+  return counters;
+}
+
+/** A zeroed counter per warning. */
+export function emptyWarningCounters(): WarningCounters {
+  const counters = {} as WarningCounters;
   for (const w of ADVERT_WARNINGS) counters[w] = 0;
   return counters;
 }

@@ -99,6 +99,19 @@ export interface InstanceParams {
 // ---------------------------------------------------------------------------------------------
 // Events
 
+/**
+ * Why an instance is held out of the election, each with its one owner:
+ * - 'maintenance': the operator (console / MQTT `maintenance on|off`, `failover`);
+ * - 'heartbeat-release': the heartbeat arbiter's gateway rule (this node released the VIP to its
+ *   twin over serial, and lifts it when the reason is gone).
+ * They combine: clearing one leaves the others in force.
+ */
+export type DemotionReason = 'maintenance' | 'heartbeat-release';
+export const DEMOTION_REASONS: readonly DemotionReason[] = ['maintenance', 'heartbeat-release'];
+
+/** What holds an instance down, as status shows it: the demotions, plus FAULT and its source. */
+export type Demotion = DemotionReason | 'fault' | 'sync-group-fault';
+
 export type SyncDirective = 'MASTER' | 'BACKUP' | 'FAULT' | 'FAULT-CLEAR';
 
 export type InstanceEvent =
@@ -115,8 +128,11 @@ export type InstanceEvent =
   /** nextDeadline() has been reached; the instance works out which of its timers fired. */
   | { type: 'timer' }
   | { type: 'track'; name: string; up: boolean }
-  /** Operator priority override: 0 = maintenance (never MASTER), 1..254 = forced priority, null = restore. */
-  | { type: 'set-priority-override'; priority: number | null }
+  /**
+   * Sets (`active: true`) or clears one named demotion. While any is set the instance advertises
+   * priority 0 and never becomes MASTER; each reason has one owner, who alone sets and clears it.
+   */
+  | { type: 'demote'; reason: DemotionReason; active: boolean }
   /** The peer claims mastership over the serial channel (heartbeat arbiter). */
   | { type: 'peer-claim'; priority: number; address: string; advertIntervalCs: number }
   /** The peer gives the VIPs up now (serial channel). */
@@ -144,6 +160,7 @@ export type TransitionCause =
   | 'fault'
   | 'fault cleared'
   | 'maintenance'
+  | 'heartbeat-release'
   | 'sync group'
   | 'shutdown';
 
@@ -168,14 +185,17 @@ export type Action =
   | { type: 'transition'; from: VrrpState; to: VrrpState; cause: TransitionCause; detail: string }
   /** Only with a sync group: the instance would become MASTER now but waits for its siblings. */
   | { type: 'want-master'; cause: TransitionCause; detail: string }
-  | { type: 'alarm'; name: AlarmName; detail: string };
+  | { type: 'alarm'; name: AlarmName; detail: string; overlapMs?: number };
 
 export type AlarmName =
-  /** A MASTER heard another master of lower rank: split-brain, being resolved by us. */
+  /**
+   * A MASTER heard another master of lower rank longer after its own first advert than a
+   * handover takes (one advert interval): split-brain, being resolved by us. `overlapMs` says
+   * how long after our first advert as MASTER the other master was still heard.
+   */
   | 'dual-master'
   /** Two routers both claim to own the address (priority 255); ours lowered to 254 (keepalived). */
-  | 'address-owner-conflict'
-  | 'invalid-priority-override';
+  | 'address-owner-conflict';
 
 // ---------------------------------------------------------------------------------------------
 // Snapshot
@@ -207,9 +227,11 @@ export interface InstanceSnapshot {
   family: Family;
   state: VrrpState;
   configuredPriority: number;
-  /** Priority we advertise / elect with; 0 while in maintenance. */
+  /** Priority we advertise / elect with; 0 while demoted. */
   effectivePriority: number;
-  priorityOverride: number | null;
+  /** Everything holding the instance down, in a fixed order; empty when it takes part normally. */
+  demotions: Demotion[];
+  /** The operator's maintenance demotion is set (one of `demotions`). */
   maintenance: boolean;
   preempt: boolean;
   /** An unweighted tracked object is down. */

@@ -18,7 +18,11 @@
  * - A MASTER hearing a lower-priority advert answers with an advert (unless lower_prio_no_advert)
  *   and re-sends gratuitous ARP (garp_lower_prio_repeat): after a healed partition the loser steps
  *   down at once and the LAN's ARP caches follow the winner (keepalived issues #166, #1884).
- *   twinvip also raises the alarm 'dual-master'.
+ *   twinvip also raises the alarm 'dual-master', but only when the other master is heard more
+ *   than one advert interval after our first advert as MASTER: a routine preemption always
+ *   hears the old master's last advert (sent before, or as, it steps down) right after taking
+ *   over, and that is a handover, not a split-brain. Once per episode (until the other master
+ *   has been silent for three advert intervals, or we leave MASTER).
  * - preempt_delay: a preempting BACKUP that first hears a lower-priority master starts a delay;
  *   until it has passed such adverts still reset the Master_Down timer (no preemption); after it,
  *   they are discarded and the backup takes over when the timer runs out. A higher-or-equal
@@ -34,10 +38,10 @@
  * - Two address owners (255 both): ours is lowered to 254 and an alarm raised (keepalived).
  *
  * twinvip additions:
- * - set-priority-override: 0 = maintenance (a MASTER sends priority 0, removes VIPs and goes
- *   BACKUP; a BACKUP never takes over, not even on peer-dead); 1..254 = forced priority (replaces
- *   configured priority and weights); null = back to normal. A MASTER whose priority changes
- *   advertises the new value at once.
+ * - Named demotions ('demote' event; DemotionReason in events.ts), each set and cleared by its
+ *   one owner and combinable: while any is set a MASTER sends priority 0, removes its VIPs and
+ *   goes BACKUP, and a BACKUP never takes over, not even on peer-dead. Clearing the last one
+ *   re-arms Master_Down (plain VRRP decides again); clearing one of two changes nothing.
  * - Heartbeat arbiter hooks: peer-claim (serial) counts like an advert for a BACKUP and makes an
  *   out-ranked MASTER step down; peer-release = priority 0 advert; peer-dead → MASTER now.
  * - With a sync group, a BACKUP whose Master_Down timer fires emits 'want-master' and waits for
@@ -47,7 +51,10 @@
 import type { Advert } from './types';
 import {
   DEFAULT_GARP,
+  DEMOTION_REASONS,
   type Action,
+  type Demotion,
+  type DemotionReason,
   type GarpParams,
   type GarpReason,
   type InstanceCounters,
@@ -106,7 +113,7 @@ export class VrrpInstance {
 
   private state: VrrpState = 'INIT';
   private basePriority: number;
-  private override: number | null = null;
+  private readonly demotions = new Set<DemotionReason>();
   private groupFault = false;
   private wantMaster = false;
   private vipsHeld = false;
@@ -119,6 +126,10 @@ export class VrrpInstance {
   private downArmedAt = 0;
   private preemptUntil: number | null = null;
   private lastLowerPrioGarpAt = -Infinity;
+  /** When this mastership's first advert went out (dual-master judgement). */
+  private masterSince = 0;
+  /** A lower-ranked master heard in this mastership: when last, and whether the alarm is raised. */
+  private lowerMaster: { lastHeardAt: number; alarmed: boolean } | null = null;
   private lastTransition: InstanceSnapshot['lastTransition'] = null;
   private readonly counters: InstanceCounters = {
     advertsReceived: 0,
@@ -194,8 +205,8 @@ export class VrrpInstance {
       case 'track':
         this.onTrack(event.name, event.up, now, out);
         break;
-      case 'set-priority-override':
-        this.onOverride(event.priority, now, out);
+      case 'demote':
+        this.onDemote(event.reason, event.active, now, out);
         break;
       case 'peer-claim':
         this.counters.peerClaims++;
@@ -243,8 +254,8 @@ export class VrrpInstance {
       state: this.state,
       configuredPriority: this.basePriority,
       effectivePriority: this.inMaintenance() ? 0 : prio,
-      priorityOverride: this.override,
-      maintenance: this.inMaintenance(),
+      demotions: this.demotionList(),
+      maintenance: this.demotions.has('maintenance'),
       preempt: this.p.preempt,
       ownFault: this.ownFault(),
       groupFault: this.groupFault,
@@ -265,13 +276,20 @@ export class VrrpInstance {
   // -------------------------------------------------------------------------------------------
   // Priority and faults
 
+  /** Any demotion set: priority 0, never MASTER. */
   private inMaintenance(): boolean {
-    return this.override === 0;
+    return this.demotions.size > 0;
+  }
+
+  private demotionList(): Demotion[] {
+    const out: Demotion[] = DEMOTION_REASONS.filter((r) => this.demotions.has(r));
+    if (this.ownFault()) out.push('fault');
+    if (this.groupFault) out.push('sync-group-fault');
+    return out;
   }
 
   /** The priority we elect and advertise with (RFC "Priority"; keepalived effective_priority). */
   private electionPriority(): number {
-    if (this.override !== null && this.override > 0) return this.override;
     if (this.basePriority === OWNER_PRIORITY) return OWNER_PRIORITY;
     let prio = this.basePriority;
     for (const [name, weight] of this.weights) {
@@ -317,7 +335,7 @@ export class VrrpInstance {
       this.becomeMaster('startup owner', 'priority 255', now, out);
       return;
     }
-    this.enterBackup('startup', this.inMaintenance() ? 'maintenance' : '', now, out);
+    this.enterBackup('startup', this.inMaintenance() ? `demoted: ${this.demotionList().join(', ')}` : '', now, out);
     if (this.p.initialState === 'MASTER' && !this.inMaintenance()) {
       this.armDown(0, 'startup state MASTER', 'configured initial state', now);
     }
@@ -332,8 +350,20 @@ export class VrrpInstance {
   private onResume(prev: 'MASTER' | 'BACKUP', now: number, out: Action[]): void {
     if (this.state !== 'INIT') return;
     this.masterAdverCs = this.p.advertIntervalCs;
+    if (prev === 'MASTER' && this.inMaintenance()) {
+      // Demoted while the instance was being rebuilt: hand over as a demotion of a MASTER does.
+      this.state = 'MASTER';
+      this.vipsHeld = true;
+      this.sendAdvert(0, out);
+      this.removeVips(out);
+      this.counters.releasedMaster++;
+      this.enterBackup(this.demotionCause(), 'priority 0', now, out);
+      return;
+    }
     if (prev === 'MASTER') {
       this.state = 'MASTER';
+      this.masterSince = now;
+      this.lowerMaster = null;
       this.vipsHeld = true;
       if (this.ownFault() || this.groupFault) {
         this.enterFault('startup', this.downTrackedNames() || 'sync group in fault', now, out);
@@ -455,9 +485,10 @@ export class VrrpInstance {
       return;
     }
     if (r.priority === ours && cmp === 0) return; // our own address: a looped-back copy
-    // A lower-ranked master: two masters met (healed partition, or a peer that started MASTER).
+    // A lower-ranked master: two masters met (healed partition, or a peer that started MASTER),
+    // or the master we just preempted, whose last advert crossed ours (a handover).
     this.counters.lowerPriorityHeard++;
-    out.push({ type: 'alarm', name: 'dual-master', detail: `lower priority master ${r.source} (${r.priority}) heard${via === 'claim' ? ' over serial' : ''}, ours ${ours}; re-announcing` });
+    this.judgeDualMaster(r, via, ours, now, out);
     if (via === 'advert' && !this.p.lowerPrioNoAdvert) this.sendAdvert(ours, out);
     // Rate-limited to one burst per advert interval: serial claims may arrive faster than adverts.
     if (this.garp.lowerPrioRepeat > 0 && now - this.lastLowerPrioGarpAt >= this.p.advertIntervalCs * 10) {
@@ -465,6 +496,24 @@ export class VrrpInstance {
       this.garpBurst(via === 'advert' ? 'lower priority master heard' : 'lower priority peer claim', this.garp.lowerPrioRepeat, out);
       if (this.garp.lowerPrioDelayMs > 0) this.timers.lowerPrioGarp = now + this.garp.lowerPrioDelayMs;
     }
+  }
+
+  private judgeDualMaster(r: Rival, via: 'advert' | 'claim', ours: number, now: number, out: Action[]): void {
+    const intervalMs = this.p.advertIntervalCs * 10;
+    // A new episode once the other master has been silent for three advert intervals.
+    if (this.lowerMaster === null || now - this.lowerMaster.lastHeardAt > 3 * intervalMs) {
+      this.lowerMaster = { lastHeardAt: now, alarmed: false };
+    }
+    this.lowerMaster.lastHeardAt = now;
+    const overlapMs = now - this.masterSince;
+    if (this.lowerMaster.alarmed || overlapMs <= intervalMs) return;
+    this.lowerMaster.alarmed = true;
+    out.push({
+      type: 'alarm',
+      name: 'dual-master',
+      overlapMs,
+      detail: `lower priority master ${r.source} (${r.priority}) heard${via === 'claim' ? ' over serial' : ''} ${Math.round(overlapMs)} ms after our first advert as MASTER, ours ${ours}; re-announcing`,
+    });
   }
 
   private onTimer(now: number, out: Action[]): void {
@@ -537,30 +586,27 @@ export class VrrpInstance {
     if (this.electionPriority() !== oldPrio && this.state === 'MASTER') this.sendAdvert(this.electionPriority(), out);
   }
 
-  private onOverride(priority: number | null, now: number, out: Action[]): void {
-    if (priority !== null && (!Number.isInteger(priority) || priority < 0 || priority > 254)) {
-      out.push({ type: 'alarm', name: 'invalid-priority-override', detail: `${priority} not in 0..254 or null` });
-      return;
-    }
-    const wasMaintenance = this.inMaintenance();
-    const oldPrio = this.electionPriority();
-    this.override = priority;
-    if (this.inMaintenance() && !wasMaintenance) {
+  private onDemote(reason: DemotionReason, active: boolean, now: number, out: Action[]): void {
+    const was = this.inMaintenance();
+    if (active) this.demotions.add(reason);
+    else this.demotions.delete(reason);
+    if (this.inMaintenance() && !was) {
       this.wantMaster = false;
       if (this.state === 'MASTER') {
         this.sendAdvert(0, out);
         this.removeVips(out);
         this.counters.releasedMaster++;
-        this.enterBackup('maintenance', 'priority override 0', now, out);
+        this.enterBackup(reason, 'priority 0', now, out);
       }
       delete this.timers.masterDown;
       return;
     }
-    if (wasMaintenance && !this.inMaintenance()) {
-      if (this.state === 'BACKUP') this.armDown(this.masterDownMs(), 'master down', '', now);
-      return;
-    }
-    if (this.state === 'MASTER' && this.electionPriority() !== oldPrio) this.sendAdvert(this.electionPriority(), out);
+    if (was && !this.inMaintenance() && this.state === 'BACKUP') this.armDown(this.masterDownMs(), 'master down', '', now);
+  }
+
+  /** The transition cause of a demotion in force (the first reason set, in the fixed order). */
+  private demotionCause(): TransitionCause {
+    return DEMOTION_REASONS.find((r) => this.demotions.has(r)) ?? 'maintenance';
   }
 
   private onSync(to: 'MASTER' | 'BACKUP' | 'FAULT' | 'FAULT-CLEAR', group: string, origin: string, now: number, out: Action[]): void {
@@ -607,6 +653,8 @@ export class VrrpInstance {
     this.preemptUntil = null;
     this.masterAdverCs = this.p.advertIntervalCs; // a master uses its own interval (RFC 5798 6.4.1)
     this.transitionOnly('MASTER', cause, detail, now, out);
+    this.masterSince = now;
+    this.lowerMaster = null;
     this.counters.becameMaster++;
     out.push({ type: 'add-vips' });
     this.vipsHeld = true;

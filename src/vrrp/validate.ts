@@ -1,13 +1,18 @@
 // Instance-level checks of a decoded advert (RFC 3768 7.1, RFC 5798 7.1), as keepalived's
 // vrrp_in_chk() applies them, with twinvip's deliberate differences marked:
 //  - a v2 interval mismatch is dropped like keepalived does, but flagged for an alarm;
-//  - a VIP-list mismatch is accepted with a warning by default (addressListPolicy), where
-//    keepalived 2.2.7 drops it.
+//  - an address-list mismatch (count or addresses) is dropped by default, as keepalived 2.2.7
+//    does (vrrp_check_packet: "received an unexpected ip number count", "ip address associated
+//    with VRID not present in MASTER advert"), also from a priority-255 sender, which RFC 3768
+//    7.1 would let through: one stray advert with someone else's VIPs must not move ours.
+//    addressListPolicy 'accept' is the lenient option: accepted, counted as a warning;
+//  - pair mode: with the twin's addresses known over the serial heartbeat, an advert for our VRID
+//    from any other source is dropped ('not-twin') before anything else is judged.
 
 import { canonicalIp } from '../lib/ip.js';
 import type { AdvertWarning, ValidateDropReason } from './drop-reasons.js';
 import { AUTH_AH, AUTH_PASS, VRRP_AUTH_LENGTH } from './packet.js';
-import type { Advert, VrrpVersion } from './types.js';
+import type { Advert, Family, VrrpVersion } from './types.js';
 
 /** What an instance expects of the adverts it accepts. */
 export interface AdvertExpectation {
@@ -26,12 +31,16 @@ export interface AdvertExpectation {
   /** When non-empty, only these sources are accepted (keepalived vrrp_check_unicast_src). */
   unicastPeers?: readonly string[];
   /**
-   * What a VIP-list mismatch does. 'warn' (default): accept and warn, so one MASTER remains.
-   * 'drop': what keepalived 2.2.7 does (measured: count or address mismatch, the advert is
-   * dropped and both routers become MASTER) and what RFC 3768/5798 7.1 require once the
-   * check is made, except for adverts from the address owner (priority 255).
+   * What an address-list mismatch does. 'drop' (default): keepalived 2.2.7's rule, the advert
+   * is dropped and counted ('address-list'). 'accept': accepted and counted as a warning, the
+   * behaviour of twinvip before this became the default; only for a group that needs it.
    */
-  addressListPolicy?: 'warn' | 'drop';
+  addressListPolicy?: 'drop' | 'accept';
+}
+
+/** Pair mode: the twin's addresses (canonical text), learned over the serial heartbeat. */
+export interface TwinFilter {
+  twin: ReadonlySet<string>;
 }
 
 export interface AdvertWarningDetail {
@@ -57,16 +66,26 @@ function reject(reason: ValidateDropReason, detail: string, alarm: boolean): Val
   return { accept: false, reason, detail, alarm, warnings: [] };
 }
 
-function canonicalSet(list: readonly string[], family: 4 | 6): Set<string> {
-  const out = new Set<string>();
-  for (const a of list) {
-    const c = canonicalIp(a, family);
-    if (c !== undefined) out.add(c);
+// The expectation's lists are fixed per instance plan; canonicalising them once keeps a flood of
+// adverts from allocating sets per packet.
+const canonicalCache = new WeakMap<readonly string[], Map<Family, Set<string>>>();
+
+function canonicalSet(list: readonly string[], family: Family): Set<string> {
+  let byFamily = canonicalCache.get(list);
+  if (!byFamily) canonicalCache.set(list, (byFamily = new Map()));
+  let out = byFamily.get(family);
+  if (!out) {
+    out = new Set<string>();
+    for (const a of list) {
+      const c = canonicalIp(a, family);
+      if (c !== undefined) out.add(c);
+    }
+    byFamily.set(family, out);
   }
   return out;
 }
 
-export function validateAdvert(advert: Advert, expect: AdvertExpectation): ValidationOutcome {
+export function validateAdvert(advert: Advert, expect: AdvertExpectation, pair?: TwinFilter): ValidationOutcome {
   // IP_MULTICAST_LOOP is off, but a second instance on the box or a bridge may still
   // reflect our own adverts; they are never a peer's.
   if (canonicalSet(expect.ownAddresses, advert.family).has(advert.source)) {
@@ -75,6 +94,11 @@ export function validateAdvert(advert: Advert, expect: AdvertExpectation): Valid
   // keepalived looks the instance up by VRID and ignores the rest (log_unknown_vrids).
   if (advert.vrid !== expect.vrid) {
     return reject('vrid', `VRID ${advert.vrid} is not ours (${expect.vrid})`, false);
+  }
+  // Pair mode first: whatever else a foreign router's advert gets wrong, what matters is that
+  // it is not the twin's (the heartbeat feature raises vrid-conflict with the details).
+  if (pair !== undefined && !pair.twin.has(advert.source)) {
+    return reject('not-twin', `advert for VRID ${advert.vrid} from ${advert.source}, which is not the twin`, false);
   }
   if (advert.version !== expect.version) {
     return reject('version-mismatch', `VRRPv${advert.version} advert, instance runs VRRPv${expect.version}`, true);
@@ -108,15 +132,14 @@ export function validateAdvert(advert: Advert, expect: AdvertExpectation): Valid
   const warnings: AdvertWarningDetail[] = [];
   const mismatch = addressListMismatch(advert, expect);
   if (mismatch !== undefined) {
-    if (expect.addressListPolicy === 'drop' && advert.priority !== 255) {
-      return reject('address-list', mismatch, true);
-    }
+    if ((expect.addressListPolicy ?? 'drop') === 'drop') return reject('address-list', mismatch, true);
     warnings.push({ warning: 'address-list', detail: mismatch });
   }
   return { accept: true, warnings };
 }
 
-function addressListMismatch(advert: Advert, expect: AdvertExpectation): string | undefined {
+/** `address list [a, b] differs from ours [c]: missing c; unexpected a, b`, or undefined if equal. */
+export function addressListMismatch(advert: Advert, expect: Pick<AdvertExpectation, 'addresses'>): string | undefined {
   const ours = canonicalSet(expect.addresses, advert.family);
   const theirs = new Set(advert.addresses);
   const missing = [...ours].filter((a) => !theirs.has(a));
@@ -126,7 +149,7 @@ function addressListMismatch(advert: Advert, expect: AdvertExpectation): string 
   if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
   if (extra.length > 0) parts.push(`unexpected ${extra.join(', ')}`);
   if (parts.length === 0) parts.push(`${advert.addresses.length} addresses listed, we have ${ours.size}`);
-  return `address list differs from ours: ${parts.join('; ')}`;
+  return `address list [${advert.addresses.join(', ')}] differs from ours [${[...ours].join(', ')}]: ${parts.join('; ')}`;
 }
 
 function sameAuthData(received: Uint8Array | undefined, expected: Uint8Array | undefined): boolean {

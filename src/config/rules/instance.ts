@@ -50,6 +50,10 @@ export function checkInstance(name: string, inst: InstanceConfig, out: IssueColl
     out.error(at('authentication'), 'VRRPv3 has no authentication (RFC 5798 removed it); keepalived ignores it with version 3', undefined,
       'remove authentication, or use version 2');
   }
+  if (inst.authentication && (inst.authentication.password === undefined) === (inst.authentication.password_file === undefined)) {
+    out.error(`${at('authentication')}/password`, inst.authentication.password === undefined ? 'PASS authentication needs password or password_file' : 'give password or password_file, not both', undefined,
+      'password_file: "/etc/twinvip/vrrp.password" (first line, at most 8 characters)');
+  }
 
   // Priority 255 is the address owner's (RFC 5798 5.2.4): it answers for the address at once and
   // always preempts. The schema cannot see the interface's addresses, so the owner declares itself

@@ -29,7 +29,15 @@ export function checkServices(config: TwinvipConfig, out: IssueCollector): void 
     out.warn('/mqtt/tls', `ignored: the URL ${mqtt.url} is not mqtts:// or wss://`);
   }
 
+  const email = config.email;
+  if (email && email.password !== undefined && email.password_file !== undefined) {
+    out.error('/email/password', 'give password or password_file, not both', undefined, 'remove one of them');
+  }
+
   const con = config.console;
+  if (con.password !== undefined && con.password_file !== undefined) {
+    out.error('/console/password', 'give password or password_file, not both', undefined, 'remove one of them');
+  }
   if (con.enabled && con.device === undefined) {
     out.error('/console/device', 'is required when console.enabled is true', undefined, 'the console serial device, e.g. /dev/ttyS0');
   }

@@ -24,7 +24,8 @@ export const HeartbeatSchema = Section(
       Section(
         {
           command: Command('Run before taking over from a peer that both channels lost; exit 0 = peer fenced.'),
-          timeout: Type.Number({ minimum: 0.1, maximum: 300, default: 10, description: 'Seconds before the fence command counts as failed.' }),
+          timeout: Type.Number({ minimum: 0.1, maximum: 300, default: 10, description: 'Seconds before the fence command counts as failed (its whole process group is killed).' }),
+          user: Type.Optional(Type.String({ minLength: 1, description: 'Run as this user (name or uid); default notify.script_user.' })),
         },
         { description: 'Optional fence hook run before a takeover when both heartbeat channels are lost.' },
       ),

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Command, Enum, NAME_PATTERN, NAME_VALID, Section, Weight } from './helpers';
+import { Command, Enum, NAME_PATTERN, NAME_VALID, Path, Section, Weight } from './helpers';
 
 const Vip = Type.Union(
   [
@@ -108,12 +108,13 @@ export const InstanceSchema = Section(
       Section(
         {
           type: Type.Literal('PASS', { description: 'Simple password (RFC 2338 5.3.6.1); AH is not supported yet.' }),
-          password: Type.String({
+          password: Type.Optional(Type.String({
             minLength: 1,
             maxLength: 8,
-            description: 'The password, at most 8 characters (keepalived silently truncates longer ones).',
+            description: 'The password, at most 8 characters (keepalived silently truncates longer ones). Give password or password_file.',
             'x-valid': '1 to 8 characters',
-          }),
+          })),
+          password_file: Type.Optional(Path('File holding the password (first line, at most 8 characters). Give password or password_file.')),
         },
         { description: 'VRRPv2 authentication (auth_type/auth_pass). Not allowed with version 3 (RFC 5798 removed it).' },
       ),
@@ -138,6 +139,11 @@ export const InstanceSchema = Section(
     garp: GarpSchema,
     notify: Notify,
     smtp_alert: Type.Boolean({ default: false, description: 'Send an e-mail (email section) on each transition.' }),
+    address_list_mismatch: Enum(['drop', 'accept'] as const, {
+      default: 'drop',
+      description:
+        'An advert for our VRID whose address list differs from ours (count or addresses): drop = keepalived 2.2.7\'s rule, dropped, counted (drop.address-list) and logged with the source and both lists; accept = acted upon as if it matched, counted as warning.address-list (lenient; a stray advert can then move the VIP).',
+    }),
     v3_checksum: Enum(['rfc5798', 'v2-compatible'] as const, {
       default: 'rfc5798',
       description: 'VRRPv3 IPv4 checksum sent: rfc5798 (with pseudo-header, keepalived\'s default) or v2-compatible (without, as Cisco/Juniper/RFC 9568; keepalived v3_checksum_as_v2). Both are accepted on receive.',

@@ -91,7 +91,8 @@ export const ConsoleSchema = Section(
     enabled: Type.Boolean({ default: false, description: 'Serve the diagnostic shell on a serial console.' }),
     device: Type.Optional(Type.String({ pattern: '^/', description: 'Console serial device, e.g. /dev/ttyS0 (any absolute path). Required when enabled; default the board\'s console port when node.board is set.', 'x-valid': 'an absolute path, e.g. /dev/ttyS1' })),
     baud: Enum([9600, 19200, 38400, 57600, 115200] as const, { default: 115200, description: 'Line speed.' }),
-    password: Type.Optional(Type.String({ minLength: 1, description: 'Password asked before guarded actions; none = read-only console.' })),
+    password: Type.Optional(Type.String({ minLength: 1, description: 'Password asked before guarded actions; none (and no password_file) = read-only console. Prefer password_file.' })),
+    password_file: Type.Optional(Path('File holding the console password (first line).')),
     idle_timeout: Type.Number({ minimum: 0, maximum: 86400, default: 600, description: 'Seconds of silence before the session ends; 0 = never.' }),
   },
   { default: {}, description: 'Diagnostic shell on the serial console.' },
@@ -99,11 +100,14 @@ export const ConsoleSchema = Section(
 
 export const NotifySettingsSchema = Section(
   {
-    timeout: Type.Number({ minimum: 0.1, maximum: 3600, default: 30, description: 'Seconds a notify script may run before it is killed.' }),
-    script_user: Type.Optional(Type.String({ minLength: 1, description: 'User notify scripts and script checks run as (keepalived script_user); default root.' })),
-    enable_script_security: Type.Boolean({ default: false, description: 'Refuse scripts writable by non-root users (keepalived enable_script_security).' }),
+    timeout: Type.Number({ minimum: 0.1, maximum: 3600, default: 30, description: 'Seconds a notify script may run before its process group is killed.' }),
+    script_user: Type.Optional(Type.String({ minLength: 1, description: 'User (name or uid) notify scripts, script checks and the fence command run as unless they name one (keepalived script_user); default the daemon\'s user, root.' })),
+    enable_script_security: Type.Boolean({
+      default: true,
+      description: 'Refuse a notify script, script check or fence command that would run as root from a place a non-root user can change: the file, every directory above it and every symlink on the way must be root\'s and not writable by a non-root group or others (keepalived enable_script_security). false runs it anyway, with a warning.',
+    }),
   },
-  { default: {}, description: 'How notify scripts run.' },
+  { default: {}, description: 'How notify scripts, script checks and the fence command run.' },
 );
 
 export const EmailSchema = Section(

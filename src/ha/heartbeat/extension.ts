@@ -11,9 +11,10 @@
 // The heartbeat we send is built each period from the runner's views (body.ts), and once more
 // right after every transition so the twin learns it within one frame time, not one period.
 
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { commandArgv } from '../../config/schema/helpers';
+import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
+import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
 import { CommandError } from '../../control';
@@ -22,6 +23,7 @@ import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
 import { runFence } from './fence';
+import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
 import { heartbeatStatus, type HeartbeatStatus } from './status';
 
@@ -32,6 +34,7 @@ const CLEARS: Record<string, string> = {
   'serial-heartbeat-restored': 'serial-heartbeat-lost',
   'ethernet-heartbeat-restored': 'ethernet-heartbeat-lost',
   'split-brain-resolved': 'split-brain-detected',
+  'fence-failed-resolved': 'fence-failed',
 };
 
 export interface HeartbeatCountersExtra {
@@ -87,7 +90,7 @@ export class HeartbeatExtension implements Extension {
       return;
     }
     const key = serial.key !== undefined ? Buffer.from(serial.key, 'utf8') : await readKey(serial.key_file!);
-    if (key.length < 16) throw new Error(`heartbeat key${serial.key_file ? ` in ${serial.key_file}` : ''} is shorter than 16 bytes`);
+    if (key.length < 16) throw new Error('heartbeat key is shorter than 16 bytes');
 
     const locals = localInstances(runner.views());
     for (const l of locals) this.byKey.set(instanceKey(l.vrid, l.family), l);
@@ -337,7 +340,7 @@ export class HeartbeatExtension implements Extension {
         if (!name || !runner) return;
         log.forInstance(name).warn(`releasing to the twin: ${o.reason}`);
         this.releases.release(name, now());
-        runner.deliver(name, { type: 'set-priority-override', priority: 0 });
+        runner.deliver(name, { type: 'demote', reason: 'heartbeat-release', active: true });
         if (this.link?.sendRelease(o.vrid, o.family)) this.extra.releases_sent++;
         this.alarm('heartbeat-release', true, 'warning', `${name}: released to the twin (${o.reason})`, name);
         return;
@@ -352,7 +355,14 @@ export class HeartbeatExtension implements Extension {
         const names = o.instances.map((i) => nameOf(i.vrid, i.family) ?? `${i.family}/${i.vrid}`);
         log.warn(`both heartbeat channels lost the twin: running fence ${argv.join(' ')} before taking over ${names.join(', ')}`);
         this.extra.fences_run++;
-        void runFence(argv, Math.round(fence.timeout * 1000), { TWINVIP_INSTANCES: names.join(',') }).then((r) => {
+        void runFence({
+          argv,
+          ...(fence.user === undefined ? {} : { user: fence.user }),
+          timeoutMs: Math.round(fence.timeout * 1000),
+          env: { TWINVIP_INSTANCES: names.join(',') },
+          policy: scriptPolicyFromConfig(this.ctx!.config.notify),
+          onInsecure: (m) => log.warn(m),
+        }).then((r) => {
           if (!r.ok) this.extra.fences_failed++;
           log[r.ok ? 'info' : 'warn'](`fence ${r.ok ? 'succeeded' : 'failed'} in ${r.durationMs} ms (${r.detail})`);
           this.feed({ type: 'fence-result', ok: r.ok, detail: r.detail });
@@ -373,17 +383,17 @@ export class HeartbeatExtension implements Extension {
         const duration = o.durationMs !== undefined ? ` (${Math.round(o.durationMs)} ms)` : '';
         const cleared = CLEARS[o.name];
         if (cleared) {
-          this.alarm(cleared, false, 'warning', `${o.name}${duration}: ${o.detail}`, name);
+          this.alarm(cleared, false, 'warning', `${o.name}${duration}: ${o.detail}`, name, o.durationMs);
         } else {
           const severity = o.name === 'split-brain-detected' || o.name === 'fence-failed' ? 'critical' : 'warning';
-          this.alarm(o.name, true, severity, `${o.detail}${duration}`, name);
+          this.alarm(o.name, true, severity, `${o.detail}${duration}`, name, o.durationMs);
         }
         return;
       }
     }
   }
 
-  private alarm(id: string, active: boolean, severity: 'warning' | 'critical', message: string, instance?: string): void {
+  private alarm(id: string, active: boolean, severity: 'warning' | 'critical', message: string, instance?: string, durationMs?: number): void {
     const log = instance ? this.log!.forInstance(instance) : this.log!;
     const key = instance ? `${id}/${instance}` : id;
     if (active) {
@@ -394,7 +404,15 @@ export class HeartbeatExtension implements Extension {
       this.activeAlarms.delete(key);
       log.info(`alarm cleared ${id}: ${message}`);
     }
-    this.ctx?.bus.emit('alarm', { id, active, severity, message: instance ? `${instance}: ${message}` : message, ...(instance ? { instance } : {}), at: Date.now() });
+    this.ctx?.bus.emit('alarm', {
+      id,
+      active,
+      severity,
+      message: instance ? `${instance}: ${message}` : message,
+      ...(instance ? { instance } : {}),
+      ...(durationMs !== undefined ? { durationMs: Math.round(durationMs) } : {}),
+      at: Date.now(),
+    });
   }
 
   /** Every period: un-demote instances released on the gateway rule once the reason is gone. */
@@ -411,7 +429,7 @@ export class HeartbeatExtension implements Extension {
     for (const r of this.releases.review(t, { gatewayOk: this.health().gateway, serialOk: view.serialOk, peerMaster })) {
       this.extra.releases_restored++;
       this.log!.forInstance(r.instance).info(`release lifted (${r.reason}): back to plain VRRP`);
-      runner.deliver(r.instance, { type: 'set-priority-override', priority: null });
+      runner.deliver(r.instance, { type: 'demote', reason: 'heartbeat-release', active: false });
       this.alarm('heartbeat-release', false, 'warning', `${r.instance}: release lifted (${r.reason})`, r.instance);
     }
   }
@@ -458,18 +476,24 @@ export class HeartbeatExtension implements Extension {
       out.dropped_port_closed = c.droppedPortClosed;
       out.skipped_busy = c.skippedBusy;
       out.request_timeouts = c.requestTimeouts;
+      out.responses_dropped = c.responsesDropped;
     }
     for (const [k, n] of Object.entries(this.extra)) out[k] = n;
     return out;
   }
 }
 
-/** Leaving MASTER by our own decision, not because the twin outranked us. */
+/**
+ * Leaving MASTER by our own decision, not because the twin outranked us. A heartbeat release is
+ * not here: its release frame goes out where it is decided (perform 'send-release').
+ */
 function givesUp(to: string, cause: string): boolean {
   return to === 'FAULT' || cause.startsWith('maintenance');
 }
 
+/** The key file as `twinvip check` and the loader judged it (src/lib/secret-file.ts). */
 async function readKey(path: string): Promise<Buffer> {
-  const text = await readFile(path, 'utf8');
-  return Buffer.from(text.split('\n')[0]!.trim(), 'utf8');
+  const r = await readSecretFile(path, HEARTBEAT_KEY_RULES);
+  if (!r.ok) throw new Error(`heartbeat key: ${r.error}`);
+  return Buffer.from(r.value, 'utf8');
 }

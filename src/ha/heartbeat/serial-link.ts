@@ -10,6 +10,7 @@ import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, Rel
 import { FrameReceiver } from '../../heartbeat/frame-receiver';
 import { FrameSender } from '../../heartbeat/frame-sender';
 import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from '../../heartbeat/peer-liveness';
+import { MAX_RESPONSE_PARTS } from '../../heartbeat/frame';
 import { splitResponse } from '../../heartbeat/response-chunks';
 
 export interface SerialLinkOptions {
@@ -49,6 +50,8 @@ export interface SerialLinkCounters extends HeartbeatCounters {
   /** Heartbeats skipped because the previous writes had not drained (peer not reading). */
   skippedBusy: number;
   requestTimeouts: number;
+  /** Peer requests not answered because the response queue was full (a peer asking faster than the line carries). */
+  responsesDropped: number;
 }
 
 export interface SerialLinkEvents {
@@ -65,6 +68,14 @@ export interface SerialLinkEvents {
 const DEFAULT_BAUD = 115_200;
 /** Bytes allowed to wait in the write queue before heartbeats are skipped (a few frames). */
 const MAX_QUEUED_BYTES = 2048;
+/**
+ * Response parts allowed to wait for line capacity: two of the largest responses. A response that
+ * does not fit is not queued at all (half an answer is worse than a timeout), so a peer that asks
+ * faster than the line carries cannot grow our memory.
+ */
+export const MAX_QUEUED_RESPONSE_PARTS = 2 * MAX_RESPONSE_PARTS;
+/** Peer requests being answered at once; more are dropped and counted. */
+const MAX_ANSWERING = 4;
 
 export class SerialLink extends EventEmitter<SerialLinkEvents> {
   readonly counters: SerialLinkCounters;
@@ -85,6 +96,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
    * rejected as a replay.
    */
   private readonly bulk: { msg: PeerMessage; estimate: number }[] = [];
+  private answering = 0;
   private nextReqId = 1;
   private readonly pending = new Map<number, { parts: (string | undefined)[]; done: (r: RequestResult) => void; timer: NodeJS.Timeout }>();
   private readonly rejectLog = new Map<RejectReason, number>();
@@ -93,7 +105,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   constructor(private readonly opts: SerialLinkOptions) {
     super();
     const c = newCounters();
-    this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0 };
+    this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0, responsesDropped: 0 };
     this.sender = new FrameSender({ key: opts.key, nodeId: opts.nodeId, bootId: opts.bootId, counters: this.counters });
     const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
     this.receiver = new FrameReceiver({ key: opts.key, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
@@ -129,6 +141,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   get bootId(): string {
     return this.sender.bootId;
+  }
+
+  /** Response parts waiting to be written (bounded by MAX_QUEUED_RESPONSE_PARTS). */
+  get queuedResponseParts(): number {
+    return this.bulk.length;
   }
 
   get isOpen(): boolean {
@@ -268,13 +285,24 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   }
 
   private async answer(reqId: number, what: string): Promise<void> {
+    if (this.answering >= MAX_ANSWERING || this.bulk.length >= MAX_QUEUED_RESPONSE_PARTS) {
+      this.counters.responsesDropped++;
+      return;
+    }
     let body: string;
+    this.answering++;
     try {
       body = this.opts.onRequest ? await this.opts.onRequest(what) : JSON.stringify({ error: 'no-handler', what });
     } catch (err) {
       body = JSON.stringify({ error: 'handler-failed', what, message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.answering--;
     }
     const chunks = splitResponse(body);
+    if (this.bulk.length + chunks.length > MAX_QUEUED_RESPONSE_PARTS) {
+      this.counters.responsesDropped++;
+      return;
+    }
     chunks.forEach((chunk, part) => {
       const msg: PeerMessage = { kind: 'response', reqId, part, parts: chunks.length, chunk };
       // Header, nodeId, MAC, CRC and COBS overhead stay under 120 bytes.

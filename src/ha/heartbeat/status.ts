@@ -33,7 +33,7 @@ export interface HeartbeatStatus {
     /** null: nothing accepted since start. */
     last_heard_ms_ago: number | null;
   };
-  ethernet: { instance: string; vrid: number; family: Family; ok: boolean; last_advert_ms_ago: number | null; split_brain: boolean }[];
+  ethernet: { instance: string; vrid: number; family: Family; ok: boolean; last_advert_ms_ago: number | null; split_brain: boolean; decision: string }[];
   peer: {
     node_id: string;
     boot_id: string;
@@ -69,6 +69,7 @@ export function heartbeatStatus(i: HeartbeatStatusInputs): HeartbeatStatus {
       ok: x.ethernetOk,
       last_advert_ms_ago: age(i.now, x.lastAdvertAt),
       split_brain: x.splitBrain,
+      decision: x.decision,
     })),
     peer: f
       ? {

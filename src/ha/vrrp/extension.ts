@@ -3,14 +3,16 @@
 // left them, as keepalived does after SIGKILL), then the link states are read so an instance
 // whose interface is down starts in FAULT, then sockets open and the instances start.
 
-import type { TwinvipConfig } from '../../config';
+import { withVrrpPasswords, type TwinvipConfig } from '../../config';
 import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import { checkRunnerFromConfig, type CheckRunner, type TrackSource } from '../../track';
+import { scriptPolicyFromConfig } from '../../exec';
 import type { SubsystemLogger } from '../../log';
 import type { InstanceStatus } from '../../daemon/status';
 import { familyNumber, planInstance, trackName, type InstancePlan } from './instance-plan';
 import { NetIo, toNetVip } from './net-io';
+import { receiveLedger } from './receive-ledger';
 import { VrrpRunner, type RunnerClock } from './runner';
 
 const monotonic: RunnerClock = {
@@ -38,7 +40,7 @@ export class VrrpExtension implements Extension {
   }
 
   async start(ctx: DaemonContext): Promise<void> {
-    const config = ctx.config;
+    const config = withVrrpPasswords(ctx.config);
     const log = ctx.logger.for('vrrp');
     this.instancesKey = instancesKey(config);
     const names = Object.keys(config.instances);
@@ -70,7 +72,7 @@ export class VrrpExtension implements Extension {
     ctx.setInstanceLister(() => this.instanceStatus());
     ctx.counters.add('vrrp', () => this.counters());
     this.unregister.push(
-      ctx.control.register('vrrp', async () => this.runner?.views().map((v) => ({ ...v.snapshot, drops: nonZero(v.drops) })) ?? [], {
+      ctx.control.register('vrrp', async () => this.runner?.views().map((v) => ({ ...v.snapshot, accepted: v.accepted, drops: nonZero(v.drops), warnings: nonZero(v.warnings) })) ?? [], {
         summary: 'every VRRP instance in detail',
       }),
     );
@@ -99,7 +101,7 @@ export class VrrpExtension implements Extension {
       log.warn('instances added to a configuration that had none: they start at the next restart');
       return;
     }
-    const config = ctx.config;
+    const config = withVrrpPasswords(ctx.config);
     const oldPlans = this.runner.views().map((v) => v.plan);
     const oldNames = new Set(oldPlans.map((p) => p.name));
     const ifnames = interfacesOf(config);
@@ -183,9 +185,10 @@ export class VrrpExtension implements Extension {
   /** Checks (keepalived vrrp_script and friends) and the Nginx health feed tracked objects. */
   private startTracking(config: TwinvipConfig, plans: InstancePlan[], log: SubsystemLogger): void {
     const tracked = new Set(plans.flatMap((p) => p.tracked.map((t) => t.name)));
+    const policy = scriptPolicyFromConfig(config.notify);
     for (const [name, check] of Object.entries(config.checks ?? {})) {
       if (!tracked.has(trackName.check(name))) continue;
-      const built = checkRunnerFromConfig(name, check, config.notify.script_user ? { scriptUser: config.notify.script_user } : {});
+      const built = checkRunnerFromConfig(name, check, { policy, onWarning: (m) => log.warn(`check ${name}: ${m}`) });
       if (!built.ok) {
         log.error(built.error);
         this.runner?.track(trackName.check(name), false);
@@ -221,6 +224,7 @@ export class VrrpExtension implements Extension {
         ? { from: s.lastTransition.from, to: s.lastTransition.to, cause: s.lastTransition.detail ? `${s.lastTransition.cause}, ${s.lastTransition.detail}` : s.lastTransition.cause }
         : null,
       maintenance: s.maintenance,
+      demotions: s.demotions,
     }));
   }
 
@@ -228,11 +232,11 @@ export class VrrpExtension implements Extension {
     const out: Record<string, number> = {};
     for (const v of this.runner?.views() ?? []) {
       for (const [k, n] of Object.entries(v.snapshot.counters)) out[`${v.plan.name}.${k}`] = n;
+      out[`${v.plan.name}.accepted`] = v.accepted;
       for (const [k, n] of Object.entries(v.drops)) if (n) out[`${v.plan.name}.drop.${k}`] = n;
+      for (const [k, n] of Object.entries(v.warnings)) if (n) out[`${v.plan.name}.warning.${k}`] = n;
     }
-    for (const [iface, drops] of Object.entries(this.runner?.interfaceDropCounters() ?? {})) {
-      for (const [k, n] of Object.entries(drops)) if (n) out[`${iface}.drop.${k}`] = n;
-    }
+    Object.assign(out, receiveLedger(this.runner, this.io));
     if (this.io) for (const [k, n] of Object.entries(this.io.counters)) out[`io.${k}`] = n;
     return out;
   }

@@ -40,6 +40,8 @@ export interface InstancePlan {
   authType: number;
   authData: Uint8Array | undefined;
   checksumDialect: 'rfc5798' | 'v2-compatible';
+  /** Gap between the packets of one gratuitous ARP / NA burst (vrrp_garp_interval); 0 = back to back. */
+  garpIntervalMs: number;
   /** Tracked objects by the name the core knows them under. */
   tracked: TrackedObject[];
 }
@@ -87,7 +89,10 @@ export function planInstance(
     ...(syncGroup === undefined ? {} : { syncGroup }),
   };
   const authType = inst.version === 2 && inst.authentication ? AUTH_PASS : AUTH_NONE;
-  const authData = authType === AUTH_PASS ? authDataFromPassword(inst.authentication!.password) : undefined;
+  const password = inst.authentication?.password;
+  // password_file is read by the caller (withVrrpPasswords): this module stays free of I/O.
+  if (authType === AUTH_PASS && password === undefined) throw new Error(`${name}: authentication.password_file was not read`);
+  const authData = authType === AUTH_PASS ? authDataFromPassword(password!) : undefined;
   const multicastGroup = inst.mcast_group ?? DEFAULT_MCAST_GROUP[family === 6 ? 'ipv6' : 'ipv4'];
   const unicast = inst.unicast_peers.length > 0;
   const expectation: AdvertExpectation = {
@@ -99,6 +104,7 @@ export function planInstance(
     addresses: advertised,
     ownAddresses: [...new Set([source, ...ownAddresses])],
     ...(unicast ? { unicastPeers: inst.unicast_peers } : {}),
+    addressListPolicy: inst.address_list_mismatch,
   };
   return {
     name,
@@ -114,6 +120,7 @@ export function planInstance(
     authType,
     authData,
     checksumDialect: inst.v3_checksum,
+    garpIntervalMs: Math.round(inst.garp.interval * 1000),
     tracked,
   };
 }

@@ -21,6 +21,17 @@ export interface NetIoCounters {
   vipErrors: number;
 }
 
+/** What the VRRP sockets of one interface (both families) read, dropped themselves, and the kernel dropped. */
+export interface SocketReceive {
+  read: number;
+  droppedOwn: number;
+  droppedIpHeader: number;
+  kernelDrops: number;
+  receiveErrors: number;
+  /** Receive buffer bytes as the kernel accounts them, summed over the interface's sockets. */
+  rcvbuf: number;
+}
+
 export class NetIo implements VrrpIo {
   private readonly sockets = new Map<string, VrrpSocket>();
   /** What each socket was opened for; a reload reopens a socket only when this changes. */
@@ -29,6 +40,8 @@ export class NetIo implements VrrpIo {
   readonly counters: NetIoCounters = { sendErrors: 0, announceErrors: 0, vipErrors: 0 };
   /** Send errors are logged once per interface and errno until a send succeeds again. */
   private readonly loggedSendError = new Set<string>();
+  /** Paced bursts still sending (garp.interval > 0), per instance: cancelled when its VIPs go. */
+  private readonly paced = new Map<string, Set<NodeJS.Timeout>>();
 
   constructor(private readonly log: SubsystemLogger) {}
 
@@ -56,6 +69,8 @@ export class NetIo implements VrrpIo {
         });
         // Instances of one interface may use different groups (mcast_group): join them all.
         for (const g of groups.slice(1)) sock.join(g);
+        const degraded = sock.stats()?.degraded;
+        if (degraded) this.log.warn(`${ifname}: VRRP socket (IPv${family}) works without: ${degraded}`);
         this.sockets.set(key, sock);
         this.specs.set(key, socketSpec(plans, key, ownAddresses));
       }
@@ -83,6 +98,7 @@ export class NetIo implements VrrpIo {
       const spec = socketSpec(plans, key, ownAddresses);
       if (this.specs.get(key) === spec) continue;
       this.log.info(`${key}: VRRP socket ${spec ? 'reopened (multicast groups, unicast peers or own addresses changed)' : 'closed (no instance uses it any more)'}`);
+      this.retire(key, sock);
       sock.close();
       this.sockets.delete(key);
       this.specs.delete(key);
@@ -96,7 +112,38 @@ export class NetIo implements VrrpIo {
     this.open(plans, macs, ownAddresses, onPacket);
   }
 
+  /**
+   * Per interface: the sockets' own counts, with the kernel's drop count read now. A socket that
+   * a reload closed keeps its counts here, so the sums never go backwards.
+   */
+  receiveCounters(): Map<string, SocketReceive> {
+    const out = new Map<string, SocketReceive>();
+    const add = (iface: string, c: SocketReceive) => {
+      const t = out.get(iface) ?? { read: 0, droppedOwn: 0, droppedIpHeader: 0, kernelDrops: 0, receiveErrors: 0, rcvbuf: 0 };
+      for (const k of Object.keys(t) as (keyof SocketReceive)[]) t[k] += c[k];
+      out.set(iface, t);
+    };
+    for (const [iface, c] of this.closedCounts) add(iface, c);
+    for (const [key, sock] of this.sockets) {
+      const st = sock.stats();
+      add(key.slice(0, key.lastIndexOf('/')), { ...pickReceive(sock), rcvbuf: st?.rcvbuf ?? 0 });
+    }
+    return out;
+  }
+
+  private readonly closedCounts = new Map<string, SocketReceive>();
+
+  private retire(key: string, sock: VrrpSocket): void {
+    sock.stats();
+    const iface = key.slice(0, key.lastIndexOf('/'));
+    const t = this.closedCounts.get(iface) ?? { read: 0, droppedOwn: 0, droppedIpHeader: 0, kernelDrops: 0, receiveErrors: 0, rcvbuf: 0 };
+    const c = pickReceive(sock);
+    for (const k of Object.keys(c) as (keyof SocketReceive)[]) t[k] += c[k];
+    this.closedCounts.set(iface, t);
+  }
+
   close(): void {
+    for (const name of [...this.paced.keys()]) this.cancelAnnouncements(name);
     this.specs.clear();
     for (const s of this.sockets.values()) s.close();
     for (const a of this.announcers.values()) a.close();
@@ -121,6 +168,8 @@ export class NetIo implements VrrpIo {
   }
 
   async setVips(plan: InstancePlan, present: boolean): Promise<void> {
+    // Never announce an address this node is giving up.
+    if (!present) this.cancelAnnouncements(plan.name);
     const results = await Promise.all(plan.vips.map((v) => (present ? addVip : removeVip)(toNetVip(v))));
     const errors = results.flatMap((r) => (r.ok ? [] : [r.error]));
     if (errors.length > 0) {
@@ -129,13 +178,43 @@ export class NetIo implements VrrpIo {
     }
   }
 
+  /**
+   * `count` gratuitous ARP / unsolicited NA per VIP, VIP after VIP; with garp.interval set each
+   * packet waits that long after the previous one (keepalived's vrrp_garp_interval), on timers
+   * that a VIP removal cancels. The first packet always leaves at once.
+   */
   announce(plan: InstancePlan, count: number): void {
-    for (let i = 0; i < count; i++) {
-      for (const vip of plan.vips) {
-        const err = this.announcers.get(vip.dev)?.announce(vip.address);
-        if (err) this.counters.announceErrors++;
-      }
+    const packets: InstancePlan['vips'] = [];
+    for (let i = 0; i < count; i++) packets.push(...plan.vips);
+    const send = (vip: InstancePlan['vips'][number]) => {
+      const err = this.announcers.get(vip.dev)?.announce(vip.address);
+      if (err) this.counters.announceErrors++;
+    };
+    if (plan.garpIntervalMs <= 0 || packets.length <= 1) {
+      for (const vip of packets) send(vip);
+      return;
     }
+    let timers = this.paced.get(plan.name);
+    if (!timers) this.paced.set(plan.name, (timers = new Set()));
+    const pending = timers;
+    let next = 0;
+    const step = () => {
+      send(packets[next++]!);
+      if (next >= packets.length) return;
+      const t = setTimeout(() => {
+        pending.delete(t);
+        step();
+      }, plan.garpIntervalMs);
+      pending.add(t);
+    };
+    step();
+  }
+
+  private cancelAnnouncements(instance: string): void {
+    const timers = this.paced.get(instance);
+    if (!timers) return;
+    for (const t of timers) clearTimeout(t);
+    this.paced.delete(instance);
   }
 }
 
@@ -159,4 +238,9 @@ function socketSpec(plans: InstancePlan[], key: string, own: ReadonlyMap<string,
 
 function socketKey(ifname: string, family: Family): string {
   return `${ifname}/${family}`;
+}
+
+function pickReceive(sock: VrrpSocket): SocketReceive {
+  const c = sock.counters;
+  return { read: c.read, droppedOwn: c.droppedOwn, droppedIpHeader: c.droppedIpHeader, kernelDrops: c.kernelDrops, receiveErrors: c.receiveErrors, rcvbuf: 0 };
 }

@@ -4,11 +4,20 @@
 // in-memory wire in tests.
 
 import { decodeAdvert, encodeAdvert } from '../../vrrp/packet';
-import { validateAdvert } from '../../vrrp/validate';
+import { validateAdvert, type TwinFilter } from '../../vrrp/validate';
 import { VrrpInstance } from '../../vrrp/instance';
 import { SyncGroup, type MemberActions } from '../../vrrp/sync-group';
-import { emptyDropCounters, NOT_AN_ERROR, type AdvertWarning, type DropReason } from '../../vrrp/drop-reasons';
-import type { Action, InstanceEvent, InstanceSnapshot } from '../../vrrp/events';
+import {
+  emptyDropCounters,
+  emptyWarningCounters,
+  NOT_AN_ERROR,
+  type DropCounters,
+  type DropReason,
+  type ValidateDropReason,
+  type WarningCounters,
+} from '../../vrrp/drop-reasons';
+import { DropLogLimiter } from './drop-log';
+import { DEMOTION_REASONS, type Action, type DemotionReason, type InstanceEvent, type InstanceSnapshot } from '../../vrrp/events';
 import type { Advert, Family } from '../../vrrp/types';
 import type { SubsystemLogger } from '../../log';
 import type { EventBus } from '../../daemon/events';
@@ -40,7 +49,23 @@ export interface ReceivedPacket {
   ttl?: number | undefined;
 }
 
-type DropCounters = Record<DropReason | AdvertWarning, number>;
+/** Per instance: what it accepted, what it dropped and why, and the accepted ones with a warning. */
+interface ReceiveCounters {
+  accepted: number;
+  drops: DropCounters;
+  warnings: WarningCounters;
+}
+
+/**
+ * Pair mode (the heartbeat feature): the twin's addresses for an instance, when the twin is known
+ * and the instance is not declared a mixed group; and what to do with an advert for our VRID
+ * that came from someone else.
+ */
+export interface PairGate {
+  twinFilter(plan: InstancePlan): TwinFilter | undefined;
+  /** An advert dropped as 'not-twin' (the heartbeat feature raises vrid-conflict). */
+  foreign(plan: InstancePlan, advert: Advert): void;
+}
 
 interface Unit {
   deliver(member: string, event: InstanceEvent, now: number): MemberActions[];
@@ -63,20 +88,31 @@ export interface RunnerOptions {
 export interface InstanceView {
   plan: InstancePlan;
   snapshot: InstanceSnapshot;
+  /** Adverts that passed every check and reached the state machine. */
+  accepted: number;
   drops: DropCounters;
+  /** Accepted adverts that carried something worth a warning (a subset of `accepted`). */
+  warnings: WarningCounters;
 }
 
-/** Alarms for a misconfigured peer are raised once per cause and instance, not per packet. */
-const ALARM_REPEAT_MS = 60_000;
+/** Per interface: every packet the runner was handed and that no instance took (see drop-reasons.ts). */
+export interface InterfaceReceive {
+  /** Packets handed to receive() for this interface. */
+  received: number;
+  drops: DropCounters;
+  /** Adverts accepted by instances that a reload has since removed (their drops are in `drops`). */
+  retiredAccepted: number;
+}
 
 export class VrrpRunner {
   private readonly instances = new Map<string, VrrpInstance>();
   private readonly plans = new Map<string, InstancePlan>();
   private readonly units = new Map<string, Unit>();
-  private readonly drops = new Map<string, DropCounters>();
+  private readonly rx = new Map<string, ReceiveCounters>();
   /** Packets that reached no instance: per interface, by decode reason (plus 'vrid'). */
-  private readonly interfaceDrops = new Map<string, DropCounters>();
-  private readonly lastAlarm = new Map<string, number>();
+  private readonly interfaceRx = new Map<string, InterfaceReceive>();
+  private readonly dropLog = new DropLogLimiter();
+  private pairGate: PairGate | undefined;
   private cancelTimer: (() => void) | undefined;
   private timerAt: number | undefined;
   private running = false;
@@ -94,7 +130,7 @@ export class VrrpRunner {
   private addInstance(plan: InstancePlan): void {
     this.plans.set(plan.name, plan);
     this.instances.set(plan.name, new VrrpInstance(plan.params));
-    if (!this.drops.has(plan.name)) this.drops.set(plan.name, emptyDropCounters());
+    if (!this.rx.has(plan.name)) this.rx.set(plan.name, { accepted: 0, drops: emptyDropCounters(), warnings: emptyWarningCounters() });
   }
 
   /** Units (lone instance or sync group) for `names`; other instances keep theirs. */
@@ -145,15 +181,22 @@ export class VrrpRunner {
     const previous = new Map(
       diff.changed.map((n) => {
         const snap = this.instances.get(n)!.snapshot();
-        return [n, { plan: this.plans.get(n)!, state: snap.state, override: snap.priorityOverride }];
+        const demotions = snap.demotions.filter((d): d is DemotionReason => (DEMOTION_REASONS as readonly string[]).includes(d));
+        return [n, { plan: this.plans.get(n)!, state: snap.state, demotions }];
       }),
     );
     const gone = new Set([...diff.removed, ...diff.changed]);
     for (const name of gone) {
+      if (!next.has(name)) {
+        // Its counts move to the interface's ledger, so the sums still add up after a reload.
+        const counts = this.rx.get(name);
+        if (counts) this.retire(this.plans.get(name)!.interface, counts);
+        this.rx.delete(name);
+        this.dropLog.forget(`${name}/`);
+      }
       this.instances.delete(name);
       this.plans.delete(name);
       this.units.delete(name);
-      if (!next.has(name)) this.drops.delete(name);
     }
     await Promise.all(pending);
 
@@ -177,8 +220,8 @@ export class VrrpRunner {
     if (!this.running) return diff;
     const after: Promise<void>[] = [];
     for (const [name, prev] of previous) {
-      // Maintenance (override 0) and forced priorities are operator state, not configuration.
-      if (prev.override !== null) after.push(...this.deliver(name, { type: 'set-priority-override', priority: prev.override }));
+      // Demotions (maintenance, a heartbeat release) belong to their owners, not to the configuration.
+      for (const reason of prev.demotions) after.push(...this.deliver(name, { type: 'demote', reason, active: true }));
       const event: InstanceEvent = prev.state === 'MASTER' || prev.state === 'BACKUP' ? { type: 'resume', state: prev.state } : { type: 'startup' };
       after.push(...this.deliver(name, event));
     }
@@ -222,8 +265,17 @@ export class VrrpRunner {
     }
   }
 
+  /**
+   * One packet read from a VRRP socket. It ends in exactly one counter: accepted by an instance,
+   * or one drop reason (of the interface when no instance took it, else of the instance).
+   */
   receive(p: ReceivedPacket): void {
-    if (!this.running) return;
+    const rx = this.interfaceLedger(p.interface);
+    rx.received++;
+    if (!this.running) {
+      rx.drops.stopping++;
+      return;
+    }
     const unicast = !isMulticast(p.destination, p.family);
     const decoded = decodeAdvert(p.payload, {
       family: p.family,
@@ -233,35 +285,48 @@ export class VrrpRunner {
       unicast,
     });
     if (!decoded.ok) {
-      this.countInterfaceDrop(p.interface, decoded.reason);
+      rx.drops[decoded.reason]++;
       this.o.log.debug(`${p.interface}: dropped advert from ${p.source}: ${decoded.reason} (${decoded.detail})`);
       return;
     }
     const advert = decoded.advert;
-    const plan = [...this.plans.values()].find(
-      (pl) => pl.interface === p.interface && pl.family === p.family && pl.params.vrid === advert.vrid,
-    );
+    let plan: InstancePlan | undefined;
+    for (const pl of this.plans.values()) {
+      if (pl.interface === p.interface && pl.family === p.family && pl.params.vrid === advert.vrid) {
+        plan = pl;
+        break;
+      }
+    }
     if (!plan) {
-      this.countInterfaceDrop(p.interface, 'vrid');
+      rx.drops.vrid++;
       return;
     }
-    const verdict = validateAdvert(advert, plan.expectation);
-    const drops = this.drops.get(plan.name)!;
-    for (const w of verdict.warnings) {
-      drops[w.warning]++;
-      this.alarmOnce(plan.name, `advert-${w.warning}`, `${plan.name}: advert from ${advert.source}: ${w.detail}`, 'warning');
-    }
+    const counts = this.rx.get(plan.name)!;
+    const verdict = validateAdvert(advert, plan.expectation, this.pairGate?.twinFilter(plan));
     if (!verdict.accept) {
-      drops[verdict.reason]++;
-      if (verdict.alarm) {
-        this.alarmOnce(plan.name, `advert-${verdict.reason}`, `${plan.name}: dropping adverts from ${advert.source}: ${verdict.detail} (both routers may become MASTER)`, 'critical');
-      } else if (!NOT_AN_ERROR.has(verdict.reason)) {
+      counts.drops[verdict.reason]++;
+      if (verdict.reason === 'not-twin') this.pairGate?.foreign(plan, advert);
+      else if (verdict.alarm) this.reportDrop(plan, advert, verdict.reason, verdict.detail);
+      else if (!NOT_AN_ERROR.has(verdict.reason)) {
         this.o.log.debug(`${plan.name}: dropped advert from ${advert.source}: ${verdict.reason} (${verdict.detail})`);
       }
       return;
     }
+    counts.accepted++;
+    for (const w of verdict.warnings) {
+      counts.warnings[w.warning]++;
+      this.logLimited(plan, advert, `warning-${w.warning}`, `accepted advert from ${advert.source} (priority ${advert.priority}) with a warning: ${w.detail}`, 'warning');
+    }
     this.advertObserver?.(plan, advert);
     this.deliver(plan.name, { type: 'advert', advert });
+  }
+
+  /**
+   * Pair mode hooks (the heartbeat feature): adverts for our VRID from anyone but the twin are
+   * dropped as 'not-twin' and handed to `gate.foreign`. undefined = plain VRRP.
+   */
+  setPairGate(gate: PairGate | undefined): void {
+    this.pairGate = gate;
   }
 
   /**
@@ -281,31 +346,51 @@ export class VrrpRunner {
   }
 
   views(): InstanceView[] {
-    return [...this.plans.values()].map((plan) => ({
-      plan,
-      snapshot: this.instances.get(plan.name)!.snapshot(),
-      drops: { ...this.drops.get(plan.name)! },
-    }));
+    return [...this.plans.values()].map((plan) => {
+      const c = this.rx.get(plan.name)!;
+      return { plan, snapshot: this.instances.get(plan.name)!.snapshot(), accepted: c.accepted, drops: { ...c.drops }, warnings: { ...c.warnings } };
+    });
   }
 
+  /** Per interface: packets received and those no instance took, by reason. */
+  interfaceReceive(): Record<string, InterfaceReceive> {
+    return Object.fromEntries([...this.interfaceRx].map(([k, v]) => [k, { ...v, drops: { ...v.drops } }]));
+  }
+
+  /** Per interface: drops of packets no instance took (and of instances removed by a reload). */
   interfaceDropCounters(): Record<string, DropCounters> {
-    return Object.fromEntries([...this.interfaceDrops].map(([k, v]) => [k, { ...v }]));
+    return Object.fromEntries([...this.interfaceRx].map(([k, v]) => [k, { ...v.drops }]));
   }
 
-  private countInterfaceDrop(iface: string, reason: DropReason): void {
-    let c = this.interfaceDrops.get(iface);
-    if (!c) this.interfaceDrops.set(iface, (c = emptyDropCounters()));
-    c[reason]++;
+  private interfaceLedger(iface: string): InterfaceReceive {
+    let c = this.interfaceRx.get(iface);
+    if (!c) this.interfaceRx.set(iface, (c = { received: 0, drops: emptyDropCounters(), retiredAccepted: 0 }));
+    return c;
   }
 
-  private alarmOnce(instance: string, id: string, message: string, severity: 'warning' | 'critical'): void {
-    const key = `${instance}/${id}`;
+  /** A removed instance's counts join its interface's ledger, so the sums still add up. */
+  private retire(iface: string, counts: ReceiveCounters): void {
+    const rx = this.interfaceLedger(iface);
+    for (const [k, n] of Object.entries(counts.drops) as [DropReason, number][]) rx.drops[k] += n;
+    rx.retiredAccepted += counts.accepted;
+  }
+
+  /** A drop that points at a misconfigured or foreign router: a rate-limited line and an alarm. */
+  private reportDrop(plan: InstancePlan, advert: Advert, reason: ValidateDropReason, detail: string): void {
+    const consequence =
+      reason === 'address-list'
+        ? 'ignored, as keepalived does'
+        : 'both routers may become MASTER';
+    this.logLimited(plan, advert, `advert-${reason}`, `dropping advert from ${advert.source} (priority ${advert.priority}): ${detail} (${consequence})`, 'critical');
+  }
+
+  private logLimited(plan: InstancePlan, advert: Advert, id: string, message: string, severity: 'warning' | 'critical'): void {
     const now = this.o.clock.now();
-    const last = this.lastAlarm.get(key);
-    if (last !== undefined && now - last < ALARM_REPEAT_MS) return;
-    this.lastAlarm.set(key, now);
-    (severity === 'critical' ? this.o.log.warn.bind(this.o.log) : this.o.log.info.bind(this.o.log))(message);
-    this.o.bus.emit('alarm', { id, active: true, severity, message, instance, at: Date.now() });
+    const { log, held } = this.dropLog.admit(`${plan.name}/${id}`, advert.source, now);
+    if (!log) return;
+    const line = `${plan.name}: ${message}${held > 0 ? ` [${held} more not logged]` : ''}`;
+    (severity === 'critical' ? this.o.log.warn.bind(this.o.log) : this.o.log.info.bind(this.o.log))(line);
+    this.o.bus.emit('alarm', { id, active: true, severity, message: line, instance: plan.name, at: Date.now() });
   }
 
   private execute(batches: MemberActions[]): Promise<void>[] {
@@ -358,7 +443,15 @@ export class VrrpRunner {
       }
       case 'alarm':
         log.warn(`alarm ${a.name}: ${a.detail}`);
-        this.o.bus.emit('alarm', { id: a.name, active: true, severity: a.name === 'dual-master' ? 'critical' : 'warning', message: `${plan.name}: ${a.detail}`, instance: plan.name, at: Date.now() });
+        this.o.bus.emit('alarm', {
+          id: a.name,
+          active: true,
+          severity: a.name === 'dual-master' ? 'critical' : 'warning',
+          message: `${plan.name}: ${a.detail}`,
+          instance: plan.name,
+          ...(a.overlapMs !== undefined ? { durationMs: Math.round(a.overlapMs) } : {}),
+          at: Date.now(),
+        });
         return undefined;
       case 'notify':
       case 'want-master':

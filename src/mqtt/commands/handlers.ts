@@ -33,7 +33,7 @@ async function dispatch(req: ParsedRequest, deps: CommandDeps, t: Transaction | 
     }
     case 'failover': {
       if (!ha) return errorResponse('failover not available: the VRRP part is not running', t);
-      const r = await ha.failover();
+      const r = await ha.failover(typeof req.args.instance === 'string' ? req.args.instance : undefined);
       return r.ok ? okResponse(r.data ?? { failover: 'requested' }, t) : errorResponse(r.error, t);
     }
     case 'reload': {

@@ -16,7 +16,7 @@ function command(properties: Record<string, unknown> = {}, required: string[] = 
 export const COMMAND_SCHEMAS = {
   status: command(),
   maintenance: command({ on: { type: 'boolean', description: 'true: demote to priority 0 and hand over; false: back to normal.' } }, ['on']),
-  failover: command(),
+  failover: command({ instance: { type: 'string', minLength: 1, maxLength: 64, description: 'Hand over this instance only (default: every MASTER instance).' } }),
   reload: command(),
   config: command({ config: { type: 'object', description: 'A whole twinvip configuration, validated like the file.' } }, ['config']),
   diagnostics: command({ log_lines: { type: 'integer', minimum: 1, maximum: 1000, description: 'Recent log lines to include (default 100).' } }),

@@ -71,6 +71,13 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)',
     // Static/dynamic separation: the static page is served by Nginx itself, by the VIP holder.
     expect(out).toMatch(/client: static page http:\/\/VIP\/ served by Nginx on box-a/);
     expect(out).toMatch(/client: static page http:\/\/VIP\/ served by Nginx on box-b/);
+    if (driven) {
+      // HTTPS with the demo's self-signed certificate, a full handshake per probe, on both boxes.
+      expect(out).toMatch(/^client: also probing https:\/\/10\.88\.0\.100\/who every 100 ms, a fresh TLS handshake each time/m);
+      expect(out).toMatch(/client: https:\/\/VIP\/who \(new TLS handshake\) answered by box-a/);
+      expect(out).toMatch(/client: https:\/\/VIP\/who \(new TLS handshake\) answered by box-b/);
+      expect(out).toMatch(/^RESULT takeover after link cut: .*; HTTPS \(fresh TLS handshake each probe\) by box-b \d+ ms after the cut, 0 resumed sessions/m);
+    }
   });
 
   it('cleans up: no namespace with the run prefix is left', () => {

@@ -101,8 +101,12 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     } finally {
       await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
     }
-    // Link back: a leaves FAULT and preempts (150 > 100).
+    // Link back: a leaves FAULT and preempts (150 > 100). b's last advert or serial claim reaches
+    // a just after a's first advert: a routine handover, no critical dual-master alarm.
+    const aBefore = p.a.log().length;
     await p.masterIs(p.a, p.b);
+    expect(p.a.log().slice(aBefore)).toMatch(/VI_1: BACKUP -> MASTER \(preempt/);
+    expect(p.a.log().slice(aBefore)).not.toMatch(/alarm dual-master/);
   }, 120_000);
 
   it('(e) master stopped gracefully: the backup takes over on the release / priority 0 path, not on Master_Down', async () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import type { HeartbeatBody, HeartbeatFrame } from '../../../src/heartbeat/frame';
-import { SerialLink, type SerialLinkOptions } from '../../../src/ha/heartbeat/serial-link';
+import { MAX_QUEUED_RESPONSE_PARTS, SerialLink, type SerialLinkOptions } from '../../../src/ha/heartbeat/serial-link';
 import { SocatPair, waitFor } from './socat-pair';
 
 const KEY = Buffer.from('integration-test-key-0123456789');
@@ -190,5 +190,34 @@ describe('serial link over a socat pty pair', () => {
     expect(await b.l.request('bogus', 10_000)).toEqual({ ok: true, body: '{"error":"unknown","what":"bogus"}' });
     // B has no handler: A gets an explicit error body rather than silence.
     expect(await a.l.request('status', 10_000)).toEqual({ ok: true, body: '{"error":"no-handler","what":"status"}' });
+  });
+
+  it('a peer that floods requests cannot grow the response queue: answers beyond the bound are dropped and counted, heartbeats go on', async () => {
+    const s = await socat();
+    const big = JSON.stringify({ pad: 'x'.repeat(15_000) }); // 30 parts of 512 bytes
+    let answered = 0;
+    const a = link(s.a, 'gw-a', {
+      onRequest: () => {
+        answered++;
+        return big;
+      },
+    });
+    const b = link(s.b, 'gw-b');
+    await waitFor(() => b.frames.length >= 1 && a.frames.length >= 1, 15_000, 'link up');
+    let maxQueued = 0;
+    const sampler = setInterval(() => (maxQueued = Math.max(maxQueued, a.l.queuedResponseParts)), 5);
+    cleanups.push(async () => clearInterval(sampler));
+    const heardBefore = b.frames.length;
+    // 200 requests at once: unbounded, A would queue 6000 parts (3 MB) behind its heartbeats.
+    const flood = Array.from({ length: 200 }, () => b.l.request('status', 2_000));
+    await waitFor(() => answered + a.l.counters.responsesDropped >= 200, 15_000, 'every request answered or dropped at A');
+    await Promise.all(flood);
+    clearInterval(sampler);
+    expect(a.l.counters.responsesDropped).toBeGreaterThan(0);
+    expect(maxQueued).toBeLessThanOrEqual(MAX_QUEUED_RESPONSE_PARTS);
+    // Heartbeats kept flowing during the flood, and the link answers again once it has drained.
+    expect(b.frames.length).toBeGreaterThan(heardBefore);
+    await waitFor(() => a.l.queuedResponseParts === 0, 15_000, 'A\'s response queue to drain');
+    expect(await b.l.request('status', 10_000)).toEqual({ ok: true, body: big });
   });
 });

@@ -107,7 +107,7 @@ describe('twinvip check with boards', () => {
   afterAll(() => dir.remove());
 
   it('the shipped default config inherits generic-arm64 (lan0, /dev/ttyS1) from the repo board/', async () => {
-    const r = await runCli(['check', '-c', join(REPO_ROOT, 'rootfs/etc/twinvip/twinvip.json')]);
+    const r = await runCli(['check', '--offline', '-c', join(REPO_ROOT, 'rootfs/etc/twinvip/twinvip.json')]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/VI_1 v2 lan0 vrid 51/);
     expect(r.stdout).toMatch(/serial heartbeat on \/dev\/ttyS1/);

@@ -71,7 +71,7 @@ describe(`make rootfs ARCH=arm64 -> twinvip-${VERSION}-linux-arm64.tar.gz`, () =
   });
 
   it('its own twinvip check accepts the shipped default config', () => {
-    const r = arm64Node([...launcherArgs(), 'check', '-c', 'etc/twinvip/twinvip.json']);
+    const r = arm64Node([...launcherArgs(), 'check', '--offline', '-c', 'etc/twinvip/twinvip.json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/etc\/twinvip\/twinvip\.json: ok, 1 instance/);
     // node.board "generic-arm64" resolved from the tarball's own opt/twinvip/board (beside lib/).

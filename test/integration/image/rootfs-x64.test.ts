@@ -41,7 +41,7 @@ describe('x64 tarball: launcher and systemd unit', () => {
       expect(r.code, `${bin}: ${r.stderr}`).toBe(0);
       expect(r.stdout.trim()).toBe(VERSION);
     }
-    const r = sh(join(dir.path, 'usr/bin/twinvip'), ['check', '-c', join(dir.path, 'etc/twinvip/twinvip.json')], { cwd: '/' });
+    const r = sh(join(dir.path, 'usr/bin/twinvip'), ['check', '--offline', '-c', join(dir.path, 'etc/twinvip/twinvip.json')], { cwd: '/' });
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 

@@ -10,7 +10,6 @@ import { parseIPv6 } from '../../../src/net/addr';
 import { buildGratuitousArp } from '../../../src/net/arp';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc';
 import { Announcer } from '../../../src/net/announcer';
-import { GarpScheduler } from '../../../src/net/garp-scheduler';
 import { getInterface } from '../../../src/net/interfaces';
 import { addVip, parseVip, presentVips, removeStaleVips, removeVip, type Vip } from '../../../src/net/vip';
 import { describeRequiring } from '../../helpers/prerequisites';
@@ -141,22 +140,6 @@ describeRequiring(NetnsLab.prerequisites, 'VIPs and announcements in namespaces'
     expect(ann.announce(address)).toBeNull();
     await lab.waitFor(async () => (await neighbour(address))?.lladdr === aMac, { what: `B's NDP entry for ${address} -> ${aMac}` });
     expect(ann.counters.naSent).toBe(1);
-  });
-
-  it('the scheduler announces in bursts without awaiting anything', async () => {
-    const address = '10.78.0.130';
-    await b.run('ip', ['neigh', 'replace', address, 'lladdr', WRONG_MAC, 'dev', 'vb', 'nud', 'stale']);
-    const ann = Announcer.open({ ifname: 'va', mac: aMac, netns: a.name });
-    announcers.push(ann);
-    const sched = new GarpScheduler((v) => void ann.announce(v));
-    const t0 = performance.now();
-    sched.start('VI_1', [address], { repeat: 3, delayMs: 200, refreshMs: 0, refreshRepeat: 1, intervalMs: 0 });
-    const startMs = performance.now() - t0;
-    expect(ann.counters.garpSent).toBe(3); // the first burst went out synchronously
-    expect(startMs).toBeLessThan(1000); // nowhere near arping's one second per call
-    await lab.waitFor(() => ann.counters.garpSent === 6, { what: 'second burst' });
-    expect(sched.active('VI_1')).toBe(false);
-    await lab.waitFor(async () => (await neighbour(address))?.lladdr === aMac, { what: 'neighbour update' });
   });
 
   it('our gratuitous ARP and unsolicited NA are byte-identical to the ones real keepalived sends', async () => {

@@ -1,5 +1,7 @@
 // The Nginx feature inside a real Daemon (in process): starts Nginx from the config, answers the
 // `nginx` control command, counts, re-applies on a config reload, and stops Nginx on daemon stop.
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText, type TwinvipConfig } from '../../../src/config';
 import { requestOnce } from '../../../src/control/client';
@@ -78,5 +80,53 @@ describe('NginxExtension in a daemon', () => {
 
     await daemon.stop('test');
     await waitFor(async () => (await processState(pid)) !== 'running', { timeoutMs: 15_000, what: 'Nginx master gone after stop' });
+  });
+
+  it('stops within its grace when a connection never finishes: graceful quit, then fast shutdown', async () => {
+    const env = nginxEnv();
+    cleanups.push(() => env.dir.remove());
+    // An upstream that accepts and never answers: the proxied request stays open in the worker.
+    const held: Socket[] = [];
+    const stuck = createNetServer((s) => held.push(s));
+    await new Promise<void>((r) => stuck.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      for (const s of held) s.destroy();
+      return new Promise<void>((r) => stuck.close(() => r()));
+    });
+    const stuckPort = (stuck.address() as { port: number }).port;
+    const web = await freePort();
+    const raw = {
+      node: { name: 'box-a', state_dir: env.dir.file('state') },
+      control: { socket: env.dir.file('control.sock') },
+      nginx: {
+        enabled: true, prefix: env.prefix, status: { port: await freePort() }, worker_shutdown_timeout: 60,
+        upstreams: { slow: { servers: [{ address: '127.0.0.1', port: stuckPort }] } },
+        http: [{ listen: [{ address: '127.0.0.1', port: web }], locations: [{ type: 'proxy', path: '/slow/', upstream: 'slow', read_timeout: 120 }] }],
+      },
+    };
+    const r = parseConfigText(JSON.stringify(raw), 'c.json');
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const lines: string[] = [];
+    const ext = new NginxExtension();
+    const daemon = new Daemon({ configPath: env.dir.file('c.json'), config: r.config, configHash: 'h1', logger: new Logger({ sink: (l) => lines.push(l) }), extensions: [ext] });
+    cleanups.push(() => daemon.stop('test cleanup'));
+    expect(await daemon.start()).toEqual({ ok: true });
+    const pid = (ext.snapshot() as { pid: number }).pid;
+    cleanups.push(async () => {
+      if ((await processState(pid)) === 'running') process.kill(pid, 'SIGKILL');
+    });
+    const client = connect(web, '127.0.0.1');
+    cleanups.push(() => void client.destroy());
+    client.on('error', () => {});
+    client.write('GET /slow/x HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => held.length > 0, { timeoutMs: 15_000, what: 'the request reaching the stuck upstream' });
+
+    const t0 = performance.now();
+    await daemon.stop('test');
+    const took = performance.now() - t0;
+    expect(await processState(pid)).not.toBe('running');
+    expect(lines.some((l) => /still has connections after 3000 ms; fast shutdown/.test(l))).toBe(true);
+    // worker_shutdown_timeout is 60 s: a graceful quit alone would still be waiting.
+    expect(took).toBeLessThan(30_000);
   });
 });

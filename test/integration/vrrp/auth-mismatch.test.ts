@@ -23,7 +23,7 @@ describeRequiring(VrrpLab.prerequisites, 'PASS authentication mismatch with keep
     await lab().waitHolders(VIP, ['b']);
 
     const t = await lab().twinvip('a', { VI_1: { vrid: 63, priority: 150, vips: [`${VIP}/24`], authentication: { type: 'PASS', password: 'tw1n' } } });
-    await t.waitLog(/VI_1: dropping adverts from 10\.66\.0\.2: simple password does not match \(both routers may become MASTER\)/, 20_000);
+    await t.waitLog(/VI_1: dropping advert from 10\.66\.0\.2 \(priority 100\): simple password does not match \(both routers may become MASTER\)/, 20_000);
     // Each of keepalived's adverts (one a second) is counted, not only the first.
     await lab().waitFor(async () => (await t.counter('VI_1.drop.auth')) >= 2, { timeoutMs: 15_000, what: 'VI_1.drop.auth >= 2' });
 
@@ -35,7 +35,7 @@ describeRequiring(VrrpLab.prerequisites, 'PASS authentication mismatch with keep
     expect(await t.state()).toBe('MASTER');
     expect(k.out()).not.toMatch(/Entering BACKUP STATE(?! \(init\))/);
     // The alarm is raised once per cause, not per packet.
-    expect(t.out().match(/dropping adverts from 10\.66\.0\.2/g)?.length).toBe(1);
+    expect(t.out().match(/dropping advert from 10\.66\.0\.2/g)?.length).toBe(1);
 
     await t.stop();
     await k.stop();

@@ -4,9 +4,10 @@
 //   routers become MASTER. twinvip drops too, counts (VI_1.drop.interval-mismatch) and raises an
 //   alarm, once.
 // - VIP list mismatch: keepalived 2.2.7 drops adverts whose address list differs from its own,
-//   so it becomes MASTER under a live twinvip master. twinvip accepts the adverts with a warning
-//   (as RFC 3768 7.1 allows: "MAY" log), hears a lower-priority master, re-announces and raises
-//   the dual-master alarm; both stay MASTER and share the common VIP.
+//   and so does twinvip by default (address_list_mismatch "drop"): each ignores the other and
+//   both are MASTER, each holding its own list. twinvip counts (VI_1.drop.address-list) and logs
+//   the source and both lists, rate-limited. With "accept" (the lenient option) twinvip acts on
+//   the adverts instead, hears a lower-priority master and raises dual-master.
 import { expect, it } from 'vitest';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
 import { describeRequiring } from '../../helpers/prerequisites';
@@ -25,29 +26,49 @@ describeRequiring(VrrpLab.prerequisites, 'misconfigured peers (keepalived)', () 
     await t.waitLog(/VI_1: BACKUP -> MASTER \(master down/, 20_000);
     await k.waitLog(/advertisement interval mismatch mine=2 sec rcv'd=1 sec/, 15_000);
     await k.waitLog(/Entering MASTER STATE/, 15_000);
-    await t.waitLog(/VI_1: dropping adverts from 10\.66\.0\.2: advert interval 2 s, ours is 1 s \(both routers may become MASTER\)/, 15_000);
+    await t.waitLog(/VI_1: dropping advert from 10\.66\.0\.2 \(priority 100\): advert interval 2 s, ours is 1 s \(both routers may become MASTER\)/, 15_000);
     expect(await t.counter('VI_1.drop.interval-mismatch')).toBeGreaterThan(0);
     await lab().waitHolders(VIP, ['a', 'b']);
     expect(await t.counter('VI_1.advertsReceived')).toBe(0);
     expect(k.out()).not.toMatch(/Entering BACKUP STATE(?! \(init\))/);
-    expect(t.out().match(/dropping adverts from 10\.66\.0\.2/g)?.length).toBe(1);
+    expect(t.out().match(/dropping advert from 10\.66\.0\.2/g)?.length).toBe(1);
     await t.stop();
     await k.stop();
     await lab().waitHolders(VIP, []);
   });
 
-  it('VIP list mismatch: keepalived ignores twinvip and becomes MASTER too; twinvip warns, re-announces and raises dual-master', async () => {
+  it('VIP list mismatch: keepalived and twinvip both drop the other (keepalived\'s rule, twinvip\'s default) and both are MASTER', async () => {
     const t = await lab().twinvip('a', { VI_1: { vrid: 76, priority: 150, vips: [`${VIP}/24`] } });
     await t.waitLog(/VI_1: BACKUP -> MASTER/, 20_000);
     const k = await lab().keepalived('b', kaInstance({ vrid: 76, priority: 100, vips: [`${VIP}/24`, `${VIP2}/24`] }));
     await k.waitLog(/Entering MASTER STATE/, 15_000);
     await lab().waitHolders(VIP, ['a', 'b']);
     await lab().waitHolders(VIP2, ['b']);
-    await t.waitLog(/VI_1: advert from 10\.66\.0\.2: address list differs from ours: unexpected 10\.66\.0\.101/);
-    await t.waitLog(/VI_1: alarm dual-master: lower priority master 10\.66\.0\.2 \(100\) heard, ours 150; re-announcing/);
-    expect(await t.counter('VI_1.drop.address-list')).toBeGreaterThan(0);
+    await t.waitLog(
+      /VI_1: dropping advert from 10\.66\.0\.2 \(priority 100\): address list \[10\.66\.0\.100, 10\.66\.0\.101\] differs from ours \[10\.66\.0\.100\]: unexpected 10\.66\.0\.101/,
+    );
+    await lab().waitFor(async () => (await t.counter('VI_1.drop.address-list')) >= 2, { timeoutMs: 15_000, what: 'VI_1.drop.address-list >= 2' });
     expect(await t.state()).toBe('MASTER');
+    expect(t.out()).not.toMatch(/alarm dual-master/);
+    // Rate-limited: one line for this source however many adverts arrived.
+    expect(t.out().match(/VI_1: dropping advert from 10\.66\.0\.2/g)?.length).toBe(1);
     expect(k.out()).toMatch(/received an unexpected ip number count 1, expected 2!/);
+    await t.stop();
+    await k.stop();
+    await lab().waitHolders(VIP, []);
+    await lab().waitHolders(VIP2, []);
+  });
+
+  it('VIP list mismatch with address_list_mismatch "accept": twinvip acts on keepalived\'s adverts, counts a warning, re-announces and raises dual-master', async () => {
+    const t = await lab().twinvip('a', { VI_1: { vrid: 78, priority: 150, vips: [`${VIP}/24`], address_list_mismatch: 'accept' } });
+    await t.waitLog(/VI_1: BACKUP -> MASTER/, 20_000);
+    const k = await lab().keepalived('b', kaInstance({ vrid: 78, priority: 100, vips: [`${VIP}/24`, `${VIP2}/24`] }));
+    await k.waitLog(/Entering MASTER STATE/, 15_000);
+    await t.waitLog(/VI_1: accepted advert from 10\.66\.0\.2 \(priority 100\) with a warning: address list .* unexpected 10\.66\.0\.101/);
+    await t.waitLog(/VI_1: alarm dual-master: lower priority master 10\.66\.0\.2 \(100\) heard \d+ ms after our first advert as MASTER, ours 150; re-announcing/);
+    expect(await t.counter('VI_1.warning.address-list')).toBeGreaterThan(0);
+    expect(await t.counter('VI_1.drop.address-list')).toBe(0);
+    expect(await t.state()).toBe('MASTER');
     await t.stop();
     await k.stop();
     await lab().waitHolders(VIP, []);

@@ -34,11 +34,24 @@ describe('twinvip check', () => {
     join(ROOT, 'rootfs/etc/twinvip/twinvip.json'),
     ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => join(ROOT, 'examples', f)),
   ];
+  // --offline: the shipped files name secret files (/etc/twinvip/heartbeat.key...) and scripts that
+  // exist on a provisioned box, not on this machine.
   it.each(shipped)('accepts the shipped configuration %s', async (file) => {
-    const r = await run(['-c', file]);
+    const r = await run(['--offline', '-c', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/: ok, \d+ instances?/);
     expect(r.stdout).toMatch(/hash [0-9a-f]{12}\n$/);
+  });
+
+  it('without --offline it reads the secret files the config names: a missing key file is an error', async () => {
+    const f = join(dir, 'keyfile.json');
+    const key = join(dir, 'no-such.key');
+    await writeFile(f, JSON.stringify({ ...baseConfig(), heartbeat: { serial: { device: '/dev/ttyS1', node_id: 1, key_file: key } } }));
+    const r = await run(['-c', f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`/heartbeat/serial/key_file: secret file ${key}: no such file`);
+    expect((await run(['--offline', '-c', f])).code).toBe(0);
+    expect((await run(['--offline', '--host', '-c', f])).code).toBe(2);
   });
 
   it('ships the example set the documentation promises', () => {

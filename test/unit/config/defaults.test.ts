@@ -15,7 +15,7 @@ describe('defaults filled in by the loader', () => {
     expect(config.nginx).toEqual({ enabled: false, binary: '/usr/sbin/nginx', prefix: '/var/lib/twinvip/nginx' });
     expect(config.mqtt).toMatchObject({ enabled: false, prefix: 'twinvip/twinvip/', keepalive: 30 });
     expect(config.console).toMatchObject({ enabled: false, baud: 115200 });
-    expect(config.notify).toEqual({ timeout: 30, enable_script_security: false });
+    expect(config.notify).toEqual({ timeout: 30, enable_script_security: true });
     expect(config.email).toBeUndefined();
   });
 

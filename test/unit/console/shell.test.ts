@@ -407,7 +407,7 @@ describe('serial console password', () => {
     h.shell.start();
     expect(h.out()).toContain('Read-only');
     h.type('reload\rstatus\r');
-    expect(h.out()).toContain('reload: refused: this console is read-only (set console.password in the config to allow actions)');
+    expect(h.out()).toContain('reload: refused: this console is read-only (set console.password_file in the config to allow actions)');
     expect(h.out()).toContain('node box-a');
   });
 

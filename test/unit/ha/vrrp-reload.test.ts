@@ -173,7 +173,7 @@ describe('VrrpRunner.replace', () => {
 describe('VrrpRunner.replace keeps operator state', () => {
   it('an instance in maintenance stays in maintenance (never MASTER) after being rebuilt', async () => {
     const b = lone(cfg({ A: {} }));
-    b.runner.deliver('A', { type: 'set-priority-override', priority: 0 });
+    b.runner.deliver('A', { type: 'demote', reason: 'maintenance', active: true });
     b.runner.start();
     b.clock.runUntil(10_000);
     expect(b.runner.views()[0]!.snapshot).toMatchObject({ state: 'BACKUP', maintenance: true });
@@ -181,6 +181,18 @@ describe('VrrpRunner.replace keeps operator state', () => {
     b.clock.runUntil(30_000);
     expect(b.runner.views()[0]!.snapshot).toMatchObject({ state: 'BACKUP', maintenance: true, configuredPriority: 200 });
     expect(b.vips.size).toBe(0);
+  });
+
+  it('every demotion is carried over, each still cleared only by its own owner', async () => {
+    const b = lone(cfg({ A: {} }));
+    b.runner.deliver('A', { type: 'demote', reason: 'maintenance', active: true });
+    b.runner.deliver('A', { type: 'demote', reason: 'heartbeat-release', active: true });
+    b.runner.start();
+    await b.runner.replace(plansOf(cfg({ A: { priority: 200 } })), {});
+    expect(b.runner.views()[0]!.snapshot.demotions).toEqual(['maintenance', 'heartbeat-release']);
+    b.runner.deliver('A', { type: 'demote', reason: 'heartbeat-release', active: false });
+    b.clock.runUntil(30_000);
+    expect(b.runner.views()[0]!.snapshot).toMatchObject({ state: 'BACKUP', demotions: ['maintenance'] });
   });
 
   it('a sync group rebuilt around a MASTER pair resumes both as MASTER without transitions', async () => {

@@ -6,6 +6,7 @@ import { parseConfigText, type TwinvipConfig } from '../../../src/config';
 import { planInstance, type InstancePlan } from '../../../src/ha/vrrp/instance-plan';
 import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/ha/vrrp/runner';
 import { EventBus, type DaemonEvents } from '../../../src/daemon/events';
+import { encodeAdvert } from '../../../src/vrrp/packet';
 import { Logger, memorySink } from '../../../src/log';
 
 class FakeClock implements RunnerClock {
@@ -172,4 +173,102 @@ describe('VrrpRunner over an in-memory wire (real codec + cores)', () => {
     expect(state(B)).toBe('MASTER');
     expect(A.vips.size).toBe(0);
   });
+
+  it('one stray advert with another address list (priority 254) is dropped like keepalived: no transition, counted, logged with source and both lists', () => {
+    const { clock, A, B } = makePair(150, 100);
+    A.runner.start();
+    B.runner.start();
+    clock.runUntil(5000);
+    expect(state(A)).toBe('MASTER');
+    for (const box of [A, B]) box.runner.receive(stray(254, ['10.88.0.200']));
+    clock.runUntil(15_000);
+    expect(state(A)).toBe('MASTER');
+    expect(state(B)).toBe('BACKUP');
+    expect(A.transitions.filter((t) => t.from === 'MASTER')).toHaveLength(0);
+    for (const box of [A, B]) {
+      expect(box.runner.views()[0]!.drops['address-list']).toBe(1);
+      expect(box.log.lines.filter((l) => /VI_1: dropping advert from 192\.0\.2\.50 \(priority 254\): address list \[10\.88\.0\.200\] differs from ours \[192\.0\.2\.10\]/.test(l))).toHaveLength(1);
+    }
+  });
+
+  it('the lenient address_list_mismatch "accept" acts on it and counts a warning, not a drop', () => {
+    const { clock, A, B } = makePair(150, 100, { address_list_mismatch: 'accept' }, { address_list_mismatch: 'accept' });
+    A.runner.start();
+    B.runner.start();
+    clock.runUntil(5000);
+    A.runner.receive(stray(254, ['10.88.0.200']));
+    clock.runUntil(5100);
+    expect(state(A)).toBe('BACKUP');
+    const v = A.runner.views()[0]!;
+    expect(v.drops['address-list']).toBe(0);
+    expect(v.warnings['address-list']).toBe(1);
+    expect(v.accepted).toBeGreaterThanOrEqual(1);
+  });
+
+  it('every packet handed to receive() ends in exactly one counter: accepted, or one drop reason', async () => {
+    const { clock, A, B } = makePair(150, 100);
+    A.runner.start();
+    B.runner.start();
+    clock.runUntil(5000);
+    const sent = [
+      stray(254, ['10.88.0.200']),
+      stray(254, ['192.0.2.10']), // our list: accepted (plain VRRP), A yields
+      { ...stray(100, ['192.0.2.10']), ttl: 64 },
+      { ...stray(100, ['192.0.2.10'], 52) },
+      { ...stray(100, ['192.0.2.10']), source: '192.0.2.1' }, // A's own address
+      { interface: 'lan0', family: 4 as const, payload: new Uint8Array([1, 2, 3]), source: '192.0.2.9', destination: '224.0.0.18', ttl: 255 },
+    ];
+    for (const p of sent) A.runner.receive(p);
+    clock.runUntil(20_000);
+    await A.runner.stop();
+    A.runner.receive(stray(254, ['10.88.0.200'])); // after stop: still counted
+    const ledger = (box: Box) => {
+      const rx = box.runner.interfaceReceive().lan0!;
+      const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+      const inst = box.runner.views().reduce((n, v) => n + v.accepted + sum(v.drops), 0);
+      return { received: rx.received, accounted: sum(rx.drops) + rx.retiredAccepted + inst, rx };
+    };
+    const a = ledger(A);
+    expect(a.received).toBeGreaterThan(sent.length);
+    expect(a.accounted).toBe(a.received);
+    expect(a.rx.drops.stopping).toBe(1);
+    expect(a.rx.drops.ttl + a.rx.drops.short).toBe(2);
+    expect(a.rx.drops.vrid).toBe(1);
+    const b = ledger(B);
+    expect(b.accounted).toBe(b.received);
+  });
+
+  it('pair mode: an advert from anyone but the twin is dropped as not-twin and handed to the gate, never to the instance', () => {
+    const { clock, A, B } = makePair(150, 100);
+    const foreign: string[] = [];
+    for (const box of [A, B]) {
+      box.runner.setPairGate({ twinFilter: () => ({ twin: new Set([box === A ? '192.0.2.2' : '192.0.2.1']) }), foreign: (_p, adv) => foreign.push(`${box.name}<-${adv.source}`) });
+    }
+    A.runner.start();
+    B.runner.start();
+    clock.runUntil(5000);
+    expect(state(A)).toBe('MASTER');
+    const received = B.runner.views()[0]!.snapshot.counters.advertsReceived;
+    for (let t = 5000; t < 35_000; t += 1000) {
+      clock.runUntil(t);
+      for (const box of [A, B]) box.runner.receive(stray(254, ['192.0.2.10'])); // our own list: the worst case
+    }
+    clock.runUntil(36_000);
+    expect(state(A)).toBe('MASTER');
+    expect(state(B)).toBe('BACKUP');
+    expect(A.transitions.filter((t) => t.from === 'MASTER')).toHaveLength(0);
+    expect(A.runner.views()[0]!.drops['not-twin']).toBe(30);
+    expect(B.runner.views()[0]!.drops['not-twin']).toBe(30);
+    // The backup heard only the twin: its state machine never saw the stray adverts.
+    expect(B.runner.views()[0]!.snapshot.master?.address).toBe('192.0.2.1');
+    expect(B.runner.views()[0]!.snapshot.counters.advertsReceived - received).toBeLessThanOrEqual(32);
+    expect(foreign).toHaveLength(60);
+  });
 });
+
+function stray(priority: number, addresses: string[], vrid = 51) {
+  const source = '192.0.2.50';
+  const destination = '224.0.0.18';
+  const payload = encodeAdvert({ version: 2, family: 4, vrid, priority, advertIntervalCs: 100, addresses, authType: 0, source, destination });
+  return { interface: 'lan0', family: 4 as const, payload, source, destination, ttl: 255 };
+}

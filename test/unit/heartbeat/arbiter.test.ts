@@ -240,6 +240,27 @@ describe('fence hook before peer-dead', () => {
     h.advanceTo(10_000);
     expect(h.vrrp('peer-dead')).toEqual([]);
     expect(h.alarms('fence-failed')).toMatchObject([{ at: 2500 }]);
+    expect(h.alarms('fence-failed-resolved')).toEqual([]);
+  });
+
+  it('fence-failed is cleared once the twin is heard again (or a later fence succeeds)', () => {
+    const h = partitioned();
+    h.now = 2500;
+    h.feed({ type: 'fence-result', ok: false, detail: 'exit 1' });
+    h.advanceTo(6000);
+    h.heartbeat({ state: 'MASTER' });
+    expect(h.alarms('fence-failed-resolved')).toMatchObject([{ at: 6000, durationMs: 3500 }]);
+    h.run(6000, 7000, { e: true, s: true });
+    expect(h.alarms('fence-failed-resolved').length).toBe(1);
+  });
+
+  it('the view names the decision-table row in force', () => {
+    const h = partitioned();
+    expect(h.arbiter.view(h.now).instances[0]!.decision).toBe('twin lost on both channels: fencing before taking over');
+    h.heartbeat({ state: 'MASTER' });
+    expect(h.arbiter.view(h.now).instances[0]!.decision).toBe('stay BACKUP: the twin is MASTER over serial, Ethernet path broken');
+    h.advert();
+    expect(h.arbiter.view(h.now).instances[0]!.decision).toBe('plain VRRP (both channels)');
   });
 
   it('a channel healing while the fence runs cancels the takeover', () => {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../../../src/mqtt/outbox';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
@@ -75,6 +75,63 @@ describe('outbox', () => {
     const box = await Outbox.open({ path, maxCount: 10, maxBytes: 1 << 20 });
     expect(box.all()).toEqual([{ seq: 1 }, { seq: 2 }]);
     expect(box.counters.corrupt_lines).toBe(1);
+  });
+
+  it('a torn last line does not swallow the next event: the journal is repaired before the next append', async () => {
+    dir = makeTempDir('tvob-');
+    const path = dir.file('o.jsonl');
+    // A power cut in the middle of an append leaves a fragment without its newline.
+    writeFileSync(path, '{"seq":1}\n{"se');
+    const box = await Outbox.open({ path, maxCount: 10, maxBytes: 1 << 20 });
+    box.append({ seq: 2 });
+    await box.flush();
+    expect(readFileSync(path, 'utf8')).toBe('{"seq":1}\n{"seq":2}\n');
+    const reopened = await Outbox.open({ path, maxCount: 10, maxBytes: 1 << 20 });
+    expect(reopened.all()).toEqual([{ seq: 1 }, { seq: 2 }]);
+    expect(reopened.counters.corrupt_lines).toBe(0);
+  });
+
+  it('a damaged line in the middle is dropped and counted; a fragment that parses as a bare value is not an event', async () => {
+    dir = makeTempDir('tvob-');
+    const path = dir.file('o.jsonl');
+    writeFileSync(path, '{"seq":1}\n12\n{"seq":2,"x":\n{"seq":3}\n');
+    const box = await Outbox.open({ path, maxCount: 10, maxBytes: 1 << 20 });
+    expect(box.all()).toEqual([{ seq: 1 }, { seq: 3 }]);
+    expect(box.counters.corrupt_lines).toBe(2);
+    box.append({ seq: 4 });
+    await box.flush();
+    expect(lines(path).map((e) => e.seq)).toEqual([1, 3, 4]);
+  });
+
+  it('rewrites through a synced temporary file renamed over the journal, never in place', async () => {
+    dir = makeTempDir('tvob-');
+    const path = dir.file('o.jsonl');
+    const box = await Outbox.open({ path, maxCount: 2, maxBytes: 1 << 20 });
+    box.append({ seq: 1 });
+    await box.flush();
+    const before = statSync(path).ino;
+    // Past 2 x maxCount + 16 lines the journal is compacted: a rewrite.
+    for (let seq = 2; seq <= 21; seq++) box.append({ seq });
+    await box.flush();
+    expect(statSync(path).ino).not.toBe(before);
+    expect(existsSync(`${path}.tmp`)).toBe(false);
+    expect(lines(path).slice(-2).map((e) => e.seq)).toEqual([20, 21]);
+  });
+
+  it('a rewrite that cannot be written leaves the old journal whole (and counts the disk error)', async () => {
+    dir = makeTempDir('tvob-');
+    const path = dir.file('o.jsonl');
+    const box = await Outbox.open({ path, maxCount: 10, maxBytes: 1 << 20 });
+    box.append({ seq: 1 });
+    box.append({ seq: 2 });
+    await box.flush();
+    // The temporary file cannot be created: an in-place rewrite would have truncated the journal first.
+    mkdirSync(`${path}.tmp`);
+    box.shift();
+    box.shift();
+    await box.flush();
+    expect(box.counters.disk_errors).toBe(1);
+    expect(lines(path).map((e) => e.seq)).toEqual([1, 2]);
   });
 
   it('keeps working from memory when the disk refuses', async () => {

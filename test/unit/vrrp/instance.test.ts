@@ -235,25 +235,43 @@ describe('MASTER (RFC 6.4.3)', () => {
     const hi = master();
     expect(transition(hi.inst.handle(adv(100, '10.0.0.9'), hi.t))).toMatchObject({ to: 'BACKUP', cause: 'equal priority, higher address' });
     const lo = master();
-    const a = lo.inst.handle(adv(100, '10.0.0.0'), lo.t);
+    const a = lo.inst.handle(adv(100, '10.0.0.0'), lo.t + 1500);
     expect(lo.inst.currentState).toBe('MASTER');
     expect(types(a)).toEqual(['alarm', 'send-advert', 'send-garp']);
   });
 
-  it('lower priority advert (two masters met): stay MASTER, answer with an advert and gratuitous ARP, raise dual-master', () => {
+  it('lower priority advert (two masters met): stay MASTER, answer with an advert and gratuitous ARP, raise dual-master with the overlap', () => {
     const { inst, t } = master({ garp: { lowerPrioRepeat: 3 } });
-    const a = inst.handle(adv(50), t + 100);
+    const a = inst.handle(adv(50), t + 2500);
     expect(a).toEqual([
-      { type: 'alarm', name: 'dual-master', detail: 'lower priority master 10.0.0.2 (50) heard, ours 100; re-announcing' },
+      {
+        type: 'alarm', name: 'dual-master', overlapMs: 2500,
+        detail: 'lower priority master 10.0.0.2 (50) heard 2500 ms after our first advert as MASTER, ours 100; re-announcing',
+      },
       { type: 'send-advert', priority: 100, advertIntervalCs: 100 },
       { type: 'send-garp', reason: 'lower priority master heard', count: 3 },
     ]);
     expect(inst.snapshot().counters.lowerPriorityHeard).toBe(1);
   });
 
+  it('dual-master: not within one advert interval of our first advert (a handover), once per episode after that', () => {
+    const { inst, t } = master();
+    // The master we preempted: its last advert crosses ours. Still answered and re-announced.
+    expect(types(inst.handle(adv(50), t + 2))).toEqual(['send-advert', 'send-garp']);
+    expect(types(inst.handle(adv(50), t + 1000))).toEqual(['send-advert']);
+    // Heard again past one interval: the alarm, once while the episode lasts.
+    expect(find(inst.handle(adv(50), t + 1001), 'alarm').map((a) => a.overlapMs)).toEqual([1001]);
+    expect(find(inst.handle(adv(50), t + 2001), 'alarm')).toEqual([]);
+    // Silent for more than three intervals: a new episode raises it again.
+    expect(find(inst.handle(adv(50), t + 6000), 'alarm').map((a) => a.overlapMs)).toEqual([6000]);
+    // Claims over serial follow the same rule.
+    const m = master();
+    expect(find(m.inst.handle({ type: 'peer-claim', priority: 50, address: '10.0.0.2', advertIntervalCs: 100 }, m.t + 100), 'alarm')).toEqual([]);
+  });
+
   it('lower_prio_no_advert and garp_lower_prio_repeat 0 silence the answer', () => {
     const { inst, t } = master({ lowerPrioNoAdvert: true, garp: { lowerPrioRepeat: 0 } });
-    expect(types(inst.handle(adv(50), t))).toEqual(['alarm']);
+    expect(types(inst.handle(adv(50), t + 1500))).toEqual(['alarm']);
   });
 
   it('garp_lower_prio_delay schedules a second burst', () => {
@@ -348,10 +366,12 @@ describe('tracking and FAULT', () => {
   });
 });
 
-describe('priority override (maintenance)', () => {
-  it('0: a MASTER hands over (priority 0, VIPs removed) and stays BACKUP without Master_Down; null restores', () => {
+describe('demotions (maintenance, heartbeat release)', () => {
+  const demote = (reason: 'maintenance' | 'heartbeat-release', active: boolean) => ({ type: 'demote' as const, reason, active });
+
+  it('a MASTER hands over (priority 0, VIPs removed) and stays BACKUP without Master_Down; clearing restores', () => {
     const { inst, t } = master();
-    const a = inst.handle({ type: 'set-priority-override', priority: 0 }, t + 1);
+    const a = inst.handle(demote('maintenance', true), t + 1);
     expect(types(a)).toEqual(['send-advert', 'remove-vips', 'transition', 'notify']);
     expect(find(a, 'send-advert')[0]?.priority).toBe(0);
     expect(transition(a)).toMatchObject({ to: 'BACKUP', cause: 'maintenance' });
@@ -359,18 +379,38 @@ describe('priority override (maintenance)', () => {
     expect(inst.handle({ type: 'peer-dead' }, t + 2)).toEqual([]);
     inst.handle(adv(0), t + 3);
     expect(inst.nextDeadline()).toBeUndefined();
-    expect(inst.snapshot()).toMatchObject({ maintenance: true, effectivePriority: 0 });
-    inst.handle({ type: 'set-priority-override', priority: null }, t + 4);
+    expect(inst.snapshot()).toMatchObject({ maintenance: true, effectivePriority: 0, demotions: ['maintenance'] });
+    inst.handle(demote('maintenance', false), t + 4);
     expect(inst.nextDeadline()).toBe(t + 4 + 3609.375);
+    expect(inst.snapshot()).toMatchObject({ maintenance: false, effectivePriority: 100, demotions: [] });
   });
 
-  it('1..254 replaces the priority; a MASTER advertises it at once; out of range raises an alarm', () => {
-    const { inst, t } = master({ tracked: [{ name: 'c', weight: 20 }] });
-    expect(inst.handle({ type: 'set-priority-override', priority: 50 }, t)).toEqual([
-      { type: 'send-advert', priority: 50, advertIntervalCs: 100 },
-    ]);
-    expect(find(inst.handle({ type: 'set-priority-override', priority: 255 }, t), 'alarm')[0]?.name).toBe('invalid-priority-override');
-    expect(inst.snapshot().effectivePriority).toBe(50);
+  it('combine: lifting a heartbeat release leaves the operator\'s maintenance in force, and the reverse', () => {
+    const { inst, t } = master();
+    expect(transition(inst.handle(demote('heartbeat-release', true), t + 1))).toMatchObject({ to: 'BACKUP', cause: 'heartbeat-release' });
+    expect(inst.handle(demote('maintenance', true), t + 2)).toEqual([]);
+    expect(inst.snapshot().demotions).toEqual(['maintenance', 'heartbeat-release']);
+    // The heartbeat lifts its release: the operator's maintenance still holds the instance down.
+    inst.handle(demote('heartbeat-release', false), t + 3);
+    expect(inst.snapshot()).toMatchObject({ demotions: ['maintenance'], effectivePriority: 0 });
+    expect(inst.nextDeadline()).toBeUndefined();
+    expect(inst.handle({ type: 'peer-dead' }, t + 4)).toEqual([]);
+    // maintenance off while a release holds: still demoted, never MASTER.
+    inst.handle(demote('heartbeat-release', true), t + 5);
+    inst.handle(demote('maintenance', false), t + 6);
+    expect(inst.snapshot()).toMatchObject({ demotions: ['heartbeat-release'], maintenance: false, effectivePriority: 0 });
+    expect(inst.nextDeadline()).toBeUndefined();
+    // The last one lifted: plain VRRP again.
+    inst.handle(demote('heartbeat-release', false), t + 7);
+    expect(inst.nextDeadline()).toBe(t + 7 + 3609.375);
+  });
+
+  it('fault and a sync group\'s fault show among the demotions', () => {
+    const inst = mk({ tracked: [{ name: 'eth0' }] });
+    inst.handle({ type: 'startup' }, 0);
+    inst.handle({ type: 'track', name: 'eth0', up: false }, 1);
+    inst.handle(demote('maintenance', true), 2);
+    expect(inst.snapshot().demotions).toEqual(['maintenance', 'fault']);
   });
 });
 
@@ -387,9 +427,9 @@ describe('heartbeat arbiter hooks', () => {
   it('peer-claim that outranks a MASTER makes it step down; a lower one gets rate-limited GARP', () => {
     const { inst, t } = master();
     const lower = inst.handle({ type: 'peer-claim', priority: 90, address: '10.0.0.2', advertIntervalCs: 100 }, t + 1);
-    expect(types(lower)).toEqual(['alarm', 'send-garp']);
+    expect(types(lower)).toEqual(['send-garp']);
     expect(find(lower, 'send-garp')[0]?.reason).toBe('lower priority peer claim');
-    expect(types(inst.handle({ type: 'peer-claim', priority: 90, address: '10.0.0.2', advertIntervalCs: 100 }, t + 200))).toEqual(['alarm']);
+    expect(types(inst.handle({ type: 'peer-claim', priority: 90, address: '10.0.0.2', advertIntervalCs: 100 }, t + 200))).toEqual([]);
     const a = inst.handle({ type: 'peer-claim', priority: 100, address: '10.0.0.2', advertIntervalCs: 100 }, t + 300);
     expect(transition(a)).toMatchObject({ to: 'BACKUP', cause: 'peer claim', detail: 'from 10.0.0.2 (100) over serial, ours 100' });
   });

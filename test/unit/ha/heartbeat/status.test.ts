@@ -13,13 +13,13 @@ describe('heartbeat status', () => {
       now: 10_000, device: '/dev/ttyS1', nodeId: '1', open: true, periodMs: 100, deadMs: 500,
       view: {
         serialOk: true, lastFrameAt: 9_950, peerNodeId: '2', peerHealth: frame.health,
-        instances: [{ vrid: 51, family: 4, local: 'MASTER', ethernetOk: false, lastAdvertAt: null, peer: frame.instances[0]!, splitBrain: false, alarms: [] }],
+        instances: [{ vrid: 51, family: 4, local: 'MASTER', ethernetOk: false, lastAdvertAt: null, peer: frame.instances[0]!, splitBrain: false, alarms: [], decision: 'MASTER; the twin is alive over serial' }],
       },
       names: () => 'VI_1', peerFrame: frame, peerFrameAt: 9_950.4, ownConfigHash: 'aaaa',
       health: { uplink: true, gateway: true, nginx: true }, releasing: [], alarms: [],
     });
     expect(s.serial).toEqual({ device: '/dev/ttyS1', port_open: true, ok: true, period_ms: 100, dead_ms: 500, last_heard_ms_ago: 50 });
-    expect(s.ethernet).toEqual([{ instance: 'VI_1', vrid: 51, family: 4, ok: false, last_advert_ms_ago: null, split_brain: false }]);
+    expect(s.ethernet).toEqual([{ instance: 'VI_1', vrid: 51, family: 4, ok: false, last_advert_ms_ago: null, split_brain: false, decision: 'MASTER; the twin is alive over serial' }]);
     expect(s.peer).toMatchObject({ node_id: '2', heard_ms_ago: 50, config_matches: true, instances: [{ state: 'BACKUP', priority: 100, hears_our_adverts: false, releasing: false }] });
   });
 
