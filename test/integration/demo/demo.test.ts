@@ -7,6 +7,7 @@ import { buildBundle, runCli, spawnTwinvip, type SpawnedProcess } from '../../he
 import { withTimeout } from '../../helpers/wait';
 import { NetnsLab } from '../helpers/netns';
 import { describeRequiring } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
 
 describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)', () => {
   let out = '';
@@ -19,7 +20,7 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)',
     out = r.stdout + r.stderr;
     code = r.code;
     prefix = /^demo: lab prefix (tvd[0-9a-f]{4})$/m.exec(out)?.[1] ?? '';
-  }, 120_000);
+  }, patience(120_000));
 
   it('runs the whole story and exits 0', () => {
     expect(code, out).toBe(0);
@@ -108,5 +109,5 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo --interactive, stopped w
     expect(demo.lines.map((l) => l.text)).toContain('demo: interrupted');
     const after = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     expect(after.split('\n').filter((l) => l.startsWith(`${prefix}-`))).toEqual([]);
-  }, 90_000);
+  }, patience(90_000));
 });

@@ -145,7 +145,7 @@ export class PairLab {
 
   /** `box` MASTER and `other` BACKUP by their status, and the VIP on `box`. */
   async masterIs(box: Box, other: Box): Promise<void> {
-    await this.waitFor(async () => (await this.state(box)) === 'MASTER' && (await this.state(other)) === 'BACKUP', `${box.id} MASTER, ${other.id} BACKUP${this.logs()}`, 30_000);
+    await this.waitFor(async () => (await this.state(box)) === 'MASTER' && (await this.state(other)) === 'BACKUP', () => `${box.id} MASTER, ${other.id} BACKUP${this.logs()}`, 30_000);
     await this.waitFor(() => this.hasVip(box), `VIP on ${box.id}`);
   }
 
@@ -163,7 +163,7 @@ export class PairLab {
     await this.s.run('bridge', ['link', 'set', 'dev', box.port, 'state', '3']);
   }
 
-  waitFor<T>(cond: () => Promise<T> | T, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+  waitFor<T>(cond: () => Promise<T> | T, what: string | (() => string), timeoutMs = 20_000): Promise<NonNullable<T>> {
     return this.lab.waitFor(cond, { timeoutMs, what, intervalMs: 100 });
   }
 

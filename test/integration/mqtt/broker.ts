@@ -6,6 +6,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { userInfo } from 'node:os';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { waitFor } from '../../helpers/wait';
+import { patience } from '../../helpers/patience';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -111,7 +112,7 @@ export class Recorder {
     const client = connect(url, { reconnectPeriod: 200, connectTimeout: 5000, ...opts });
     const rec = new Recorder(client);
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('subscriber did not connect')), 15_000);
+      const t = setTimeout(() => reject(new Error('subscriber did not connect')), patience(15_000));
       client.once('connect', () => {
         client.subscribe(filter, { qos: 1 }, (err) => {
           clearTimeout(t);

@@ -7,6 +7,7 @@ import { parseConfigText } from '../../../src/config';
 import { Logger } from '../../../src/log';
 import type { NginxConfig } from '../../../src/nginx';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
+import { patience } from '../../helpers/patience';
 
 export async function freePort(): Promise<number> {
   const srv = createNetServer();
@@ -78,7 +79,7 @@ export function tcpRead(port: number): Promise<string> {
     s.on('data', (d: string) => (data += d));
     s.on('end', () => resolve(data));
     s.on('error', reject);
-    s.setTimeout(10_000, () => s.destroy(new Error('tcp read timed out')));
+    s.setTimeout(patience(10_000), () => s.destroy(new Error('tcp read timed out')));
   });
 }
 
@@ -91,7 +92,7 @@ export interface HttpResult {
 /** One GET on a fresh connection (no keep-alive reuse). */
 export function get(port: number, path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close', ...headers }, timeout: 10_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close', ...headers }, timeout: patience(10_000) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
