@@ -16,7 +16,7 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)',
 
   beforeAll(async () => {
     buildBundle();
-    const r = await runCli(['demo', '--step-timeout', '30'], { timeoutMs: 110_000, env: { ...process.env, TERM: 'dumb' } });
+    const r = await runCli(['demo', '--step-timeout', String(patience(30_000) / 1000)], { timeoutMs: 110_000, env: { ...process.env, TERM: 'dumb' } });
     out = r.stdout + r.stderr;
     code = r.code;
     prefix = /^demo: lab prefix (tvd[0-9a-f]{4})$/m.exec(out)?.[1] ?? '';
@@ -97,7 +97,7 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo --interactive, stopped w
 
   it('SIGINT while the lab runs: cleans up its namespaces and processes, exits 130', async () => {
     buildBundle();
-    demo = spawnTwinvip(['demo', '--interactive'], { env: { ...process.env, TERM: 'dumb' } });
+    demo = spawnTwinvip(['demo', '--interactive', '--step-timeout', String(patience(45_000) / 1000)], { env: { ...process.env, TERM: 'dumb' } });
     const prefixLine = await demo.waitForLine((l) => /^demo: lab prefix tvd[0-9a-f]{4}$/.test(l.text), { timeoutMs: 30_000, what: 'the prefix line' });
     const prefix = prefixLine.text.slice('demo: lab prefix '.length);
     await demo.waitForLine((l) => l.text.startsWith('client: probing'), { timeoutMs: 60_000, what: 'the lab to be up' });

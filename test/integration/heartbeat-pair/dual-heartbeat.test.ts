@@ -71,7 +71,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
       const samples = await watchPair(8000);
       expect(samples.every((s) => s.b === 'BACKUP' && !s.vipB)).toBe(true);
       expect(samples.every((s) => s.a === 'MASTER' && s.vipA)).toBe(true);
-      await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(p.b.log()), `b alarm ethernet-heartbeat-lost\n${p.b.log()}`);
+      await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(p.b.log()), () => `b alarm ethernet-heartbeat-lost\n${p.b.log()}`);
       const hb = (await p.heartbeat(p.b))!;
       expect(hb.ethernet[0]!.ok).toBe(false);
       expect(hb.serial.ok).toBe(true);
@@ -82,7 +82,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     } finally {
       await p.healLan(p.a);
     }
-    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), `b clears ethernet-heartbeat-lost\n${p.b.log()}`);
+    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), () => `b clears ethernet-heartbeat-lost\n${p.b.log()}`);
     expect(await p.state(p.a)).toBe('MASTER');
     expect(await p.state(p.b)).toBe('BACKUP');
   }, patience(90_000));
@@ -91,7 +91,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     const before = p.b.log().length;
     await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
     try {
-      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', `b MASTER\n${p.b.log()}`);
+      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
       const after = p.b.log().slice(before);
       // Not plain VRRP's Master_Down: the release frame the FAULTed master sent over serial.
       expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer released/);
@@ -114,7 +114,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     const before = p.b.log().length;
     await p.a.proc!.kill();
     expect(p.a.proc!.exitCode).toBe(0);
-    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', `b MASTER\n${p.b.log()}`);
+    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
     const after = p.b.log().slice(before);
     expect(after).toMatch(/VI_1: BACKUP -> MASTER \((peer released|priority 0 from master)/);
     expect(after).not.toMatch(/BACKUP -> MASTER \(master down/);
@@ -129,7 +129,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     const before = p.b.log().length;
     p.a.proc!.child.kill('SIGKILL');
     await p.a.proc!.exited;
-    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', `b MASTER\n${p.b.log()}`);
+    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
     const after = p.b.log().slice(before);
     // The arbiter's row 5: serial silent for its dead time and no advert for one interval + margin.
     expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer dead on both channels/);
@@ -146,7 +146,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     const beforeB = p.b.log().length;
     await p.serial!.kill();
     await p.waitFor(() => /alarm serial-heartbeat-lost/.test(p.a.log().slice(beforeA)) && /alarm serial-heartbeat-lost/.test(p.b.log().slice(beforeB)),
-      `serial-heartbeat-lost on both\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`);
+      () => `serial-heartbeat-lost on both\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`);
     const samples = await watchPair(6000);
     expect(samples.every((s) => s.a === 'MASTER' && s.b === 'BACKUP' && s.vipA && !s.vipB)).toBe(true);
     const hb = (await p.heartbeat(p.b))!;
