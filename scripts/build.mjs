@@ -14,7 +14,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync('dist', { recursive: true, force: true });
 
 await build({
-  entryPoints: { twinvip: 'src/cli.ts' },
+  // config-worker: validation of a reloaded or pushed config off the main thread (src/config/off-thread.ts).
+  entryPoints: { twinvip: 'src/cli.ts', 'config-worker': 'src/config/worker-entry.ts' },
   outdir: 'dist',
   splitting: true,
   chunkNames: '[name]-[hash]',

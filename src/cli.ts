@@ -9,6 +9,9 @@ usage:
   twinvip console                   the diagnostic shell of the running daemon
   twinvip import-keepalived FILE    print the equivalent twinvip configuration
   twinvip demo                      two simulated boxes in network namespaces
+  twinvip keygen [-o FILE]          a key pair for signed fleet requests
+  twinvip request NODE COMMAND [ARGS] --key FILE --broker URL
+                                    send a signed fleet request over MQTT, print the answer
   twinvip --version
 `;
 
@@ -23,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   console: async () => (await import('./commands/console')).consoleCommand,
   'import-keepalived': async () => (await import('./commands/import-keepalived')).importKeepalivedCommand,
   demo: async () => (await import('./commands/demo')).demoCommand,
+  keygen: async () => (await import('./commands/keygen')).keygenCommand,
+  request: async () => (await import('./commands/request')).requestCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { applyBoard, fsBoardCatalog, type BoardCatalog, type BoardFacts } from './board';
+import { redactUrlCredentials } from '../log/redact';
 import { configHash } from './hash';
-import type { ConfigIssue } from './issues';
+import type { ConfigIssue } from '../lib/config-issues';
 import { parseJsonWithPositions, type Position } from './json-parse';
 import type { TwinvipConfig } from './schema/root';
-import { checkNginxFiles } from '../nginx/local-files';
-import { IssueCollector } from './rules/collector';
+import { checkNginxFiles } from './nginx/local-files';
+import { IssueCollector } from '../lib/issue-collector';
 import { checkSemantics } from './semantic';
 import { validateSchema } from './validate-schema';
 import { DEFAULT_MCAST_GROUP, instanceFamily } from './vips';
@@ -88,7 +89,7 @@ function fillDerivedDefaults(config: TwinvipConfig): void {
 
 /** Attach line/column: the issue's own value, else its nearest ancestor present in the file. */
 function locate(issues: ConfigIssue[], positions: Map<string, Position>): ConfigIssue[] {
-  const sorted = issues.map((issue) => {
+  const sorted = issues.map(redactValue).map((issue) => {
     let p = issue.path;
     for (;;) {
       const pos = positions.get(p);
@@ -98,4 +99,9 @@ function locate(issues: ConfigIssue[], positions: Map<string, Position>): Config
     }
   });
   return sorted.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** An issue's value may be a URL with user:password@ (mqtt.url): `check --json` prints values. */
+function redactValue(issue: ConfigIssue): ConfigIssue {
+  return typeof issue.value === 'string' && issue.value.includes('@') ? { ...issue, value: redactUrlCredentials(issue.value) } : issue;
 }

@@ -1,3 +1,4 @@
+import { localOnlyReason, PUSHABLE_SECTIONS } from './local-only';
 import { configSchemaJson } from './schema-json';
 
 // Renders the configuration reference of README.md from the JSON Schema, so the documentation
@@ -28,20 +29,24 @@ function typeOf(s: Schema): string {
     const lo = s.minimum ?? (s.exclusiveMinimum !== undefined ? `>${String(s.exclusiveMinimum)}` : undefined);
     if (lo !== undefined || s.maximum !== undefined) t += ` ${String(lo ?? '')}..${String(s.maximum ?? '')}`;
   }
-  if (t === 'array' && s.items) t = `array of ${typeOf(s.items as Schema)}`;
+  if (t === 'array' && s.items) t = `array of ${typeOf(s.items as Schema)}${typeof s.maxItems === 'number' ? `, <= ${s.maxItems}` : ''}`;
+  if (t === 'object' && typeof s.maxProperties === 'number') t += ` (<= ${s.maxProperties} entries)`;
   if (t === 'string' && typeof s.maxLength === 'number') t += ` (<= ${s.maxLength} chars)`;
   return t;
 }
 
-function describe(s: Schema, required: boolean): string {
+function describe(s: Schema, required: boolean, key: string): string {
   const parts = [String(s.description ?? '')];
   if (typeof s['x-valid'] === 'string') parts.push(`Valid: ${s['x-valid']}.`);
   if (required) parts.push('**Required.**');
+  const last = key.split('.').pop()!.replace(/ \(.*\)$/, '');
+  const localOnly = localOnlyReason(last, [s, ...((s.anyOf ?? s.oneOf ?? []) as Schema[])]);
+  if (localOnly !== undefined) parts.push(`*Local-only* (${localOnly}).`);
   return parts.filter(Boolean).join(' ');
 }
 
 function walk(s: Schema, key: string, required: boolean, rows: Row[]): void {
-  rows.push({ key, type: typeOf(s), default: s.default === undefined ? '' : JSON.stringify(s.default), description: describe(s, required) });
+  rows.push({ key, type: typeOf(s), default: s.default === undefined ? '' : JSON.stringify(s.default), description: describe(s, required, key) });
   const props = s.properties as Record<string, Schema> | undefined;
   if (props && !s.oneOf) {
     const req = new Set((s.required ?? []) as string[]);
@@ -96,7 +101,7 @@ export function renderConfigReference(schema: Schema = configSchemaJson()): stri
     '  the VIP is a primary address of the interface.',
     '- `preempt: false` (keepalived `nopreempt`) with `state: "MASTER"` is an error (keepalived only warns).',
     '- `unicast_src_ip`, `unicast_peers` and `mcast_group` of the instance\'s family; no VIP in two instances.',
-    '- `authentication` (PASS, at most 8 characters) only with version 2, with one of `password` and `password_file`.',
+    '- `authentication` (PASS or AH, at most 8 characters) only with version 2, with one of `password` and `password_file`; AH requires state BACKUP.',
     '- `track_checks` name existing checks; a sync group\'s members exist, each instance in one group at most.',
     '- Serial heartbeat: exactly one of `key` and `key_file`. `mqtt.url` when MQTT is enabled, `console.device`',
     '  when the console is enabled. A check\'s `timeout` at most its `interval`. At most one of `password` and',
@@ -107,6 +112,10 @@ export function renderConfigReference(schema: Schema = configSchemaJson()): stri
     '  scripts, tracked script checks, the fence) is judged by the script policy (README "Security").',
     '- Warnings (not fatal): no serial heartbeat, an untracked check, an instance without VIPs, a sync group',
     '  of one, an IPv6 instance whose first VIP is not link-local.',
+    '- Fleet commands (`mqtt.commands.enabled`) over a plaintext broker URL (`mqtt://`, `ws://`) are an error',
+    '  unless `mqtt.allow_plaintext_commands` is true; a public key appears once in `trusted_keys`.',
+    '- *Local-only* marks what a config push can never change (README "Fleet security"): every section',
+    `  except ${PUSHABLE_SECTIONS.map((s) => `\`${s}\``).join(', ')}, and inside those every \`*_file\`, path and program.`,
     '',
   ];
   const props = schema.properties as Record<string, Schema>;
@@ -115,7 +124,8 @@ export function renderConfigReference(schema: Schema = configSchemaJson()): stri
     if (section === '$schema') continue;
     const rows: Row[] = [];
     walk(sub, section, req.has(section), rows);
-    out.push(`### \`${section}\``, '', String(sub.description ?? ''), '', '| key | type | default | description |', '|---|---|---|---|');
+    const intro = String(sub.description ?? '') + (PUSHABLE_SECTIONS.includes(section) ? '' : ' *Local-only*: a pushed configuration never changes this section.');
+    out.push(`### \`${section}\``, '', intro, '', '| key | type | default | description |', '|---|---|---|---|');
     for (const r of rows) out.push(`| \`${cell(r.key)}\` | ${cell(r.type)} | ${r.default ? `\`${cell(r.default)}\`` : ''} | ${cell(r.description)} |`);
     out.push('');
   }

@@ -1,9 +1,9 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { addTwinvipFormats, FORMAT_DESCRIPTIONS } from './formats';
-import { showValue, type ConfigIssue } from './issues';
-import { escapePointer } from './json-parse';
+import { showValue, type ConfigIssue } from '../lib/config-issues';
+import { escapePointer } from '../lib/issue-collector';
 import { ConfigSchema } from './schema/root';
-import { closest } from './suggest';
+import { closest } from '../lib/suggest';
 
 type Schema = Record<string, unknown>;
 
@@ -14,6 +14,8 @@ function validator(): ValidateFunction {
     const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: true, strictRequired: false });
     // Annotation only: the "valid: ..." hint of an error message and of the reference.
     ajv.addKeyword({ keyword: 'x-valid', schemaType: 'string' });
+    // Annotation only: what a config push may not change (local-only.ts).
+    ajv.addKeyword({ keyword: 'x-local-only', schemaType: 'string' });
     addTwinvipFormats(ajv);
     compiled = ajv.compile(ConfigSchema);
   }

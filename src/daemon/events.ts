@@ -32,6 +32,23 @@ export interface DaemonEvents {
   'config-reloaded': { path: string; oldHash: string; newHash: string; at: number };
   /** A new configuration was refused; the running one (`keptHash`) stays. */
   'config-refused': { path: string; errors: ConfigIssue[]; keptHash: string; at: number };
+  /**
+   * Security audit of fleet requests: a state-changing request accepted (who, what), a request
+   * refused (why), or a summary of refusals not reported one by one (a flood).
+   */
+  audit: {
+    kind: 'request-accepted' | 'request-refused' | 'refusals-summary';
+    command?: string;
+    reason?: string;
+    /** Name of the trusted key in the local config. */
+    key?: string;
+    role?: string;
+    fingerprint?: string;
+    nonce?: string;
+    message: string;
+    counts?: Record<string, number>;
+    at: number;
+  };
 }
 
 export type EventName = keyof DaemonEvents;

@@ -7,6 +7,8 @@ export interface ResponseEnvelope {
   data?: unknown;
   error?: string;
   transaction?: Transaction;
+  /** The nonce of the signed request answered: the requester's correlation on MQTT 3.1.1. */
+  nonce?: string;
 }
 
 export function okResponse(data?: unknown, transaction?: Transaction): ResponseEnvelope {

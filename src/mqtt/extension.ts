@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import { canonicalJson, type TwinvipConfig } from '../config';
-import type { DaemonContext, Extension } from '../daemon';
+import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
 import type { SubsystemLogger } from '../log';
-import { RecentRequests } from './commands/dedupe';
 import { runCommand } from './commands/handlers';
-import { parseRequest } from './commands/request';
-import { errorResponse, type ResponseEnvelope } from './envelope';
+import { RequestIntake, type PacketInfo } from './commands/intake';
+import { redactUrlCredentials } from '../log/redact';
+import type { ResponseEnvelope } from './envelope';
 import type { HaActions } from './ha-actions';
 import { MqttLink } from './link';
 import { Outbox } from './outbox';
@@ -31,7 +31,7 @@ export interface MqttExtensionOptions {
 
 /** Event payloads on `event`: a bus event plus type, boot id and sequence number. */
 export interface EventMessage {
-  type: 'transition' | 'alarm' | 'config-reloaded' | 'config-refused';
+  type: 'transition' | 'alarm' | 'config-reloaded' | 'config-refused' | 'audit';
   /** Monotonic from 1 per daemon start (`boot`); a gap means events were dropped from a full outbox. */
   seq: number;
   /** Start time of the daemon that numbered the event (epoch ms): (boot, seq) is unique. */
@@ -43,10 +43,9 @@ export interface EventMessage {
 export interface MqttCounters {
   events_raised: number;
   events_published: number;
-  requests: number;
-  requests_refused: number;
-  requests_duplicate: number;
   responses_dropped: number;
+  /** MQTT 5 response topics outside this box's response/ subtree, answered on response/<command> instead. */
+  response_topics_refused: number;
   state_published: number;
   telemetry_published: number;
   telemetry_errors: number;
@@ -60,13 +59,13 @@ export interface MqttCounters {
 export class MqttExtension implements Extension {
   readonly name = 'mqtt';
   readonly counters: MqttCounters = {
-    events_raised: 0, events_published: 0, requests: 0, requests_refused: 0, requests_duplicate: 0,
-    responses_dropped: 0, state_published: 0, telemetry_published: 0, telemetry_errors: 0,
+    events_raised: 0, events_published: 0, responses_dropped: 0, response_topics_refused: 0,
+    state_published: 0, telemetry_published: 0, telemetry_errors: 0,
   };
   private ha: HaActions | undefined;
   private readonly stateBuilder = new StateBuilder();
   private readonly telemetry: TelemetryCollector;
-  private readonly recent = new RecentRequests(1024);
+  private readonly intake: RequestIntake;
   private readonly now: () => number;
   private ctx: DaemonContext | undefined;
   private log: SubsystemLogger | undefined;
@@ -91,6 +90,13 @@ export class MqttExtension implements Extension {
     this.telemetry = new TelemetryCollector(opts.fsRoot ?? '/');
     for (const [k, p] of Object.entries(opts.stateProviders ?? {})) this.stateBuilder.providers.set(k, p);
     for (const [k, p] of Object.entries(opts.telemetryProviders ?? {})) this.telemetry.providers.set(k, p);
+    this.intake = new RequestIntake({
+      now: this.now,
+      log: () => this.log,
+      audit: (rec) => this.ctx?.bus.emit('audit', rec),
+      reply: (command, r, packet) => this.respond(command, r, packet),
+      run: (req) => runCommand(req, { ctx: this.ctx!, ha: this.ha, mqttDiagnostics: () => this.diagnostics() }),
+    });
   }
 
   /** The VRRP part hands its actions over once it runs; undefined takes them away again. */
@@ -144,7 +150,10 @@ export class MqttExtension implements Extension {
       }),
       bus.on('config-reloaded', (e) => this.raise('config-reloaded', { old_hash: e.oldHash, new_hash: e.newHash, at: new Date(e.at).toISOString() })),
       bus.on('config-refused', (e) => this.raise('config-refused', { kept_hash: e.keptHash, errors: e.errors.map((i) => `${i.path || '/'}: ${i.message}`), at: new Date(e.at).toISOString() })),
+      bus.on('audit', (e) => this.raise('audit', auditFields(e))),
     );
+    this.intake.configure(ctx.config);
+    await this.intake.loadNonces();
     this.unsubscribe.push(ctx.counters.add('mqtt', () => this.counterSnapshot()));
     await this.startLink(ctx.config);
     if (this.opts.inventory !== false) {
@@ -157,6 +166,7 @@ export class MqttExtension implements Extension {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.intake.stop();
     for (const off of this.unsubscribe.splice(0)) off();
     await this.stopLink(true);
     clearTimeout(this.stateTimer);
@@ -165,6 +175,7 @@ export class MqttExtension implements Extension {
   }
 
   async onConfigReloaded(ctx: DaemonContext): Promise<void> {
+    this.intake.configure(ctx.config);
     const key = mqttKey(ctx.config);
     if (key === this.cfgKey) {
       this.stateChanged();
@@ -201,6 +212,12 @@ export class MqttExtension implements Extension {
     }
     this.topics = topicsFor(m.prefix);
     const topics = this.topics;
+    if (m.commands.enabled && /^(mqtt|ws):/i.test(m.url) && m.allow_plaintext_commands) {
+      this.log?.warn(`fleet commands accepted over a plaintext broker connection ${redactUrlCredentials(m.url)} (mqtt.allow_plaintext_commands): anyone on the path reads every command, answer and the broker password`);
+    }
+    if (m.commands.enabled) {
+      this.log?.info(`fleet commands on: ${this.intake.trustedKeys} trusted key(s), unsigned: ${m.commands.unsigned.join(', ') || 'none'}, config push ${m.commands.config_push ? 'on' : 'off'}`);
+    }
     this.link = new MqttLink(
       m,
       m.client_id ?? `twinvip-${config.node.name}`,
@@ -232,7 +249,7 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!link || !topics) return;
     link.publish(topics.status, 'online', { qos: 1, retain: true });
-    link.subscribe(topics.requestFilter);
+    if (this.ctx?.config.mqtt.commands.enabled) link.subscribe(topics.requestFilter);
     // A previous client's unacknowledged event is sent again from the outbox head.
     this.inFlight = false;
     this.publishState(true);
@@ -314,50 +331,21 @@ export class MqttExtension implements Extension {
   }
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    try {
-      this.handleRequest(topic, payload, packet);
-    } catch (err) {
-      // A bug in request handling must cost one answer, never the daemon.
-      this.log?.error(`request on ${topic} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      const command = this.topics ? commandOfTopic(this.topics, topic) : undefined;
-      if (command !== undefined) this.respond(command, errorResponse('internal error'), packet.properties?.responseTopic, packet.properties?.correlationData);
-    }
-  }
-
-  private handleRequest(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const topics = this.topics;
-    const ctx = this.ctx;
-    if (!topics || !ctx) return;
+    if (!topics) return;
     const command = commandOfTopic(topics, topic);
     if (command === undefined) return;
-    this.counters.requests++;
     const props = packet.properties;
-    const reply = (r: ResponseEnvelope) => this.respond(command, r, props?.responseTopic, props?.correlationData);
-    const parsed = parseRequest(command, payload, { retain: packet.retain, ...(props?.messageExpiryInterval !== undefined ? { messageExpiry: props.messageExpiryInterval } : {}) }, this.now(), ctx.config.mqtt.command_max_age * 1000);
-    if (!parsed.ok) {
-      this.counters.requests_refused++;
-      this.log?.warn(`request ${command} refused: ${parsed.error}`);
-      reply(errorResponse(parsed.error, parsed.transaction, parsed.details ? { errors: parsed.details } : undefined));
-      return;
-    }
-    const req = parsed.request;
-    if (req.id !== undefined) {
-      const seen = this.recent.lookup(req.id);
-      if (seen !== undefined) {
-        this.counters.requests_duplicate++;
-        if (seen !== 'pending') reply(seen);
-        return;
-      }
-      this.recent.begin(req.id);
-    }
-    this.log?.info(`request ${command}${req.id ? ` (${req.id})` : ''}`);
-    void runCommand(req, { ctx, ha: this.ha, mqttDiagnostics: () => this.diagnostics() }).then((r) => {
-      if (req.id !== undefined) this.recent.finish(req.id, r);
-      reply(r);
-    });
+    const meta = { retain: packet.retain, ...(props?.messageExpiryInterval !== undefined ? { messageExpiry: props.messageExpiryInterval } : {}) };
+    this.intake.receive(topic, command, payload, meta, { responseTopic: props?.responseTopic, correlationData: props?.correlationData });
   }
 
-  private respond(command: string, r: ResponseEnvelope, responseTopic: string | undefined, correlationData: Buffer | undefined): void {
+  /**
+   * Answers go under this box's own prefix only: an MQTT 5 response topic is honoured when it lies
+   * in `<prefix>response/`, otherwise the answer goes to `response/<command>` (a requester must
+   * not make the box publish wherever the box's broker credential may).
+   */
+  private respond(command: string, r: ResponseEnvelope, packet: PacketInfo): void {
     const link = this.link;
     const topics = this.topics;
     if (!link || !topics || !link.connected) {
@@ -365,8 +353,14 @@ export class MqttExtension implements Extension {
       return;
     }
     const v5 = link.protocolVersion === 5;
-    const topic = v5 && responseTopic ? responseTopic : topics.response(command);
-    const props = v5 && correlationData ? { properties: { correlationData } } : {};
+    let topic = topics.response(command);
+    const asked = packet.responseTopic;
+    if (v5 && asked !== undefined) {
+      if (isOwnResponseTopic(topics, asked)) topic = asked;
+      else this.counters.response_topics_refused++;
+    }
+    const corr = packet.correlationData;
+    const props = v5 && corr && corr.length <= MAX_CORRELATION_BYTES ? { properties: { correlationData: corr } } : {};
     link.publish(topic, JSON.stringify(r), { qos: 1, retain: false, ...props });
   }
 
@@ -376,15 +370,18 @@ export class MqttExtension implements Extension {
       protocol: this.link?.protocolVersion === 4 ? '3.1.1' : '5',
       link: this.link?.counters ?? null,
       outbox: this.outbox?.counters ?? null,
-      counters: this.counters,
+      counters: this.counterSnapshot(),
     };
   }
 
   private counterSnapshot(): Record<string, number> {
     const o = this.outbox?.counters;
     const l = this.link?.counters;
+    const intake = this.intake.counterSnapshot();
     return {
       ...this.counters,
+      ...intake,
+      requests_refused: intake.refused ?? 0,
       connected: this.connected ? 1 : 0,
       outbox_queued: o?.queued ?? 0,
       outbox_dropped: o?.dropped ?? 0,
@@ -401,3 +398,16 @@ function mqttKey(config: TwinvipConfig): string {
   return canonicalJson({ mqtt: config.mqtt, node: config.node.name, state_dir: config.node.state_dir });
 }
 
+
+const MAX_CORRELATION_BYTES = 256;
+
+function isOwnResponseTopic(topics: Topics, topic: string): boolean {
+  const head = `${topics.prefix}response/`;
+  return topic.length > head.length && topic.length <= 512 && topic.startsWith(head) && !/[+#\u0000]/.test(topic);
+}
+
+/** The audit record as an MQTT event's fields (times as ISO strings, like the other events). */
+function auditFields(e: DaemonEvents['audit']): Record<string, unknown> {
+  const { at, ...rest } = e;
+  return { ...rest, at: new Date(at).toISOString() };
+}

@@ -1,5 +1,6 @@
+import { redactUrlCredentials } from '../../log/redact';
 import type { TwinvipConfig } from '../schema/root';
-import type { IssueCollector } from './collector';
+import { pointer, type IssueCollector } from '../../lib/issue-collector';
 
 /** Heartbeat, MQTT and console: fields that depend on each other. */
 export function checkServices(config: TwinvipConfig, out: IssueCollector): void {
@@ -26,8 +27,9 @@ export function checkServices(config: TwinvipConfig, out: IssueCollector): void 
     out.error('/mqtt/password', 'give password or password_file, not both', undefined, 'remove one of them');
   }
   if (mqtt.tls && mqtt.url !== undefined && !/^(mqtts|wss):/.test(mqtt.url)) {
-    out.warn('/mqtt/tls', `ignored: the URL ${mqtt.url} is not mqtts:// or wss://`);
+    out.warn('/mqtt/tls', `ignored: the URL ${redactUrlCredentials(mqtt.url)} is not mqtts:// or wss://`);
   }
+  checkFleetCommands(config, out);
 
   const email = config.email;
   if (email && email.password !== undefined && email.password_file !== undefined) {
@@ -43,5 +45,33 @@ export function checkServices(config: TwinvipConfig, out: IssueCollector): void 
   }
   if (con.enabled && serial?.enabled && con.device === serial.device) {
     out.error('/console/device', `is also the serial heartbeat device (${serial.device}); they need separate ports`, con.device, 'another serial port');
+  }
+}
+
+/** Fleet commands: transport, keys, and settings that would make them useless. */
+function checkFleetCommands(config: TwinvipConfig, out: IssueCollector): void {
+  const mqtt = config.mqtt;
+  const cmds = mqtt.commands;
+  const keys = Object.entries(config.trusted_keys);
+  const byKey = new Map<string, string>();
+  for (const [name, k] of keys) {
+    const first = byKey.get(k.public_key);
+    if (first !== undefined) {
+      out.error(pointer('trusted_keys', name, 'public_key'), `is the same key as trusted_keys.${first}; one key has one role`, undefined, 'list each key once');
+    } else byKey.set(k.public_key, name);
+  }
+  if (!mqtt.enabled || !cmds.enabled) return;
+  const plaintext = mqtt.url !== undefined && /^(mqtt|ws):/i.test(mqtt.url);
+  if (plaintext && !mqtt.allow_plaintext_commands) {
+    out.error('/mqtt/url', `${redactUrlCredentials(mqtt.url!)} is plaintext while mqtt.commands.enabled is true: the broker password, every command and every answer cross the network readable by anyone on the path`, undefined,
+      'an mqtts:// or wss:// URL, or mqtt.allow_plaintext_commands: true to accept it knowingly');
+  } else if (plaintext) {
+    out.warn('/mqtt/allow_plaintext_commands', `commands are accepted over the plaintext broker connection ${redactUrlCredentials(mqtt.url!)}`);
+  }
+  if (keys.length === 0 && cmds.unsigned.length === 0) {
+    out.warn('/mqtt/commands/enabled', 'no trusted_keys and no unsigned commands: every request will be refused');
+  }
+  if (cmds.config_push && !keys.some(([, k]) => k.role === 'admin')) {
+    out.warn('/mqtt/commands/config_push', 'no trusted key has the admin role: every config push will be refused');
   }
 }

@@ -1,5 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Command, Enum, NAME_PATTERN, NAME_VALID, Path, Section, Weight } from './helpers';
+import { Command, Enum, NAME_PATTERN, NAME_VALID, Path, Section, Weight } from '../../lib/schema-helpers';
+
+/** RFC 3768/5798: "Count IPvX Addr" is one byte. Bounds the work a pushed config can cause too. */
+const MAX_VIPS = 255;
 
 const Vip = Type.Union(
   [
@@ -95,10 +98,11 @@ export const InstanceSchema = Section(
       default: false,
       description: 'This router owns the VIP (it is a primary address of the interface): required for priority 255, which must then be set.',
     }),
-    vips: Type.Array(Vip, { default: [], description: 'Virtual addresses (virtual_ipaddress); one address family per instance.' }),
-    excluded_vips: Type.Array(Vip, { default: [], description: 'Addresses moved with the instance but not listed in adverts (virtual_ipaddress_excluded); any family.' }),
+    vips: Type.Array(Vip, { default: [], maxItems: MAX_VIPS, description: 'Virtual addresses (virtual_ipaddress); one address family per instance. At most 255: the advert\'s address count is one byte.' }),
+    excluded_vips: Type.Array(Vip, { default: [], maxItems: MAX_VIPS, description: 'Addresses moved with the instance but not listed in adverts (virtual_ipaddress_excluded); any family.' }),
     unicast_src_ip: Type.Optional(Type.String({ format: 'ip', description: 'Source address of unicast adverts; default the interface\'s primary address.' })),
     unicast_peers: Type.Array(Type.String({ format: 'ip' }), {
+      maxItems: 16,
       default: [],
       uniqueItems: true,
       description: 'Send adverts by unicast to these peers instead of multicast (unicast_peer).',
@@ -107,11 +111,13 @@ export const InstanceSchema = Section(
     authentication: Type.Optional(
       Section(
         {
-          type: Type.Literal('PASS', { description: 'Simple password (RFC 2338 5.3.6.1); AH is not supported yet.' }),
+          type: Enum(['PASS', 'AH'] as const, {
+            description: 'PASS: simple password in every advert (RFC 2338 5.3.6.1). AH: IPsec AH with HMAC-MD5-96 and anti-replay sequence numbers, keepalived\'s auth_type AH (RFC 2338 5.3.6.2, RFC 2402); IPv4 only, initial state BACKUP.',
+          }),
           password: Type.Optional(Type.String({
             minLength: 1,
             maxLength: 8,
-            description: 'The password, at most 8 characters (keepalived silently truncates longer ones). Give password or password_file.',
+            description: 'The password (PASS) or HMAC key (AH), at most 8 characters (keepalived silently truncates longer ones). Give password or password_file.',
             'x-valid': '1 to 8 characters',
           })),
           password_file: Type.Optional(Path('File holding the password (first line, at most 8 characters). Give password or password_file.')),
@@ -120,10 +126,12 @@ export const InstanceSchema = Section(
       ),
     ),
     track_interfaces: Type.Array(TrackRef('interface', { format: 'ifname' }), {
+      maxItems: 32,
       default: [],
       description: 'Interfaces whose link state the instance follows (track_interface).',
     }),
     track_checks: Type.Array(TrackRef('check', { pattern: NAME_PATTERN, 'x-valid': NAME_VALID }), {
+      maxItems: 64,
       default: [],
       description: 'Checks (from the checks section) the instance follows (track_script).',
     }),
@@ -159,6 +167,7 @@ export type TrackSpec = InstanceConfig['track_interfaces'][number];
 export const SyncGroupSchema = Section(
   {
     instances: Type.Array(Type.String({ pattern: NAME_PATTERN, 'x-valid': NAME_VALID }), {
+      maxItems: 64,
       minItems: 1,
       uniqueItems: true,
       description: 'Instances that change state together (group).',

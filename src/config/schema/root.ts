@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CheckSchema } from './checks';
 import { HeartbeatSchema } from './heartbeat';
-import { NamedMap, Section } from './helpers';
+import { NamedMap, Section } from '../../lib/schema-helpers';
 import { InstanceSchema, SyncGroupSchema } from './instance';
+import { TrustedKeysSchema } from './trust';
 import { ConsoleSchema, ControlSchema, EmailSchema, LoggingSchema, MqttSchema, NginxSchema, NodeSchema, NotifySettingsSchema } from './services';
 
 export const SCHEMA_ID = 'https://twinvip.invalid/schema/twinvip.schema.json';
@@ -13,15 +14,16 @@ export const ConfigSchema = Section(
     node: NodeSchema,
     control: ControlSchema,
     logging: LoggingSchema,
-    instances: NamedMap(InstanceSchema, { description: 'VRRP instances by name, e.g. VI_1 (keepalived vrrp_instance).' }),
-    sync_groups: NamedMap(SyncGroupSchema, { description: 'Sync groups by name (keepalived vrrp_sync_group).' }),
-    checks: NamedMap(CheckSchema, { description: 'Health checks by name, referenced from track_checks.' }),
+    instances: NamedMap(InstanceSchema, { maxProperties: 255, description: 'VRRP instances by name, e.g. VI_1 (keepalived vrrp_instance).' }),
+    sync_groups: NamedMap(SyncGroupSchema, { maxProperties: 64, description: 'Sync groups by name (keepalived vrrp_sync_group).' }),
+    checks: NamedMap(CheckSchema, { maxProperties: 128, description: 'Health checks by name, referenced from track_checks.' }),
     heartbeat: HeartbeatSchema,
     nginx: NginxSchema,
     mqtt: MqttSchema,
     console: ConsoleSchema,
     notify: NotifySettingsSchema,
     email: Type.Optional(EmailSchema),
+    trusted_keys: TrustedKeysSchema,
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',

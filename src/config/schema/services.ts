@@ -1,5 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { Enum, Path, Section } from './helpers';
+import { READ_ONLY_COMMANDS } from '../../fleet/roles';
+import { Enum, Path, Section } from '../../lib/schema-helpers';
+
+/** The largest request mqtt.commands.max_payload may allow (bench/README.md: its parse time). */
+export const MAX_REQUEST_BYTES = 131072;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -38,7 +42,30 @@ export const LoggingSchema = Section(
 );
 
 // The nginx section's model lives with Nginx control (src/nginx/schema.ts).
-export { NginxSchema } from '../../nginx/schema';
+export { NginxSchema } from '../nginx/schema';
+
+const MqttCommandsSchema = Section(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Subscribe to request/<command> and answer fleet commands. Off: the box only reports.' }),
+    unsigned: Type.Array(Enum(READ_ONLY_COMMANDS), {
+      default: [],
+      uniqueItems: true,
+      description: 'Read-only commands answered without a signature. Every other request must be signed by a key of trusted_keys.',
+    }),
+    config_push: Type.Boolean({ default: false, description: 'Accept a pushed configuration (command config, signed by an admin key). Local-only fields can never be changed by it.' }),
+    max_payload: Type.Integer({
+      minimum: 1024,
+      maximum: MAX_REQUEST_BYTES,
+      default: 65536,
+      description: 'Largest request in bytes; a larger one is refused before it is parsed. With MQTT 5 the broker is also told to deliver nothing over twice this size (maximumPacketSize).',
+    }),
+    clock_skew: Type.Number({ minimum: 0, maximum: 300, default: 30, description: 'Seconds a signed request\'s sent_at may lie in the future, and its expires_at in the past, to allow for clocks that differ.' }),
+    rate: Type.Number({ minimum: 0.1, maximum: 1000, default: 10, description: 'Requests handled per second on average; beyond rate and burst they are dropped unread and counted (a flood cannot take the event loop from VRRP).' }),
+    burst: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'Requests handled back to back before rate applies.' }),
+    nonce_cache: Type.Integer({ minimum: 100, maximum: 1000000, default: 10000, description: 'Nonces of signed requests remembered until their expiry (replay protection); when full of unexpired nonces, new signed requests are refused.' }),
+  },
+  { default: {}, description: 'Fleet commands over MQTT: signatures, limits, config push.' },
+);
 
 export const MqttSchema = Section(
   {
@@ -80,8 +107,13 @@ export const MqttSchema = Section(
       minimum: 1,
       maximum: 86400,
       default: 60,
-      description: 'Seconds after which a command (by its sent_at) is refused, so a queued maintenance does not run hours later; expires_at and the MQTT 5 message expiry apply too.',
+      description: 'Longest life of a request, seconds: a request whose sent_at is older, or a signed request whose expires_at is further than this after its sent_at, is refused, so a queued maintenance does not run hours later. The MQTT 5 message expiry applies too.',
     }),
+    allow_plaintext_commands: Type.Boolean({
+      default: false,
+      description: 'Accept commands over a plaintext broker connection (mqtt:// or ws://). Without it, `check` refuses commands.enabled with such a URL; with it, every start logs a warning.',
+    }),
+    commands: MqttCommandsSchema,
   },
   { default: {}, description: 'MQTT reporting and fleet commands.' },
 );
@@ -116,7 +148,7 @@ export const EmailSchema = Section(
     smtp_port: Type.Integer({ minimum: 1, maximum: 65535, default: 25, description: 'SMTP port.' }),
     smtp_helo: Type.Optional(Type.String({ format: 'hostname', description: 'HELO name (smtp_helo_name); default node.name.' })),
     from: Type.String({ format: 'email', description: 'Sender (notification_email_from).' }),
-    to: Type.Array(Type.String({ format: 'email' }), { minItems: 1, uniqueItems: true, description: 'Recipients (notification_email).' }),
+    to: Type.Array(Type.String({ format: 'email' }), { minItems: 1, maxItems: 32, uniqueItems: true, description: 'Recipients (notification_email).' }),
     connect_timeout: Type.Number({ minimum: 1, maximum: 300, default: 30, description: 'Seconds (smtp_connect_timeout).' }),
     starttls: Enum(['opportunistic', 'required', 'off'] as const, {
       default: 'opportunistic',

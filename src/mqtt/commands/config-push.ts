@@ -1,37 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { formatIssues, parseConfigText } from '../../config';
+import { runConfigTaskOffThread } from '../../config/off-thread';
+import type { PushPlan } from '../../config/push-plan';
 import type { DaemonContext } from '../../daemon';
 
 export type ConfigPushResult =
   | { ok: true; changed: boolean; oldHash: string; newHash: string }
-  | { ok: false; error: string; errors: string[]; rolledBack?: boolean };
+  | { ok: false; error: string; errors: string[]; rolledBack?: boolean; localOnly?: string[] };
 
 /**
- * A config pushed over MQTT takes the same road as a SIGHUP: validated with the config module
- * (schema + semantic rules), written over the config file atomically, then ctx.reload(). When the
- * daemon refuses it on reload, the previous file goes back so the next SIGHUP or restart does not
- * pick up a config that never ran.
+ * A config pushed over MQTT takes the same road as a SIGHUP: merged over the local file (every
+ * local-only value it leaves out is kept), validated like the file, refused with the list of
+ * paths when it changes anything local-only (config/local-only.ts), written over the config file
+ * atomically, then ctx.reload(). The checks run in a worker thread (config/off-thread.ts). When
+ * the daemon refuses it on reload, the previous file goes back so the next SIGHUP or restart does
+ * not pick up a config that never ran.
  */
 export async function pushConfig(ctx: Pick<DaemonContext, 'configPath' | 'reload'>, config: unknown): Promise<ConfigPushResult> {
-  const text = `${JSON.stringify(config, null, 2)}\n`;
-  const checked = parseConfigText(text, 'pushed config');
-  if (!checked.ok) {
-    const errors = formatIssues(checked.errors, 'pushed config').split('\n').filter(Boolean);
-    return { ok: false, error: `config refused: ${checked.errors.length} error(s)`, errors };
-  }
   const path = ctx.configPath;
-  let previous: string | undefined;
+  let previous: string;
   try {
     previous = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      return { ok: false, error: `cannot read the running config file: ${(err as Error).message}`, errors: [] };
-    }
+    return { ok: false, error: `cannot read the running config file: ${(err as Error).message}`, errors: [] };
   }
+  let plan: PushPlan;
   try {
-    await writeAtomically(path, text);
+    plan = await runConfigTaskOffThread({ kind: 'plan-push', localText: previous, pushed: config });
+  } catch (err) {
+    return { ok: false, error: `cannot check the pushed config: ${(err as Error).message}`, errors: [] };
+  }
+  if (!plan.ok) return { ok: false, error: plan.error, errors: plan.errors, ...(plan.localOnly ? { localOnly: plan.localOnly } : {}) };
+  try {
+    await writeAtomically(path, plan.text);
   } catch (err) {
     return { ok: false, error: `cannot write ${path}: ${(err as Error).message}`, errors: [] };
   }
@@ -44,8 +46,7 @@ export async function pushConfig(ctx: Pick<DaemonContext, 'configPath' | 'reload
   if (outcome.ok) return { ok: true, changed: outcome.changed, oldHash: outcome.oldHash, newHash: outcome.newHash };
   let rolledBack = false;
   try {
-    if (previous !== undefined) await writeAtomically(path, previous);
-    else await unlink(path);
+    await writeAtomically(path, previous);
     rolledBack = true;
   } catch {
     // The error response says the file may hold the refused config.

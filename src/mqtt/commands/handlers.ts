@@ -2,6 +2,7 @@ import type { DaemonContext } from '../../daemon';
 import { errorResponse, okResponse, type ResponseEnvelope, type Transaction } from '../envelope';
 import type { HaActions } from '../ha-actions';
 import { pushConfig } from './config-push';
+import type { CommandOutcome } from './intake';
 import type { ParsedRequest } from './request';
 
 export interface CommandDeps {
@@ -11,14 +12,22 @@ export interface CommandDeps {
   mqttDiagnostics: () => Record<string, unknown>;
 }
 
-/** Runs one validated request. Never throws: a failure is an error response. */
-export async function runCommand(req: ParsedRequest, deps: CommandDeps): Promise<ResponseEnvelope> {
+/** Runs one authorised request. Never throws: a failure is an error response. */
+export async function runCommand(req: ParsedRequest, deps: CommandDeps): Promise<CommandOutcome> {
   const t = req.transaction;
   try {
-    return await dispatch(req, deps, t);
+    if (req.command === 'config') return await pushCommand(req, deps, t);
+    return { response: await dispatch(req, deps, t) };
   } catch (err) {
-    return errorResponse(`'${req.command}' failed: ${err instanceof Error ? err.message : String(err)}`, t);
+    return { response: errorResponse(`'${req.command}' failed: ${err instanceof Error ? err.message : String(err)}`, t) };
   }
+}
+
+async function pushCommand(req: ParsedRequest, deps: CommandDeps, t: Transaction | undefined): Promise<CommandOutcome> {
+  const r = await pushConfig(deps.ctx, req.args.config);
+  if (r.ok) return { response: okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t) };
+  const response = errorResponse(r.error, t, { errors: r.errors, ...(r.localOnly ? { local_only: r.localOnly } : {}) });
+  return r.localOnly ? { response, refusal: { reason: 'local-only', message: `changes local-only fields: ${r.localOnly.join(', ')}` } } : { response };
 }
 
 async function dispatch(req: ParsedRequest, deps: CommandDeps, t: Transaction | undefined): Promise<ResponseEnvelope> {
@@ -42,12 +51,8 @@ async function dispatch(req: ParsedRequest, deps: CommandDeps, t: Transaction | 
         ? okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t)
         : errorResponse(`config refused; running config ${r.keptHash} kept`, t, { errors: r.errors });
     }
-    case 'config': {
-      const r = await pushConfig(ctx, req.args.config);
-      return r.ok
-        ? okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t)
-        : errorResponse(r.error, t, { errors: r.errors });
-    }
+    case 'config':
+      throw new Error('config push is handled by pushCommand');
     case 'diagnostics': {
       const lines = typeof req.args.log_lines === 'number' ? req.args.log_lines : 100;
       return okResponse({ counters: ctx.counters.snapshot(), mqtt: deps.mqttDiagnostics(), log: ctx.logger.recent(lines) }, t);

@@ -22,9 +22,9 @@ export type RequestResult = { ok: true; request: ParsedRequest } | { ok: false; 
  * Validates one request. Never throws: a bad request is an error value answered on the response
  * topic. `now` is epoch ms; `maxAgeMs` bounds how old `sent_at` may be.
  */
-export function parseRequest(command: string, payload: Buffer, meta: RequestMeta, now: number, maxAgeMs: number): RequestResult {
-  let body: unknown = {};
-  const text = payload.toString('utf8').trim();
+export function parseRequest(command: string, payload: Buffer, meta: RequestMeta, now: number, maxAgeMs: number, parsed?: Record<string, unknown>): RequestResult {
+  let body: unknown = parsed ?? {};
+  const text = parsed ? '' : payload.toString('utf8').trim();
   if (text.length > 0) {
     try {
       body = JSON.parse(text);

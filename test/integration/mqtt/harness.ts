@@ -13,7 +13,8 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export function configText(dir: string, name: string, mqtt: Record<string, unknown>): string {
+/** `extra`: more top-level sections (trusted_keys...). */
+export function configText(dir: string, name: string, mqtt: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   return JSON.stringify(
     {
       node: { name, state_dir: `${dir}/state-${name}` },
@@ -23,14 +24,15 @@ export function configText(dir: string, name: string, mqtt: Record<string, unkno
         VI_1: { interface: 'eth0', vrid: 51, priority: 150, vips: ['192.0.2.10/24'] },
       },
       mqtt: { enabled: true, reconnect_min: 0.2, reconnect_max: 1, ...mqtt },
+      ...extra,
     },
     null,
     2,
   );
 }
 
-export async function startDaemon(dir: string, name: string, mqtt: Record<string, unknown>, opts: MqttExtensionOptions = {}): Promise<Harness> {
-  const text = configText(dir, name, mqtt);
+export async function startDaemon(dir: string, name: string, mqtt: Record<string, unknown>, opts: MqttExtensionOptions = {}, extra: Record<string, unknown> = {}): Promise<Harness> {
+  const text = configText(dir, name, mqtt, extra);
   const parsed = parseConfigText(text);
   if (!parsed.ok) throw new Error(`test config invalid: ${JSON.stringify(parsed.errors)}`);
   const configPath = `${dir}/${name}.json`;

@@ -5,6 +5,9 @@ import { syncBuiltinESMExports } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { publicKeyText } from '../../../src/fleet/keys';
+import { signRequest } from '../../../src/fleet/signed-request';
 import type { HaActions } from '../../../src/mqtt';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/wait';
@@ -30,8 +33,8 @@ afterAll(async () => {
   dir?.remove();
 });
 
-async function daemon(name: string, mqtt: Record<string, unknown> = {}, opts: Parameters<typeof startDaemon>[3] = {}): Promise<Harness> {
-  const h = await startDaemon(dir.path, name, { url: broker.url, ...mqtt }, opts);
+async function daemon(name: string, mqtt: Record<string, unknown> = {}, opts: Parameters<typeof startDaemon>[3] = {}, extra: Record<string, unknown> = {}): Promise<Harness> {
+  const h = await startDaemon(dir.path, name, { url: broker.url, ...mqtt }, opts, extra);
   cleanups.push(() => h.stop());
   return h;
 }
@@ -95,106 +98,132 @@ describe('status, state and events', () => {
 describe('commands', () => {
   const calls: string[] = [];
   const ha: HaActions = {
-    // The VRRP part is not wired yet; this stub records what the extension asks of the port.
+    // The in-process harness has no VRRP part; this stub records what the extension asks of it
+    // (the namespace pair in fleet-trust.test.ts runs the real one).
     maintenance: async (on) => (calls.push(`maintenance ${on}`), { ok: true, data: { maintenance: on } }),
     failover: async () => (calls.push('failover'), { ok: false, error: 'no MASTER instance to hand over' }),
   };
+  const ops = generateKeyPairSync('ed25519').privateKey;
+  const boss = generateKeyPairSync('ed25519').privateKey;
+  const trust = { trusted_keys: { ops: { role: 'operator', public_key: publicKeyText(ops) }, boss: { role: 'admin', public_key: publicKeyText(boss) } } };
+  const commands = (c: Record<string, unknown> = {}) => ({ allow_plaintext_commands: true, commands: { enabled: true, unsigned: ['status'], config_push: true, ...c } });
 
-  async function request(sub: Recorder, node: string, command: string, payload: unknown, corr: string): Promise<Record<string, unknown>> {
-    const responseTopic = `fleet/replies/${node}`;
-    sub.client.publish(`twinvip/${node}/request/${command}`, typeof payload === 'string' ? payload : JSON.stringify(payload), {
-      qos: 1,
-      properties: { responseTopic, correlationData: Buffer.from(corr) },
-    });
+  /** Publishes (signed with `key` when given) and waits for the answer correlated by MQTT 5 correlation data. */
+  async function request(sub: Recorder, node: string, command: string, payload: unknown, corr: string, key?: KeyObject): Promise<Record<string, unknown>> {
+    const topic = `twinvip/${node}/request/${command}`;
+    const responseTopic = `twinvip/${node}/response/${command}/me`;
+    const body = key ? JSON.stringify(signRequest(key, topic, payload, { validSeconds: 30 })) : typeof payload === 'string' ? payload : JSON.stringify(payload);
+    sub.client.publish(topic, body, { qos: 1, properties: { responseTopic, correlationData: Buffer.from(corr) } });
     const m = await sub.wait((x) => x.topic === responseTopic && Buffer.from((x.properties?.correlationData as Buffer) ?? []).toString() === corr, `response ${corr}`);
     return JSON.parse(m.text);
   }
 
-  it('MQTT 5: response topic + correlation data; every command, malformed ones answered with errors', async () => {
+  it('commands are off unless enabled: the box does not even subscribe to its request topics', async () => {
+    const off = await daemon('box-off');
+    const on = await daemon('box-on', commands(), {}, trust);
+    await waitFor(() => off.ext.connected && on.ext.connected, { what: 'extensions connected', timeoutMs: 20_000 });
+    // A publisher with no subscriptions of its own: MQTT 5 PUBACK says 0x10 "no matching
+    // subscribers" when nobody (the box included) listens on the topic.
+    const pub = await recorder('nothing/at/all', { protocolVersion: 5 });
+    const reasonCode = (topic: string) => new Promise<number>((resolve, reject) => {
+      const seen = (p: { cmd: string; reasonCode?: number }) => {
+        if (p.cmd !== 'puback') return;
+        pub.client.off('packetreceive', seen);
+        resolve(p.reasonCode ?? 0);
+      };
+      pub.client.on('packetreceive', seen);
+      pub.client.publish(topic, '{}', { qos: 1 }, (err) => err && reject(err));
+    });
+    await waitFor(async () => (await reasonCode('twinvip/box-on/request/status')) === 0, { what: 'box-on subscribed', timeoutMs: 10_000 });
+    expect(await reasonCode('twinvip/box-off/request/status')).toBe(0x10);
+    expect((await statusCounters(off)).requests).toBe(0);
+  });
+
+  it('MQTT 5: every command, signed; its own response subtree; malformed ones answered with errors', async () => {
     calls.length = 0;
-    const h = await daemon('box-c', {}, { ha });
+    const h = await daemon('box-c', commands(), { ha }, trust);
     await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
-    const sub = await recorder('fleet/replies/#', { protocolVersion: 5 });
+    const sub = await recorder('twinvip/box-c/response/#', { protocolVersion: 5 });
 
-    const status = await request(sub, 'box-c', 'status', {}, 'c1');
-    expect(status).toMatchObject({ status: 'ok', data: { node: 'box-c' } });
-
-    expect(await request(sub, 'box-c', 'maintenance', { on: true, id: 'm-1' }, 'c2')).toEqual({ status: 'ok', data: { maintenance: true } });
-    // The same id again (at-least-once redelivery): the first answer, not a second action.
-    expect(await request(sub, 'box-c', 'maintenance', { on: true, id: 'm-1' }, 'c3')).toEqual({ status: 'ok', data: { maintenance: true } });
+    expect(await request(sub, 'box-c', 'status', {}, 'c1')).toMatchObject({ status: 'ok', data: { node: 'box-c' } });
+    expect(await request(sub, 'box-c', 'maintenance', { on: true }, 'c2', ops)).toMatchObject({ status: 'ok', data: { maintenance: true }, nonce: expect.any(String) });
     expect(calls).toEqual(['maintenance true']);
+    expect(await request(sub, 'box-c', 'failover', {}, 'c4', ops)).toMatchObject({ status: 'error', error: 'no MASTER instance to hand over' });
 
-    expect(await request(sub, 'box-c', 'failover', {}, 'c4')).toEqual({ status: 'error', error: 'no MASTER instance to hand over' });
-
-    const diag = await request(sub, 'box-c', 'diagnostics', { log_lines: 5 }, 'c5');
+    const diag = await request(sub, 'box-c', 'diagnostics', { log_lines: 5 }, 'c5', ops);
     expect(diag.status).toBe('ok');
     const d = diag.data as { counters: Record<string, unknown>; log: string[] };
     expect(d.counters).toHaveProperty('mqtt');
     expect(d.log.length).toBeGreaterThan(0);
     expect(d.log.length).toBeLessThanOrEqual(5);
+    expect(await request(sub, 'box-c', 'reload', {}, 'c6', ops)).toMatchObject({ status: 'ok', data: { changed: false } });
 
-    const reload = await request(sub, 'box-c', 'reload', {}, 'c6');
-    expect(reload).toMatchObject({ status: 'ok', data: { changed: false } });
-
-    // Malformed and unknown: answered, never a crash.
-    const bad1 = await request(sub, 'box-c', 'maintenance', { on: 'yes' }, 'b1');
-    expect(bad1.status).toBe('error');
+    // Malformed and unknown: answered, never a crash, never run.
+    const bad1 = await request(sub, 'box-c', 'maintenance', { on: 'yes' }, 'b1', ops);
     expect(bad1.error).toMatch(/\/on: must be boolean/);
-    const bad2 = await request(sub, 'box-c', 'status', '{not json', 'b2');
-    expect(bad2).toMatchObject({ status: 'error', error: expect.stringMatching(/not JSON/) });
-    const bad3 = await request(sub, 'box-c', 'selfdestruct', {}, 'b3');
-    expect(bad3).toMatchObject({ status: 'error', error: expect.stringMatching(/unknown command 'selfdestruct'/) });
-    const bad4 = await request(sub, 'box-c', 'maintenance', { on: false, expires_at: Date.now() - 1000 }, 'b4');
-    expect(calls).toEqual(['maintenance true', 'failover']);
-    expect(bad4).toMatchObject({ status: 'error', error: expect.stringMatching(/^expired/) });
-    const bad5 = await request(sub, 'box-c', 'maintenance', { on: false, sent_at: new Date(Date.now() - 3_600_000).toISOString() }, 'b5');
-    expect(bad5).toMatchObject({ status: 'error', error: expect.stringMatching(/too old/) });
+    expect(await request(sub, 'box-c', 'status', '{not json', 'b2')).toMatchObject({ status: 'error', error: expect.stringMatching(/not JSON/) });
+    expect(await request(sub, 'box-c', 'selfdestruct', {}, 'b3', ops)).toMatchObject({ status: 'error', error: expect.stringMatching(/unknown command 'selfdestruct'/) });
+    expect(await request(sub, 'box-c', 'maintenance', { on: false }, 'b4')).toMatchObject({ status: 'error', error: expect.stringMatching(/^refused \(unsigned\)/) });
     expect(calls).toEqual(['maintenance true', 'failover']);
     expect(h.ext.connected).toBe(true);
   });
 
-  it('maintenance without the VRRP port answers "not available"', async () => {
-    const h = await daemon('box-n');
+  it('a response topic outside the box\'s response/ subtree is not used: the answer goes to response/<command>', async () => {
+    const h = await daemon('box-rt', commands(), {}, trust);
     await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
-    const sub = await recorder('fleet/replies/#', { protocolVersion: 5 });
-    const r = await request(sub, 'box-n', 'maintenance', { on: true }, 'n1');
-    expect(r).toMatchObject({ status: 'error', error: expect.stringMatching(/not available/) });
+    const sub = await recorder(['twinvip/box-rt/#', 'twinvip/other-box/#', 'fleet/#', 'elsewhere'], { protocolVersion: 5 });
+    for (const responseTopic of ['fleet/replies/x', 'twinvip/box-rt/state', 'twinvip/other-box/response/status', 'elsewhere']) {
+      sub.client.publish('twinvip/box-rt/request/status', JSON.stringify({ transaction: responseTopic }), { qos: 1, properties: { responseTopic, correlationData: Buffer.from('x') } });
+      const m = await sub.wait((x) => x.topic === 'twinvip/box-rt/response/status' && JSON.parse(x.text).transaction === responseTopic, `answer for ${responseTopic}`);
+      expect(JSON.parse(m.text).status).toBe('ok');
+    }
+    expect(sub.messages.filter((m) => !m.topic.startsWith('twinvip/box-rt/') || (m.topic === 'twinvip/box-rt/state' && m.text.includes('"transaction"')))).toEqual([]);
+    expect((await statusCounters(h)).response_topics_refused).toBe(4);
   });
 
-  it('MQTT 3.1.1: response/<command> with the transaction field', async () => {
-    const h = await daemon('box-d', { protocol_version: 4 });
+  it('MQTT 3.1.1: response/<command> with the transaction field and the nonce of a signed request', async () => {
+    const h = await daemon('box-d', { protocol_version: 4, ...commands() }, {}, trust);
     await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
     const sub = await recorder('twinvip/box-d/response/#', { protocolVersion: 4 });
     sub.client.publish('twinvip/box-d/request/status', JSON.stringify({ transaction: 'tx-42' }), { qos: 1 });
     const m = await sub.wait((x) => x.topic === 'twinvip/box-d/response/status', 'status response');
     expect(JSON.parse(m.text)).toMatchObject({ status: 'ok', transaction: 'tx-42', data: { node: 'box-d' } });
-    sub.client.publish('twinvip/box-d/request/config', JSON.stringify({ transaction: 7, config: 'nope' }), { qos: 1 });
+    const signed = signRequest(boss, 'twinvip/box-d/request/config', { transaction: 7, config: 'nope' }, { validSeconds: 30 });
+    sub.client.publish('twinvip/box-d/request/config', JSON.stringify(signed), { qos: 1 });
     const e = await sub.wait((x) => x.topic === 'twinvip/box-d/response/config', 'config error response');
-    expect(JSON.parse(e.text)).toMatchObject({ status: 'error', transaction: 7 });
+    expect(JSON.parse(e.text)).toMatchObject({ status: 'error', transaction: 7, nonce: signed.nonce });
   });
 
-  it('config push: a valid config is written and applied like SIGHUP; an invalid one is refused with its errors', async () => {
-    const h = await daemon('box-e', {}, { ha });
+  it('config push: a valid one is written and applied like SIGHUP; an invalid one is refused with its errors', async () => {
+    const h = await daemon('box-e', commands(), { ha }, trust);
     await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
-    const sub = await recorder('fleet/replies/#', { protocolVersion: 5 });
+    const sub = await recorder('twinvip/box-e/response/#', { protocolVersion: 5 });
     const before = readFileSync(h.configPath, 'utf8');
-    const cfg = JSON.parse(before);
+    const instances = structuredClone(JSON.parse(before).instances);
 
-    cfg.instances.VI_1.priority = 300;
-    const refused = await request(sub, 'box-e', 'config', { config: cfg }, 'p1');
+    instances.VI_1.priority = 300;
+    const refused = await request(sub, 'box-e', 'config', { config: { instances } }, 'p1', boss);
     expect(refused.status).toBe('error');
     expect(JSON.stringify(refused.data)).toMatch(/\/instances\/VI_1\/priority/);
     expect(readFileSync(h.configPath, 'utf8')).toBe(before);
 
-    cfg.instances.VI_1.priority = 120;
+    instances.VI_1.priority = 120;
     const oldHash = h.daemon.configHash;
-    const applied = await request(sub, 'box-e', 'config', { config: cfg }, 'p2');
+    const applied = await request(sub, 'box-e', 'config', { config: { instances } }, 'p2', boss);
     expect(applied).toMatchObject({ status: 'ok', data: { changed: true, old_hash: oldHash } });
     expect(h.daemon.configHash).not.toBe(oldHash);
     expect(h.daemon.config.instances.VI_1!.priority).toBe(120);
-    expect(JSON.parse(readFileSync(h.configPath, 'utf8')).instances.VI_1.priority).toBe(120);
+    const written = JSON.parse(readFileSync(h.configPath, 'utf8'));
+    expect(written.instances.VI_1.priority).toBe(120);
+    // What the push left out stays as the box had it.
+    expect(written.mqtt).toEqual(JSON.parse(before).mqtt);
+    expect(written.trusted_keys).toEqual(JSON.parse(before).trusted_keys);
   });
 });
+
+async function statusCounters(h: Harness): Promise<Record<string, number>> {
+  return h.daemon.counters.snapshot().mqtt ?? {};
+}
 
 describe('outage tolerance', () => {
   it('a broker down at start-up does not stop the daemon; it connects once the broker comes', async () => {

@@ -1,3 +1,5 @@
+import { redactUrlCredentials } from '../log/redact';
+
 export interface ConfigIssue {
   /** JSON pointer into the file, e.g. "/instances/VI_1/priority"; "" for the whole file. */
   path: string;
@@ -19,6 +21,8 @@ export function showValue(value: unknown): string {
   } catch {
     text = String(value);
   }
+  // A broker or check URL may carry user:password@; an error message must not repeat it.
+  text = redactUrlCredentials(text);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

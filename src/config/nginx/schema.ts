@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Enum, Path, Section } from '../config/schema/helpers';
+import { Enum, Path, Section } from '../../lib/schema-helpers';
 import { PATTERNS } from './values';
 
 // The proxy model of the `nginx` section. Every string that reaches nginx.conf is constrained to
@@ -7,8 +7,15 @@ import { PATTERNS } from './values';
 // placeholder are optional without schema defaults (the code applies them, settings.ts) so a
 // config without an nginx section keeps its published defaults.
 
+/** Where Nginx's own status endpoint listens unless `nginx.status` says otherwise (loopback only). */
+export const DEFAULT_STATUS = { address: '127.0.0.1', port: 8089 };
+
+// Local file paths and the workers' user can never be changed by a config push (x-local-only,
+// see src/config/local-only.ts): a pushed static root could otherwise serve /etc/twinvip.
+const LOCAL_ONLY_PATTERNS: Partial<Record<keyof typeof PATTERNS, string>> = { fsPath: 'names a local file', modulesInclude: 'names local files', user: 'chooses the user programs run as' };
+
 const Str = (pattern: keyof typeof PATTERNS, description: string, valid: string, extra: Record<string, unknown> = {}) =>
-  Type.String({ pattern: PATTERNS[pattern], description, 'x-valid': valid, ...extra });
+  Type.String({ pattern: PATTERNS[pattern], description, 'x-valid': valid, ...(LOCAL_ONLY_PATTERNS[pattern] ? { 'x-local-only': LOCAL_ONLY_PATTERNS[pattern] } : {}), ...extra });
 
 const Port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description });
 const Secs = (description: string, def: number, max = 3600) => Type.Number({ minimum: 0.001, maximum: max, default: def, description });
@@ -19,6 +26,7 @@ function ByName<T extends TSchema>(value: T, description: string) {
     type: 'object',
     propertyNames: { pattern: PATTERNS.name, 'x-valid': '1-64 characters: letters, digits, "_", "." or "-"' },
     additionalProperties: value,
+    maxProperties: 256,
     description,
   });
 }
@@ -203,7 +211,7 @@ export const UpstreamCheckSchema = Section(
     type: Enum(['tcp', 'http'] as const, { description: 'tcp: connect; http: GET path and expect a status.' }),
     path: Type.String({ pattern: '^/[\\x21-\\x7e]{0,1023}$', default: '/', description: 'Path fetched (http).', 'x-valid': 'an absolute path with query, no spaces' }),
     host: Type.Optional(Type.String({ format: 'host-or-ip', description: 'Host header sent (http); default the server address.' })),
-    status: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { default: [200], minItems: 1, description: 'Healthy statuses (http).' }),
+    status: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { default: [200], minItems: 1, maxItems: 32, description: 'Healthy statuses (http).' }),
     body: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'JavaScript regular expression the body must match (http).' })),
     interval: Secs('Seconds between checks of one server.', 2),
     timeout: Secs('Seconds before a check counts as failed; at most interval.', 1),

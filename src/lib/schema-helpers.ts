@@ -31,11 +31,23 @@ export function NamedMap<T extends TSchema>(value: T, options: SchemaOptions = {
   });
 }
 
+/**
+ * Marks a field a config push may never change (src/config/local-only.ts), with the reason.
+ * Path and Command carry it already; use it for anything else that runs code, names a local
+ * file or is a trust anchor.
+ */
+export const LOCAL_ONLY = {
+  file: { 'x-local-only': 'names a local file' },
+  program: { 'x-local-only': 'runs a program' },
+  user: { 'x-local-only': 'chooses the user programs run as' },
+} as const;
+
 /** A command run without a shell: an argv array, or a string split on whitespace. */
 export const Command = (description: string) =>
-  Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+  Type.Union([Type.String({ minLength: 1, maxLength: 4096 }), Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { minItems: 1, maxItems: 64 })], {
     description,
     'x-valid': 'an argv array such as ["/usr/local/bin/notify", "arg"], or a string split on spaces (no shell)',
+    ...LOCAL_ONLY.program,
   });
 
 export type CommandSpec = Static<ReturnType<typeof Command>>;
@@ -57,7 +69,7 @@ export const Weight = () =>
   });
 
 export const Path = (description: string, options: SchemaOptions = {}) =>
-  Type.String({ minLength: 1, pattern: '^/', 'x-valid': 'an absolute path', description, ...options });
+  Type.String({ minLength: 1, maxLength: 4096, pattern: '^/', 'x-valid': 'an absolute path', ...LOCAL_ONLY.file, description, ...options });
 
 /** A closed set of values, published as a plain JSON Schema enum (clearer errors than anyOf of consts). */
 export function Enum<const T extends readonly (string | number)[]>(values: T, options: SchemaOptions = {}) {
