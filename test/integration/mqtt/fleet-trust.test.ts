@@ -160,7 +160,7 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('mosquitto')], 'fleet 
     // Far over the cap: the broker never delivers it (MQTT 5 maximumPacketSize = 2 x cap).
     steps.push({ kind: 'publish', name: '8 MiB request', topic: `${p}request/config`, payload: { bytes: 8 << 20 }, correlation: 'h-huge', answer: { topic: `${p}response/config`, match: 'h-huge', timeoutMs: 3000 } });
     // A flood: dropped unread beyond the rate, counted, summarised in the audit trail.
-    steps.push({ kind: 'flood', name: 'flood', topics: [`${p}request/failover`, `${p}request/maintenance`, `${p}request/status`], count: 3000, payload: '{"on":true}' });
+    steps.push({ kind: 'flood', name: 'flood', topics: [`${p}request/failover`, `${p}request/maintenance`, `${p}request/status`], count: 3000, payloads: ['{"on":true}'] });
     steps.push({ kind: 'await', name: 'audit summary of the flood', topic: `${p}event`, contains: '"rate-limited"', timeoutMs: 25_000 });
 
     const report = await runHostile({ url: BROKER, subscribe: ['twinvip/+/response/#', 'twinvip/+/event', 'evil/#'], steps });

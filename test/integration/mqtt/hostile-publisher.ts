@@ -21,7 +21,8 @@ export type Step =
       /** Wait for an answer on `topic` whose nonce, transaction or correlation data is `match`. */
       answer?: { topic: string; match: string; timeoutMs?: number };
     }
-  | { kind: 'flood'; name: string; topics: string[]; count: number; payload: Payload }
+  /** `count` messages, or as many as fit in `seconds` (then `count` is per batch), QoS 0. */
+  | { kind: 'flood'; name: string; topics: string[]; count: number; seconds?: number; payloads: Payload[] }
   /** Waits until a message on `topic` containing `contains` has been received (or the timeout). */
   | { kind: 'await'; name: string; topic: string; contains: string; timeoutMs?: number };
 
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     for (const w of [...waiters]) w(topic, text, corr);
   });
   await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => client.subscribe(script.subscribe, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+    client.once('connect', () => (script.subscribe.length === 0 ? resolve() : client.subscribe(script.subscribe, { qos: 1 }, (err) => (err ? reject(err) : resolve()))));
     setTimeout(() => reject(new Error('hostile publisher: no broker')), 20_000);
   });
   const results: StepResult[] = [];
@@ -80,10 +81,15 @@ async function main(): Promise<void> {
       continue;
     }
     if (step.kind === 'flood') {
-      const body = bytesOf(step.payload);
-      await Promise.all(Array.from({ length: step.count }, (_, i) =>
-        new Promise<void>((resolve) => client.publish(step.topics[i % step.topics.length]!, body, { qos: 0 }, () => resolve()))));
-      results.push({ name: step.name, answer: null, ms: Date.now() - t0 });
+      const bodies = step.payloads.map(bytesOf);
+      let sent = 0;
+      const batch = () => Promise.all(Array.from({ length: step.count }, () => {
+        const i = sent++;
+        return new Promise<void>((resolve) => client.publish(step.topics[i % step.topics.length]!, bodies[i % bodies.length]!, { qos: 0 }, () => resolve()));
+      }));
+      if (step.seconds === undefined) await batch();
+      else while (Date.now() - t0 < step.seconds * 1000) await batch();
+      results.push({ name: step.name, answer: { sent }, ms: Date.now() - t0 });
       continue;
     }
     const answered = step.answer
