@@ -66,6 +66,7 @@ typedef struct sock {
   int fd;
   int kind;
   int ifindex;
+  int with_header; // IPv4 IP_HDRINCL socket: sends and receives whole datagrams (IPsec AH)
   napi_env env;
   uv_poll_t *poll; // inside a poller_t: it must outlive this struct until its close callback
   napi_ref callback;
@@ -261,19 +262,23 @@ static int set_int(int fd, int level, int opt, int value) {
   return setsockopt(fd, level, opt, &value, sizeof value);
 }
 
-// openVrrp(family: 4|6, ifname: string, protocol: number, rcvbuf?: number) -> handle
+// openVrrp(family: 4|6, ifname: string, protocol: number, rcvbuf?: number, withHeader?: boolean) -> handle
 // rcvbuf: receive buffer in bytes (SO_RCVBUFFORCE, SO_RCVBUF without CAP_NET_ADMIN; the kernel
 // doubles it for its bookkeeping); absent or 0 keeps the system default.
+// withHeader (IPv4 only): IP_HDRINCL, the caller builds the IP header and receives it too.
+// VRRP with IPsec AH needs that: the ICV covers the header, including its ID field.
 static napi_value open_vrrp(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) FAIL_TYPE("openVrrp(family, ifname, protocol, rcvbuf?)");
+  if (argc < 3) FAIL_TYPE("openVrrp(family, ifname, protocol, rcvbuf?, withHeader?)");
   int32_t family, protocol, rcvbuf = 0;
   if (argc >= 4 && !is_nullish(env, argv[3])) {
     CHECK(napi_get_value_int32(env, argv[3], &rcvbuf));
     if (rcvbuf < 0 || rcvbuf > (64 << 20)) FAIL_TYPE("rcvbuf must be 0..64 MiB");
   }
+  bool with_header = false;
+  if (argc >= 5 && !is_nullish(env, argv[4])) CHECK(napi_get_value_bool(env, argv[4], &with_header));
   char ifname[IF_NAMESIZE + 1];
   CHECK(napi_get_value_int32(env, argv[0], &family));
   if (family != 4 && family != 6) FAIL_TYPE("family must be 4 or 6");
@@ -281,6 +286,7 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     FAIL_TYPE("ifname must be an interface name of at most 15 characters");
   CHECK(napi_get_value_int32(env, argv[2], &protocol));
   if (protocol < 1 || protocol > 255) FAIL_TYPE("protocol must be 1..255");
+  if (with_header && family != 4) FAIL_TYPE("withHeader is for IPv4 only");
 
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) {
@@ -309,6 +315,7 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) failed = "setsockopt IP_PKTINFO";
     // Only the groups this socket joined, not every group any socket joined on the host.
     else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) < 0) failed = "setsockopt IP_MULTICAST_ALL";
+    else if (with_header && set_int(fd, IPPROTO_IP, IP_HDRINCL, 1) < 0) failed = "setsockopt IP_HDRINCL";
   } else {
     int idx = (int)ifindex;
     // IPV6_CHECKSUM stays unset: the codec computes the VRRP checksum itself (RFC 5798 5.2.8).
@@ -350,7 +357,10 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     SOFT(set_int(fd, IPPROTO_IPV6, IPV6_TCLASS, VRRP_TOS), "IPV6_TCLASS");
   }
 #undef SOFT
-  return wrap_sock_notes(env, fd, family, (int)ifindex, notes);
+  napi_value handle = wrap_sock_notes(env, fd, family, (int)ifindex, notes);
+  sock_t *s = handle ? get_sock(env, handle) : NULL;
+  if (s) s->with_header = with_header;
+  return handle;
 }
 
 // openPacket(ifname: string) -> handle. Send-only (protocol 0: the kernel queues nothing to it).
@@ -646,8 +656,10 @@ static int read_one(sock_t *s) {
     hops = payload[8];
     inet_ntop(AF_INET, payload + 12, src, sizeof src);
     inet_ntop(AF_INET, payload + 16, dst, sizeof dst);
-    payload += ihl;
-    plen -= ihl;
+    if (!s->with_header) {
+      payload += ihl;
+      plen -= ihl;
+    }
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
       if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
         struct in_pktinfo pi;

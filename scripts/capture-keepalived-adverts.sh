@@ -7,6 +7,8 @@
 # keepalived is stopped with SIGTERM once a few adverts are on the wire, so each capture also
 # holds the priority-0 advert a stopping MASTER sends (RFC 3768 / 5798 section 6.4.3).
 #
+# ONLY=name1,name2 captures just those scenarios (the others' fixtures stay as they are).
+#
 # Output (default test/fixtures/vrrp/): NAME.pcap, NAME.conf (the keepalived config used),
 # NAME.log (keepalived's own log of the run, for the curious; not read by tests).
 # The JSON sidecar (expectations per scenario) is index.json, written by hand from the
@@ -81,7 +83,9 @@ wait_for 50 bash -c "ip -n $NSA -6 addr show dev lan0 scope link | grep -q fe80:
 capture() {
   local name=$1 conf="$WORK/$1.conf" pcap="$WORK/$1.pcap" tpid kpid
   cat >"$conf"
-  ip netns exec "$NSB" "$TCPDUMP" -i lan0 -U -n -w "$pcap" 'ip proto 112 or ip6 proto 112' \
+  if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$name,"* ]]; then return 0; fi
+  # Protocol 51: adverts authenticated with IPsec AH (auth_type AH) travel inside AH.
+  ip netns exec "$NSB" "$TCPDUMP" -i lan0 -U -n -w "$pcap" 'ip proto 112 or ip proto 51 or ip6 proto 112' \
     2>"$WORK/$name.tcpdump.err" &
   tpid=$!
   STARTED_PIDS+=("$tpid")
@@ -289,6 +293,54 @@ vrrp_instance VI_6 {
     fe80::1:100/64
     fd00:99::100/64
     2001:db8:0:0:1::10/64
+  }
+}
+CONF
+
+# auth_type AH: keepalived clears "state MASTER" with AH ("Initial state master is incompatible
+# with AH authentication"), so the first advert comes after Master_Down_Interval (~3.6 s).
+capture v2-ipv4-ah <<'CONF'
+global_defs {
+  router_id twinvip-capture
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface lan0
+  virtual_router_id 56
+  priority 150
+  advert_int 1
+  authentication {
+    auth_type AH
+    auth_pass tw1nAH
+  }
+  virtual_ipaddress {
+    10.99.0.100/24
+    10.99.0.101/24
+  }
+}
+CONF
+
+# Unicast AH: keepalived leaves the TTL out of the ICV (zeroed) only in unicast mode.
+capture v2-ipv4-ah-unicast <<'CONF'
+global_defs {
+  router_id twinvip-capture
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface lan0
+  virtual_router_id 57
+  priority 150
+  advert_int 1
+  unicast_src_ip 10.99.0.1
+  unicast_peer {
+    10.99.0.2
+  }
+  authentication {
+    auth_type AH
+    auth_pass longAHpassword
+  }
+  virtual_ipaddress {
+    10.99.0.100/24
   }
 }
 CONF

@@ -13,8 +13,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isInterfaceName } from './formats';
-import type { ConfigIssue } from './issues';
-import { closest } from './suggest';
+import type { ConfigIssue } from '../lib/config-issues';
+import { escapePointer } from '../lib/issue-collector';
+import { closest } from '../lib/suggest';
 
 export interface BoardFacts {
   name: string;
@@ -221,6 +222,3 @@ function obj(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-function escapePointer(s: string): string {
-  return s.replaceAll('~', '~0').replaceAll('/', '~1');
-}

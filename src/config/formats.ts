@@ -1,7 +1,7 @@
 import type Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { isUpstreamHost } from '../nginx/values';
-import { addressFamily, parseAddress } from './ip';
+import { isUpstreamHost } from './nginx/values';
+import { addressFamily, parseAddress } from '../lib/ip';
 
 /** What each format means, in the words error messages and the reference use. */
 export const FORMAT_DESCRIPTIONS: Record<string, string> = {

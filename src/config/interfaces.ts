@@ -1,7 +1,7 @@
-import type { ConfigIssue } from './issues';
-import { pointer } from './rules/collector';
+import type { ConfigIssue } from '../lib/config-issues';
+import { pointer } from '../lib/issue-collector';
 import type { TwinvipConfig } from './schema/root';
-import { closest } from './suggest';
+import { closest } from '../lib/suggest';
 import { instanceVips } from './vips';
 
 export interface InterfaceReference {

@@ -1,6 +1,7 @@
 // A strict JSON parser (RFC 8259) that also remembers where each value starts, so every
 // configuration error can name its line, and that refuses duplicate keys: JSON.parse keeps the
 // last of two "VI_1" instances silently, which would lose configuration without a word.
+import { escapePointer } from '../lib/issue-collector';
 
 export interface Position {
   line: number;
@@ -22,10 +23,6 @@ class JsonSyntaxError extends Error {
   ) {
     super(message);
   }
-}
-
-export function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export function parseJsonWithPositions(text: string): JsonParseResult {

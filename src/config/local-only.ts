@@ -8,7 +8,7 @@
 //   - every schema node marked `x-local-only` (the Path and Command helpers mark themselves, so
 //     every absolute path and every program to run is local-only by construction).
 import { canonicalJson } from './hash';
-import { escapePointer } from './json-parse';
+import { escapePointer } from '../lib/issue-collector';
 import { ConfigSchema } from './schema/root';
 
 type Schema = Record<string, unknown>;

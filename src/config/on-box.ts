@@ -6,9 +6,9 @@
 
 import { ScriptPolicy, scriptPolicyFromConfig } from '../exec';
 import { readSecretFile } from '../lib/secret-file';
-import type { ConfigIssue } from './issues';
+import type { ConfigIssue } from '../lib/config-issues';
 import { loadConfigFile, type ConfigResult } from './load';
-import { commandArgv, type CommandSpec } from './schema/helpers';
+import { commandArgv, type CommandSpec } from '../lib/schema-helpers';
 import type { TwinvipConfig } from './schema/root';
 import { secretFiles } from './secrets';
 import { trackRefs } from './track';

@@ -1,4 +1,4 @@
-import { formatIssues } from './issues';
+import { formatIssues } from '../lib/config-issues';
 import { parseConfigText } from './load';
 import { localOnlyChanges, mergePushed } from './local-only';
 

@@ -101,7 +101,7 @@ export function renderConfigReference(schema: Schema = configSchemaJson()): stri
     '  the VIP is a primary address of the interface.',
     '- `preempt: false` (keepalived `nopreempt`) with `state: "MASTER"` is an error (keepalived only warns).',
     '- `unicast_src_ip`, `unicast_peers` and `mcast_group` of the instance\'s family; no VIP in two instances.',
-    '- `authentication` (PASS, at most 8 characters) only with version 2, with one of `password` and `password_file`.',
+    '- `authentication` (PASS or AH, at most 8 characters) only with version 2, with one of `password` and `password_file`; AH requires state BACKUP.',
     '- `track_checks` name existing checks; a sync group\'s members exist, each instance in one group at most.',
     '- Serial heartbeat: exactly one of `key` and `key_file`. `mqtt.url` when MQTT is enabled, `console.device`',
     '  when the console is enabled. A check\'s `timeout` at most its `interval`. At most one of `password` and',

@@ -18,6 +18,8 @@ export function secretFiles(config: TwinvipConfig): SecretFileRef[] {
   const serial = config.heartbeat.serial;
   if (serial?.key_file !== undefined) refs.push({ pointer: '/heartbeat/serial/key_file', path: serial.key_file, rules: HEARTBEAT_KEY_RULES });
   if (config.mqtt.password_file !== undefined) refs.push({ pointer: '/mqtt/password_file', path: config.mqtt.password_file, rules: {} });
+  // The client's private key (PEM): only that it is there and private is checked here.
+  if (config.mqtt.tls?.key !== undefined) refs.push({ pointer: '/mqtt/tls/key', path: config.mqtt.tls.key, rules: {} });
   if (config.email?.password_file !== undefined) refs.push({ pointer: '/email/password_file', path: config.email.password_file, rules: {} });
   if (config.console.password_file !== undefined) refs.push({ pointer: '/console/password_file', path: config.console.password_file, rules: {} });
   for (const [name, inst] of Object.entries(config.instances)) {

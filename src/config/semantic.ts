@@ -1,7 +1,7 @@
-import type { ConfigIssue } from './issues';
+import type { ConfigIssue } from '../lib/config-issues';
 import { checkAcrossInstances, checkInstance, checkReferences, checkServices, IssueCollector } from './rules/index';
 import type { TwinvipConfig } from './schema/root';
-import { checkNginx } from '../nginx/semantic';
+import { checkNginx } from './nginx/rules';
 
 /**
  * The rules JSON Schema cannot express. Runs only on a configuration that passed the schema

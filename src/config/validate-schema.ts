@@ -1,9 +1,9 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { addTwinvipFormats, FORMAT_DESCRIPTIONS } from './formats';
-import { showValue, type ConfigIssue } from './issues';
-import { escapePointer } from './json-parse';
+import { showValue, type ConfigIssue } from '../lib/config-issues';
+import { escapePointer } from '../lib/issue-collector';
 import { ConfigSchema } from './schema/root';
-import { closest } from './suggest';
+import { closest } from '../lib/suggest';
 
 type Schema = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { maxPrefix, parseAddress, type Family } from './ip';
+import { maxPrefix, parseAddress, type FamilyName as Family } from '../lib/ip';
 import type { InstanceConfig, VipSpec } from './schema/instance';
 
 export interface NormalizedVip {

@@ -150,7 +150,7 @@ function serialKey(config: TwinvipConfig): string {
 }
 
 /** Password access from console.password or its file; a file that cannot be read leaves the console read-only (fail closed). */
-function consoleAccess(c: TwinvipConfig['console'], error: (msg: string) => void): Access {
+export function consoleAccess(c: TwinvipConfig['console'], error: (msg: string) => void): Access {
   if (c.password_file !== undefined) {
     const r = readSecretFileSync(c.password_file);
     if (r.ok) return { kind: 'password', password: r.value };

@@ -114,9 +114,27 @@ export class ScriptPolicy {
   }
 }
 
-/** The policy the configuration asks for (notify.enable_script_security, notify.script_user). */
-export function scriptPolicyFromConfig(notify: { enable_script_security: boolean; script_user?: string | undefined }): ScriptPolicy {
-  return new ScriptPolicy({ security: notify.enable_script_security, ...(notify.script_user === undefined ? {} : { defaultUser: notify.script_user }) });
+type NotifySettings = { enable_script_security: boolean; script_user?: string | undefined };
+const fromConfig = new WeakMap<NotifySettings, ScriptPolicy>();
+
+/**
+ * The policy the configuration asks for (notify.enable_script_security, notify.script_user); one
+ * per loaded configuration, so callers ask for it at each run and a reload applies everywhere.
+ */
+export function scriptPolicyFromConfig(notify: NotifySettings): ScriptPolicy {
+  let p = fromConfig.get(notify);
+  if (!p) {
+    p = new ScriptPolicy({ security: notify.enable_script_security, ...(notify.script_user === undefined ? {} : { defaultUser: notify.script_user }) });
+    fromConfig.set(notify, p);
+  }
+  return p;
+}
+
+/** A policy, or where to get the current one (the running configuration's). */
+export type PolicySource = ScriptPolicy | (() => ScriptPolicy);
+
+export function currentPolicy(source: PolicySource): ScriptPolicy {
+  return typeof source === 'function' ? source() : source;
 }
 
 function executableBy(mode: number, fileUid: number, fileGid: number, uid: number, gid: number): boolean {

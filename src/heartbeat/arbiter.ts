@@ -170,22 +170,40 @@ export class HeartbeatArbiter {
       serialDeadMs({ periodMs: opts.serialPeriodMs ?? DEFAULT_SERIAL_PERIOD_MS, deadPeriods: opts.deadPeriods ?? DEFAULT_DEAD_PERIODS }),
       now,
     );
-    for (const cfg of opts.instances) {
-      this.instances.set(key(cfg.vrid, cfg.family), {
-        cfg,
-        ethernet: new ChannelLiveness(ethernetDeadMs(cfg.advertIntervalCs, this.margin), now),
-        local: 'INIT',
-        localPriority: 0,
-        masterSince: null,
-        ethAlarmSince: null,
-        releaseLatched: false,
-        deadLatched: false,
-        fencePending: false,
-        sendReleaseLatched: false,
-        partitionSince: null,
-        splitBrain: null,
-      });
+    for (const cfg of opts.instances) this.instances.set(key(cfg.vrid, cfg.family), this.freshInstance(cfg, now));
+  }
+
+  /**
+   * The instances after a configuration reload: those that stay keep their channel state and
+   * latches (a new advert interval applies from their next advert), added ones start as at
+   * start-up, removed ones are forgotten.
+   */
+  setInstances(instances: readonly ArbiterInstanceConfig[], now: number): void {
+    const keep = new Map<string, InstanceState>();
+    for (const cfg of instances) {
+      const k = key(cfg.vrid, cfg.family);
+      const old = this.instances.get(k);
+      keep.set(k, old ? { ...old, cfg } : this.freshInstance(cfg, now));
     }
+    this.instances.clear();
+    for (const [k, v] of keep) this.instances.set(k, v);
+  }
+
+  private freshInstance(cfg: ArbiterInstanceConfig, now: number): InstanceState {
+    return {
+      cfg,
+      ethernet: new ChannelLiveness(ethernetDeadMs(cfg.advertIntervalCs, this.margin), now),
+      local: 'INIT',
+      localPriority: 0,
+      masterSince: null,
+      ethAlarmSince: null,
+      releaseLatched: false,
+      deadLatched: false,
+      fencePending: false,
+      sendReleaseLatched: false,
+      partitionSince: null,
+      splitBrain: null,
+    };
   }
 
   handle(input: ArbiterInput, now: number): ArbiterOutput[] {

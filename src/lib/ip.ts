@@ -1,11 +1,22 @@
-// IP address text <-> bytes: the one implementation behind src/vrrp, src/net, src/heartbeat
-// and src/config. No node:net (the VRRP and heartbeat cores stay I/O-free and portable).
+// IP addresses: the one module behind src/vrrp, src/net, src/heartbeat, src/config and
+// src/nginx (text <-> bytes, canonical text, family, "addr/prefix", order). No node:net (the VRRP and heartbeat cores stay I/O-free and portable).
 // Output text is canonical: IPv4 dotted quad, IPv6 per RFC 5952 (lower case, no leading
 // zeros, the longest run of two or more zero groups shortened to "::", the first run on a
 // tie, and IPv4-mapped addresses as ::ffff:a.b.c.d per RFC 5952 section 5).
 
-/** Same values as the VRRP core's `Family`. */
+/** An address family as the protocols number it (VRRP, the heartbeat frame, sockets). */
 export type Family = 4 | 6;
+
+/** The same family as the configuration words it ("ipv4" in a VIP's family, DEFAULT_MCAST_GROUP). */
+export type FamilyName = 'ipv4' | 'ipv6';
+
+export function familyName(f: Family): FamilyName {
+  return f === 4 ? 'ipv4' : 'ipv6';
+}
+
+export function familyNumber(f: FamilyName): Family {
+  return f === 'ipv4' ? 4 : 6;
+}
 
 /** Parses a dotted quad ("192.0.2.1"). Leading zeros are refused (octal ambiguity). */
 export function parseIpv4(text: string): Uint8Array | undefined {
@@ -194,4 +205,43 @@ export function compareAddresses(a: string, b: string): number {
 function addressBytes(text: string): Uint8Array | undefined {
   // A zone index (fe80::1%eth0) does not order.
   return parseIpv4(text) ?? parseIpv6(text.split('%')[0] ?? '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addresses as the configuration writes them: family, canonical form (so 2001:db8::1 and
+// 2001:0db8:0:0::1 count as the same VIP), and "addr/prefix" splitting. Accepts exactly what
+// node:net's isIPv4/isIPv6 accept, without a zone.
+
+export interface ParsedAddress {
+  family: FamilyName;
+  /** Canonical text: dotted quad, or RFC 5952 IPv6 (section 4 form). */
+  address: string;
+  /** Prefix length when one was written. */
+  prefix?: number;
+}
+
+export function addressFamily(text: string): FamilyName | undefined {
+  if (text.includes('%')) return undefined; // zone ids have no place in a VIP or a peer
+  if (parseIpv4(text)) return 'ipv4';
+  if (parseIpv6(text)) return 'ipv6';
+  return undefined;
+}
+
+/** "192.0.2.1", "192.0.2.1/24", "2001:db8::1/64"; prefix optional unless `requirePrefix`. */
+export function parseAddress(text: string, requirePrefix = false): ParsedAddress | undefined {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const family = addressFamily(addr);
+  if (!family) return undefined;
+  const address = family === 'ipv4' ? formatIpv4(parseIpv4(addr)!) : formatIpv6Groups(parseIpv6(addr)!);
+  if (slash < 0) return requirePrefix ? undefined : { family, address };
+  const prefixText = text.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > maxPrefix(family)) return undefined;
+  return { family, address, prefix };
+}
+
+export function maxPrefix(family: FamilyName): number {
+  return family === 'ipv4' ? 32 : 128;
 }

@@ -45,8 +45,11 @@ export interface NativeError extends Error {
 }
 
 export interface TwinvipNetAddon {
-  /** rcvbuf: receive buffer in bytes (SO_RCVBUFFORCE); 0 or absent keeps the system default. */
-  openVrrp(family: 4 | 6, ifname: string, protocol: number, rcvbuf?: number): NativeHandle;
+  /**
+   * rcvbuf: receive buffer in bytes (SO_RCVBUFFORCE); 0 or absent keeps the system default.
+   * withHeader (IPv4): IP_HDRINCL; sends take and receives give the whole IPv4 datagram.
+   */
+  openVrrp(family: 4 | 6, ifname: string, protocol: number, rcvbuf?: number, withHeader?: boolean): NativeHandle;
   openPacket(ifname: string): NativeHandle;
   openLinkEvents(): NativeHandle;
   setMembership(handle: NativeHandle, group: string, join: boolean): void;

@@ -11,9 +11,12 @@ import type { Family } from '../vrrp/types';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, canonicalAddress, familyOf } from './addr';
 import { type NativeError, type NativeHandle, type NativeSocketStats, inNetns, isNativeError, loadAddon } from './native';
 
+const AH_PROTOCOL = 51;
+
 export interface ReceivedPacket {
   family: Family;
   /** The VRRP message, without IP header. */
+  /** The VRRP message, without IP header; with `ipsecAh`, the whole IPv4 datagram. */
   payload: Buffer;
   source: string;
   destination: string;
@@ -40,6 +43,11 @@ export interface VrrpSocketOptions {
    * (net.core.rmem_default, about 200 adverts' worth).
    */
   receiveBufferBytes?: number;
+  /**
+   * IPv4 only: IP protocol 51 (IPsec AH, keepalived auth_type AH) with the IP header included
+   * both ways, since the AH ICV covers it: send() takes and onPacket gets whole datagrams.
+   */
+  ipsecAh?: boolean;
   onPacket: (packet: ReceivedPacket) => void;
   /** Receive-side errors (the socket stays open). */
   onError?: (error: NativeError) => void;
@@ -108,7 +116,9 @@ export class VrrpSocket {
       : checkAddress(opts.group ?? (opts.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6), opts.family, 'group');
     if (opts.source !== undefined) checkAddress(opts.source, opts.family, 'source');
     const rcvbuf = opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES;
-    const handle = inNetns(opts.netns, () => addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL, rcvbuf));
+    if (opts.ipsecAh && opts.family !== 4) throw new TypeError('IPsec AH is IPv4 only');
+    const handle = inNetns(opts.netns, () =>
+      opts.ipsecAh ? addon.openVrrp(4, opts.ifname, AH_PROTOCOL, rcvbuf, true) : addon.openVrrp(opts.family, opts.ifname, VRRP_PROTOCOL, rcvbuf));
     try {
       if (group) addon.setMembership(handle, group, true);
       const sock = new VrrpSocket(opts, handle, group, group ? [group] : unicast);

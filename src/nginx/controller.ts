@@ -5,13 +5,13 @@ import { NginxHealth } from './health';
 import { probeGeneration } from './proc';
 import { ReloadScheduler } from './reload-scheduler';
 import { pairKey, renderNginxConf } from './render';
-import type { NginxConfig } from './schema';
+import type { NginxConfig } from '../config/nginx/schema';
 import { resolveSettings, type NginxSettings } from './settings';
 import { NginxSupervisor } from './supervisor';
 import { UpstreamChecks, type ServerCheckState } from './upstream-checks';
 import { certificateAlarms, type CertificateAlarm } from './certificate-alarms';
 import { FileWatch } from './file-watch';
-import { tlsPairs } from './local-files';
+import { tlsPairs } from '../config/nginx/local-files';
 import { TlsStore, type CertificateFigure } from './tls-store';
 
 export interface NginxControllerOptions {

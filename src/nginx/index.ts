@@ -1,9 +1,9 @@
 // Nginx control: proxy model -> nginx.conf, safe apply, supervision, upstream checks, health track.
-export { NginxSchema, type NginxConfig, type UpstreamConfig, type HttpServerConfig, type StreamServerConfig } from './schema';
-export { checkNginx } from './semantic';
+export { NginxSchema, type NginxConfig, type UpstreamConfig, type HttpServerConfig, type StreamServerConfig } from '../config/nginx/schema';
+export { checkNginx } from '../config/nginx/rules';
 export { renderNginxConf, pairKey, STATUS_PATH, GENERATION_PATH, GENERATION_HEADER, type RenderInput, type RenderResult } from './render';
-export { checkPair, type CertificateFacts } from './certificates';
-export { checkNginxFiles, tlsPairs } from './local-files';
+export { checkPair, type CertificateFacts } from '../config/nginx/certificates';
+export { checkNginxFiles, tlsPairs } from '../config/nginx/local-files';
 export { TlsStore, type CertificateFigure } from './tls-store';
 export { certificateAlarms, type CertificateAlarm } from './certificate-alarms';
 export { resolveSettings, prefixPaths, type NginxSettings } from './settings';

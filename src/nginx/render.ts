@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { HttpServerConfig, HttpTlsConfig, LocationConfig, NginxConfig, StreamServerConfig, StreamTlsConfig, UpstreamConfig } from './schema';
+import type { HttpServerConfig, HttpTlsConfig, LocationConfig, NginxConfig, StreamServerConfig, StreamTlsConfig, UpstreamConfig } from '../config/nginx/schema';
 import type { NginxSettings, PrefixPaths } from './settings';
 import { prefixPaths } from './settings';
 import { TLS_PROFILE_LINES } from './tls-profiles';
 import { effectiveDown, serverKey } from './upstream-state';
-import { assertInt, assertSafe, durationMs, UnsafeValueError } from './values';
+import { assertInt, assertSafe, durationMs, UnsafeValueError } from '../config/nginx/values';
 
 /** The loopback locations of the status server; fixed strings, never from the config. */
 export const STATUS_PATH = '/__twinvip/status';

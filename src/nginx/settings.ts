@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { NginxConfig } from './schema';
+import { DEFAULT_STATUS, type NginxConfig } from '../config/nginx/schema';
 
 /** The nginx section with every optional knob resolved (schema defaults live here, see schema.ts). */
 export interface NginxSettings {
@@ -17,7 +17,7 @@ export interface NginxSettings {
   supervise: { restartMinMs: number; restartMaxMs: number; healthIntervalMs: number; healthTimeoutMs: number; fall: number; rise: number };
 }
 
-export const DEFAULT_STATUS = { address: '127.0.0.1', port: 8089 };
+export { DEFAULT_STATUS };
 
 export function resolveSettings(c: NginxConfig): NginxSettings {
   const sup = c.supervise;

@@ -1,9 +1,9 @@
 import { chmod, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkPair, daysLeft, type CertificateFacts } from './certificates';
-import { tlsPairs } from './local-files';
+import { checkPair, daysLeft, type CertificateFacts } from '../config/nginx/certificates';
+import { tlsPairs } from '../config/nginx/local-files';
 import { pairKey } from './render';
-import type { NginxConfig } from './schema';
+import type { NginxConfig } from '../config/nginx/schema';
 
 /** One certificate of the model as telemetry, the console and `status` show it. */
 export interface CertificateFigure {

@@ -1,5 +1,5 @@
 import { CheckRunner, httpProbe, tcpProbe, type Probe, type TrackEvent } from '../track';
-import type { UpstreamCheckConfig, UpstreamConfig, UpstreamServerConfig } from './schema';
+import type { UpstreamCheckConfig, UpstreamConfig, UpstreamServerConfig } from '../config/nginx/schema';
 import { serverKey } from './upstream-state';
 
 export interface ServerCheckState {

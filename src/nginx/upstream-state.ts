@@ -1,4 +1,4 @@
-import type { UpstreamConfig, UpstreamServerConfig } from './schema';
+import type { UpstreamConfig, UpstreamServerConfig } from '../config/nginx/schema';
 
 /** Identity of a server inside its group: survives reordering of the list. */
 export function serverKey(group: string, s: Pick<UpstreamServerConfig, 'address' | 'port'>): string {

@@ -3,6 +3,7 @@ import type { DaemonContext, Extension } from '../daemon/extension';
 import type { DaemonEvents, VrrpStateName } from '../daemon/events';
 import { groupState, notifyState, type NotifyState } from './group-state';
 import { NotifyRunner, type NotifyLog } from './runner';
+import { scriptPolicyFromConfig } from '../exec';
 
 type Transition = DaemonEvents['transition'];
 type NotifyBlock = TwinvipConfig['instances'][string]['notify'];
@@ -51,7 +52,8 @@ export class NotifyExtension implements Extension {
       new NotifyRunner({
         timeoutMs: cfg.timeout * 1000,
         scriptSecurity: cfg.enable_script_security,
-        ...(cfg.script_user === undefined ? {} : { scriptUser: cfg.script_user }),
+        // The running configuration's policy at each run: a reload applies to notify scripts at once.
+        policy: () => scriptPolicyFromConfig(ctx.config.notify),
         log: notifyLog,
       });
     const runner = this.runner;

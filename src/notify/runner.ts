@@ -1,4 +1,4 @@
-import { runProgram, ScriptPolicy, type RunningProgram } from '../exec';
+import { currentPolicy, runProgram, ScriptPolicy, type PolicySource, type RunningProgram } from '../exec';
 
 /** What the runner logs through (the daemon's SubsystemLogger fits). */
 export interface NotifyLog {
@@ -24,8 +24,8 @@ export interface NotifyRunnerOptions {
   maxQueue?: number;
   /** keepalived enable_script_security: refuse scripts root would run from unsafe places. */
   scriptSecurity: boolean;
-  /** The shared policy (src/exec); built from scriptSecurity/scriptUser when not given. */
-  policy?: ScriptPolicy;
+  /** The shared policy (src/exec), or a getter of the running config's; built from scriptSecurity/scriptUser when not given. */
+  policy?: PolicySource;
   /** keepalived script_user: run scripts as this user (name or uid); default: as the daemon. */
   scriptUser?: string;
   log: NotifyLog;
@@ -69,7 +69,7 @@ export class NotifyRunner {
   private readonly children = new Set<RunningProgram>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly outcomeListeners = new Set<(o: JobOutcome) => void>();
-  private readonly policy: ScriptPolicy;
+  private readonly policy: PolicySource;
   private stopped = false;
 
   constructor(private readonly opts: NotifyRunnerOptions) {
@@ -161,7 +161,7 @@ export class NotifyRunner {
       log.error(`${job.label}: not run: ${why}`, { argv: job.argv });
       return { job, result: 'refused', detail: why };
     };
-    const prepared = await this.policy.prepare(job.argv);
+    const prepared = await currentPolicy(this.policy).prepare(job.argv);
     if (!prepared.ok) return refuse(prepared.reason);
     const program = prepared.program;
     if (program.insecure) log.warn(`${job.label}: runs although unsafe (enable_script_security is off): ${program.insecure}`, { argv: job.argv });

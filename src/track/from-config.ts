@@ -1,11 +1,11 @@
 import { commandArgv, type CheckConfig } from '../config';
-import { ScriptPolicy } from '../exec';
+import { ScriptPolicy, type PolicySource } from '../exec';
 import { httpProbe, pingProbe, scriptProbe, tcpProbe, type Probe } from './probes';
 import { CheckRunner } from './runner';
 
 export interface CheckRunnerDeps {
-  /** The shared script policy (enable_script_security, script_user); default security on, no script_user. */
-  policy?: ScriptPolicy;
+  /** The shared script policy (enable_script_security, script_user) or a getter of the running config's; default security on, no script_user. */
+  policy?: PolicySource;
   /** Warnings about script checks (an unsafe script run because enable_script_security is off). */
   onWarning?: (msg: string) => void;
   now?: () => number;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { runProgram, ScriptPolicy } from '../exec';
+import { currentPolicy, runProgram, ScriptPolicy, type PolicySource } from '../exec';
 import { redactUrlCredentials } from '../log/redact';
 
 /** One run of a check. `detail` says why in words a log line can carry. */
@@ -102,8 +102,8 @@ export interface ScriptProbeOptions {
   argv: readonly string[];
   /** Run as this user (name or uid); default the policy's script_user. */
   user?: string;
-  /** The shared script policy (src/exec); default enable_script_security on, no script_user. */
-  policy?: ScriptPolicy;
+  /** The shared script policy (src/exec), or a getter of the running config's; default enable_script_security on, no script_user. */
+  policy?: PolicySource;
   /** Told once per new finding when an unsafe script runs because enable_script_security is off. */
   onInsecure?: (why: string) => void;
 }
@@ -121,7 +121,7 @@ export function scriptProbe(opts: ScriptProbeOptions): Probe {
   const policy = opts.policy ?? new ScriptPolicy({ security: true });
   let reported: string | undefined;
   return async (signal) => {
-    const prepared = await policy.prepare(opts.argv, opts.user);
+    const prepared = await currentPolicy(policy).prepare(opts.argv, opts.user);
     if (!prepared.ok) return fail(`${where}: not run: ${prepared.reason}`);
     const insecure = prepared.program.insecure;
     if (insecure !== reported) {

@@ -27,6 +27,8 @@ export const DECODE_DROP_REASONS = [
   'interval',
   /** The context's source/destination are not addresses of the context's family. */
   'family',
+  /** An AH datagram (IP protocol 51) that is malformed or does not protect VRRP (RFC 2402 2). */
+  'ah',
 ] as const;
 export type DecodeDropReason = (typeof DECODE_DROP_REASONS)[number];
 
@@ -54,8 +56,13 @@ export const VALIDATE_DROP_REASONS = [
   'version-mismatch',
   /** v2 auth type differs from the instance's. MIB: AuthTypeMismatch. */
   'auth-type-mismatch',
-  /** v2 simple password differs. MIB: AuthFailures. */
+  /** v2 simple password differs, or the AH ICV/SPI does not verify (wrong key). MIB: AuthFailures. */
   'auth',
+  /**
+   * AH sequence number not above the last one accepted or sent: a replayed advert, or a peer
+   * whose counter restarted (keepalived counts it as an auth failure; kept apart to tell which).
+   */
+  'auth-replay',
   /** v2 advert interval differs from ours (RFC 3768 7.1 MUST discard). MIB: AdvertisementIntervalErrors. */
   'interval-mismatch',
   /** Unicast advert from an address that is not a configured peer (keepalived vrrp_check_unicast_src). */

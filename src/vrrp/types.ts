@@ -1,6 +1,8 @@
 // Shared VRRP vocabulary between the codec (packet.ts), the state machine (instance.ts)
 // and the shell (src/net). Plain data only.
 
+import type { AhEnvelope } from './ah.js';
+
 export type Family = 4 | 6;
 export type VrrpVersion = 2 | 3;
 
@@ -22,6 +24,8 @@ export interface Advert {
   authData?: Uint8Array;
   /** v3 only: the checksum form that verified (see ChecksumDialect). */
   checksumDialect?: ChecksumDialect;
+  /** v2 only: present when the advert came inside IPsec AH (IP protocol 51). */
+  ah?: AhEnvelope;
 }
 
 /**

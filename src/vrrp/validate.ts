@@ -10,6 +10,7 @@
 //    from any other source is dropped ('not-twin') before anything else is judged.
 
 import { canonicalIp } from '../lib/ip.js';
+import { ahIcvVerifies, spiAddress, type AhSequence } from './ah.js';
 import type { AdvertWarning, ValidateDropReason } from './drop-reasons.js';
 import { AUTH_AH, AUTH_PASS, VRRP_AUTH_LENGTH } from './packet.js';
 import type { Advert, Family, VrrpVersion } from './types.js';
@@ -18,9 +19,12 @@ import type { Advert, Family, VrrpVersion } from './types.js';
 export interface AdvertExpectation {
   vrid: number;
   version: VrrpVersion;
-  /** v2 auth type (0 none, 1 simple password); ignored for v3. */
+  /** v2 auth type (0 none, 1 simple password, 2 IPsec AH); ignored for v3. */
   authType: number;
-  /** v2 simple password bytes (authDataFromPassword()), compared zero-padded to 8 bytes. */
+  /**
+   * v2 PASS: the password bytes (authDataFromPassword()), compared zero-padded to 8 bytes.
+   * v2 AH: the HMAC-MD5 key, the same 8 bytes (ahKeyFromPassword()).
+   */
   authData?: Uint8Array;
   /** Our configured interval. v2 adverts must carry the same (v3 backups learn the master's). */
   advertIntervalCs: number;
@@ -85,7 +89,12 @@ function canonicalSet(list: readonly string[], family: Family): Set<string> {
   return out;
 }
 
-export function validateAdvert(advert: Advert, expect: AdvertExpectation, pair?: TwinFilter): ValidationOutcome {
+/**
+ * `pair`: pair mode (see TwinFilter). `ahSequence`: the instance's AH counter (auth type 2
+ * only). An AH advert that authenticates moves it up, or is dropped as a replay, as keepalived's
+ * vrrp_in_chk_ipsecah does, before the checks that follow authentication.
+ */
+export function validateAdvert(advert: Advert, expect: AdvertExpectation, pair?: TwinFilter, ahSequence?: AhSequence): ValidationOutcome {
   // IP_MULTICAST_LOOP is off, but a second instance on the box or a bridge may still
   // reflect our own adverts; they are never a peer's.
   if (canonicalSet(expect.ownAddresses, advert.family).has(advert.source)) {
@@ -104,14 +113,27 @@ export function validateAdvert(advert: Advert, expect: AdvertExpectation, pair?:
     return reject('version-mismatch', `VRRPv${advert.version} advert, instance runs VRRPv${expect.version}`, true);
   }
   if (advert.version === 2) {
+    // keepalived: "Received AH header but auth type not AH" / "No AH header but auth type is AH".
+    if ((advert.ah !== undefined) !== (expect.authType === AUTH_AH)) {
+      return reject('auth-type-mismatch', advert.ah ? 'advert inside IPsec AH, instance expects no AH' : 'advert without IPsec AH, instance expects auth type AH', true);
+    }
     if (advert.authType !== expect.authType) {
       return reject('auth-type-mismatch', `auth type ${advert.authType}, instance expects ${expect.authType}`, true);
     }
     if (advert.authType === AUTH_PASS && !sameAuthData(advert.authData, expect.authData)) {
       return reject('auth', 'simple password does not match', true);
     }
-    if (advert.authType === AUTH_AH) {
-      return reject('auth', 'IPsec AH authentication is not supported', true);
+    if (advert.ah !== undefined) {
+      const unicast = (expect.unicastPeers?.length ?? 0) > 0;
+      if (!ahIcvVerifies(advert.ah, expect.authData ?? new Uint8Array(VRRP_AUTH_LENGTH), unicast)) {
+        return reject('auth', 'IPsec AH HMAC-MD5-96 does not verify: another key, or a field changed on the way', true);
+      }
+      if (spiAddress(advert.ah.spi) !== advert.source) {
+        return reject('auth', `IPsec AH SPI ${spiAddress(advert.ah.spi)} is not the sender's address ${advert.source}`, true);
+      }
+      if (ahSequence && !ahSequence.accept(advert.ah.sequence)) {
+        return reject('auth-replay', `IPsec AH sequence number ${advert.ah.sequence} is not above ${ahSequence.current}`, false);
+      }
     }
     // RFC 3768 7.1: MUST discard on a mismatch. keepalived discards silently and both routers
     // end up MASTER; we discard too, and flag it for an alarm.

@@ -38,10 +38,17 @@ export function importKeepalived(path: string, opts: ReadOptions = {}): ImportRe
   if (tree.nodes.length === 0) return { ok: false, error: `${path}: no keepalived configuration found (empty after comments)`, notes: notes.items };
   if (!tree.nodes.some((n) => known.has(n.key))) {
     const first = tree.nodes[0];
-    return { ok: false, error: `${first?.file}:${first?.line}: '${first?.key}' is not a keepalived keyword: this does not look like a keepalived.conf`, notes: notes.items };
+    // The line itself is not repeated: the file may be anything (the report never quotes it).
+    return { ok: false, error: `${first?.file}:${first?.line}: no top-level keepalived section (global_defs, vrrp_instance, virtual_server ...): this does not look like a keepalived.conf`, notes: notes.items };
   }
 
   const mapped = mapKeepalived(tree.nodes, notes);
+  const refused = notes.refused;
+  if (refused.length > 0) {
+    const first = refused[0]!;
+    const more = refused.length > 1 ? ` (and ${refused.length - 1} more error(s) in the report)` : '';
+    return { ok: false, error: `${first.file}:${first.line}: ${first.keyword}: ${first.message}${more}`, notes: notes.items };
+  }
   let config = mapped.config;
   let text = `${JSON.stringify(config, null, 2)}\n`;
   let checked = parseConfigText(text, path);

@@ -1,4 +1,4 @@
-import { addressFamily } from '../ip';
+import { addressFamily } from '../../lib/ip';
 import { addGarpHandlers } from './map-garp';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';
@@ -14,6 +14,8 @@ export interface Globals {
   version?: 2 | 3;
   garp: Record<string, number>;
   notify: { enable_script_security?: boolean; script_user?: string };
+  /** Where vrrp_strict was set: every instance is in strict mode unless strict_mode off. */
+  strict?: KNode;
 }
 
 export function emptyGlobals(): Globals {
@@ -83,8 +85,11 @@ export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
       if (v !== undefined) g.version = v as 2 | 3;
     },
     vrrp_strict: (n) => {
-      notes.unconverted(n, n.key,
-        'twinvip always validates adverts by the RFC; vrrp_strict\'s other effects (refusing unicast and authentication, iptables rules dropping VIP traffic) are not applied — remove authentication from the peer too if it was kept only for vrrp_strict');
+      noBlock(n, notes);
+      g.strict = n;
+      notes.warn(n, n.key,
+        'its effects on each instance are applied as keepalived 2.2.7 applies them (state MASTER only for priority 255, authentication ignored, no preempt_delay, no gratuitous ARP on hearing a lower priority; unicast peers or no VIP refuse the configuration); '
+        + 'not applied: the firewall rules dropping traffic to the VIPs (twinvip installs none, so the VIPs answer), and keepalived\'s strict advert rules (no advert answering a lower priority, none when yielding): twinvip keeps its own');
     },
     vrrp_garp_interval: (n) => {
       const v = numberArg(n, 0, { min: 0, max: 1 }, notes);

@@ -1,4 +1,4 @@
-import { parseAddress } from '../ip';
+import { parseAddress } from '../../lib/ip';
 import type { Globals } from './map-global';
 import { addGarpHandlers } from './map-garp';
 import type { NoteList } from './notes';
@@ -42,6 +42,8 @@ export function notifyHandlers(target: Record<string, unknown>, notes: NoteList)
 }
 
 interface Vip {
+  /** The virtual_ipaddress line it came from. */
+  at?: KNode;
   address: string;
   prefix?: number;
   dev?: string;
@@ -55,7 +57,7 @@ function parseVipLine(line: KNode, notes: NoteList): Vip | undefined {
     notes.unconverted(line, line.key, 'not an IPv4/IPv6 address (with optional /prefix)');
     return undefined;
   }
-  const vip: Vip = { address: parsed.address };
+  const vip: Vip = { address: parsed.address, at: line };
   if (parsed.prefix !== undefined) vip.prefix = parsed.prefix;
   const a = line.args;
   for (let i = 0; i < a.length; i++) {
@@ -94,6 +96,28 @@ function parseVipLine(line: KNode, notes: NoteList): Vip | undefined {
   return vip;
 }
 
+/**
+ * keepalived adds a VIP listed twice once (the second add fails quietly, so the first line's
+ * dev and label win) but still lists it twice in its adverts: its own sample
+ * keepalived.conf.vrrp does this. Kept once here, with a warning about the advert count.
+ */
+function dedupeVips(list: Vip[], node: KNode, block: string, notes: NoteList, also: Vip[] = []): Vip[] {
+  const out: Vip[] = [];
+  for (const v of list) {
+    const first = [...also, ...out].find((o) => o.address === v.address);
+    if (!first) {
+      out.push(v);
+      continue;
+    }
+    const lost = [v.label !== undefined && v.label !== first.label ? `label ${v.label}` : '', v.dev !== undefined && v.dev !== first.dev ? `dev ${v.dev}` : '', v.prefix !== undefined && v.prefix !== first.prefix ? `/${v.prefix}` : '']
+      .filter(Boolean);
+    notes.warn(v.at ?? node, v.address,
+      `listed twice in ${block}: kept once, as keepalived configures it (the first line wins${lost.length > 0 ? `; ${lost.join(', ')} of this line is not applied, as in keepalived` : ''}). `
+      + 'keepalived still counts it twice in its adverts: a keepalived peer running this file sees one address fewer from twinvip and, being 2.2.7, drops the adverts — remove the duplicate there too');
+  }
+  return out;
+}
+
 function vipSpec(v: Vip): string | Record<string, unknown> {
   const text = v.prefix === undefined ? v.address : `${v.address}/${v.prefix}`;
   if (v.dev === undefined && v.label === undefined) return text;
@@ -117,6 +141,7 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
   let version: number | undefined;
   let versionAt: KNode | undefined;
   let state: string | undefined;
+  let stateAt: KNode | undefined;
   let nopreemptAt: KNode | undefined;
   let preemptDelayAt: KNode | undefined;
   let smtpAlert: boolean | undefined;
@@ -124,11 +149,13 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
   let srcAt: KNode | undefined;
   let mcastSrcAt: KNode | undefined;
   let auth: { type?: string; pass?: string; at: KNode } | undefined;
+  let strictMode: { on: boolean; at: KNode } | undefined;
 
   const handlers: Handlers = {
     ...notifyHandlers(notify, notes),
     state: (n) => {
       const v = n.args[0];
+      stateAt = n;
       if (v === 'MASTER' || v === 'BACKUP') state = v;
       else notes.unconverted(n, n.key, `'${v ?? ''}' is not MASTER or BACKUP (keepalived ignores it too); BACKUP kept`);
       extraArgs(n, 1, notes);
@@ -267,6 +294,9 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
       smtpAlert = trueFalse(n, notes);
       smtpAlertAt = n;
     },
+    strict_mode: (n) => {
+      strictMode = { on: trueFalse(n, notes), at: n };
+    },
   };
   addGarpHandlers(handlers, '', garp, notes);
   eachChild(node, 'vrrp_instance', handlers, notes);
@@ -275,12 +305,28 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
   delete (inst as { __advertAt?: KNode }).__advertAt;
   const label = `vrrp_instance ${name}`;
   if (inst.interface === undefined) {
-    notes.unconverted(node, label, 'no interface: keepalived refuses such an instance too; not converted');
+    notes.refuse(node, label, 'no interface: twinvip runs each instance on an interface (keepalived needs one too, or a unicast_src_ip it routes from)');
     return undefined;
   }
   if (inst.vrid === undefined) {
-    notes.unconverted(node, label, 'no virtual_router_id: keepalived refuses such an instance too; not converted');
+    notes.refuse(node, label, 'no virtual_router_id: keepalived refuses such an instance too');
     return undefined;
+  }
+  if (vips.length === 0 && excluded.length === 0) {
+    notes.refuse(node, label, 'no virtual_ipaddress: the instance would move no address (keepalived refuses it with VRRPv3 or vrrp_strict, and warns otherwise); a template left unfilled often looks like this');
+    return undefined;
+  }
+  vips.splice(0, vips.length, ...dedupeVips(vips, node, 'virtual_ipaddress', notes));
+  excluded.splice(0, excluded.length, ...dedupeVips(excluded, node, 'virtual_ipaddress_excluded', notes, vips));
+  const strict = strictMode?.on ?? g.strict !== undefined;
+  const strictAt = strictMode?.at ?? g.strict ?? node;
+  // keepalived strict mode: "State MASTER must match being address owner".
+  if (strict) {
+    const wanted = inst.priority === 255 ? 'MASTER' : 'BACKUP';
+    if (state !== undefined && state !== wanted) {
+      notes.warn(stateAt ?? strictAt, 'state', `${state} becomes ${wanted} under strict mode, as keepalived does ("State MASTER must match being address owner")`);
+      state = wanted;
+    }
   }
   if (state !== undefined) inst.state = state;
   // Identifying keys first, as the published schema orders them.
@@ -323,7 +369,9 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
     }
   }
 
-  if (auth) {
+  if (auth && strict) {
+    notes.warn(auth.at, 'authentication', 'ignored under strict mode, as keepalived does ("Strict mode does not support authentication. Ignoring."): adverts go unauthenticated');
+  } else if (auth) {
     const a = auth;
     if (v === 3) {
       notes.unconverted(a.at, 'authentication', 'VRRPv3 has no authentication (RFC 5798); keepalived ignores it with version 3 too');
@@ -334,13 +382,27 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
         inst.authentication = { type: 'PASS', password: a.pass.slice(0, 8) };
       }
     } else if (a.type === 'AH') {
-      notes.unconverted(a.at, 'authentication', 'auth_type AH (IPsec AH) is not implemented by twinvip yet: the peer must drop AH too, or each side will refuse the other\'s adverts');
+      if (a.pass === undefined || a.pass === '') notes.unconverted(a.at, 'authentication', 'auth_type AH without auth_pass (keepalived: "Authentication specified but no password given. Ignoring")');
+      else if (family === 'ipv6') notes.unconverted(a.at, 'authentication', 'AH with an IPv6 instance: keepalived ignores it ("Cannot use AH authentication with IPv6"), so the adverts go unauthenticated');
+      else {
+        if (a.pass.length > 8) notes.warn(a.at, 'auth_pass', `longer than 8 characters: only '${a.pass.slice(0, 8)}' is the AH key, as keepalived truncates it`);
+        inst.authentication = { type: 'AH', password: a.pass.slice(0, 8) };
+        if (state === 'MASTER' && inst.priority !== 255) {
+          state = 'BACKUP';
+          inst.state = 'BACKUP';
+          notes.warn(stateAt ?? a.at, 'state', 'MASTER becomes BACKUP, as keepalived does with auth_type AH ("Initial state master is incompatible with AH authentication - clearing")');
+        }
+      }
     } else {
       notes.unconverted(a.at, 'authentication', `auth_type '${a.type ?? ''}' is not PASS or AH`);
     }
   }
 
   if (peers.length > 0) inst.unicast_peers = peers;
+  if (strict && peers.length > 0) {
+    notes.refuse(strictAt, label, 'unicast_peer under strict mode: keepalived refuses the configuration ("Unicast peers are not supported in strict mode"); add strict_mode off to the instance or drop vrrp_strict');
+    return undefined;
+  }
   if (mcastSrcAt) {
     if (peers.length === 0) {
       delete inst.unicast_src_ip;
@@ -363,7 +425,10 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
     else if (inst.priority === 255) notes.unconverted(nopreemptAt, 'nopreempt', 'cleared, as keepalived does for the address owner (priority 255)');
     else inst.preempt = false;
   }
-  if (preemptDelayAt) {
+  if (preemptDelayAt && strict) {
+    delete inst.preempt_delay;
+    notes.unconverted(preemptDelayAt, 'preempt_delay', 'cleared under strict mode, as keepalived does ("preempt_delay is incompatible with strict mode")');
+  } else if (preemptDelayAt) {
     if (state === 'MASTER') {
       delete inst.preempt_delay;
       notes.unconverted(preemptDelayAt, 'preempt_delay', 'cleared, as keepalived does with state MASTER');
@@ -374,6 +439,13 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
   }
 
   if (trackInterfaces.length > 0) inst.track_interfaces = trackInterfaces;
+  if (strict) {
+    // keepalived strict: "Strict mode requires no repeat garps" (garp_lower_prio_repeat 0, delay 0).
+    for (const [field, keyword] of [['lower_prio_repeat', 'garp_lower_prio_repeat'], ['lower_prio_delay', 'garp_lower_prio_delay']] as const) {
+      if (garp[field] !== undefined && garp[field] !== 0) notes.warn(strictAt, keyword, `${garp[field]} reset to 0 under strict mode, as keepalived does`);
+      garp[field] = 0;
+    }
+  }
   if (Object.keys(garp).length > 0) inst.garp = garp;
   if (Object.keys(notify).length > 0) inst.notify = notify;
   const mapped: MappedInstance = { name, instance: inst, trackScripts, smtpAlertAt };

@@ -1,4 +1,4 @@
-import { addressFamily, parseAddress } from '../ip';
+import { addressFamily, parseAddress } from '../../lib/ip';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';
 import { eachChild, extraArgs, needBlock, numberArg, type Handlers } from './walk';

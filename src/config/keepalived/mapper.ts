@@ -1,4 +1,4 @@
-import { addressFamily } from '../ip';
+import { addressFamily } from '../../lib/ip';
 import { emptyGlobals, mapGlobalDefs, type Globals } from './map-global';
 import { mapVrrpInstance, type MappedInstance } from './map-instance';
 import { mapVirtualServer, type MappedVirtualServer } from './map-lvs';
@@ -60,6 +60,13 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
     if (!m) continue;
     instanceNames.set(written, name);
     instances.push(m);
+  }
+
+  if (instances.length === 0 && notes.refused.length === 0) {
+    const at = nodes[0] as KNode;
+    notes.refuse(at, 'vrrp_instance', byKey('vrrp_instance').length === 0
+      ? 'the configuration has no vrrp_instance: there is nothing for twinvip to run (LVS-only configurations have no VRRP to carry over; an unfilled template often ends up so)'
+      : 'no vrrp_instance could be converted (see the lines above)');
   }
 
   const groups: MappedSyncGroup[] = [];

@@ -1,6 +1,6 @@
 import type { TwinvipConfig } from '../schema/root';
 import { instanceFamily, instanceVips } from '../vips';
-import { familyName, pointer, type IssueCollector } from './collector';
+import { familyName, pointer, type IssueCollector } from '../../lib/issue-collector';
 
 /** Rules between instances: what two instances of one box may not share. */
 export function checkAcrossInstances(config: TwinvipConfig, out: IssueCollector): void {

@@ -1,4 +1,4 @@
-export { IssueCollector, pointer } from './collector';
+export { IssueCollector, pointer } from '../../lib/issue-collector';
 export { checkInstance } from './instance';
 export { checkAcrossInstances } from './across';
 export { checkReferences } from './references';

@@ -1,8 +1,8 @@
-import { parseAddress } from '../ip';
-import { showValue } from '../issues';
+import { parseAddress } from '../../lib/ip';
+import { showValue } from '../../lib/config-issues';
 import type { InstanceConfig } from '../schema/instance';
 import { instanceFamily, instanceVips } from '../vips';
-import { familyName, pointer, type IssueCollector } from './collector';
+import { familyName, pointer, type IssueCollector } from '../../lib/issue-collector';
 
 const V3_MAX_ADVERT_CS = 4095; // 12-bit Max Adver Int field, RFC 5798 5.2.7
 
@@ -53,6 +53,14 @@ export function checkInstance(name: string, inst: InstanceConfig, out: IssueColl
   if (inst.authentication && (inst.authentication.password === undefined) === (inst.authentication.password_file === undefined)) {
     out.error(`${at('authentication')}/password`, inst.authentication.password === undefined ? 'PASS authentication needs password or password_file' : 'give password or password_file, not both', undefined,
       'password_file: "/etc/twinvip/vrrp.password" (first line, at most 8 characters)');
+  }
+
+  // keepalived: "Initial state master is incompatible with AH authentication - clearing". A new
+  // MASTER must first hear an advert to learn the AH sequence number, or its peers drop its
+  // adverts as replays. We refuse it, as we refuse nopreempt with MASTER.
+  if (inst.authentication?.type === 'AH' && inst.version === 2 && inst.state === 'MASTER' && !inst.address_owner) {
+    out.error(at('state'), 'authentication AH requires state BACKUP (keepalived clears MASTER with AH: a new master must learn the peers\' sequence number first)', 'MASTER',
+      'state: "BACKUP" (the higher priority still wins after Master_Down_Interval)');
   }
 
   // Priority 255 is the address owner's (RFC 5798 5.2.4): it answers for the address at once and

@@ -1,6 +1,6 @@
 import type { TwinvipConfig } from '../schema/root';
-import { closest } from '../suggest';
-import { pointer, type IssueCollector } from './collector';
+import { closest } from '../../lib/suggest';
+import { pointer, type IssueCollector } from '../../lib/issue-collector';
 
 function unknownName(kind: string, name: string, defined: string[]): { message: string; hint: string } {
   const guess = closest(name, defined);
@@ -34,7 +34,12 @@ export function checkReferences(config: TwinvipConfig, out: IssueCollector): voi
     if (check.timeout > check.interval) {
       out.error(pointer('checks', name, 'timeout'), `must not exceed interval (${check.interval} s): runs would overlap`, check.timeout, `0.1..${check.interval}`);
     }
-    if (!tracked.has(name)) out.warn(pointer('checks', name), 'is not tracked by any instance (track_checks)');
+    if (!tracked.has(name)) {
+      // A check runs only when an instance tracks it: a role on an untracked check would tell the
+      // twin "reachable" for ever.
+      if (check.role) out.error(pointer('checks', name, 'role'), `a ${check.role} check must be tracked by an instance, or it never runs`, check.role, 'add it to an instance\'s track_checks (a negative weight keeps it from causing FAULT)');
+      else out.warn(pointer('checks', name), 'is not tracked by any instance (track_checks)');
+    }
   }
 
   // keepalived: an instance may belong to one sync group only, and members must exist.

@@ -1,6 +1,6 @@
 import { redactUrlCredentials } from '../../log/redact';
 import type { TwinvipConfig } from '../schema/root';
-import { pointer, type IssueCollector } from './collector';
+import { pointer, type IssueCollector } from '../../lib/issue-collector';
 
 /** Heartbeat, MQTT and console: fields that depend on each other. */
 export function checkServices(config: TwinvipConfig, out: IssueCollector): void {

@@ -1,5 +1,5 @@
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
-import { Command, LOCAL_ONLY, Section, Weight } from './helpers';
+import { Command, LOCAL_ONLY, Section, Weight } from '../../lib/schema-helpers';
 
 // keepalived's vrrp_script knobs (interval, timeout, rise, fall, weight) for every kind of check.
 const common = {
@@ -8,13 +8,19 @@ const common = {
   rise: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Consecutive successes before the check is up.' }),
   fall: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Consecutive failures before the check is down.' }),
   weight: Type.Optional(Weight()),
+  role: Type.Optional(
+    Type.Union([Type.Literal('gateway'), Type.Literal('uplink'), Type.Literal('nginx')], {
+      description:
+        'What this check tells the twin over the serial heartbeat: "gateway" (the LAN gateway answers; the gateway rule compares it), "uplink" or "nginx". Several checks of one role must all be up. An instance must track the check (it only runs then).',
+    }),
+  ),
 } satisfies TProperties;
 
 const ScriptCheck = Section(
   {
     type: Type.Literal('script', { description: 'Run a program; exit 0 = healthy.' }),
     script: Command('The program and its arguments, run without a shell.'),
-    user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Run as this user; default notify.script_user.', ...LOCAL_ONLY.user })),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Run as this user (name or uid); default notify.script_user.', ...LOCAL_ONLY.user })),
     ...common,
   },
   { description: 'script: run a program (keepalived vrrp_script).' },

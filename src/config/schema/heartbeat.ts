@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Command, Enum, Path, Section } from './helpers';
+import { Command, Enum, LOCAL_ONLY, Path, Section } from '../../lib/schema-helpers';
 
 const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const;
 
@@ -25,7 +25,7 @@ export const HeartbeatSchema = Section(
         {
           command: Command('Run before taking over from a peer that both channels lost; exit 0 = peer fenced.'),
           timeout: Type.Number({ minimum: 0.1, maximum: 300, default: 10, description: 'Seconds before the fence command counts as failed (its whole process group is killed).' }),
-          user: Type.Optional(Type.String({ minLength: 1, description: 'Run as this user (name or uid); default notify.script_user.' })),
+          user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Run as this user (name or uid); default notify.script_user.', ...LOCAL_ONLY.user })),
         },
         { description: 'Optional fence hook run before a takeover when both heartbeat channels are lost.' },
       ),

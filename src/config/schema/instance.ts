@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Command, Enum, NAME_PATTERN, NAME_VALID, Path, Section, Weight } from './helpers';
+import { Command, Enum, NAME_PATTERN, NAME_VALID, Path, Section, Weight } from '../../lib/schema-helpers';
 
 /** RFC 3768/5798: "Count IPvX Addr" is one byte. Bounds the work a pushed config can cause too. */
 const MAX_VIPS = 255;
@@ -111,11 +111,13 @@ export const InstanceSchema = Section(
     authentication: Type.Optional(
       Section(
         {
-          type: Type.Literal('PASS', { description: 'Simple password (RFC 2338 5.3.6.1); AH is not supported yet.' }),
+          type: Enum(['PASS', 'AH'] as const, {
+            description: 'PASS: simple password in every advert (RFC 2338 5.3.6.1). AH: IPsec AH with HMAC-MD5-96 and anti-replay sequence numbers, keepalived\'s auth_type AH (RFC 2338 5.3.6.2, RFC 2402); IPv4 only, initial state BACKUP.',
+          }),
           password: Type.Optional(Type.String({
             minLength: 1,
             maxLength: 8,
-            description: 'The password, at most 8 characters (keepalived silently truncates longer ones). Give password or password_file.',
+            description: 'The password (PASS) or HMAC key (AH), at most 8 characters (keepalived silently truncates longer ones). Give password or password_file.',
             'x-valid': '1 to 8 characters',
           })),
           password_file: Type.Optional(Path('File holding the password (first line, at most 8 characters). Give password or password_file.')),

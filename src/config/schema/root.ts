@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CheckSchema } from './checks';
 import { HeartbeatSchema } from './heartbeat';
-import { NamedMap, Section } from './helpers';
+import { NamedMap, Section } from '../../lib/schema-helpers';
 import { InstanceSchema, SyncGroupSchema } from './instance';
 import { TrustedKeysSchema } from './trust';
 import { ConsoleSchema, ControlSchema, EmailSchema, LoggingSchema, MqttSchema, NginxSchema, NodeSchema, NotifySettingsSchema } from './services';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { READ_ONLY_COMMANDS } from '../../fleet/roles';
-import { Enum, Path, Section } from './helpers';
+import { Enum, Path, Section } from '../../lib/schema-helpers';
 
 /** The largest request mqtt.commands.max_payload may allow (bench/README.md: its parse time). */
 export const MAX_REQUEST_BYTES = 131072;
@@ -42,7 +42,7 @@ export const LoggingSchema = Section(
 );
 
 // The nginx section's model lives with Nginx control (src/nginx/schema.ts).
-export { NginxSchema } from '../../nginx/schema';
+export { NginxSchema } from '../nginx/schema';
 
 const MqttCommandsSchema = Section(
   {

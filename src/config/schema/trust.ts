@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PUBLIC_KEY_PATTERN } from '../../fleet/keys';
 import { ROLES } from '../../fleet/roles';
-import { Enum, NAME_PATTERN, NAME_VALID, Section } from './helpers';
+import { Enum, NAME_PATTERN, NAME_VALID, Section } from '../../lib/schema-helpers';
 
 export const TrustedKeySchema = Section(
   {

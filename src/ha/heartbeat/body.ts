@@ -52,14 +52,24 @@ export function heartbeatBody(i: BodyInputs): HeartbeatBody {
   return { uptimeMs: Math.max(0, Math.round(i.uptimeMs)), configHash: i.configHash.slice(0, 64), health: { ...i.health }, instances };
 }
 
+/** Check names by the role the configuration gives them (`checks.<name>.role`). */
+export type HealthRoles = Partial<Record<keyof Health, readonly string[]>>;
+
+/** The roles of the configured checks. */
+export function healthRoles(checks: Readonly<Record<string, { role?: keyof Health | undefined }>> | undefined): HealthRoles {
+  const out: Record<keyof Health, string[]> = { uplink: [], gateway: [], nginx: [] };
+  for (const [name, c] of Object.entries(checks ?? {})) if (c.role) out[c.role].push(name);
+  return out;
+}
+
 /**
- * The health summary the twins compare (DESIGN.md decision table, row 3). A tracked object named
- * `check:uplink`, `check:gateway` (checks called "uplink"/"gateway" in the config) or `nginx`
- * gives its state as the instances see it; what no instance tracks counts as reachable, so a
- * box without such checks never releases on the gateway rule. `overrides` lets a feature that
- * measures it directly (the Nginx supervisor, a future check runner) say so.
+ * The health summary the twins compare (DESIGN.md decision table, row 3). The checks given a
+ * role in the config (`role: "gateway"`, ...) give their state as the instances see it, all of
+ * one role together; `nginx` is also the Nginx track. What no instance tracks counts as
+ * reachable, so a box without such checks never releases on the gateway rule. `overrides` lets a
+ * feature that measures it directly (the Nginx supervisor) say so.
  */
-export function healthFromViews(views: readonly InstanceView[], overrides: Partial<Health> = {}): Health {
+export function healthFromViews(views: readonly InstanceView[], roles: HealthRoles = {}, overrides: Partial<Health> = {}): Health {
   const state = (name: string): boolean | undefined => {
     let seen: boolean | undefined;
     for (const v of views) {
@@ -68,10 +78,20 @@ export function healthFromViews(views: readonly InstanceView[], overrides: Parti
     }
     return seen;
   };
+  const role = (r: keyof Health): boolean | undefined => {
+    let seen: boolean | undefined;
+    for (const name of roles[r] ?? []) {
+      const s = state(trackName.check(name));
+      if (s !== undefined) seen = (seen ?? true) && s;
+    }
+    return seen;
+  };
+  const nginxTrack = state(trackName.nginx);
+  const nginxChecks = role('nginx');
   return {
-    uplink: overrides.uplink ?? state(trackName.check('uplink')) ?? true,
-    gateway: overrides.gateway ?? state(trackName.check('gateway')) ?? true,
-    nginx: overrides.nginx ?? state(trackName.nginx) ?? state(trackName.check('nginx')) ?? true,
+    uplink: overrides.uplink ?? role('uplink') ?? true,
+    gateway: overrides.gateway ?? role('gateway') ?? true,
+    nginx: overrides.nginx ?? (nginxTrack === undefined && nginxChecks === undefined ? true : (nginxTrack ?? true) && (nginxChecks ?? true)),
   };
 }
 

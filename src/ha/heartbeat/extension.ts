@@ -12,7 +12,7 @@
 // right after every transition so the twin learns it within one frame time, not one period.
 
 import { performance } from 'node:perf_hooks';
-import { commandArgv } from '../../config/schema/helpers';
+import { commandArgv } from '../../lib/schema-helpers';
 import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
@@ -21,7 +21,7 @@ import { CommandError } from '../../control';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
-import { healthFromViews, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
+import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, type LocalInstance } from './body';
 import { runFence } from './fence';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
@@ -184,6 +184,20 @@ export class HeartbeatExtension implements Extension {
     if (JSON.stringify(ctx.config.heartbeat) !== this.startedWith) {
       this.log?.warn('heartbeat settings changed: they take effect at the next restart (the serial link keeps running as it is)');
     }
+    // The VRRP part has applied the reload already (it starts before us): arbitrate the instances
+    // it runs now, added ones included, from this moment on.
+    const runner = this.runner();
+    if (!runner || !this.arbiter) return;
+    const locals = localInstances(runner.views());
+    const before = new Set(this.byKey.keys());
+    this.byKey.clear();
+    for (const l of locals) this.byKey.set(instanceKey(l.vrid, l.family), l);
+    for (const name of [...this.lastLocal.keys()]) if (!locals.some((l) => l.name === name)) this.lastLocal.delete(name);
+    this.arbiter.setInstances(locals.map((l) => ({ vrid: l.vrid, family: l.family, advertIntervalCs: l.advertIntervalCs })), now());
+    const added = locals.filter((l) => !before.has(instanceKey(l.vrid, l.family))).map((l) => l.name);
+    if (added.length > 0) this.log?.info(`serial heartbeat now arbitrates ${added.join(', ')} as well (added by the reload)`);
+    this.refreshLocal(true);
+    this.link?.sendHeartbeatNow();
   }
 
   /** Sets health facts measured elsewhere (Nginx supervisor, check runner); undefined keys fall back to tracking. */
@@ -255,7 +269,7 @@ export class HeartbeatExtension implements Extension {
   }
 
   private health(): Health {
-    return healthFromViews(this.runner()?.views() ?? [], this.healthOverrides);
+    return healthFromViews(this.runner()?.views() ?? [], healthRoles(this.ctx?.config.checks), this.healthOverrides);
   }
 
   /** Feeds local-state for every instance whose state or priority changed, and local-health. */

@@ -39,7 +39,11 @@ export class VrrpExtension implements Extension {
     return this.runner;
   }
 
+  /** For the script policy of the running configuration (checks ask for it at each run). */
+  private ctx: DaemonContext | undefined;
+
   async start(ctx: DaemonContext): Promise<void> {
+    this.ctx = ctx;
     const config = withVrrpPasswords(ctx.config);
     const log = ctx.logger.for('vrrp');
     this.instancesKey = instancesKey(config);
@@ -185,7 +189,8 @@ export class VrrpExtension implements Extension {
   /** Checks (keepalived vrrp_script and friends) and the Nginx health feed tracked objects. */
   private startTracking(config: TwinvipConfig, plans: InstancePlan[], log: SubsystemLogger): void {
     const tracked = new Set(plans.flatMap((p) => p.tracked.map((t) => t.name)));
-    const policy = scriptPolicyFromConfig(config.notify);
+    // Asked at each run: a reload that changes enable_script_security or script_user applies at once.
+    const policy = () => scriptPolicyFromConfig(this.ctx?.config.notify ?? config.notify);
     for (const [name, check] of Object.entries(config.checks ?? {})) {
       if (!tracked.has(trackName.check(name))) continue;
       const built = checkRunnerFromConfig(name, check, { policy, onWarning: (m) => log.warn(`check ${name}: ${m}`) });

@@ -11,7 +11,8 @@ import {
   type NormalizedVip,
   type TwinvipConfig,
 } from '../../config';
-import { AUTH_NONE, AUTH_PASS, authDataFromPassword } from '../../vrrp/packet';
+import { ahKeyFromPassword } from '../../vrrp/ah';
+import { AUTH_AH, AUTH_NONE, AUTH_PASS, authDataFromPassword } from '../../vrrp/packet';
 import type { AdvertExpectation } from '../../vrrp/validate';
 import type { InstanceParams, TrackedObject } from '../../vrrp/events';
 import type { Family } from '../../vrrp/types';
@@ -38,7 +39,10 @@ export interface InstancePlan {
   unicast: boolean;
   multicastGroup: string;
   authType: number;
+  /** PASS: the 8 bytes every advert carries. */
   authData: Uint8Array | undefined;
+  /** AH: the HMAC-MD5 key (the adverts' own authentication bytes stay zero). */
+  ahKey?: Uint8Array;
   checksumDialect: 'rfc5798' | 'v2-compatible';
   /** Gap between the packets of one gratuitous ARP / NA burst (vrrp_garp_interval); 0 = back to back. */
   garpIntervalMs: number;
@@ -88,11 +92,13 @@ export function planInstance(
     tracked,
     ...(syncGroup === undefined ? {} : { syncGroup }),
   };
-  const authType = inst.version === 2 && inst.authentication ? AUTH_PASS : AUTH_NONE;
-  const password = inst.authentication?.password;
+  const auth = inst.version === 2 ? inst.authentication : undefined;
+  const authType = auth === undefined ? AUTH_NONE : auth.type === 'AH' ? AUTH_AH : AUTH_PASS;
+  const password = auth?.password;
   // password_file is read by the caller (withVrrpPasswords): this module stays free of I/O.
-  if (authType === AUTH_PASS && password === undefined) throw new Error(`${name}: authentication.password_file was not read`);
+  if (authType !== AUTH_NONE && password === undefined) throw new Error(`${name}: authentication.password_file was not read`);
   const authData = authType === AUTH_PASS ? authDataFromPassword(password!) : undefined;
+  const ahKey = authType === AUTH_AH ? ahKeyFromPassword(password!) : undefined;
   const multicastGroup = inst.mcast_group ?? DEFAULT_MCAST_GROUP[family === 6 ? 'ipv6' : 'ipv4'];
   const unicast = inst.unicast_peers.length > 0;
   const expectation: AdvertExpectation = {
@@ -100,6 +106,7 @@ export function planInstance(
     version: inst.version,
     authType,
     ...(authData === undefined ? {} : { authData }),
+    ...(ahKey === undefined ? {} : { authData: ahKey }),
     advertIntervalCs,
     addresses: advertised,
     ownAddresses: [...new Set([source, ...ownAddresses])],
@@ -119,6 +126,7 @@ export function planInstance(
     multicastGroup,
     authType,
     authData,
+    ...(ahKey === undefined ? {} : { ahKey }),
     checksumDialect: inst.v3_checksum,
     garpIntervalMs: Math.round(inst.garp.interval * 1000),
     tracked,

@@ -1,6 +1,8 @@
 // The real I/O behind VrrpRunner: one raw VRRP socket per (interface, family) — a raw socket sees
-// every protocol-112 packet of its interface, so two would deliver each packet twice — one
-// AF_PACKET announcer per interface carrying VIPs, and `ip addr` for the VIPs.
+// every protocol-112 packet of its interface, so two would deliver each packet twice — plus one
+// IPsec AH socket (protocol 51, header included) per interface with an auth_type AH instance,
+// one AF_PACKET announcer per interface carrying VIPs, and `ip addr` for the VIPs. An AH
+// instance keeps the plain socket too, so a peer sending without AH is heard and counted.
 
 import {
   Announcer,
@@ -11,6 +13,7 @@ import {
   type Vip,
 } from '../../net';
 import type { SubsystemLogger } from '../../log';
+import { AH_PROTOCOL } from '../../vrrp/ah';
 import type { Family } from '../../vrrp/types';
 import type { InstancePlan } from './instance-plan';
 import type { ReceivedPacket, VrrpIo } from './runner';
@@ -52,20 +55,21 @@ export class NetIo implements VrrpIo {
     ownAddresses: ReadonlyMap<string, string[]>,
     onPacket: (p: ReceivedPacket) => void,
   ): void {
-    for (const plan of plans) {
-      const key = socketKey(plan.interface, plan.family);
+    for (const plan of plans) for (const key of socketKeys(plan)) {
       if (!this.sockets.has(key)) {
-        const groups = [...new Set(plans.filter((p) => socketKey(p.interface, p.family) === key && !p.unicast).map((p) => p.multicastGroup))];
+        const groups = [...new Set(plans.filter((p) => socketKeys(p).includes(key) && !p.unicast).map((p) => p.multicastGroup))];
         const ifname = plan.interface;
         const family = plan.family;
+        const ipsecAh = key === ahKey(ifname);
         const sock = VrrpSocket.open({
           family,
           ifname,
           ...(groups[0] !== undefined ? { group: groups[0] } : { unicastPeers: plan.destinations }),
           ownAddresses: ownAddresses.get(ifname) ?? [],
+          ...(ipsecAh ? { ipsecAh } : {}),
           onPacket: (p: NetPacket) =>
-            onPacket({ interface: ifname, family: p.family as Family, payload: p.payload, source: p.source, destination: p.destination, ttl: p.ttl }),
-          onError: (e) => this.log.warn(`${ifname}: VRRP socket error: ${e.message}`),
+            onPacket({ interface: ifname, family: p.family as Family, payload: p.payload, source: p.source, destination: p.destination, ttl: p.ttl, ...(ipsecAh ? { protocol: AH_PROTOCOL } : {}) }),
+          onError: (e) => this.log.warn(`${ifname}: ${ipsecAh ? 'IPsec AH' : 'VRRP'} socket error: ${e.message}`),
         });
         // Instances of one interface may use different groups (mcast_group): join them all.
         for (const g of groups.slice(1)) sock.join(g);
@@ -74,6 +78,8 @@ export class NetIo implements VrrpIo {
         this.sockets.set(key, sock);
         this.specs.set(key, socketSpec(plans, key, ownAddresses));
       }
+    }
+    for (const plan of plans) {
       for (const vip of plan.vips) {
         if (this.announcers.has(vip.dev)) continue;
         const mac = macs.get(vip.dev);
@@ -152,7 +158,7 @@ export class NetIo implements VrrpIo {
   }
 
   send(plan: InstancePlan, destination: string, bytes: Uint8Array): void {
-    const sock = this.sockets.get(socketKey(plan.interface, plan.family));
+    const sock = this.sockets.get(plan.ahKey ? ahKey(plan.interface) : socketKey(plan.interface, plan.family));
     if (!sock) return;
     const err = sock.sendTo(bytes, destination, plan.params.primaryAddress);
     const key = `${plan.interface}/${err?.code ?? ''}`;
@@ -229,7 +235,7 @@ export function toNetVip(v: InstancePlan['vips'][number]): Vip {
 }
 
 function socketSpec(plans: InstancePlan[], key: string, own: ReadonlyMap<string, string[]>): string {
-  const users = plans.filter((p) => socketKey(p.interface, p.family) === key);
+  const users = plans.filter((p) => socketKeys(p).includes(key));
   if (users.length === 0) return '';
   const groups = [...new Set(users.filter((p) => !p.unicast).map((p) => p.multicastGroup))].sort();
   const peers = groups.length > 0 ? [] : users[0]!.destinations;
@@ -238,6 +244,15 @@ function socketSpec(plans: InstancePlan[], key: string, own: ReadonlyMap<string,
 
 function socketKey(ifname: string, family: Family): string {
   return `${ifname}/${family}`;
+}
+
+function ahKey(ifname: string): string {
+  return `${ifname}/ah`;
+}
+
+function socketKeys(plan: InstancePlan): string[] {
+  const plain = socketKey(plan.interface, plan.family);
+  return plan.ahKey ? [plain, ahKey(plan.interface)] : [plain];
 }
 
 function pickReceive(sock: VrrpSocket): SocketReceive {

@@ -3,6 +3,7 @@
 // port and the clock are injected so the same runner drives real sockets (net-io.ts) and an
 // in-memory wire in tests.
 
+import { AH_PROTOCOL, decodeAhAdvert } from '../../vrrp/ah';
 import { decodeAdvert, encodeAdvert } from '../../vrrp/packet';
 import { validateAdvert, type TwinFilter } from '../../vrrp/validate';
 import { VrrpInstance } from '../../vrrp/instance';
@@ -21,6 +22,7 @@ import { DEMOTION_REASONS, type Action, type DemotionReason, type InstanceEvent,
 import type { Advert, Family } from '../../vrrp/types';
 import type { SubsystemLogger } from '../../log';
 import type { EventBus } from '../../daemon/events';
+import { AhSessions } from './ah-session';
 import type { InstancePlan } from './instance-plan';
 import { diffPlans, vanishedVips, type ReloadDiff } from './reload-diff';
 
@@ -47,6 +49,8 @@ export interface ReceivedPacket {
   destination: string;
   /** IPv4 TTL or IPv6 hop limit, when the transport could read it. */
   ttl?: number | undefined;
+  /** 51: an IPsec AH datagram, IPv4 header included (auth_type AH); otherwise the VRRP message. */
+  protocol?: number;
 }
 
 /** Per instance: what it accepted, what it dropped and why, and the accepted ones with a warning. */
@@ -113,6 +117,7 @@ export class VrrpRunner {
   private readonly interfaceRx = new Map<string, InterfaceReceive>();
   private readonly dropLog = new DropLogLimiter();
   private pairGate: PairGate | undefined;
+  private readonly ah = new AhSessions();
   private cancelTimer: (() => void) | undefined;
   private timerAt: number | undefined;
   private running = false;
@@ -125,6 +130,7 @@ export class VrrpRunner {
     this.groups = cloneGroups(o.groups);
     for (const plan of o.plans) this.addInstance(plan);
     this.buildUnits(new Set(this.instances.keys()));
+    this.ah.sync(this.plans.values());
   }
 
   private addInstance(plan: InstancePlan): void {
@@ -203,6 +209,7 @@ export class VrrpRunner {
     this.groups = cloneGroups(groups);
     for (const name of [...diff.changed, ...diff.added]) this.addInstance(next.get(name)!);
     this.buildUnits(new Set([...diff.changed, ...diff.added]));
+    this.ah.sync(this.plans.values());
 
     const vipWork: Promise<void>[] = [];
     for (const [name, prev] of previous) {
@@ -277,13 +284,9 @@ export class VrrpRunner {
       return;
     }
     const unicast = !isMulticast(p.destination, p.family);
-    const decoded = decodeAdvert(p.payload, {
-      family: p.family,
-      source: p.source,
-      destination: p.destination,
-      ttl: p.ttl,
-      unicast,
-    });
+    const decoded = p.protocol === AH_PROTOCOL
+      ? decodeAhAdvert(p.payload, (d) => !isMulticast(d, 4))
+      : decodeAdvert(p.payload, { family: p.family, source: p.source, destination: p.destination, ttl: p.ttl, unicast });
     if (!decoded.ok) {
       rx.drops[decoded.reason]++;
       this.o.log.debug(`${p.interface}: dropped advert from ${p.source}: ${decoded.reason} (${decoded.detail})`);
@@ -302,7 +305,7 @@ export class VrrpRunner {
       return;
     }
     const counts = this.rx.get(plan.name)!;
-    const verdict = validateAdvert(advert, plan.expectation, this.pairGate?.twinFilter(plan));
+    const verdict = validateAdvert(advert, plan.expectation, this.pairGate?.twinFilter(plan), this.ah.sequence(plan.name));
     if (!verdict.accept) {
       counts.drops[verdict.reason]++;
       if (verdict.reason === 'not-twin') this.pairGate?.foreign(plan, advert);
@@ -318,6 +321,7 @@ export class VrrpRunner {
       this.logLimited(plan, advert, `warning-${w.warning}`, `accepted advert from ${advert.source} (priority ${advert.priority}) with a warning: ${w.detail}`, 'warning');
     }
     this.advertObserver?.(plan, advert);
+    if (advert.ah) this.ah.heard(plan, advert, this.instances.get(plan.name)!.snapshot());
     this.deliver(plan.name, { type: 'advert', advert });
   }
 
@@ -409,7 +413,9 @@ export class VrrpRunner {
     const log = this.o.log.forInstance(plan.name);
     switch (a.type) {
       case 'send-advert':
-        for (const destination of plan.destinations) {
+        // AH: the VRRPv2 message is the same for every destination (no pseudo-header); it is
+        // encoded once and sealed per destination under one sequence number, as keepalived does.
+        for (const destination of plan.ahKey ? plan.destinations.slice(0, 1) : plan.destinations) {
           const bytes = encodeAdvert({
             version: plan.params.version,
             family: plan.family,
@@ -422,7 +428,8 @@ export class VrrpRunner {
             destination,
             ...(plan.params.version === 3 && plan.family === 4 ? { checksumDialect: plan.checksumDialect } : {}),
           });
-          this.o.io.send(plan, destination, bytes);
+          if (plan.ahKey) for (const d of this.ah.seal(plan, bytes)) this.o.io.send(plan, d.destination, d.bytes);
+          else this.o.io.send(plan, destination, bytes);
         }
         return undefined;
       case 'add-vips':
@@ -438,6 +445,7 @@ export class VrrpRunner {
         // The logger names the instance: "VI_1: BACKUP -> MASTER (master down, 3609 ms without advert)".
         const cause = a.detail ? `${a.cause}, ${a.detail}` : a.cause;
         log.info(`${a.from} -> ${a.to} (${cause})`);
+        if (a.to === 'MASTER') this.ah.becameMaster(plan.name);
         this.o.bus.emit('transition', { instance: plan.name, from: a.from, to: a.to, cause, at: Date.now() });
         return undefined;
       }

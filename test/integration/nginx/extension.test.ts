@@ -11,7 +11,11 @@ import { NginxExtension } from '../../../src/nginx';
 import { processState } from '../../../src/nginx/proc';
 import type { TrackEvent } from '../../../src/track';
 import { waitFor } from '../../helpers/wait';
+import { writeFileSync } from 'node:fs';
+import { nginxView } from '../../../src/commands/run-views';
+import type { DaemonEvents } from '../../../src/daemon';
 import { freePort, get, httpBackend, nginxEnv } from './env';
+import { httpsGet, makeCert } from './tls-env';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -128,5 +132,59 @@ describe('NginxExtension in a daemon', () => {
     expect(lines.some((l) => /still has connections after 3000 ms; fast shutdown/.test(l))).toBe(true);
     // worker_shutdown_timeout is 60 s: a graceful quit alone would still be waiting.
     expect(took).toBeLessThan(30_000);
+  });
+
+  it('raises certificate-expiring on the bus, shows days left in status and the console, and refuses a reload with a mismatched pair (old config serving)', async () => {
+    const env = nginxEnv();
+    cleanups.push(() => env.dir.remove());
+    const soon = await makeCert(env.dir.path, 'soon', ['www.example.net'], 10);
+    const other = await makeCert(env.dir.path, 'other', ['www.example.net'], 400);
+    const https = await freePort();
+    const statusPort = await freePort();
+    const sock = env.dir.file('control.sock');
+    const file = env.dir.file('c.json');
+    const raw = (key: string) => ({
+      node: { name: 'box-a', state_dir: env.dir.file('state') },
+      control: { socket: sock },
+      nginx: {
+        enabled: true, prefix: env.prefix, status: { port: statusPort }, worker_shutdown_timeout: 2,
+        reload: { min_interval: 0.1, verify_timeout: 6 }, supervise: { health_interval: 0.3, fall: 1, rise: 1 },
+        certificates: { alarm_days: 30 },
+        http: [{ listen: [{ address: '127.0.0.1', port: https }], tls: { certificate_file: soon.certificate, key_file: key }, locations: [{ type: 'static', path: '/static/', root: env.www }] }],
+      },
+    });
+    writeFileSync(file, JSON.stringify(raw(soon.key)));
+    const first = parseConfigText(JSON.stringify(raw(soon.key)), 'c.json');
+    if (!first.ok) throw new Error(JSON.stringify(first.errors));
+    const ext = new NginxExtension();
+    // The real loader (with its file checks) for reloads, as `twinvip run` does.
+    const daemon = new Daemon({ configPath: file, config: first.config, configHash: first.hash, logger: new Logger({ sink: memorySink() }), extensions: [ext] });
+    const alarms: DaemonEvents['alarm'][] = [];
+    daemon.bus.on('alarm', (a) => alarms.push(a));
+    cleanups.push(() => daemon.stop('test cleanup'));
+    expect(await daemon.start()).toEqual({ ok: true });
+    const pid = ext.snapshot()?.pid;
+    cleanups.push(async () => {
+      if (pid && (await processState(pid)) === 'running') process.kill(pid, 'SIGKILL');
+    });
+
+    await waitFor(() => alarms.length > 0, { timeoutMs: 15_000, what: 'certificate alarm on the bus' });
+    expect(alarms[0]).toMatchObject({ id: `certificate-expiring:${soon.certificate}`, active: true, severity: 'warning' });
+    expect(alarms[0]!.message).toMatch(/expires in 9 days/);
+    const r = await requestOnce(sock, 'nginx');
+    const data = (r.ok && r.response.status === 'ok' ? r.response.data : undefined) as { certificates: { certificate_file: string; days_left: number; state: string }[]; generation: string };
+    expect(data.certificates).toMatchObject([{ certificate_file: soon.certificate, days_left: 9, state: 'expiring' }]);
+    expect(nginxView(ext)?.extra).toEqual([[`certificate ${soon.certificate}`, 'expiring, 9 days left (www.example.net)']]);
+    expect(ext.certificates()[0]).toMatchObject({ days_left: 9, not_after: expect.any(String) });
+
+    // A reload naming a key that is not the certificate's: refused by the loader, nothing applied.
+    writeFileSync(file, JSON.stringify(raw(other.key)));
+    const refused = await daemon.reload('test');
+    expect(refused.ok ? '' : refused.errors.join('\n')).toMatch(/\/nginx\/http\/0\/tls\/key_file: .* is not the key of /);
+    const after = await requestOnce(sock, 'nginx');
+    const d2 = (after.ok && after.response.status === 'ok' ? after.response.data : undefined) as { generation: string; serving: string };
+    expect(d2.serving).toBe(data.generation);
+    const served = await httpsGet(https, 'www.example.net', '/static/app.css');
+    expect([served.status, served.fingerprint]).toEqual([200, soon.fingerprint]);
   });
 });

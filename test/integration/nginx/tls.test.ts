@@ -4,7 +4,8 @@
 // decryption, stream TLS termination, per-server logs, rate and body limits, a mismatched pair
 // refused at check and at apply, and certificate rotation under load.
 import { appendFileSync, chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+import { createServer } from 'node:http';
+import { connect as tlsConnect, getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NginxController, type CertificateAlarm, type NginxConfig } from '../../../src/nginx';
 import { processState } from '../../../src/nginx/proc';
@@ -156,6 +157,71 @@ describe('TLS termination, HTTP/2 and the proxy features with real Nginx and rea
     expect(small.stdout).toBe('200');
   });
 
+  it('streams a proxied answer as it comes with buffering: false, and holds it with the default buffering', async () => {
+    const env = nginxEnv();
+    const cert = await makeCert(env.dir.path, 'sse', ['localhost']);
+    // The backend sends one event, then waits for the client to have it (or 3 s) before ending.
+    const pending = new Set<() => void>();
+    const release = () => {
+      for (const end of pending) end();
+      pending.clear();
+    };
+    const backendPort = await freePort();
+    const srv = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      const end = () => {
+        clearTimeout(t);
+        pending.delete(end);
+        if (!res.writableEnded) res.end('data: last\n\n');
+      };
+      const t = setTimeout(end, 3000);
+      pending.add(end);
+    });
+    await new Promise<void>((r) => srv.listen(backendPort, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }));
+    const https = await freePort();
+    await startController(env, model({
+      ...(await base(env)),
+      upstreams: { sse: { servers: [{ address: '127.0.0.1', port: backendPort }] } },
+      http: [{
+        listen: [{ address: '127.0.0.1', port: https }],
+        tls: { certificate_file: cert.certificate, key_file: cert.key },
+        locations: [
+          { type: 'proxy', path: '/events/', upstream: 'sse', buffering: false },
+          { type: 'proxy', path: '/buffered/', upstream: 'sse' },
+        ],
+      }],
+    }));
+    // Time from the request to the first event, with the backend still holding the answer open.
+    const firstEvent = (path: string) =>
+      new Promise<{ firstMs: number; body: string }>((resolve, reject) => {
+        const t0 = Date.now();
+        let firstMs = -1;
+        let body = '';
+        const s = tlsConnect({ host: '127.0.0.1', port: https, servername: 'localhost', rejectUnauthorized: false }, () => s.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+        s.setEncoding('utf8');
+        s.on('data', (d: string) => {
+          body += d;
+          if (firstMs < 0 && body.includes('data: first')) {
+            firstMs = Date.now() - t0;
+            release();
+          }
+        });
+        s.on('end', () => resolve({ firstMs, body }));
+        s.on('error', reject);
+      });
+    const streamed = await firstEvent('/events/');
+    expect(streamed.body).toContain('data: last');
+    // The first event came while the backend held the answer (it released only on our receipt).
+    expect(streamed.firstMs).toBeGreaterThanOrEqual(0);
+    expect(streamed.firstMs).toBeLessThan(2500);
+    // Buffered (the default), Nginx holds the small event until the backend ends the answer.
+    const buffered = await firstEvent('/buffered/');
+    expect(buffered.body).toContain('data: last');
+    expect(buffered.firstMs).toBeGreaterThanOrEqual(2900);
+  });
+
   it('routes TLS by SNI to two backends without decrypting, and terminates TLS on another stream listener', async () => {
     const env = nginxEnv();
     const certA = await makeCert(env.dir.path, 'a', ['a.example.net']);
@@ -283,10 +349,13 @@ describe('TLS termination, HTTP/2 and the proxy features with real Nginx and rea
 
       // A key that is not the certificate's: refused by the checks, the last good pair serves.
       const stranger = await makeCert(env.dir.path, 'stranger', ['www.example.net']);
+      const mark = alarms.length;
+      const since = () => alarms.slice(mark);
       writeFileSync(live.key, readFileSync(stranger.key), { mode: 0o600 });
-      await waitFor(() => alarms.some((a) => a.active && a.id === `certificate-invalid:${live.certificate}`), { timeoutMs: 15_000, what: 'certificate-invalid alarm' });
+      await waitFor(() => since().some((a) => a.active && a.id === `certificate-invalid:${live.certificate}`), { timeoutMs: 15_000, what: 'certificate-invalid alarm' });
+      expect(since().find((a) => a.active)!.message).toMatch(/is not the key of .*the last good pair keeps serving/);
       installPair(latest, live);
-      await waitFor(() => alarms.some((a) => !a.active && a.id === `certificate-invalid:${live.certificate}`), { timeoutMs: 15_000, what: 'alarm cleared' });
+      await waitFor(() => since().some((a) => !a.active && a.id === `certificate-invalid:${live.certificate}`), { timeoutMs: 15_000, what: 'alarm cleared' });
 
       // A chain Nginx cannot load though the leaf and key match (garbage second certificate):
       // nginx -t refuses it, the copy is reverted, the good generation keeps serving.

@@ -58,6 +58,8 @@ export function kaInstance(o: {
   version?: 2 | 3;
   advertInt?: number;
   password?: string;
+  /** With `password`: auth_type AH (IPsec AH, HMAC-MD5-96) instead of PASS. */
+  ah?: boolean;
   nopreempt?: boolean;
   ipv6?: boolean;
   unicastSrc?: string;
@@ -82,7 +84,7 @@ export function kaInstance(o: {
   if (o.nopreempt) lines.push('  nopreempt');
   if (o.higherPrioSendAdvert) lines.push('  higher_prio_send_advert');
   if (o.mcastGroup) lines.push(`  mcast_dst_ip ${o.mcastGroup}`);
-  if (o.password) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${o.password}`, '  }');
+  if (o.password) lines.push('  authentication {', `    auth_type ${o.ah ? 'AH' : 'PASS'}`, `    auth_pass ${o.password}`, '  }');
   if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
   if (o.unicastPeers) lines.push('  unicast_peer {', ...o.unicastPeers.map((p) => `    ${p}`), '  }');
   lines.push('  virtual_ipaddress {', ...o.vips.map((v) => `    ${v}`), '  }');

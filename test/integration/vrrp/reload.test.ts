@@ -85,5 +85,5 @@ describeRequiring(VrrpLab.prerequisites, 'config reload (SIGHUP) of VRRP instanc
     expect(await lab().holders(VIP2)).toEqual(['a']);
     await t.stop();
     await k.stop();
-  });
+  }, 150_000); // five reloads, each waiting on keepalived and the wire: about 30 s idle, 70 s on a loaded machine
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchemaJson } from '../../../src/config';
 import { localOnlyChanges, localOnlyValues, PUSHABLE_SECTIONS } from '../../../src/config/local-only';
 import { planPush } from '../../../src/config/push-plan';
-import { Section } from '../../../src/config/schema/helpers';
+import { Section } from '../../../src/lib/schema-helpers';
 import { generateKeyPair } from '../../../src/fleet/keys';
 
 const KEY = generateKeyPair().publicKey;

@@ -128,11 +128,14 @@ describe('preempt and authentication', () => {
     expectValid(baseConfig({ preempt: false, state: 'BACKUP' }));
     expectValid(baseConfig({ preempt: true, state: 'MASTER' }));
   });
-  it('PASS password: at most 8 characters, v2 only', () => {
+  it('PASS or AH password: at most 8 characters, v2 only; AH with state BACKUP', () => {
     expectValid(baseConfig({ authentication: { type: 'PASS', password: '12345678' } }));
     expectError(baseConfig({ authentication: { type: 'PASS', password: '123456789' } }), '/instances/VI_1/authentication/password', 'at most 8 characters');
     expectError(baseConfig({ version: 3, authentication: { type: 'PASS', password: 'abc' } }), '/instances/VI_1/authentication', 'VRRPv3 has no authentication');
-    expectError(baseConfig({ authentication: { type: 'AH', password: 'abc' } }), '/instances/VI_1/authentication/type', 'must be "PASS"');
+    expectError(baseConfig({ authentication: { type: 'MD5', password: 'abc' } }), '/instances/VI_1/authentication/type', 'must be one of');
+    expectValid(baseConfig({ state: 'BACKUP', authentication: { type: 'AH', password: '12345678' } }));
+    expectError(baseConfig({ version: 3, authentication: { type: 'AH', password: 'abc' } }), '/instances/VI_1/authentication', 'VRRPv3 has no authentication');
+    expectError(baseConfig({ state: 'MASTER', authentication: { type: 'AH', password: 'abc' } }), '/instances/VI_1/state', 'authentication AH requires state BACKUP');
   });
 });
 
@@ -167,4 +170,24 @@ it('reports the schema errors of a file before its semantic ones (semantic rules
   const r = parse(two({ priority: 'high' }, { vrid: 51 }));
   expect(r.ok).toBe(false);
   if (!r.ok) expect(r.errors.map((e) => e.path)).toEqual(['/instances/VI_1/priority']);
+});
+
+describe('check roles (heartbeat health)', () => {
+  const withCheck = (role: unknown, tracked: boolean): Json => ({
+    ...(baseConfig(tracked ? { track_checks: [{ name: 'gw', weight: -10 }] } : {}) as Record<string, Json>),
+    checks: { gw: { type: 'tcp', host: '192.0.2.1', port: 53, role } as Json },
+  });
+
+  it('a gateway check tracked by an instance is valid', () => {
+    expectValid(withCheck('gateway', true));
+  });
+
+  it('a role on a check no instance tracks is refused: it would never run', () => {
+    expectError(withCheck('gateway', false), '/checks/gw/role', 'must be tracked by an instance');
+  });
+
+  it('an unknown role is refused', () => {
+    const r = parse(withCheck('gatway', true));
+    expect(r.ok).toBe(false);
+  });
 });

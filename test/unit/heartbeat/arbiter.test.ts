@@ -345,3 +345,19 @@ describe('start-up and housekeeping', () => {
     expect(h.feed({ type: 'advert', vrid: 9, family: 4, priority: 100, advertIntervalCs: 100, address: '10.0.0.9' })).toEqual([]);
   });
 });
+
+describe('instances changed by a reload', () => {
+  it('an instance added by SIGHUP is arbitrated at once (a release frame for it reaches its VRRP machine); a kept one keeps its state', () => {
+    const h = new Harness();
+    h.local('BACKUP');
+    h.run(0, 1000, { e: true, s: true });
+    h.arbiter.setInstances([{ vrid: 51, family: 4, advertIntervalCs: 100 }, { vrid: 52, family: 4, advertIntervalCs: 100 }], h.now);
+    expect(h.arbiter.view(h.now).instances.map((i) => [i.vrid, i.local])).toEqual([[51, 'BACKUP'], [52, 'INIT']]);
+    expect(h.arbiter.view(h.now).instances[0]!.lastAdvertAt).toBe(1000);
+    h.feed({ type: 'local-state', vrid: 52, family: 4, state: 'BACKUP', priority: 100 });
+    h.feed({ type: 'serial-frame', frame: { kind: 'release', nodeId: 'gw-a', bootId: 'aaaaaaaaaaaaaaaa', seq: 1000, vrid: 52, family: 4 } });
+    expect(h.of('vrrp').filter((v) => v.out.vrid === 52).map((v) => v.out.event.type)).toEqual(['peer-release']);
+    h.arbiter.setInstances([{ vrid: 52, family: 4, advertIntervalCs: 100 }], h.now);
+    expect(h.arbiter.view(h.now).instances.map((i) => i.vrid)).toEqual([52]);
+  });
+});

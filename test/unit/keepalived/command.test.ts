@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { importKeepalivedCommand } from '../../../src/commands/import-keepalived';
 import { parseConfigText } from '../../../src/config';
@@ -22,7 +22,7 @@ describe('twinvip import-keepalived', () => {
     const code = await importKeepalivedCommand(['test/fixtures/keepalived/old-keywords.conf']);
     expect(code).toBe(0);
     expect(parseConfigText(io.out()).ok).toBe(true);
-    expect(io.err()).toContain('test/fixtures/keepalived/old-keywords.conf:6: not converted: vrrp_strict:');
+    expect(io.err()).toContain('test/fixtures/keepalived/old-keywords.conf:6: warning: vrrp_strict:');
     expect(io.err()).toMatch(/keyword\(s\) not converted/);
   });
 
@@ -34,11 +34,21 @@ describe('twinvip import-keepalived', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).instances.VI_U.vrid).toBe(70);
   });
 
-  it('exit 1 on a file that is not keepalived.conf, with the place and no stack', async () => {
+  it('exit 1 on a file that is not keepalived.conf, with the place, no stack, and none of its lines', async () => {
     const io = capture();
     expect(await importKeepalivedCommand(['package.json'])).toBe(1);
-    expect(io.err()).toMatch(/^twinvip import-keepalived: package\.json:\d+: /m);
+    expect(io.err()).toMatch(/^twinvip import-keepalived: package\.json:\d+: not keepalived syntax/m);
     expect(io.err()).not.toMatch(/\n\s+at /);
+    expect(io.err()).not.toMatch(/twinvip"|"name"|devDependencies/);
+  });
+
+  it('exit 1 on a configuration keepalived users would get wrong: an unfilled template, with file and line', async () => {
+    const io = capture();
+    const conf = tmp.file('tmpl.conf');
+    writeFileSync(conf, 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id {{ vrid }}\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n');
+    expect(await importKeepalivedCommand([conf])).toBe(1);
+    expect(io.err()).toMatch(/tmpl\.conf:3: unfilled template placeholder \{\{ vrid \}\}/);
+    expect(io.out()).toBe('');
   });
 
   it('exit 2 on usage errors', async () => {

@@ -170,16 +170,20 @@ describe('mapping', () => {
     expect(noteAt(r.notes, 'include')).toMatchObject({ file: `${DIR}/include-main.conf`, line: 6, severity: 'warning' });
   });
 
-  it('old keywords: vrrp_garp_interval 0 accepted with a warning, garp fields, AH and brd reported', () => {
+  it('old keywords: vrrp_garp_interval 0 accepted with a warning, garp fields, vrrp_strict applied (AH ignored, MASTER cleared, no lower-priority GARP), brd reported', () => {
     const r = load('old-keywords.conf');
     const vi = (r.config as Any).instances.VI_OLD;
-    expect(vi.garp).toEqual({ interval: 0, master_delay: 1, master_repeat: 3, master_refresh: 60, master_refresh_repeat: 2, lower_prio_repeat: 1, lower_prio_delay: 2 });
+    // vrrp_strict: "Strict mode requires no repeat garps" resets both lower_prio values to 0.
+    expect(vi.garp).toEqual({ interval: 0, master_delay: 1, master_repeat: 3, master_refresh: 60, master_refresh_repeat: 2, lower_prio_repeat: 0, lower_prio_delay: 0 });
     expect(vi.authentication).toBeUndefined();
+    expect(vi.state).toBe('BACKUP');
     expect(vi.mcast_group).toBe('224.0.0.18');
     expect(noteAt(r.notes, 'vrrp_garp_interval')).toMatchObject({ severity: 'warning', line: 4 });
-    expect(noteAt(r.notes, 'authentication')).toMatchObject({ severity: 'unconverted', line: 24 });
+    expect(noteAt(r.notes, 'authentication')).toMatchObject({ severity: 'warning', line: 24, message: expect.stringMatching(/Strict mode does not support authentication/) });
+    expect(noteAt(r.notes, 'state')).toMatchObject({ severity: 'warning', line: 11, message: expect.stringMatching(/MASTER becomes BACKUP under strict mode/) });
+    expect(noteAt(r.notes, 'garp_lower_prio_repeat')).toMatchObject({ severity: 'warning', line: 6 });
     expect(noteAt(r.notes, 'brd')).toMatchObject({ severity: 'unconverted', line: 29 });
-    expect(noteAt(r.notes, 'vrrp_strict')).toMatchObject({ severity: 'unconverted', line: 6 });
+    expect(noteAt(r.notes, 'vrrp_strict')).toMatchObject({ severity: 'warning', line: 6 });
     expect(noteAt(r.notes, 'mcast_src_ip')).toMatchObject({ line: 13 });
     expect(noteAt(r.notes, 'lvs_sync_daemon_interface')).toMatchObject({ line: 14 });
     // keepalived 2.2.7 -t: "no scheduler set, setting default 'wlc'", "no protocol set - defaulting to UDP".
@@ -218,6 +222,7 @@ describe('nothing dropped silently', () => {
       '  interface eth0',
       '  virtual_router_id 3',
       '  use_vmac',
+      '  virtual_ipaddress { 10.0.0.1/24 }',
       '  track_script {',
       '    nosuch',
       '  }',
@@ -228,20 +233,20 @@ describe('nothing dropped silently', () => {
     ].join('\n'));
     expect(r.ok).toBe(true);
     const where = r.notes.map((n) => `${n.keyword}@${n.line}`);
-    expect(where).toEqual(expect.arrayContaining(['frobnicate@3', 'use_vmac@8', 'nosuch@10', 'static_routes@13']));
+    expect(where).toEqual(expect.arrayContaining(['frobnicate@3', 'use_vmac@8', 'nosuch@11', 'static_routes@14']));
     expect(r.notes.every((n) => n.file.endsWith('k.conf'))).toBe(true);
   });
 
-  it('an instance without interface is reported, not emitted', () => {
-    const r = inline('vrrp_instance V {\n virtual_router_id 3\n}\n');
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    expect((r.config as Any).instances).toBeUndefined();
-    expect(r.notes[0]).toMatchObject({ line: 1, severity: 'unconverted' });
+  it('an instance without interface refuses the import (never a config without it)', () => {
+    const r = inline('vrrp_instance V {\n virtual_router_id 3\n virtual_ipaddress { 10.0.0.1/24 }\n}\n');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatch(/k\.conf:1: vrrp_instance V: no interface/);
+    expect(r.notes[0]).toMatchObject({ line: 1, severity: 'refused' });
   });
 
   it('@id lines follow --config-id like keepalived -i', () => {
-    const text = 'vrrp_instance V {\n interface eth0\n virtual_router_id 3\n@lb1 priority 200\n@^lb1 priority 100\n}\n';
+    const text = 'vrrp_instance V {\n interface eth0\n virtual_router_id 3\n@lb1 priority 200\n@^lb1 priority 100\n virtual_ipaddress { 10.0.0.1/24 }\n}\n';
     const a = inline(text, 'id.conf');
     const b = (() => {
       const path = tmp.file('id.conf');
@@ -253,7 +258,7 @@ describe('nothing dropped silently', () => {
   });
 
   it('$definitions are substituted', () => {
-    const r = inline('$IF=eth7\nvrrp_instance V {\n interface $IF\n virtual_router_id 3\n}\n');
+    const r = inline('$IF=eth7\nvrrp_instance V {\n interface $IF\n virtual_router_id 3\n virtual_ipaddress { 10.0.0.1/24 }\n}\n');
     expect(r.ok && (r.config as Any).instances.V.interface).toBe('eth7');
   });
 });
@@ -263,8 +268,8 @@ describe('bad input gives a clear error, never a stack trace', () => {
     ['unbalanced {', 'vrrp_instance V {\n interface eth0\n', /k\.conf:1: missing '}'/],
     ['extra }', 'global_defs {\n}\n}\n', /k\.conf:3: extra '}'/],
     ['unterminated quote', 'vrrp_script c {\n script "/bin/true\n}\n', /k\.conf:2: unterminated quote/],
-    ['binary data', 'vrrp\u0000\u0001\u0002', /k\.conf:1: binary data/],
-    ['prose', 'Hello world, this is not a config.\nIt has lines.\n', /k\.conf:1: 'Hello' is not a keepalived keyword/],
+    ['binary data', 'vrrp\u0000\u0001\u0002', /k\.conf:1: not keepalived syntax \(binary data/],
+    ['prose', 'Hello world, this is not a config.\nIt has lines.\n', /k\.conf:1: not keepalived syntax \(no line starts with a keepalived keyword\)/],
     ['empty', '! only a comment\n\n', /no keepalived configuration found/],
     ['brace first', '{\n}\n', /'\{' without a keyword/],
   ])('%s', (_name, text, re) => {
@@ -288,23 +293,24 @@ describe('bad input gives a clear error, never a stack trace', () => {
 
   it('executable include files are skipped as keepalived does, and reported', () => {
     mkdirSync(tmp.file('exe'), { recursive: true });
-    writeFileSync(tmp.file('exe/main.conf'), 'global_defs {\n router_id e\n}\ninclude x.conf\n');
-    writeFileSync(tmp.file('exe/x.conf'), 'vrrp_instance V {\n interface eth0\n virtual_router_id 3\n}\n');
+    writeFileSync(tmp.file('exe/main.conf'), 'global_defs {\n router_id e\n}\ninclude x.conf\ninclude y.conf\n');
+    writeFileSync(tmp.file('exe/x.conf'), 'vrrp_instance V {\n interface eth0\n virtual_router_id 3\n virtual_ipaddress { 10.0.0.1/24 }\n}\n');
+    writeFileSync(tmp.file('exe/y.conf'), 'vrrp_instance W {\n interface eth0\n virtual_router_id 4\n virtual_ipaddress { 10.0.0.2/24 }\n}\n');
     chmodSync(tmp.file('exe/x.conf'), 0o755);
     const r = importKeepalived(tmp.file('exe/main.conf'));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect((r.config as Any).instances).toBeUndefined();
+    expect(Object.keys((r.config as Any).instances)).toEqual(['W']);
     expect(r.notes.find((n) => n.keyword === 'include')?.message).toMatch(/non-executable/);
   });
 });
 
 describe('smtp_alert without e-mail settings', () => {
   it('is reported at the smtp_alert line, for instances and sync groups', () => {
-    const r = inline('vrrp_instance V {\n interface eth0\n virtual_router_id 3\n smtp_alert\n}\nvrrp_sync_group G {\n group {\n V\n }\n smtp_alert\n}\n');
+    const r = inline('vrrp_instance V {\n interface eth0\n virtual_router_id 3\n smtp_alert\n virtual_ipaddress { 10.0.0.1/24 }\n}\nvrrp_sync_group G {\n group {\n V\n }\n smtp_alert\n}\n');
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.notes.filter((n) => n.keyword === 'smtp_alert').map((n) => n.line)).toEqual([4, 10]);
+    expect(r.notes.filter((n) => n.keyword === 'smtp_alert').map((n) => n.line)).toEqual([4, 11]);
     expect((r.config as Any).instances.V.smtp_alert).toBeUndefined();
   });
 });
@@ -321,5 +327,72 @@ describe('fuzz: arbitrary text never throws', () => {
       }),
       { numRuns: 300, seed: 42 },
     );
+  });
+});
+
+describe('fidelity: what keepalived does with the same file', () => {
+  it('a VIP listed twice (plain, then with a label, as in keepalived\'s sample keepalived.conf.vrrp) is kept once, first line winning, with a warning', () => {
+    const r = inline('vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.168.200.16\n  192.168.200.18\n  192.168.200.18 label eth0:1\n }\n}\n');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect((r.config as Any).instances.VI_1.vips).toEqual(['192.168.200.16', '192.168.200.18']);
+    expect(parseConfigText(r.text).ok).toBe(true);
+    const n = noteAt(r.notes, '192.168.200.18');
+    expect(n).toMatchObject({ severity: 'warning', line: 7 });
+    expect(n?.message).toMatch(/label eth0:1 of this line is not applied/);
+    expect(n?.message).toMatch(/counts it twice in its adverts/);
+  });
+
+  it('no vrrp_instance at all (an LVS-only file, an unfilled template) refuses the import', () => {
+    const r = inline('global_defs {\n router_id x\n}\n');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/k\.conf:1: vrrp_instance: the configuration has no vrrp_instance/);
+  });
+
+  it('an instance without virtual_ipaddress refuses the import (keepalived refuses it with VRRPv3 or vrrp_strict)', () => {
+    const r = inline('vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n}\n');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/k\.conf:1: vrrp_instance VI_1: no virtual_ipaddress/);
+  });
+
+  it('an instance with only virtual_ipaddress_excluded converts', () => {
+    const r = inline('vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress_excluded {\n  10.0.0.5/24\n }\n}\n');
+    expect(r.ok && (r.config as Any).instances.VI_1.excluded_vips).toEqual(['10.0.0.5/24']);
+  });
+
+  it('vrrp_strict with unicast_peer refuses the import, as keepalived refuses the file', () => {
+    const r = inline('global_defs {\n vrrp_strict\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n unicast_peer {\n  10.0.0.2\n }\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/k\.conf:2: vrrp_instance VI_1: unicast_peer under strict mode/);
+  });
+
+  it('strict_mode off on the instance overrides vrrp_strict', () => {
+    const r = inline('global_defs {\n vrrp_strict\n}\nvrrp_instance VI_1 {\n strict_mode off\n state MASTER\n interface eth0\n virtual_router_id 51\n unicast_peer {\n  10.0.0.2\n }\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n');
+    expect(r.ok && (r.config as Any).instances.VI_1).toMatchObject({ state: 'MASTER', unicast_peers: ['10.0.0.2'] });
+  });
+
+  it('vrrp_strict: priority 255 keeps MASTER; preempt_delay cleared', () => {
+    const r = inline('global_defs {\n vrrp_strict\n}\nvrrp_instance VI_1 {\n state BACKUP\n interface eth0\n virtual_router_id 51\n priority 255\n preempt_delay 10\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect((r.config as Any).instances.VI_1).toMatchObject({ state: 'MASTER', priority: 255 });
+    expect((r.config as Any).instances.VI_1.preempt_delay).toBeUndefined();
+    expect(noteAt(r.notes, 'preempt_delay')?.message).toMatch(/strict mode/);
+  });
+
+  it('auth_type AH converts (key cut to 8 like keepalived) and state MASTER becomes BACKUP as keepalived clears it', () => {
+    const r = inline('vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 150\n authentication {\n  auth_type AH\n  auth_pass longer-than-8\n }\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect((r.config as Any).instances.VI_1).toMatchObject({ state: 'BACKUP', authentication: { type: 'AH', password: 'longer-t' } });
+    expect(noteAt(r.notes, 'state')).toMatchObject({ severity: 'warning', line: 2 });
+    expect(parseConfigText(r.text).ok).toBe(true);
+  });
+
+  it('auth_type AH on an IPv6 instance is ignored, as keepalived does', () => {
+    const r = inline('vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 61\n authentication {\n  auth_type AH\n  auth_pass k\n }\n virtual_ipaddress {\n  fe80::1/64\n }\n}\n');
+    expect(r.ok && (r.config as Any).instances.VI_6.authentication).toBeUndefined();
+    // An IPv6 instance is VRRPv3 in keepalived, which says so first: "VRRP version 3 does not support authentication".
+    expect(r.notes.find((n) => n.keyword === 'authentication')?.message).toMatch(/VRRPv3 has no authentication/);
   });
 });

@@ -15,9 +15,12 @@ afterAll(() => tmp.remove());
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let seq = 0;
+// A director always runs VRRP for its virtual address: the importer refuses a configuration
+// without a vrrp_instance. Appended, so the virtual_server's line numbers stay as written.
+const VRRP = 'vrrp_instance VI_LB {\ninterface eth0\nvirtual_router_id 50\nvirtual_ipaddress {\n10.0.0.100/24\n}\n}\n';
 function vs(body: string, head = '10.0.0.100 80') {
   const path = tmp.file(`vs${seq++}.conf`);
-  writeFileSync(path, `virtual_server ${head} {\n${body}\n}\n`);
+  writeFileSync(path, `virtual_server ${head} {\n${body}\n}\n${VRRP}`);
   const r = importKeepalived(path);
   if (!r.ok) throw new Error(r.error);
   const checked = parseConfigText(r.text);
@@ -130,7 +133,7 @@ describe('health checks and the stream server', () => {
 
   it('protocol UDP: a UDP stream listener, its own group name beside TCP on the same port, IPVS udp timeout', () => {
     const path = tmp.file('both.conf');
-    writeFileSync(path, `virtual_server 10.0.0.53 53 {\nprotocol UDP\nlb_algo rr\n${RS('10.0.1.1')}\n}\nvirtual_server 10.0.0.53 53 {\nprotocol TCP\nlb_algo rr\n${RS('10.0.1.1')}\n}\n`);
+    writeFileSync(path, `virtual_server 10.0.0.53 53 {\nprotocol UDP\nlb_algo rr\n${RS('10.0.1.1')}\n}\nvirtual_server 10.0.0.53 53 {\nprotocol TCP\nlb_algo rr\n${RS('10.0.1.1')}\n}\n${VRRP}`);
     const r = importKeepalived(path);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -167,14 +170,14 @@ describe('health checks and the stream server', () => {
 describe('a mapping the Nginx rules refuse', () => {
   it('a virtual server on the status endpoint\'s port: nginx section dropped, the virtual server reported with its JSON', () => {
     const path = tmp.file('status.conf');
-    writeFileSync(path, `vrrp_instance V {\n interface eth0\n virtual_router_id 3\n}\nvirtual_server 127.0.0.1 8089 {\nprotocol TCP\n${RS('10.0.1.1')}\n}\n`);
+    writeFileSync(path, `vrrp_instance V {\n interface eth0\n virtual_router_id 3 \n virtual_ipaddress { 10.0.0.1/24 }\n}\nvirtual_server 127.0.0.1 8089 {\nprotocol TCP\n${RS('10.0.1.1')}\n}\n`);
     const r = importKeepalived(path);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.nginx).toBeUndefined();
     expect((r.config as Any).instances.V.vrid).toBe(3);
     const n = r.notes.find((x) => x.keyword === 'virtual_server 127.0.0.1 8089' && x.severity === 'unconverted');
-    expect(n?.line).toBe(5);
+    expect(n?.line).toBe(6);
     expect(n?.message).toMatch(/overlaps 127\.0\.0\.1:8089.*upstream vs_127_0_0_1_8089 \{"balance":"least_conn"/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderNginxConf, resolveSettings, type NginxConfig } from '../../../src/nginx';
-import { assertSafe, isSafe, PATTERNS } from '../../../src/nginx/values';
+import { assertSafe, isSafe, PATTERNS } from '../../../src/config/nginx/values';
 import { load, sample } from './helpers';
 
 function good(): NginxConfig {

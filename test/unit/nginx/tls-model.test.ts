@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IssueCollector } from '../../../src/config/rules/collector';
+import { IssueCollector } from '../../../src/lib/issue-collector';
 import { certificateAlarms, checkNginxFiles, pairKey, renderNginxConf, resolveSettings, type CertificateAlarm, type CertificateFigure, type NginxConfig } from '../../../src/nginx';
 import { makeTempDir } from '../../helpers/tmp';
 import { load } from './helpers';

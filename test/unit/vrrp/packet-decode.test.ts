@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DECODE_DROP_REASONS, type DecodeDropReason } from '../../../src/vrrp/drop-reasons.js';
 import { pseudoHeaderSum, vrrpChecksum } from '../../../src/vrrp/checksum.js';
 import { parseIpv4 } from '../../../src/lib/ip.js';
+import { ahKeyFromPassword, decodeAhAdvert, sealAhAdvert } from '../../../src/vrrp/ah.js';
 import {
   authDataFromPassword,
   checkEncodeParams,
@@ -70,6 +71,13 @@ describe('decodeAdvert: every drop reason from a crafted packet', () => {
       return reasonOf(refreshV3v4(m), V4);
     },
     family: () => reasonOf(encodeAdvert(v2), { ...V4, source: 'fe80::1' }),
+    // AH datagrams (IP protocol 51) go through decodeAhAdvert: an AH not protecting VRRP.
+    ah: () => {
+      const d = sealAhAdvert({ vrrp: encodeAdvert({ ...v2, authType: 2 }), source: '10.0.0.1', destination: '224.0.0.18', ipId: 1, sequence: 1, key: ahKeyFromPassword('k'), unicast: false });
+      d[20] = 6;
+      const r = decodeAhAdvert(d, () => false);
+      return r.ok ? 'ok' : r.reason;
+    },
   };
 
   for (const reason of DECODE_DROP_REASONS) {

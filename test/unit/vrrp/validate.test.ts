@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADVERT_WARNINGS, NOT_AN_ERROR, VALIDATE_DROP_REASONS, emptyDropCounters, emptyWarningCounters, DROP_REASONS } from '../../../src/vrrp/drop-reasons.js';
-import { authDataFromPassword } from '../../../src/vrrp/packet.js';
+import { AhSequence, ahKeyFromPassword, decodeAhAdvert, sealAhAdvert } from '../../../src/vrrp/ah.js';
+import { authDataFromPassword, encodeAdvert } from '../../../src/vrrp/packet.js';
 import type { Advert } from '../../../src/vrrp/types.js';
 import { validateAdvert, type AdvertExpectation } from '../../../src/vrrp/validate.js';
 
@@ -82,8 +83,18 @@ describe('validateAdvert', () => {
     expect(validateAdvert({ ...advertV2, authData: garbage }, expectV2)).toMatchObject({ reason: 'auth' });
   });
 
-  it("'auth': AH is recognised and refused (not supported)", () => {
-    expect(validateAdvert({ ...advertV2, authType: 2 }, { ...expectV2, authType: 2 })).toMatchObject({ reason: 'auth', detail: /AH/ });
+  it("'auth-type-mismatch': auth type 2 outside IPsec AH (keepalived: \"No AH header but auth type is AH\")", () => {
+    expect(validateAdvert({ ...advertV2, authType: 2 }, { ...expectV2, authType: 2 })).toMatchObject({ reason: 'auth-type-mismatch', detail: /AH/ });
+  });
+
+  it("'auth-replay': an AH sequence number not above the instance's counter (more in ah.test.ts)", () => {
+    const key = ahKeyFromPassword('tw1n');
+    const vrrp = encodeAdvert({ version: 2, family: 4, vrid: 51, priority: 150, advertIntervalCs: 100, addresses: advertV2.addresses, authType: 2 });
+    const r = decodeAhAdvert(sealAhAdvert({ vrrp, source: '10.99.0.1', destination: '224.0.0.18', ipId: 1, sequence: 3, key, unicast: false }), () => false);
+    if (!r.ok) throw new Error(r.detail);
+    const seq = new AhSequence();
+    seq.accept(3);
+    expect(validateAdvert(r.advert, { ...expectV2, authType: 2, authData: key }, undefined, seq)).toMatchObject({ reason: 'auth-replay', alarm: false });
   });
 
   it("'interval-mismatch' (v2): dropped, flagged for an alarm (keepalived drops silently)", () => {
@@ -157,7 +168,7 @@ describe('validateAdvert', () => {
 
   it('every validate reason is reachable by one of the cases above, and every reason has a counter', () => {
     expect([...VALIDATE_DROP_REASONS].sort()).toEqual(
-      ['address-list', 'auth', 'auth-type-mismatch', 'interval-mismatch', 'not-twin', 'own-address', 'unicast-source', 'version-mismatch', 'vrid'].sort(),
+      ['address-list', 'auth', 'auth-replay', 'auth-type-mismatch', 'interval-mismatch', 'not-twin', 'own-address', 'unicast-source', 'version-mismatch', 'vrid'].sort(),
     );
     const counters = emptyDropCounters();
     for (const r of DROP_REASONS) expect(counters[r]).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healthFromViews, heartbeatBody, localInstances } from '../../../../src/ha/heartbeat/body';
+import { healthFromViews, healthRoles, heartbeatBody, localInstances } from '../../../../src/ha/heartbeat/body';
 import type { InstanceView } from '../../../../src/ha/vrrp/runner';
 
 function view(name: string, o: { vrid?: number; family?: 4 | 6; state?: string; prio?: number; tracked?: { name: string; up: boolean; weight: number }[] } = {}): InstanceView {
@@ -32,17 +32,21 @@ describe('heartbeat body from the runner views', () => {
     });
   });
 
-  it('health: untracked facts count as reachable; tracked checks named gateway/uplink and nginx give their state; overrides win', () => {
+  it('health: untracked facts count as reachable; checks with a role give their state; overrides win', () => {
     expect(healthFromViews([view('VI_1')])).toEqual({ uplink: true, gateway: true, nginx: true });
+    const roles = healthRoles({ gw: { role: 'gateway' }, up: { role: 'uplink' }, other: {} });
+    expect(roles).toEqual({ gateway: ['gw'], uplink: ['up'], nginx: [] });
     const tracked = [
-      { name: 'check:gateway', up: false, weight: -20 },
-      { name: 'check:uplink', up: true, weight: 0 },
+      { name: 'check:gw', up: false, weight: -20 },
+      { name: 'check:up', up: true, weight: 0 },
       { name: 'nginx', up: false, weight: 0 },
     ];
-    expect(healthFromViews([view('VI_1', { tracked })])).toEqual({ uplink: true, gateway: false, nginx: false });
+    expect(healthFromViews([view('VI_1', { tracked })], roles)).toEqual({ uplink: true, gateway: false, nginx: false });
+    // A check merely named "gateway" has no role: it says nothing about the gateway.
+    expect(healthFromViews([view('VI_1', { tracked: [{ name: 'check:gateway', up: false, weight: 0 }] })], healthRoles({ gateway: {} })).gateway).toBe(true);
     // Two instances disagree (one saw the check fail already): the fact is down.
-    const two = [view('VI_1', { tracked: [{ name: 'check:gateway', up: true, weight: 0 }] }), view('VI_2', { tracked: [{ name: 'check:gateway', up: false, weight: 0 }] })];
-    expect(healthFromViews(two).gateway).toBe(false);
-    expect(healthFromViews([view('VI_1', { tracked })], { gateway: true, nginx: true })).toEqual({ uplink: true, gateway: true, nginx: true });
+    const two = [view('VI_1', { tracked: [{ name: 'check:gw', up: true, weight: 0 }] }), view('VI_2', { tracked: [{ name: 'check:gw', up: false, weight: 0 }] })];
+    expect(healthFromViews(two, roles).gateway).toBe(false);
+    expect(healthFromViews([view('VI_1', { tracked })], roles, { gateway: true, nginx: true })).toEqual({ uplink: true, gateway: true, nginx: true });
   });
 });

@@ -1,5 +1,4 @@
-import type { ConfigIssue } from '../issues';
-import { escapePointer } from '../json-parse';
+import type { ConfigIssue } from './config-issues';
 
 /** Gathers the errors and warnings of the rules the schema cannot express. */
 export class IssueCollector {
@@ -20,6 +19,11 @@ function issue(path: string, message: string, value: unknown, hint: string | und
   if (value !== undefined) i.value = value;
   if (hint !== undefined) i.hint = hint;
   return i;
+}
+
+/** One JSON pointer segment (RFC 6901: "~" and "/" escaped). */
+export function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export function pointer(...segments: (string | number)[]): string {

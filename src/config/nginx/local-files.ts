@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { pointer, type IssueCollector } from '../config/rules/collector';
+import { pointer, type IssueCollector } from '../../lib/issue-collector';
 import { checkPair } from './certificates';
 import type { HttpTlsConfig, NginxConfig, StreamTlsConfig } from './schema';
 

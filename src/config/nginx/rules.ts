@@ -1,8 +1,7 @@
-import { pointer, type IssueCollector } from '../config/rules/collector';
-import type { TwinvipConfig } from '../config/schema/root';
-import { closest } from '../config/suggest';
+import { pointer, type IssueCollector } from '../../lib/issue-collector';
+import { closest } from '../../lib/suggest';
 import type { NginxConfig } from './schema';
-import { DEFAULT_STATUS } from './settings';
+import { DEFAULT_STATUS } from './schema';
 import { isLoopback } from './values';
 
 const NO_BACKUP = new Set(['ip_hash', 'hash', 'random']);
@@ -13,7 +12,7 @@ const STREAM_BALANCE = new Set(['round_robin', 'least_conn', 'hash', 'random']);
  * Rules of the proxy model that JSON Schema cannot express, each one a refusal Nginx would give
  * later (at `nginx -t` or, worse, silently at reload) reported now with its path.
  */
-export function checkNginx(config: TwinvipConfig, out: IssueCollector): void {
+export function checkNginx(config: { nginx: NginxConfig; instances: Record<string, { track_nginx?: unknown }> }, out: IssueCollector): void {
   const n: NginxConfig = config.nginx;
   const upstreams = n.upstreams ?? {};
   const names = Object.keys(upstreams);

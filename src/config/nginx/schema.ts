@@ -1,11 +1,14 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Enum, Path, Section } from '../config/schema/helpers';
+import { Enum, Path, Section } from '../../lib/schema-helpers';
 import { PATTERNS } from './values';
 
 // The proxy model of the `nginx` section. Every string that reaches nginx.conf is constrained to
 // a whitelist pattern (values.ts); the renderer checks again. Top-level knobs beyond the original
 // placeholder are optional without schema defaults (the code applies them, settings.ts) so a
 // config without an nginx section keeps its published defaults.
+
+/** Where Nginx's own status endpoint listens unless `nginx.status` says otherwise (loopback only). */
+export const DEFAULT_STATUS = { address: '127.0.0.1', port: 8089 };
 
 // Local file paths and the workers' user can never be changed by a config push (x-local-only,
 // see src/config/local-only.ts): a pushed static root could otherwise serve /etc/twinvip.

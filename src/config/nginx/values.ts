@@ -1,4 +1,4 @@
-import { addressFamily } from '../config/ip';
+import { addressFamily } from '../../lib/ip';
 
 // Every value that reaches nginx.conf passes one of these whitelists, in the schema (patterns)
 // and again in the renderer (assertSafe). Nginx interpolates `$` even inside quotes, so escaping
