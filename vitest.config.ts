@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { patience } from './test/helpers/patience';
 
 // Two projects: unit tests run in parallel workers; integration tests create network
 // namespaces and start real daemons, so they run one file at a time in a single worker.
@@ -9,7 +10,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          testTimeout: 20_000,
+          // Backstops only: a wait on an event fails first, with its own message (test/helpers/patience.ts).
+          testTimeout: patience(20_000),
         },
       },
       {
@@ -18,8 +20,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           fileParallelism: false,
           maxWorkers: 1,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          testTimeout: patience(60_000),
+          hookTimeout: patience(60_000),
         },
       },
     ],

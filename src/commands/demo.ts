@@ -13,7 +13,7 @@ Everything it creates (prefix tvd + 4 hex) is removed at the end, on failure and
 
   --interactive          build the lab and show the live view until Ctrl-C (no scenario)
   --keep                 run the scenario, then keep the lab and the view until Ctrl-C
-  --step-timeout SECONDS how long one step may take (default 45)
+  --step-timeout SECONDS how long one step may take, building the lab included (default 45)
 Output: a live view on a terminal; plain lines when stdout is not a terminal or TERM=dumb.
 Exit codes: 0 every step passed, 1 a step failed, 2 usage, 3 prerequisites missing (root,
 ip, bridge, socat, nginx, mosquitto), 4 the lab could not be built, 130 interrupted.

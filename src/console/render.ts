@@ -1,7 +1,7 @@
 // The console's screens. Each returns plain text with '\n'; the transport turns it into CRLF.
 import type { ChannelView, HeartbeatView, InstanceView, MqttView, NginxView } from './ports';
 import { isUnavailable, type ConsoleSnapshot, type Part } from './snapshot';
-import { ago, duration, pairs, table } from './text-format';
+import { ago, duration, flow, pairs, table } from './text-format';
 
 export function renderStatus(s: ConsoleSnapshot): string {
   const out: string[] = [];
@@ -53,7 +53,8 @@ export function renderHeartbeat(p: Part<HeartbeatView>, detailed = false): strin
   if (p.peer) facts.push(`peer ${p.peer}`);
   if (p.decision) facts.push(`decision: ${p.decision}`);
   facts.push(`alarms: ${p.alarms && p.alarms.length > 0 ? p.alarms.join(', ') : 'none'}`);
-  lines.push(facts.join('   '));
+  // The decision alone can take most of a line (the twin's view of row 3 is 67 characters).
+  lines.push(flow(facts));
   if (detailed && p.extra && p.extra.length > 0) lines.push(pairs(p.extra));
   return lines.join('\n');
 }

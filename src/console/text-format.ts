@@ -24,6 +24,17 @@ export function pairs(rows: [string, string][], width = WIDTH): string {
   return rows.map(([k, v]) => fit(`${k.padEnd(w)}  ${v}`, width)).join('\n');
 }
 
+/** Short facts on as few lines as fit `width`, three spaces apart; a fact too long alone is cut. */
+export function flow(facts: string[], width = WIDTH, sep = '   '): string {
+  const lines: string[] = [];
+  for (const f of facts) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + sep.length + f.length <= width) lines[lines.length - 1] = `${last}${sep}${f}`;
+    else lines.push(fit(f, width));
+  }
+  return lines.join('\n');
+}
+
 export function fit(line: string, width = WIDTH): string {
   return line.length <= width ? line : `${line.slice(0, width - 2)}..`;
 }

@@ -65,7 +65,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   let results: StepResult[] = [];
   let world: World | undefined;
   try {
-    world = await buildWorld(lab, { tools: pre.paths, node: opts.node, bundle: opts.bundle, say, signal: abort.signal });
+    world = await buildWorld(lab, { tools: pre.paths, node: opts.node, bundle: opts.bundle, say, signal: abort.signal, stepTimeoutMs: opts.stepTimeoutMs });
     view = new DemoView(world.observer, { out: opts.out, live, startedAt });
     view.attach();
     if (opts.interactive) {

@@ -53,9 +53,12 @@ export interface SetupOptions {
   bundle: string;
   say: (line: string) => void;
   signal: AbortSignal;
+  /**
+   * How long one setup step may take (--step-timeout): on a busy machine starting a daemon can
+   * take tens of seconds, and a fixed wait made the demo fail there before its story began.
+   */
+  stepTimeoutMs: number;
 }
-
-const START_TIMEOUT_MS = 45_000;
 
 export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<World> {
   const { say } = opts;
@@ -82,7 +85,7 @@ export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<Worl
   const serialA = join(dir, 'serial-a');
   const serialB = join(dir, 'serial-b');
   const serial = lab.spawn('socat', undefined, opts.tools.socat!, ['-d', '-d', `pty,raw,echo=0,link=${serialA}`, `pty,raw,echo=0,link=${serialB}`], join(dir, 'socat.log'));
-  await until(() => existsSync(serialA) && existsSync(serialB), 10_000, 'the socat pty pair', serial, opts.signal);
+  await until(() => existsSync(serialA) && existsSync(serialB), opts.stepTimeoutMs, 'the socat pty pair', serial, opts.signal);
   const devices = [await realpath(serialA), await realpath(serialB)];
   say(`serial: socat pty pair ${devices[0]} <-> ${devices[1]}`);
 
@@ -113,7 +116,7 @@ export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<Worl
     await writeFile(paths.config, `${JSON.stringify(boxConfig(inputs, choice.accepted), null, 2)}\n`);
 
     const upstream = lab.spawn(`${spec.name} upstream`, ns, opts.node, [opts.bundle, 'demo', '--agent', 'upstream', '--name', spec.name, '--port', String(UPSTREAM_PORT)], join(bdir, 'upstream.log'));
-    await untilLine(upstream, (l) => l.includes('"ready"'), 20_000, `${spec.name}'s upstream`, opts.signal);
+    await untilLine(upstream, (l) => l.includes('"ready"'), opts.stepTimeoutMs, `${spec.name}'s upstream`, opts.signal);
     const twinvip = lab.spawn(`${spec.name} twinvip`, ns, opts.node, [opts.bundle, 'run', '-c', paths.config], join(bdir, 'twinvip.log'));
     boxes.push({ spec, ns, paths, twinvip });
   }
@@ -121,7 +124,7 @@ export async function buildWorld(lab: DemoLab, opts: SetupOptions): Promise<Worl
     await until(async () => {
       const r = await requestOnce(b.paths.socket, 'ping', undefined, { timeoutMs: 2000 });
       return r.ok && r.response.status === 'ok';
-    }, START_TIMEOUT_MS, `twinvip on ${b.spec.name} to answer on its control socket`, b.twinvip, opts.signal);
+    }, opts.stepTimeoutMs, `twinvip on ${b.spec.name} to answer on its control socket`, b.twinvip, opts.signal);
   }
   say(`twinvip: running in both boxes (${opts.node} ${opts.bundle} run -c <box>/twinvip.json), logs in ${dir}/box-*/twinvip.log`);
 
@@ -151,7 +154,7 @@ async function startServices(lab: DemoLab, opts: SetupOptions, s: Started): Prom
   const { say } = opts;
   const { dir, switchNs, clientNs, boxes, broker, serial, observer, choice } = s;
   // One status poll tells which parts each daemon runs (its counter groups and commands).
-  await until(() => observer.boxes.every((b) => b.activeParts.size > 0), 20_000, 'the first status of both boxes', undefined, opts.signal);
+  await until(() => observer.boxes.every((b) => b.activeParts.size > 0), opts.stepTimeoutMs, 'the first status of both boxes', undefined, opts.signal);
 
   const parts = PARTS.map((part): PartStatus => {
     if (!choice.accepted.has(part)) {
@@ -171,7 +174,7 @@ async function startServices(lab: DemoLab, opts: SetupOptions, s: Started): Prom
       const conf = join(b.paths.nginxPrefix, 'demo-nginx.conf');
       await writeFile(conf, fallbackNginxConfig(b.paths));
       b.ownNginx = lab.spawn(`${b.spec.name} nginx`, b.ns, opts.tools.nginx!, ['-e', join(b.paths.nginxPrefix, 'error.log'), '-p', b.paths.nginxPrefix, '-c', conf], join(b.paths.dir, 'nginx.log'));
-      await until(() => existsSync(join(b.paths.nginxPrefix, 'nginx.pid')), 15_000, `Nginx on ${b.spec.name}`, b.ownNginx, opts.signal);
+      await until(() => existsSync(join(b.paths.nginxPrefix, 'nginx.pid')), opts.stepTimeoutMs, `Nginx on ${b.spec.name}`, b.ownNginx, opts.signal);
     }
     say('nginx: started by the demo in both boxes (static page + /who proxied to the box\'s upstream), since twinvip does not drive Nginx in this build');
   } else {
@@ -185,9 +188,9 @@ async function startServices(lab: DemoLab, opts: SetupOptions, s: Started): Prom
     const parsed = parseAgentLine(line);
     if (parsed) observer.onAgentLine(parsed);
   });
-  await untilLine(client, (l) => l.includes('"ready"'), 20_000, 'the client agent', opts.signal);
+  await untilLine(client, (l) => l.includes('"ready"'), opts.stepTimeoutMs, 'the client agent', opts.signal);
   // The broker's sign of life is the client's subscription (the host cannot reach the LAN).
-  await until(() => observer.mqttUp, 20_000, 'the client to connect to mosquitto', broker, opts.signal);
+  await until(() => observer.mqttUp, opts.stepTimeoutMs, 'the client to connect to mosquitto', broker, opts.signal);
   say(`mqtt: mosquitto in the switch namespace on ${brokerUrl()}`);
   say(`client: probing ${whoUrl()} every 100 ms from ${CLIENT_ADDR}, subscribed to twinvip/+/event`);
   if (https.length) say(`client: also probing ${whoHttpsUrl()} every 100 ms, a fresh TLS handshake each time (certificate verified, no session reuse)`);

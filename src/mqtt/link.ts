@@ -77,7 +77,11 @@ export class MqttLink {
   }
 
   subscribe(filter: string): void {
-    this.client?.subscribe(filter, { qos: 1 }, (err) => {
+    // MQTT 5 "retain as published": a request published with retain=true still shows the flag
+    // when it is delivered live, so it is refused like the stored copy (3.1.1 clears the flag on
+    // live delivery; the stored copy, delivered again at every subscribe, keeps it).
+    const opts = this.protocol === 5 ? { qos: 1 as const, rap: true } : { qos: 1 as const };
+    this.client?.subscribe(filter, opts, (err) => {
       if (err) this.log.warn(`subscribe ${filter} failed: ${err.message}`);
     });
   }
@@ -123,6 +127,10 @@ export class MqttLink {
       queueQoSZero: false,
       resubscribe: false,
       will: { topic: this.will.topic, payload: Buffer.from(this.will.payload), qos: 1, retain: true },
+      // MQTT 5 only (ignored on 3.1.1): the broker delivers nothing larger than twice the request
+      // cap (a bit over the cap is still refused with an answer; far over never reaches us) and
+      // keeps at most 16 QoS 1 requests in flight to us, so a flood queues at the broker.
+      properties: { maximumPacketSize: 2 * cfg.commands.max_payload, receiveMaximum: 16 },
     };
     if (cfg.username !== undefined) opts.username = cfg.username;
     if (cfg.password !== undefined) opts.password = cfg.password;

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patience } from './patience';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The pinned Node.js 24 (never the machine's node). */
@@ -37,7 +38,7 @@ export function runCli(args: string[], opts: { timeoutMs?: number; env?: NodeJS.
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), patience(opts.timeoutMs ?? 15_000));
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -115,7 +116,7 @@ export class SpawnedProcess {
   /** Resolves with the first line (at index >= from) matching; rejects on timeout or exit. */
   waitForLine(pred: LinePredicate, opts: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<OutputLine> {
     const from = opts.from ?? 0;
-    const timeoutMs = opts.timeoutMs ?? 15_000;
+    const timeoutMs = patience(opts.timeoutMs ?? 15_000);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const check = () => {

@@ -1,10 +1,17 @@
+import { patience } from './patience';
+
 export interface WaitOptions {
-  /** Give up after this long; default 10 s (generous: CI is a loaded 2-core machine). */
+  /** Give up after this long (times patience(), see patience.ts); default 10 s. */
   timeoutMs?: number;
   /** Poll period for conditions without an event; default 25 ms. */
   intervalMs?: number;
-  /** Named in the timeout error so a failure says what never happened. */
-  what?: string;
+  /** Named in the timeout error so a failure says what never happened; a function is asked at the failure (e.g. a log so far). */
+  what?: string | (() => string);
+}
+
+/** The description of a wait, asked for only when it failed. */
+export function describeWait(what: string | (() => string) | undefined, fallback: string): string {
+  return typeof what === 'function' ? what() : (what ?? fallback);
 }
 
 /**
@@ -12,7 +19,7 @@ export interface WaitOptions {
  * For observable conditions that have no event (a file disappearing, a process exiting).
  */
 export async function waitFor<T>(condition: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions = {}): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const timeoutMs = patience(opts.timeoutMs ?? 10_000);
   const intervalMs = opts.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -25,14 +32,15 @@ export async function waitFor<T>(condition: () => T | undefined | false | Promis
     }
     if (Date.now() >= deadline) {
       const extra = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${extra}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${describeWait(opts.what, 'condition')}${extra}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
-/** Rejects with a clear message if `promise` has not settled within `timeoutMs`. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+/** Rejects with a clear message if `promise` has not settled within `timeoutMs` (times patience()). */
+export function withTimeout<T>(promise: Promise<T>, writtenTimeoutMs: number, what: string): Promise<T> {
+  const timeoutMs = patience(writtenTimeoutMs);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);

@@ -26,8 +26,10 @@ export async function runCommand(req: ParsedRequest, deps: CommandDeps): Promise
 async function pushCommand(req: ParsedRequest, deps: CommandDeps, t: Transaction | undefined): Promise<CommandOutcome> {
   const r = await pushConfig(deps.ctx, req.args.config);
   if (r.ok) return { response: okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t) };
-  const response = errorResponse(r.error, t, { errors: r.errors, ...(r.localOnly ? { local_only: r.localOnly } : {}) });
-  return r.localOnly ? { response, refusal: { reason: 'local-only', message: `changes local-only fields: ${r.localOnly.join(', ')}` } } : { response };
+  if (!r.localOnly) return { response: errorResponse(r.error, t, { errors: r.errors }) };
+  // Answered like every other refusal: "refused (<reason>): ...", with the paths.
+  const message = `changes local-only fields, which only the box's own configuration may set: ${r.localOnly.join(', ')}`;
+  return { response: errorResponse(`refused (local-only): ${message}`, t, { errors: r.errors, local_only: r.localOnly }), refusal: { reason: 'local-only', message } };
 }
 
 async function dispatch(req: ParsedRequest, deps: CommandDeps, t: Transaction | undefined): Promise<ResponseEnvelope> {

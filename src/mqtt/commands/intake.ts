@@ -174,25 +174,26 @@ export class RequestIntake {
       }
       this.recent.begin(req.id);
     }
-    this.counters.accepted++;
     const changes = requiredRole(req.command) !== 'read';
     const by = g.signer ? ` by key '${g.signer.name}' (${g.signer.role}, ${g.signer.fingerprint})` : ' (unsigned, read-only)';
-    if (changes) {
-      this.audit.accepted({ command: req.command, message: `${req.command} accepted${by}`, ...signerFields(g.signer), ...(g.nonce ? { nonce: g.nonce } : {}) });
-    } else {
-      this.deps.log()?.info(`request ${req.command}${by}`);
-    }
+    this.deps.log()?.info(`request ${req.command}${by}${changes ? ': running' : ''}`);
     const nonce = g.nonce;
+    const who = { ...signerFields(g.signer), ...(nonce ? { nonce } : {}) };
     // Remembered on disk before the command runs: a restart cannot make it replayable.
     const remembered = nonce && g.nonceUntil !== undefined ? this.nonceFile?.append(nonce, g.nonceUntil, now) : undefined;
     void Promise.resolve(remembered)
       .then(() => this.deps.run(req))
       .then((outcome) => {
         const response = nonce ? { ...outcome.response, nonce } : outcome.response;
+        // Audited once the command has decided: a config push refused for its content is a
+        // refusal, not an accepted request.
         if (outcome.refusal) {
-          this.counters.accepted--;
           this.count(outcome.refusal.reason);
-          this.audit.refused({ reason: outcome.refusal.reason, command: req.command, message: `${req.command}${by} refused: ${outcome.refusal.message}`, ...signerFields(g.signer), ...(nonce ? { nonce } : {}) });
+          this.audit.refused({ reason: outcome.refusal.reason, command: req.command, message: `${req.command}${by} refused: ${outcome.refusal.message}`, ...who });
+        } else {
+          this.counters.accepted++;
+          const result = response.status === 'ok' ? 'ok' : `error: ${response.error ?? ''}`;
+          if (changes) this.audit.accepted({ command: req.command, message: `${req.command} accepted${by}: ${result}`, ...who });
         }
         if (!g.signer && req.id !== undefined) this.recent.finish(req.id, response);
         this.deps.reply(item.command, response, item.packet);

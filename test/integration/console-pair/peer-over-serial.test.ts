@@ -14,6 +14,7 @@ import { NetnsLab } from '../helpers/netns';
 import { PairLab } from '../heartbeat-pair/pair-lab';
 import { PicocomTerminal } from './picocom-terminal';
 import { describeRequiring } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
 
 const PASSWORD = 'console-pair-pw-7';
 /** A whole prompt line of box-a's console, whatever the state summary says. */
@@ -47,18 +48,18 @@ beforeAll(async () => {
   await p.writeConfig(p.b);
   p.start(p.a);
   p.start(p.b);
-  await p.waitFor(async () => (await p.state(p.a)) === 'MASTER' && (await p.state(p.b)) === 'BACKUP', `a MASTER, b BACKUP\n${logs()}`, 30_000);
-  await p.waitFor(() => /console: serving the diagnostic shell/.test(p.a.log()), `box-a's serial console open\n${logs()}`);
+  await p.waitFor(async () => (await p.state(p.a)) === 'MASTER' && (await p.state(p.b)) === 'BACKUP', () => `a MASTER, b BACKUP\n${logs()}`, 30_000);
+  await p.waitFor(() => /console: serving the diagnostic shell/.test(p.a.log()), () => `box-a's serial console open\n${logs()}`);
   term = new PicocomTerminal(consolePty.b, WIDTH, 60);
   await term.start();
-}, 90_000);
+}, patience(90_000));
 
 afterAll(async () => {
   if (cut) await p.healLan(p.a).catch(() => undefined);
   await term?.stop();
   await p?.cleanup();
   await consolePty?.cleanup().catch(() => undefined);
-}, 60_000);
+}, patience(60_000));
 
 describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, the pair running, the Ethernet path cut', () => {
   it('Enter gives the prompt with the node name and MASTER; status shows the instance and both heartbeat channels', async () => {
@@ -66,8 +67,8 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
     await term!.seen(/^twinvip box-a \[MASTER\]>/m, 'the prompt');
     // Both channels up: box-b's adverts do not reach a MASTER, so wait on the serial channel and
     // on whatever box-a's console reports for the Ethernet path.
-    await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.ethernet[0]?.ok, `both channels up\n${logs()}`);
-    await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === true, `a learns over serial that b hears it\n${logs()}`);
+    await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.ethernet[0]?.ok, () => `both channels up\n${logs()}`);
+    await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === true, () => `a learns over serial that b hears it\n${logs()}`);
     const out = await term!.command('status', PROMPT, 'the status screen');
     expect(out).toMatch(/^node box-a\s/m);
     // Every instance with state, priority, VRID, since when and why.
@@ -82,7 +83,7 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
     expect(out).not.toMatch(/error|not running/);
     expectFits(out);
     if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== status (links up) ===\n${out}\n`);
-  }, 90_000);
+  }, patience(90_000));
 
   it('with the LAN path cut (links UP), `peer` shows box-b\'s own view over serial: BACKUP, its heartbeat view', async () => {
     await p.cutLan(p.a);
@@ -93,8 +94,8 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
     await p.waitFor(async () => {
       const hb = await p.heartbeat(p.b);
       return hb?.ethernet[0]?.ok === false && hb.alarms.some((a) => a.id === 'ethernet-heartbeat-lost');
-    }, `b's ethernet channel lost, alarm raised\n${logs()}`);
-    await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === false, `a learns b no longer hears it\n${logs()}`);
+    }, () => `b's ethernet channel lost, alarm raised\n${logs()}`);
+    await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === false, () => `a learns b no longer hears it\n${logs()}`);
 
     // box-a's own screen says the Ethernet path is lost.
     const status = await term!.command('status', PROMPT, 'status with the LAN cut');
@@ -136,13 +137,13 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
     // No split-brain while it lasted: box-b stayed BACKUP.
     expect(await p.state(p.b)).toBe('BACKUP');
     expect(await p.state(p.a)).toBe('MASTER');
-  }, 120_000);
+  }, patience(120_000));
 
   it('healed: box-a\'s console shows the Ethernet channel ok again and `peer` shows box-b without the alarm', async () => {
     await p.healLan(p.a);
     cut = false;
-    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), `b clears ethernet-heartbeat-lost\n${logs()}`);
-    await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === true, `a learns b hears it again\n${logs()}`);
+    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), () => `b clears ethernet-heartbeat-lost\n${logs()}`);
+    await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === true, () => `a learns b hears it again\n${logs()}`);
     const status = await term!.command('status', PROMPT, 'status after healing');
     expect(status).toMatch(/^ethernet\s+ok\s.*VI_1 ok \(twin hears our adverts\)$/m);
     const peer = await term!.command('peer', PROMPT, 'the peer screen after healing');
@@ -151,5 +152,5 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
     expect(peer).toMatch(/alarms: none/);
     expect(await p.state(p.a)).toBe('MASTER');
     expect(await p.state(p.b)).toBe('BACKUP');
-  }, 90_000);
+  }, patience(90_000));
 });

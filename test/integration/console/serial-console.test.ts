@@ -44,6 +44,19 @@ class Terminal {
     );
   }
 
+  /**
+   * Waits until everything the shell wrote before now has arrived. The banner and first prompt are
+   * written when the daemon opens its end, maybe before this end was opened (its open flushes the
+   * line) or maybe after: whether, and how much of, it shows up here depends on the machine's
+   * speed. A unique unknown command's complaint comes after all of it, in order.
+   */
+  async sync(): Promise<void> {
+    const token = `sync${randomBytes(4).toString('hex')}`;
+    const from = this.mark();
+    this.send(`${token}\r`);
+    await this.waitFor(`unknown command '${token}'; type 'help'\r\n${PROMPT}`, from);
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => (this.port.isOpen ? this.port.close(() => resolve()) : resolve()));
   }
@@ -74,6 +87,7 @@ beforeAll(async () => {
   });
   await waitFor(() => d.console.serialConsole?.isOpen, { timeoutMs: 20_000, what: 'the console port to open' });
   term = await Terminal.open(pty.b);
+  await term.sync();
 });
 
 afterAll(async () => {
@@ -87,7 +101,7 @@ describe('serial console through a socat pty pair', () => {
   it('answers Enter with the prompt, and help with the command list, in CRLF', async () => {
     const from = term.mark();
     term.send('\r');
-    await term.waitFor(PROMPT, from);
+    expect(await term.waitFor(PROMPT, from)).toBe(`\r\n${PROMPT}`);
     const m = term.mark();
     term.send('help\r');
     const out = await term.waitFor(/reload .*\r\n(.*\r\n)*twinvip box-a/, m);

@@ -7,6 +7,7 @@ import { buildBundle, runCli, spawnTwinvip, type SpawnedProcess } from '../../he
 import { withTimeout } from '../../helpers/wait';
 import { NetnsLab } from '../helpers/netns';
 import { describeRequiring } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
 
 describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)', () => {
   let out = '';
@@ -15,11 +16,11 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)',
 
   beforeAll(async () => {
     buildBundle();
-    const r = await runCli(['demo', '--step-timeout', '30'], { timeoutMs: 110_000, env: { ...process.env, TERM: 'dumb' } });
+    const r = await runCli(['demo', '--step-timeout', String(patience(30_000) / 1000)], { timeoutMs: 110_000, env: { ...process.env, TERM: 'dumb' } });
     out = r.stdout + r.stderr;
     code = r.code;
     prefix = /^demo: lab prefix (tvd[0-9a-f]{4})$/m.exec(out)?.[1] ?? '';
-  }, 120_000);
+  }, patience(120_000));
 
   it('runs the whole story and exits 0', () => {
     expect(code, out).toBe(0);
@@ -96,7 +97,7 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo --interactive, stopped w
 
   it('SIGINT while the lab runs: cleans up its namespaces and processes, exits 130', async () => {
     buildBundle();
-    demo = spawnTwinvip(['demo', '--interactive'], { env: { ...process.env, TERM: 'dumb' } });
+    demo = spawnTwinvip(['demo', '--interactive', '--step-timeout', String(patience(45_000) / 1000)], { env: { ...process.env, TERM: 'dumb' } });
     const prefixLine = await demo.waitForLine((l) => /^demo: lab prefix tvd[0-9a-f]{4}$/.test(l.text), { timeoutMs: 30_000, what: 'the prefix line' });
     const prefix = prefixLine.text.slice('demo: lab prefix '.length);
     await demo.waitForLine((l) => l.text.startsWith('client: probing'), { timeoutMs: 60_000, what: 'the lab to be up' });
@@ -108,5 +109,5 @@ describeRequiring(NetnsLab.prerequisites, 'twinvip demo --interactive, stopped w
     expect(demo.lines.map((l) => l.text)).toContain('demo: interrupted');
     const after = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     expect(after.split('\n').filter((l) => l.startsWith(`${prefix}-`))).toEqual([]);
-  }, 90_000);
+  }, patience(90_000));
 });

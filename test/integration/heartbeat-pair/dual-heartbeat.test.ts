@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
 import { PairLab, type Box } from './pair-lab';
 import { describeRequiring } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
 
 let p: PairLab;
 
@@ -33,11 +34,11 @@ beforeAll(async () => {
   await p.writeConfig(p.b);
   p.start(p.a);
   p.start(p.b);
-}, 60_000);
+}, patience(60_000));
 
 afterAll(async () => {
   await p?.cleanup();
-}, 60_000);
+}, patience(60_000));
 
 describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, serial pty pair and a bridged LAN', () => {
   it('(a) normal: one MASTER, both channels up on both boxes, the twin answers a status request over serial', async () => {
@@ -58,7 +59,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     expect(asked.from).toBe('peer');
     expect(asked.body.node).toBe('box-a');
     expect(asked.body.instances[0]?.state).toBe('MASTER');
-  }, 90_000);
+  }, patience(90_000));
 
   it('(c) LAN path cut with both links UP, serial alive: the backup stays BACKUP for the whole cut; alarm ethernet-heartbeat-lost', async () => {
     await p.cutLan(p.a);
@@ -70,7 +71,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
       const samples = await watchPair(8000);
       expect(samples.every((s) => s.b === 'BACKUP' && !s.vipB)).toBe(true);
       expect(samples.every((s) => s.a === 'MASTER' && s.vipA)).toBe(true);
-      await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(p.b.log()), `b alarm ethernet-heartbeat-lost\n${p.b.log()}`);
+      await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(p.b.log()), () => `b alarm ethernet-heartbeat-lost\n${p.b.log()}`);
       const hb = (await p.heartbeat(p.b))!;
       expect(hb.ethernet[0]!.ok).toBe(false);
       expect(hb.serial.ok).toBe(true);
@@ -81,16 +82,16 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     } finally {
       await p.healLan(p.a);
     }
-    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), `b clears ethernet-heartbeat-lost\n${p.b.log()}`);
+    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), () => `b clears ethernet-heartbeat-lost\n${p.b.log()}`);
     expect(await p.state(p.a)).toBe('MASTER');
     expect(await p.state(p.b)).toBe('BACKUP');
-  }, 90_000);
+  }, patience(90_000));
 
   it('(f) master loses its own LAN link, serial alive: it goes FAULT, releases over serial, and the backup takes over on the release', async () => {
     const before = p.b.log().length;
     await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
     try {
-      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', `b MASTER\n${p.b.log()}`);
+      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
       const after = p.b.log().slice(before);
       // Not plain VRRP's Master_Down: the release frame the FAULTed master sent over serial.
       expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer released/);
@@ -107,13 +108,13 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     await p.masterIs(p.a, p.b);
     expect(p.a.log().slice(aBefore)).toMatch(/VI_1: BACKUP -> MASTER \(preempt/);
     expect(p.a.log().slice(aBefore)).not.toMatch(/alarm dual-master/);
-  }, 120_000);
+  }, patience(120_000));
 
   it('(e) master stopped gracefully: the backup takes over on the release / priority 0 path, not on Master_Down', async () => {
     const before = p.b.log().length;
     await p.a.proc!.kill();
     expect(p.a.proc!.exitCode).toBe(0);
-    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', `b MASTER\n${p.b.log()}`);
+    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
     const after = p.b.log().slice(before);
     expect(after).toMatch(/VI_1: BACKUP -> MASTER \((peer released|priority 0 from master)/);
     expect(after).not.toMatch(/BACKUP -> MASTER \(master down/);
@@ -122,13 +123,13 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     // a comes back and preempts (150 > 100).
     p.start(p.a);
     await p.masterIs(p.a, p.b);
-  }, 120_000);
+  }, patience(120_000));
 
   it('(d) master killed hard (SIGKILL): the backup takes over because both channels went silent', async () => {
     const before = p.b.log().length;
     p.a.proc!.child.kill('SIGKILL');
     await p.a.proc!.exited;
-    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', `b MASTER\n${p.b.log()}`);
+    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
     const after = p.b.log().slice(before);
     // The arbiter's row 5: serial silent for its dead time and no advert for one interval + margin.
     expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer dead on both channels/);
@@ -138,14 +139,14 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     p.start(p.a);
     await p.masterIs(p.a, p.b);
     expect(await p.hasVip(p.b)).toBe(false);
-  }, 120_000);
+  }, patience(120_000));
 
   it('(b) serial cable cut (socat killed): alarm serial-heartbeat-lost on both, still exactly one MASTER', async () => {
     const beforeA = p.a.log().length;
     const beforeB = p.b.log().length;
     await p.serial!.kill();
     await p.waitFor(() => /alarm serial-heartbeat-lost/.test(p.a.log().slice(beforeA)) && /alarm serial-heartbeat-lost/.test(p.b.log().slice(beforeB)),
-      `serial-heartbeat-lost on both\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`);
+      () => `serial-heartbeat-lost on both\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`);
     const samples = await watchPair(6000);
     expect(samples.every((s) => s.a === 'MASTER' && s.b === 'BACKUP' && s.vipA && !s.vipB)).toBe(true);
     const hb = (await p.heartbeat(p.b))!;
@@ -155,5 +156,5 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     // The link keeps trying to reopen the vanished port (counted), and the daemon lives on.
     const r = await p.heartbeat(p.a);
     expect(r?.serial.port_open).toBe(false);
-  }, 90_000);
+  }, patience(90_000));
 });

@@ -10,6 +10,7 @@ import { NetnsLab } from '../helpers/netns';
 import { type Box, PairLab } from './pair-lab';
 import { NoisyLine } from './noisy-line';
 import { describeRequiring } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
 
 let p: PairLab;
 let line: NoisyLine;
@@ -26,22 +27,22 @@ beforeAll(async () => {
   await p.writeConfig(p.b, {}, { device: line.device('b') });
   p.start(p.a);
   p.start(p.b);
-}, 60_000);
+}, patience(60_000));
 
 afterAll(async () => {
   line?.close();
   await p?.cleanup();
-}, 60_000);
+}, patience(60_000));
 
 describeRequiring(NetnsLab.prerequisites, 'line noise on the serial heartbeat', () => {
   it('(e) 10 s of bit flips, inserted bytes and junk with the LAN cut: no false frame accepted, heartbeats still flow, no transition', async () => {
-    await p.waitFor(async () => (await p.state(p.a)) === 'MASTER' && (await p.state(p.b)) === 'BACKUP', `a MASTER, b BACKUP${logs()}`, 30_000);
+    await p.waitFor(async () => (await p.state(p.a)) === 'MASTER' && (await p.state(p.b)) === 'BACKUP', () => `a MASTER, b BACKUP${logs()}`, 30_000);
     await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, 'serial up on both');
     await p.cutLan(p.a);
     const mark = { a: p.a.log().length, b: p.b.log().length };
     const since = (box: Box) => box.log().slice(mark[box.id]);
     // b keeps BACKUP only because a's serial heartbeat gets through: serial is the only channel.
-    await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(since(p.b)), `b notices the LAN cut${logs()}`);
+    await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(since(p.b)), () => `b notices the LAN cut${logs()}`);
 
     const before = { a: (await p.counters(p.a))!, b: (await p.counters(p.b))! };
     const relayBefore = { ab: { ...line.aToB.counts }, ba: { ...line.bToA.counts } };
@@ -97,5 +98,5 @@ describeRequiring(NetnsLab.prerequisites, 'line noise on the serial heartbeat', 
         `b accepted ${hbB} heartbeats, rejected ${reasons(after.b, before.b)}. b->a: ${ba.clean - relayBefore.ba.clean} intact, ${damaged.a} damaged/junk; ` +
         `a accepted ${hbA} heartbeats, rejected ${reasons(after.a, before.a)}`,
     );
-  }, 90_000);
+  }, patience(90_000));
 });

@@ -9,6 +9,7 @@ import { NetnsLab } from '../helpers/netns';
 import { type Box, PairLab, VIP } from './pair-lab';
 import { AddrMonitor, overlapMs, presence, sampleVip } from './vip-watch';
 import { describeRequiring } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
 
 let p: PairLab;
 
@@ -28,11 +29,11 @@ beforeAll(async () => {
   await p.writeConfig(p.b, {}, { device: 'link' });
   p.start(p.a);
   p.start(p.b);
-}, 60_000);
+}, patience(60_000));
 
 afterAll(async () => {
   await p?.cleanup();
-}, 60_000);
+}, patience(60_000));
 
 describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial alive; both channels cut', () => {
   it('(a) LAN path cut for 7 s, serial alive: the VIP is never on both boxes (address events + 10 ms samples)', async () => {
@@ -64,13 +65,14 @@ describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial 
         `VIP on a in ${samples.filter((s) => s.a).length}, on b in ${samples.filter((s) => s.b).length}, on both in ${both.length}`,
     );
     expect(both).toEqual([]);
-    // The cut was really watched all the way: a sample at least every 100 ms on average even on
-    // a loaded machine (the target is 10 ms; the count is reported above).
-    expect(samples.length).toBeGreaterThanOrEqual(70);
     expect(samples.every((s) => s.a && !s.b)).toBe(true);
 
-    // The event stream covers the gaps between samples: not one add of the VIP on b, not one
-    // delete on a, from before the cut until after it healed.
+    // The event stream covers the gaps between samples (how many samples fit in the cut depends
+    // on the machine's load; the monitors do not): not one add of the VIP on b, not one delete on
+    // a, from before the cut until after it healed. A marker after the heal proves each monitor
+    // still listening and every earlier event read.
+    await monA.sync();
+    await monB.sync();
     const evA = monA.eventsFor(VIP);
     const evB = monB.eventsFor(VIP);
     const overlap = overlapMs(presence(initialA, evA, cutAt, healedAt), presence(initialB, evB, cutAt, healedAt));
@@ -82,8 +84,8 @@ describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial 
     // It was the heartbeat that held b back: it noticed the Ethernet channel was gone.
     expect(p.b.log().slice(beforeB)).toMatch(/alarm ethernet-heartbeat-lost/);
     expect(p.b.log().slice(beforeB)).not.toMatch(/BACKUP -> MASTER/);
-    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log().slice(beforeB)), `b clears ethernet-heartbeat-lost${logs()}`);
-  }, 90_000);
+    await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log().slice(beforeB)), () => `b clears ethernet-heartbeat-lost${logs()}`);
+  }, patience(90_000));
 
   it('(d) both channels cut, both alive: split-brain; on healing exactly one keeps the VIP, it re-announces by gratuitous ARP, alarms raised', async () => {
     await masterIs(p.a, p.b);
@@ -103,7 +105,7 @@ describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial 
     await p.serial!.kill();
     // Both channels silent while both boxes live: b must conclude a is dead and take over; a,
     // hearing nothing either, keeps MASTER. This is the split-brain the heartbeat cannot prevent.
-    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER' && (await p.hasVip(p.b)), `b MASTER with the VIP${logs()}`);
+    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER' && (await p.hasVip(p.b)), () => `b MASTER with the VIP${logs()}`);
     expect(await p.state(p.a)).toBe('MASTER');
     expect(await p.hasVip(p.a)).toBe(true);
     expect(since(p.b)).toMatch(/VI_1: BACKUP -> MASTER \(peer dead on both channels/);
@@ -133,14 +135,14 @@ describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial 
     // port, and the client's neighbour entry moved to a without the client asking.
     const garps = () => dump.stdout.split('\n').filter((l) => l.toLowerCase().startsWith(`${macA.toLowerCase()} > `) || l.toLowerCase().includes(` ${macA.toLowerCase()} > `))
       .filter((l) => new RegExp(`Request who-has ${VIP.replace(/\./g, '\\.')}( \\([^)]*\\))? tell ${VIP.replace(/\./g, '\\.')},|Reply ${VIP.replace(/\./g, '\\.')} is-at`).test(l));
-    await p.waitFor(() => garps().length >= 2, `gratuitous ARP from a (${macA}) after the heal\n${dump.stdout}${logs()}`);
+    await p.waitFor(() => garps().length >= 2, () => `gratuitous ARP from a (${macA}) after the heal\n${dump.stdout}${logs()}`);
     await p.waitFor(async () => (await neigh()) === macA, `client neighbour entry for ${VIP} back on a (${macA})`);
 
     // The alarms: the split-brain was detected and resolved (with its duration), in the log and
     // counted; by the box that saw the peer MASTER on healing.
     const detected = (box: Box) => /alarm split-brain-detected/.test(since(box));
     const resolved = (box: Box) => /alarm cleared split-brain-detected: split-brain-resolved \(\d+ ms\)/.test(since(box));
-    await p.waitFor(() => (detected(p.a) || detected(p.b)) && [p.a, p.b].every((x) => detected(x) === resolved(x)), `split-brain alarms${logs()}`);
+    await p.waitFor(() => (detected(p.a) || detected(p.b)) && [p.a, p.b].every((x) => detected(x) === resolved(x)), () => `split-brain alarms${logs()}`);
     // Which way a learnt it depends on which news reached it first: b's advert or frame while b
     // was still MASTER (split-brain detected, resolved, GARP), or only b's BACKUP heartbeat once
     // b had already stepped down on a's claim (GARP because the partition healed).
@@ -157,6 +159,8 @@ describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial 
 
     // The address witnesses saw the split-brain (so they would have seen one in case (a)): the
     // VIP was added on b during the cut and deleted after the heal; a never lost it.
+    await monA.sync();
+    await monB.sync();
     const evB = monB.eventsFor(VIP);
     expect(evB.filter((e) => !e.deleted).length).toBeGreaterThanOrEqual(1);
     expect(evB.at(-1)!.deleted).toBe(true);
@@ -164,6 +168,6 @@ describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial 
     const dual = overlapMs(presence(true, monA.eventsFor(VIP), cutAt, Date.now()), presence(false, evB, cutAt, Date.now()));
     const afterHeal = Math.max(0, evB.at(-1)!.at - healAt);
     console.log(`(d) dual-VIP time ${dual} ms in all; the VIP left b ${afterHeal} ms after the heal began`);
-  }, 120_000);
+  }, patience(120_000));
 });
 

@@ -17,23 +17,35 @@ export interface AddrEvent {
 }
 
 export class AddrMonitor {
+  private readonly markers: string[] = [];
+
   private constructor(
+    private readonly p: PairLab,
+    private readonly ns: Netns,
     private readonly proc: LabProcess,
-    private readonly marker: string,
   ) {}
 
   /** Starts the monitor and returns once it has reported a marker address added to lo. */
   static async start(p: PairLab, ns: Netns): Promise<AddrMonitor> {
-    const proc = ns.spawn('ip', ['-ts', 'monitor', 'address']);
-    const marker = `127.77.${randomInt(1, 255)}.${randomInt(1, 255)}`;
-    const m = new AddrMonitor(proc, marker);
-    // lo only: the daemons never look at it, and the namespace takes it away at clean-up.
-    await p.lab.waitFor(async () => {
-      if (m.events().some((e) => e.addr === marker)) return true;
-      await ns.tryRun('ip', ['addr', 'replace', `${marker}/32`, 'dev', 'lo']);
-      return false;
-    }, { timeoutMs: 10_000, intervalMs: 100, what: `ip monitor in ${ns.name} listening` });
+    const m = new AddrMonitor(p, ns, ns.spawn('ip', ['-ts', 'monitor', 'address']));
+    await m.sync();
     return m;
+  }
+
+  /**
+   * Adds a fresh marker address to lo and waits until the monitor reports it. Called at start it
+   * proves the monitor listening; called after the fault it proves every event up to now has been
+   * read (the monitor's output is a pipe: a busy machine delivers it late).
+   */
+  async sync(): Promise<void> {
+    const marker = `127.77.${randomInt(1, 255)}.${randomInt(1, 255)}`;
+    this.markers.push(marker);
+    // lo only: the daemons never look at it, and the namespace takes it away at clean-up.
+    await this.p.lab.waitFor(async () => {
+      if (this.events().some((e) => e.addr === marker)) return true;
+      await this.ns.tryRun('ip', ['addr', 'replace', `${marker}/32`, 'dev', 'lo']);
+      return false;
+    }, { timeoutMs: 20_000, intervalMs: 100, what: `ip monitor in ${this.ns.name} reporting ${marker}` });
   }
 
   /** Every address event seen so far, oldest first. */
@@ -48,10 +60,10 @@ export class AddrMonitor {
     return out;
   }
 
-  /** Events for `addr` after the marker (i.e. while the monitor was proven listening). */
+  /** Events for `addr` after the first marker (i.e. while the monitor was proven listening). */
   eventsFor(addr: string): AddrEvent[] {
     const all = this.events();
-    const from = all.findIndex((e) => e.addr === this.marker);
+    const from = all.findIndex((e) => e.addr === this.markers[0]);
     return all.slice(from + 1).filter((e) => e.addr === addr);
   }
 }

@@ -3,8 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { patience } from '../../helpers/patience';
 
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Polls `cond` every 20 ms; gives up after timeoutMs times patience(). */
+export async function waitFor(cond: () => boolean, writtenTimeoutMs: number, what: string): Promise<void> {
+  const timeoutMs = patience(writtenTimeoutMs);
   const until = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

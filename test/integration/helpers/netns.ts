@@ -27,7 +27,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { patience } from '../../helpers/patience';
 import { missingPrerequisites, needsNetns, type Prerequisite } from '../../helpers/prerequisites';
+import { describeWait } from '../../helpers/wait';
 
 export interface RunResult {
   code: number | null;
@@ -37,7 +39,7 @@ export interface RunResult {
 
 function exec(cmd: string, args: readonly string[], timeoutMs = 20_000): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: patience(timeoutMs), maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err && code === -1 ? err.message : '') });
     });
@@ -189,12 +191,16 @@ export class NetnsLab {
     return d;
   }
 
-  /** Polls `cond` until it returns a truthy value (returned), or throws after timeoutMs. */
+  /**
+   * Polls `cond` until it returns a truthy value (returned), or throws after timeoutMs (times
+   * patience()). `what` names the wait in the error; a function is asked only then (a log so far).
+   */
   async waitFor<T>(
     cond: () => Promise<T> | T,
-    opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+    opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
   ): Promise<NonNullable<T>> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+    const timeoutMs = patience(opts.timeoutMs ?? 15_000);
+    const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {
       try {
@@ -204,7 +210,7 @@ export class NetnsLab {
         last = e;
       }
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${describeWait(opts.what, 'condition')}${last ? `: ${String(last)}` : ''}`);
       }
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
     }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { HOST_ARCH, VERSION, buildTarball, sh, unpack, type Result } from './tarball';
+import { patience } from '../../helpers/patience';
 
 const QEMU = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'].find((p) => existsSync(p));
 const SYSROOT = '/usr/aarch64-linux-gnu';
@@ -38,7 +39,7 @@ beforeAll(() => {
   dir = makeTempDir('tv-arm64-');
   ({ path: tarball, log: buildLog } = buildTarball('arm64'));
   unpack(tarball, dir.path);
-}, 180_000);
+}, patience(180_000));
 
 afterAll(() => {
   dir?.remove();

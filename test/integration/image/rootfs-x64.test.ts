@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpawnedProcess } from '../../helpers/bundle';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { VERSION, buildTarball, sh, unpack } from './tarball';
+import { patience } from '../../helpers/patience';
 
 let dir: TempDir;
 let unitText: string;
@@ -17,7 +18,7 @@ beforeAll(() => {
   dir = makeTempDir('tv-x64-');
   unpack(buildTarball('x64').path, dir.path);
   unitText = readFileSync(join(dir.path, 'etc/systemd/system/twinvip.service'), 'utf8');
-}, 180_000);
+}, patience(180_000));
 
 const spawned: SpawnedProcess[] = [];
 

@@ -6,6 +6,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { userInfo } from 'node:os';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { waitFor } from '../../helpers/wait';
+import { patience } from '../../helpers/patience';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,6 +28,10 @@ export interface BrokerOptions {
   persistence?: boolean;
   /** A TLS listener (mqtts://) with these PEM files instead of plain TCP. */
   tls?: { cafile: string; certfile: string; keyfile: string; requireCertificate?: boolean };
+  /** Listen on this address (default 127.0.0.1)... */
+  host?: string;
+  /** ...inside this network namespace (a lab's), started with `ip netns exec`. */
+  netns?: string;
 }
 
 export class Mosquitto {
@@ -35,10 +40,13 @@ export class Mosquitto {
   readonly url: string;
 
   constructor(private readonly opts: BrokerOptions) {
-    this.url = `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${opts.port}`;
+    const host = opts.host ?? '127.0.0.1';
+    this.url = `${opts.tls ? 'mqtts' : 'mqtt'}://${host}:${opts.port}`;
     // Run as whoever runs the test: as root, mosquitto would otherwise switch to user "mosquitto",
     // which cannot write its persistence file into our temp dir.
-    const lines = [`user ${userInfo().username}`, `listener ${opts.port} 127.0.0.1`, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
+    const lines = [`user ${userInfo().username}`, `listener ${opts.port} ${host}`, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
+    // "running" (information) is how start() knows a broker in a namespace listens.
+    if (opts.netns) lines.push('log_type information');
     if (opts.tls) {
       const t = opts.tls;
       lines.push(`cafile ${t.cafile}`, `certfile ${t.certfile}`, `keyfile ${t.keyfile}`);
@@ -62,13 +70,19 @@ export class Mosquitto {
   }
 
   async start(): Promise<void> {
-    const child = spawn('mosquitto', ['-c', `${this.opts.dir}/mosquitto.conf`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['-c', `${this.opts.dir}/mosquitto.conf`];
+    // `ip netns exec` execs mosquitto in place: the PID we hold is the broker's.
+    const child = this.opts.netns
+      ? spawn('ip', ['netns', 'exec', this.opts.netns, 'mosquitto', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('mosquitto', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stderr?.on('data', (d) => (this.log += d));
     child.stdout?.on('data', (d) => (this.log += d));
     await waitFor(
       () => {
         if (child.exitCode !== null) throw new Error(`mosquitto exited ${child.exitCode}: ${this.log}`);
+        // From outside the namespace the port cannot be probed: mosquitto logs "running" once listening.
+        if (this.opts.netns) return / running$/m.test(this.log);
         return new Promise<boolean>((resolve) => {
           const s = tcpConnect(this.opts.port, '127.0.0.1');
           s.once('connect', () => (s.destroy(), resolve(true)));
@@ -111,7 +125,7 @@ export class Recorder {
     const client = connect(url, { reconnectPeriod: 200, connectTimeout: 5000, ...opts });
     const rec = new Recorder(client);
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('subscriber did not connect')), 15_000);
+      const t = setTimeout(() => reject(new Error('subscriber did not connect')), patience(15_000));
       client.once('connect', () => {
         client.subscribe(filter, { qos: 1 }, (err) => {
           clearTimeout(t);

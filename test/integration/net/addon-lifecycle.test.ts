@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { addonCandidates } from '../../../src/net/native';
+import { patience } from '../../helpers/patience';
 
 const srcNet = join(dirname(fileURLToPath(import.meta.url)), '../../../src/net');
 const addon = addonCandidates(srcNet).find((p) => existsSync(p));
@@ -36,7 +37,7 @@ describe('addon lifecycle', () => {
         console.log('ok');
       })();
     `;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: patience(30_000) });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('ok');
@@ -44,7 +45,7 @@ describe('addon lifecycle', () => {
 
   it('the process may exit with a socket still receiving', () => {
     const script = `const m = require(${JSON.stringify(addon)}); const h = m.openLinkEvents(); m.recvStart(h, () => {}); setTimeout(() => process.exit(7), 20);`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: patience(30_000) });
     expect(r.status).toBe(7);
     expect(r.stderr).toBe('');
   });
@@ -60,7 +61,7 @@ describe('addon lifecycle', () => {
       try { m.recvStart(h, () => {}); } catch (e) { out.push(e.code); }
       console.log(JSON.stringify(out));
     `;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: patience(30_000) });
     expect(JSON.parse(r.stdout)).toEqual(['TypeError:EINVAL', 'TypeError:EINVAL', 'ENODEV:-19:if_nametoindex', 'EBADF']);
   });
 });

@@ -7,6 +7,7 @@ import { parseConfigText } from '../../../src/config';
 import { Logger } from '../../../src/log';
 import type { NginxConfig } from '../../../src/nginx';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
+import { patience } from '../../helpers/patience';
 
 export async function freePort(): Promise<number> {
   const srv = createNetServer();
@@ -18,7 +19,10 @@ export async function freePort(): Promise<number> {
 
 export interface Backend {
   port: number;
+  /** Every request, health checks included. */
   hits: number;
+  /** The URL of every request, in order: count the test's own requests, not the health checks. */
+  urls: string[];
   lastHeaders: Record<string, string | string[] | undefined>;
   close(): Promise<void>;
   listen(): Promise<void>;
@@ -30,10 +34,12 @@ export async function httpBackend(name: string, port?: number): Promise<Backend>
   const b: Backend = {
     port: port ?? (await freePort()),
     hits: 0,
+    urls: [],
     lastHeaders: {},
     listen: async () => {
       server = createHttpServer((req, res) => {
         b.hits++;
+        b.urls.push(req.url ?? '');
         b.lastHeaders = req.headers;
         res.setHeader('content-type', 'text/plain');
         res.end(`${name} ${req.url}\n`);
@@ -73,7 +79,7 @@ export function tcpRead(port: number): Promise<string> {
     s.on('data', (d: string) => (data += d));
     s.on('end', () => resolve(data));
     s.on('error', reject);
-    s.setTimeout(10_000, () => s.destroy(new Error('tcp read timed out')));
+    s.setTimeout(patience(10_000), () => s.destroy(new Error('tcp read timed out')));
   });
 }
 
@@ -86,7 +92,7 @@ export interface HttpResult {
 /** One GET on a fresh connection (no keep-alive reuse). */
 export function get(port: number, path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close', ...headers }, timeout: 10_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close', ...headers }, timeout: patience(10_000) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

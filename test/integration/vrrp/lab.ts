@@ -25,6 +25,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { patience } from '../../helpers/patience';
 import { missingPrerequisites, needsProgram, type Prerequisite } from '../../helpers/prerequisites';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 
@@ -192,7 +193,7 @@ export class VrrpLab {
     try {
       await this.net.waitFor(async () => ((last = await this.holders(vip)), [...last].sort().join(',') === want), { timeoutMs, intervalMs: 100 });
     } catch {
-      throw new Error(`${vip}: expected on [${want}], found on [${last.join(',')}] after ${timeoutMs} ms ${why}`);
+      throw new Error(`${vip}: expected on [${want}], found on [${last.join(',')}] after ${patience(timeoutMs)} ms ${why}`);
     }
   }
 
@@ -210,7 +211,7 @@ export class VrrpLab {
     for (const b of this.boxes.values()) await b.ns.tryRun('ip', ['addr', 'del', `${vip}/${prefix}`, 'dev', IFNAME]);
   }
 
-  waitFor<T>(cond: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+  waitFor<T>(cond: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {}): Promise<NonNullable<T>> {
     return this.net.waitFor(cond, opts);
   }
 
@@ -333,14 +334,14 @@ export class Twinvip {
     this.proc.child.kill('SIGHUP');
     await this.lab.waitFor(() => (this.out().match(/reload applied/g)?.length ?? 0) >= n || (!this.proc.running && Promise.reject(new Error('twinvip exited'))), {
       timeoutMs: 15_000,
-      what: `VRRP reload #${n}\n${this.out()}`,
+      what: () => `VRRP reload #${n}\n${this.out()}`,
     });
   }
 
   /** `twinvip status --json`, or undefined while the control socket is not up. */
   async status(): Promise<{ instances: TwinvipInstanceStatus[]; counters: Record<string, Record<string, number>> } | undefined> {
     const r = await new Promise<{ code: number; stdout: string }>((res) =>
-      execFile(NODE, [BUNDLE, 'status', '--json', '-s', this.socket], { timeout: 15_000 }, (err, stdout) =>
+      execFile(NODE, [BUNDLE, 'status', '--json', '-s', this.socket], { timeout: patience(15_000) }, (err, stdout) =>
         res({ code: err ? 1 : 0, stdout: String(stdout) }),
       ),
     );
@@ -360,7 +361,7 @@ export class Twinvip {
   waitLog(re: RegExp, timeoutMs = 15_000): Promise<true> {
     return this.lab.waitFor(() => re.test(this.out()) || (!this.proc.running && Promise.reject(new Error('twinvip exited'))), {
       timeoutMs,
-      what: `twinvip log ${re}\n${this.out()}`,
+      what: () => `twinvip log ${re}\n${this.out()}`,
     }) as Promise<true>;
   }
 
@@ -393,7 +394,7 @@ export class Keepalived {
     const g = new RegExp(re.source, 'g');
     return this.lab.waitFor(() => (this.out().match(g)?.length ?? 0) >= count || (!this.proc.running && Promise.reject(new Error('keepalived exited'))), {
       timeoutMs,
-      what: `keepalived log ${re} x${count}\n${this.out()}`,
+      what: () => `keepalived log ${re} x${count}\n${this.out()}`,
     }) as Promise<true>;
   }
 

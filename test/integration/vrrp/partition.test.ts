@@ -48,9 +48,15 @@ describeRequiring(VrrpLab.prerequisites, 'split-brain by a broken LAN path, and 
     await k.waitLog(/Master received advert from 10\.66\.0\.1 with higher priority 150, ours 100/, 10_000);
     await lab().waitHolders(VIP, ['a'], 10_000, '(after healing)');
     await lab().waitFor(async () => (await t.counter('VI_1.lowerPriorityHeard')) > heardBefore, { timeoutMs: 10_000, what: 'twinvip heard the lower-priority master' });
-    expect(t.out()).toMatch(/VI_1: alarm dual-master: lower priority master 10\.66\.0\.2 \(100\) heard, ours 150; re-announcing/);
+    // The alarm carries how long the other master was still heard after our first advert as
+    // MASTER (the whole cut here, so far past the one-interval handover allowance).
+    expect(t.out()).toMatch(/VI_1: alarm dual-master: lower priority master 10\.66\.0\.2 \(100\) heard \d+ ms after our first advert as MASTER, ours 150; re-announcing/);
     await lab().waitFor(async () => (await clientMac()) === a.mac, { timeoutMs: 10_000, what: `client's entry for ${VIP} repaired to ${a.mac}` });
-    expect(await lab().readCapture(await cap.stop())).toEqual([]);
+    // The client never asked for the VIP (its entry was repaired by twinvip's announcement).
+    // Only its requests for the VIP count: it also answers ARP for its own address, e.g. when
+    // a box's kernel re-checks a stale entry for the client, which comes late on a busy machine.
+    const asked = (await lab().readCapture(await cap.stop())).filter((l) => /Request who-has 10\.66\.0\.100\b/.test(l));
+    expect(asked).toEqual([]);
     // twinvip never left MASTER.
     expect(t.out()).not.toMatch(/VI_1: MASTER ->/);
 

@@ -75,7 +75,7 @@ describeRequiring(VrrpLab.prerequisites, 'config reload (SIGHUP) of VRRP instanc
     await t.reload({ VI_1: vi1, VI_2: vi2 });
     expect(t.out()).toMatch(/reload applied: unchanged VI_2; rebuilt none; removed none; added VI_1/);
     await t.waitLog(/VI_1: INIT -> BACKUP \(startup\)[^]*VI_1: INIT -> BACKUP \(startup\)/, 15_000);
-    await lab().waitFor(() => count(t.out(), PREEMPT) > preempts, { timeoutMs: 15_000, what: `a second preempt\n${t.out()}` });
+    await lab().waitFor(() => count(t.out(), PREEMPT) > preempts, { timeoutMs: 15_000, what: () => `a second preempt\n${t.out()}` });
     await lab().waitHolders(VIP, ['a']);
 
     // Same interface, family and group throughout: the raw socket was never reopened.

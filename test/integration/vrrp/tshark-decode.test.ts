@@ -37,7 +37,7 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('tshark'), needsProgra
     });
     await lab().waitFor(async () => (await lab().holders('10.66.0.81')).length === 1 && (await t.counter('VI_2.advertsSent')) >= 3, {
       timeoutMs: 20_000,
-      what: `three v2 adverts\n${t.out()}`,
+      what: () => `three v2 adverts\n${t.out()}`,
     });
     expect(await t.stop()).toBe(0); // sends the priority-0 adverts
     // The last frames may still be on their way through the bridge: stop the capture once it

@@ -48,7 +48,7 @@ describe('commands', () => {
     const h = makeShell({
       view: {
         instances: () => [{ name: 'VI_1', state: 'BACKUP', priority: 100 }],
-        heartbeat: () => ({ ethernet: { state: 'lost', lastHeardMs: 12_300, detail: 'adverts from 10.0.0.2' }, serial: { state: 'ok', lastHeardMs: 80, detail: '/dev/ttyS1 115200' }, peer: 'box-b', decision: 'stay BACKUP: peer MASTER over serial', alarms: ['ethernet-heartbeat-lost'] }),
+        heartbeat: () => ({ ethernet: { state: 'lost', lastHeardMs: 12_300, detail: 'adverts from 10.0.0.2' }, serial: { state: 'ok', lastHeardMs: 80, detail: '/dev/ttyS1 115200' }, peer: 'box-b', decision: 'stay BACKUP: the twin is MASTER over serial, Ethernet path broken', alarms: ['ethernet-heartbeat-lost'] }),
         nginx: () => ({ state: 'running', pid: 4242, configHash: 'ab12', upstreams: [{ group: 'app', server: '10.0.1.5:80', up: true }, { group: 'app', server: '10.0.1.6:80', up: false }] }),
         mqtt: () => ({ connected: false, broker: 'mqtt://10.0.0.9:1883', outbox: 17, lastError: 'ECONNREFUSED' }),
       },
@@ -57,7 +57,9 @@ describe('commands', () => {
     const out = h.out();
     expect(out).toMatch(/ethernet\s+lost\s+12\.3 s ago\s+adverts from 10\.0\.0\.2/);
     expect(out).toMatch(/serial\s+ok\s+80 ms ago\s+\/dev\/ttyS1 115200/);
-    expect(out).toContain('peer box-b   decision: stay BACKUP: peer MASTER over serial   alarms: ethernet-heartbeat-lost');
+    // The arbiter's longest decision with the peer and an alarm: flowed onto two lines, never wider than 80.
+    expect(out).toContain('peer box-b\r\ndecision: stay BACKUP: the twin is MASTER over serial, Ethernet path broken\r\nalarms: ethernet-heartbeat-lost\r\n');
+    for (const l of out.split('\r\n')) expect(l.length, l).toBeLessThanOrEqual(80);
     expect(out).toContain('nginx  running (pid 4242), config ab12, upstreams 1/2 up');
     expect(out).toContain('mqtt   DISCONNECTED from mqtt://10.0.0.9:1883, outbox 17, ECONNREFUSED');
   });
