@@ -1,5 +1,6 @@
 // The serial heartbeat's messages: a compact binary encoding with a version byte, authenticated
-// with HMAC-SHA256 over a shared key and protected against replay by (bootId, seq).
+// with HMAC-SHA256 over a shared key and protected against replay by (bootId, seq). Pure: the
+// MAC function and the boot id come from the shell (src/ha/heartbeat/frame-crypto.ts).
 //
 // Body layout (all integers big-endian), before framing.ts adds CRC-32 and COBS:
 //
@@ -30,7 +31,6 @@
 //
 // A payload must end exactly where the MAC begins; anything else is 'malformed'.
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './address';
 import { MAX_FRAME_BODY } from './framing';
 
@@ -108,16 +108,29 @@ export type ResponseFrame = Extract<PeerFrame, { kind: 'response' }>;
 /** Message-level rejections (framing-level ones are in framing.ts). */
 export type MessageReject = 'bad-version' | 'bad-hmac' | 'unknown-kind' | 'malformed';
 
-export function newBootId(): string {
-  return randomBytes(8).toString('hex');
+/**
+ * HMAC-SHA256 over the shared key of `data` (at least HMAC_LENGTH bytes; the frame carries the
+ * first HMAC_LENGTH). The shell computes it (src/ha/heartbeat/frame-crypto.ts): the core holds
+ * no key and calls no crypto module.
+ */
+export type FrameMac = (data: Uint8Array) => Uint8Array;
+
+function tag(mac: FrameMac, data: Uint8Array): Uint8Array {
+  const t = mac(data);
+  check(t.length >= HMAC_LENGTH, `MAC shorter than ${HMAC_LENGTH} bytes`);
+  return t.subarray(0, HMAC_LENGTH);
 }
 
-function mac(key: Uint8Array, data: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(data).digest().subarray(0, HMAC_LENGTH);
+/** Compares in time independent of where the bytes differ (a MAC check must not leak a prefix). */
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
 /** Encodes and authenticates one message. Out-of-range fields are caller bugs and throw. */
-export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
+export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
   const w = new Writer();
   w.u8(PROTOCOL_VERSION);
   w.u8(KINDS.indexOf(frame.kind) + 1);
@@ -192,7 +205,7 @@ export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
     }
   }
   const signed = w.done();
-  const out = Buffer.concat([signed, mac(key, signed)]);
+  const out = Buffer.concat([signed, tag(mac, signed)]);
   check(out.length <= MAX_FRAME_BODY, 'frame too large');
   return out;
 }
@@ -200,15 +213,15 @@ export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
 export type DecodeResult = { ok: true; frame: PeerFrame } | { ok: false; reason: MessageReject };
 
 /** Authenticates and parses one frame body. Never throws. Replay is checked by replay.ts. */
-export function decodePeerFrame(body: Uint8Array, key: Uint8Array): DecodeResult {
+export function decodePeerFrame(body: Uint8Array, mac: FrameMac): DecodeResult {
   if (body.length < 1) return { ok: false, reason: 'malformed' };
   // The version decides the layout, including where the MAC sits, so it is read first.
   const version = body[0]!;
   if (!READABLE_VERSIONS.has(version)) return { ok: false, reason: 'bad-version' };
   if (body.length < HEADER_FIXED + 1 + HMAC_LENGTH) return { ok: false, reason: 'malformed' };
   const signedLen = body.length - HMAC_LENGTH;
-  const want = mac(key, body.subarray(0, signedLen));
-  if (!timingSafeEqual(want, body.subarray(signedLen))) return { ok: false, reason: 'bad-hmac' };
+  const want = tag(mac, body.subarray(0, signedLen));
+  if (!constantTimeEqual(want, body.subarray(signedLen))) return { ok: false, reason: 'bad-hmac' };
   const kind = KINDS[body[1]! - 1];
   if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
   const r = new Reader(body.subarray(0, signedLen));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToIp, ipv6ToBytes } from '../../../src/heartbeat/address';
 import { decodePeerFrame, encodePeerFrame, HMAC_LENGTH, PROTOCOL_VERSION, type PeerFrame } from '../../../src/heartbeat/frame';
 import { MAX_FRAME_BODY } from '../../../src/heartbeat/framing';
-import { hb, inst, KEY, OTHER_KEY } from './fixtures';
+import { hb, inst, KEY, KEY_BYTES, OTHER_KEY } from './fixtures';
 
 const header = { nodeId: 'gw-a', bootId: '0011223344556677', seq: 42 };
 
@@ -74,7 +74,7 @@ describe('peer frame codec', () => {
     // Version 1 = version 2 minus the trailing address count, re-signed.
     const signed = Buffer.from(v2.subarray(0, v2.length - HMAC_LENGTH - 1));
     signed[0] = 1;
-    const v1 = Buffer.concat([signed, createHmac('sha256', KEY).update(signed).digest().subarray(0, HMAC_LENGTH)]);
+    const v1 = Buffer.concat([signed, createHmac('sha256', KEY_BYTES).update(signed).digest().subarray(0, HMAC_LENGTH)]);
     const { addresses: _none, ...body } = hb();
     expect(decodePeerFrame(v1, KEY)).toEqual({ ok: true, frame: { ...header, kind: 'heartbeat', ...body } });
   });
@@ -82,7 +82,7 @@ describe('peer frame codec', () => {
   it('rejects an authenticated but unknown kind, and authenticated garbage as malformed', () => {
     const sign = (signed: Buffer) => {
       // Re-sign a hand-made body so only the parse step can object.
-      return Buffer.concat([signed, createHmac('sha256', KEY).update(signed).digest().subarray(0, HMAC_LENGTH)]);
+      return Buffer.concat([signed, createHmac('sha256', KEY_BYTES).update(signed).digest().subarray(0, HMAC_LENGTH)]);
     };
     const good = encodePeerFrame({ ...header, kind: 'release', vrid: 1, family: 4 }, KEY);
     const signed = Buffer.from(good.subarray(0, good.length - HMAC_LENGTH));
