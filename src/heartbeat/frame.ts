@@ -31,7 +31,8 @@
 //
 // A payload must end exactly where the MAC begins; anything else is 'malformed'.
 
-import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './address';
+import { formatIpv4, formatIpv6Groups, parseIpv4, parseIpv6, type Family } from '../lib/ip';
+import type { VrrpState } from '../vrrp/types';
 import { MAX_FRAME_BODY } from './framing';
 
 export const PROTOCOL_VERSION = 2;
@@ -48,9 +49,9 @@ export const MAX_RESPONSE_PARTS = 32;
 export const MAX_RESPONSE_BODY = RESPONSE_CHUNK * MAX_RESPONSE_PARTS;
 const HEADER_FIXED = 15;
 
-export type Family = 4 | 6;
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-const STATES: readonly VrrpStateName[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
+export type { Family };
+/** The state byte on the wire: a state's index here (the frame layout above). */
+const STATES: readonly VrrpState[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
 const KINDS = ['heartbeat', 'release', 'request', 'response'] as const;
 export type FrameKind = (typeof KINDS)[number];
 
@@ -63,7 +64,7 @@ export interface Health {
 export interface InstanceReport {
   vrid: number;
   family: Family;
-  state: VrrpStateName;
+  state: VrrpState;
   effectivePriority: number;
   advertIntervalCs: number;
   /** The sender's primary address on this instance's interface: VRRP's tie-breaker. */
@@ -158,16 +159,16 @@ export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
         check(Number.isInteger(i.advertIntervalCs) && i.advertIntervalCs >= 1 && i.advertIntervalCs <= 4095, 'advertIntervalCs out of range');
         w.u16(i.advertIntervalCs);
         w.u8((i.releasing ? 1 : 0) | (i.hearsPeerAdverts ? 2 : 0));
-        const addr = i.family === 4 ? ipv4ToBytes(i.address) : ipv6ToBytes(i.address);
-        check(addr !== null, `address ${i.address} is not IPv${i.family}`);
+        const addr = i.family === 4 ? parseIpv4(i.address) : ipv6Bytes(i.address);
+        check(addr !== undefined, `address ${i.address} is not IPv${i.family}`);
         w.bytes(addr!);
       }
       const own = frame.addresses ?? [];
       check(own.length <= MAX_ADDRESSES, `at most ${MAX_ADDRESSES} addresses`);
       const encoded = own.map((a) => {
-        const v4 = ipv4ToBytes(a);
-        const bytes = v4 ?? ipv6ToBytes(a);
-        check(bytes !== null, `address ${a} is not an IP address`);
+        const v4 = parseIpv4(a);
+        const bytes = v4 ?? ipv6Bytes(a);
+        check(bytes !== undefined, `address ${a} is not an IP address`);
         return [v4 ? 4 : 6, bytes!] as const;
       });
       // The fullest heartbeat (32 IPv6 instances, 64-byte node id and hash) leaves room for about
@@ -304,6 +305,16 @@ function parse(r: Reader, kind: FrameKind, version: number): PeerFrame | null {
       return { ...header, kind, reqId, part, parts, chunk: chunk.toString('utf8') };
     }
   }
+}
+
+/** A zone suffix is refused: a frame carries no interface. */
+function ipv6Bytes(text: string): Uint8Array | undefined {
+  return text.includes('%') ? undefined : parseIpv6(text);
+}
+
+/** RFC 5952 section 4 text (IPv4-mapped addresses in hex groups, as this frame always printed them). */
+function bytesToIp(bytes: Uint8Array): string {
+  return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6Groups(bytes);
 }
 
 function check(cond: boolean, what: string): void {
