@@ -3,7 +3,7 @@
 // (heartbeats only; see freshness.ts).
 
 import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
-import { decodePeerFrame, type PeerFrame } from './frame';
+import { decodePeerFrame, type FrameMac, type PeerFrame } from './frame';
 import { FrameDecoder } from './framing';
 import { FreshnessFilter } from './freshness';
 import { ReplayGuard } from './replay';
@@ -14,7 +14,7 @@ export type Received =
   | { ok: false; reason: RejectReason };
 
 export interface FrameReceiverOptions {
-  key: Uint8Array;
+  mac: FrameMac;
   /** Our own current bootId: a frame carrying it is our own transmission looped back. */
   ownBootId: () => string;
   counters?: HeartbeatCounters;
@@ -43,7 +43,7 @@ export class FrameReceiver {
         out.push(this.reject(d.reason));
         continue;
       }
-      const m = decodePeerFrame(d.body, this.opts.key);
+      const m = decodePeerFrame(d.body, this.opts.mac);
       if (!m.ok) {
         out.push(this.reject(m.reason));
         continue;

@@ -2,9 +2,9 @@
 // heartbeat arbiter and sync groups feed in (events), and what the instance asks the shell to do
 // (actions). Plain data only, so every rule is testable with a fake clock.
 
-import type { Advert, Family, VrrpVersion } from './types';
+import type { Advert, Family, VrrpState, VrrpVersion } from './types';
 
-export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+export type { VrrpState } from './types';
 
 /** keepalived's notify script states (notify_master/backup/fault/stop). */
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';

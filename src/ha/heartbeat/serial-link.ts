@@ -12,6 +12,7 @@ import { FrameSender } from '../../heartbeat/frame-sender';
 import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from '../../heartbeat/peer-liveness';
 import { MAX_RESPONSE_PARTS } from '../../heartbeat/frame';
 import { splitResponse } from '../../heartbeat/response-chunks';
+import { hmacSha256, randomBootId } from './frame-crypto';
 
 export interface SerialLinkOptions {
   /** Device path, e.g. /dev/ttyS1 or /dev/serial/by-id/... */
@@ -112,9 +113,10 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     super();
     const c = newCounters();
     this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0, responsesDropped: 0 };
-    this.sender = new FrameSender({ key: opts.key, nodeId: opts.nodeId, bootId: opts.bootId, counters: this.counters });
+    const mac = hmacSha256(opts.key);
+    this.sender = new FrameSender({ mac, nodeId: opts.nodeId, newBootId: randomBootId, bootId: opts.bootId, counters: this.counters });
     const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
-    this.receiver = new FrameReceiver({ key: opts.key, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
+    this.receiver = new FrameReceiver({ mac, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
     this.clock = opts.clock ?? (() => performance.now());
     this.periodMs = opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS;
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
