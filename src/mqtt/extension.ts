@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import { canonicalJson, type TwinvipConfig } from '../config';
-import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
+import type { DaemonContext, DaemonEvents, Extension, FeatureStatus } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { runCommand } from './commands/handlers';
 import { RequestIntake, type PacketInfo } from './commands/intake';
@@ -126,6 +126,15 @@ export class MqttExtension implements Extension {
       this.stateTimer = undefined;
       this.publishState(false);
     }, 50);
+  }
+
+  /**
+   * MQTT is optional by design (DESIGN.md, README "Fail loudly"): a broker that is down is not a
+   * failure to start; events wait in the outbox and the state says `waiting` until it answers.
+   */
+  featureStatus(): FeatureStatus | undefined {
+    if (!this.link) return undefined;
+    return this.connected ? { state: 'running' } : { state: 'waiting', detail: `broker ${this.ctx?.config.mqtt.url ?? ''} not connected; ${this.pendingEvents().length} event(s) in the outbox` };
   }
 
   get connected(): boolean {
