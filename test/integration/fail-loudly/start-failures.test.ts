@@ -70,6 +70,15 @@ function run(cfg: string, wrap: string[] = []): SpawnedProcess {
   return p;
 }
 
+/** `twinvip selftest --json` (or `check --host --json`) in the box's namespace, `wrap` before node. */
+async function selftestIn(cfg: string, wrap: string[] = [], cmd: string[] = ['selftest']): Promise<{ code: number | null; out: { ok: boolean; probes?: { what: string; ok: boolean; detail?: string; errno?: string }[]; selftest?: unknown[] }; text: string }> {
+  const p = new SpawnedProcess(spawn('ip', ['netns', 'exec', box.name, ...wrap, NODE, BUNDLE, ...cmd, '--json', '-c', cfg], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  spawned.push(p);
+  const exit = await p.exited;
+  const text = p.lines.map((l) => l.text).join('\n');
+  return { code: exit.code, out: JSON.parse(text), text: p.transcript() };
+}
+
 /** The daemon must exit 6 with exactly one stderr line matching `line`, log it with feature/call/errno, and never send READY=1. */
 async function expectFatal(p: SpawnedProcess, from: number, line: RegExp, fields: { feature: string; call: RegExp; errno: string }): Promise<void> {
   const exit = await p.exited;
@@ -129,6 +138,38 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('setpriv', 'util-linu
         call: /^setsockopt IP_ADD_MEMBERSHIP$/,
         errno: 'ENOBUFS',
       });
+    } finally {
+      await box.run('sysctl', ['-q', '-w', 'net.ipv4.igmp_max_memberships=20']);
+    }
+  });
+
+  it('selftest tries the same calls and names each FAIL with its errno; check --host includes it', async () => {
+    const device = join(dir, 'also-not-a-tty');
+    mkdirSync(device);
+    const cfg = await config({ heartbeat: { serial: { device, node_id: 1, key: 'k'.repeat(32) } } });
+    const fine = await selftestIn(await config());
+    expect(fine.code, fine.text).toBe(0);
+    expect(fine.out.probes!.map((p) => `${p.ok ? 'OK' : 'FAIL'} ${p.what}`)).toEqual([
+      'OK netlink: rtnetlink socket for link events',
+      'OK lan0: raw VRRP socket (IPv4, protocol 112) with its options',
+      'OK lan0: multicast join 224.0.0.18',
+      'OK lan0: AF_PACKET socket for gratuitous ARP / NA',
+    ]);
+    const bad = await selftestIn(cfg, ['setpriv', '--bounding-set', '-net_raw']);
+    expect(bad.code, bad.text).toBe(1);
+    const fails = bad.out.probes!.filter((p) => !p.ok).map((p) => `${p.what}: ${p.errno ?? p.detail}`);
+    expect(fails).toEqual([
+      'lan0: raw VRRP socket (IPv4, protocol 112) with its options: EPERM',
+      'lan0: multicast join 224.0.0.18: not tried: no socket',
+      'lan0: AF_PACKET socket for gratuitous ARP / NA: EPERM',
+      `serial heartbeat ${device}: EISDIR`,
+    ]);
+    await box.run('sysctl', ['-q', '-w', 'net.ipv4.igmp_max_memberships=0']);
+    try {
+      const host = await selftestIn(await config(), [], ['check', '--host']);
+      expect(host.code, host.text).toBe(1);
+      expect(host.out.ok).toBe(false);
+      expect(JSON.stringify(host.out)).toMatch(/selftest: lan0: multicast join 224\.0\.0\.18: FAIL setsockopt IP_ADD_MEMBERSHIP ENOBUFS/);
     } finally {
       await box.run('sysctl', ['-q', '-w', 'net.ipv4.igmp_max_memberships=20']);
     }
