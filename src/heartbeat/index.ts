@@ -12,3 +12,4 @@ export * from './release-policy';
 export * from './replay';
 export * from './response-chunks';
 export * from './vrid-conflict';
+export * from './stall';

@@ -36,6 +36,11 @@ export interface SerialLinkOptions {
   log?: (line: string) => void;
   /** Monotonic ms; performance.now() by default. */
   clock?: () => number;
+  /**
+   * True while heartbeat and release frames must not leave (the stall gate checks whether the
+   * twin took over while this node was frozen, src/ha/stall-gate.ts). Called first on each send.
+   */
+  hold?: () => boolean;
 }
 
 export type RequestResult =
@@ -58,7 +63,8 @@ export interface SerialLinkCounters extends HeartbeatCounters {
 export interface SerialLinkEvents {
   open: [];
   'port-lost': [reason: string];
-  heartbeat: [frame: HeartbeatFrame, at: number];
+  /** `sentAt`: when the peer sent it, on our clock (at less its delay behind the promptest heartbeat). */
+  heartbeat: [frame: HeartbeatFrame, at: number, sentAt: number];
   release: [frame: ReleaseFrame, at: number];
   reject: [reason: RejectReason];
   'peer-rebooted': [frame: PeerFrame];
@@ -185,6 +191,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   /** Tells the peer this node gives the instance up now (the daemon demotes it as well). */
   sendRelease(vrid: number, family: Family): boolean {
+    if (this.opts.hold?.()) return false;
     return this.write(this.sender.encode({ kind: 'release', vrid, family }), true);
   }
 
@@ -217,6 +224,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   }
 
   private sendHeartbeat(): void {
+    if (this.opts.hold?.()) return;
     if (!this.isOpen) {
       this.counters.droppedPortClosed++;
       return;
@@ -271,7 +279,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       }
       switch (f.kind) {
         case 'heartbeat':
-          this.emit('heartbeat', f, at);
+          this.emit('heartbeat', f, at, at - r.delayMs);
           break;
         case 'release':
           this.emit('release', f, at);
