@@ -14,7 +14,7 @@ import { formatIssues, loadConfigFile, withVrrpPasswords, type TwinvipConfig } f
 import { errnoOf } from '../lib/feature-failure';
 import { ReopeningSerialPort } from '../lib/serial-port';
 import { loadAddon, type NativeHandle } from '../net/native';
-import { VRRP_PROTOCOL } from '../net/addr';
+import { VRRP_PROTOCOL } from '../vrrp/types';
 import { planInstance, type InstancePlan } from '../ha/vrrp/instance-plan';
 import { toNetVip } from '../ha/vrrp/net-io';
 import { DEFAULT_CONFIG_PATH } from '../control';

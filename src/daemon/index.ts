@@ -1,6 +1,6 @@
 export { Daemon, type DaemonOptions, type Fault, type InstanceLister, type ReloadOutcome, type StartResult } from './daemon';
 export { FeatureError, errnoFromText, errnoOf, startFailure, type FailureReason } from '../lib/feature-failure';
-export { EventBus, type DaemonEvents, type EventName, type Listener, type VrrpStateName } from './events';
+export { EventBus, type DaemonEvents, type EventName, type Listener } from './events';
 export type { DaemonContext, Extension } from './extension';
 export { CounterRegistry } from './counters';
 export { EXIT } from './exit-codes';
