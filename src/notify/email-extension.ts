@@ -1,5 +1,5 @@
 import type { DaemonContext, Extension } from '../daemon/extension';
-import type { VrrpStateName } from '../daemon/events';
+import type { DaemonEvents, VrrpStateName } from '../daemon/events';
 import { EmailAlerter, type MailSender } from './email';
 import { groupState } from './group-state';
 
@@ -50,11 +50,11 @@ export class EmailExtension implements Extension {
         }
       }),
     );
-    this.offs.push(
-      ctx.bus.on('alarm', (a) => {
-        alerter.push({ kind: 'alarm', id: a.id, active: a.active, severity: a.severity, message: a.message, at: a.at, ...(a.instance ? { instance: a.instance } : {}) });
-      }),
-    );
+    const onAlarm = (a: DaemonEvents['alarm']) =>
+      alerter.push({ kind: 'alarm', id: a.id, active: a.active, severity: a.severity, message: a.message, at: a.at, ...(a.instance ? { instance: a.instance } : {}) });
+    this.offs.push(ctx.bus.on('alarm', onAlarm));
+    // Alarms raised before this feature started (Nginx control's certificate alarms at its start).
+    for (const a of ctx.activeAlarms?.() ?? []) onAlarm(a);
   }
 
   async stop(): Promise<void> {
