@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '../config';
 import type { LogRecord } from '../log';
 
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+import type { VrrpState } from '../vrrp/types';
 
 /**
  * Every event the daemon core announces, by name. Features (MQTT, console, Nginx control)
@@ -14,7 +14,7 @@ export interface DaemonEvents {
   /** Shutdown begins; extensions are stopped after this. */
   stopping: { cause: string; at: number };
   /** A VRRP instance changed state; `cause` reads like "master down, 1204 ms". */
-  transition: { instance: string; from: VrrpStateName; to: VrrpStateName; cause: string; at: number };
+  transition: { instance: string; from: VrrpState; to: VrrpState; cause: string; at: number };
   /** An alarm was raised (`active: true`) or cleared, e.g. `serial-heartbeat-lost`. */
   alarm: {
     id: string;

@@ -98,6 +98,9 @@ export class MqttExtension implements Extension {
       audit: (rec) => this.ctx?.bus.emit('audit', rec),
       reply: (command, r, packet) => this.respond(command, r, packet),
       run: (req) => runCommand(req, { ctx: this.ctx!, ha: this.ha, mqttDiagnostics: () => this.diagnostics() }),
+      listen: (on) => this.listenToRequests(on),
+      floodAlarm: (active, message, durationMs) =>
+        this.ctx?.bus.emit('alarm', { id: 'mqtt-request-flood', active, severity: 'warning', message, ...(durationMs !== undefined ? { durationMs } : {}), at: this.now() }),
     });
   }
 
@@ -256,7 +259,7 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!link || !topics) return;
     link.publish(topics.status, 'online', { qos: 1, retain: true });
-    if (this.ctx?.config.mqtt.commands.enabled) link.subscribe(topics.requestFilter);
+    if (this.ctx?.config.mqtt.commands.enabled && this.intake.listening) link.subscribe(topics.requestFilter);
     // A previous client's unacknowledged event is sent again from the outbox head.
     this.inFlight = false;
     this.publishState(true);
@@ -266,6 +269,15 @@ export class MqttExtension implements Extension {
       this.publishTelemetry(t);
     }
     this.pump();
+  }
+
+  /** The intake's flood pause: stop (or start again) receiving requests at the broker. */
+  private listenToRequests(on: boolean): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics || !link.connected || !this.ctx?.config.mqtt.commands.enabled) return;
+    if (on) link.subscribe(topics.requestFilter);
+    else link.unsubscribe(topics.requestFilter);
   }
 
   private raise(type: EventMessage['type'], fields: Record<string, unknown>): void {

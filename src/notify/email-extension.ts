@@ -1,5 +1,6 @@
 import type { DaemonContext, Extension } from '../daemon/extension';
-import type { DaemonEvents, VrrpStateName } from '../daemon/events';
+import type { DaemonEvents } from '../daemon/events';
+import type { VrrpState } from '../vrrp/types';
 import { EmailAlerter, type MailSender } from './email';
 import { groupState } from './group-state';
 
@@ -16,7 +17,7 @@ export class EmailExtension implements Extension {
   readonly name = 'email';
   private alerter: EmailAlerter | undefined;
   private readonly offs: (() => void)[] = [];
-  private readonly members = new Map<string, VrrpStateName>();
+  private readonly members = new Map<string, VrrpState>();
   private readonly groups = new Map<string, string>();
 
   constructor(private readonly opts: EmailExtensionOptions = {}) {}

@@ -1,6 +1,7 @@
 import { commandArgv, type CommandSpec, type TwinvipConfig } from '../config';
 import type { DaemonContext, Extension } from '../daemon/extension';
-import type { DaemonEvents, VrrpStateName } from '../daemon/events';
+import type { DaemonEvents } from '../daemon/events';
+import type { VrrpState } from '../vrrp/types';
 import { groupState, notifyState, type NotifyState } from './group-state';
 import { NotifyRunner, type NotifyLog } from './runner';
 import { scriptPolicyFromConfig } from '../exec';
@@ -36,7 +37,7 @@ export class NotifyExtension implements Extension {
   readonly name = 'notify';
   private runner: NotifyRunner | undefined;
   private readonly offs: (() => void)[] = [];
-  private readonly memberStates = new Map<string, VrrpStateName>();
+  private readonly memberStates = new Map<string, VrrpState>();
   private readonly groupStates = new Map<string, NotifyState>();
   private ctx: DaemonContext | undefined;
 
