@@ -4,7 +4,7 @@ import type { Logger, SubsystemLogger } from '../log';
 import { VERSION } from '../version';
 import { registerBuiltinCommands } from './builtin-commands';
 import { CounterRegistry } from './counters';
-import { EventBus } from './events';
+import { EventBus, type DaemonEvents } from './events';
 import type { DaemonContext, Extension } from './extension';
 import { startFailure, type FailureReason } from '../lib/feature-failure';
 import type { DaemonStatus, FeatureStatus, InstanceStatus } from './status';
@@ -72,6 +72,7 @@ export class Daemon implements DaemonContext {
   private instanceLister: InstanceLister = () => [];
   private readonly faults = new Map<string, Fault>();
   private readonly faultListeners = new Set<() => void>();
+  private readonly alarms = new Map<string, DaemonEvents['alarm']>();
   /** Settles with the cause once stop() has finished. */
   readonly stopped: Promise<string>;
 
@@ -90,6 +91,12 @@ export class Daemon implements DaemonContext {
       this.resolveStopped = r;
     });
     this.logger.onRecord((record) => this.bus.emit('log', record));
+    // Subscribed first, so the record is up to date before any feature's listener runs.
+    this.bus.on('alarm', (a) => {
+      const key = a.instance ? `${a.id}@${a.instance}` : a.id;
+      if (a.active) this.alarms.set(key, a);
+      else this.alarms.delete(key);
+    });
     this.counters.add('control', () => ({ ...this.control.counters }));
     registerBuiltinCommands(this);
   }
@@ -100,6 +107,10 @@ export class Daemon implements DaemonContext {
 
   get configHash(): string {
     return this.hash;
+  }
+
+  activeAlarms(): DaemonEvents['alarm'][] {
+    return [...this.alarms.values()];
   }
 
   /** The VRRP part calls this once to make its instances visible in `status`. */

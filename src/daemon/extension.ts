@@ -3,7 +3,7 @@ import type { ControlServer } from '../control';
 import type { Logger } from '../log';
 import type { CounterRegistry } from './counters';
 import type { ReloadOutcome } from './daemon';
-import type { EventBus } from './events';
+import type { DaemonEvents, EventBus } from './events';
 import type { Fault } from './daemon';
 import type { DaemonStatus, FeatureStatus, InstanceStatus } from './status';
 
@@ -35,6 +35,12 @@ export interface DaemonContext {
   reportFault(fault: Omit<Fault, 'since'>): void;
   /** The fault is over; the alarm clears. */
   clearFault(id: string, message: string): void;
+  /**
+   * Alarms raised on the bus and not cleared since, oldest first. A feature that starts after
+   * another (MQTT and e-mail start after Nginx control, which raises certificate alarms at its
+   * own start) reads them once right after subscribing to `alarm`, so it misses none.
+   */
+  activeAlarms?(): DaemonEvents['alarm'][];
 }
 
 /**
