@@ -1,4 +1,5 @@
 import type { DaemonContext, Extension } from '../daemon/extension';
+import type { DaemonEvents } from '../daemon/events';
 import type { NotifyState } from '../vrrp/events';
 import { groupNotifyState } from '../vrrp/sync-group';
 import { EmailAlerter, type MailSender } from './email';
@@ -54,11 +55,11 @@ export class EmailExtension implements Extension {
         }
       }),
     );
-    this.offs.push(
-      ctx.bus.on('alarm', (a) => {
-        alerter.push({ kind: 'alarm', id: a.id, active: a.active, severity: a.severity, message: a.message, at: a.at, ...(a.instance ? { instance: a.instance } : {}) });
-      }),
-    );
+    const onAlarm = (a: DaemonEvents['alarm']) =>
+      alerter.push({ kind: 'alarm', id: a.id, active: a.active, severity: a.severity, message: a.message, at: a.at, ...(a.instance ? { instance: a.instance } : {}) });
+    this.offs.push(ctx.bus.on('alarm', onAlarm));
+    // Alarms raised before this feature started (Nginx control's certificate alarms at its start).
+    for (const a of ctx.activeAlarms?.() ?? []) onAlarm(a);
   }
 
   async stop(): Promise<void> {
