@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import { canonicalJson, type TwinvipConfig } from '../config';
-import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
+import type { DaemonContext, DaemonEvents, Extension, FeatureStatus } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { runCommand } from './commands/handlers';
 import { RequestIntake, type PacketInfo } from './commands/intake';
@@ -75,6 +75,8 @@ export class MqttExtension implements Extension {
   private topics: Topics | undefined;
   private cfgKey = '';
   private seq = 0;
+  /** Events raised before the outbox was open (during start). */
+  private readonly early: EventMessage[] = [];
   private inFlight = false;
   private pendingTelemetry: string | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
@@ -134,6 +136,15 @@ export class MqttExtension implements Extension {
     }, 50);
   }
 
+  /**
+   * MQTT is optional by design (DESIGN.md, README "Fail loudly"): a broker that is down is not a
+   * failure to start; events wait in the outbox and the state says `waiting` until it answers.
+   */
+  featureStatus(): FeatureStatus | undefined {
+    if (!this.link) return undefined;
+    return this.connected ? { state: 'running' } : { state: 'waiting', detail: `broker ${this.ctx?.config.mqtt.url ?? ''} not connected; ${this.pendingEvents().length} event(s) in the outbox` };
+  }
+
   get connected(): boolean {
     return this.link?.connected === true;
   }
@@ -149,15 +160,13 @@ export class MqttExtension implements Extension {
         this.raise('transition', { instance: e.instance, from: e.from, to: e.to, cause: e.cause, at: new Date(e.at).toISOString() });
         this.stateChanged();
       }),
-      bus.on('alarm', (e) => {
-        this.stateBuilder.noteAlarm(e);
-        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
-        this.stateChanged();
-      }),
+      bus.on('alarm', (e) => this.onAlarm(e)),
       bus.on('config-reloaded', (e) => this.raise('config-reloaded', { old_hash: e.oldHash, new_hash: e.newHash, at: new Date(e.at).toISOString() })),
       bus.on('config-refused', (e) => this.raise('config-refused', { kept_hash: e.keptHash, errors: e.errors.map((i) => `${i.path || '/'}: ${i.message}`), at: new Date(e.at).toISOString() })),
       bus.on('audit', (e) => this.raise('audit', auditFields(e))),
     );
+    // Alarms raised before this feature started (Nginx control's certificate alarms at its start).
+    for (const a of ctx.activeAlarms?.() ?? []) this.onAlarm(a);
     this.intake.configure(ctx.config);
     await this.intake.loadNonces();
     this.unsubscribe.push(ctx.counters.add('mqtt', () => this.counterSnapshot()));
@@ -168,6 +177,12 @@ export class MqttExtension implements Extension {
         this.stateChanged();
       });
     }
+  }
+
+  private onAlarm(e: DaemonEvents['alarm']): void {
+    this.stateBuilder.noteAlarm(e);
+    this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
+    this.stateChanged();
   }
 
   async stop(): Promise<void> {
@@ -211,6 +226,7 @@ export class MqttExtension implements Extension {
         onError: (what, err) => this.log?.warn(`outbox ${what} ${path} failed: ${(err as Error).message}; events kept in memory`),
       });
       if (this.outbox.size > 0) this.log?.info(`outbox: ${this.outbox.size} event(s) from a previous run waiting for the broker`);
+      for (const msg of this.early.splice(0)) this.outbox.append(msg);
     }
     if (!m.enabled || m.url === undefined) {
       this.log?.info('mqtt disabled');
@@ -277,9 +293,14 @@ export class MqttExtension implements Extension {
   }
 
   private raise(type: EventMessage['type'], fields: Record<string, unknown>): void {
-    if (!this.outbox || !this.ctx) return;
+    if (!this.ctx) return;
     const msg: EventMessage = { type, seq: ++this.seq, boot: this.ctx.startedAt, ts: new Date(this.now()).toISOString(), ...fields };
     this.counters.events_raised++;
+    if (!this.outbox) {
+      // Raised while the outbox file is still being opened (start): queued in order, not lost.
+      this.early.push(msg);
+      return;
+    }
     this.outbox.append(msg);
     this.pump();
   }

@@ -133,6 +133,7 @@ describe('commands', () => {
     // (the namespace pair in fleet-trust.test.ts runs the real one).
     maintenance: async (on) => (calls.push(`maintenance ${on}`), { ok: true, data: { maintenance: on } }),
     failover: async () => (calls.push('failover'), { ok: false, error: 'no MASTER instance to hand over' }),
+    exclusive: (name, act) => (calls.push(name), act()),
   };
   const ops = generateKeyPairSync('ed25519').privateKey;
   const boss = generateKeyPairSync('ed25519').privateKey;
@@ -195,7 +196,8 @@ describe('commands', () => {
     expect(await request(sub, 'box-c', 'status', '{not json', 'b2')).toMatchObject({ status: 'error', error: expect.stringMatching(/not JSON/) });
     expect(await request(sub, 'box-c', 'selfdestruct', {}, 'b3', ops)).toMatchObject({ status: 'error', error: expect.stringMatching(/unknown command 'selfdestruct'/) });
     expect(await request(sub, 'box-c', 'maintenance', { on: false }, 'b4')).toMatchObject({ status: 'error', error: expect.stringMatching(/^refused \(unsigned\)/) });
-    expect(calls).toEqual(['maintenance true', 'failover']);
+    // reload ran as one operator action (the guard the console shares).
+    expect(calls).toEqual(['maintenance true', 'failover', 'reload']);
     expect(h.ext.connected).toBe(true);
   });
 
