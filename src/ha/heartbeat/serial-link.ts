@@ -2,6 +2,7 @@
 // back-off by src/lib/serial-port.ts, non-blocking), and feeds bytes through the I/O-free
 // FrameReceiver.
 
+import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { ReopeningSerialPort } from '../../lib/serial-port';
@@ -9,6 +10,8 @@ import { newCounters, type HeartbeatCounters, type RejectReason } from '../../he
 import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from '../../heartbeat/frame';
 import { FrameReceiver } from '../../heartbeat/frame-receiver';
 import { FrameSender } from '../../heartbeat/frame-sender';
+import { ReplayGuard } from '../../heartbeat/replay';
+import { nextBootId } from './boot-id';
 import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from '../../heartbeat/peer-liveness';
 import { MAX_RESPONSE_PARTS } from '../../heartbeat/frame';
 import { splitResponse } from '../../heartbeat/response-chunks';
@@ -22,7 +25,10 @@ export interface SerialLinkOptions {
   /** Shared HMAC key (same on both boxes). */
   key: Uint8Array;
   nodeId: string;
+  /** Our boot id; by default the next one from `bootNumberFile` (see boot-id.ts). */
   bootId?: string;
+  /** Where the boot number is kept across restarts, e.g. <state_dir>/serial-boot. */
+  bootNumberFile?: string;
   /**
    * The content of the next heartbeat; called once per period and on sendHeartbeatNow().
    * uptimeMs must be monotonic (e.g. Math.round(performance.now())): the peer uses its progress
@@ -81,6 +87,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   readonly counters: SerialLinkCounters;
   private readonly sender: FrameSender;
   private readonly receiver: FrameReceiver;
+  private readonly guard: ReplayGuard;
   private readonly liveness: ChannelLiveness;
   private readonly clock: () => number;
   private readonly periodMs: number;
@@ -106,9 +113,15 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     super();
     const c = newCounters();
     this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0, responsesDropped: 0 };
-    this.sender = new FrameSender({ key: opts.key, nodeId: opts.nodeId, bootId: opts.bootId, counters: this.counters });
+    const key = Buffer.from(opts.key);
+    const mac = (signed: Uint8Array): Uint8Array => createHmac('sha256', key).update(signed).digest();
     const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
-    this.receiver = new FrameReceiver({ key: opts.key, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
+    const bootId = opts.bootId ?? nextBootId(opts.bootNumberFile, (line) => this.log(line));
+    // A frame must echo a seq we sent at most two dead times ago: a round trip and a period, with
+    // room for a busy box; anything recorded earlier is refused.
+    this.guard = new ReplayGuard({ nodeId: opts.nodeId, bootId, windowMs: 2 * deadMs });
+    this.sender = new FrameSender({ mac, nodeId: opts.nodeId, guard: this.guard, counters: this.counters });
+    this.receiver = new FrameReceiver({ mac, guard: this.guard, counters: this.counters, staleAfterMs: deadMs });
     this.clock = opts.clock ?? (() => performance.now());
     this.periodMs = opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS;
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
@@ -183,7 +196,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   /** Tells the peer this node gives the instance up now (the daemon demotes it as well). */
   sendRelease(vrid: number, family: Family): boolean {
-    return this.write(this.sender.encode({ kind: 'release', vrid, family }), true);
+    return this.write(this.sender.encode({ kind: 'release', vrid, family }, this.clock()), true);
   }
 
   /** Asks the peer for diagnostics (`status`, ...); resolves with its body or why not. */
@@ -198,7 +211,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
         resolve({ ok: false, error: 'timeout' });
       }, timeoutMs);
       this.pending.set(reqId, { parts: [], done: resolve, timer });
-      this.write(this.sender.encode({ kind: 'request', reqId, what }), true);
+      this.write(this.sender.encode({ kind: 'request', reqId, what }, this.clock()), true);
     });
   }
 
@@ -219,7 +232,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       this.counters.droppedPortClosed++;
       return;
     }
-    this.write(this.sender.encode({ kind: 'heartbeat', ...this.opts.heartbeat() }), false);
+    this.write(this.sender.encode({ kind: 'heartbeat', ...this.opts.heartbeat() }, this.clock()), false);
   }
 
   /** Response parts use at most half the line per period, so heartbeats are never starved. */
@@ -229,7 +242,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     while (this.bulk.length > 0 && (spent === 0 || spent + this.bulk[0]!.estimate <= budget)) {
       const { msg, estimate } = this.bulk.shift()!;
       spent += estimate;
-      this.write(this.sender.encode(msg), true);
+      this.write(this.sender.encode(msg, this.clock()), true);
     }
   }
 
