@@ -9,7 +9,8 @@ import { FreshnessFilter } from './freshness';
 import type { ReplayGuard } from './replay';
 
 export type Received =
-  | { ok: true; frame: PeerFrame; newBoot: boolean }
+  /** delayMs (heartbeats): how much later than the promptest heartbeat this one arrived (freshness.ts). */
+  | { ok: true; frame: PeerFrame; newBoot: boolean; delayMs: number }
   | { ok: false; reason: RejectReason };
 
 export interface FrameReceiverOptions {
@@ -60,7 +61,7 @@ export class FrameReceiver {
       if (newBoot) this.counters.peerReboots++;
       this.seenPeer = true;
       this.counters.accepted[f.kind]++;
-      out.push({ ok: true, frame: f, newBoot });
+      out.push({ ok: true, frame: f, newBoot, delayMs: f.kind === 'heartbeat' ? this.freshness.lastDelayMs : 0 });
     }
     return out;
   }

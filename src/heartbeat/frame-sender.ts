@@ -9,7 +9,7 @@ import type { ReplayGuard } from './replay';
 export interface FrameSenderOptions {
   mac: FrameMac;
   nodeId: string;
-  /** Shared with the FrameReceiver: it keeps our seq, its send times and whom we hear. */
+  /** Shared with the FrameReceiver: it keeps our boot id, seq, its send times and whom we hear. */
   guard: ReplayGuard;
   counters?: HeartbeatCounters;
 }

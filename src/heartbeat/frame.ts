@@ -1,5 +1,7 @@
 // The serial heartbeat's messages: a compact binary encoding with a version byte, authenticated
-// with HMAC-SHA256 over a shared key and bound to the receiver against replay (replay.ts).
+// with HMAC-SHA256 over a shared key and bound to the receiver against replay (replay.ts). Pure:
+// the MAC function and the boot id come from the shell (src/ha/heartbeat/frame-crypto.ts,
+// boot-id.ts).
 //
 // Body layout (all integers big-endian), before framing.ts adds CRC-32 and COBS:
 //
@@ -18,8 +20,6 @@
 //
 // The MAC is truncated to 128 bits as RFC 2104 §5 permits (at least half the hash output and at
 // least 80 bits); a forgery still needs 2^128 tries and it saves 16 bytes per frame at 10 Hz.
-// The core computes no MAC itself: the shell passes the keyed function in (FrameMac), so this
-// folder stays free of node:crypto and I/O.
 //
 // heartbeat: u48 uptimeMs | u8 m, m bytes configHash | u8 health bits (0 uplink, 1 gateway,
 //            2 nginx; others reserved, ignored) | u8 k instances (0..32), each:
@@ -36,7 +36,8 @@
 //
 // A payload must end exactly where the MAC begins; anything else is 'malformed'.
 
-import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './address';
+import { formatIpv4, formatIpv6Groups, parseIpv4, parseIpv6, type Family } from '../lib/ip';
+import type { VrrpState } from '../vrrp/types';
 import { MAX_FRAME_BODY } from './framing';
 
 export const PROTOCOL_VERSION = 3;
@@ -53,9 +54,9 @@ const HEADER_FIXED = 27;
 /** The echo of a sender that has not heard the receiver yet. */
 export const NO_BOOT_ID = '0000000000000000';
 
-export type Family = 4 | 6;
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-const STATES: readonly VrrpStateName[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
+export type { Family };
+/** The state byte on the wire: a state's index here (the frame layout above). */
+const STATES: readonly VrrpState[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
 const KINDS = ['heartbeat', 'release', 'request', 'response'] as const;
 export type FrameKind = (typeof KINDS)[number];
 
@@ -68,7 +69,7 @@ export interface Health {
 export interface InstanceReport {
   vrid: number;
   family: Family;
-  state: VrrpStateName;
+  state: VrrpState;
   effectivePriority: number;
   advertIntervalCs: number;
   /** The sender's primary address on this instance's interface: VRRP's tie-breaker. */
@@ -106,9 +107,6 @@ export interface FrameHeader {
   echo?: Echo;
 }
 
-/** HMAC-SHA256 under the shared key of the bytes given (at least HMAC_LENGTH bytes out). */
-export type FrameMac = (signed: Uint8Array) => Uint8Array;
-
 export type PeerMessage =
   | ({ kind: 'heartbeat' } & HeartbeatBody)
   | { kind: 'release'; vrid: number; family: Family }
@@ -124,6 +122,27 @@ export type ResponseFrame = Extract<PeerFrame, { kind: 'response' }>;
 /** Message-level rejections (framing-level ones are in framing.ts). */
 export type MessageReject = 'bad-version' | 'bad-hmac' | 'unknown-kind' | 'malformed';
 
+/**
+ * HMAC-SHA256 over the shared key of `data` (at least HMAC_LENGTH bytes; the frame carries the
+ * first HMAC_LENGTH). The shell computes it (src/ha/heartbeat/frame-crypto.ts): the core holds
+ * no key and calls no crypto module.
+ */
+export type FrameMac = (data: Uint8Array) => Uint8Array;
+
+function tag(mac: FrameMac, data: Uint8Array): Uint8Array {
+  const t = mac(data);
+  check(t.length >= HMAC_LENGTH, `MAC shorter than ${HMAC_LENGTH} bytes`);
+  return t.subarray(0, HMAC_LENGTH);
+}
+
+/** Compares in time independent of where the bytes differ (a MAC check must not leak a prefix). */
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
 /** A bootId from its boot number and 4 random bytes (the shell draws them). */
 export function makeBootId(bootNumber: number, random: Uint8Array): string {
   check(Number.isInteger(bootNumber) && bootNumber >= 0 && bootNumber <= 0xffffffff, 'boot number out of range');
@@ -137,20 +156,6 @@ export function makeBootId(bootNumber: number, random: Uint8Array): string {
 /** The boot number a bootId carries (its first 4 bytes). */
 export function bootNumberOf(bootId: string): number {
   return Number.parseInt(bootId.slice(0, 8), 16) || 0;
-}
-
-function truncatedMac(mac: FrameMac, data: Uint8Array): Uint8Array {
-  const m = mac(data);
-  check(m.length >= HMAC_LENGTH, 'MAC function returned too few bytes');
-  return m.subarray(0, HMAC_LENGTH);
-}
-
-/** Constant time in the length: the MAC check must not tell an attacker how many bytes matched. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 function bootIdBytes(bootId: string, what: string): Buffer {
@@ -189,16 +194,16 @@ export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
         check(Number.isInteger(i.advertIntervalCs) && i.advertIntervalCs >= 1 && i.advertIntervalCs <= 4095, 'advertIntervalCs out of range');
         w.u16(i.advertIntervalCs);
         w.u8((i.releasing ? 1 : 0) | (i.hearsPeerAdverts ? 2 : 0));
-        const addr = i.family === 4 ? ipv4ToBytes(i.address) : ipv6ToBytes(i.address);
-        check(addr !== null, `address ${i.address} is not IPv${i.family}`);
+        const addr = i.family === 4 ? parseIpv4(i.address) : ipv6Bytes(i.address);
+        check(addr !== undefined, `address ${i.address} is not IPv${i.family}`);
         w.bytes(addr!);
       }
       const own = frame.addresses ?? [];
       check(own.length <= MAX_ADDRESSES, `at most ${MAX_ADDRESSES} addresses`);
       const encoded = own.map((a) => {
-        const v4 = ipv4ToBytes(a);
-        const bytes = v4 ?? ipv6ToBytes(a);
-        check(bytes !== null, `address ${a} is not an IP address`);
+        const v4 = parseIpv4(a);
+        const bytes = v4 ?? ipv6Bytes(a);
+        check(bytes !== undefined, `address ${a} is not an IP address`);
         return [v4 ? 4 : 6, bytes!] as const;
       });
       // The fullest heartbeat (32 IPv6 instances, 64-byte node id and hash) leaves room for about
@@ -236,7 +241,7 @@ export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
     }
   }
   const signed = w.done();
-  const out = Buffer.concat([signed, truncatedMac(mac, signed)]);
+  const out = Buffer.concat([signed, tag(mac, signed)]);
   check(out.length <= MAX_FRAME_BODY, 'frame too large');
   return out;
 }
@@ -250,8 +255,8 @@ export function decodePeerFrame(body: Uint8Array, mac: FrameMac): DecodeResult {
   if (body[0] !== PROTOCOL_VERSION) return { ok: false, reason: 'bad-version' };
   if (body.length < HEADER_FIXED + 1 + HMAC_LENGTH) return { ok: false, reason: 'malformed' };
   const signedLen = body.length - HMAC_LENGTH;
-  const want = truncatedMac(mac, body.subarray(0, signedLen));
-  if (!sameBytes(want, body.subarray(signedLen))) return { ok: false, reason: 'bad-hmac' };
+  const want = tag(mac, body.subarray(0, signedLen));
+  if (!constantTimeEqual(want, body.subarray(signedLen))) return { ok: false, reason: 'bad-hmac' };
   const kind = KINDS[body[1]! - 1];
   if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
   const r = new Reader(body.subarray(0, signedLen));
@@ -333,6 +338,16 @@ function parse(r: Reader, kind: FrameKind): PeerFrame | null {
       return { ...header, kind, reqId, part, parts, chunk: chunk.toString('utf8') };
     }
   }
+}
+
+/** A zone suffix is refused: a frame carries no interface. */
+function ipv6Bytes(text: string): Uint8Array | undefined {
+  return text.includes('%') ? undefined : parseIpv6(text);
+}
+
+/** RFC 5952 section 4 text (IPv4-mapped addresses in hex groups, as this frame always printed them). */
+function bytesToIp(bytes: Uint8Array): string {
+  return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6Groups(bytes);
 }
 
 function check(cond: boolean, what: string): void {

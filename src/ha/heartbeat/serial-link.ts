@@ -2,19 +2,19 @@
 // back-off by src/lib/serial-port.ts, non-blocking), and feeds bytes through the I/O-free
 // FrameReceiver.
 
-import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { ReopeningSerialPort } from '../../lib/serial-port';
+import { ReopeningSerialPort, type FirstOpen } from '../../lib/serial-port';
 import { newCounters, type HeartbeatCounters, type RejectReason } from '../../heartbeat/counters';
 import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from '../../heartbeat/frame';
 import { FrameReceiver } from '../../heartbeat/frame-receiver';
 import { FrameSender } from '../../heartbeat/frame-sender';
-import { ReplayGuard } from '../../heartbeat/replay';
-import { nextBootId } from './boot-id';
 import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from '../../heartbeat/peer-liveness';
 import { MAX_RESPONSE_PARTS } from '../../heartbeat/frame';
 import { splitResponse } from '../../heartbeat/response-chunks';
+import { hmacSha256 } from './frame-crypto';
+import { nextBootId } from './boot-id';
+import { ReplayGuard } from '../../heartbeat/replay';
 
 export interface SerialLinkOptions {
   /** Device path, e.g. /dev/ttyS1 or /dev/serial/by-id/... */
@@ -41,6 +41,11 @@ export interface SerialLinkOptions {
   log?: (line: string) => void;
   /** Monotonic ms; performance.now() by default. */
   clock?: () => number;
+  /**
+   * True while heartbeat and release frames must not leave (the stall gate checks whether the
+   * twin took over while this node was frozen, src/ha/stall-gate.ts). Called first on each send.
+   */
+  hold?: () => boolean;
 }
 
 export type RequestResult =
@@ -63,7 +68,8 @@ export interface SerialLinkCounters extends HeartbeatCounters {
 export interface SerialLinkEvents {
   open: [];
   'port-lost': [reason: string];
-  heartbeat: [frame: HeartbeatFrame, at: number];
+  /** `sentAt`: when the peer sent it, on our clock (at less its delay behind the promptest heartbeat). */
+  heartbeat: [frame: HeartbeatFrame, at: number, sentAt: number];
   release: [frame: ReleaseFrame, at: number];
   reject: [reason: RejectReason];
   'peer-rebooted': [frame: PeerFrame];
@@ -113,8 +119,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     super();
     const c = newCounters();
     this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0, responsesDropped: 0 };
-    const key = Buffer.from(opts.key);
-    const mac = (signed: Uint8Array): Uint8Array => createHmac('sha256', key).update(signed).digest();
+    const mac = hmacSha256(opts.key);
     const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
     const bootId = opts.bootId ?? nextBootId(opts.bootNumberFile, (line) => this.log(line));
     // A frame must echo a seq we sent at most two dead times ago: a round trip and a period, with
@@ -165,6 +170,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     return this.serial.isOpen;
   }
 
+  /** How the first open after start() went (the error names the call and the errno). */
+  get firstOpen(): Promise<FirstOpen> {
+    return this.serial.firstOpen;
+  }
+
   /** Whether a frame was accepted within the dead time. */
   peerAlive(): boolean {
     return !this.liveness.isSilent(this.clock());
@@ -196,6 +206,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   /** Tells the peer this node gives the instance up now (the daemon demotes it as well). */
   sendRelease(vrid: number, family: Family): boolean {
+    if (this.opts.hold?.()) return false;
     return this.write(this.sender.encode({ kind: 'release', vrid, family }, this.clock()), true);
   }
 
@@ -228,6 +239,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   }
 
   private sendHeartbeat(): void {
+    if (this.opts.hold?.()) return;
     if (!this.isOpen) {
       this.counters.droppedPortClosed++;
       return;
@@ -282,7 +294,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       }
       switch (f.kind) {
         case 'heartbeat':
-          this.emit('heartbeat', f, at);
+          this.emit('heartbeat', f, at, at - r.delayMs);
           break;
         case 'release':
           this.emit('release', f, at);

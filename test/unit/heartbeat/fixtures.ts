@@ -1,12 +1,11 @@
-import { createHmac } from 'node:crypto';
+import { hmacSha256 } from '../../../src/ha/heartbeat/frame-crypto';
 import type { FrameMac, HeartbeatBody, InstanceReport } from '../../../src/heartbeat/frame';
 
 export const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 export const OTHER_KEY = Buffer.from('fedcba9876543210fedcba9876543210');
-/** The keyed MAC the shell passes to the core (src/ha/heartbeat/serial-link.ts does the same). */
-export const hmacOf = (key: Uint8Array): FrameMac => (signed) => createHmac('sha256', key).update(signed).digest();
-export const MAC = hmacOf(KEY);
-export const OTHER_MAC = hmacOf(OTHER_KEY);
+/** The frame code is handed the shell's HMAC function, as SerialLink does. */
+export const MAC: FrameMac = hmacSha256(KEY);
+export const OTHER_MAC: FrameMac = hmacSha256(OTHER_KEY);
 
 export function inst(over: Partial<InstanceReport> = {}): InstanceReport {
   return {
