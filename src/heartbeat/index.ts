@@ -1,6 +1,5 @@
 // The I/O-free heartbeat core: frames, framing, liveness, the split-brain arbiter and the release
 // policy. Its shell (serial port, timers, wiring to the VRRP runner) is src/ha/heartbeat/.
-export * from './address';
 export * from './arbiter';
 export * from './counters';
 export * from './crc32';
@@ -13,3 +12,4 @@ export * from './release-policy';
 export * from './replay';
 export * from './response-chunks';
 export * from './vrid-conflict';
+export * from './stall';

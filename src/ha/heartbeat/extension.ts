@@ -17,15 +17,18 @@ import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterInstanceConfig, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
+import { FeatureError } from '../../lib/feature-failure';
 import { CommandError } from '../../control';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
+import type { FeatureStatus } from '../../daemon/status';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
 import { heartbeatStatus, type HeartbeatStatus } from './status';
+import type { StallGate } from '../stall-gate';
 
 const now = (): number => performance.now();
 
@@ -75,8 +78,15 @@ export class HeartbeatExtension implements Extension {
     alarms_raised: 0, releases_sent: 0, releases_restored: 0, fences_run: 0, fences_failed: 0, peer_events: 0, garp_bursts: 0, requests_answered: 0,
   };
 
-  /** `runner` gives the VRRP extension's running runner (undefined when no instance is configured). */
-  constructor(private readonly runner: () => VrrpRunner | undefined) {}
+  /**
+   * `runner` gives the VRRP extension's running runner (undefined when no instance is configured);
+   * `gate` its stall gate: frames wait with the adverts while a stall is checked, and the twin's
+   * first fresh heartbeat after the stall is the check's evidence.
+   */
+  constructor(
+    private readonly runner: () => VrrpRunner | undefined,
+    private readonly gate: () => StallGate | undefined = () => undefined,
+  ) {}
 
   async start(ctx: DaemonContext): Promise<void> {
     const serial = ctx.config.heartbeat.serial;
@@ -120,9 +130,10 @@ export class HeartbeatExtension implements Extension {
       heartbeat: () => this.body(),
       onRequest: (what) => this.answer(what),
       log: (line) => log.info(line),
+      hold: () => this.gate()?.holdFrame() ?? false,
     });
     const link = this.link;
-    link.on('heartbeat', (f) => this.onFrame(f));
+    link.on('heartbeat', (f, _at, sentAt) => this.onFrame(f, sentAt));
     link.on('release', (f) => this.onFrame(f));
     link.on('port-lost', (reason) => log.warn(`serial ${serial.device}: port lost (${reason})`));
 
@@ -154,13 +165,24 @@ export class HeartbeatExtension implements Extension {
         summary: 'both heartbeat channels: last heard, the peer node and its view, alarms; {request: "status"} asks the twin over serial',
       }),
     );
-    this.reviewTimer = setInterval(() => this.review(), serial.period_ms);
+    this.reviewTimer = setInterval(() => {
+      if (this.gate()?.beat() ?? true) this.review();
+    }, serial.period_ms);
     link.start();
+    // Fail loudly: a heartbeat whose port never opened would leave split-brain protection off
+    // while everything looks started. A port lost later is reopened with back-off (port-lost).
+    const first = await link.firstOpen;
+    if (!first.ok) throw new FeatureError(`serial heartbeat ${serial.device}: ${first.error.message}`, { call: first.error.call, errno: first.error.errno });
     this.scheduleTick();
     log.info(
       `serial heartbeat on ${serial.device} at ${serial.baud} baud as node ${serial.node_id}: period ${serial.period_ms} ms, peer lost after ${this.deadMs} ms` +
         (fence ? `, fence ${commandArgv(fence.command)[0]}` : ''),
     );
+  }
+
+  featureStatus(): FeatureStatus | undefined {
+    if (!this.link) return undefined;
+    return { state: 'running', detail: `serial ${this.deviceLabel} ${this.link.isOpen ? 'open' : 'closed, reopening'}` };
   }
 
   async stop(): Promise<void> {
@@ -315,7 +337,10 @@ export class HeartbeatExtension implements Extension {
     }
   }
 
-  private onFrame(f: HeartbeatFrame | ReleaseFrame): void {
+  private onFrame(f: HeartbeatFrame | ReleaseFrame, sentAt?: number): void {
+    const gate = this.gate();
+    // Before the arbiter acts on it: a frame may be the first thing that runs after a stall.
+    gate?.beat();
     if (f.kind === 'heartbeat') {
       this.lastPeerFrame = f;
       this.lastPeerFrameAt = now();
@@ -323,6 +348,14 @@ export class HeartbeatExtension implements Extension {
       this.log?.info(`release frame from node ${f.nodeId} for VRID ${f.vrid}/IPv${f.family}`);
     }
     this.feed({ type: 'serial-frame', frame: f });
+    if (gate && f.kind === 'heartbeat') {
+      const masters: string[] = [];
+      for (const r of f.instances) {
+        const l = this.byKey.get(instanceKey(r.vrid, r.family));
+        if (l && r.state === 'MASTER' && r.effectivePriority > 0 && r.releasing !== true) masters.push(l.name);
+      }
+      gate.serialFrame(masters, sentAt ?? now());
+    }
   }
 
   private feed(input: Parameters<HeartbeatArbiter['handle']>[0]): void {
@@ -339,10 +372,13 @@ export class HeartbeatExtension implements Extension {
     const at = this.arbiter.nextDeadline();
     if (at === null) return;
     // +1 ms: the channel is silent at `now >= deadline`, and timers may round down.
-    this.tickTimer = setTimeout(() => {
+    const tick = () => {
       this.tickTimer = undefined;
       this.feed({ type: 'tick' });
-    }, Math.max(0, at - now()) + 1);
+    };
+    // Held while a stall is checked: the channels are judged once the buffered input is read.
+    const gate = this.gate();
+    this.tickTimer = setTimeout(gate ? gate.guard(tick) : tick, Math.max(0, at - now()) + 1);
   }
 
   private perform(o: ArbiterOutput): void {
