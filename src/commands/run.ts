@@ -22,7 +22,9 @@ Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration (a bad fi
 and the running configuration kept).
 Exit codes: 0 clean shutdown, 1 configuration invalid or a secret file it names missing or
 unfit (as twinvip check reports them), 2 usage, 4 cannot start (control socket busy or not
-creatable), 70 internal error.
+creatable), 6 a configured feature cannot start (one line names the feature, the call and the
+errno: an interface that does not exist, a VRRP socket option refused, the serial port, Nginx;
+READY=1 is never sent then), 70 internal error. \`twinvip selftest\` tries those calls first.
 `;
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -98,6 +100,12 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     const started = await daemon.start();
     if (!started.ok) {
+      if (started.feature) {
+        // The daemon logged the line already (journal); stderr gets it too for a shell user.
+        process.stderr.write(`twinvip: ${started.error}\n`);
+        notifier.status(started.error);
+        return EXIT.FEATURE;
+      }
       log.error(`cannot start: ${started.error}`);
       process.stderr.write(`twinvip: cannot start: ${started.error}\n`);
       return EXIT.STARTUP;
@@ -109,6 +117,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const stopWatchdog = notifier.startWatchdog();
     daemon.bus.on('transition', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
+    daemon.onFaultsChanged(() => notifier.status(summary()));
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
     stopWatchdog();
