@@ -55,6 +55,7 @@ export class Daemon implements DaemonContext {
   private stopPromise: Promise<void> | undefined;
   private resolveStopped!: (cause: string) => void;
   private instanceLister: InstanceLister = () => [];
+  private readonly statusRefreshers: (() => Promise<void>)[] = [];
   /** Settles with the cause once stop() has finished. */
   readonly stopped: Promise<string>;
 
@@ -193,6 +194,27 @@ export class Daemon implements DaemonContext {
     return this.stopPromise;
   }
 
+  /**
+   * A part whose status lives elsewhere (the HA thread) brings it up to date before the `status`
+   * command answers; waited for STATUS_REFRESH_MS at most, then the last known state is shown.
+   */
+  addStatusRefresher(fn: () => Promise<void>): void {
+    this.statusRefreshers.push(fn);
+  }
+
+  /** status() after the refreshers: what the `status` control command answers. */
+  async freshStatus(): Promise<DaemonStatus> {
+    if (this.statusRefreshers.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.statusRefreshers.map((f) => f().catch(() => undefined))),
+        new Promise((r) => (timer = setTimeout(r, STATUS_REFRESH_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.status();
+  }
+
   status(): DaemonStatus {
     const now = this.now();
     return {
@@ -214,6 +236,8 @@ export class Daemon implements DaemonContext {
     };
   }
 }
+
+const STATUS_REFRESH_MS = 1000;
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

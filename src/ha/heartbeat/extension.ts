@@ -482,16 +482,16 @@ export class HeartbeatExtension implements Extension {
     }
   }
 
-  private readonly answerers = new Map<string, () => string | undefined>();
+  private readonly answerers = new Map<string, () => string | undefined | Promise<string | undefined>>();
 
   /** Another part answers the twin's serial request `what` (the console's peer view). */
-  answerWith(what: string, answer: () => string | undefined): void {
+  answerWith(what: string, answer: () => string | undefined | Promise<string | undefined>): void {
     this.answerers.set(what, answer);
   }
 
   private async answer(what: string): Promise<string> {
     this.extra.requests_answered++;
-    const other = this.answerers.get(what)?.();
+    const other = await this.answerers.get(what)?.();
     if (other !== undefined) return other;
     if (what !== 'status') return JSON.stringify({ error: 'unknown-request', what, known: ['status', ...this.answerers.keys()] });
     const ctx = this.ctx!;

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { ReopeningSerialPort } from '../../lib/serial-port';
+import { loopSafeSerialBinding } from './serial-binding';
 import { newCounters, type HeartbeatCounters, type RejectReason } from '../../heartbeat/counters';
 import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from '../../heartbeat/frame';
 import { FrameReceiver } from '../../heartbeat/frame-receiver';
@@ -122,6 +123,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
     this.serial = new ReopeningSerialPort({
       path: opts.path,
+      // Waits for the port on this thread's own loop: the link runs in the HA thread.
+      binding: loopSafeSerialBinding,
       baudRate: this.baudRate,
       reopen: { initialMs: opts.reopen?.initialMs ?? 100, maxMs: opts.reopen?.maxMs ?? 5000 },
       unrefReopenTimer: false,
