@@ -12,12 +12,12 @@
 // right after every transition so the twin learns it within one frame time, not one period.
 
 import { performance } from 'node:perf_hooks';
-import { commandArgv } from '../../lib/schema-helpers';
+import { commandArgv } from '../../lib/command-argv';
 import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterInstanceConfig, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
-import { CommandError } from '../../control';
+import { CommandError } from '../../control/server';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';

@@ -6,7 +6,7 @@
 // advert or a serial frame. The same code runs inline over a MessageChannel where no worker file
 // exists (the source tree) or when TWINVIP_HA_THREAD=main asks for it (benchmarks).
 
-import { CommandError, ControlServer, type CommandHandler } from '../../control';
+import { CommandError, ControlServer, type CommandHandler } from '../../control/server';
 import type { TwinvipConfig } from '../../config';
 import { CounterRegistry } from '../../daemon/counters';
 import { EventBus } from '../../daemon/events';
@@ -103,9 +103,11 @@ export class HaSide {
     const logging = init.config.logging;
     this.logger = new Logger({ level: logging.level, format: logging.format, sink: () => {}, ringSize: 1 });
     this.logger.onRecord((record) => this.post({ type: 'log', record }));
+    // The mirror first: listeners of the event on the main thread (sd_notify STATUS, the console)
+    // read the state it shows.
     this.bus.on('transition', (payload) => {
+      this.post({ type: 'state', state: this.state() });
       this.post({ type: 'event', name: 'transition', payload });
-      this.stateSoon();
     });
     this.bus.on('alarm', (payload) => {
       this.post({ type: 'event', name: 'alarm', payload });
