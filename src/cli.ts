@@ -5,6 +5,7 @@ const USAGE = `twinvip ${VERSION} — VRRP high availability with dual heartbeat
 usage:
   twinvip run -c FILE               run the daemon in the foreground
   twinvip check -c FILE             validate a configuration (exit 0, or 1 with every error)
+  twinvip selftest -c FILE          try on this machine what run needs (sockets, serial, nginx): OK/FAIL + errno
   twinvip status [--json]           ask the running daemon
   twinvip console                   the diagnostic shell of the running daemon
   twinvip import-keepalived FILE    print the equivalent twinvip configuration
@@ -22,6 +23,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
   check: async () => (await import('./commands/check')).checkCommand,
+  selftest: async () => (await import('./commands/selftest')).selftestCommand,
   status: async () => (await import('./commands/status')).statusCommand,
   console: async () => (await import('./commands/console')).consoleCommand,
   'import-keepalived': async () => (await import('./commands/import-keepalived')).importKeepalivedCommand,

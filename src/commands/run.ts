@@ -21,7 +21,9 @@ Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration (a bad fi
 and the running configuration kept).
 Exit codes: 0 clean shutdown, 1 configuration invalid or a secret file it names missing or
 unfit (as twinvip check reports them), 2 usage, 4 cannot start (control socket busy or not
-creatable), 70 internal error.
+creatable), 6 a configured feature cannot start (one line names the feature, the call and the
+errno: an interface that does not exist, a VRRP socket option refused, the serial port, Nginx;
+READY=1 is never sent then), 70 internal error. \`twinvip selftest\` tries those calls first.
 `;
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -59,14 +61,16 @@ export async function runCommand(args: string[]): Promise<number> {
   const heartbeat = haPath.heartbeat;
   // Maintenance and failover, one action at a time for the console and MQTT alike.
   const ha = new OperatorActions(() => haPath.vrrp);
-  const extensions: Extension[] = [nginx, haPath];
+  // Notify scripts and e-mail only listen to the bus: they start first and stop last, so the
+  // instances' first notify (BACKUP at start-up) and their last (STOP) reach them, as keepalived
+  // runs notify_backup at start and notify_stop at stop.
+  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
   const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
   if (mqtt) extensions.push(mqtt);
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
-  extensions.push(new NotifyExtension(), new EmailExtension());
   const consoleExt = new ConsoleExtension({
     view: consoleView(parts),
     // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.
@@ -98,6 +102,12 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     const started = await daemon.start();
     if (!started.ok) {
+      if (started.feature) {
+        // The daemon logged the line already (journal); stderr gets it too for a shell user.
+        process.stderr.write(`twinvip: ${started.error}\n`);
+        notifier.status(started.error);
+        return EXIT.FEATURE;
+      }
       log.error(`cannot start: ${started.error}`);
       process.stderr.write(`twinvip: cannot start: ${started.error}\n`);
       return EXIT.STARTUP;
@@ -109,6 +119,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const stopWatchdog = notifier.startWatchdog();
     daemon.bus.on('transition', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
+    daemon.onFaultsChanged(() => notifier.status(summary()));
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
     stopWatchdog();

@@ -2,7 +2,7 @@
 // the control socket, reading the other parts through the ports the daemon wires.
 import { formatIssues, loadConfigOnBox, type TwinvipConfig } from '../config';
 import { readSecretFileSync } from '../lib/secret-file';
-import type { DaemonContext, Extension } from '../daemon';
+import type { DaemonContext, Extension, FeatureStatus } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { VERSION } from '../version';
 import { ActionGuard } from './action-guard';
@@ -51,6 +51,16 @@ export class ConsoleExtension implements Extension {
     this.undo.push(ctx.counters.add('console', () => ({ ...this.counters, ...this.serialCounters })));
     this.undo.push(registerConsoleCommand(ctx.control, (write) => this.makeShell(write, 'local', { kind: 'full' }), this.now));
     this.applySerialConfig(ctx.config);
+  }
+
+  /**
+   * The serial console is optional by design: a missing console adapter must not stop the HA
+   * service, so its port is retried with back-off and the state says `waiting` with the reason.
+   */
+  featureStatus(): FeatureStatus | undefined {
+    const dev = this.ctx?.config.console.device;
+    if (!this.serial || dev === undefined) return undefined;
+    return this.serial.isOpen ? { state: 'running', detail: `serial console on ${dev}` } : { state: 'waiting', detail: `serial console ${dev}: ${this.serial.failure || 'opening'}` };
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@ import type { ConfigIssue } from '../config';
 import type { LogRecord } from '../log';
 
 import type { VrrpState } from '../vrrp/types';
+import type { NotifyState } from '../vrrp/events';
 
 /**
  * Every event the daemon core announces, by name. Features (MQTT, console, Nginx control)
@@ -15,6 +16,11 @@ export interface DaemonEvents {
   stopping: { cause: string; at: number };
   /** A VRRP instance changed state; `cause` reads like "master down, 1204 ms". */
   transition: { instance: string; from: VrrpState; to: VrrpState; cause: string; at: number };
+  /**
+   * The instance's notify scripts are due (keepalived notify_*): the state the VRRP core decided
+   * (STOP when it stops), its effective priority and the transition's cause. Follows `transition`.
+   */
+  notify: { instance: string; state: NotifyState; priority: number; cause: string; at: number };
   /** An alarm was raised (`active: true`) or cleared, e.g. `serial-heartbeat-lost`. */
   alarm: {
     id: string;

@@ -30,8 +30,8 @@ export class OperatorActions {
     return this.current?.name;
   }
 
-  /** Runs `act` unless another action is running; any long operator action may use it (reload). */
-  async exclusive<T extends HaActionResult | { ok: true; message: string }>(name: string, act: () => Promise<T>): Promise<T | { ok: false; error: string }> {
+  /** Runs `act` unless another action is running; any long operator action may use it (reload, config push). */
+  async exclusive<T>(name: string, act: () => Promise<T>): Promise<T | { ok: false; error: string }> {
     if (this.current) {
       const s = Math.max(0, Math.round((this.now() - this.current.startedAt) / 1000));
       return { ok: false, error: `another action '${this.current.name}' is in progress (started ${s} s ago); try again when it has finished` };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import { canonicalJson, type TwinvipConfig } from '../config';
-import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
+import type { DaemonContext, DaemonEvents, Extension, FeatureStatus } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { runCommand } from './commands/handlers';
 import { RequestIntake, type PacketInfo } from './commands/intake';
@@ -14,6 +14,7 @@ import { StateBuilder, stateFingerprint, type StateProvider } from './state';
 import { TelemetryCollector, type TelemetryProvider } from './telemetry/collect';
 import { collectInventory, type Inventory } from './telemetry/inventory';
 import { commandOfTopic, topicsFor, type Topics } from './topics';
+import { pairIdentity } from '../fleet/pair';
 
 export interface MqttExtensionOptions {
   /** VRRP actions for `maintenance` and `failover`; may also be set later with setHaActions(). */
@@ -74,12 +75,16 @@ export class MqttExtension implements Extension {
   private topics: Topics | undefined;
   private cfgKey = '';
   private seq = 0;
+  /** Events raised before the outbox was open (during start). */
+  private readonly early: EventMessage[] = [];
   private inFlight = false;
   private pendingTelemetry: string | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private telemetryRunning = false;
   private stateTimer: NodeJS.Timeout | undefined;
   private lastStateFingerprint = '';
+  /** Per-instance retained documents last published, by instance name (JSON text). */
+  private readonly instanceDocs = new Map<string, string>();
   private inventory: Inventory | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
@@ -96,6 +101,9 @@ export class MqttExtension implements Extension {
       audit: (rec) => this.ctx?.bus.emit('audit', rec),
       reply: (command, r, packet) => this.respond(command, r, packet),
       run: (req) => runCommand(req, { ctx: this.ctx!, ha: this.ha, mqttDiagnostics: () => this.diagnostics() }),
+      listen: (on) => this.listenToRequests(on),
+      floodAlarm: (active, message, durationMs) =>
+        this.ctx?.bus.emit('alarm', { id: 'mqtt-request-flood', active, severity: 'warning', message, ...(durationMs !== undefined ? { durationMs } : {}), at: this.now() }),
     });
   }
 
@@ -128,6 +136,15 @@ export class MqttExtension implements Extension {
     }, 50);
   }
 
+  /**
+   * MQTT is optional by design (DESIGN.md, README "Fail loudly"): a broker that is down is not a
+   * failure to start; events wait in the outbox and the state says `waiting` until it answers.
+   */
+  featureStatus(): FeatureStatus | undefined {
+    if (!this.link) return undefined;
+    return this.connected ? { state: 'running' } : { state: 'waiting', detail: `broker ${this.ctx?.config.mqtt.url ?? ''} not connected; ${this.pendingEvents().length} event(s) in the outbox` };
+  }
+
   get connected(): boolean {
     return this.link?.connected === true;
   }
@@ -143,15 +160,13 @@ export class MqttExtension implements Extension {
         this.raise('transition', { instance: e.instance, from: e.from, to: e.to, cause: e.cause, at: new Date(e.at).toISOString() });
         this.stateChanged();
       }),
-      bus.on('alarm', (e) => {
-        this.stateBuilder.noteAlarm(e);
-        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
-        this.stateChanged();
-      }),
+      bus.on('alarm', (e) => this.onAlarm(e)),
       bus.on('config-reloaded', (e) => this.raise('config-reloaded', { old_hash: e.oldHash, new_hash: e.newHash, at: new Date(e.at).toISOString() })),
       bus.on('config-refused', (e) => this.raise('config-refused', { kept_hash: e.keptHash, errors: e.errors.map((i) => `${i.path || '/'}: ${i.message}`), at: new Date(e.at).toISOString() })),
       bus.on('audit', (e) => this.raise('audit', auditFields(e))),
     );
+    // Alarms raised before this feature started (Nginx control's certificate alarms at its start).
+    for (const a of ctx.activeAlarms?.() ?? []) this.onAlarm(a);
     this.intake.configure(ctx.config);
     await this.intake.loadNonces();
     this.unsubscribe.push(ctx.counters.add('mqtt', () => this.counterSnapshot()));
@@ -162,6 +177,12 @@ export class MqttExtension implements Extension {
         this.stateChanged();
       });
     }
+  }
+
+  private onAlarm(e: DaemonEvents['alarm']): void {
+    this.stateBuilder.noteAlarm(e);
+    this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
+    this.stateChanged();
   }
 
   async stop(): Promise<void> {
@@ -205,6 +226,7 @@ export class MqttExtension implements Extension {
         onError: (what, err) => this.log?.warn(`outbox ${what} ${path} failed: ${(err as Error).message}; events kept in memory`),
       });
       if (this.outbox.size > 0) this.log?.info(`outbox: ${this.outbox.size} event(s) from a previous run waiting for the broker`);
+      for (const msg of this.early.splice(0)) this.outbox.append(msg);
     }
     if (!m.enabled || m.url === undefined) {
       this.log?.info('mqtt disabled');
@@ -249,7 +271,7 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!link || !topics) return;
     link.publish(topics.status, 'online', { qos: 1, retain: true });
-    if (this.ctx?.config.mqtt.commands.enabled) link.subscribe(topics.requestFilter);
+    if (this.ctx?.config.mqtt.commands.enabled && this.intake.listening) link.subscribe(topics.requestFilter);
     // A previous client's unacknowledged event is sent again from the outbox head.
     this.inFlight = false;
     this.publishState(true);
@@ -261,10 +283,24 @@ export class MqttExtension implements Extension {
     this.pump();
   }
 
+  /** The intake's flood pause: stop (or start again) receiving requests at the broker. */
+  private listenToRequests(on: boolean): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics || !link.connected || !this.ctx?.config.mqtt.commands.enabled) return;
+    if (on) link.subscribe(topics.requestFilter);
+    else link.unsubscribe(topics.requestFilter);
+  }
+
   private raise(type: EventMessage['type'], fields: Record<string, unknown>): void {
-    if (!this.outbox || !this.ctx) return;
+    if (!this.ctx) return;
     const msg: EventMessage = { type, seq: ++this.seq, boot: this.ctx.startedAt, ts: new Date(this.now()).toISOString(), ...fields };
     this.counters.events_raised++;
+    if (!this.outbox) {
+      // Raised while the outbox file is still being opened (start): queued in order, not lost.
+      this.early.push(msg);
+      return;
+    }
     this.outbox.append(msg);
     this.pump();
   }
@@ -296,15 +332,38 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!ctx || !link || !topics || !link.connected) return;
     const state = this.stateBuilder.build(ctx.status(), ctx.config, {
+      pair: pairIdentity(ctx.config.node),
       mqtt: { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', outbox: this.outbox?.size ?? 0, outbox_dropped: this.outbox?.counters.dropped ?? 0 },
       ...(this.inventory ? { inventory: this.inventory } : {}),
       updated_at: new Date(this.now()).toISOString(),
     });
     const fp = stateFingerprint({ ...state, updated_at: undefined, mqtt: undefined });
+    this.publishInstances(state.instances as Record<string, Record<string, unknown>>, force);
     if (!force && fp === this.lastStateFingerprint) return;
     this.lastStateFingerprint = fp;
     this.counters.state_published++;
     link.publish(topics.state, JSON.stringify(state), { qos: 1, retain: true });
+  }
+
+  /**
+   * `instance/<name>/state`, retained, for each instance whose small document changed; an
+   * instance that left the configuration gets its retained message cleared (empty payload).
+   */
+  private publishInstances(instances: Record<string, Record<string, unknown>>, force: boolean): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics) return;
+    for (const [name, inst] of Object.entries(instances)) {
+      const text = JSON.stringify(instanceDocument(inst));
+      if (!force && this.instanceDocs.get(name) === text) continue;
+      this.instanceDocs.set(name, text);
+      link.publish(topics.instanceState(name), text, { qos: 1, retain: true });
+    }
+    for (const name of [...this.instanceDocs.keys()]) {
+      if (Object.hasOwn(instances, name)) continue;
+      this.instanceDocs.delete(name);
+      link.publish(topics.instanceState(name), '', { qos: 1, retain: true });
+    }
   }
 
   private async telemetryTick(): Promise<void> {
@@ -391,6 +450,20 @@ export class MqttExtension implements Extension {
       protocol_fallbacks: l?.protocol_fallbacks ?? 0,
     };
   }
+}
+
+/** The small per-instance document: state, priorities, VIPs, and the last transition's time and cause. */
+export function instanceDocument(inst: Record<string, unknown>): Record<string, unknown> {
+  const t = inst.last_transition as { at?: string; cause?: string } | null | undefined;
+  return {
+    state: inst.state ?? 'INIT',
+    priority: inst.priority ?? null,
+    ...(inst.configured_priority !== undefined ? { configured_priority: inst.configured_priority } : {}),
+    vips: inst.vips ?? [],
+    since: t?.at ?? null,
+    cause: t?.cause ?? null,
+    ...(inst.maintenance !== undefined ? { maintenance: inst.maintenance } : {}),
+  };
 }
 
 /** The mqtt settings plus what the topics depend on: a change means a new connection. */

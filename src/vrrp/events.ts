@@ -183,8 +183,11 @@ export type Action =
   | { type: 'remove-vips' }
   /** One burst of gratuitous ARP / unsolicited NA: `count` messages per VIP. */
   | { type: 'send-garp'; reason: GarpReason; count: number }
-  /** Run the notify script(s) for this state (keepalived arguments). */
-  | { type: 'notify'; state: NotifyState; cause: TransitionCause }
+  /**
+   * Run the notify script(s) for this state (keepalived arguments): the one source of the notify
+   * state (INIT at shutdown is STOP); the shell puts it on the bus as 'notify'.
+   */
+  | { type: 'notify'; state: NotifyState; cause: TransitionCause; detail: string }
   | { type: 'transition'; from: VrrpState; to: VrrpState; cause: TransitionCause; detail: string }
   /** Only with a sync group: the instance would become MASTER now but waits for its siblings. */
   | { type: 'want-master'; cause: TransitionCause; detail: string }

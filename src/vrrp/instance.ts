@@ -661,7 +661,7 @@ export class VrrpInstance {
     this.vipsHeld = true;
     this.sendAdvert(this.electionPriority(), out);
     this.garpBurst('become master', this.garp.masterRepeat, out);
-    out.push({ type: 'notify', state: 'MASTER', cause });
+    out.push({ type: 'notify', state: 'MASTER', cause, detail });
     this.clearTimers();
     this.timers.advert = now + this.p.advertIntervalCs * 10;
     if (this.garp.masterDelayMs > 0) this.timers.garpDelay = now + this.garp.masterDelayMs;
@@ -704,7 +704,7 @@ export class VrrpInstance {
 
   private transition(to: VrrpState, cause: TransitionCause, detail: string, now: number, out: Action[], notify?: NotifyState): void {
     this.transitionOnly(to, cause, detail, now, out);
-    out.push({ type: 'notify', state: notify ?? (to as NotifyState), cause });
+    out.push({ type: 'notify', state: notify ?? (to as NotifyState), cause, detail });
     if (to === 'INIT') this.clearTimers();
   }
 

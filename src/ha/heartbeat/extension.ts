@@ -17,9 +17,11 @@ import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterInstanceConfig, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
+import { FeatureError } from '../../lib/feature-failure';
 import { CommandError } from '../../control/server';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
+import type { FeatureStatus } from '../../daemon/status';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
@@ -167,11 +169,20 @@ export class HeartbeatExtension implements Extension {
       if (this.gate()?.beat() ?? true) this.review();
     }, serial.period_ms);
     link.start();
+    // Fail loudly: a heartbeat whose port never opened would leave split-brain protection off
+    // while everything looks started. A port lost later is reopened with back-off (port-lost).
+    const first = await link.firstOpen;
+    if (!first.ok) throw new FeatureError(`serial heartbeat ${serial.device}: ${first.error.message}`, { call: first.error.call, errno: first.error.errno });
     this.scheduleTick();
     log.info(
       `serial heartbeat on ${serial.device} at ${serial.baud} baud as node ${serial.node_id}: period ${serial.period_ms} ms, peer lost after ${this.deadMs} ms` +
         (fence ? `, fence ${commandArgv(fence.command)[0]}` : ''),
     );
+  }
+
+  featureStatus(): FeatureStatus | undefined {
+    if (!this.link) return undefined;
+    return { state: 'running', detail: `serial ${this.deviceLabel} ${this.link.isOpen ? 'open' : 'closed, reopening'}` };
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@
 
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { ReopeningSerialPort } from '../../lib/serial-port';
+import { ReopeningSerialPort, type FirstOpen } from '../../lib/serial-port';
 import { loopSafeSerialBinding } from './serial-binding';
 import { newCounters, type HeartbeatCounters, type RejectReason } from '../../heartbeat/counters';
 import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from '../../heartbeat/frame';
@@ -161,6 +161,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   get isOpen(): boolean {
     return this.serial.isOpen;
+  }
+
+  /** How the first open after start() went (the error names the call and the errno). */
+  get firstOpen(): Promise<FirstOpen> {
+    return this.serial.firstOpen;
   }
 
   /** Whether a frame was accepted within the dead time. */

@@ -7,10 +7,11 @@ import type { TwinvipConfig } from '../../config';
 import { withVrrpPasswords } from '../../config/secrets';
 import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
 import type { DaemonContext, Extension } from '../../daemon/extension';
+import { FeatureError } from '../../lib/feature-failure';
 import { checkRunnerFromConfig, type CheckRunner, type TrackSource } from '../../track';
 import { scriptPolicyFromConfig } from '../../exec';
 import type { SubsystemLogger } from '../../log';
-import type { InstanceStatus } from '../../daemon/status';
+import type { FeatureStatus, InstanceStatus } from '../../daemon/status';
 import { familyNumber, planInstance, trackName, type InstancePlan } from './instance-plan';
 import { NetIo, toNetVip } from './net-io';
 import { receiveLedger } from './receive-ledger';
@@ -98,6 +99,11 @@ export class VrrpExtension implements Extension {
         summary: 'every VRRP instance in detail',
       }),
     );
+  }
+
+  featureStatus(): FeatureStatus | undefined {
+    const n = this.runner?.views().length ?? 0;
+    return this.runner ? { state: 'running', detail: `${n} instance${n === 1 ? '' : 's'}` } : undefined;
   }
 
   async stop(): Promise<void> {
@@ -308,7 +314,14 @@ async function readInterfaces(names: string[]): Promise<Map<string, InterfaceInf
   const out = new Map<string, InterfaceInfo>();
   for (const name of names) {
     const r = await getInterface(name);
-    if (!r.ok) throw new Error(`interface ${name}: ${r.error}`);
+    if (!r.ok) {
+      // `ip` says 'Device "eth9" does not exist.': the kernel's ENODEV, named so the line reads
+      // like every other start failure (call, errno, the tool's own words).
+      const call = `ip -j addr show dev ${name}`;
+      const missing = /does not exist|not found|Cannot find device/i.test(r.error);
+      const said = r.error.startsWith(`ip ${call.slice(3)}: `) ? r.error.slice(call.length + 2) : r.error;
+      throw new FeatureError(`interface ${name}: ${call} ${missing ? 'ENODEV' : 'failed'} (${said.trim()})`, { call, ...(missing ? { errno: 'ENODEV' } : {}) });
+    }
     out.set(name, r.value);
   }
   return out;

@@ -61,7 +61,7 @@ export class NetIo implements VrrpIo {
         const ifname = plan.interface;
         const family = plan.family;
         const ipsecAh = key === ahKey(ifname);
-        const sock = VrrpSocket.open({
+        const sock = openNamed(`${ifname}: ${ipsecAh ? 'IPsec AH' : 'VRRP'} socket (IPv${family})`, () => VrrpSocket.open({
           family,
           ifname,
           ...(groups[0] !== undefined ? { group: groups[0] } : { unicastPeers: plan.destinations }),
@@ -70,9 +70,16 @@ export class NetIo implements VrrpIo {
           onPacket: (p: NetPacket) =>
             onPacket({ interface: ifname, family: p.family as Family, payload: p.payload, source: p.source, destination: p.destination, ttl: p.ttl, ...(ipsecAh ? { protocol: AH_PROTOCOL } : {}) }),
           onError: (e) => this.log.warn(`${ifname}: ${ipsecAh ? 'IPsec AH' : 'VRRP'} socket error: ${e.message}`),
-        });
+        }));
         // Instances of one interface may use different groups (mcast_group): join them all.
-        for (const g of groups.slice(1)) sock.join(g);
+        for (const g of groups.slice(1)) {
+          try {
+            openNamed(`${ifname}: joining ${g}`, () => sock.join(g));
+          } catch (err) {
+            sock.close();
+            throw err;
+          }
+        }
         const degraded = sock.stats()?.degraded;
         if (degraded) this.log.warn(`${ifname}: VRRP socket (IPv${family}) works without: ${degraded}`);
         this.sockets.set(key, sock);
@@ -84,7 +91,7 @@ export class NetIo implements VrrpIo {
         if (this.announcers.has(vip.dev)) continue;
         const mac = macs.get(vip.dev);
         if (!mac) throw new Error(`${plan.name}: interface ${vip.dev} of VIP ${vip.address} has no MAC address`);
-        this.announcers.set(vip.dev, Announcer.open({ ifname: vip.dev, mac }));
+        this.announcers.set(vip.dev, openNamed(`${vip.dev}: AF_PACKET socket for gratuitous ARP / NA`, () => Announcer.open({ ifname: vip.dev, mac })));
       }
     }
   }
@@ -258,4 +265,18 @@ function socketKeys(plan: InstancePlan): string[] {
 function pickReceive(sock: VrrpSocket): SocketReceive {
   const c = sock.counters;
   return { read: c.read, droppedOwn: c.droppedOwn, droppedIpHeader: c.droppedIpHeader, kernelDrops: c.kernelDrops, receiveErrors: c.receiveErrors, rcvbuf: 0 };
+}
+
+/**
+ * Runs an open and prefixes its error with what was being opened, keeping the errno and the call
+ * ("lan0: VRRP socket (IPv4): setsockopt IP_MULTICAST_IF ENOPROTOOPT (Protocol not available)").
+ */
+function openNamed<T>(what: string, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    const e = err as Error & { code?: string; syscall?: string };
+    throw Object.assign(new Error(`${what}: ${e.message}`, { cause: err }), { code: e.code, syscall: e.syscall });
+  }
 }

@@ -464,9 +464,13 @@ export class VrrpRunner {
           at: Date.now(),
         });
         return undefined;
-      case 'notify':
+      case 'notify': {
+        const priority = this.instances.get(plan.name)!.snapshot().effectivePriority;
+        this.o.bus.emit('notify', { instance: plan.name, state: a.state, priority, cause: a.detail ? `${a.cause}, ${a.detail}` : a.cause, at: Date.now() });
+        return undefined;
+      }
       case 'want-master':
-        // notify scripts follow the bus 'transition' event; want-master is the sync group's business.
+        // The sync group's business.
         return undefined;
     }
   }

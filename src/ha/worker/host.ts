@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { CommandError } from '../../control';
 import type { DaemonContext, Extension } from '../../daemon/extension';
+import type { FeatureStatus } from '../../daemon/status';
+import { FeatureError } from '../../lib/feature-failure';
 import type { SubsystemLogger } from '../../log';
 import type { TrackSource } from '../../track';
 import type { InstanceEvent } from '../../vrrp/events';
@@ -64,7 +66,7 @@ export class HaExtension implements Extension {
   private readonly unregister: (() => void)[] = [];
   private readonly answerers = new Map<string, () => string | undefined>();
   private stopping = false;
-  private started: ((r: { ok: true } | { ok: false; error: string }) => void) | undefined;
+  private started: ((r: { ok: true } | { ok: false; error: Error }) => void) | undefined;
   /** Where the HA path runs (status and the benchmark report it). */
   thread: HaThread = 'worker';
 
@@ -117,10 +119,10 @@ export class HaExtension implements Extension {
       this.port = port1 as unknown as HaPort;
     }
     this.port.on('message', (m: FromHa) => this.onMessage(m));
-    const done = new Promise<{ ok: true } | { ok: false; error: string }>((resolve) => {
+    const done = new Promise<{ ok: true } | { ok: false; error: Error }>((resolve) => {
       this.started = resolve;
     });
-    const timer = setTimeout(() => this.started?.({ ok: false, error: `no answer in ${START_TIMEOUT_MS / 1000} s` }), START_TIMEOUT_MS);
+    const timer = setTimeout(() => this.started?.({ ok: false, error: new Error(`HA thread gave no answer in ${START_TIMEOUT_MS / 1000} s`) }), START_TIMEOUT_MS);
     this.send({
       type: 'start',
       init: { configPath: ctx.configPath, config: ctx.config, configHash: ctx.configHash, startedAt: ctx.startedAt, pid: process.pid, controlSocket: ctx.config.control.socket },
@@ -129,7 +131,7 @@ export class HaExtension implements Extension {
     clearTimeout(timer);
     if (!r.ok) {
       await this.close();
-      throw new Error(r.error);
+      throw r.error;
     }
     this.wire(ctx);
     if (this.nginx) {
@@ -138,6 +140,11 @@ export class HaExtension implements Extension {
     }
     if (this.answerers.size > 0) this.send({ type: 'answerers', names: [...this.answerers.keys()] });
     this.log.info(`HA path (VRRP, serial heartbeat) runs in ${thread === 'worker' ? 'its own thread' : 'the main thread'}`);
+  }
+
+  /** vrrp and heartbeat as the HA thread reports them (status, console, MQTT). */
+  featureStatuses(): Record<string, FeatureStatus | undefined> {
+    return this.mirror?.features ?? {};
   }
 
   /** The HA side's commands, counters and instances, forwarded. */
@@ -206,8 +213,16 @@ export class HaExtension implements Extension {
     switch (m.type) {
       case 'started':
         if (m.ok) this.mirror = m.state;
-        this.started?.(m.ok ? { ok: true } : { ok: false, error: m.error });
+        this.started?.(
+          m.ok ? { ok: true } : { ok: false, error: new FeatureError(m.failure.message, { feature: m.failure.feature, call: m.failure.call, errno: m.failure.errno }) },
+        );
         this.started = undefined;
+        return;
+      case 'fault':
+        this.ctx?.reportFault(m.fault);
+        return;
+      case 'fault-cleared':
+        this.ctx?.clearFault(m.id, m.message);
         return;
       case 'log':
         this.ctx?.logger.ingest(m.record);
@@ -249,7 +264,7 @@ export class HaExtension implements Extension {
    */
   private onDeath(why: string): void {
     if (this.stopping) return;
-    this.started?.({ ok: false, error: `HA thread ${why}` });
+    this.started?.({ ok: false, error: new Error(`HA thread ${why}`) });
     this.started = undefined;
     if (!this.mirror) return;
     this.log?.error(`HA thread ${why}: VRRP and the serial heartbeat stopped; stopping the daemon so it restarts`);

@@ -6,7 +6,8 @@
 
 import type { TwinvipConfig } from '../../config';
 import type { DaemonEvents } from '../../daemon/events';
-import type { InstanceStatus } from '../../daemon/status';
+import type { Fault } from '../../daemon/daemon';
+import type { FeatureStatus, InstanceStatus } from '../../daemon/status';
 import type { LogRecord } from '../../log';
 import type { InstanceEvent } from '../../vrrp/events';
 import type { HeartbeatStatus } from '../heartbeat/status';
@@ -28,6 +29,8 @@ export interface HaState {
   instances: InstanceStatus[];
   counters: Record<string, Record<string, number>>;
   heartbeat: HeartbeatStatus | { enabled: false };
+  /** The features it runs (vrrp, heartbeat) as `status` shows them. */
+  features: Record<string, FeatureStatus | undefined>;
   /** Control commands the HA side registered, forwarded by the main thread. */
   commands: { name: string; summary: string }[];
   /** performance.timeOrigin of the HA thread: its monotonic clock is the runner's. */
@@ -52,9 +55,20 @@ export type ToHa =
 
 export type HaEventName = 'transition' | 'alarm';
 
+/** A feature of the HA side that could not start, as plain data (src/lib/feature-failure.ts). */
+export interface HaStartFailure {
+  feature: string;
+  message: string;
+  call?: string;
+  errno?: string;
+}
+
 export type FromHa =
   | { type: 'started'; ok: true; state: HaState }
-  | { type: 'started'; ok: false; error: string }
+  | { type: 'started'; ok: false; failure: HaStartFailure }
+  /** A feature broke while running, or is over it (the daemon's `degraded`). */
+  | { type: 'fault'; fault: Omit<Fault, 'since'> }
+  | { type: 'fault-cleared'; id: string; message: string }
   | { type: 'log'; record: LogRecord }
   | { type: 'event'; name: 'transition'; payload: DaemonEvents['transition'] }
   | { type: 'event'; name: 'alarm'; payload: DaemonEvents['alarm'] }

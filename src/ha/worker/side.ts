@@ -11,7 +11,9 @@ import type { TwinvipConfig } from '../../config';
 import { CounterRegistry } from '../../daemon/counters';
 import { EventBus } from '../../daemon/events';
 import type { DaemonContext } from '../../daemon/extension';
+import type { Fault } from '../../daemon/daemon';
 import type { DaemonStatus, InstanceStatus } from '../../daemon/status';
+import { errnoOf } from '../../lib/feature-failure';
 import { Logger } from '../../log';
 import type { TrackListener, TrackSource } from '../../track';
 import { VERSION } from '../../version';
@@ -57,6 +59,7 @@ export class HaSide {
   private nextAnswerId = 1;
   private readonly answers = new Map<number, (body: string | undefined) => void>();
   private readonly answerNames = new Set<string>();
+  private readonly faults = new Map<string, Omit<Fault, 'since'>>();
 
   constructor(private readonly port: HaPort) {
     this.bus = new EventBus((event, err) => this.logger?.for('daemon').error(`listener of '${event}' failed`, { error: errMessage(err) }));
@@ -116,19 +119,20 @@ export class HaSide {
     const ctx = this.context();
     const vrrp = new VrrpExtension(this.nginx);
     const heartbeat = new HeartbeatExtension(() => vrrp.vrrp, () => vrrp.gate);
-    try {
-      await vrrp.start(ctx);
-      this.vrrp = vrrp;
-    } catch (err) {
-      this.post({ type: 'started', ok: false, error: `vrrp: ${errMessage(err)}` });
-      return;
-    }
-    try {
-      await heartbeat.start(ctx);
-      this.heartbeat = heartbeat;
-    } catch (err) {
-      // As the daemon does for any feature: logged, and VRRP runs on without the heartbeat.
-      this.logger.for('daemon').error(`feature 'heartbeat' failed to start; running without it`, { error: errMessage(err) });
+    // As the daemon does for any feature (fail loudly): a configured feature that cannot start
+    // is fatal. What started is stopped first (VIPs removed), then the daemon is told which
+    // feature failed, the call and the errno.
+    for (const [name, ext] of [['vrrp', vrrp], ['heartbeat', heartbeat]] as const) {
+      try {
+        await ext.start(ctx);
+        if (name === 'vrrp') this.vrrp = vrrp;
+        else this.heartbeat = heartbeat;
+      } catch (err) {
+        await (name === 'heartbeat' ? heartbeat.stop().catch(() => undefined) : undefined);
+        await this.stop();
+        this.post({ type: 'started', ok: false, failure: { feature: name, message: errMessage(err), ...errnoOf(err) } });
+        return;
+      }
     }
     this.stateTimer = setInterval(() => this.post({ type: 'state', state: this.state() }), STATE_PERIOD_MS);
     this.stateTimer.unref();
@@ -232,6 +236,7 @@ export class HaSide {
       instances: this.lister(),
       counters: this.counters.snapshot(),
       heartbeat: this.heartbeat?.status() ?? { enabled: false },
+      features: { vrrp: this.vrrp?.featureStatus(), heartbeat: this.heartbeat?.featureStatus() },
       commands: [...this.commands].map(([name, c]) => ({ name, summary: c.summary })),
       timeOrigin: performance.timeOrigin,
     };
@@ -277,6 +282,14 @@ export class HaSide {
       setInstanceLister: (l) => {
         this.lister = l;
       },
+      reportFault: (fault: Omit<Fault, 'since'>) => {
+        this.faults.set(fault.id, fault);
+        this.post({ type: 'fault', fault });
+      },
+      clearFault: (id: string, message: string) => {
+        this.faults.delete(id);
+        this.post({ type: 'fault-cleared', id, message });
+      },
     };
   }
 
@@ -291,6 +304,10 @@ export class HaSide {
       uptime_s: Math.round((now - this.init.startedAt) / 1000),
       config: { path: this.init.configPath, hash: this.hash, loaded_at: new Date(this.loadedAt).toISOString(), reloads: this.reloads, refused_reloads: 0 },
       control: { socket: this.init.controlSocket, clients: 0 },
+      health: this.faults.size === 0 ? { state: 'ok', reasons: [] } : { state: 'degraded', reasons: [...this.faults.values()].map((f) => f.reason) },
+      features: Object.fromEntries(
+        Object.entries({ vrrp: this.vrrp?.featureStatus(), heartbeat: this.heartbeat?.featureStatus() }).filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined),
+      ),
       instances: this.lister(),
       counters: this.counters.snapshot(),
     };

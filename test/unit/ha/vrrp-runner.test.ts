@@ -17,6 +17,9 @@ interface Box {
   vips: Set<string>;
   transitions: DaemonEvents['transition'][];
   alarms: DaemonEvents['alarm'][];
+  notified: DaemonEvents['notify'][];
+  /** 'transition TO' and 'notify STATE' in bus order. */
+  order: string[];
   garps: number;
   log: ReturnType<typeof memorySink>;
 }
@@ -44,7 +47,7 @@ function makePair(prioA: number, prioB: number, extraA: Record<string, unknown> 
     const bus = new EventBus();
     const sink = memorySink();
     const logger = new Logger({ sink, level: 'debug', format: 'text', now: () => clock.now() });
-    const box: Box = { name, runner: undefined as unknown as VrrpRunner, vips: new Set(), transitions: [], alarms: [], garps: 0, log: sink };
+    const box: Box = { name, runner: undefined as unknown as VrrpRunner, vips: new Set(), transitions: [], alarms: [], notified: [], order: [], garps: 0, log: sink };
     const io: VrrpIo = {
       send: (p: InstancePlan, destination: string, bytes: Uint8Array) => {
         if (!wire.up) return;
@@ -64,7 +67,14 @@ function makePair(prioA: number, prioB: number, extraA: Record<string, unknown> 
         box.garps++;
       },
     };
-    bus.on('transition', (e) => box.transitions.push(e));
+    bus.on('transition', (e) => {
+      box.transitions.push(e);
+      box.order.push(`transition ${e.to}`);
+    });
+    bus.on('notify', (e) => {
+      box.notified.push(e);
+      box.order.push(`notify ${e.state}`);
+    });
     bus.on('alarm', (e) => box.alarms.push(e));
     box.runner = new VrrpRunner({ plans: [plan], groups: {}, io, clock, log: logger.for('vrrp'), bus });
     boxes.push(box);
@@ -113,6 +123,16 @@ describe('VrrpRunner over an in-memory wire (real codec + cores)', () => {
     clock.runUntil(stopAt + 700);
     expect(state(B)).toBe('MASTER');
     expect(B.transitions.at(-1)!.cause).toMatch(/priority 0 from master/);
+  });
+
+  it('puts the core\'s notify actions on the bus after each transition: its state (STOP when stopping), effective priority and cause', async () => {
+    const { clock, A } = makePair(150, 100);
+    A.runner.start();
+    clock.runUntil(5000);
+    await A.runner.stop();
+    expect(A.notified.map((n) => [n.instance, n.state, n.priority])).toEqual([['VI_1', 'BACKUP', 150], ['VI_1', 'MASTER', 150], ['VI_1', 'STOP', 150]]);
+    expect(A.notified[1]!.cause).toMatch(/^master down, \d+ ms without advert$/);
+    expect(A.order).toEqual(['transition BACKUP', 'notify BACKUP', 'transition MASTER', 'notify MASTER', 'transition INIT', 'notify STOP']);
   });
 
   it('drops and counts a v2 interval mismatch and raises one alarm (keepalived drops silently and both become MASTER)', () => {

@@ -13,7 +13,7 @@ const config = parsed.config;
 const status = (instances: DaemonStatus['instances'] = []): DaemonStatus => ({
   node: 'gw-a', version: '0.1.0', pid: 1, started_at: '2026-01-01T00:00:00.000Z', uptime_s: 5,
   config: { path: '/etc/twinvip/twinvip.json', hash: 'abc', loaded_at: '2026-01-01T00:00:00.000Z', reloads: 0, refused_reloads: 0 },
-  control: { socket: '/run/twinvip/control.sock', clients: 0 }, instances, counters: {},
+  control: { socket: '/run/twinvip/control.sock', clients: 0 }, health: { state: 'ok', reasons: [] }, features: {}, instances, counters: {},
 });
 
 describe('state builder', () => {
