@@ -20,7 +20,7 @@ import type { InstanceEvent } from '../../vrrp/events';
 import type { RequestResult } from '../heartbeat/serial-link';
 import type { HeartbeatStatus } from '../heartbeat/status';
 import type { InstanceView } from '../vrrp/runner';
-import type { FromHa, HaCall, HaPort, HaState, ToHa } from './protocol';
+import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
 import { HaSide } from './side';
 
 const WORKER_FILE = (() => {
@@ -228,8 +228,7 @@ export class HaExtension implements Extension {
         this.ctx?.logger.ingest(m.record);
         return;
       case 'event':
-        if (m.name === 'transition') this.ctx?.bus.emit('transition', m.payload);
-        else this.ctx?.bus.emit('alarm', m.payload);
+        this.forward(m);
         return;
       case 'state':
         this.mirror = m.state;
@@ -254,6 +253,19 @@ export class HaExtension implements Extension {
         this.send({ type: 'answered', id: m.id, body });
         return;
       }
+    }
+  }
+
+  private forward(e: HaEvent): void {
+    const bus = this.ctx?.bus;
+    if (!bus) return;
+    switch (e.name) {
+      case 'transition':
+        return void bus.emit('transition', e.payload);
+      case 'alarm':
+        return void bus.emit('alarm', e.payload);
+      case 'notify':
+        return void bus.emit('notify', e.payload);
     }
   }
 

@@ -53,7 +53,9 @@ export type ToHa =
   | { type: 'answered'; id: number; body: string | undefined }
   | ({ type: 'call'; id: number } & HaCall);
 
-export type HaEventName = 'transition' | 'alarm';
+/** The bus events the HA side emits, forwarded onto the daemon's bus as they are. */
+export type HaEventName = 'transition' | 'alarm' | 'notify';
+export type HaEvent = { [K in HaEventName]: { type: 'event'; name: K; payload: DaemonEvents[K] } }[HaEventName];
 
 /** A feature of the HA side that could not start, as plain data (src/lib/feature-failure.ts). */
 export interface HaStartFailure {
@@ -70,8 +72,7 @@ export type FromHa =
   | { type: 'fault'; fault: Omit<Fault, 'since'> }
   | { type: 'fault-cleared'; id: string; message: string }
   | { type: 'log'; record: LogRecord }
-  | { type: 'event'; name: 'transition'; payload: DaemonEvents['transition'] }
-  | { type: 'event'; name: 'alarm'; payload: DaemonEvents['alarm'] }
+  | HaEvent
   | { type: 'state'; state: HaState }
   | { type: 'reply'; id: number; ok: true; value: unknown; state: HaState }
   /** `command`: the handler refused the request (a CommandError), not a failure of the HA side. */

@@ -106,8 +106,8 @@ export class HaSide {
     const logging = init.config.logging;
     this.logger = new Logger({ level: logging.level, format: logging.format, sink: () => {}, ringSize: 1 });
     this.logger.onRecord((record) => this.post({ type: 'log', record }));
-    // The mirror first: listeners of the event on the main thread (sd_notify STATUS, the console)
-    // read the state it shows.
+    // The mirror first on a transition: listeners of the event on the main thread (sd_notify
+    // STATUS, the console) read the state it shows.
     this.bus.on('transition', (payload) => {
       this.post({ type: 'state', state: this.state() });
       this.post({ type: 'event', name: 'transition', payload });
@@ -116,6 +116,7 @@ export class HaSide {
       this.post({ type: 'event', name: 'alarm', payload });
       this.stateSoon();
     });
+    this.bus.on('notify', (payload) => this.post({ type: 'event', name: 'notify', payload }));
     const ctx = this.context();
     const vrrp = new VrrpExtension(this.nginx);
     const heartbeat = new HeartbeatExtension(() => vrrp.vrrp, () => vrrp.gate);
