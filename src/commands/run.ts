@@ -61,14 +61,16 @@ export async function runCommand(args: string[]): Promise<number> {
   const ha = new OperatorActions(() => vrrp.vrrp);
   // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
   const heartbeat = new HeartbeatExtension(() => vrrp.vrrp, () => vrrp.gate);
-  const extensions: Extension[] = [nginx, vrrp, heartbeat];
+  // Notify scripts and e-mail only listen to the bus: they start first and stop last, so the
+  // instances' first notify (BACKUP at start-up) and their last (STOP) reach them, as keepalived
+  // runs notify_backup at start and notify_stop at stop.
+  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, vrrp, heartbeat];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
   const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
   if (mqtt) extensions.push(mqtt);
   const parts = { vrrp, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
-  extensions.push(new NotifyExtension(), new EmailExtension());
   const consoleExt = new ConsoleExtension({
     view: consoleView(parts),
     // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.

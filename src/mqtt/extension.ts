@@ -14,6 +14,7 @@ import { StateBuilder, stateFingerprint, type StateProvider } from './state';
 import { TelemetryCollector, type TelemetryProvider } from './telemetry/collect';
 import { collectInventory, type Inventory } from './telemetry/inventory';
 import { commandOfTopic, topicsFor, type Topics } from './topics';
+import { pairIdentity } from '../fleet/pair';
 
 export interface MqttExtensionOptions {
   /** VRRP actions for `maintenance` and `failover`; may also be set later with setHaActions(). */
@@ -82,6 +83,8 @@ export class MqttExtension implements Extension {
   private telemetryRunning = false;
   private stateTimer: NodeJS.Timeout | undefined;
   private lastStateFingerprint = '';
+  /** Per-instance retained documents last published, by instance name (JSON text). */
+  private readonly instanceDocs = new Map<string, string>();
   private inventory: Inventory | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
@@ -329,15 +332,38 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!ctx || !link || !topics || !link.connected) return;
     const state = this.stateBuilder.build(ctx.status(), ctx.config, {
+      pair: pairIdentity(ctx.config.node),
       mqtt: { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', outbox: this.outbox?.size ?? 0, outbox_dropped: this.outbox?.counters.dropped ?? 0 },
       ...(this.inventory ? { inventory: this.inventory } : {}),
       updated_at: new Date(this.now()).toISOString(),
     });
     const fp = stateFingerprint({ ...state, updated_at: undefined, mqtt: undefined });
+    this.publishInstances(state.instances as Record<string, Record<string, unknown>>, force);
     if (!force && fp === this.lastStateFingerprint) return;
     this.lastStateFingerprint = fp;
     this.counters.state_published++;
     link.publish(topics.state, JSON.stringify(state), { qos: 1, retain: true });
+  }
+
+  /**
+   * `instance/<name>/state`, retained, for each instance whose small document changed; an
+   * instance that left the configuration gets its retained message cleared (empty payload).
+   */
+  private publishInstances(instances: Record<string, Record<string, unknown>>, force: boolean): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics) return;
+    for (const [name, inst] of Object.entries(instances)) {
+      const text = JSON.stringify(instanceDocument(inst));
+      if (!force && this.instanceDocs.get(name) === text) continue;
+      this.instanceDocs.set(name, text);
+      link.publish(topics.instanceState(name), text, { qos: 1, retain: true });
+    }
+    for (const name of [...this.instanceDocs.keys()]) {
+      if (Object.hasOwn(instances, name)) continue;
+      this.instanceDocs.delete(name);
+      link.publish(topics.instanceState(name), '', { qos: 1, retain: true });
+    }
   }
 
   private async telemetryTick(): Promise<void> {
@@ -424,6 +450,20 @@ export class MqttExtension implements Extension {
       protocol_fallbacks: l?.protocol_fallbacks ?? 0,
     };
   }
+}
+
+/** The small per-instance document: state, priorities, VIPs, and the last transition's time and cause. */
+export function instanceDocument(inst: Record<string, unknown>): Record<string, unknown> {
+  const t = inst.last_transition as { at?: string; cause?: string } | null | undefined;
+  return {
+    state: inst.state ?? 'INIT',
+    priority: inst.priority ?? null,
+    ...(inst.configured_priority !== undefined ? { configured_priority: inst.configured_priority } : {}),
+    vips: inst.vips ?? [],
+    since: t?.at ?? null,
+    cause: t?.cause ?? null,
+    ...(inst.maintenance !== undefined ? { maintenance: inst.maintenance } : {}),
+  };
 }
 
 /** The mqtt settings plus what the topics depend on: a change means a new connection. */

@@ -17,6 +17,16 @@ export const NodeSchema = Section(
     }),
     board: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Board profile (board/<name>/board.json; /opt/twinvip/board on the box, or $TWINVIP_BOARD_DIR): interfaces written "@lan"/"@uplink" become its interface names, and heartbeat.serial and console default to its serial devices.', 'x-valid': 'a board folder name, e.g. generic-arm64' })),
     state_dir: Path('Where twinvip keeps state (MQTT outbox, last good Nginx config).', { default: '/var/lib/twinvip' }),
+    pair: Type.Optional(Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}$',
+      description: 'The pair this box belongs to, the same on both twins (e.g. the site: "branch-042"); published in the MQTT state so fleet tools group boxes into pairs. Default: both node names sorted and joined by "~" when node.twin is set.',
+      'x-valid': '1-128 characters: letters, digits, "_", ".", "~" or "-"',
+    })),
+    twin: Type.Optional(Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+      description: 'The twin\'s node.name, published in the MQTT state beside the pair id.',
+      'x-valid': 'the other box\'s node.name',
+    })),
   },
   { default: {}, description: 'This box.' },
 );

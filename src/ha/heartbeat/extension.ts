@@ -11,6 +11,7 @@
 // The heartbeat we send is built each period from the runner's views (body.ts), and once more
 // right after every transition so the twin learns it within one frame time, not one period.
 
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { commandArgv } from '../../lib/schema-helpers';
 import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
@@ -127,6 +128,7 @@ export class HeartbeatExtension implements Extension {
       deadPeriods: serial.dead_periods,
       key,
       nodeId: String(serial.node_id),
+      bootNumberFile: join(ctx.config.node.state_dir, 'serial-boot'),
       heartbeat: () => this.body(),
       onRequest: (what) => this.answer(what),
       log: (line) => log.info(line),
