@@ -262,6 +262,17 @@ static int set_int(int fd, int level, int opt, int value) {
   return setsockopt(fd, level, opt, &value, sizeof value);
 }
 
+// An option the socket is correct without, that an emulator may not implement (qemu-user answers
+// ENOPROTOOPT for options it does not translate): that error sets *soft and counts as done; any
+// other error is returned as it is and is fatal.
+static int soft_opt(int *soft, int rc) {
+  if (rc < 0 && errno == ENOPROTOOPT) {
+    *soft = 1;
+    return 0;
+  }
+  return rc;
+}
+
 // openVrrp(family: 4|6, ifname: string, protocol: number, rcvbuf?: number, withHeader?: boolean) -> handle
 // rcvbuf: receive buffer in bytes (SO_RCVBUFFORCE, SO_RCVBUF without CAP_NET_ADMIN; the kernel
 // doubles it for its bookkeeping); absent or 0 keeps the system default.
@@ -300,6 +311,7 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const char *failed = NULL;
+  int soft_mif = 0, soft_mall = 0, soft_mall6 = 0;
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) < 0)
     failed = "setsockopt SO_BINDTODEVICE";
   else if (family == 4) {
@@ -310,11 +322,16 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     if (set_int(fd, IPPROTO_IP, IP_TTL, 255) < 0) failed = "setsockopt IP_TTL";
     else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255) < 0) failed = "setsockopt IP_MULTICAST_TTL";
     else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0) < 0) failed = "setsockopt IP_MULTICAST_LOOP";
-    else if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif) < 0)
+    // IP_MULTICAST_IF only repeats SO_BINDTODEVICE for multicast sends (raw_sendmsg takes the
+    // bound device as the output interface before mc_index), so an emulator that does not know
+    // the option (qemu-user: ENOPROTOOPT) costs nothing; any other error is real and fatal.
+    else if (soft_opt(&soft_mif, setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif)) < 0)
       failed = "setsockopt IP_MULTICAST_IF";
     else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) failed = "setsockopt IP_PKTINFO";
-    // Only the groups this socket joined, not every group any socket joined on the host.
-    else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) < 0) failed = "setsockopt IP_MULTICAST_ALL";
+    // Only the groups this socket joined, not every group any socket joined on the host: wanted,
+    // not needed (the runner drops adverts of other VRIDs), so ENOPROTOOPT is soft as for IPv6.
+    else if (soft_opt(&soft_mall, set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0)) < 0)
+      failed = "setsockopt IP_MULTICAST_ALL";
     else if (with_header && set_int(fd, IPPROTO_IP, IP_HDRINCL, 1) < 0) failed = "setsockopt IP_HDRINCL";
   } else {
     int idx = (int)ifindex;
@@ -326,7 +343,7 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
       failed = "setsockopt IPV6_MULTICAST_IF";
     else if (set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0) failed = "setsockopt IPV6_RECVHOPLIMIT";
     else if (set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0) failed = "setsockopt IPV6_RECVPKTINFO";
-    else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) < 0 && errno != ENOPROTOOPT)
+    else if (soft_opt(&soft_mall6, set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0)) < 0)
       failed = "setsockopt IPV6_MULTICAST_ALL";
   }
   if (failed) {
@@ -347,6 +364,10 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
   } while (0)
   // Every datagram read carries the socket's count of packets the kernel dropped (receive
   // queue full), so the daemon's counters can add up to what was sent.
+  // The options above an emulator refused with ENOPROTOOPT, named like the others.
+  if (soft_mif) SOFT((errno = ENOPROTOOPT, -1), "IP_MULTICAST_IF");
+  if (soft_mall) SOFT((errno = ENOPROTOOPT, -1), "IP_MULTICAST_ALL");
+  if (soft_mall6) SOFT((errno = ENOPROTOOPT, -1), "IPV6_MULTICAST_ALL");
   SOFT(set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1), "SO_RXQ_OVFL");
   if (rcvbuf > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0)
     SOFT(set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf), "SO_RCVBUF");
@@ -423,7 +444,18 @@ static napi_value set_membership(napi_env env, napi_callback_info info) {
   if (get_string(env, argv[1], group, sizeof group) < 0) FAIL_TYPE("group must be an address string");
   CHECK(napi_get_value_bool(env, argv[2], &join));
   if (s->kind == KIND_IP4) {
-    struct ip_mreqn m;
+    // struct ip_mreqn with the interface index as a long (8 + sizeof(long) bytes): the kernel
+    // reads the first sizeof(struct ip_mreqn) of any longer buffer, the index being the low half
+    // of the long on a little-endian CPU, while qemu-user converts only a buffer of exactly its
+    // target's ip_mreqn size (in_addr, in_addr, abi_long) and otherwise passes an uninitialised
+    // index on to the host kernel. Same bytes for a real kernel, a working join under qemu.
+    struct {
+      struct in_addr imr_multiaddr;
+      struct in_addr imr_address;
+      long imr_ifindex;
+    } m;
+    _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the long ifindex relies on little-endian");
+    _Static_assert(sizeof m >= sizeof(struct ip_mreqn), "at least an ip_mreqn");
     memset(&m, 0, sizeof m);
     if (inet_pton(AF_INET, group, &m.imr_multiaddr) != 1) FAIL_TYPE("group is not an IPv4 address");
     m.imr_ifindex = s->ifindex;

@@ -332,6 +332,7 @@ export class Daemon implements DaemonContext {
       control: { socket: this.control.socketPath ?? this.cfg.control.socket, clients: this.control.clientCount },
       health: faults.length === 0 ? { state: 'ok', reasons: [] } : { state: 'degraded', reasons: faults.map((f) => f.reason) },
       features,
+      alarms: this.activeAlarms().map((a) => ({ id: a.id, severity: a.severity, message: a.message, ...(a.instance ? { instance: a.instance } : {}), since: new Date(a.at).toISOString() })),
       instances: this.instanceLister(),
       counters: this.counters.snapshot(),
     };

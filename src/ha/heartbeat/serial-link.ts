@@ -90,6 +90,14 @@ export const MAX_QUEUED_RESPONSE_PARTS = 2 * MAX_RESPONSE_PARTS;
 /** Peer requests being answered at once; more are dropped and counted. */
 const MAX_ANSWERING = 4;
 
+/** What a rejection most likely means, for the log's summary (counters carry the numbers). */
+const REJECT_HINTS: Partial<Record<RejectReason, string>> = {
+  'bad-hmac': 'the twin has another heartbeat key',
+  'bad-version': 'the twin runs another heartbeat protocol version: upgrade both boxes',
+  'own-frame': 'our own node id or boot id: the line loops back, or the twin has our heartbeat.serial.node_id',
+  unsynced: 'the twin has not heard our frames yet: it just started, or our direction of the line is broken',
+};
+
 export class SerialLink extends EventEmitter<SerialLinkEvents> {
   readonly counters: SerialLinkCounters;
   private readonly sender: FrameSender;
@@ -356,7 +364,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const now = this.clock();
     if (now - this.lastRejectLogAt < 10_000) return;
     this.lastRejectLogAt = now;
-    const summary = [...this.rejectLog].map(([r, n]) => `${r} ${n}`).join(', ');
+    const summary = [...this.rejectLog].map(([r, n]) => `${r} ${n}${REJECT_HINTS[r] ? ` (${REJECT_HINTS[r]})` : ''}`).join(', ');
     this.rejectLog.clear();
     this.log(`serial ${this.opts.path}: rejected frames: ${summary}`);
   }

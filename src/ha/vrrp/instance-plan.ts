@@ -17,6 +17,8 @@ export const trackName = {
   iface: (name: string) => `iface:${name}`,
   check: (name: string) => `check:${name}`,
   nginx: 'nginx',
+  /** The VRRP socket an instance uses ("lan0/4", "lan0/ah"): down while it is broken (fail loudly). */
+  socket: (key: string) => `socket:${key}`,
 } as const;
 
 export interface InstancePlan {
