@@ -949,6 +949,176 @@ static napi_value send_unix_datagram(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// ---------------------------------------------------------------- fd readiness (serial ports)
+
+// @serialport/bindings-cpp watches a port's descriptor with a uv_poll on uv_default_loop(): in a
+// worker thread that is the main thread's loop, and its callback enters the worker's isolate from
+// the main thread (V8 aborts: "Entering the V8 API without proper locking"). The HA thread's
+// serial link therefore waits for readability and writability here, on the loop of the calling
+// environment: one watch per descriptor (libuv allows one poll handle per fd), whose event mask
+// the caller sets as it needs (0 = paused).
+typedef struct fdwatch fdwatch_t;
+typedef struct fdbox {
+  fdwatch_t *w; // NULL once closed
+} fdbox_t;
+struct fdwatch {
+  uv_poll_t poll; // first: libuv hands the handle back as the struct
+  napi_env env;
+  napi_ref callback;
+  fdbox_t *box;
+  napi_async_cleanup_hook_handle hook;     // registered while open
+  napi_async_cleanup_hook_handle teardown; // set when the environment is being torn down
+};
+
+static void fdwatch_closed(uv_handle_t *h) {
+  fdwatch_t *w = (fdwatch_t *)h;
+  napi_async_cleanup_hook_handle done = w->teardown;
+  free(w);
+  if (done) napi_remove_async_cleanup_hook(done);
+}
+
+static void fdwatch_end(fdwatch_t *w) {
+  if (w->box) {
+    w->box->w = NULL;
+    w->box = NULL;
+  }
+  if (w->hook) {
+    napi_remove_async_cleanup_hook(w->hook);
+    w->hook = NULL;
+  }
+  if (w->callback) {
+    napi_delete_reference(w->env, w->callback);
+    w->callback = NULL;
+  }
+  uv_poll_stop(&w->poll);
+  uv_close((uv_handle_t *)&w->poll, fdwatch_closed);
+}
+
+static void fdwatch_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  fdwatch_t *w = (fdwatch_t *)arg;
+  w->hook = NULL;
+  w->teardown = handle;
+  fdwatch_end(w);
+}
+
+static void fdbox_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  fdbox_t *box = (fdbox_t *)data;
+  if (box->w) fdwatch_end(box->w);
+  free(box);
+}
+
+static void on_fd_ready(uv_poll_t *h, int status, int events) {
+  fdwatch_t *w = (fdwatch_t *)h;
+  napi_env env = w->env;
+  if (!w->callback) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, global, argv[2], ignored;
+  napi_get_reference_value(env, w->callback, &cb);
+  if (status < 0) {
+    argv[0] = errno_value(env, -status, "poll");
+    napi_get_undefined(env, &argv[1]);
+    // An error ends the readiness of this handle: pause until the caller asks again.
+    uv_poll_stop(&w->poll);
+  } else {
+    napi_get_null(env, &argv[0]);
+    napi_create_int32(env, events, &argv[1]);
+  }
+  napi_get_global(env, &global);
+  if (napi_call_function(env, global, cb, 2, argv, &ignored) != napi_ok) {
+    bool pending;
+    napi_value exc;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_get_and_clear_last_exception(env, &exc);
+      napi_fatal_exception(env, exc);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static fdbox_t *get_fdbox(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  void *p;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return (fdbox_t *)p;
+}
+
+// watchFd(fd, callback) -> handle: callback(err, events) each time the descriptor is ready for
+// the events set by watchFdSet (1 readable, 2 writable); paused until then.
+static napi_value watch_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  napi_valuetype t;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function)
+    FAIL_TYPE("watchFd(fd, callback)");
+  struct uv_loop_s *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  fdwatch_t *w = calloc(1, sizeof *w);
+  fdbox_t *box = calloc(1, sizeof *box);
+  if (!w || !box) {
+    free(w);
+    free(box);
+    throw_errno(env, ENOMEM, "calloc");
+    return NULL;
+  }
+  w->env = env;
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r < 0) {
+    free(w);
+    free(box);
+    throw_errno(env, -r, "uv_poll_init");
+    return NULL;
+  }
+  box->w = w;
+  w->box = box;
+  napi_value out;
+  if (napi_create_reference(env, argv[1], 1, &w->callback) != napi_ok || napi_create_external(env, box, fdbox_finalize, NULL, &out) != napi_ok) {
+    fdwatch_end(w);
+    free(box);
+    napi_throw_error(env, "EINVAL", "watchFd: cannot create the handle");
+    return NULL;
+  }
+  if (napi_add_async_cleanup_hook(env, fdwatch_env_teardown, w, &w->hook) != napi_ok) w->hook = NULL;
+  return out;
+}
+
+// watchFdSet(handle, events): 0 pauses, 1 readable, 2 writable, 3 both.
+static napi_value watch_fd_set(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fdbox_t *box = argc >= 2 ? get_fdbox(env, argv[0]) : NULL;
+  int32_t events;
+  if (!box || napi_get_value_int32(env, argv[1], &events) != napi_ok || (events & ~(UV_READABLE | UV_WRITABLE)))
+    FAIL_TYPE("watchFdSet(handle, events 0..3)");
+  if (!box->w) {
+    throw_errno(env, EBADF, "watchFdSet");
+    return NULL;
+  }
+  int r = events ? uv_poll_start(&box->w->poll, events, on_fd_ready) : uv_poll_stop(&box->w->poll);
+  if (r < 0) {
+    throw_errno(env, -r, "uv_poll_start");
+    return NULL;
+  }
+  return NULL;
+}
+
+// watchFdClose(handle): stops watching (the descriptor itself is the caller's). Idempotent.
+static napi_value watch_fd_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fdbox_t *box = argc >= 1 ? get_fdbox(env, argv[0]) : NULL;
+  if (!box) FAIL_TYPE("watchFdClose(handle)");
+  if (box->w) fdwatch_end(box->w);
+  return NULL;
+}
+
 // ---------------------------------------------------------------- module
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -964,6 +1134,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"close", NULL, close_sock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stats", NULL, sock_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendUnixDatagram", NULL, send_unix_datagram, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchFd", NULL, watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchFdSet", NULL, watch_fd_set, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchFdClose", NULL, watch_fd_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -3,7 +3,8 @@
 // left them, as keepalived does after SIGKILL), then the link states are read so an instance
 // whose interface is down starts in FAULT, then sockets open and the instances start.
 
-import { withVrrpPasswords, type TwinvipConfig } from '../../config';
+import type { TwinvipConfig } from '../../config';
+import { withVrrpPasswords } from '../../config/secrets';
 import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import { FeatureError } from '../../lib/feature-failure';
