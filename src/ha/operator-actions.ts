@@ -6,7 +6,14 @@
 // Actions run one at a time, whoever asks (console session, MQTT command): two people acting on
 // one box at once is how a maintenance window goes wrong. A refused action says which one runs.
 
-import type { VrrpRunner } from './vrrp/runner';
+import type { InstanceEvent } from '../vrrp/events';
+import type { InstanceView } from './vrrp/runner';
+
+/** The runner, or its stand-in on the main thread when the HA path runs in its own (worker/host.ts). */
+export interface ActionTarget {
+  views(): InstanceView[];
+  deliver(instance: string, event: InstanceEvent): Promise<void>[];
+}
 
 export type HaActionResult = { ok: true; data?: unknown } | { ok: false; error: string };
 
@@ -14,7 +21,7 @@ export class OperatorActions {
   private current: { name: string; startedAt: number } | undefined;
 
   constructor(
-    private readonly runner: () => VrrpRunner | undefined,
+    private readonly runner: () => ActionTarget | undefined,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -73,7 +80,7 @@ export class OperatorActions {
     });
   }
 
-  private states(r: VrrpRunner): Record<string, { state: string; demotions: string[] }> {
+  private states(r: ActionTarget): Record<string, { state: string; demotions: string[] }> {
     return Object.fromEntries(r.views().map((v) => [v.plan.name, { state: v.snapshot.state, demotions: v.snapshot.demotions }]));
   }
 }

@@ -13,13 +13,13 @@
 
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { commandArgv } from '../../lib/schema-helpers';
+import { commandArgv } from '../../lib/command-argv';
 import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterInstanceConfig, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
 import { FeatureError } from '../../lib/feature-failure';
-import { CommandError } from '../../control';
+import { CommandError } from '../../control/server';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { FeatureStatus } from '../../daemon/status';
@@ -495,16 +495,16 @@ export class HeartbeatExtension implements Extension {
     }
   }
 
-  private readonly answerers = new Map<string, () => string | undefined>();
+  private readonly answerers = new Map<string, () => string | undefined | Promise<string | undefined>>();
 
   /** Another part answers the twin's serial request `what` (the console's peer view). */
-  answerWith(what: string, answer: () => string | undefined): void {
+  answerWith(what: string, answer: () => string | undefined | Promise<string | undefined>): void {
     this.answerers.set(what, answer);
   }
 
   private async answer(what: string): Promise<string> {
     this.extra.requests_answered++;
-    const other = this.answerers.get(what)?.();
+    const other = await this.answerers.get(what)?.();
     if (other !== undefined) return other;
     if (what !== 'status') return JSON.stringify({ error: 'unknown-request', what, known: ['status', ...this.answerers.keys()] });
     const ctx = this.ctx!;

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { ReopeningSerialPort, type FirstOpen } from '../../lib/serial-port';
+import { loopSafeSerialBinding } from './serial-binding';
 import { newCounters, type HeartbeatCounters, type RejectReason } from '../../heartbeat/counters';
 import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from '../../heartbeat/frame';
 import { FrameReceiver } from '../../heartbeat/frame-receiver';
@@ -89,6 +90,14 @@ export const MAX_QUEUED_RESPONSE_PARTS = 2 * MAX_RESPONSE_PARTS;
 /** Peer requests being answered at once; more are dropped and counted. */
 const MAX_ANSWERING = 4;
 
+/** What a rejection most likely means, for the log's summary (counters carry the numbers). */
+const REJECT_HINTS: Partial<Record<RejectReason, string>> = {
+  'bad-hmac': 'the twin has another heartbeat key',
+  'bad-version': 'the twin runs another heartbeat protocol version: upgrade both boxes',
+  'own-frame': 'our own node id or boot id: the line loops back, or the twin has our heartbeat.serial.node_id',
+  unsynced: 'the twin has not heard our frames yet: it just started, or our direction of the line is broken',
+};
+
 export class SerialLink extends EventEmitter<SerialLinkEvents> {
   readonly counters: SerialLinkCounters;
   private readonly sender: FrameSender;
@@ -132,6 +141,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
     this.serial = new ReopeningSerialPort({
       path: opts.path,
+      // Waits for the port on this thread's own loop: the link runs in the HA thread.
+      binding: loopSafeSerialBinding,
       baudRate: this.baudRate,
       reopen: { initialMs: opts.reopen?.initialMs ?? 100, maxMs: opts.reopen?.maxMs ?? 5000 },
       unrefReopenTimer: false,
@@ -353,7 +364,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const now = this.clock();
     if (now - this.lastRejectLogAt < 10_000) return;
     this.lastRejectLogAt = now;
-    const summary = [...this.rejectLog].map(([r, n]) => `${r} ${n}`).join(', ');
+    const summary = [...this.rejectLog].map(([r, n]) => `${r} ${n}${REJECT_HINTS[r] ? ` (${REJECT_HINTS[r]})` : ''}`).join(', ');
     this.rejectLog.clear();
     this.log(`serial ${this.opts.path}: rejected frames: ${summary}`);
   }
