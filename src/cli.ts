@@ -13,6 +13,8 @@ usage:
   twinvip keygen [-o FILE]          a key pair for signed fleet requests
   twinvip request NODE COMMAND [ARGS] --key FILE --broker URL
                                     send a signed fleet request over MQTT, print the answer
+  twinvip fleet status|watch|maintenance --broker URL
+                                    the fleet's pairs from outside: split-brain, offline, drift
   twinvip --version
 `;
 
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo')).demoCommand,
   keygen: async () => (await import('./commands/keygen')).keygenCommand,
   request: async () => (await import('./commands/request')).requestCommand,
+  fleet: async () => (await import('./commands/fleet')).fleetCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

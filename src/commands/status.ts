@@ -42,6 +42,7 @@ export function renderStatus(s: DaemonStatus): string {
     ['health', s.health === undefined ? 'unknown' : s.health.state === 'ok' ? 'ok' : `DEGRADED: ${s.health.reasons.join('; ')}`],
   ];
   const features = Object.entries(s.features ?? {});
+  for (const a of s.alarms ?? []) rows.push(['alarm', `${a.id} [${a.severity}]${a.instance ? ` ${a.instance}` : ''}: ${a.message}`]);
   if (features.length > 0) rows.push(['features', features.map(([name, f]) => `${name} ${f.state}${f.detail ? ` (${f.detail})` : ''}`).join(', ')]);
   const out = [table(rows.map(([k, v]) => [k, v]))];
   out.push('');

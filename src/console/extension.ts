@@ -84,7 +84,7 @@ export class ConsoleExtension implements Extension {
   snapshot(): ConsoleSnapshot {
     const ctx = this.mustCtx();
     const st = ctx.status();
-    return takeSnapshot({ node: st.node, version: st.version, uptimeS: st.uptime_s, configHash: st.config.hash, instances: st.instances, configuredInstances: Object.keys(ctx.config.instances).length }, this.wiring.view ?? {});
+    return takeSnapshot({ node: st.node, version: st.version, uptimeS: st.uptime_s, configHash: st.config.hash, instances: st.instances, configuredInstances: Object.keys(ctx.config.instances).length, degraded: st.health?.reasons ?? [] }, this.wiring.view ?? {});
   }
 
   /** The serial link's request handler for the console's part: returns undefined for other requests. */

@@ -6,7 +6,7 @@ import { registerBuiltinCommands } from './builtin-commands';
 import { CounterRegistry } from './counters';
 import { EventBus, type DaemonEvents } from './events';
 import type { DaemonContext, Extension } from './extension';
-import { startFailure, type FailureReason } from '../lib/feature-failure';
+import { FeatureError, startFailure, type FailureReason } from '../lib/feature-failure';
 import type { DaemonStatus, FeatureStatus, InstanceStatus } from './status';
 
 export interface DaemonOptions {
@@ -70,6 +70,7 @@ export class Daemon implements DaemonContext {
   private stopPromise: Promise<void> | undefined;
   private resolveStopped!: (cause: string) => void;
   private instanceLister: InstanceLister = () => [];
+  private readonly statusRefreshers: (() => Promise<void>)[] = [];
   private readonly faults = new Map<string, Fault>();
   private readonly faultListeners = new Set<() => void>();
   private readonly alarms = new Map<string, DaemonEvents['alarm']>();
@@ -144,11 +145,11 @@ export class Daemon implements DaemonContext {
         }
         this.started.push(ext);
       } catch (err) {
-        const reason = startFailure(ext.name, err);
-        this.log.error(reason.line, { feature: ext.name, ...(reason.call ? { call: reason.call } : {}), ...(reason.errno ? { errno: reason.errno } : {}) });
+        const reason = startFailure(err instanceof FeatureError && err.feature ? err.feature : ext.name, err);
+        this.log.error(reason.line, { feature: reason.feature, ...(reason.call ? { call: reason.call } : {}), ...(reason.errno ? { errno: reason.errno } : {}) });
         // What it set up before failing (a socket, a timer) is undone with the others.
         this.started.push(ext);
-        await this.stop(`feature '${ext.name}' cannot start`);
+        await this.stop(`feature '${reason.feature}' cannot start`);
         return { ok: false, error: reason.line, feature: reason };
       }
     }
@@ -241,6 +242,27 @@ export class Daemon implements DaemonContext {
   }
 
   /**
+   * A part whose status lives elsewhere (the HA thread) brings it up to date before the `status`
+   * command answers; waited for STATUS_REFRESH_MS at most, then the last known state is shown.
+   */
+  addStatusRefresher(fn: () => Promise<void>): void {
+    this.statusRefreshers.push(fn);
+  }
+
+  /** status() after the refreshers: what the `status` control command answers. */
+  async freshStatus(): Promise<DaemonStatus> {
+    if (this.statusRefreshers.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.statusRefreshers.map((f) => f().catch(() => undefined))),
+        new Promise((r) => (timer = setTimeout(r, STATUS_REFRESH_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.status();
+  }
+
+  /**
    * A feature broke while running (a VRRP socket that cannot send, the serial port gone): it has
    * already put the affected instances in FAULT; this makes the daemon `degraded` with the
    * reason (status, console, MQTT state, systemd STATUS=) and raises the critical alarm.
@@ -281,15 +303,18 @@ export class Daemon implements DaemonContext {
     const faults = this.activeFaults();
     const features: Record<string, FeatureStatus> = {};
     for (const ext of this.started) {
-      let h: FeatureStatus | undefined;
+      let each: Record<string, FeatureStatus | undefined>;
       try {
-        h = ext.featureStatus?.();
+        each = ext.featureStatuses ? ext.featureStatuses() : { [ext.name]: ext.featureStatus?.() };
       } catch (err) {
-        h = { state: 'degraded', detail: `health unknown: ${errMessage(err)}` };
+        each = { [ext.name]: { state: 'degraded', detail: `health unknown: ${errMessage(err)}` } };
       }
-      const own = faults.filter((f) => f.feature === ext.name);
-      if (own.length > 0) h = { state: 'degraded', detail: own.map((f) => f.reason).join('; ') };
-      if (h) features[ext.name] = h;
+      for (const [name, status] of Object.entries(each)) {
+        let h = status;
+        const own = faults.filter((f) => f.feature === name);
+        if (own.length > 0) h = { state: 'degraded', detail: own.map((f) => f.reason).join('; ') };
+        if (h) features[name] = h;
+      }
     }
     return {
       node: this.cfg.node.name,
@@ -307,11 +332,14 @@ export class Daemon implements DaemonContext {
       control: { socket: this.control.socketPath ?? this.cfg.control.socket, clients: this.control.clientCount },
       health: faults.length === 0 ? { state: 'ok', reasons: [] } : { state: 'degraded', reasons: faults.map((f) => f.reason) },
       features,
+      alarms: this.activeAlarms().map((a) => ({ id: a.id, severity: a.severity, message: a.message, ...(a.instance ? { instance: a.instance } : {}), since: new Date(a.at).toISOString() })),
       instances: this.instanceLister(),
       counters: this.counters.snapshot(),
     };
   }
 }
+
+const STATUS_REFRESH_MS = 1000;
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -59,4 +59,6 @@ export interface Extension {
   onConfigReloaded?(ctx: DaemonContext): void | Promise<void>;
   /** How it is doing, for `status` features; undefined = not configured (not listed). Default: running. */
   featureStatus?(): FeatureStatus | undefined;
+  /** Instead of featureStatus, for an extension that runs several features (the HA thread: vrrp, heartbeat). */
+  featureStatuses?(): Record<string, FeatureStatus | undefined>;
 }

@@ -12,6 +12,8 @@ export interface DaemonStatus {
    * reasons name the feature, the call and the errno.
    */
   health: { state: 'ok' | 'degraded'; reasons: string[] };
+  /** Alarms raised on the bus and not cleared (critical ones for a broken feature), oldest first. */
+  alarms?: { id: string; severity: 'warning' | 'critical'; message: string; instance?: string; since: string }[];
   /** Each running feature: `running`, or `waiting` for an optional peer (MQTT broker), or `degraded`. */
   features: Record<string, FeatureStatus>;
   /** One entry per VRRP instance; empty until the VRRP part lands. */

@@ -73,7 +73,7 @@ interface StateDoc {
   config_hash?: string;
   shared_config_hash?: string;
   pair?: { id?: string; twin?: string | null; source?: string };
-  instances?: Record<string, { state?: string }>;
+  instances?: Record<string, { state?: string; last_transition?: { at?: string } | null }>;
   alarms?: { id?: string; instance?: string }[];
   updated_at?: string;
 }
@@ -84,14 +84,30 @@ interface Box {
   /** When `online` last changed, as this monitor saw it (or the box's updated_at for a retained offline). */
   onlineSince: number | null;
   state: StateDoc | null;
+  /** The document came as a retained message at subscribe time: its changes happened before we looked. */
+  stateRetained: boolean;
 }
 
 /** A condition's start as seen here, kept while it holds (split-brain and no-holder have a grace). */
 type Since = Map<string, number>;
 
+/**
+ * Incremental: a message marks its pair dirty, and report() recomputes only the dirty pairs and
+ * those whose verdict depends on time (a grace running, a problem whose duration grows), so a
+ * watch over thousands of pairs costs per change, not per pair.
+ */
 export class FleetMonitor {
   private readonly boxes = new Map<string, Box>();
-  private readonly since: Since = new Map();
+  /** Pair id -> the keys of its boxes. */
+  private readonly groups = new Map<string, Set<string>>();
+  private readonly pairOfBox = new Map<string, string>();
+  /** Per pair: when each condition it holds began (grace periods, durations). */
+  private readonly since = new Map<string, Since>();
+  private readonly cache = new Map<string, PairReport>();
+  private readonly dirty = new Set<string>();
+  /** Pairs to recompute at every report: a grace running or a problem present. */
+  private readonly timed = new Set<string>();
+  private sortedIds: string[] | undefined;
 
   constructor(readonly opts: MonitorOptions = DEFAULT_MONITOR_OPTIONS) {}
 
@@ -115,10 +131,14 @@ export class FleetMonitor {
       const reported = retained ? updatedAt(b.state) : null;
       b.onlineSince = reported !== null ? Math.min(reported, now) : now;
     }
+    this.changed(b);
   }
 
-  /** The box's retained `state` document (text; empty: forgotten). */
-  state(key: string, text: string): void {
+  /**
+   * The box's retained `state` document (text; empty: forgotten). `retained`: delivered at
+   * subscribe time, so a condition it shows began when the box says, not now.
+   */
+  state(key: string, text: string, retained = false): void {
     if (text === '') {
       this.forget(key);
       return;
@@ -132,47 +152,91 @@ export class FleetMonitor {
     if (doc === null || typeof doc !== 'object') return;
     const b = this.box(key);
     b.state = doc;
+    b.stateRetained = retained;
     if (b.online === false && b.onlineSince !== null) b.onlineSince = Math.min(b.onlineSince, updatedAt(doc) ?? b.onlineSince);
+    this.changed(b);
   }
 
   forget(key: string): void {
     this.boxes.delete(key);
+    this.place(key, undefined);
+  }
+
+  /** The box's pair may have changed with its document: moves it, marks both pairs dirty. */
+  private changed(b: Box): void {
+    this.place(b.key, pairOf(b));
+  }
+
+  private place(key: string, pair: string | undefined): void {
+    const old = this.pairOfBox.get(key);
+    if (old !== undefined) this.dirty.add(old);
+    if (pair !== undefined) this.dirty.add(pair);
+    if (old === pair) return;
+    if (old !== undefined) {
+      const g = this.groups.get(old)!;
+      g.delete(key);
+      if (g.size === 0) {
+        this.groups.delete(old);
+        this.sortedIds = undefined;
+      }
+      this.pairOfBox.delete(key);
+    }
+    if (pair !== undefined) {
+      let g = this.groups.get(pair);
+      if (!g) {
+        this.groups.set(pair, (g = new Set()));
+        this.sortedIds = undefined;
+      }
+      g.add(key);
+      this.pairOfBox.set(key, pair);
+    }
   }
 
   /** Every pair, its problems, at `now`. Also moves the grace timers, so call it often (each message and a tick). */
   report(now: number): FleetReport {
-    const groups = new Map<string, Box[]>();
-    for (const b of this.boxes.values()) {
-      const id = pairOf(b);
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = []));
-      g.push(b);
+    const todo = new Set([...this.dirty, ...this.timed]);
+    this.dirty.clear();
+    for (const id of todo) {
+      const keys = this.groups.get(id);
+      if (!keys) {
+        this.cache.delete(id);
+        this.since.delete(id);
+        this.timed.delete(id);
+        continue;
+      }
+      const boxes = [...keys].map((k) => this.boxes.get(k)!).sort((a, b) => (nodeOf(a) < nodeOf(b) ? -1 : 1));
+      const held: Since = new Map();
+      const r = this.pairReport(id, boxes, now, held);
+      this.cache.set(id, r);
+      this.since.set(id, held);
+      if (held.size > 0 || r.problems.length > 0) this.timed.add(id);
+      else this.timed.delete(id);
     }
-    const seen = new Set<string>();
-    const pairs: PairReport[] = [];
-    for (const [id, boxes] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      boxes.sort((a, b) => (nodeOf(a) < nodeOf(b) ? -1 : 1));
-      pairs.push(this.pairReport(id, boxes, now, seen));
-    }
-    for (const k of [...this.since.keys()]) if (!seen.has(k)) this.since.delete(k);
-    const problems = pairs.flatMap((p) => p.problems);
+    this.sortedIds ??= [...this.groups.keys()].sort();
+    const pairs = this.sortedIds.map((id) => this.cache.get(id)!);
+    const problems: Problem[] = [];
+    for (const id of this.timed) problems.push(...this.cache.get(id)!.problems);
+    problems.sort((a, b) => (a.pair < b.pair ? -1 : a.pair > b.pair ? 1 : 0));
     return { at: now, boxes: this.boxes.size, pairs, problems, healthy: problems.length === 0 };
   }
 
   private box(key: string): Box {
     let b = this.boxes.get(key);
-    if (!b) this.boxes.set(key, (b = { key, online: null, onlineSince: null, state: null }));
+    if (!b) this.boxes.set(key, (b = { key, online: null, onlineSince: null, state: null, stateRetained: false }));
     return b;
   }
 
-  private pairReport(id: string, boxes: Box[], now: number, seen: Set<string>): PairReport {
+  private pairReport(id: string, boxes: Box[], now: number, held: Since): PairReport {
     const problems: Problem[] = [];
     const problem = (p: Omit<Problem, 'pair' | 'durationMs'>) => problems.push({ pair: id, durationMs: Math.max(0, now - p.since), ...p });
-    /** Start of a condition that holds now (first time seen: now). */
-    const hold = (key: string): number => {
-      seen.add(key);
-      let t = this.since.get(key);
-      if (t === undefined) this.since.set(key, (t = now));
+    const before = this.since.get(id);
+    /**
+     * Start of a condition that holds now: when first seen here, or, for a condition found in
+     * retained documents at start (it began before we looked), when the boxes say it began.
+     */
+    const hold = (key: string, reported?: number): number => {
+      const t = before?.get(key) ?? (reported !== undefined ? Math.min(now, reported) : now);
+      held.set(key, t);
       return t;
     };
     const online = boxes.filter((b) => b.online === true && b.state !== null);
@@ -207,7 +271,7 @@ export class FleetMonitor {
       const holders = Object.entries(states).filter(([, s]) => s === 'MASTER').map(([n]) => n);
       instances.push({ name, states, holders });
       if (holders.length >= 2) {
-        const since = hold(`${id}|split|${name}`);
+        const since = hold(`${id}|split|${name}`, reportedSince(online.filter((b) => holders.includes(nodeOf(b))), name));
         if (now - since >= this.opts.splitGraceMs) {
           problem({ kind: 'split-brain', instance: name, since, severity: 'critical', message: `${name}: ${holders.join(' and ')} both MASTER for ${secs(now - since)} s` });
         }
@@ -234,6 +298,22 @@ export class FleetMonitor {
     }
     return { id, boxes: reports, instances, problems, healthy: problems.length === 0 };
   }
+}
+
+/**
+ * When the boxes say the last of them changed this instance's state, if every document is one
+ * found retained at start (a live change is timed by its arrival here: box clocks may differ).
+ */
+function reportedSince(boxes: Box[], instance: string): number | undefined {
+  let latest: number | undefined;
+  for (const b of boxes) {
+    if (!b.stateRetained) return undefined;
+    const at = b.state?.instances?.[instance]?.last_transition?.at;
+    const t = at ? Date.parse(at) : NaN;
+    if (Number.isNaN(t)) return undefined;
+    latest = latest === undefined ? t : Math.max(latest, t);
+  }
+  return latest;
 }
 
 function nodeOf(b: Box): string {

@@ -6,17 +6,34 @@
 // Actions run one at a time, whoever asks (console session, MQTT command): two people acting on
 // one box at once is how a maintenance window goes wrong. A refused action says which one runs.
 
-import type { VrrpRunner } from './vrrp/runner';
+import type { InstanceEvent } from '../vrrp/events';
+import type { InstanceView } from './vrrp/runner';
+
+/** The runner, or its stand-in on the main thread when the HA path runs in its own (worker/host.ts). */
+export interface ActionTarget {
+  views(): InstanceView[];
+  deliver(instance: string, event: InstanceEvent): Promise<void>[];
+}
 
 export type HaActionResult = { ok: true; data?: unknown } | { ok: false; error: string };
 
 export class OperatorActions {
   private current: { name: string; startedAt: number } | undefined;
+  private readonly demotionListeners = new Set<() => void>();
 
   constructor(
-    private readonly runner: () => VrrpRunner | undefined,
+    private readonly runner: () => ActionTarget | undefined,
     private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /**
+   * `fn` runs after maintenance or failover changed the operator's demotions. A demotion that
+   * moves no instance (maintenance on a BACKUP) makes no transition: the MQTT state listens here.
+   */
+  onDemotionsChanged(fn: () => void): () => void {
+    this.demotionListeners.add(fn);
+    return () => this.demotionListeners.delete(fn);
+  }
 
   /** The action running now ("failover VI_2"), or undefined. */
   inProgress(): string | undefined {
@@ -44,6 +61,7 @@ export class OperatorActions {
       if (!r) return { ok: false, error: 'VRRP is not running' };
       const names = r.views().map((v) => v.plan.name);
       await Promise.all(names.flatMap((n) => r.deliver(n, { type: 'demote', reason: 'maintenance', active: on })));
+      this.demotionsChanged();
       return { ok: true, data: { maintenance: on, instances: this.states(r) } };
     });
   }
@@ -69,11 +87,16 @@ export class OperatorActions {
         if (masters.length === 0) return { ok: false, error: 'this node is MASTER of no instance: nothing to hand over' };
       }
       await Promise.all(masters.flatMap((n) => r.deliver(n, { type: 'demote', reason: 'maintenance', active: true })));
+      this.demotionsChanged();
       return { ok: true, data: { handed_over: masters, note: 'demoted until maintenance off', instances: this.states(r) } };
     });
   }
 
-  private states(r: VrrpRunner): Record<string, { state: string; demotions: string[] }> {
+  private demotionsChanged(): void {
+    for (const fn of this.demotionListeners) fn();
+  }
+
+  private states(r: ActionTarget): Record<string, { state: string; demotions: string[] }> {
     return Object.fromEntries(r.views().map((v) => [v.plan.name, { state: v.snapshot.state, demotions: v.snapshot.demotions }]));
   }
 }

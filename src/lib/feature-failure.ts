@@ -13,11 +13,14 @@
 export class FeatureError extends Error {
   readonly call: string | undefined;
   readonly errno: string | undefined;
-  constructor(message: string, opts: { call?: string | undefined; errno?: string | undefined; cause?: unknown } = {}) {
+  /** The feature that failed, when it is not the extension that threw (the HA thread runs two). */
+  readonly feature: string | undefined;
+  constructor(message: string, opts: { call?: string | undefined; errno?: string | undefined; cause?: unknown; feature?: string | undefined } = {}) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'FeatureError';
     this.call = opts.call;
     this.errno = opts.errno;
+    this.feature = opts.feature;
   }
 }
 

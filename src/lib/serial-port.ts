@@ -43,8 +43,16 @@ function loadSerialModules(): Promise<SerialModules> {
   return serialModules;
 }
 
+/** A serial binding as @serialport/stream takes it (autoDetect()'s, or a replacement). */
+export type SerialBinding = ReturnType<typeof AutoDetect>;
+
 export interface ReopeningPortOptions {
   path: string;
+  /**
+   * The binding to open the port with; autoDetect()'s by default. The HA thread passes one that
+   * waits for readability on its own event loop (src/ha/heartbeat/serial-binding.ts).
+   */
+  binding?: () => Promise<SerialBinding>;
   baudRate: number;
   reopen: { initialMs: number; maxMs: number };
   /** Whether a pending reopen may let the process exit. */
@@ -118,19 +126,18 @@ export class ReopeningSerialPort {
     if (!this.running || this.opening || this.port) return;
     this.opening = true;
     loadSerialModules().then(
-      (modules) => this.openWith(modules),
-      (err: unknown) => this.cannotCreate(err),
-    );
+      async (modules) => this.openWith(modules, this.opts.binding ? await this.opts.binding() : modules.autoDetect()),
+    ).catch((err: unknown) => this.cannotCreate(err));
   }
 
-  private openWith({ SerialPortStream: Stream, autoDetect }: SerialModules): void {
+  private openWith({ SerialPortStream: Stream }: SerialModules, binding: SerialBinding): void {
     if (!this.running) {
       this.opening = false;
       return;
     }
     let port: SerialPortStream;
     try {
-      port = new Stream({ binding: autoDetect(), path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+      port = new Stream({ binding, path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
     } catch (err) {
       this.cannotCreate(err);
       return;

@@ -59,6 +59,8 @@ export class StateBuilder {
       config_hash: status.config.hash,
       shared_config_hash: sharedConfigHash(config),
       config: status.config,
+      // `degraded` with the reasons while a feature is broken (fail loudly); `ok` otherwise.
+      health: status.health,
       instances,
       alarms: [...this.alarms.values()].map((a) => ({
         id: a.id, severity: a.severity, message: a.message, ...(a.instance ? { instance: a.instance } : {}), since: new Date(a.at).toISOString(),

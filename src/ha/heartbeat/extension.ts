@@ -11,14 +11,15 @@
 // The heartbeat we send is built each period from the runner's views (body.ts), and once more
 // right after every transition so the twin learns it within one frame time, not one period.
 
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { commandArgv } from '../../lib/schema-helpers';
+import { commandArgv } from '../../lib/command-argv';
 import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterInstanceConfig, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
 import { FeatureError } from '../../lib/feature-failure';
-import { CommandError } from '../../control';
+import { CommandError } from '../../control/server';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { FeatureStatus } from '../../daemon/status';
@@ -31,6 +32,9 @@ import { heartbeatStatus, type HeartbeatStatus } from './status';
 import type { StallGate } from '../stall-gate';
 
 const now = (): number => performance.now();
+
+/** A serial heartbeat port lost this long without reopening is a fault (see armPortGone). */
+const PORT_GONE_MS = 30_000;
 
 /** Arbiter alarms that clear an earlier one: emitted on the bus under the original id, active false. */
 const CLEARS: Record<string, string> = {
@@ -127,6 +131,7 @@ export class HeartbeatExtension implements Extension {
       deadPeriods: serial.dead_periods,
       key,
       nodeId: String(serial.node_id),
+      bootNumberFile: join(ctx.config.node.state_dir, 'serial-boot'),
       heartbeat: () => this.body(),
       onRequest: (what) => this.answer(what),
       log: (line) => log.info(line),
@@ -135,7 +140,11 @@ export class HeartbeatExtension implements Extension {
     const link = this.link;
     link.on('heartbeat', (f, _at, sentAt) => this.onFrame(f, sentAt));
     link.on('release', (f) => this.onFrame(f));
-    link.on('port-lost', (reason) => log.warn(`serial ${serial.device}: port lost (${reason})`));
+    link.on('port-lost', (reason) => {
+      log.warn(`serial ${serial.device}: port lost (${reason})`);
+      this.armPortGone(serial.device, reason);
+    });
+    link.on('open', () => this.portBack(serial.device));
 
     runner.setAdvertObserver((plan, advert) =>
       this.feed({ type: 'advert', vrid: plan.params.vrid, family: plan.family, priority: advert.priority, advertIntervalCs: advert.advertIntervalCs, address: advert.source }),
@@ -185,7 +194,42 @@ export class HeartbeatExtension implements Extension {
     return { state: 'running', detail: `serial ${this.deviceLabel} ${this.link.isOpen ? 'open' : 'closed, reopening'}` };
   }
 
+  private portGoneTimer: NodeJS.Timeout | undefined;
+  private portGone = false;
+
+  /**
+   * Fail loudly: a serial port lost and not back within PORT_GONE_MS is a fault (degraded,
+   * critical alarm `serial-port-gone`) until it reopens. The instances stay as they are: VRRP
+   * still defends them over Ethernet, as without the serial heartbeat; putting them in FAULT
+   * would turn a lost second channel into an outage on both boxes when the cable's two ports
+   * go together (a pty pair, a shared USB hub). The reopening goes on with its back-off.
+   */
+  private armPortGone(device: string, reason: string): void {
+    if (this.portGoneTimer || this.portGone) return;
+    this.portGoneTimer = setTimeout(() => {
+      this.portGoneTimer = undefined;
+      if (this.link?.isOpen !== false) return;
+      this.portGone = true;
+      this.ctx?.reportFault({
+        id: 'serial-port-gone',
+        feature: 'heartbeat',
+        reason: `serial heartbeat ${device}: port lost (${reason}) and not reopened within ${PORT_GONE_MS / 1000} s; split-brain protection rests on the Ethernet adverts alone`,
+      });
+    }, PORT_GONE_MS);
+    this.portGoneTimer.unref();
+  }
+
+  private portBack(device: string): void {
+    if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
+    this.portGoneTimer = undefined;
+    if (!this.portGone) return;
+    this.portGone = false;
+    this.ctx?.clearFault('serial-port-gone', `serial heartbeat ${device}: port open again`);
+  }
+
   async stop(): Promise<void> {
+    if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
+    this.portGoneTimer = undefined;
     for (const u of this.unregister.splice(0)) u();
     if (this.tickTimer) clearTimeout(this.tickTimer);
     if (this.reviewTimer) clearInterval(this.reviewTimer);
@@ -493,16 +537,16 @@ export class HeartbeatExtension implements Extension {
     }
   }
 
-  private readonly answerers = new Map<string, () => string | undefined>();
+  private readonly answerers = new Map<string, () => string | undefined | Promise<string | undefined>>();
 
   /** Another part answers the twin's serial request `what` (the console's peer view). */
-  answerWith(what: string, answer: () => string | undefined): void {
+  answerWith(what: string, answer: () => string | undefined | Promise<string | undefined>): void {
     this.answerers.set(what, answer);
   }
 
   private async answer(what: string): Promise<string> {
     this.extra.requests_answered++;
-    const other = this.answerers.get(what)?.();
+    const other = await this.answerers.get(what)?.();
     if (other !== undefined) return other;
     if (what !== 'status') return JSON.stringify({ error: 'unknown-request', what, known: ['status', ...this.answerers.keys()] });
     const ctx = this.ctx!;

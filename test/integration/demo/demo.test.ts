@@ -6,10 +6,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildBundle, runCli, spawnTwinvip, type SpawnedProcess } from '../../helpers/bundle';
 import { withTimeout } from '../../helpers/wait';
 import { NetnsLab } from '../helpers/netns';
-import { describeRequiring } from '../../helpers/prerequisites';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 
-describeRequiring(NetnsLab.prerequisites, 'twinvip demo (non-TTY, line output)', () => {
+describeRequiring([...NetnsLab.prerequisites, needsProgram('openssl')], 'twinvip demo (non-TTY, line output)', () => {
   let out = '';
   let code: number | null = null;
   let prefix = '';

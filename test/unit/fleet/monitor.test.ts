@@ -103,3 +103,29 @@ describe('fleet monitor', () => {
     expect(m.report(0).boxes).toBe(4001);
   });
 });
+
+describe('fleet monitor, one look (fleet status)', () => {
+  const withTransition = (node: string, state: string, at: number) => JSON.stringify({
+    node, version: '1', shared_config_hash: 's', pair: { id: 'p1', twin: null, source: 'config' },
+    instances: { VI_1: { state, last_transition: { to: state, at: new Date(at).toISOString() } } }, updated_at: new Date(at).toISOString(),
+  });
+
+  it('a split-brain found in retained documents dates from the boxes\' transitions: flagged at the first look', () => {
+    const m = new FleetMonitor();
+    m.state('t/a/', withTransition('a', 'MASTER', 1_000), true);
+    m.status('t/a/', 'online', 10_000, true);
+    m.state('t/b/', withTransition('b', 'MASTER', 7_000), true);
+    m.status('t/b/', 'online', 10_000, true);
+    expect(m.report(10_000).problems).toEqual([expect.objectContaining({ kind: 'split-brain', since: 7_000, durationMs: 3_000 })]);
+  });
+
+  it('seen live, the same documents are timed from their arrival (box clocks may be off)', () => {
+    const m = new FleetMonitor();
+    m.state('t/a/', withTransition('a', 'MASTER', 1_000));
+    m.status('t/a/', 'online', 10_000);
+    m.state('t/b/', withTransition('b', 'MASTER', 7_000));
+    m.status('t/b/', 'online', 10_000);
+    expect(m.report(10_000).healthy).toBe(true);
+    expect(m.report(10_500).problems).toEqual([expect.objectContaining({ kind: 'split-brain', since: 10_000 })]);
+  });
+});
