@@ -68,6 +68,8 @@ const SCHEDULERS: Record<string, Scheduler> = {
 };
 // keepalived 2.2.7 without lb_algo: "no scheduler set, setting default 'wlc'".
 const DEFAULT_SCHEDULER = 'wlc';
+// keepalived global_data.h: the largest persistence_timeout (31 days).
+const LVS_MAX_TIMEOUT = 86400 * 31;
 // Nginx refuses `backup` with these (nginx -t: "balancing method does not support parameter backup").
 const NO_BACKUP = new Set(['hash', 'ip_hash', 'random']);
 // IPVS connection timeouts (`ipvsadm -L --timeout`: tcp 900 s, udp 300 s) carried over as the
@@ -275,7 +277,26 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
       }
     },
     persistence_timeout: (n) => {
-      persistenceAt = n;
+      // keepalived 2.2.7 pto_handler: no value = 360 s; 1..31 days turns persistence on; 0 or
+      // anything else is "persistence_timeout invalid" and the service has no persistence.
+      const word = n.args[0];
+      if (word === undefined) {
+        persistenceAt = n;
+        return;
+      }
+      const v = Number(word);
+      if (/^\d+$/.test(word) && v >= 1 && v <= LVS_MAX_TIMEOUT) {
+        persistenceAt = n;
+        extraArgs(n, 1, notes);
+        return;
+      }
+      // An invalid value leaves what came before (nothing, or persistence_granularity's 360 s).
+      notes.warn(n, n.key, `${word}: ${persistenceAt ? 'ignored' : 'no persistence'}, as in keepalived (it logs "persistence_timeout invalid" for anything but 1..${LVS_MAX_TIMEOUT} and leaves the value unset)${persistenceAt ? '' : ': the lb_algo scheduler is kept'}`);
+    },
+    persistence_granularity: (n) => {
+      // keepalived: a granularity alone turns persistence on (360 s); the client netmask is lost.
+      persistenceAt ??= n;
+      notes.unconverted(n, n.key, `${n.args[0] ?? ''}: clients are kept by their own address, not by a netmask (hash on $remote_addr)`);
     },
     virtualhost: (n) => {
       const h = readHost(n, notes);

@@ -181,3 +181,33 @@ describe('a mapping the Nginx rules refuse', () => {
     expect(n?.message).toMatch(/overlaps 127\.0\.0\.1:8089.*upstream vs_127_0_0_1_8089 \{"balance":"least_conn"/);
   });
 });
+
+describe('persistence_timeout as keepalived 2.2.7 reads it (pto_handler)', () => {
+  it.each([
+    ['persistence_timeout 0', 'round_robin', 'no persistence'],
+    ['persistence_timeout abc', 'round_robin', 'no persistence'],
+    ['persistence_timeout 2678401', 'round_robin', 'no persistence'],
+  ] as const)('%s: no persistence, the scheduler (wrr) kept with its weights, a warning says so', (line, balance, why) => {
+    const r = vs(`lb_algo wrr\n${line}\nprotocol TCP\n${RS('10.0.1.1', 'weight 3')}\n${RS('10.0.1.2')}`);
+    const up = r.nginx?.upstreams.vs_10_0_0_100_80;
+    expect(up.balance).toBe(balance);
+    expect(up.hash_key).toBeUndefined();
+    expect(up.servers.map((s: Any) => s.weight)).toEqual([3, undefined]);
+    expect(note(r.notes, 'persistence_timeout')).toMatchObject({ severity: 'warning', line: 3 });
+    expect(note(r.notes, 'persistence_timeout')?.message).toMatch(new RegExp(`${why}.*persistence_timeout invalid`));
+  });
+
+  it.each(['persistence_timeout', 'persistence_timeout 1', 'persistence_timeout 2678400'])('%s: persistence (hash on the client address)', (line) => {
+    const r = vs(`lb_algo wrr\n${line}\nprotocol TCP\n${RS('10.0.1.1', 'weight 3')}`);
+    const up = r.nginx?.upstreams.vs_10_0_0_100_80;
+    expect(up).toMatchObject({ balance: 'hash', hash_key: '$remote_addr', hash_consistent: true });
+    expect(note(r.notes, 'persistence_timeout')?.message).toMatch(/client persistence becomes balance hash/);
+  });
+
+  it('persistence_granularity alone turns persistence on (keepalived sets 360 s); the netmask is reported as lost; a later invalid timeout leaves it on', () => {
+    const r = vs(`lb_algo rr\npersistence_granularity 255.255.255.0\npersistence_timeout 0\nprotocol TCP\n${RS('10.0.1.1')}`);
+    expect(r.nginx?.upstreams.vs_10_0_0_100_80.balance).toBe('hash');
+    expect(note(r.notes, 'persistence_granularity')).toMatchObject({ severity: 'unconverted', line: 3 });
+    expect(note(r.notes, 'persistence_timeout')?.message).toMatch(/^0: ignored/);
+  });
+});
