@@ -12,7 +12,10 @@
 //                                        never expires; alarm ethernet-heartbeat-lost.
 //                                        Gateway rule: see below.
 //   E lost, S ok, peer FAULT/releasing/priority 0, or a release frame
-//                                     -> 'peer-release' once: take over after skew time.
+//                                     -> 'peer-release' once: take over at once when the twin is
+//                                        the only other router of the VRID (soleTwin: pair mode,
+//                                        no mixed group, no foreign router heard), else after
+//                                        skew time (RFC, a group with a third router).
 //   E lost, S lost                    -> after S silent deadPeriods x period AND no advert for one
 //                                        advert interval + margin: ['run-fence' -> 'fence-result']
 //                                        -> 'peer-dead' once.
@@ -90,7 +93,8 @@ export type ArbiterInput =
 /** Events for the VRRP state machine — exactly these shapes. */
 export type PeerEvent =
   | { type: 'peer-claim'; priority: number; address: string; advertIntervalCs: number }
-  | { type: 'peer-release' }
+  /** immediate: the twin is the only other router of the VRID (soleTwin()): no skew. */
+  | { type: 'peer-release'; immediate: boolean }
   | { type: 'peer-dead' };
 
 export type AlarmName =
@@ -307,6 +311,17 @@ export class HeartbeatArbiter {
     return { twin: this.twin };
   }
 
+  /**
+   * The twin is the only other router of this VRID, so a release by it needs no Skew_Time (skew
+   * lets the best of several backups win): pair mode (the twin is known from its heartbeats), the
+   * instance is not declared a mixed group (a third router's backup never advertises, so "not
+   * heard" would not prove it absent), and no other router is heard on the VRID now (a
+   * vrid-conflict episode is open).
+   */
+  private soleTwin(inst: InstanceState): boolean {
+    return this.twin !== null && inst.cfg.mixedGroup !== true && this.conflicts.sources(inst.cfg.vrid, inst.cfg.family).length === 0;
+  }
+
   /** Whether adverts from the peer for this instance are currently heard (for our heartbeat). */
   hearsPeerAdverts(vrid: number, family: Family, now: number): boolean {
     const inst = this.instances.get(key(vrid, family));
@@ -391,7 +406,7 @@ export class HeartbeatArbiter {
       const inst = this.instances.get(key(frame.vrid, frame.family));
       if (inst && inst.local === 'BACKUP' && !inst.releaseLatched) {
         inst.releaseLatched = true;
-        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: { type: 'peer-release' } });
+        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: { type: 'peer-release', immediate: this.soleTwin(inst) } });
       }
       return;
     }
@@ -513,7 +528,7 @@ export class HeartbeatArbiter {
       if (peerCannotServe && inst.local === 'BACKUP') {
         if (!inst.releaseLatched) {
           inst.releaseLatched = true;
-          out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-release' } });
+          out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-release', immediate: this.soleTwin(inst) } });
         }
       } else {
         inst.releaseLatched = false;

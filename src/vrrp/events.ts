@@ -135,8 +135,12 @@ export type InstanceEvent =
   | { type: 'demote'; reason: DemotionReason; active: boolean }
   /** The peer claims mastership over the serial channel (heartbeat arbiter). */
   | { type: 'peer-claim'; priority: number; address: string; advertIntervalCs: number }
-  /** The peer gives the VIPs up now (serial channel). */
-  | { type: 'peer-release' }
+  /**
+   * The peer gives the VIPs up now (serial channel). `immediate`: the twin is the only other
+   * router of this VRID (pair mode, no third router heard or declared), so there is no better
+   * backup to wait for: MASTER at once instead of after Skew_Time (RFC skew otherwise).
+   */
+  | { type: 'peer-release'; immediate?: boolean }
   /** Both channels silent: the peer is dead or fully cut off. */
   | { type: 'peer-dead' }
   /** From a sync group coordinator only (sync-group.ts). */
@@ -156,6 +160,7 @@ export type TransitionCause =
   | 'equal priority, higher address'
   | 'peer claim'
   | 'peer released'
+  | 'twin released'
   | 'peer dead on both channels'
   | 'fault'
   | 'fault cleared'

@@ -43,7 +43,8 @@
  *   goes BACKUP, and a BACKUP never takes over, not even on peer-dead. Clearing the last one
  *   re-arms Master_Down (plain VRRP decides again); clearing one of two changes nothing.
  * - Heartbeat arbiter hooks: peer-claim (serial) counts like an advert for a BACKUP and makes an
- *   out-ranked MASTER step down; peer-release = priority 0 advert; peer-dead → MASTER now.
+ *   out-ranked MASTER step down; peer-release = priority 0 advert (Skew_Time), or MASTER now when
+ *   the arbiter says the twin is the only other router (`immediate`); peer-dead → MASTER now.
  * - With a sync group, a BACKUP whose Master_Down timer fires emits 'want-master' and waits for
  *   the group coordinator (keepalived's "only sync to master if everyone wants to").
  */
@@ -219,7 +220,12 @@ export class VrrpInstance {
         break;
       case 'peer-release':
         this.counters.peerReleases++;
-        if (this.state === 'BACKUP') this.armSkew('peer released', 'over the serial channel', now);
+        if (this.state !== 'BACKUP') break;
+        // The twin is the only other router of the VRID: skew exists to let the best of several
+        // backups win, and there is no other one. MASTER now (the twin has dropped its VIPs).
+        if (event.immediate === true) {
+          if (!this.inMaintenance()) this.masterOrWant('twin released', 'over the serial channel, no other router on the VRID: no skew', now, out);
+        } else this.armSkew('peer released', 'over the serial channel', now);
         break;
       case 'peer-dead':
         this.counters.peerDead++;

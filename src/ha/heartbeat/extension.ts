@@ -61,6 +61,10 @@ export class HeartbeatExtension implements Extension {
   private healthOverrides: Partial<Health> = {};
   private readonly releases = new ReleaseTracker();
   private readonly stopping = new Set<string>();
+  /** Releases waiting for the instance's VIPs to be gone; a graceful stop waits for them. */
+  private readonly pendingReleases = new Set<Promise<void>>();
+  /** What the last heartbeat said per instance (kept while a MASTER's VIPs are being removed). */
+  private readonly lastReported = new Map<string, LocalInstance>();
   private tickTimer: NodeJS.Timeout | undefined;
   private reviewTimer: NodeJS.Timeout | undefined;
   private readonly unregister: (() => void)[] = [];
@@ -142,9 +146,22 @@ export class HeartbeatExtension implements Extension {
       ctx.bus.on('transition', (t) =>
         queueMicrotask(() => {
           if (!this.link) return;
-          this.refreshLocal(false);
-          this.link.sendHeartbeatNow();
-          if (t.from === 'MASTER' && givesUp(t.to, t.cause)) this.releaseOnSerial(t.instance, t.to, t.cause);
+          if (t.from !== 'MASTER') {
+            this.refreshLocal(false);
+            this.link.sendHeartbeatNow();
+            return;
+          }
+          // Leaving MASTER: the twin hears of it once our VIPs are gone (a few ms), so that it
+          // may take them over at once without two boxes answering for them.
+          if (t.to === 'INIT') this.stopping.add(t.instance);
+          const done = runner.vipsSettled(t.instance).then(() => {
+            this.pendingReleases.delete(done);
+            if (!this.link) return;
+            this.refreshLocal(false);
+            if (givesUp(t.to, t.cause)) this.releaseOnSerial(t.instance, t.to, t.cause);
+            this.link.sendHeartbeatNow();
+          });
+          this.pendingReleases.add(done);
         }),
       ),
     );
@@ -173,9 +190,15 @@ export class HeartbeatExtension implements Extension {
     // Graceful stop: tell the twin now, over the channel that does not depend on the LAN, that
     // every instance we hold is being given up; the VRRP extension stops after us and sends
     // priority 0 as well (RFC 3768 §6.4.3), whichever reaches the twin first wins.
+    // The VRRP feature shut its instances down when the stop began (daemon 'stopping'): each
+    // MASTER's release leaves as soon as its VIPs are gone (the transition handler above).
+    await Promise.all([...this.pendingReleases]);
     const runner = this.runner();
     for (const l of runner ? localInstances(runner.views()) : []) {
       if (l.state !== 'MASTER') continue;
+      // Still MASTER (the VRRP feature did not stop first): release after the VIPs are gone.
+      runner!.deliver(l.name, { type: 'shutdown' });
+      await runner!.vipsSettled(l.name);
       this.stopping.add(l.name);
       if (link.sendRelease(l.vrid, l.family)) this.extra.releases_sent++;
     }
@@ -262,8 +285,16 @@ export class HeartbeatExtension implements Extension {
     const runner = this.runner();
     this.refreshLocal(false);
     const t = now();
+    const instances = (runner ? localInstances(runner.views()) : []).map((l) => {
+      // A MASTER whose VIPs are still being removed still answers for them: it says MASTER
+      // until they are gone, and its release follows (the twin must not take them over yet).
+      const before = this.lastReported.get(l.name);
+      if (l.state !== 'MASTER' && before?.state === 'MASTER' && runner!.vipsChanging(l.name)) return before;
+      this.lastReported.set(l.name, l);
+      return l;
+    });
     return heartbeatBody({
-      instances: runner ? localInstances(runner.views()) : [],
+      instances,
       releasing: this.releasingSet(),
       hearsPeerAdverts: (vrid, family) => this.arbiter?.hearsPeerAdverts(vrid, family, t) ?? false,
       health: this.health(),
@@ -301,10 +332,11 @@ export class HeartbeatExtension implements Extension {
 
   /**
    * A MASTER that gives the instance up on its own (FAULT: its link or a check failed;
-   * maintenance) says so over serial at once. Its priority 0 advert may never leave (the link is
-   * down) and the twin would otherwise wait until its Ethernet channel expires (one advert
-   * interval + margin) before the FAULT in our heartbeat counts; with the release frame it takes
-   * over after its skew time (the arbiter's release rule), whatever the LAN does.
+   * maintenance, failover; shutdown) says so over serial as soon as its VIPs are gone. Its
+   * priority 0 advert may never leave (the link is down) and the twin would otherwise wait until
+   * its Ethernet channel expires (one advert interval + margin) before the FAULT in our heartbeat
+   * counts; with the release frame it takes over at once when it is the only other router of the
+   * VRID, else after its skew time (the arbiter's release rule), whatever the LAN does.
    */
   private releaseOnSerial(instance: string, to: string, cause: string): void {
     const l = [...this.byKey.values()].find((x) => x.name === instance);
@@ -364,7 +396,12 @@ export class HeartbeatExtension implements Extension {
         log.forInstance(name).warn(`releasing to the twin: ${o.reason}`);
         this.releases.release(name, now());
         runner.deliver(name, { type: 'demote', reason: 'heartbeat-release', active: true });
-        if (this.link?.sendRelease(o.vrid, o.family)) this.extra.releases_sent++;
+        // The twin takes over at once on the release frame: send it once our VIPs are gone.
+        const done = runner.vipsSettled(name).then(() => {
+          this.pendingReleases.delete(done);
+          if (this.link?.sendRelease(o.vrid, o.family)) this.extra.releases_sent++;
+        });
+        this.pendingReleases.add(done);
         this.alarm('heartbeat-release', true, 'warning', `${name}: released to the twin (${o.reason})`, name);
         return;
       }
@@ -516,7 +553,7 @@ function arbiterInstance(l: LocalInstance): ArbiterInstanceConfig {
 }
 
 function givesUp(to: string, cause: string): boolean {
-  return to === 'FAULT' || cause.startsWith('maintenance');
+  return to === 'FAULT' || to === 'INIT' || cause.startsWith('maintenance');
 }
 
 /** The key file as `twinvip check` and the loader judged it (src/lib/secret-file.ts). */

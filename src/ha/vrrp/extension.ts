@@ -33,6 +33,8 @@ export class VrrpExtension implements Extension {
   private monitor: LinkMonitor | undefined;
   private unregister: (() => void)[] = [];
   private instancesKey = '';
+  /** The runner's stop, begun when the daemon's stop began. */
+  private stopping: Promise<void> | undefined;
 
   /** The running runner, for the heartbeat arbiter, maintenance and the console. */
   get vrrp(): VrrpRunner | undefined {
@@ -73,6 +75,13 @@ export class VrrpExtension implements Extension {
     this.runner.start();
     this.startTracking(config, plans, log);
 
+    // A graceful stop hands over first, before any other feature stops (MQTT may take a while
+    // to say goodbye): priority 0 from every MASTER and its VIPs removed, at once.
+    this.unregister.push(
+      ctx.bus.on('stopping', () => {
+        this.stopping ??= runner.stop();
+      }),
+    );
     ctx.setInstanceLister(() => this.instanceStatus());
     ctx.counters.add('vrrp', () => this.counters());
     this.unregister.push(
@@ -86,7 +95,8 @@ export class VrrpExtension implements Extension {
     for (const u of this.unregister.splice(0)) u();
     for (const u of this.trackingUnregister.splice(0)) u();
     for (const c of this.checks.splice(0)) c.stop();
-    await this.runner?.stop();
+    await (this.stopping ?? this.runner?.stop());
+    this.stopping = undefined;
     this.io?.close();
     this.monitor?.stop();
     this.runner = undefined;

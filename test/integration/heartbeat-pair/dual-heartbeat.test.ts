@@ -93,8 +93,9 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     try {
       await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
       const after = p.b.log().slice(before);
-      // Not plain VRRP's Master_Down: the release frame the FAULTed master sent over serial.
-      expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer released/);
+      // Not plain VRRP's Master_Down: the release frame the FAULTed master sent over serial
+      // (no skew: the twin is the only other router of the VRID).
+      expect(after).toMatch(/VI_1: BACKUP -> MASTER \(twin released/);
       expect(p.a.log()).toMatch(/MASTER -> FAULT .*release sent to the twin over serial/);
       expect(await p.state(p.a)).toBe('FAULT');
       await p.waitFor(() => p.hasVip(p.b), 'VIP on b');
@@ -116,7 +117,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     expect(p.a.proc!.exitCode).toBe(0);
     await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
     const after = p.b.log().slice(before);
-    expect(after).toMatch(/VI_1: BACKUP -> MASTER \((peer released|priority 0 from master)/);
+    expect(after).toMatch(/VI_1: BACKUP -> MASTER \((twin released|priority 0 from master)/);
     expect(after).not.toMatch(/BACKUP -> MASTER \(master down/);
     expect(await p.hasVip(p.b)).toBe(true);
     expect(await p.hasVip(p.a)).toBe(false);

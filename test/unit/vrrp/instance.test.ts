@@ -443,6 +443,39 @@ describe('heartbeat arbiter hooks', () => {
     expect(transition(inst.handle({ type: 'timer' }, 1609.375))).toMatchObject({ to: 'MASTER', cause: 'peer released' });
   });
 
+  it('peer-release immediate (the twin is the only other router): MASTER now, VIPs, advert and GARP in the same step', () => {
+    const inst = mk();
+    inst.handle({ type: 'startup' }, 0);
+    inst.handle(adv(150), 500);
+    const a = inst.handle({ type: 'peer-release', immediate: true }, 1000);
+    expect(transition(a)).toMatchObject({ from: 'BACKUP', to: 'MASTER', cause: 'twin released' });
+    expect(types(a)).toEqual(expect.arrayContaining(['add-vips', 'send-advert', 'send-garp']));
+    // The twin's priority 0 advert of the same handover, a few ms later: answered, no step down.
+    expect(transition(inst.handle(adv(0), 1003))).toBeUndefined();
+    expect(inst.currentState).toBe('MASTER');
+  });
+
+  it('peer-release immediate is ignored in maintenance, in FAULT and as MASTER', () => {
+    const held = mk();
+    held.handle({ type: 'startup' }, 0);
+    held.handle({ type: 'demote', reason: 'maintenance', active: true }, 10);
+    expect(held.handle({ type: 'peer-release', immediate: true }, 100)).toEqual([]);
+    const faulty = mk({ tracked: [{ name: 'eth0', up: false }] });
+    faulty.handle({ type: 'startup' }, 0);
+    expect(faulty.handle({ type: 'peer-release', immediate: true }, 100)).toEqual([]);
+    const master = mk();
+    master.handle({ type: 'startup' }, 0);
+    master.handle({ type: 'peer-dead' }, 10);
+    expect(transition(master.handle({ type: 'peer-release', immediate: true }, 100))).toBeUndefined();
+  });
+
+  it('peer-release immediate in a sync group asks the group (want-master) instead of taking over alone', () => {
+    const inst = mk({ syncGroup: 'G' });
+    inst.handle({ type: 'startup' }, 0);
+    const a = inst.handle({ type: 'peer-release', immediate: true }, 100);
+    expect(types(a)).toEqual(['want-master']);
+  });
+
   it('a release then the same shutdown\'s priority-0 advert a few ms later keep the first skew deadline', () => {
     const inst = mk();
     inst.handle({ type: 'startup' }, 0);
