@@ -20,10 +20,10 @@
 // second each box sent before the fault (tcpdump in the client's namespace). Times come from
 // `ip monitor` events in each namespace (see lab.mjs). Usage:
 //   node bench/failover.mjs [--reps N] [--scenarios link-down,stop,...] [--impls twinvip,keepalived,keepalived-fast]
-//                           [--period-ms 100] [--dead-periods 5] [--out FILE]
+//                           [--period-ms 100] [--dead-periods 5] [--bundle FILE] [--out FILE]
 // Needs root, `make build`, keepalived, socat, tcpdump.
 import { writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,7 +32,6 @@ import { parseArgs } from 'node:util';
 import { Lab, LanCount, NeighWatch, VipWatch, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BUNDLE = join(ROOT, 'dist/twinvip.js');
 const VIP = '10.88.0.100';
 const CUT_MS = 5000;
 const BOXES = { a: '10.88.0.1', b: '10.88.0.2', k: '10.88.0.3' };
@@ -45,8 +44,11 @@ const { values } = parseArgs({
     'period-ms': { type: 'string', default: '100' },
     'dead-periods': { type: 'string', default: '5' },
     out: { type: 'string' },
+    bundle: { type: 'string' },
   },
 });
+// --bundle: another build (e.g. a copy of dist/, so a rebuild during a long run changes nothing).
+const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 const REPS = Number(values.reps);
 const SCENARIOS = values.scenarios.split(',');
 const PERIOD_MS = Number(values['period-ms']);
@@ -91,6 +93,9 @@ vrrp_instance VI_1 {
 }
 `);
       return lab.spawn(role, 'keepalived', ['-n', '-l', '-D', '-P', '-f', conf, '-p', join(lab.dir, `k-${role}.pid`), '-r', join(lab.dir, `v-${role}.pid`)]);
+    },
+    async vrrpPid(role) {
+      return Number((await readFile(join(lab.dir, `v-${role}.pid`), 'utf8').catch(() => '')).trim()) || undefined;
     },
   };
 }
@@ -140,6 +145,12 @@ async function runOnce(impl, scenario) {
       await exec('ip', ['-n', lab.ns('a'), 'link', 'set', 'la', 'down']);
       a.signal('SIGKILL');
     } else if (scenario === 'crash') {
+      // keepalived's VRRP engine is its child process (-r pid file), which turns its parent's
+      // death into a graceful stop (priority 0): a crash is the engine and its parent dying.
+      if (impl.vrrpPid) {
+        const pid = await impl.vrrpPid('a');
+        if (pid) process.kill(pid, 'SIGKILL');
+      }
       a.signal('SIGKILL');
       if (impl.cleanup) void a.exited.then(() => impl.cleanup('a', a)).catch((e) => process.stderr.write(`cleanup: ${e.message}\n`));
     } else if (scenario === 'stop') {

@@ -6,6 +6,7 @@ usage:
   twinvip run -c FILE               run the daemon in the foreground
   twinvip check -c FILE             validate a configuration (exit 0, or 1 with every error)
   twinvip status [--json]           ask the running daemon
+  twinvip cleanup -c FILE           remove the configured VIPs (systemd ExecStopPost=, after a crash)
   twinvip console                   the diagnostic shell of the running daemon
   twinvip import-keepalived FILE    print the equivalent twinvip configuration
   twinvip demo                      two simulated boxes in network namespaces
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
   check: async () => (await import('./commands/check')).checkCommand,
   status: async () => (await import('./commands/status')).statusCommand,
+  cleanup: async () => (await import('./commands/cleanup')).cleanupCommand,
   console: async () => (await import('./commands/console')).consoleCommand,
   'import-keepalived': async () => (await import('./commands/import-keepalived')).importKeepalivedCommand,
   demo: async () => (await import('./commands/demo')).demoCommand,
