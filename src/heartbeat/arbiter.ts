@@ -19,6 +19,8 @@
 //   E lost, S lost                    -> after S silent deadPeriods x period AND no advert for one
 //                                        advert interval + margin: ['run-fence' -> 'fence-result']
 //                                        -> 'peer-dead' once.
+// Preempt in one exchange (preempt.ts): the twin's heartbeat flag wantsMaster reaches an
+// outranked MASTER as 'peer-claim' (it steps down, and its release makes the twin MASTER).
 // The MASTER mirror: a serial MASTER claim reaches a MASTER as 'peer-claim' as well; VRRP's own
 // advert rules (RFC 3768 §6.4.3 / RFC 5798 §6.4.3: higher priority, then higher primary address)
 // make it step down when outranked, with or without Ethernet adverts.
@@ -322,6 +324,19 @@ export class HeartbeatArbiter {
     return this.twin !== null && inst.cfg.mixedGroup !== true && this.conflicts.sources(inst.cfg.vrid, inst.cfg.family).length === 0;
   }
 
+  /**
+   * Preempt in one exchange (preempt.ts): the twin, BACKUP and outranking us, asks for the
+   * instance while we are MASTER. Its request counts as its claim, so the VRRP machine steps
+   * down as it would for the twin's first advert as MASTER; the shell then sends the release
+   * once our VIPs are gone. Only for a MASTER (a BACKUP has nothing to hand over), only for a
+   * strictly higher priority (RFC: an equal priority never preempts), only from the twin in
+   * pair mode (a mixed group keeps the RFC path: its third router may outrank both).
+   */
+  private preemptRequest(inst: InstanceState, rep: InstanceReport): boolean {
+    return rep.wantsMaster === true && rep.state === 'BACKUP' && rep.releasing !== true && inst.local === 'MASTER' &&
+      rep.effectivePriority > inst.localPriority && this.soleTwin(inst);
+  }
+
   /** Whether adverts from the peer for this instance are currently heard (for our heartbeat). */
   hearsPeerAdverts(vrid: number, family: Family, now: number): boolean {
     const inst = this.instances.get(key(vrid, family));
@@ -412,7 +427,7 @@ export class HeartbeatArbiter {
     }
     for (const inst of this.instances.values()) {
       const rep = findReport(frame, inst.cfg);
-      if (rep && claims(rep)) {
+      if (rep && (claims(rep) || this.preemptRequest(inst, rep))) {
         out.push({
           type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family,
           event: { type: 'peer-claim', priority: rep.effectivePriority, address: rep.address, advertIntervalCs: rep.advertIntervalCs },

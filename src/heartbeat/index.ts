@@ -13,3 +13,4 @@ export * from './release-policy';
 export * from './replay';
 export * from './response-chunks';
 export * from './vrid-conflict';
+export * from './preempt';

@@ -254,6 +254,12 @@ export interface InstanceSnapshot {
   /** Pending timers (ms, same clock as `now`). */
   timers: { advert?: number; masterDown?: number; garpDelay?: number; garpRefresh?: number; lowerPrioGarp?: number };
   preemptDelayUntil: number | null;
+  /**
+   * A BACKUP with preempt that is discarding a lower-ranked master's adverts or serial claims
+   * (preempt_delay passed): since when. null otherwise (MASTER, FAULT, demoted, nopreempt, the
+   * master outranks us). The heartbeat turns it into a preempt request to the twin.
+   */
+  preemptReadySince: number | null;
   lastTransition: { from: VrrpState; to: VrrpState; cause: TransitionCause; detail: string; at: number } | null;
   counters: InstanceCounters;
 }

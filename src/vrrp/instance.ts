@@ -126,6 +126,12 @@ export class VrrpInstance {
   private downDetail = '';
   private downArmedAt = 0;
   private preemptUntil: number | null = null;
+  /**
+   * A preempting BACKUP discarding a lower-ranked master's adverts/claims (after any
+   * preempt_delay): since when, without a break. The heartbeat asks the twin to hand over in
+   * one exchange from it (snapshot 'preemptReadySince'); null otherwise.
+   */
+  private preemptingSince: number | null = null;
   private lastLowerPrioGarpAt = -Infinity;
   /** When this mastership's first advert went out (dual-master judgement). */
   private masterSince = 0;
@@ -274,6 +280,7 @@ export class VrrpInstance {
       masterDownIntervalMs: masterDownIntervalMs(this.p.version, prio, this.masterAdverCs),
       timers: { ...this.timers },
       preemptDelayUntil: this.preemptUntil,
+      preemptReadySince: this.state === 'BACKUP' && !this.inMaintenance() ? this.preemptingSince : null,
       lastTransition: this.lastTransition ? { ...this.lastTransition } : null,
       counters: { ...this.counters },
     };
@@ -446,10 +453,12 @@ export class VrrpInstance {
         else if (this.preemptUntil === null) this.preemptUntil = now + this.p.preemptDelayMs;
       }
       if (!this.inMaintenance()) this.armDown(this.masterDownMs(), 'master down', '', now);
+      this.preemptingSince = null;
       return;
     }
     // Preempt: discard, and let the Master_Down timer run out (RFC: "Discard the ADVERTISEMENT").
     this.counters.preemptDiscarded++;
+    this.preemptingSince ??= now;
     this.downCause = 'preempt';
     this.downDetail = `lower priority master ${r.source} (${r.priority}), ours ${ours}`;
   }
@@ -594,6 +603,7 @@ export class VrrpInstance {
 
   private onDemote(reason: DemotionReason, active: boolean, now: number, out: Action[]): void {
     const was = this.inMaintenance();
+    this.preemptingSince = null;
     if (active) this.demotions.add(reason);
     else this.demotions.delete(reason);
     if (this.inMaintenance() && !was) {
@@ -715,6 +725,7 @@ export class VrrpInstance {
 
   private transitionOnly(to: VrrpState, cause: TransitionCause, detail: string, now: number, out: Action[]): void {
     const from = this.state;
+    this.preemptingSince = null;
     this.state = to;
     this.lastTransition = { from, to, cause, detail, at: now };
     out.push({ type: 'transition', from, to, cause, detail });

@@ -553,7 +553,9 @@ function arbiterInstance(l: LocalInstance): ArbiterInstanceConfig {
 }
 
 function givesUp(to: string, cause: string): boolean {
-  return to === 'FAULT' || to === 'INIT' || cause.startsWith('maintenance');
+  // 'peer claim': the twin claimed the instance over serial (its preempt request, preempt.ts):
+  // the release tells it our VIPs are gone, so it takes over at once.
+  return to === 'FAULT' || to === 'INIT' || cause.startsWith('maintenance') || cause.startsWith('peer claim');
 }
 
 /** The key file as `twinvip check` and the loader judged it (src/lib/secret-file.ts). */

@@ -52,12 +52,32 @@ describeRequiring(NetnsLab.prerequisites, 'handover without skew: the twin is th
     const before = p.b.log().length;
     const overlap = await watched(p.a, p.b, () => p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']).then(() => undefined), async () => (await p.state(p.b)) === 'MASTER');
     try {
+      // The twin does not ask for the instance back while its link is down.
       expect(p.b.log().slice(before)).toMatch(/VI_1: BACKUP -> MASTER \(twin released, over the serial channel, no other router on the VRID: no skew\)/);
       expect(p.a.log()).toMatch(/VI_1: MASTER -> FAULT .*release sent to the twin over serial/);
       expect(overlap).toBe(0);
     } finally {
       await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
     }
+    await masterIs(p.a, p.b);
+  }, patience(120_000));
+
+  it("preempt in one exchange: the returning master asks over serial after its hold-down, the twin steps down ('peer claim'), releases, and it is MASTER at once; never on both", async () => {
+    await masterIs(p.a, p.b);
+    await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
+    try {
+      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER' && (await p.hasVip(p.b)), () => `b MASTER${p.logs()}`);
+    } finally {
+      // the link comes back below, watched
+    }
+    const beforeA = p.a.log().length;
+    const beforeB = p.b.log().length;
+    const overlap = await watched(p.b, p.a, () => p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']).then(() => undefined), async () => (await p.state(p.a)) === 'MASTER');
+    expect(p.b.log().slice(beforeB)).toMatch(/VI_1: MASTER -> BACKUP \(peer claim, from 10\.77\.0\.1 \(150\) over serial, ours 100\)/);
+    expect(p.b.log().slice(beforeB)).toMatch(/release sent to the twin over serial/);
+    // Not the RFC path (Master_Down_Interval, cause 'preempt'): the twin's release.
+    expect(p.a.log().slice(beforeA)).toMatch(/VI_1: BACKUP -> MASTER \(twin released/);
+    expect(overlap).toBe(0);
     await masterIs(p.a, p.b);
   }, patience(120_000));
 
@@ -74,5 +94,47 @@ describeRequiring(NetnsLab.prerequisites, 'handover without skew: the twin is th
     expect(overlap).toBe(0);
     p.start(p.a);
     await masterIs(p.a, p.b);
+  }, patience(120_000));
+});
+
+describeRequiring(NetnsLab.prerequisites, 'preempt hold-down against a flapping link; nopreempt unchanged', () => {
+  it('a link flapping faster than the hold-down never pulls the VIP back; once it stays up, the preferred box preempts', async () => {
+    await p.a.proc!.kill();
+    await p.writeConfig(p.a, { instances: { VI_1: { interface: 'la', vrid: 77, priority: 150, advert_int: 1, vips: [`${VIP}/24`], preempt_hold_down: 3 } } });
+    p.start(p.a);
+    await masterIs(p.a, p.b);
+    await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
+    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER' && (await p.hasVip(p.b)), () => `b MASTER${p.logs()}`);
+    const beforeA = p.a.log().length;
+    // Up for about a second, down again, four times: each time a is back in BACKUP, the hold-down
+    // (3 s) starts over; the RFC path (3 x 1 s + skew) never completes either.
+    for (let i = 0; i < 4; i++) {
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
+      await p.waitFor(() => (p.a.log().slice(beforeA).match(/FAULT -> BACKUP/g) ?? []).length > i, () => `a BACKUP after flap ${i}${p.logs()}`);
+      await new Promise((r) => setTimeout(r, 1000)); // the flap's period (a fault, not a wait)
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
+      await p.waitFor(() => (p.a.log().slice(beforeA).match(/BACKUP -> FAULT/g) ?? []).length > i, () => `a FAULT after flap ${i}${p.logs()}`);
+    }
+    expect(p.a.log().slice(beforeA)).not.toMatch(/BACKUP -> MASTER/);
+    expect(await p.state(p.b)).toBe('MASTER');
+    await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
+    await p.waitFor(async () => (await p.state(p.a)) === 'MASTER', () => `a preempts once stable${p.logs()}`, 30_000);
+    expect(p.a.log().slice(beforeA)).toMatch(/VI_1: BACKUP -> MASTER \(twin released/);
+  }, patience(180_000));
+
+  it('nopreempt: the returning higher-priority box stays BACKUP (no request over serial)', async () => {
+    await p.a.proc!.kill();
+    await p.writeConfig(p.a, { instances: { VI_1: { interface: 'la', vrid: 77, priority: 150, advert_int: 1, vips: [`${VIP}/24`], preempt: false } } });
+    p.start(p.a);
+    // a starts BACKUP and b is MASTER (it took over while a was stopped).
+    await p.waitFor(async () => (await p.state(p.a)) === 'BACKUP' && (await p.state(p.b)) === 'MASTER', () => `a BACKUP, b MASTER${p.logs()}`, 30_000);
+    const beforeA = p.a.log().length;
+    const beforeB = p.b.log().length;
+    await p.waitFor(async () => (await p.heartbeat(p.b))?.peer?.instances[0]?.state === 'BACKUP', 'b sees a BACKUP over serial');
+    // Well past hold-down and Master_Down_Interval: nothing moves.
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(p.a.log().slice(beforeA)).not.toMatch(/-> MASTER/);
+    expect(p.b.log().slice(beforeB)).not.toMatch(/MASTER -> /);
+    expect(await p.hasVip(p.b)).toBe(true);
   }, patience(120_000));
 });

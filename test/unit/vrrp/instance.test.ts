@@ -443,6 +443,36 @@ describe('heartbeat arbiter hooks', () => {
     expect(transition(inst.handle({ type: 'timer' }, 1609.375))).toMatchObject({ to: 'MASTER', cause: 'peer released' });
   });
 
+  it('preemptReadySince: set from the first lower-priority claim a preempting BACKUP discards; kept while it keeps discarding; null for nopreempt, a higher master, maintenance', () => {
+    const claim = (priority: number) => ({ type: 'peer-claim' as const, priority, address: '10.0.0.2', advertIntervalCs: 100 });
+    const inst = mk({ priority: 150 });
+    inst.handle({ type: 'startup' }, 0);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    inst.handle(claim(100), 200);
+    inst.handle(claim(100), 300);
+    expect(inst.snapshot().preemptReadySince).toBe(200);
+    inst.handle(claim(200), 400);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    inst.handle(claim(100), 500);
+    inst.handle({ type: 'demote', reason: 'maintenance', active: true }, 600);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    const nopreempt = mk({ priority: 150, preempt: false });
+    nopreempt.handle({ type: 'startup' }, 0);
+    nopreempt.handle(claim(100), 200);
+    expect(nopreempt.snapshot().preemptReadySince).toBeNull();
+  });
+
+  it('preemptReadySince waits for preempt_delay (keepalived preempt_time)', () => {
+    const claim = { type: 'peer-claim' as const, priority: 100, address: '10.0.0.2', advertIntervalCs: 100 };
+    const inst = mk({ priority: 150, preemptDelayMs: 1000 });
+    inst.handle({ type: 'startup' }, 0);
+    inst.handle(claim, 100);
+    inst.handle(claim, 900);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    inst.handle(claim, 1100);
+    expect(inst.snapshot().preemptReadySince).toBe(1100);
+  });
+
   it('peer-release immediate (the twin is the only other router): MASTER now, VIPs, advert and GARP in the same step', () => {
     const inst = mk();
     inst.handle({ type: 'startup' }, 0);
