@@ -14,6 +14,8 @@ pkgs+=(tshark)
 pkgs+=(systemd file python3)
 # make test-stress: the background CPU and I/O load the integration runs are repeated under.
 pkgs+=(stress-ng)
+# test/integration/nginx/logs.test.ts runs the image's /etc/logrotate.d/twinvip-nginx rule.
+pkgs+=(logrotate)
 [ "$(uname -m)" = x86_64 ] && pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 missing=()
 command -v make >/dev/null || missing+=(make)

@@ -10,6 +10,8 @@
 //                   parse and an Ed25519 verify each (a trusted key named, a wrong signature)
 //   elsewhere-*     the same floods on a topic nobody subscribes to: the CPU the publisher and the
 //                   broker take on this machine, without a byte reaching the daemon (the control)
+// The box sheds a flood (mqtt.commands.shed_after, default 100 drops a second): it unsubscribes
+// for shed_pause (10 s), doubled while the flood is still there when it listens again.
 // On an appliance the broker and the publisher are elsewhere on the network; here they share the
 // machine, so they run at nice 19 and the elsewhere-* phases show what is left of their cost.
 // Run (root): node bench/fleet/run.mjs flood [--seconds 30]
@@ -136,7 +138,9 @@ async function phase(name: string, a: P): Promise<Record<string, unknown>> {
     flood_messages: sent,
     box_requests: delta('requests'),
     box_refused_rate_limited: delta('refused_rate_limited'),
-    box_handled: delta('requests') - delta('refused_rate_limited'),
+    box_refused_shed: delta('refused_shed'),
+    box_flood_pauses: delta('flood_pauses'),
+    box_handled: delta('requests') - delta('refused_rate_limited') - delta('refused_shed'),
     box_accepted: delta('accepted'),
     daemon_cpu_pct: +(((c1 - c0) / 100 / SECONDS) * 100).toFixed(1),
   };
@@ -168,9 +172,9 @@ const report = { date: new Date().toISOString(), machine, seconds: SECONDS, adve
 const out = join('bench/results', `fleet-flood-${report.date.slice(0, 10)}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`advert jitter under a hostile flood, ${report.date}, ${machine.nproc} CPU(s), load ${machine.loadavg}, ${SECONDS} s per phase, adverts every 100 ms; end state a ${state.a}, b ${state.b}`);
-console.log('| phase | adverts | jitter p50 / p99 / max ms | adverts > 5 ms late | flood msgs | reached the box | dropped unread (rate) | handled | daemon CPU % |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| phase | adverts | jitter p50 / p99 / max ms | adverts > 5 ms late | flood msgs | reached the box | dropped unread (rate) | flood pauses | dropped while paused | handled | daemon CPU % |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results as any[]) {
-  console.log(`| ${r.phase}${r.transitions_of_a.length ? ` (a: ${r.transitions_of_a.join('; ')})` : ''} | ${r.adverts} | ${r.jitter_ms.p50} / ${r.jitter_ms.p99} / ${r.jitter_ms.max} | ${r.over_5ms} | ${r.flood_messages} | ${r.box_requests} | ${r.box_refused_rate_limited} | ${r.box_handled} | ${r.daemon_cpu_pct} |`);
+  console.log(`| ${r.phase}${r.transitions_of_a.length ? ` (a: ${r.transitions_of_a.join('; ')})` : ''} | ${r.adverts} | ${r.jitter_ms.p50} / ${r.jitter_ms.p99} / ${r.jitter_ms.max} | ${r.over_5ms} | ${r.flood_messages} | ${r.box_requests} | ${r.box_refused_rate_limited} | ${r.box_flood_pauses} | ${r.box_refused_shed} | ${r.box_handled} | ${r.daemon_cpu_pct} |`);
 }
 console.log(`written to ${out}`);

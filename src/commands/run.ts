@@ -58,7 +58,7 @@ export async function runCommand(args: string[]): Promise<number> {
   // Maintenance and failover, one action at a time for the console and MQTT alike.
   const ha = new OperatorActions(() => vrrp.vrrp);
   // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
-  const heartbeat = new HeartbeatExtension(() => vrrp.vrrp);
+  const heartbeat = new HeartbeatExtension(() => vrrp.vrrp, () => vrrp.gate);
   const extensions: Extension[] = [nginx, vrrp, heartbeat];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.

@@ -1,4 +1,5 @@
 import { maxPrefix, parseAddress, type FamilyName as Family } from '../lib/ip';
+import { VRRP_GROUP_V4, VRRP_GROUP_V6 } from '../vrrp/types';
 import type { InstanceConfig, VipSpec } from './schema/instance';
 
 export interface NormalizedVip {
@@ -63,4 +64,5 @@ export function instanceFamily(instance: InstanceConfig): Family {
   return 'ipv4';
 }
 
-export const DEFAULT_MCAST_GROUP: Record<Family, string> = { ipv4: '224.0.0.18', ipv6: 'ff02::12' };
+/** The group an instance without unicast peers uses when mcast_group is unset. */
+export const DEFAULT_MCAST_GROUP: Record<Family, string> = { ipv4: VRRP_GROUP_V4, ipv6: VRRP_GROUP_V6 };

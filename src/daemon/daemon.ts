@@ -4,7 +4,7 @@ import type { Logger, SubsystemLogger } from '../log';
 import { VERSION } from '../version';
 import { registerBuiltinCommands } from './builtin-commands';
 import { CounterRegistry } from './counters';
-import { EventBus } from './events';
+import { EventBus, type DaemonEvents } from './events';
 import type { DaemonContext, Extension } from './extension';
 import type { DaemonStatus, InstanceStatus } from './status';
 
@@ -55,6 +55,7 @@ export class Daemon implements DaemonContext {
   private stopPromise: Promise<void> | undefined;
   private resolveStopped!: (cause: string) => void;
   private instanceLister: InstanceLister = () => [];
+  private readonly alarms = new Map<string, DaemonEvents['alarm']>();
   /** Settles with the cause once stop() has finished. */
   readonly stopped: Promise<string>;
 
@@ -73,6 +74,12 @@ export class Daemon implements DaemonContext {
       this.resolveStopped = r;
     });
     this.logger.onRecord((record) => this.bus.emit('log', record));
+    // Subscribed first, so the record is up to date before any feature's listener runs.
+    this.bus.on('alarm', (a) => {
+      const key = a.instance ? `${a.id}@${a.instance}` : a.id;
+      if (a.active) this.alarms.set(key, a);
+      else this.alarms.delete(key);
+    });
     this.counters.add('control', () => ({ ...this.control.counters }));
     registerBuiltinCommands(this);
   }
@@ -83,6 +90,10 @@ export class Daemon implements DaemonContext {
 
   get configHash(): string {
     return this.hash;
+  }
+
+  activeAlarms(): DaemonEvents['alarm'][] {
+    return [...this.alarms.values()];
   }
 
   /** The VRRP part calls this once to make its instances visible in `status`. */

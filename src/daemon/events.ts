@@ -1,7 +1,8 @@
 import type { ConfigIssue } from '../config';
 import type { LogRecord } from '../log';
 
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+import type { VrrpState } from '../vrrp/types';
+import type { NotifyState } from '../vrrp/events';
 
 /**
  * Every event the daemon core announces, by name. Features (MQTT, console, Nginx control)
@@ -14,7 +15,12 @@ export interface DaemonEvents {
   /** Shutdown begins; extensions are stopped after this. */
   stopping: { cause: string; at: number };
   /** A VRRP instance changed state; `cause` reads like "master down, 1204 ms". */
-  transition: { instance: string; from: VrrpStateName; to: VrrpStateName; cause: string; at: number };
+  transition: { instance: string; from: VrrpState; to: VrrpState; cause: string; at: number };
+  /**
+   * The instance's notify scripts are due (keepalived notify_*): the state the VRRP core decided
+   * (STOP when it stops), its effective priority and the transition's cause. Follows `transition`.
+   */
+  notify: { instance: string; state: NotifyState; priority: number; cause: string; at: number };
   /** An alarm was raised (`active: true`) or cleared, e.g. `serial-heartbeat-lost`. */
   alarm: {
     id: string;

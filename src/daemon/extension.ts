@@ -3,7 +3,7 @@ import type { ControlServer } from '../control';
 import type { Logger } from '../log';
 import type { CounterRegistry } from './counters';
 import type { ReloadOutcome } from './daemon';
-import type { EventBus } from './events';
+import type { DaemonEvents, EventBus } from './events';
 import type { DaemonStatus, InstanceStatus } from './status';
 
 /**
@@ -27,6 +27,12 @@ export interface DaemonContext {
   reload(cause: string): Promise<ReloadOutcome>;
   /** The VRRP part tells the daemon how to list its instances in `status`. */
   setInstanceLister(lister: () => InstanceStatus[]): void;
+  /**
+   * Alarms raised on the bus and not cleared since, oldest first. A feature that starts after
+   * another (MQTT and e-mail start after Nginx control, which raises certificate alarms at its
+   * own start) reads them once right after subscribing to `alarm`, so it misses none.
+   */
+  activeAlarms?(): DaemonEvents['alarm'][];
 }
 
 /**

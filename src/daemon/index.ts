@@ -1,5 +1,5 @@
 export { Daemon, type DaemonOptions, type InstanceLister, type ReloadOutcome, type StartResult } from './daemon';
-export { EventBus, type DaemonEvents, type EventName, type Listener, type VrrpStateName } from './events';
+export { EventBus, type DaemonEvents, type EventName, type Listener } from './events';
 export type { DaemonContext, Extension } from './extension';
 export { CounterRegistry } from './counters';
 export { EXIT } from './exit-codes';

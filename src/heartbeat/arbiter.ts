@@ -49,7 +49,8 @@
 // A MASTER that sees a partition heal without seeing the peer MASTER re-announces as well: the
 // peer may have held the VIP during the partition and stepped down before telling us.
 
-import type { Family, HeartbeatFrame, Health, InstanceReport, ReleaseFrame, VrrpStateName } from './frame';
+import type { VrrpState } from '../vrrp/types';
+import type { Family, HeartbeatFrame, Health, InstanceReport, ReleaseFrame } from './frame';
 import { twinAddressesOf, VridConflicts, type ConflictSource, type ForeignAdvert } from './vrid-conflict';
 import {
   ChannelLiveness,
@@ -80,7 +81,7 @@ export interface ArbiterOptions {
 
 export type ArbiterInput =
   /** The VRRP machine changed state or effective priority (also once at start). */
-  | { type: 'local-state'; vrid: number; family: Family; state: VrrpStateName; priority: number }
+  | { type: 'local-state'; vrid: number; family: Family; state: VrrpState; priority: number }
   | { type: 'local-health'; health: Health }
   /** A valid advert (not our own) for this instance; only the twin's count for the Ethernet channel. */
   | { type: 'advert'; vrid: number; family: Family; priority: number; advertIntervalCs: number; address: string }
@@ -137,7 +138,7 @@ export type ArbiterOutput =
 interface InstanceState {
   cfg: ArbiterInstanceConfig;
   ethernet: ChannelLiveness;
-  local: VrrpStateName;
+  local: VrrpState;
   localPriority: number;
   masterSince: number | null;
   ethAlarmSince: number | null;
@@ -152,7 +153,7 @@ interface InstanceState {
 export interface ArbiterInstanceView {
   vrid: number;
   family: Family;
-  local: VrrpStateName;
+  local: VrrpState;
   ethernetOk: boolean;
   lastAdvertAt: number | null;
   peer: InstanceReport | null;

@@ -3,17 +3,18 @@
 // (heartbeats only; see freshness.ts).
 
 import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
-import { decodePeerFrame, type PeerFrame } from './frame';
+import { decodePeerFrame, type FrameMac, type PeerFrame } from './frame';
 import { FrameDecoder } from './framing';
 import { FreshnessFilter } from './freshness';
 import { ReplayGuard } from './replay';
 
 export type Received =
-  | { ok: true; frame: PeerFrame; newBoot: boolean }
+  /** delayMs (heartbeats): how much later than the promptest heartbeat this one arrived (freshness.ts). */
+  | { ok: true; frame: PeerFrame; newBoot: boolean; delayMs: number }
   | { ok: false; reason: RejectReason };
 
 export interface FrameReceiverOptions {
-  key: Uint8Array;
+  mac: FrameMac;
   /** Our own current bootId: a frame carrying it is our own transmission looped back. */
   ownBootId: () => string;
   counters?: HeartbeatCounters;
@@ -42,7 +43,7 @@ export class FrameReceiver {
         out.push(this.reject(d.reason));
         continue;
       }
-      const m = decodePeerFrame(d.body, this.opts.key);
+      const m = decodePeerFrame(d.body, this.opts.mac);
       if (!m.ok) {
         out.push(this.reject(m.reason));
         continue;
@@ -65,7 +66,7 @@ export class FrameReceiver {
       if (newBoot) this.counters.peerReboots++;
       this.seenPeer = true;
       this.counters.accepted[f.kind]++;
-      out.push({ ok: true, frame: f, newBoot });
+      out.push({ ok: true, frame: f, newBoot, delayMs: f.kind === 'heartbeat' ? this.freshness.lastDelayMs : 0 });
     }
     return out;
   }

@@ -1,12 +1,15 @@
 // The transmit side, I/O-free: stamps nodeId/bootId/seq, authenticates and frames a message.
 
 import { newCounters, type HeartbeatCounters } from './counters';
-import { encodePeerFrame, newBootId, type PeerMessage } from './frame';
+import { encodePeerFrame, type FrameMac, type PeerMessage } from './frame';
 import { encodeFrame } from './framing';
 
 export interface FrameSenderOptions {
-  key: Uint8Array;
+  mac: FrameMac;
   nodeId: string;
+  /** A fresh random boot identity (16 hex digits): at start, and when seq would wrap. */
+  newBootId: () => string;
+  /** The first boot identity; default newBootId(). */
   bootId?: string;
   counters?: HeartbeatCounters;
 }
@@ -17,7 +20,7 @@ export class FrameSender {
   private seq = 0;
 
   constructor(private readonly opts: FrameSenderOptions) {
-    this.bootIdValue = opts.bootId ?? newBootId();
+    this.bootIdValue = opts.bootId ?? opts.newBootId();
     this.counters = opts.counters ?? newCounters();
   }
 
@@ -31,11 +34,11 @@ export class FrameSender {
     // The seq field is 32 bits (13.6 years at 10 Hz); rather than wrap into values the peer
     // would reject as replays, start a fresh boot identity, which the peer accepts.
     if (this.seq > 0xffffffff) {
-      this.bootIdValue = newBootId();
+      this.bootIdValue = this.opts.newBootId();
       this.seq = 1;
     }
     const wire = encodeFrame(
-      encodePeerFrame({ ...msg, nodeId: this.opts.nodeId, bootId: this.bootIdValue, seq: this.seq }, this.opts.key),
+      encodePeerFrame({ ...msg, nodeId: this.opts.nodeId, bootId: this.bootIdValue, seq: this.seq }, this.opts.mac),
     );
     this.counters.sent[msg.kind]++;
     this.counters.bytesOut += wire.length;

@@ -1,5 +1,6 @@
 // The serial heartbeat's messages: a compact binary encoding with a version byte, authenticated
-// with HMAC-SHA256 over a shared key and protected against replay by (bootId, seq).
+// with HMAC-SHA256 over a shared key and protected against replay by (bootId, seq). Pure: the
+// MAC function and the boot id come from the shell (src/ha/heartbeat/frame-crypto.ts).
 //
 // Body layout (all integers big-endian), before framing.ts adds CRC-32 and COBS:
 //
@@ -32,8 +33,8 @@
 //
 // A payload must end exactly where the MAC begins; anything else is 'malformed'.
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { bytesToIp, ipv4ToBytes, ipv6ToBytes } from './address';
+import { formatIpv4, formatIpv6Groups, parseIpv4, parseIpv6, type Family } from '../lib/ip';
+import type { VrrpState } from '../vrrp/types';
 import { MAX_FRAME_BODY } from './framing';
 
 export const PROTOCOL_VERSION = 2;
@@ -50,9 +51,9 @@ export const MAX_RESPONSE_PARTS = 32;
 export const MAX_RESPONSE_BODY = RESPONSE_CHUNK * MAX_RESPONSE_PARTS;
 const HEADER_FIXED = 15;
 
-export type Family = 4 | 6;
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-const STATES: readonly VrrpStateName[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
+export type { Family };
+/** The state byte on the wire: a state's index here (the frame layout above). */
+const STATES: readonly VrrpState[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
 const KINDS = ['heartbeat', 'release', 'request', 'response'] as const;
 export type FrameKind = (typeof KINDS)[number];
 
@@ -65,7 +66,7 @@ export interface Health {
 export interface InstanceReport {
   vrid: number;
   family: Family;
-  state: VrrpStateName;
+  state: VrrpState;
   effectivePriority: number;
   advertIntervalCs: number;
   /** The sender's primary address on this instance's interface: VRRP's tie-breaker. */
@@ -115,16 +116,29 @@ export type ResponseFrame = Extract<PeerFrame, { kind: 'response' }>;
 /** Message-level rejections (framing-level ones are in framing.ts). */
 export type MessageReject = 'bad-version' | 'bad-hmac' | 'unknown-kind' | 'malformed';
 
-export function newBootId(): string {
-  return randomBytes(8).toString('hex');
+/**
+ * HMAC-SHA256 over the shared key of `data` (at least HMAC_LENGTH bytes; the frame carries the
+ * first HMAC_LENGTH). The shell computes it (src/ha/heartbeat/frame-crypto.ts): the core holds
+ * no key and calls no crypto module.
+ */
+export type FrameMac = (data: Uint8Array) => Uint8Array;
+
+function tag(mac: FrameMac, data: Uint8Array): Uint8Array {
+  const t = mac(data);
+  check(t.length >= HMAC_LENGTH, `MAC shorter than ${HMAC_LENGTH} bytes`);
+  return t.subarray(0, HMAC_LENGTH);
 }
 
-function mac(key: Uint8Array, data: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(data).digest().subarray(0, HMAC_LENGTH);
+/** Compares in time independent of where the bytes differ (a MAC check must not leak a prefix). */
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
 /** Encodes and authenticates one message. Out-of-range fields are caller bugs and throw. */
-export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
+export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
   const w = new Writer();
   w.u8(PROTOCOL_VERSION);
   w.u8(KINDS.indexOf(frame.kind) + 1);
@@ -152,16 +166,16 @@ export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
         check(Number.isInteger(i.advertIntervalCs) && i.advertIntervalCs >= 1 && i.advertIntervalCs <= 4095, 'advertIntervalCs out of range');
         w.u16(i.advertIntervalCs);
         w.u8((i.releasing ? 1 : 0) | (i.hearsPeerAdverts ? 2 : 0) | (i.wantsMaster ? 4 : 0));
-        const addr = i.family === 4 ? ipv4ToBytes(i.address) : ipv6ToBytes(i.address);
-        check(addr !== null, `address ${i.address} is not IPv${i.family}`);
+        const addr = i.family === 4 ? parseIpv4(i.address) : ipv6Bytes(i.address);
+        check(addr !== undefined, `address ${i.address} is not IPv${i.family}`);
         w.bytes(addr!);
       }
       const own = frame.addresses ?? [];
       check(own.length <= MAX_ADDRESSES, `at most ${MAX_ADDRESSES} addresses`);
       const encoded = own.map((a) => {
-        const v4 = ipv4ToBytes(a);
-        const bytes = v4 ?? ipv6ToBytes(a);
-        check(bytes !== null, `address ${a} is not an IP address`);
+        const v4 = parseIpv4(a);
+        const bytes = v4 ?? ipv6Bytes(a);
+        check(bytes !== undefined, `address ${a} is not an IP address`);
         return [v4 ? 4 : 6, bytes!] as const;
       });
       // The fullest heartbeat (32 IPv6 instances, 64-byte node id and hash) leaves room for about
@@ -199,7 +213,7 @@ export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
     }
   }
   const signed = w.done();
-  const out = Buffer.concat([signed, mac(key, signed)]);
+  const out = Buffer.concat([signed, tag(mac, signed)]);
   check(out.length <= MAX_FRAME_BODY, 'frame too large');
   return out;
 }
@@ -207,15 +221,15 @@ export function encodePeerFrame(frame: PeerFrame, key: Uint8Array): Buffer {
 export type DecodeResult = { ok: true; frame: PeerFrame } | { ok: false; reason: MessageReject };
 
 /** Authenticates and parses one frame body. Never throws. Replay is checked by replay.ts. */
-export function decodePeerFrame(body: Uint8Array, key: Uint8Array): DecodeResult {
+export function decodePeerFrame(body: Uint8Array, mac: FrameMac): DecodeResult {
   if (body.length < 1) return { ok: false, reason: 'malformed' };
   // The version decides the layout, including where the MAC sits, so it is read first.
   const version = body[0]!;
   if (!READABLE_VERSIONS.has(version)) return { ok: false, reason: 'bad-version' };
   if (body.length < HEADER_FIXED + 1 + HMAC_LENGTH) return { ok: false, reason: 'malformed' };
   const signedLen = body.length - HMAC_LENGTH;
-  const want = mac(key, body.subarray(0, signedLen));
-  if (!timingSafeEqual(want, body.subarray(signedLen))) return { ok: false, reason: 'bad-hmac' };
+  const want = tag(mac, body.subarray(0, signedLen));
+  if (!constantTimeEqual(want, body.subarray(signedLen))) return { ok: false, reason: 'bad-hmac' };
   const kind = KINDS[body[1]! - 1];
   if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
   const r = new Reader(body.subarray(0, signedLen));
@@ -299,6 +313,16 @@ function parse(r: Reader, kind: FrameKind, version: number): PeerFrame | null {
       return { ...header, kind, reqId, part, parts, chunk: chunk.toString('utf8') };
     }
   }
+}
+
+/** A zone suffix is refused: a frame carries no interface. */
+function ipv6Bytes(text: string): Uint8Array | undefined {
+  return text.includes('%') ? undefined : parseIpv6(text);
+}
+
+/** RFC 5952 section 4 text (IPv4-mapped addresses in hex groups, as this frame always printed them). */
+function bytesToIp(bytes: Uint8Array): string {
+  return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6Groups(bytes);
 }
 
 function check(cond: boolean, what: string): void {

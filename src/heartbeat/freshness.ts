@@ -12,6 +12,12 @@ export class FreshnessFilter {
   private bootId: string | null = null;
   private baseline = 0;
   private lastAt = 0;
+  /**
+   * How much later than the promptest one the last checked heartbeat arrived (ms, 0 for a prompt
+   * one): `now - lastDelayMs` estimates when the peer sent it, on our clock (plus the line's
+   * transit time). The stall gate uses it to tell frames sent after it woke from buffered ones.
+   */
+  lastDelayMs = 0;
 
   constructor(private readonly toleranceMs: number) {}
 
@@ -22,15 +28,18 @@ export class FreshnessFilter {
       this.bootId = bootId;
       this.baseline = offset;
       this.lastAt = now;
+      this.lastDelayMs = 0;
       return true;
     }
     const creep = ((now - this.lastAt) * DRIFT_PPM) / 1e6;
     this.lastAt = now;
     if (offset <= this.baseline) {
       this.baseline = offset;
+      this.lastDelayMs = 0;
       return true;
     }
     this.baseline = Math.min(offset, this.baseline + creep);
+    this.lastDelayMs = offset - this.baseline;
     return offset - this.baseline <= this.toleranceMs;
   }
 }

@@ -1,6 +1,5 @@
 // The I/O-free heartbeat core: frames, framing, liveness, the split-brain arbiter and the release
 // policy. Its shell (serial port, timers, wiring to the VRRP runner) is src/ha/heartbeat/.
-export * from './address';
 export * from './arbiter';
 export * from './counters';
 export * from './crc32';
@@ -14,3 +13,4 @@ export * from './replay';
 export * from './response-chunks';
 export * from './vrid-conflict';
 export * from './preempt';
+export * from './stall';

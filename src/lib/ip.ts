@@ -182,6 +182,23 @@ export function canonicalIp(text: string, family: Family): string | undefined {
   return bytes === undefined ? undefined : formatIp(bytes, family);
 }
 
+/** The family of address text, a zone suffix ("fe80::1%lan0") allowed; undefined if it is none. */
+export function familyOf(text: string): Family | undefined {
+  if (parseIpv4(text)) return 4;
+  if (parseIpv6(text)) return 6;
+  return undefined;
+}
+
+/**
+ * Canonical text of an address of either family as the kernel and iproute2 print it (inet_ntop:
+ * IPv4-mapped as ::ffff:a.b.c.d), a zone suffix dropped; undefined if it is not one. Two
+ * addresses are the same once both are canonical.
+ */
+export function canonicalAddress(text: string): string | undefined {
+  const family = familyOf(text);
+  return family === undefined ? undefined : canonicalIp(text, family);
+}
+
 export function addressLength(family: Family): 4 | 16 {
   return family === 4 ? 4 : 16;
 }
@@ -244,4 +261,15 @@ export function parseAddress(text: string, requirePrefix = false): ParsedAddress
 
 export function maxPrefix(family: FamilyName): number {
   return family === 'ipv4' ? 32 : 128;
+}
+
+/**
+ * "ADDR/LEN", or a bare address as a host prefix (/32, /128), for the shell's `ip addr`: the
+ * address in the kernel's text (canonicalAddress), the family as a number.
+ */
+export function parseCidr(text: string): { address: string; prefixLength: number; family: Family } | undefined {
+  const p = parseAddress(text);
+  if (!p) return undefined;
+  const family = familyNumber(p.family);
+  return { address: canonicalIp(p.address, family)!, prefixLength: p.prefix ?? maxPrefix(p.family), family };
 }

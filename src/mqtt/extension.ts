@@ -74,6 +74,8 @@ export class MqttExtension implements Extension {
   private topics: Topics | undefined;
   private cfgKey = '';
   private seq = 0;
+  /** Events raised before the outbox was open (during start). */
+  private readonly early: EventMessage[] = [];
   private inFlight = false;
   private pendingTelemetry: string | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
@@ -96,6 +98,9 @@ export class MqttExtension implements Extension {
       audit: (rec) => this.ctx?.bus.emit('audit', rec),
       reply: (command, r, packet) => this.respond(command, r, packet),
       run: (req) => runCommand(req, { ctx: this.ctx!, ha: this.ha, mqttDiagnostics: () => this.diagnostics() }),
+      listen: (on) => this.listenToRequests(on),
+      floodAlarm: (active, message, durationMs) =>
+        this.ctx?.bus.emit('alarm', { id: 'mqtt-request-flood', active, severity: 'warning', message, ...(durationMs !== undefined ? { durationMs } : {}), at: this.now() }),
     });
   }
 
@@ -143,15 +148,13 @@ export class MqttExtension implements Extension {
         this.raise('transition', { instance: e.instance, from: e.from, to: e.to, cause: e.cause, at: new Date(e.at).toISOString() });
         this.stateChanged();
       }),
-      bus.on('alarm', (e) => {
-        this.stateBuilder.noteAlarm(e);
-        this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
-        this.stateChanged();
-      }),
+      bus.on('alarm', (e) => this.onAlarm(e)),
       bus.on('config-reloaded', (e) => this.raise('config-reloaded', { old_hash: e.oldHash, new_hash: e.newHash, at: new Date(e.at).toISOString() })),
       bus.on('config-refused', (e) => this.raise('config-refused', { kept_hash: e.keptHash, errors: e.errors.map((i) => `${i.path || '/'}: ${i.message}`), at: new Date(e.at).toISOString() })),
       bus.on('audit', (e) => this.raise('audit', auditFields(e))),
     );
+    // Alarms raised before this feature started (Nginx control's certificate alarms at its start).
+    for (const a of ctx.activeAlarms?.() ?? []) this.onAlarm(a);
     this.intake.configure(ctx.config);
     await this.intake.loadNonces();
     this.unsubscribe.push(ctx.counters.add('mqtt', () => this.counterSnapshot()));
@@ -162,6 +165,12 @@ export class MqttExtension implements Extension {
         this.stateChanged();
       });
     }
+  }
+
+  private onAlarm(e: DaemonEvents['alarm']): void {
+    this.stateBuilder.noteAlarm(e);
+    this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
+    this.stateChanged();
   }
 
   async stop(): Promise<void> {
@@ -205,6 +214,7 @@ export class MqttExtension implements Extension {
         onError: (what, err) => this.log?.warn(`outbox ${what} ${path} failed: ${(err as Error).message}; events kept in memory`),
       });
       if (this.outbox.size > 0) this.log?.info(`outbox: ${this.outbox.size} event(s) from a previous run waiting for the broker`);
+      for (const msg of this.early.splice(0)) this.outbox.append(msg);
     }
     if (!m.enabled || m.url === undefined) {
       this.log?.info('mqtt disabled');
@@ -249,7 +259,7 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!link || !topics) return;
     link.publish(topics.status, 'online', { qos: 1, retain: true });
-    if (this.ctx?.config.mqtt.commands.enabled) link.subscribe(topics.requestFilter);
+    if (this.ctx?.config.mqtt.commands.enabled && this.intake.listening) link.subscribe(topics.requestFilter);
     // A previous client's unacknowledged event is sent again from the outbox head.
     this.inFlight = false;
     this.publishState(true);
@@ -261,10 +271,24 @@ export class MqttExtension implements Extension {
     this.pump();
   }
 
+  /** The intake's flood pause: stop (or start again) receiving requests at the broker. */
+  private listenToRequests(on: boolean): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics || !link.connected || !this.ctx?.config.mqtt.commands.enabled) return;
+    if (on) link.subscribe(topics.requestFilter);
+    else link.unsubscribe(topics.requestFilter);
+  }
+
   private raise(type: EventMessage['type'], fields: Record<string, unknown>): void {
-    if (!this.outbox || !this.ctx) return;
+    if (!this.ctx) return;
     const msg: EventMessage = { type, seq: ++this.seq, boot: this.ctx.startedAt, ts: new Date(this.now()).toISOString(), ...fields };
     this.counters.events_raised++;
+    if (!this.outbox) {
+      // Raised while the outbox file is still being opened (start): queued in order, not lost.
+      this.early.push(msg);
+      return;
+    }
     this.outbox.append(msg);
     this.pump();
   }

@@ -86,6 +86,12 @@ export class MqttLink {
     });
   }
 
+  unsubscribe(filter: string): void {
+    this.client?.unsubscribe(filter, (err?: Error) => {
+      if (err) this.log.warn(`unsubscribe ${filter} failed: ${err.message}`);
+    });
+  }
+
   /**
    * Ends the connection. With `farewell`, first publishes it (the retained "offline") and waits
    * up to timeoutMs for it to leave, so a clean stop does not rely on the last will.

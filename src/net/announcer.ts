@@ -1,7 +1,7 @@
 // Sends VIP announcements (gratuitous ARP for IPv4, unsolicited NA for IPv6) on one interface
 // through an AF_PACKET socket. Each send is one non-blocking syscall: no arping child, nothing
 // awaited (arping -U blocks about a second).
-import { familyOf } from './addr';
+import { familyOf } from '../lib/ip';
 import { type GarpKind, buildGratuitousArp } from './arp';
 import { type NativeError, type NativeHandle, inNetns, isNativeError, loadAddon } from './native';
 import { buildUnsolicitedNa } from './ndisc';

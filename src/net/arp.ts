@@ -1,5 +1,5 @@
 // Gratuitous ARP frames (IPv4 VIP announcement), built without I/O.
-import { parseIPv4, parseMac } from './addr';
+import { parseIpv4 } from '../lib/ip';
 
 export type GarpKind = 'request' | 'reply';
 
@@ -15,7 +15,7 @@ export const GARP_FRAME_LENGTH = 42;
  */
 export function buildGratuitousArp(mac: string, ip: string, kind: GarpKind = 'request'): Uint8Array {
   const hw = parseMac(mac);
-  const pa = parseIPv4(ip);
+  const pa = parseIpv4(ip);
   if (!hw) throw new TypeError(`bad MAC address ${JSON.stringify(mac)}`);
   if (!pa) throw new TypeError(`bad IPv4 address ${JSON.stringify(ip)}`);
   const f = new Uint8Array(GARP_FRAME_LENGTH);
@@ -34,4 +34,11 @@ export function buildGratuitousArp(mac: string, ip: string, kind: GarpKind = 're
   else f.set(hw, 32);
   f.set(pa, 38);
   return f;
+}
+
+/** "52:54:00:ab:cd:0f" (or with "-") as 6 bytes; null if it is not one. */
+export function parseMac(text: string): Uint8Array | null {
+  const parts = text.split(/[:-]/);
+  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) return null;
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }

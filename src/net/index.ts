@@ -1,4 +1,3 @@
-export * from './addr';
 export * from './announcer';
 export * from './arp';
 export * from './interfaces';

@@ -1,7 +1,7 @@
 // Interface facts (ifindex, MAC, link flags, addresses) from `ip -j addr`. iproute2 rather
 // than /sys/class/net: sysfs shows the namespace it was mounted in, `ip -n NS` any namespace.
 import type { Family } from '../vrrp/types';
-import { canonicalAddress } from './addr';
+import { canonicalAddress } from '../lib/ip';
 import { type IpContext, runIp } from './ip-command';
 
 export interface InterfaceAddress {
@@ -55,7 +55,7 @@ export function parseIpJson(text: string): ParseResult<InterfaceInfo[]> {
     const addresses: InterfaceAddress[] = [];
     for (const a of Array.isArray(raw.addr_info) ? (raw.addr_info as Record<string, unknown>[]) : []) {
       const family = a.family === 'inet' ? 4 : a.family === 'inet6' ? 6 : null;
-      const address = typeof a.local === 'string' ? canonicalAddress(a.local) : null;
+      const address = typeof a.local === 'string' ? canonicalAddress(a.local) : undefined;
       if (!family || !address || typeof a.prefixlen !== 'number') continue;
       const entry: InterfaceAddress = {
         family,
@@ -102,10 +102,4 @@ export async function getInterface(ifname: string, ctx: IpContext = {}): Promise
   if (!parsed.ok) return parsed;
   const info = parsed.value.find((i) => i.name === ifname);
   return info ? { ok: true, value: info } : { ok: false, error: `interface ${ifname} not found` };
-}
-
-export async function listInterfaces(ctx: IpContext = {}): Promise<ParseResult<InterfaceInfo[]>> {
-  const r = await runIp(['-j', 'addr', 'show'], ctx);
-  if (!r.ok) return { ok: false, error: r.error };
-  return parseIpJson(r.stdout);
 }

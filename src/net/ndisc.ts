@@ -1,10 +1,11 @@
 // Unsolicited Neighbour Advertisement (IPv6 VIP announcement, RFC 4861 4.4 and 7.2.6), built
 // as a whole Ethernet frame without I/O, the way keepalived's vrrp_ndisc.c does.
-import { parseIPv6, parseMac } from './addr';
+import { parseIpv6 } from '../lib/ip';
+import { parseMac } from './arp';
 
 export const ETH_P_IPV6 = 0x86dd;
 export const NA_FRAME_LENGTH = 14 + 40 + 24 + 8;
-const ALL_NODES = parseIPv6('ff02::1')!;
+const ALL_NODES = parseIpv6('ff02::1')!;
 
 export interface UnsolicitedNaOptions {
   mac: string;
@@ -23,8 +24,8 @@ export interface UnsolicitedNaOptions {
  */
 export function buildUnsolicitedNa(opts: UnsolicitedNaOptions): Uint8Array {
   const hw = parseMac(opts.mac);
-  const target = parseIPv6(opts.target);
-  const source = opts.source === undefined ? target : parseIPv6(opts.source);
+  const target = parseIpv6(opts.target);
+  const source = opts.source === undefined ? target : parseIpv6(opts.source);
   if (!hw) throw new TypeError(`bad MAC address ${JSON.stringify(opts.mac)}`);
   if (!target) throw new TypeError(`bad IPv6 address ${JSON.stringify(opts.target)}`);
   if (!source) throw new TypeError(`bad IPv6 address ${JSON.stringify(opts.source)}`);

@@ -2,7 +2,7 @@
 // address already present and removing one already gone are successes, so start-up clean-up,
 // a crash of the previous run and a repeated transition all converge.
 import type { Family } from '../vrrp/types';
-import { parseCidr } from './addr';
+import { parseCidr } from '../lib/ip';
 import { getInterface } from './interfaces';
 import { type IpContext, runIp } from './ip-command';
 

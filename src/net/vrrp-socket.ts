@@ -8,7 +8,8 @@
 // our addresses), `droppedIpHeader` (unreadable IPv4 header) or handed to onPacket (`received`).
 // What the kernel dropped before we could read it (receive queue full) is `kernelDrops`.
 import type { Family } from '../vrrp/types';
-import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL, canonicalAddress, familyOf } from './addr';
+import { canonicalAddress, familyOf } from '../lib/ip';
+import { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL } from '../vrrp/types';
 import { type NativeError, type NativeHandle, type NativeSocketStats, inNetns, isNativeError, loadAddon } from './native';
 
 const AH_PROTOCOL = 51;

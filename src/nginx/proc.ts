@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { GENERATION_HEADER, GENERATION_PATH } from './render';
 
@@ -37,23 +37,6 @@ export async function commandLine(pid: number): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** PIDs of the processes whose parent is `pid` (the master's workers and cache processes). */
-export async function childPids(pid: number): Promise<number[]> {
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  await Promise.all(
-    entries.filter((e) => /^\d+$/.test(e)).map(async (e) => {
-      if ((await parentPid(Number(e))) === pid) out.push(Number(e));
-    }),
-  );
-  return out.sort((a, b) => a - b);
 }
 
 export async function readPidFile(path: string): Promise<number | undefined> {

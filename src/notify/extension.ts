@@ -1,11 +1,12 @@
 import { commandArgv, type CommandSpec, type TwinvipConfig } from '../config';
 import type { DaemonContext, Extension } from '../daemon/extension';
-import type { DaemonEvents, VrrpStateName } from '../daemon/events';
-import { groupState, notifyState, type NotifyState } from './group-state';
+import type { DaemonEvents } from '../daemon/events';
+import type { NotifyState } from '../vrrp/events';
+import { groupNotifyState } from '../vrrp/sync-group';
 import { NotifyRunner, type NotifyLog } from './runner';
 import { scriptPolicyFromConfig } from '../exec';
 
-type Transition = DaemonEvents['transition'];
+type Notify = DaemonEvents['notify'];
 type NotifyBlock = TwinvipConfig['instances'][string]['notify'];
 
 const STATE_FIELD: Record<NotifyState, keyof NotifyBlock> = { MASTER: 'master', BACKUP: 'backup', FAULT: 'fault', STOP: 'stop' };
@@ -29,14 +30,15 @@ export interface NotifyExtensionOptions {
 }
 
 /**
- * Runs the notify scripts of instances and sync groups on every `transition` bus event. The bus
- * listener only queues: the runner does the work off the VRRP path.
+ * Runs the notify scripts of instances and sync groups on every `notify` bus event (the VRRP
+ * core's notify action: its state, STOP included, is not recomputed here). The bus listener only
+ * queues: the runner does the work off the VRRP path.
  */
 export class NotifyExtension implements Extension {
   readonly name = 'notify';
   private runner: NotifyRunner | undefined;
   private readonly offs: (() => void)[] = [];
-  private readonly memberStates = new Map<string, VrrpStateName>();
+  private readonly memberStates = new Map<string, NotifyState>();
   private readonly groupStates = new Map<string, NotifyState>();
   private ctx: DaemonContext | undefined;
 
@@ -58,7 +60,7 @@ export class NotifyExtension implements Extension {
       });
     const runner = this.runner;
     this.offs.push(ctx.counters.add('notify', () => runner.counters));
-    this.offs.push(ctx.bus.on('transition', (t) => this.onTransition(t)));
+    this.offs.push(ctx.bus.on('notify', (n) => this.onNotify(n)));
   }
 
   async stop(): Promise<void> {
@@ -71,21 +73,19 @@ export class NotifyExtension implements Extension {
     }
   }
 
-  private onTransition(t: Transition): void {
+  private onNotify(n: Notify): void {
     const ctx = this.ctx;
     const runner = this.runner;
     if (!ctx || !runner) return;
     const config = ctx.config;
-    const inst = config.instances[t.instance];
-    this.memberStates.set(t.instance, t.to);
+    const inst = config.instances[n.instance];
+    this.memberStates.set(n.instance, n.state);
     if (inst) {
-      const state = notifyState(t.to);
-      const priority = ctx.status().instances.find((i) => i.name === t.instance)?.priority ?? inst.priority;
-      for (const job of notifyJobs('INSTANCE', t.instance, state, priority, inst.notify)) runner.enqueue({ key: `instance:${t.instance}`, ...job });
+      for (const job of notifyJobs('INSTANCE', n.instance, n.state, n.priority, inst.notify)) runner.enqueue({ key: `instance:${n.instance}`, ...job });
     }
     for (const [group, sg] of Object.entries(config.sync_groups)) {
-      if (!sg.instances.includes(t.instance)) continue;
-      const state = groupState(sg.instances.map((m) => this.memberStates.get(m)));
+      if (!sg.instances.includes(n.instance)) continue;
+      const state = groupNotifyState(sg.instances.map((m) => this.memberStates.get(m)));
       if (state === undefined || this.groupStates.get(group) === state) continue;
       this.groupStates.set(group, state);
       for (const job of notifyJobs('GROUP', group, state, 0, sg.notify)) runner.enqueue({ key: `group:${group}`, ...job });

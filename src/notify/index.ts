@@ -2,4 +2,3 @@ export { NotifyRunner, type NotifyJob, type NotifyRunnerOptions, type NotifyCoun
 export { NotifyExtension, notifyJobs, type NotifyExtensionOptions } from './extension';
 export { EmailAlerter, composeMail, smtpSender, type AlertEvent, type EmailConfig, type MailMessage, type MailSender, type EmailCounters } from './email';
 export { EmailExtension, type EmailExtensionOptions } from './email-extension';
-export { groupState, notifyState, type NotifyState } from './group-state';

@@ -20,6 +20,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { formatIpv4, parseIpv4 } from '../lib/ip.js';
 import { finishChecksum, sum16 } from './checksum.js';
 import type { DecodeDropReason } from './drop-reasons.js';
+import { VRRP_PROTOCOL } from './types.js';
 import { decodeAdvert, parseIpv4Packet, type DecodeResult } from './packet.js';
 
 export const AH_PROTOCOL = 51;
@@ -32,7 +33,6 @@ export const AH_KEY_LENGTH = 8;
 const IPV4_HEADER_LENGTH = 20;
 /** keepalived vrrp_build_ip4: "set tos to internet network control". */
 export const VRRP_IP_TOS = 0xc0;
-const VRRP_NEXT_HEADER = 112;
 /** keepalived: past 0xFFFFFFFD the counter is "cycled" and stops increasing. */
 const SEQUENCE_LIMIT = 0xfffffffd;
 
@@ -78,7 +78,7 @@ export function parseAhDatagram(bytes: Uint8Array): AhParse {
   const ah = packet.payload;
   if (ah.length < AH_HEADER_LENGTH) return fail('short', `${ah.length} bytes after the IP header, the AH header alone is ${AH_HEADER_LENGTH}`);
   // keepalived drops AH protecting anything but VRRP without a word (not ours).
-  if (ah[0] !== VRRP_NEXT_HEADER) return fail('ah', `AH next header ${ah[0]}, expected ${VRRP_NEXT_HEADER} (VRRP)`);
+  if (ah[0] !== VRRP_PROTOCOL) return fail('ah', `AH next header ${ah[0]}, expected ${VRRP_PROTOCOL} (VRRP)`);
   if (ah[1] !== AH_PAYLOAD_LEN) return fail('ah', `AH payload length ${ah[1]}, expected ${AH_PAYLOAD_LEN} (HMAC-MD5-96)`);
   const view = new DataView(ah.buffer, ah.byteOffset, ah.byteLength);
   return {
@@ -171,7 +171,7 @@ export function sealAhAdvert(p: AhSealParams): Uint8Array {
   out[9] = AH_PROTOCOL;
   out.set(src, 12);
   out.set(dst, 16);
-  out[20] = VRRP_NEXT_HEADER;
+  out[20] = VRRP_PROTOCOL;
   out[21] = AH_PAYLOAD_LEN;
   out.set(src, 24); // SPI = source address, network order
   view.setUint32(28, p.sequence);

@@ -5,9 +5,7 @@
 //  - VRRPv3 over IPv4 without the pseudo-header: RFC 9568's reading, Cisco/Juniper, and
 //    keepalived >= 2.2.8 with `v3_checksum_as_v2` ('v2-compatible' here).
 
-import type { Family } from './types.js';
-
-export const VRRP_PROTOCOL = 112;
+import { VRRP_PROTOCOL, type Family } from './types.js';
 
 /** One's complement sum of bytes[start, end) added to `acc`, not yet folded. */
 export function sum16(bytes: Uint8Array, start: number, end: number, acc = 0): number {

@@ -2,9 +2,9 @@
 // heartbeat arbiter and sync groups feed in (events), and what the instance asks the shell to do
 // (actions). Plain data only, so every rule is testable with a fake clock.
 
-import type { Advert, Family, VrrpVersion } from './types';
+import type { Advert, Family, VrrpState, VrrpVersion } from './types';
 
-export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+export type { VrrpState } from './types';
 
 /** keepalived's notify script states (notify_master/backup/fault/stop). */
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
@@ -103,11 +103,13 @@ export interface InstanceParams {
  * Why an instance is held out of the election, each with its one owner:
  * - 'maintenance': the operator (console / MQTT `maintenance on|off`, `failover`);
  * - 'heartbeat-release': the heartbeat arbiter's gateway rule (this node released the VIP to its
- *   twin over serial, and lifts it when the reason is gone).
+ *   twin over serial, and lifts it when the reason is gone);
+ * - 'stall': the stall gate (src/ha/stall-gate.ts): a MASTER that woke from a stall to find that
+ *   its twin had taken over steps down with it, and the gate clears it right after.
  * They combine: clearing one leaves the others in force.
  */
-export type DemotionReason = 'maintenance' | 'heartbeat-release';
-export const DEMOTION_REASONS: readonly DemotionReason[] = ['maintenance', 'heartbeat-release'];
+export type DemotionReason = 'maintenance' | 'heartbeat-release' | 'stall';
+export const DEMOTION_REASONS: readonly DemotionReason[] = ['maintenance', 'heartbeat-release', 'stall'];
 
 /** What holds an instance down, as status shows it: the demotions, plus FAULT and its source. */
 export type Demotion = DemotionReason | 'fault' | 'sync-group-fault';
@@ -166,6 +168,7 @@ export type TransitionCause =
   | 'fault cleared'
   | 'maintenance'
   | 'heartbeat-release'
+  | 'stall'
   | 'sync group'
   | 'shutdown';
 
@@ -185,8 +188,11 @@ export type Action =
   | { type: 'remove-vips' }
   /** One burst of gratuitous ARP / unsolicited NA: `count` messages per VIP. */
   | { type: 'send-garp'; reason: GarpReason; count: number }
-  /** Run the notify script(s) for this state (keepalived arguments). */
-  | { type: 'notify'; state: NotifyState; cause: TransitionCause }
+  /**
+   * Run the notify script(s) for this state (keepalived arguments): the one source of the notify
+   * state (INIT at shutdown is STOP); the shell puts it on the bus as 'notify'.
+   */
+  | { type: 'notify'; state: NotifyState; cause: TransitionCause; detail: string }
   | { type: 'transition'; from: VrrpState; to: VrrpState; cause: TransitionCause; detail: string }
   /** Only with a sync group: the instance would become MASTER now but waits for its siblings. */
   | { type: 'want-master'; cause: TransitionCause; detail: string }

@@ -67,6 +67,7 @@ import {
   type VrrpState,
 } from './events';
 import { masterDownIntervalMs, skewTimeMs } from './timers';
+import { V3_MAX_ADVERT_CS } from './packet';
 import { compareAddresses } from '../lib/ip';
 
 const OWNER_PRIORITY = 255;
@@ -89,7 +90,7 @@ export function checkInstanceParams(p: InstanceParams): string[] {
   if (p.family !== 4 && p.family !== 6) errors.push(`family: ${String(p.family)} not 4 or 6`);
   if (p.version === 2 && p.family === 6) errors.push('version 2 is IPv4 only');
   if (!int(p.priority) || p.priority < 1 || p.priority > 255) errors.push(`priority: ${p.priority} not in 1..255`);
-  if (!int(p.advertIntervalCs) || p.advertIntervalCs < 1 || p.advertIntervalCs > 4095)
+  if (!int(p.advertIntervalCs) || p.advertIntervalCs < 1 || p.advertIntervalCs > V3_MAX_ADVERT_CS)
     errors.push(`advertIntervalCs: ${p.advertIntervalCs} not in 1..4095`);
   if (p.version === 2 && (p.advertIntervalCs % 100 !== 0 || p.advertIntervalCs > 25500))
     errors.push(`advertIntervalCs: ${p.advertIntervalCs} must be whole seconds (1..255 s) for VRRPv2`);
@@ -676,7 +677,7 @@ export class VrrpInstance {
     this.vipsHeld = true;
     this.sendAdvert(this.electionPriority(), out);
     this.garpBurst('become master', this.garp.masterRepeat, out);
-    out.push({ type: 'notify', state: 'MASTER', cause });
+    out.push({ type: 'notify', state: 'MASTER', cause, detail });
     this.clearTimers();
     this.timers.advert = now + this.p.advertIntervalCs * 10;
     if (this.garp.masterDelayMs > 0) this.timers.garpDelay = now + this.garp.masterDelayMs;
@@ -719,7 +720,7 @@ export class VrrpInstance {
 
   private transition(to: VrrpState, cause: TransitionCause, detail: string, now: number, out: Action[], notify?: NotifyState): void {
     this.transitionOnly(to, cause, detail, now, out);
-    out.push({ type: 'notify', state: notify ?? (to as NotifyState), cause });
+    out.push({ type: 'notify', state: notify ?? (to as NotifyState), cause, detail });
     if (to === 'INIT') this.clearTimers();
   }
 

@@ -11,17 +11,15 @@
 // decodeAdvert() never throws: any input gives an advert or a DecodeDropReason.
 
 import { addressLength, formatIp, parseIp, parseIpv4 } from '../lib/ip.js';
-import { checksumVerifies, pseudoHeaderSum, VRRP_PROTOCOL, vrrpChecksum } from './checksum.js';
+import { checksumVerifies, pseudoHeaderSum, vrrpChecksum } from './checksum.js';
 import type { DecodeDropReason } from './drop-reasons.js';
-import type { Advert, ChecksumDialect, Family, VrrpVersion } from './types.js';
+import { VRRP_GROUP_V4, type Advert, type ChecksumDialect, type Family, type VrrpVersion } from './types.js';
 
 export const VRRP_HEADER_LENGTH = 8;
 export const VRRP_AUTH_LENGTH = 8;
 export const VRRP_TYPE_ADVERTISEMENT = 1;
 /** RFC 3768 5.2.3 / RFC 5798 5.1.1.3, 5.1.2.3: sent with, and only accepted at, TTL/hop limit 255. */
 export const VRRP_TTL = 255;
-export const VRRP_GROUP_V4 = '224.0.0.18';
-export const VRRP_GROUP_V6 = 'ff02::12';
 /** RFC 5798 5.2.7: Max Adver Int is a 12-bit count of centiseconds. */
 export const V3_MAX_ADVERT_CS = 0x0fff;
 /** RFC 3768 5.3.7: Adver Int is an 8-bit count of seconds. */
@@ -300,4 +298,4 @@ export function parseIpv4Packet(bytes: Uint8Array): { ok: true; packet: Ipv4Pack
   };
 }
 
-export { VRRP_PROTOCOL };
+export { VRRP_GROUP_V4, VRRP_GROUP_V6, VRRP_PROTOCOL } from './types.js';

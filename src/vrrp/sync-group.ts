@@ -16,7 +16,7 @@
 // Pure: `syncFollowUps` maps one member's actions to events for members; `SyncGroup` is a small
 // dispatcher that feeds those events in until the group is quiet.
 
-import type { Action, InstanceEvent, InstanceSnapshot, VrrpState } from './events';
+import type { Action, InstanceEvent, InstanceSnapshot, NotifyState, VrrpState } from './events';
 import type { VrrpInstance } from './instance';
 
 export interface SyncMemberView {
@@ -35,6 +35,19 @@ export interface SyncFollowUp {
 export interface MemberActions {
   instance: string;
   actions: Action[];
+}
+
+/**
+ * The group's notify state from its members' (each the last 'notify' its instance emitted), as
+ * keepalived reports it to group scripts: FAULT as soon as one member is in FAULT, MASTER,
+ * BACKUP or STOP once all members agree; undefined while members are still moving (or one has
+ * not reported yet): no group notification then.
+ */
+export function groupNotifyState(members: readonly (NotifyState | undefined)[]): NotifyState | undefined {
+  if (members.some((s) => s === 'FAULT')) return 'FAULT';
+  const first = members[0];
+  if (first === undefined || !members.every((s) => s === first)) return undefined;
+  return first;
 }
 
 /** Events the group's members must receive after `origin` produced `actions`. */

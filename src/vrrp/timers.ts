@@ -24,7 +24,3 @@ export function masterDownIntervalMs(
 ): number {
   return 3 * masterAdverIntervalCs * 10 + skewTimeMs(version, priority, masterAdverIntervalCs);
 }
-
-export function centisecondsToMs(cs: number): number {
-  return cs * 10;
-}

@@ -3,8 +3,18 @@
 
 import type { AhEnvelope } from './ah.js';
 
-export type Family = 4 | 6;
+export type { Family } from '../lib/ip.js';
+import type { Family } from '../lib/ip.js';
 export type VrrpVersion = 2 | 3;
+
+/** The states of RFC 3768/5798 section 6.4, as every part of twinvip names them. */
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+
+/** IP protocol number of VRRP (RFC 3768 5.1.1.4, RFC 5798 5.1.1.4); AH's next header too. */
+export const VRRP_PROTOCOL = 112;
+/** The adverts' multicast groups (RFC 3768 5.2.2, RFC 5798 5.1.1.2 / 5.1.2.2), unless configured. */
+export const VRRP_GROUP_V4 = '224.0.0.18';
+export const VRRP_GROUP_V6 = 'ff02::12';
 
 /** A decoded, checksum-verified advertisement, as the state machine sees it. */
 export interface Advert {

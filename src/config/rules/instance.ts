@@ -1,10 +1,9 @@
 import { parseAddress } from '../../lib/ip';
 import { showValue } from '../../lib/config-issues';
 import type { InstanceConfig } from '../schema/instance';
-import { instanceFamily, instanceVips } from '../vips';
 import { familyName, pointer, type IssueCollector } from '../../lib/issue-collector';
-
-const V3_MAX_ADVERT_CS = 4095; // 12-bit Max Adver Int field, RFC 5798 5.2.7
+import { V3_MAX_ADVERT_CS } from '../../vrrp/packet';
+import { DEFAULT_MCAST_GROUP, instanceFamily, instanceVips } from '../vips';
 
 /** Rules that concern one instance alone. */
 export function checkInstance(name: string, inst: InstanceConfig, out: IssueCollector): void {
@@ -98,8 +97,8 @@ export function checkInstance(name: string, inst: InstanceConfig, out: IssueColl
 
   if (inst.mcast_group !== undefined) {
     const g = parseAddress(inst.mcast_group);
-    if (g && g.family !== family) out.error(at('mcast_group'), `${familyName(g.family)} group for an ${fam} instance`, inst.mcast_group, family === 'ipv4' ? '224.0.0.18' : 'ff02::12');
-    else if (g && !isMulticast(g.address, g.family)) out.error(at('mcast_group'), 'is not a multicast address', inst.mcast_group, family === 'ipv4' ? 'an address in 224.0.0.0/4, e.g. 224.0.0.18' : 'an address in ff00::/8, e.g. ff02::12');
+    if (g && g.family !== family) out.error(at('mcast_group'), `${familyName(g.family)} group for an ${fam} instance`, inst.mcast_group, DEFAULT_MCAST_GROUP[family]);
+    else if (g && !isMulticast(g.address, g.family)) out.error(at('mcast_group'), 'is not a multicast address', inst.mcast_group, family === 'ipv4' ? `an address in 224.0.0.0/4, e.g. ${DEFAULT_MCAST_GROUP.ipv4}` : `an address in ff00::/8, e.g. ${DEFAULT_MCAST_GROUP.ipv6}`);
     if (inst.unicast_peers.length > 0) out.warn(at('mcast_group'), 'ignored: the instance uses unicast_peers', inst.mcast_group);
   }
 

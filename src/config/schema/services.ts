@@ -63,6 +63,8 @@ const MqttCommandsSchema = Section(
     rate: Type.Number({ minimum: 0.1, maximum: 1000, default: 10, description: 'Requests handled per second on average; beyond rate and burst they are dropped unread and counted (a flood cannot take the event loop from VRRP).' }),
     burst: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'Requests handled back to back before rate applies.' }),
     nonce_cache: Type.Integer({ minimum: 100, maximum: 1000000, default: 10000, description: 'Nonces of signed requests remembered until their expiry (replay protection); when full of unexpired nonces, new signed requests are refused.' }),
+    shed_after: Type.Integer({ minimum: 0, maximum: 100000, default: 100, description: 'Requests dropped by the rate limit within one second that make the box stop listening (unsubscribe from request/+) for shed_pause seconds, so a flood no longer reaches it at all; raises the mqtt-request-flood alarm. 0: never stop listening.' }),
+    shed_pause: Type.Number({ minimum: 1, maximum: 300, default: 10, description: 'Seconds the box stops listening after a flood; doubled each time the flood is still there when it listens again (up to 300 s), back to this after a minute of calm.' }),
   },
   { default: {}, description: 'Fleet commands over MQTT: signatures, limits, config push.' },
 );

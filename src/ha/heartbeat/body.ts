@@ -1,7 +1,8 @@
 // What this node tells its twin over the serial link, built from the VRRP runner's views. Pure:
 // the extension passes the views, the arbiter's Ethernet verdict, the health and the clock in.
 
-import { MAX_ADDRESSES, wantsMaster, type Family, type Health, type HeartbeatBody, type InstanceReport, type VrrpStateName } from '../../heartbeat';
+import { MAX_ADDRESSES, wantsMaster, type Family, type Health, type HeartbeatBody, type InstanceReport } from '../../heartbeat';
+import type { VrrpState } from '../../vrrp/types';
 import type { InstanceView } from '../vrrp/runner';
 import { trackName } from '../vrrp/instance-plan';
 
@@ -9,7 +10,7 @@ export interface LocalInstance {
   name: string;
   vrid: number;
   family: Family;
-  state: VrrpStateName;
+  state: VrrpState;
   priority: number;
   advertIntervalCs: number;
   address: string;

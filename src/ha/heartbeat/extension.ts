@@ -26,6 +26,7 @@ import { runFence } from './fence';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
 import { heartbeatStatus, type HeartbeatStatus } from './status';
+import type { StallGate } from '../stall-gate';
 
 const now = (): number => performance.now();
 
@@ -79,8 +80,15 @@ export class HeartbeatExtension implements Extension {
     alarms_raised: 0, releases_sent: 0, releases_restored: 0, fences_run: 0, fences_failed: 0, peer_events: 0, garp_bursts: 0, requests_answered: 0,
   };
 
-  /** `runner` gives the VRRP extension's running runner (undefined when no instance is configured). */
-  constructor(private readonly runner: () => VrrpRunner | undefined) {}
+  /**
+   * `runner` gives the VRRP extension's running runner (undefined when no instance is configured);
+   * `gate` its stall gate: frames wait with the adverts while a stall is checked, and the twin's
+   * first fresh heartbeat after the stall is the check's evidence.
+   */
+  constructor(
+    private readonly runner: () => VrrpRunner | undefined,
+    private readonly gate: () => StallGate | undefined = () => undefined,
+  ) {}
 
   async start(ctx: DaemonContext): Promise<void> {
     const serial = ctx.config.heartbeat.serial;
@@ -124,9 +132,10 @@ export class HeartbeatExtension implements Extension {
       heartbeat: () => this.body(),
       onRequest: (what) => this.answer(what),
       log: (line) => log.info(line),
+      hold: () => this.gate()?.holdFrame() ?? false,
     });
     const link = this.link;
-    link.on('heartbeat', (f) => this.onFrame(f));
+    link.on('heartbeat', (f, _at, sentAt) => this.onFrame(f, sentAt));
     link.on('release', (f) => this.onFrame(f));
     link.on('port-lost', (reason) => log.warn(`serial ${serial.device}: port lost (${reason})`));
 
@@ -171,7 +180,9 @@ export class HeartbeatExtension implements Extension {
         summary: 'both heartbeat channels: last heard, the peer node and its view, alarms; {request: "status"} asks the twin over serial',
       }),
     );
-    this.reviewTimer = setInterval(() => this.review(), serial.period_ms);
+    this.reviewTimer = setInterval(() => {
+      if (this.gate()?.beat() ?? true) this.review();
+    }, serial.period_ms);
     link.start();
     this.scheduleTick();
     log.info(
@@ -347,7 +358,10 @@ export class HeartbeatExtension implements Extension {
     }
   }
 
-  private onFrame(f: HeartbeatFrame | ReleaseFrame): void {
+  private onFrame(f: HeartbeatFrame | ReleaseFrame, sentAt?: number): void {
+    const gate = this.gate();
+    // Before the arbiter acts on it: a frame may be the first thing that runs after a stall.
+    gate?.beat();
     if (f.kind === 'heartbeat') {
       this.lastPeerFrame = f;
       this.lastPeerFrameAt = now();
@@ -355,6 +369,14 @@ export class HeartbeatExtension implements Extension {
       this.log?.info(`release frame from node ${f.nodeId} for VRID ${f.vrid}/IPv${f.family}`);
     }
     this.feed({ type: 'serial-frame', frame: f });
+    if (gate && f.kind === 'heartbeat') {
+      const masters: string[] = [];
+      for (const r of f.instances) {
+        const l = this.byKey.get(instanceKey(r.vrid, r.family));
+        if (l && r.state === 'MASTER' && r.effectivePriority > 0 && r.releasing !== true) masters.push(l.name);
+      }
+      gate.serialFrame(masters, sentAt ?? now());
+    }
   }
 
   private feed(input: Parameters<HeartbeatArbiter['handle']>[0]): void {
@@ -371,10 +393,13 @@ export class HeartbeatExtension implements Extension {
     const at = this.arbiter.nextDeadline();
     if (at === null) return;
     // +1 ms: the channel is silent at `now >= deadline`, and timers may round down.
-    this.tickTimer = setTimeout(() => {
+    const tick = () => {
       this.tickTimer = undefined;
       this.feed({ type: 'tick' });
-    }, Math.max(0, at - now()) + 1);
+    };
+    // Held while a stall is checked: the channels are judged once the buffered input is read.
+    const gate = this.gate();
+    this.tickTimer = setTimeout(gate ? gate.guard(tick) : tick, Math.max(0, at - now()) + 1);
   }
 
   private perform(o: ArbiterOutput): void {

@@ -12,6 +12,7 @@ import { FrameSender } from '../../heartbeat/frame-sender';
 import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from '../../heartbeat/peer-liveness';
 import { MAX_RESPONSE_PARTS } from '../../heartbeat/frame';
 import { splitResponse } from '../../heartbeat/response-chunks';
+import { hmacSha256, randomBootId } from './frame-crypto';
 
 export interface SerialLinkOptions {
   /** Device path, e.g. /dev/ttyS1 or /dev/serial/by-id/... */
@@ -35,6 +36,11 @@ export interface SerialLinkOptions {
   log?: (line: string) => void;
   /** Monotonic ms; performance.now() by default. */
   clock?: () => number;
+  /**
+   * True while heartbeat and release frames must not leave (the stall gate checks whether the
+   * twin took over while this node was frozen, src/ha/stall-gate.ts). Called first on each send.
+   */
+  hold?: () => boolean;
 }
 
 export type RequestResult =
@@ -57,7 +63,8 @@ export interface SerialLinkCounters extends HeartbeatCounters {
 export interface SerialLinkEvents {
   open: [];
   'port-lost': [reason: string];
-  heartbeat: [frame: HeartbeatFrame, at: number];
+  /** `sentAt`: when the peer sent it, on our clock (at less its delay behind the promptest heartbeat). */
+  heartbeat: [frame: HeartbeatFrame, at: number, sentAt: number];
   release: [frame: ReleaseFrame, at: number];
   reject: [reason: RejectReason];
   'peer-rebooted': [frame: PeerFrame];
@@ -106,9 +113,10 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     super();
     const c = newCounters();
     this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0, responsesDropped: 0 };
-    this.sender = new FrameSender({ key: opts.key, nodeId: opts.nodeId, bootId: opts.bootId, counters: this.counters });
+    const mac = hmacSha256(opts.key);
+    this.sender = new FrameSender({ mac, nodeId: opts.nodeId, newBootId: randomBootId, bootId: opts.bootId, counters: this.counters });
     const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
-    this.receiver = new FrameReceiver({ key: opts.key, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
+    this.receiver = new FrameReceiver({ mac, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
     this.clock = opts.clock ?? (() => performance.now());
     this.periodMs = opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS;
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
@@ -183,6 +191,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   /** Tells the peer this node gives the instance up now (the daemon demotes it as well). */
   sendRelease(vrid: number, family: Family): boolean {
+    if (this.opts.hold?.()) return false;
     return this.write(this.sender.encode({ kind: 'release', vrid, family }), true);
   }
 
@@ -215,6 +224,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   }
 
   private sendHeartbeat(): void {
+    if (this.opts.hold?.()) return;
     if (!this.isOpen) {
       this.counters.droppedPortClosed++;
       return;
@@ -269,7 +279,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       }
       switch (f.kind) {
         case 'heartbeat':
-          this.emit('heartbeat', f, at);
+          this.emit('heartbeat', f, at, at - r.delayMs);
           break;
         case 'release':
           this.emit('release', f, at);

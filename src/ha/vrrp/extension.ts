@@ -14,6 +14,8 @@ import { familyNumber, planInstance, trackName, type InstancePlan } from './inst
 import { NetIo, toNetVip } from './net-io';
 import { receiveLedger } from './receive-ledger';
 import { VrrpRunner, type RunnerClock } from './runner';
+import { StallGate } from '../stall-gate';
+import { DEFAULT_ETHERNET_MARGIN_MS, stallSettleMs, stallThresholdMs, type StallWatchOptions } from '../../heartbeat';
 
 const monotonic: RunnerClock = {
   now: () => performance.now(),
@@ -35,10 +37,16 @@ export class VrrpExtension implements Extension {
   private instancesKey = '';
   /** The runner's stop, begun when the daemon's stop began. */
   private stopping: Promise<void> | undefined;
+  private stallGate: StallGate | undefined;
 
   /** The running runner, for the heartbeat arbiter, maintenance and the console. */
   get vrrp(): VrrpRunner | undefined {
     return this.runner;
+  }
+
+  /** The HA path's stall gate (src/ha/stall-gate.ts), for the heartbeat feature and its serial link. */
+  get gate(): StallGate | undefined {
+    return this.stallGate;
   }
 
   /** For the script policy of the running configuration (checks ask for it at each run). */
@@ -69,9 +77,18 @@ export class VrrpExtension implements Extension {
     const plans = this.buildPlans(config, fresh, new Set());
     const groups = groupsOf(config);
     this.io = new NetIo(log);
-    this.runner = new VrrpRunner({ plans, groups, io: this.io, clock: monotonic, log, bus: ctx.bus });
+    const gate = new StallGate(stallOptions(config), { log, bus: ctx.bus, runner: () => this.runner });
+    this.stallGate = gate;
+    this.runner = new VrrpRunner({
+      plans, groups, io: gate.io(this.io), clock: gate.clock(monotonic), log, bus: ctx.bus,
+      onAdvert: (plan, advert) => gate.advert(plan, advert.priority),
+    });
     const runner = this.runner;
-    this.io.open(plans, macsOf(fresh), ownOf(fresh, new Set()), (p) => runner.receive(p));
+    this.io.open(plans, macsOf(fresh), ownOf(fresh, new Set()), (p) => {
+      gate.beat();
+      runner.receive(p);
+    });
+    gate.start();
     this.runner.start();
     this.startTracking(config, plans, log);
 
@@ -79,6 +96,7 @@ export class VrrpExtension implements Extension {
     // to say goodbye): priority 0 from every MASTER and its VIPs removed, at once.
     this.unregister.push(
       ctx.bus.on('stopping', () => {
+        this.stallGate?.stop();
         this.stopping ??= runner.stop();
       }),
     );
@@ -95,6 +113,8 @@ export class VrrpExtension implements Extension {
     for (const u of this.unregister.splice(0)) u();
     for (const u of this.trackingUnregister.splice(0)) u();
     for (const c of this.checks.splice(0)) c.stop();
+    // Ends a running stall check first: the priority 0 adverts of the shutdown must leave.
+    this.stallGate?.stop();
     await (this.stopping ?? this.runner?.stop());
     this.stopping = undefined;
     this.io?.close();
@@ -144,7 +164,12 @@ export class VrrpExtension implements Extension {
     }
     const plans = this.buildPlans(config, infos, ours);
     const runner = this.runner;
-    const onPacket = (p: Parameters<VrrpRunner['receive']>[0]) => runner.receive(p);
+    const gate = this.stallGate;
+    const onPacket = (p: Parameters<VrrpRunner['receive']>[0]) => {
+      gate?.beat();
+      runner.receive(p);
+    };
+    gate?.configure(stallOptions(config));
     const macs = macsOf(infos);
     const own = ownOf(infos, ours);
     this.io.open(plans, macs, own, onPacket);
@@ -253,6 +278,7 @@ export class VrrpExtension implements Extension {
     }
     Object.assign(out, receiveLedger(this.runner, this.io));
     if (this.io) for (const [k, n] of Object.entries(this.io.counters)) out[`io.${k}`] = n;
+    if (this.stallGate) for (const [k, n] of Object.entries(this.stallGate.counters)) out[`stall.${k}`] = n;
     return out;
   }
 }
@@ -262,6 +288,20 @@ function withOwnInterfaceTracked(plan: InstancePlan): void {
   const own = trackName.iface(plan.interface);
   if (!plan.tracked.some((t) => t.name === own)) plan.tracked.push({ name: own });
   plan.params.tracked = plan.tracked;
+}
+
+/**
+ * The stall gate's thresholds: the earliest the twin may take over after we fall silent, and how
+ * long a check waits for its news (src/heartbeat/stall.ts). Changes of the serial settings apply
+ * at restart, like the serial link itself.
+ */
+function stallOptions(config: TwinvipConfig): StallWatchOptions {
+  const advs = Object.values(config.instances).map((i) => Math.round(i.advert_int * 100));
+  const serial = config.heartbeat.serial?.enabled
+    ? { periodMs: config.heartbeat.serial.period_ms, deadPeriods: config.heartbeat.serial.dead_periods, ethernetMarginMs: DEFAULT_ETHERNET_MARGIN_MS }
+    : undefined;
+  const inputs = { advertIntervalCs: advs.length ? Math.min(...advs) : 100, serial };
+  return { thresholdMs: stallThresholdMs(inputs), settleMs: stallSettleMs(inputs), serial: serial !== undefined };
 }
 
 function interfacesOf(config: TwinvipConfig): string[] {

@@ -85,7 +85,10 @@ export interface RunnerOptions {
   clock: RunnerClock;
   log: SubsystemLogger;
   bus: EventBus;
-  /** Every accepted advert, after validation (the heartbeat arbiter's Ethernet channel). */
+  /**
+   * Every accepted advert, after validation, before the state machine sees it (the stall gate's
+   * evidence); setAdvertObserver() adds a second observer beside it.
+   */
   onAdvert?: (plan: InstancePlan, advert: Advert) => void;
 }
 
@@ -128,7 +131,6 @@ export class VrrpRunner {
   private groups: Record<string, string[]>;
 
   constructor(private readonly o: RunnerOptions) {
-    this.advertObserver = o.onAdvert;
     this.groups = cloneGroups(o.groups);
     for (const plan of o.plans) this.addInstance(plan);
     this.buildUnits(new Set(this.instances.keys()));
@@ -322,6 +324,7 @@ export class VrrpRunner {
       counts.warnings[w.warning]++;
       this.logLimited(plan, advert, `warning-${w.warning}`, `accepted advert from ${advert.source} (priority ${advert.priority}) with a warning: ${w.detail}`, 'warning');
     }
+    this.o.onAdvert?.(plan, advert);
     this.advertObserver?.(plan, advert);
     if (advert.ah) this.ah.heard(plan, advert, this.instances.get(plan.name)!.snapshot());
     this.deliver(plan.name, { type: 'advert', advert });
@@ -337,7 +340,7 @@ export class VrrpRunner {
 
   /**
    * Observes every accepted advert (the heartbeat arbiter's Ethernet channel), for a feature
-   * started after the runner; replaces the `onAdvert` option. undefined removes it.
+   * started after the runner (beside the `onAdvert` option). undefined removes it.
    */
   setAdvertObserver(fn: ((plan: InstancePlan, advert: Advert) => void) | undefined): void {
     this.advertObserver = fn;
@@ -483,9 +486,13 @@ export class VrrpRunner {
           at: Date.now(),
         });
         return undefined;
-      case 'notify':
+      case 'notify': {
+        const priority = this.instances.get(plan.name)!.snapshot().effectivePriority;
+        this.o.bus.emit('notify', { instance: plan.name, state: a.state, priority, cause: a.detail ? `${a.cause}, ${a.detail}` : a.cause, at: Date.now() });
+        return undefined;
+      }
       case 'want-master':
-        // notify scripts follow the bus 'transition' event; want-master is the sync group's business.
+        // The sync group's business.
         return undefined;
     }
   }

@@ -1,8 +1,10 @@
 // Where requests enter: a token bucket decides, before anything is read, whether a request is
 // handled at all; accepted ones wait in a short queue handled one per event-loop turn, so a burst
 // of requests (each a JSON parse and a signature check, about a millisecond) never holds the loop
-// for longer than one of them while a VRRP advert is due. Then the gate (authorize.ts), the
-// audit trail, the nonce file, and the command itself.
+// for longer than one of them while a VRRP advert is due. Past mqtt.commands.shed_after drops a
+// second the box stops listening altogether for a while (flood-shed.ts: the broker then sends
+// nothing), with the mqtt-request-flood alarm. Then the gate (authorize.ts), the audit trail, the
+// nonce file, and the command itself.
 import { join } from 'node:path';
 import type { TwinvipConfig } from '../../config';
 import type { SubsystemLogger } from '../../log';
@@ -13,6 +15,7 @@ import { RecentRequests } from './dedupe';
 import { NonceCache } from './nonce-cache';
 import { NonceFile } from './nonce-file';
 import { TokenBucket } from './rate-limit';
+import { FloodShedPolicy, type PauseDecision } from './flood-shed';
 import { emptyRefusalCounts, refusalCounterName, REFUSAL_REASONS, type RefusalReason } from './refusals';
 import type { ParsedRequest, RequestMeta } from './request';
 import { TrustStore } from './trust-store';
@@ -31,6 +34,12 @@ export interface IntakeDeps {
   /** Sends an answer to `response/<command>` (or the allowed MQTT 5 response topic). */
   reply(command: string, response: ResponseEnvelope, packet: PacketInfo): void;
   run(request: ParsedRequest): Promise<CommandOutcome>;
+  /** Subscribe to (true) or unsubscribe from (false) the request topics. */
+  listen(on: boolean): void;
+  /** The mqtt-request-flood alarm raised (active) or cleared. */
+  floodAlarm(active: boolean, message: string, durationMs?: number): void;
+  /** Timers (tests pass fakes); default setTimeout/clearTimeout, unref'd. */
+  timers?: { set(fn: () => void, ms: number): unknown; clear(handle: unknown): void };
 }
 
 /** The parts of the PUBLISH the answer needs. */
@@ -52,10 +61,12 @@ export interface IntakeCounters {
   accepted: number;
   refused: number;
   requests_duplicate: number;
+  /** Times the box stopped listening because of a flood. */
+  flood_pauses: number;
 }
 
 export class RequestIntake {
-  readonly counters: IntakeCounters = { requests: 0, accepted: 0, refused: 0, requests_duplicate: 0 };
+  readonly counters: IntakeCounters = { requests: 0, accepted: 0, refused: 0, requests_duplicate: 0, flood_pauses: 0 };
   readonly refusals = emptyRefusalCounts();
   private settings!: TwinvipConfig['mqtt']['commands'];
   private maxAgeMs = 60_000;
@@ -68,10 +79,18 @@ export class RequestIntake {
   private readonly queue: Queued[] = [];
   private draining = false;
   private stopped = false;
+  private shed = new FloodShedPolicy(shedOptions(10, 100));
+  private shedKey = '';
+  private shedTimer: unknown;
+  private readonly timers: NonNullable<IntakeDeps['timers']>;
   readonly audit: AuditTrail;
 
   constructor(private readonly deps: IntakeDeps) {
     this.audit = new AuditTrail({ emit: deps.audit, log: deps.log, now: deps.now });
+    this.timers = deps.timers ?? {
+      set: (fn, ms) => setTimeout(fn, ms).unref(),
+      clear: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
   }
 
   /** Takes the running config's settings and keys (start and every reload). */
@@ -83,6 +102,13 @@ export class RequestIntake {
     if (key !== this.bucketKey) {
       this.bucket = new TokenBucket(this.settings.rate, this.settings.burst);
       this.bucketKey = key;
+    }
+    const shedKey = `${this.settings.shed_after}/${this.settings.shed_pause}`;
+    if (shedKey !== this.shedKey) {
+      // New settings end a pause in progress: listen again at once, clear the alarm.
+      if (this.shed.paused || this.shed.flooding) this.endEpisode('flood settings changed');
+      this.shed = new FloodShedPolicy(shedOptions(this.settings.shed_pause, this.settings.shed_after));
+      this.shedKey = shedKey;
     }
     let resized = false;
     if (this.settings.nonce_cache !== this.nonces.capacity) {
@@ -107,14 +133,28 @@ export class RequestIntake {
     return this.trust.size;
   }
 
+  /** False while the box has stopped listening after a flood (the link must not subscribe then). */
+  get listening(): boolean {
+    return !this.shed.paused;
+  }
+
   /** A PUBLISH on request/<command>. Never throws, never blocks: at most a counter and a queue push. */
   receive(topic: string, command: string, payload: Buffer, meta: RequestMeta, packet: PacketInfo): void {
     if (this.stopped) return;
     this.counters.requests++;
-    if (!this.bucket.take(this.deps.now())) {
+    if (this.shed.paused) {
+      // Already on its way when the box unsubscribed.
+      this.count('shed');
+      this.audit.refused({ reason: 'shed', command: safe(command), message: 'request dropped unread (not listening after a flood)' }, true);
+      return;
+    }
+    const now = this.deps.now();
+    if (!this.bucket.take(now)) {
       // Unread and unanswered: answering a flood would double it on the broker.
       this.count('rate-limited');
       this.audit.refused({ reason: 'rate-limited', command: safe(command), message: 'request dropped unread (rate limit)' }, true);
+      const pause = this.shed.dropped(now);
+      if (pause) this.pause(pause);
       return;
     }
     this.queue.push({ topic, command, payload, meta, packet });
@@ -127,7 +167,54 @@ export class RequestIntake {
   stop(): void {
     this.stopped = true;
     this.queue.length = 0;
+    this.timers.clear(this.shedTimer);
+    this.shedTimer = undefined;
     this.audit.stop();
+  }
+
+  /** Stops listening for the pause; the requests already queued are dropped too. */
+  private pause(p: PauseDecision): void {
+    this.counters.flood_pauses++;
+    for (const q of this.queue.splice(0)) {
+      this.count('shed');
+      this.audit.refused({ reason: 'shed', command: safe(q.command), message: 'request dropped unread (not listening after a flood)' }, true);
+    }
+    const secs = Math.round(p.pauseMs / 100) / 10;
+    const message = `request flood: ${p.dropped} requests over the rate limit within ${FLOOD_WINDOW_MS / 1000} s; not listening to requests for ${secs} s` +
+      (p.pauseNumber > 1 ? ` (pause ${p.pauseNumber}: the flood went on)` : '') + ' (mqtt.commands.shed_after)';
+    this.deps.log()?.warn(message);
+    this.deps.listen(false);
+    this.deps.floodAlarm(true, message);
+    this.timers.clear(this.shedTimer);
+    this.shedTimer = this.timers.set(() => this.resume(), p.pauseMs);
+  }
+
+  private resume(): void {
+    this.shedTimer = undefined;
+    if (this.stopped) return;
+    this.shed.resume(this.deps.now());
+    this.deps.log()?.info('listening to requests again after a flood pause');
+    this.deps.listen(true);
+    this.shedTimer = this.timers.set(() => this.calmCheck(), this.shed.opts.calmMs);
+  }
+
+  private calmCheck(): void {
+    this.shedTimer = undefined;
+    if (this.stopped) return;
+    const lasted = this.shed.calm(this.deps.now());
+    if (lasted === undefined) return;
+    const message = `request flood over: no flood for ${this.shed.opts.calmMs / 1000} s since listening again (episode of ${Math.round(lasted / 1000)} s)`;
+    this.deps.log()?.info(message);
+    this.deps.floodAlarm(false, message, lasted);
+  }
+
+  private endEpisode(why: string): void {
+    this.timers.clear(this.shedTimer);
+    this.shedTimer = undefined;
+    const wasPaused = this.shed.paused;
+    this.deps.log()?.info(`flood pause ended: ${why}`);
+    if (wasPaused) this.deps.listen(true);
+    this.deps.floodAlarm(false, `flood pause ended: ${why}`);
   }
 
   counterSnapshot(): Record<string, number> {
@@ -212,6 +299,14 @@ export class RequestIntake {
     this.refusals[reason]++;
     this.counters.refused++;
   }
+}
+
+/** Drops counted per window for mqtt.commands.shed_after. */
+const FLOOD_WINDOW_MS = 1000;
+
+function shedOptions(pauseSeconds: number, threshold: number) {
+  const pauseMs = pauseSeconds * 1000;
+  return { threshold, windowMs: FLOOD_WINDOW_MS, pauseMs, maxPauseMs: Math.max(pauseMs, 300_000), calmMs: 60_000 };
 }
 
 function signerFields(s: SignerInfo | undefined): { key?: string; role?: string; fingerprint?: string } {

@@ -20,6 +20,7 @@ export const REFUSAL_REASONS = [
   'forbidden', // the key's role does not allow the command
   'push-disabled', // config push while mqtt.commands.config_push is false
   'local-only', // a pushed config changes local-only fields
+  'shed', // arrived while the box had stopped listening after a flood (flood-shed.ts): dropped unread
 ] as const;
 
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];

@@ -39,7 +39,8 @@ const mqttSection = (commands: Record<string, unknown> = {}) => ({
   reconnect_min: 0.2,
   reconnect_max: 2,
   telemetry_interval: 60,
-  commands: { enabled: true, unsigned: ['status'], config_push: true, ...commands },
+  // A flood pause of 2 s (default 10) so the test sees the box listen again soon after.
+  commands: { enabled: true, unsigned: ['status'], config_push: true, shed_pause: 2, ...commands },
 });
 const trusted = () => ({ ops: { role: 'operator', public_key: keys.ops.pub }, boss: { role: 'admin', public_key: keys.boss.pub } });
 
@@ -159,8 +160,10 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('mosquitto')], 'fleet 
     attack('not even an object', 'malformed', 'status', '"status"', 'h-str');
     // Far over the cap: the broker never delivers it (MQTT 5 maximumPacketSize = 2 x cap).
     steps.push({ kind: 'publish', name: '8 MiB request', topic: `${p}request/config`, payload: { bytes: 8 << 20 }, correlation: 'h-huge', answer: { topic: `${p}response/config`, match: 'h-huge', timeoutMs: 3000 } });
-    // A flood: dropped unread beyond the rate, counted, summarised in the audit trail.
+    // A flood: dropped unread beyond the rate, counted, summarised in the audit trail; past
+    // shed_after drops in a second the box stops listening for a while (alarm mqtt-request-flood).
     steps.push({ kind: 'flood', name: 'flood', topics: [`${p}request/failover`, `${p}request/maintenance`, `${p}request/status`], count: 3000, payloads: ['{"on":true}'] });
+    steps.push({ kind: 'await', name: 'flood alarm', topic: `${p}event`, contains: '"mqtt-request-flood"', timeoutMs: 25_000 });
     steps.push({ kind: 'await', name: 'audit summary of the flood', topic: `${p}event`, contains: '"rate-limited"', timeoutMs: 25_000 });
 
     const report = await runHostile({ url: BROKER, subscribe: ['twinvip/+/response/#', 'twinvip/+/event', 'evil/#'], steps });
@@ -178,16 +181,27 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('mosquitto')], 'fleet 
     expect(report.received.filter((m) => m.topic.startsWith('evil/'))).toEqual([]);
     expect(byName.get('8 MiB request')?.answer).toBeNull();
     expect(byName.get('audit summary of the flood')?.answer).toEqual({ seen: true });
+    expect(byName.get('flood alarm')?.answer).toEqual({ seen: true });
+    const floodAlarm = report.received.filter((m) => m.topic === `${p}event`).map((m) => JSON.parse(m.text) as Record<string, any>).find((e) => e.type === 'alarm' && e.id === 'mqtt-request-flood');
+    expect(floodAlarm).toMatchObject({ active: true, severity: 'warning', message: expect.stringMatching(/^request flood: \d+ requests over the rate limit within 1 s; not listening to requests for 2 s/) });
 
     // Counted by reason on the box.
     const ca = await mqttCounters(a);
     for (const reason of new Set(Object.entries(expected).filter(([n]) => !n.includes('box-b') && !n.includes('has it off')).map(([, r]) => r))) {
       expect(ca[`refused_${reason.replaceAll('-', '_')}`], reason).toBeGreaterThanOrEqual(1);
     }
-    expect(ca.refused_rate_limited).toBeGreaterThan(2000);
+    // The flood: at least shed_after (100) dropped by the rate limit before the pause; once the box
+    // unsubscribed the broker sent it nothing more (what was already on its way is refused_shed).
+    expect(ca.refused_rate_limited).toBeGreaterThanOrEqual(100);
+    expect(ca.flood_pauses).toBeGreaterThanOrEqual(1);
+    expect(ca.requests).toBeLessThan(3000);
     // The only requests run: the captured reload and the unsigned status (read-only, allowed).
     expect(ca.accepted).toBe(2);
     expect(ca.requests! - ca.refused!).toBe(2);
+    // After the pause the box listens again: a legitimate request is answered.
+    await a.waitLog(/listening to requests again after a flood pause/, 30_000);
+    const after = await request(['box-a', 'status', '--key', keys.ops.file]);
+    expect(after.code, after.stderr).toBe(0);
     expect((await mqttCounters(b)).refused_push_disabled).toBe(1);
 
     // Audited: on the MQTT event topic, each reason either on its own or in a summary.

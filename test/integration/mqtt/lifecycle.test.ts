@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NODE, SpawnedProcess } from '../../helpers/bundle';
+import { NODE, runCli, SpawnedProcess } from '../../helpers/bundle';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/wait';
 import { freePort, Mosquitto, Recorder } from './broker';
@@ -77,6 +77,48 @@ describe('authentication', () => {
     await waitFor(() => (bad.daemon.counters.snapshot().mqtt?.connect_failures ?? 0) >= 2, { what: 'refused twice (retrying)', timeoutMs: 20_000 });
     expect(bad.ext.connected).toBe(false);
     expect(bad.sink.lines.join('\n')).toMatch(/Not authorized|Bad username or password/);
+  });
+});
+
+describe('credentials in the broker URL, commands over plaintext', () => {
+  it('a password in mqtt.url never reaches the log or check; plaintext commands are an error at check unless allowed, then warned at every start', async () => {
+    const broker = new Mosquitto({ dir: dir.path, port: await freePort(), users: { gw: 'url-s3cret' } });
+    await broker.start();
+    cleanups.push(() => broker.stop());
+    const at = broker.url.replace('mqtt://', '');
+    const mqtt = (password: string, allow: boolean) => ({ url: `mqtt://gw:${password}@${at}`, allow_plaintext_commands: allow, commands: { enabled: true, unsigned: ['status'] } });
+
+    // check: refused without allow_plaintext_commands, a warning with it; the password never shown.
+    const file = `${dir.path}/plain.json`;
+    writeFileSync(file, configText(dir.path, 'box-plain', mqtt('url-s3cret', false)));
+    const refused = await runCli(['check', '--offline', '-c', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout + refused.stderr).toMatch(/\/mqtt\/url.*mqtt:\/\/gw:\*\*\*@.* is plaintext while mqtt\.commands\.enabled is true/);
+    const refusedJson = await runCli(['check', '--offline', '--json', '-c', file]);
+    expect(refusedJson.code).toBe(1);
+    writeFileSync(file, configText(dir.path, 'box-plain', mqtt('url-s3cret', true)));
+    const allowed = await runCli(['check', '--offline', '-c', file]);
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
+    expect(allowed.stdout + allowed.stderr).toMatch(/allow_plaintext_commands.*commands are accepted over the plaintext broker connection mqtt:\/\/gw:\*\*\*@/);
+    for (const r of [refused, refusedJson, allowed]) expect(r.stdout + r.stderr).not.toContain('url-s3cret');
+
+    // Two starts: the warning each time; connected with the URL's credentials, logged redacted.
+    for (const round of [1, 2]) {
+      const h = await startDaemon(dir.path, 'box-plain', mqtt('url-s3cret', true));
+      cleanups.push(() => h.stop());
+      await waitFor(() => h.ext.connected, { what: `connected with the URL's credentials (start ${round})`, timeoutMs: 20_000 });
+      const log = h.sink.lines.join('\n');
+      expect(log).toMatch(/fleet commands accepted over a plaintext broker connection mqtt:\/\/gw:\*\*\*@/);
+      expect(log).toMatch(/connected to mqtt:\/\/gw:\*\*\*@/);
+      expect(log).not.toContain('url-s3cret');
+      await h.stop();
+    }
+    // A wrong password in the URL: every retry line redacted too.
+    const bad = await startDaemon(dir.path, 'box-plain-bad', mqtt('wrong-s3cret', true));
+    cleanups.push(() => bad.stop());
+    await waitFor(() => (bad.daemon.counters.snapshot().mqtt?.connect_failures ?? 0) >= 2, { what: 'refused twice (retrying)', timeoutMs: 20_000 });
+    expect(bad.sink.lines.join('\n')).toMatch(/unreachable|Not authorized|Bad username or password/);
+    expect(bad.sink.lines.join('\n')).not.toContain('wrong-s3cret');
   });
 });
 

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseIPv6 } from '../../../src/net/addr';
+import { parseIpv6 } from '../../../src/lib/ip';
 import { buildGratuitousArp } from '../../../src/net/arp';
 import { buildUnsolicitedNa } from '../../../src/net/ndisc';
 import { Announcer } from '../../../src/net/announcer';
@@ -201,7 +201,7 @@ vrrp_instance G6 {
         { what: "keepalived's gratuitous ARP", timeoutMs: 20_000 },
       );
       expect(Buffer.from(garp.subarray(0, 42)).toString('hex')).toBe(Buffer.from(buildGratuitousArp(bMac, '10.78.0.150', 'request')).toString('hex'));
-      const vip6 = Buffer.from(parseIPv6('fd00:78::150')!);
+      const vip6 = Buffer.from(parseIpv6('fd00:78::150')!);
       const na = await lab.waitFor(
         () => frames().find((f) => f.length >= 86 && f[54] === 136 && f.subarray(62, 78).equals(vip6)),
         { what: "keepalived's unsolicited NA", timeoutMs: 20_000 },

@@ -151,8 +151,11 @@ describe('e-mail alerts against a real SMTP server', () => {
     const ctx = { config: parsed.config, logger: new Logger({ sink: memorySink() }), bus, counters } as unknown as DaemonContext;
     const ext = new EmailExtension();
     ext.start(ctx);
+    // As the VRRP runner puts them on the bus: each transition, then the core's notify action.
     bus.emit('transition', { instance: 'VI_1', from: 'BACKUP', to: 'MASTER', cause: 'master down, 1204 ms', at: 1 });
+    bus.emit('notify', { instance: 'VI_1', state: 'MASTER', priority: 100, cause: 'master down, 1204 ms', at: 1 });
     bus.emit('transition', { instance: 'VI_2', from: 'BACKUP', to: 'MASTER', cause: 'sync group', at: 2 });
+    bus.emit('notify', { instance: 'VI_2', state: 'MASTER', priority: 100, cause: 'sync group', at: 2 });
     bus.emit('alarm', { id: 'serial-heartbeat-lost', active: true, severity: 'warning', message: 'no frames', at: 3 });
     await waitFor(() => srv.mails.length === 1, { what: 'one coalesced mail' });
     const { subject, body: raw } = readable(srv.mails[0]?.raw ?? '');

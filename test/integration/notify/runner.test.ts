@@ -131,8 +131,8 @@ describe('NotifyRunner with real processes', () => {
   });
 });
 
-describe('NotifyExtension on bus transitions', () => {
-  it('runs the instance and sync group scripts with keepalived arguments', async () => {
+describe('NotifyExtension on bus notify events', () => {
+  it('runs the instance and sync group scripts with keepalived arguments, the state and priority as the VRRP core gave them', async () => {
     const out = tmp.file('ext.out');
     const s = script('rec.sh', `echo "$*" >> ${out}`);
     const text = JSON.stringify({
@@ -150,13 +150,16 @@ describe('NotifyExtension on bus transitions', () => {
     const counters = new CounterRegistry();
     const ctx = {
       config: parsed.config, configHash: parsed.hash, configPath: '/x', logger, bus, counters, startedAt: 0,
-      status: () => ({ instances: [{ name: 'VI_1', state: 'MASTER', priority: 140 }] }),
     } as unknown as DaemonContext;
     const ext = new NotifyExtension();
     ext.start(ctx);
+    // As the VRRP runner puts them on the bus: each transition, then the core's notify action.
     bus.emit('transition', { instance: 'VI_1', from: 'INIT', to: 'BACKUP', cause: 'start', at: 1 });
+    bus.emit('notify', { instance: 'VI_1', state: 'BACKUP', priority: 140, cause: 'start', at: 1 });
     bus.emit('transition', { instance: 'VI_2', from: 'INIT', to: 'BACKUP', cause: 'start', at: 2 });
+    bus.emit('notify', { instance: 'VI_2', state: 'BACKUP', priority: 100, cause: 'start', at: 2 });
     bus.emit('transition', { instance: 'VI_1', from: 'BACKUP', to: 'MASTER', cause: 'master down, 1204 ms', at: 3 });
+    bus.emit('notify', { instance: 'VI_1', state: 'MASTER', priority: 140, cause: 'master down, 1204 ms', at: 3 });
     // A script has written its line before it exits; the counters move on exit.
     await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').trim().split('\n').length >= 5, { what: 'five notify lines' });
     await waitFor(() => (counters.snapshot().notify?.succeeded ?? 0) + (counters.snapshot().notify?.failed ?? 0) >= 5, { what: 'five scripts finished' });

@@ -138,4 +138,26 @@ describe('Daemon', () => {
     daemon.logger.for('mqtt').warn('broker down');
     expect(seen).toEqual(['mqtt:broker down']);
   });
+
+  it('keeps the alarms raised and not cleared, so a feature started later (MQTT, e-mail) sees those raised before it', async () => {
+    const at = 1;
+    const seenAtStart: string[][] = [];
+    const early: Extension = {
+      name: 'nginx-like',
+      start: (ctx) => {
+        ctx.bus.emit('alarm', { id: 'certificate-expiring:/a.crt', active: true, severity: 'warning', message: 'a', at });
+        ctx.bus.emit('alarm', { id: 'certificate-expiring:/b.crt', active: true, severity: 'warning', message: 'b', at });
+        ctx.bus.emit('alarm', { id: 'certificate-expiring:/b.crt', active: false, severity: 'warning', message: 'b renewed', at });
+        ctx.bus.emit('alarm', { id: 'x', instance: 'VI_1', active: true, severity: 'critical', message: 'x on VI_1', at });
+        ctx.bus.emit('alarm', { id: 'x', instance: 'VI_2', active: true, severity: 'critical', message: 'x on VI_2', at });
+      },
+      stop: () => undefined,
+    };
+    const late: Extension = { name: 'mqtt-like', start: (ctx) => void seenAtStart.push((ctx.activeAlarms?.() ?? []).map((a) => a.message)), stop: () => undefined };
+    daemon = makeDaemon([early, late]);
+    await daemon.start();
+    expect(seenAtStart).toEqual([['a', 'x on VI_1', 'x on VI_2']]);
+    daemon.bus.emit('alarm', { id: 'x', instance: 'VI_1', active: false, severity: 'critical', message: 'cleared', at });
+    expect(daemon.activeAlarms().map((a) => a.message)).toEqual(['a', 'x on VI_2']);
+  });
 });

@@ -2,10 +2,11 @@
 // or adds (diffPlans), and what VrrpRunner.replace does to a running MASTER (no transition,
 // VIPs diffed rather than dropped) on an in-memory io with a fake clock.
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../helpers/fake-clock';
 import { parseConfigText, type TwinvipConfig } from '../../../src/config';
 import { planInstance, type InstancePlan } from '../../../src/ha/vrrp/instance-plan';
 import { diffPlans } from '../../../src/ha/vrrp/reload-diff';
-import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/ha/vrrp/runner';
+import { VrrpRunner, type VrrpIo } from '../../../src/ha/vrrp/runner';
 import { EventBus, type DaemonEvents } from '../../../src/daemon/events';
 import { Logger, memorySink } from '../../../src/log';
 
@@ -78,38 +79,13 @@ describe('diffPlans', () => {
   });
 });
 
-class FakeClock implements RunnerClock {
-  t = 0;
-  private q: { at: number; fn: () => void }[] = [];
-  now(): number {
-    return this.t;
-  }
-  schedule(at: number, fn: () => void): () => void {
-    const item = { at, fn };
-    this.q.push(item);
-    return () => {
-      this.q = this.q.filter((x) => x !== item);
-    };
-  }
-  runUntil(end: number): void {
-    for (;;) {
-      this.q.sort((a, b) => a.at - b.at);
-      const next = this.q[0];
-      if (!next || next.at > end) break;
-      this.q.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = end;
-  }
-}
 
 function lone(c: TwinvipConfig) {
   const clock = new FakeClock();
   const vips = new Set<string>();
   const sent: { instance: string; priority: number; at: number }[] = [];
   const io: VrrpIo = {
-    send: (p, _d, bytes) => sent.push({ instance: p.name, priority: bytes[2]!, at: clock.t }),
+    send: (p, _d, bytes) => sent.push({ instance: p.name, priority: bytes[2]!, at: clock.now() }),
     setVips: async (p, present) => {
       for (const v of p.vips) (present ? vips.add(v.address) : vips.delete(v.address));
     },
@@ -118,7 +94,7 @@ function lone(c: TwinvipConfig) {
   const bus = new EventBus();
   const transitions: DaemonEvents['transition'][] = [];
   bus.on('transition', (e) => transitions.push(e));
-  const log = new Logger({ sink: memorySink(), level: 'debug', format: 'text', now: () => clock.t }).for('vrrp');
+  const log = new Logger({ sink: memorySink(), level: 'debug', format: 'text', now: () => clock.now() }).for('vrrp');
   const runner = new VrrpRunner({ plans: plansOf(c), groups: groupsOf(c), io, clock, log, bus });
   return { clock, vips, sent, transitions, runner };
 }

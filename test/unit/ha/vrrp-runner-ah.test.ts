@@ -2,39 +2,14 @@
 // IPv4 datagrams (what the AH socket sends and receives), with a fake clock. Covers the
 // keepalived sequence-number behaviour across a restart, key mismatch and replays.
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../helpers/fake-clock';
 import { parseConfigText } from '../../../src/config';
 import { planInstance, type InstancePlan } from '../../../src/ha/vrrp/instance-plan';
-import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/ha/vrrp/runner';
+import { VrrpRunner, type VrrpIo } from '../../../src/ha/vrrp/runner';
 import { EventBus, type DaemonEvents } from '../../../src/daemon/events';
 import { Logger, memorySink } from '../../../src/log';
 import { AH_PROTOCOL, parseAhDatagram } from '../../../src/vrrp/ah';
 
-class FakeClock implements RunnerClock {
-  t = 0;
-  private seq = 0;
-  private q: { at: number; seq: number; fn: () => void }[] = [];
-  now(): number {
-    return this.t;
-  }
-  schedule(at: number, fn: () => void): () => void {
-    const item = { at, seq: this.seq++, fn };
-    this.q.push(item);
-    return () => {
-      this.q = this.q.filter((x) => x !== item);
-    };
-  }
-  runUntil(end: number): void {
-    for (;;) {
-      this.q.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.q[0];
-      if (!next || next.at > end) break;
-      this.q.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = end;
-  }
-}
 
 const ADDR = { A: '192.0.2.1', B: '192.0.2.2' } as const;
 
@@ -59,14 +34,14 @@ function lab() {
   const wire = { up: true };
   const make = (name: 'A' | 'B', p: InstancePlan): Box => {
     const bus = new EventBus();
-    const logger = new Logger({ sink: memorySink(), level: 'debug', format: 'text', now: () => clock.t });
+    const logger = new Logger({ sink: memorySink(), level: 'debug', format: 'text', now: () => clock.now() });
     const box: Box = { runner: undefined as unknown as VrrpRunner, sent: [], transitions: [], alarms: [] };
     const io: VrrpIo = {
       send: (_p, destination, bytes) => {
         box.sent.push(Uint8Array.from(bytes));
         if (!wire.up) return;
         const copy = Uint8Array.from(bytes);
-        clock.schedule(clock.t + 1, () => {
+        clock.schedule(clock.now() + 1, () => {
           for (const [other, b] of boxes) {
             if (other === name) continue;
             b.runner.receive({ interface: 'lan0', family: 4, payload: copy, source: ADDR[name], destination, ttl: 255, protocol: AH_PROTOCOL });
@@ -153,7 +128,7 @@ describe('VrrpRunner with auth type AH', () => {
     // Just after one of A's adverts, so A2 (priority 150, Master_Down 3.41 s) times out before
     // B (priority 100, 3.61 s after that advert) and speaks first, with numbers from 1.
     const before = A.sent.length + 1;
-    while (A.sent.length < before) clock.runUntil(clock.t + 10);
+    while (A.sent.length < before) clock.runUntil(clock.now() + 10);
     expect(before).toBeGreaterThan(10);
     // A crashes (no priority 0 reaches B) and restarts at once with a fresh counter; B keeps
     // its counter at A's last number.

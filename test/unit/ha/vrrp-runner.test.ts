@@ -2,39 +2,14 @@
 // with a fake clock: adverts cross as encoded bytes, so encode → decode → validate → state
 // machine → encode is exercised end to end without sockets.
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../helpers/fake-clock';
 import { parseConfigText, type TwinvipConfig } from '../../../src/config';
 import { planInstance, type InstancePlan } from '../../../src/ha/vrrp/instance-plan';
-import { VrrpRunner, type RunnerClock, type VrrpIo } from '../../../src/ha/vrrp/runner';
+import { VrrpRunner, type VrrpIo } from '../../../src/ha/vrrp/runner';
 import { EventBus, type DaemonEvents } from '../../../src/daemon/events';
 import { encodeAdvert } from '../../../src/vrrp/packet';
 import { Logger, memorySink } from '../../../src/log';
 
-class FakeClock implements RunnerClock {
-  t = 0;
-  private seq = 0;
-  private q: { at: number; seq: number; fn: () => void }[] = [];
-  now(): number {
-    return this.t;
-  }
-  schedule(at: number, fn: () => void): () => void {
-    const item = { at, seq: this.seq++, fn };
-    this.q.push(item);
-    return () => {
-      this.q = this.q.filter((x) => x !== item);
-    };
-  }
-  runUntil(end: number): void {
-    for (;;) {
-      this.q.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.q[0];
-      if (!next || next.at > end) break;
-      this.q.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = end;
-  }
-}
 
 interface Box {
   name: string;
@@ -42,6 +17,9 @@ interface Box {
   vips: Set<string>;
   transitions: DaemonEvents['transition'][];
   alarms: DaemonEvents['alarm'][];
+  notified: DaemonEvents['notify'][];
+  /** 'transition TO' and 'notify STATE' in bus order. */
+  order: string[];
   garps: number;
   log: ReturnType<typeof memorySink>;
 }
@@ -68,13 +46,13 @@ function makePair(prioA: number, prioB: number, extraA: Record<string, unknown> 
     const plan = planInstance(cfg, 'VI_1', cfg.instances.VI_1!, addr[name], [addr[name]]);
     const bus = new EventBus();
     const sink = memorySink();
-    const logger = new Logger({ sink, level: 'debug', format: 'text', now: () => clock.t });
-    const box: Box = { name, runner: undefined as unknown as VrrpRunner, vips: new Set(), transitions: [], alarms: [], garps: 0, log: sink };
+    const logger = new Logger({ sink, level: 'debug', format: 'text', now: () => clock.now() });
+    const box: Box = { name, runner: undefined as unknown as VrrpRunner, vips: new Set(), transitions: [], alarms: [], notified: [], order: [], garps: 0, log: sink };
     const io: VrrpIo = {
       send: (p: InstancePlan, destination: string, bytes: Uint8Array) => {
         if (!wire.up) return;
         const copy = Uint8Array.from(bytes);
-        clock.schedule(clock.t + 1, () => {
+        clock.schedule(clock.now() + 1, () => {
           for (const other of boxes) {
             if (other === box) continue;
             wire.delivered++;
@@ -89,7 +67,14 @@ function makePair(prioA: number, prioB: number, extraA: Record<string, unknown> 
         box.garps++;
       },
     };
-    bus.on('transition', (e) => box.transitions.push(e));
+    bus.on('transition', (e) => {
+      box.transitions.push(e);
+      box.order.push(`transition ${e.to}`);
+    });
+    bus.on('notify', (e) => {
+      box.notified.push(e);
+      box.order.push(`notify ${e.state}`);
+    });
     bus.on('alarm', (e) => box.alarms.push(e));
     box.runner = new VrrpRunner({ plans: [plan], groups: {}, io, clock, log: logger.for('vrrp'), bus });
     boxes.push(box);
@@ -113,7 +98,7 @@ describe('VrrpRunner over an in-memory wire (real codec + cores)', () => {
     expect(B.runner.views()[0]!.snapshot.counters.advertsReceived).toBeGreaterThan(0);
 
     wire.up = false; // A's adverts stop reaching B (power loss as seen from B)
-    const cut = clock.t;
+    const cut = clock.now();
     clock.runUntil(cut + 5000);
     const takeover = B.transitions.find((t) => t.to === 'MASTER');
     expect(takeover?.cause).toMatch(/^master down/);
@@ -132,12 +117,22 @@ describe('VrrpRunner over an in-memory wire (real codec + cores)', () => {
     B.runner.start();
     clock.runUntil(5000);
     expect(state(A)).toBe('MASTER');
-    const stopAt = clock.t;
+    const stopAt = clock.now();
     await A.runner.stop();
     expect(A.vips.size).toBe(0);
     clock.runUntil(stopAt + 700);
     expect(state(B)).toBe('MASTER');
     expect(B.transitions.at(-1)!.cause).toMatch(/priority 0 from master/);
+  });
+
+  it('puts the core\'s notify actions on the bus after each transition: its state (STOP when stopping), effective priority and cause', async () => {
+    const { clock, A } = makePair(150, 100);
+    A.runner.start();
+    clock.runUntil(5000);
+    await A.runner.stop();
+    expect(A.notified.map((n) => [n.instance, n.state, n.priority])).toEqual([['VI_1', 'BACKUP', 150], ['VI_1', 'MASTER', 150], ['VI_1', 'STOP', 150]]);
+    expect(A.notified[1]!.cause).toMatch(/^master down, \d+ ms without advert$/);
+    expect(A.order).toEqual(['transition BACKUP', 'notify BACKUP', 'transition MASTER', 'notify MASTER', 'transition INIT', 'notify STOP']);
   });
 
   it('drops and counts a v2 interval mismatch and raises one alarm (keepalived drops silently and both become MASTER)', () => {

@@ -3,10 +3,11 @@ import fc from 'fast-check';
 import { FrameReceiver } from '../../../src/heartbeat/frame-receiver';
 import { FrameSender } from '../../../src/heartbeat/frame-sender';
 import { hb, KEY, OTHER_KEY } from './fixtures';
+import { randomBootId } from '../../../src/ha/heartbeat/frame-crypto';
 
 function pair(senderKey = KEY) {
-  const sender = new FrameSender({ key: senderKey, nodeId: 'gw-a' });
-  const receiver = new FrameReceiver({ key: KEY, ownBootId: () => 'ffffffffffffffff' });
+  const sender = new FrameSender({ mac: senderKey, newBootId: randomBootId, nodeId: 'gw-a' });
+  const receiver = new FrameReceiver({ mac: KEY, ownBootId: () => 'ffffffffffffffff' });
   return { sender, receiver };
 }
 
@@ -37,11 +38,11 @@ describe('FrameReceiver', () => {
   });
 
   it('accepts a peer reboot (new bootId, seq from 1), records it, and refuses the old boot afterwards', () => {
-    const receiver = new FrameReceiver({ key: KEY, ownBootId: () => 'ffffffffffffffff' });
-    const boot1 = new FrameSender({ key: KEY, nodeId: 'gw-a', bootId: '1111111111111111' });
+    const receiver = new FrameReceiver({ mac: KEY, ownBootId: () => 'ffffffffffffffff' });
+    const boot1 = new FrameSender({ mac: KEY, newBootId: randomBootId, nodeId: 'gw-a', bootId: '1111111111111111' });
     const old = boot1.encode({ kind: 'heartbeat', ...hb() });
     receiver.push(boot1.encode({ kind: 'heartbeat', ...hb() }), 0);
-    const boot2 = new FrameSender({ key: KEY, nodeId: 'gw-a', bootId: '2222222222222222' });
+    const boot2 = new FrameSender({ mac: KEY, newBootId: randomBootId, nodeId: 'gw-a', bootId: '2222222222222222' });
     const got = receiver.push(boot2.encode({ kind: 'heartbeat', ...hb() }), 0);
     expect(got[0]).toMatchObject({ ok: true, newBoot: true, frame: { bootId: '2222222222222222', seq: 1 } });
     expect(receiver.counters.peerReboots).toBe(1);
@@ -73,8 +74,8 @@ describe('FrameReceiver', () => {
   });
 
   it('rejects its own transmission looped back', () => {
-    const sender = new FrameSender({ key: KEY, nodeId: 'gw-a' });
-    const receiver = new FrameReceiver({ key: KEY, ownBootId: () => sender.bootId });
+    const sender = new FrameSender({ mac: KEY, newBootId: randomBootId, nodeId: 'gw-a' });
+    const receiver = new FrameReceiver({ mac: KEY, ownBootId: () => sender.bootId });
     expect(receiver.push(sender.encode({ kind: 'heartbeat', ...hb() }), 0)).toEqual([{ ok: false, reason: 'own-frame' }]);
   });
 
@@ -90,8 +91,8 @@ describe('FrameReceiver', () => {
           { minLength: 1, maxLength: 25 },
         ),
         (steps) => {
-          const sender = new FrameSender({ key: KEY, nodeId: 'gw-a' });
-          const receiver = new FrameReceiver({ key: KEY, ownBootId: () => 'ffffffffffffffff' });
+          const sender = new FrameSender({ mac: KEY, newBootId: randomBootId, nodeId: 'gw-a' });
+          const receiver = new FrameReceiver({ mac: KEY, ownBootId: () => 'ffffffffffffffff' });
           const sent: string[] = [];
           const accepted: string[] = [];
           steps.forEach((s, i) => {
@@ -124,8 +125,8 @@ describe('FrameReceiver', () => {
         fc.nat({ max: 10_000 }),
         fc.array(fc.record({ op: fc.constantFrom('flip', 'insert', 'delete'), at: fc.nat(), bit: fc.nat({ max: 7 }), byte: fc.nat({ max: 255 }) }), { minLength: 1, maxLength: 4 }),
         (uptimeMs, edits) => {
-          const sender = new FrameSender({ key: KEY, nodeId: 'gw-a' });
-          const receiver = new FrameReceiver({ key: KEY, ownBootId: () => 'ffffffffffffffff' });
+          const sender = new FrameSender({ mac: KEY, newBootId: randomBootId, nodeId: 'gw-a' });
+          const receiver = new FrameReceiver({ mac: KEY, ownBootId: () => 'ffffffffffffffff' });
           const wire = sender.encode({ kind: 'heartbeat', ...hb({ uptimeMs }) });
           const bytes = [...wire];
           const original = Buffer.from(wire);

@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bytesToIp, ipv6ToBytes } from '../../../src/heartbeat/address';
 import { decodePeerFrame, encodePeerFrame, HMAC_LENGTH, PROTOCOL_VERSION, type PeerFrame } from '../../../src/heartbeat/frame';
 import { MAX_FRAME_BODY } from '../../../src/heartbeat/framing';
-import { hb, inst, KEY, OTHER_KEY } from './fixtures';
+import { hb, inst, KEY, KEY_BYTES, OTHER_KEY } from './fixtures';
 
 const header = { nodeId: 'gw-a', bootId: '0011223344556677', seq: 42 };
 
@@ -74,7 +73,7 @@ describe('peer frame codec', () => {
     // Version 1 = version 2 minus the trailing address count, re-signed.
     const signed = Buffer.from(v2.subarray(0, v2.length - HMAC_LENGTH - 1));
     signed[0] = 1;
-    const v1 = Buffer.concat([signed, createHmac('sha256', KEY).update(signed).digest().subarray(0, HMAC_LENGTH)]);
+    const v1 = Buffer.concat([signed, createHmac('sha256', KEY_BYTES).update(signed).digest().subarray(0, HMAC_LENGTH)]);
     const { addresses: _none, ...body } = hb();
     expect(decodePeerFrame(v1, KEY)).toEqual({ ok: true, frame: { ...header, kind: 'heartbeat', ...body } });
   });
@@ -82,7 +81,7 @@ describe('peer frame codec', () => {
   it('rejects an authenticated but unknown kind, and authenticated garbage as malformed', () => {
     const sign = (signed: Buffer) => {
       // Re-sign a hand-made body so only the parse step can object.
-      return Buffer.concat([signed, createHmac('sha256', KEY).update(signed).digest().subarray(0, HMAC_LENGTH)]);
+      return Buffer.concat([signed, createHmac('sha256', KEY_BYTES).update(signed).digest().subarray(0, HMAC_LENGTH)]);
     };
     const good = encodePeerFrame({ ...header, kind: 'release', vrid: 1, family: 4 }, KEY);
     const signed = Buffer.from(good.subarray(0, good.length - HMAC_LENGTH));
@@ -106,12 +105,20 @@ describe('peer frame codec', () => {
 });
 
 describe('address text', () => {
-  it('formats IPv6 canonically (RFC 5952)', () => {
-    expect(bytesToIp(ipv6ToBytes('2001:0db8:0:0:0:0:0:1')!)).toBe('2001:db8::1');
-    expect(bytesToIp(ipv6ToBytes('::ffff:192.0.2.1')!)).toBe('::ffff:c000:201');
-    expect(bytesToIp(ipv6ToBytes('2001:db8:0:1:0:0:0:1')!)).toBe('2001:db8:0:1::1');
-    expect(bytesToIp(ipv6ToBytes('1:2:3:4:5:6:7:8')!)).toBe('1:2:3:4:5:6:7:8');
-    expect(ipv6ToBytes('1::2::3')).toBeNull();
-    expect(ipv6ToBytes('1:2:3:4:5:6:7:8:9')).toBeNull();
+  it('carries addresses as RFC 5952 section 4 text (IPv4-mapped in hex groups); refuses bad ones', () => {
+    const carried = (address: string) => {
+      const f: PeerFrame = { ...header, kind: 'heartbeat', ...hb({ instances: [inst({ family: 6, address })], addresses: [address] }) };
+      const back = decodePeerFrame(encodePeerFrame(f, KEY), KEY);
+      if (!back.ok || back.frame.kind !== 'heartbeat') throw new Error('no heartbeat back');
+      expect(back.frame.addresses).toEqual([back.frame.instances[0]!.address]);
+      return back.frame.instances[0]!.address;
+    };
+    expect(carried('2001:0db8:0:0:0:0:0:1')).toBe('2001:db8::1');
+    expect(carried('::ffff:192.0.2.1')).toBe('::ffff:c000:201');
+    expect(carried('2001:db8:0:1:0:0:0:1')).toBe('2001:db8:0:1::1');
+    expect(carried('1:2:3:4:5:6:7:8')).toBe('1:2:3:4:5:6:7:8');
+    for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', 'fe80::1%lan0']) {
+      expect(() => encodePeerFrame({ ...header, kind: 'heartbeat', ...hb({ instances: [inst({ family: 6, address: bad })] }) }, KEY)).toThrow(/address/);
+    }
   });
 });

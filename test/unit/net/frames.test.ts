@@ -3,7 +3,7 @@
 // "Reply 192.168.1.100 is-at 52:54:00:12:34:56", "[icmp6 sum ok] ... neighbor advertisement,
 // tgt is 2001:db8::100, Flags [override]", "Flags [router, override]").
 import { describe, expect, it } from 'vitest';
-import { parseIPv6 } from '../../../src/net/addr';
+import { parseIpv6 } from '../../../src/lib/ip';
 import { buildGratuitousArp } from '../../../src/net/arp';
 import { buildUnsolicitedNa, icmpv6Checksum } from '../../../src/net/ndisc';
 
@@ -56,8 +56,8 @@ describe('unsolicited neighbour advertisement', () => {
 
   it('checksum verifies to zero over pseudo-header and message', () => {
     const f = buildUnsolicitedNa({ mac: MAC, target: '2001:db8::100', source: 'fe80::1' });
-    const src = parseIPv6('fe80::1')!;
-    const dst = parseIPv6('ff02::1')!;
+    const src = parseIpv6('fe80::1')!;
+    const dst = parseIpv6('ff02::1')!;
     // Summing a message that includes its own checksum gives 0xffff, i.e. ~sum == 0.
     expect(icmpv6Checksum(src, dst, f.subarray(54))).toBe(0);
     expect(hex(f.subarray(22, 38))).toBe('fe800000000000000000000000000001');

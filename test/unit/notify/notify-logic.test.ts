@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { composeMail, EmailAlerter, groupState, notifyJobs, type AlertEvent, type EmailConfig, type MailMessage } from '../../../src/notify';
+import { composeMail, EmailAlerter, notifyJobs, type AlertEvent, type EmailConfig, type MailMessage } from '../../../src/notify';
 
 describe('notifyJobs: keepalived arguments', () => {
   const block = { master: '/x/master.sh a', notify: ['/x/any.sh', 'fixed arg'] };
@@ -11,17 +11,6 @@ describe('notifyJobs: keepalived arguments', () => {
   });
   it('a group passes priority 0; a state without its own script runs notify only', () => {
     expect(notifyJobs('GROUP', 'VG', 'BACKUP', 0, block)).toEqual([{ argv: ['/x/any.sh', 'fixed arg', 'GROUP', 'VG', 'BACKUP', '0'], label: 'VG notify' }]);
-  });
-});
-
-describe('groupState', () => {
-  it('FAULT as soon as one member is FAULT, MASTER/BACKUP when all agree, undefined in between', () => {
-    expect(groupState(['MASTER', 'FAULT'])).toBe('FAULT');
-    expect(groupState(['MASTER', 'MASTER'])).toBe('MASTER');
-    expect(groupState(['BACKUP', 'BACKUP'])).toBe('BACKUP');
-    expect(groupState(['MASTER', 'BACKUP'])).toBeUndefined();
-    expect(groupState(['MASTER', undefined])).toBeUndefined();
-    expect(groupState(['INIT', 'INIT'])).toBe('STOP');
   });
 });
 

@@ -50,7 +50,7 @@ describe('startup (RFC 6.4.1)', () => {
     const inst = mk();
     const a = inst.handle({ type: 'startup' }, 0);
     expect(transition(a)).toEqual({ type: 'transition', from: 'INIT', to: 'BACKUP', cause: 'startup', detail: '' });
-    expect(find(a, 'notify')).toEqual([{ type: 'notify', state: 'BACKUP', cause: 'startup' }]);
+    expect(find(a, 'notify')).toEqual([{ type: 'notify', state: 'BACKUP', cause: 'startup', detail: '' }]);
     expect(inst.nextDeadline()).toBe(3609.375);
     expect(inst.handle({ type: 'timer' }, 3609)).toEqual([]); // not yet
     const b = inst.handle({ type: 'timer' }, 3609.375);
@@ -314,7 +314,7 @@ describe('shutdown', () => {
       { type: 'send-advert', priority: 0, advertIntervalCs: 100 },
       { type: 'remove-vips' },
       { type: 'transition', from: 'MASTER', to: 'INIT', cause: 'shutdown', detail: '' },
-      { type: 'notify', state: 'STOP', cause: 'shutdown' },
+      { type: 'notify', state: 'STOP', cause: 'shutdown', detail: '' },
     ]);
     expect(inst.nextDeadline()).toBeUndefined();
     expect(inst.snapshot().counters.priorityZeroSent).toBe(1);
@@ -335,7 +335,7 @@ describe('tracking and FAULT', () => {
       { type: 'send-advert', priority: 0, advertIntervalCs: 100 },
       { type: 'remove-vips' },
       { type: 'transition', from: 'MASTER', to: 'FAULT', cause: 'fault', detail: 'eth0 down' },
-      { type: 'notify', state: 'FAULT', cause: 'fault' },
+      { type: 'notify', state: 'FAULT', cause: 'fault', detail: 'eth0 down' },
     ]);
     expect(inst.nextDeadline()).toBeUndefined();
     expect(inst.handle(adv(50), t + 2)).toEqual([]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Advert } from '../../../src/vrrp/types';
 import type { InstanceParams } from '../../../src/vrrp/events';
 import { VrrpInstance } from '../../../src/vrrp/instance';
-import { SyncGroup, syncFollowUps, type MemberActions } from '../../../src/vrrp/sync-group';
+import { groupNotifyState, SyncGroup, syncFollowUps, type MemberActions } from '../../../src/vrrp/sync-group';
 
 function inst(name: string, vrid: number, extra: Partial<InstanceParams> = {}): VrrpInstance {
   return new VrrpInstance({
@@ -90,5 +90,18 @@ describe('sync group (keepalived vrrp_sync.c)', () => {
       { name: 'B', state: 'MASTER', wantMaster: false, ownFault: false, groupFault: false },
     ]);
     expect(ups).toEqual([{ instance: 'A', event: { type: 'sync', to: 'MASTER', group: 'VG', origin: 'A' } }]);
+  });
+});
+
+describe('groupNotifyState (the state group notify scripts and mails see)', () => {
+  it('FAULT as soon as one member is FAULT, MASTER/BACKUP/STOP when all agree, undefined in between', () => {
+    expect(groupNotifyState(['MASTER', 'FAULT'])).toBe('FAULT');
+    expect(groupNotifyState(['MASTER', 'MASTER'])).toBe('MASTER');
+    expect(groupNotifyState(['BACKUP', 'BACKUP'])).toBe('BACKUP');
+    expect(groupNotifyState(['MASTER', 'BACKUP'])).toBeUndefined();
+    expect(groupNotifyState(['MASTER', undefined])).toBeUndefined();
+    expect(groupNotifyState([undefined, undefined])).toBeUndefined();
+    expect(groupNotifyState([])).toBeUndefined();
+    expect(groupNotifyState(['STOP', 'STOP'])).toBe('STOP');
   });
 });

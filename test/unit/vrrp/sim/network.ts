@@ -1,13 +1,13 @@
 // A simulated Ethernet segment of N routers running the real VrrpInstance / SyncGroup cores.
 // Adverts travel as the `Advert` type (no bytes); each directed link has loss (seeded PRNG),
-// delay (+ optional jitter) and can be cut and healed. Time is the Scheduler's fake clock.
+// delay (+ optional jitter) and can be cut and healed. Time is the unit tests' FakeClock.
 
 import type { Advert } from '../../../../src/vrrp/types';
 import type { Action, InstanceEvent, InstanceParams, VrrpState } from '../../../../src/vrrp/events';
 import { VrrpInstance } from '../../../../src/vrrp/instance';
 import { SyncGroup, type MemberActions } from '../../../../src/vrrp/sync-group';
 import { mulberry32 } from './prng';
-import { Scheduler } from './scheduler';
+import { FakeClock } from '../../../helpers/fake-clock';
 
 export interface LinkProps {
   loss: number;
@@ -66,7 +66,7 @@ export class SimRouter {
   /** Deliver one event to one instance (through its sync group if it has one). */
   dispatch(instance: string, event: InstanceEvent): void {
     if (!this.alive) return;
-    const now = this.net.clock.now;
+    const now = this.net.clock.now();
     const group = this.groupOf.get(instance);
     const results: MemberActions[] = group
       ? group.handle(instance, event, now)
@@ -84,7 +84,7 @@ export class SimRouter {
   private apply(results: MemberActions[]): void {
     for (const { instance, actions } of results) {
       for (const action of actions) {
-        this.net.record({ at: this.net.clock.now, router: this.name, instance, action });
+        this.net.record({ at: this.net.clock.now(), router: this.name, instance, action });
         if (action.type === 'add-vips') this.vipsHeld.set(instance, true);
         if (action.type === 'remove-vips') this.vipsHeld.set(instance, false);
         if (action.type === 'send-advert') {
@@ -115,7 +115,7 @@ export class SimRouter {
       this.wakeToken.delete(unit);
       return;
     }
-    const at = Math.max(deadline, this.net.clock.now);
+    const at = Math.max(deadline, this.net.clock.now());
     const current = this.wakeToken.get(unit);
     if (current && current.at === at) return;
     const token = ++this.tokens;
@@ -123,7 +123,7 @@ export class SimRouter {
     this.net.clock.at(at, () => {
       if (!this.alive || this.wakeToken.get(unit)?.token !== token) return;
       this.wakeToken.delete(unit);
-      const now = this.net.clock.now;
+      const now = this.net.clock.now();
       const results = group ? group.handleTimers(now) : [{ instance: unit, actions: this.instances.get(unit)!.handle({ type: 'timer' }, now) }];
       this.apply(results);
       this.rearm(unit);
@@ -132,7 +132,7 @@ export class SimRouter {
 }
 
 export class SimNetwork {
-  readonly clock = new Scheduler();
+  readonly clock = new FakeClock();
   readonly routers = new Map<string, SimRouter>();
   readonly log: LoggedAction[] = [];
   readonly violations: string[] = [];
@@ -219,7 +219,7 @@ export class SimNetwork {
     if (s.vipsHeld !== held) this.violations.push(`${router.name}/${name}: snapshot vipsHeld ${s.vipsHeld}, actions say ${held}`);
     if (held !== (s.state === 'MASTER')) this.violations.push(`${router.name}/${name}: VIPs ${held} in state ${s.state}`);
     const d = inst.nextDeadline();
-    if (d !== undefined && d < this.clock.now) this.violations.push(`${router.name}/${name}: deadline ${d} in the past at ${this.clock.now}`);
+    if (d !== undefined && d < this.clock.now()) this.violations.push(`${router.name}/${name}: deadline ${d} in the past at ${this.clock.now()}`);
     this.accountDual(s.vrid);
   }
 
@@ -230,7 +230,7 @@ export class SimNetwork {
       for (const [name, inst] of r.instances) if (inst.snapshot().vrid === vrid && r.vipsHeld.get(name)) holders++;
     }
     const d = this.dual.get(vrid) ?? { since: null, total: 0 };
-    const now = this.clock.now;
+    const now = this.clock.now();
     if (holders >= 2 && d.since === null) d.since = now;
     if (holders < 2 && d.since !== null) {
       d.total += now - d.since;
@@ -242,7 +242,7 @@ export class SimNetwork {
   dualMasterMs(vrid: number): number {
     const d = this.dual.get(vrid);
     if (!d) return 0;
-    return d.total + (d.since !== null ? this.clock.now - d.since : 0);
+    return d.total + (d.since !== null ? this.clock.now() - d.since : 0);
   }
 
   /** Routers (alive) whose instance for `vrid` is MASTER. */

@@ -1,0 +1,161 @@
+// Self-protection after a stall of the HA path (a frozen process, SIGSTOP, a starved CPU, a long
+// task on the thread that runs VRRP and the serial heartbeat). I/O-free: every input carries `now`
+// (ms, monotonic); the shell (src/ha/stall-gate.ts) calls beat() first in every callback of the
+// HA path (timers, received adverts, serial frames) and follows the verdict.
+//
+// A stall is a gap between two beats longer than `thresholdMs`: the earliest time after which the
+// twin may have taken the VIPs (it declares us dead after its dead time without our adverts and
+// frames). A MASTER that wakes from such a gap must not go on serving blindly: its advert timer
+// fires first and its adverts outrank the twin, which would step down again — a second handover
+// for the LAN, and a dual-master time as long as the stall. So on waking the shell holds every
+// output of the HA path (adverts, gratuitous ARP/NA, serial frames) and its timers, and asks:
+//   - with the serial heartbeat: the first heartbeat the twin sent after we woke (frames that sat
+//     in the tty during the stall tell an old state: the freshness filter refuses those older than
+//     the dead time, and the shell dates the others by their delay behind the promptest
+//     heartbeat): instances it claims MASTER were taken over;
+//   - without it (or when no fresh frame comes within `settleMs`): adverts of the twin read after
+//     waking (they waited in the socket; only a MASTER advertises) with a priority above 0.
+// Verdict: every local MASTER instance the twin has taken over steps down at once; the others
+// carry on. The shell then lets the held outputs and timers go.
+
+export interface StallWatchOptions {
+  /** A gap between beats longer than this is a stall (see stallThresholdMs). */
+  thresholdMs: number;
+  /** How long a check waits for the twin's news after waking before deciding on what it has. */
+  settleMs: number;
+  /** A serial heartbeat is configured: a fresh frame decides the check at once. */
+  serial: boolean;
+}
+
+export interface StallCheck {
+  /** When the stall was noticed (the beat that ended the gap). */
+  wokeAt: number;
+  /** The gap between the last beat before the stall and the one that noticed it. */
+  stalledMs: number;
+}
+
+export interface StallVerdict extends StallCheck {
+  /** Local MASTER instances the twin has taken over: step them down now. */
+  stepDown: string[];
+  /** What the verdict rests on. */
+  evidence: 'serial' | 'adverts' | 'none';
+  /** Time from waking to the verdict. */
+  checkMs: number;
+}
+
+export class StallWatch {
+  private last: number;
+  private check: (StallCheck & { serialMasters: Set<string> | null; advertMasters: Set<string> }) | null = null;
+  private readonly opts: StallWatchOptions;
+
+  constructor(opts: StallWatchOptions, now: number) {
+    if (!(opts.thresholdMs > 0)) throw new Error(`stall threshold must be positive, got ${opts.thresholdMs}`);
+    this.opts = { ...opts };
+    this.last = now;
+  }
+
+  /** Beats start now (the HA path starts running), no check pending. */
+  restart(now: number): void {
+    this.last = now;
+    this.check = null;
+  }
+
+  /** A new configuration (reload): thresholds apply from the next beat. */
+  configure(opts: StallWatchOptions): void {
+    if (!(opts.thresholdMs > 0)) throw new Error(`stall threshold must be positive, got ${opts.thresholdMs}`);
+    Object.assign(this.opts, opts);
+  }
+
+  get thresholdMs(): number {
+    return this.opts.thresholdMs;
+  }
+
+  /** Whether a check is running (outputs and timers of the HA path are held). */
+  get checking(): boolean {
+    return this.check !== null;
+  }
+
+  /**
+   * The HA path runs now. Returns the stall when this beat ends one (a check starts), else null.
+   * Beats during a check do not start another one.
+   */
+  beat(now: number): StallCheck | null {
+    const gap = now - this.last;
+    this.last = Math.max(this.last, now);
+    if (this.check !== null || gap <= this.opts.thresholdMs) return null;
+    this.check = { wokeAt: now, stalledMs: gap, serialMasters: null, advertMasters: new Set() };
+    return { wokeAt: now, stalledMs: gap };
+  }
+
+  /**
+   * An accepted heartbeat of the twin during a check; `masters` are the local instance names it
+   * claims MASTER for (priority above 0, not releasing); `sentAt` when the twin sent it (our
+   * clock). Only one sent after we woke counts. Returns true when the check can be decided now.
+   */
+  serialFrame(masters: Iterable<string>, sentAt: number): boolean {
+    if (!this.check || sentAt < this.check.wokeAt) return false;
+    if (this.check.serialMasters === null) this.check.serialMasters = new Set(masters);
+    return true;
+  }
+
+  /** An accepted advert of the twin for a local instance during a check. */
+  advert(instance: string, priority: number): void {
+    if (this.check && priority > 0) this.check.advertMasters.add(instance);
+  }
+
+  /** When the running check must be decided at the latest (absolute ms), or null. */
+  deadline(): number | null {
+    return this.check ? this.check.wokeAt + this.opts.settleMs : null;
+  }
+
+  /** Whether the running check has what it waits for, or its time is up. */
+  ready(now: number): boolean {
+    if (!this.check) return false;
+    if (this.opts.serial && this.check.serialMasters !== null) return true;
+    return now >= this.check.wokeAt + this.opts.settleMs;
+  }
+
+  /** Ends the check: which of the local MASTER instances step down, and why. */
+  decide(now: number, localMasters: Iterable<string>): StallVerdict | null {
+    const c = this.check;
+    if (!c) return null;
+    this.check = null;
+    this.last = Math.max(this.last, now);
+    // A fresh heartbeat is the twin's state now; queued adverts only say it advertised at some
+    // point of the stall, so they decide only when no fresh frame came.
+    const taken = c.serialMasters ?? c.advertMasters;
+    const evidence = c.serialMasters !== null ? 'serial' : c.advertMasters.size > 0 ? 'adverts' : 'none';
+    return {
+      wokeAt: c.wokeAt,
+      stalledMs: c.stalledMs,
+      stepDown: [...localMasters].filter((n) => taken.has(n)),
+      evidence,
+      checkMs: now - c.wokeAt,
+    };
+  }
+}
+
+export interface StallThresholdInputs {
+  /** The smallest advert interval among the instances (cs). */
+  advertIntervalCs: number;
+  /** The serial heartbeat, when configured. */
+  serial?: { periodMs: number; deadPeriods: number; ethernetMarginMs: number } | undefined;
+}
+
+/**
+ * The silence after which the twin may have taken over, measured between our beats (our last
+ * advert may be one interval older than our last beat, our last frame one period older):
+ * - pair mode: the twin needs both channels silent — serial dead time and one advert interval
+ *   plus the margin without adverts; the earliest is max(dead - period, margin);
+ * - plain VRRP: Master_Down_Interval = 3 x interval + skew; the earliest is 2 x interval.
+ */
+export function stallThresholdMs(i: StallThresholdInputs): number {
+  const adv = i.advertIntervalCs * 10;
+  if (i.serial) return Math.max(i.serial.periodMs * (i.serial.deadPeriods - 1), i.serial.ethernetMarginMs);
+  return 2 * adv;
+}
+
+/** How long a check waits for news: three serial periods for a fresh frame, or 100 ms of reads. */
+export function stallSettleMs(i: StallThresholdInputs): number {
+  return i.serial ? 3 * i.serial.periodMs : 100;
+}

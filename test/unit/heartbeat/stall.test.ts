@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { StallWatch, stallSettleMs, stallThresholdMs } from '../../../src/heartbeat/stall';
+
+const pair = { thresholdMs: 400, settleMs: 300, serial: true };
+const plain = { thresholdMs: 2000, settleMs: 100, serial: false };
+
+describe('stall watch: noticing a stall of the HA path', () => {
+  it('a gap up to the threshold is no stall; a longer one starts one check with its length', () => {
+    const w = new StallWatch(pair, 0);
+    for (let t = 100; t <= 1000; t += 100) expect(w.beat(t)).toBeNull();
+    expect(w.beat(1400)).toBeNull(); // exactly the threshold
+    expect(w.checking).toBe(false);
+    expect(w.beat(6400)).toEqual({ wokeAt: 6400, stalledMs: 5000 });
+    expect(w.checking).toBe(true);
+    // Beats during the check start no second one, however late.
+    expect(w.beat(9000)).toBeNull();
+  });
+
+  it('restart() forgets the time before the HA path ran (start-up is no stall)', () => {
+    const w = new StallWatch(pair, 0);
+    w.restart(10_000);
+    expect(w.beat(10_100)).toBeNull();
+  });
+
+  it('refuses a threshold that is not positive', () => {
+    expect(() => new StallWatch({ ...pair, thresholdMs: 0 }, 0)).toThrow(/positive/);
+  });
+});
+
+describe('stall watch: the verdict after waking', () => {
+  it("the twin's first fresh heartbeat claims MASTER: our MASTER of that instance steps down, decided at once", () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(5000);
+    expect(w.ready(5001)).toBe(false);
+    expect(w.serialFrame(['VI_1'], 5000)).toBe(true);
+    expect(w.ready(5050)).toBe(true);
+    expect(w.decide(5050, ['VI_1', 'VI_2'])).toEqual({ wokeAt: 5000, stalledMs: 5000, stepDown: ['VI_1'], evidence: 'serial', checkMs: 50 });
+    expect(w.checking).toBe(false);
+    // Beats carry on from the verdict, not from before the stall.
+    expect(w.beat(5100)).toBeNull();
+  });
+
+  it('a heartbeat sent before we woke (it waited in the tty) does not count: the twin may have taken over since', () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(5000);
+    expect(w.serialFrame([], 4950)).toBe(false);
+    expect(w.ready(5010)).toBe(false);
+    expect(w.serialFrame(['VI_1'], 5060)).toBe(true);
+    expect(w.decide(5070, ['VI_1'])).toMatchObject({ stepDown: ['VI_1'], evidence: 'serial' });
+  });
+
+  it('a fresh heartbeat without a MASTER claim: nothing steps down, even if adverts of the twin waited in the socket', () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(3000);
+    w.advert('VI_1', 100);
+    w.serialFrame([], 5000);
+    expect(w.decide(3010, ['VI_1'])).toMatchObject({ stepDown: [], evidence: 'serial' });
+  });
+
+  it('only the first fresh heartbeat of a check counts', () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(3000);
+    w.serialFrame(['VI_1'], 5000);
+    w.serialFrame([], 5000);
+    expect(w.decide(3010, ['VI_1'])!.stepDown).toEqual(['VI_1']);
+  });
+
+  it('no fresh heartbeat within the settle time: adverts of the twin read after waking decide', () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(3000);
+    w.advert('VI_2', 0); // priority 0: the twin gives up, it does not hold the VIP
+    w.advert('VI_1', 90);
+    expect(w.ready(3299)).toBe(false);
+    expect(w.deadline()).toBe(3300);
+    expect(w.ready(3300)).toBe(true);
+    expect(w.decide(3300, ['VI_1', 'VI_2'])).toMatchObject({ stepDown: ['VI_1'], evidence: 'adverts' });
+  });
+
+  it('plain VRRP (no serial): adverts decide after the settle time; none means carry on', () => {
+    const w = new StallWatch(plain, 0);
+    expect(w.beat(2500)).toEqual({ wokeAt: 2500, stalledMs: 2500 });
+    expect(w.serialFrame(['VI_1'], 5000)).toBe(true); // recorded, but a plain check waits for its settle time
+    expect(w.ready(2550)).toBe(false);
+    const w2 = new StallWatch(plain, 0);
+    w2.beat(2500);
+    expect(w2.decide(2600, ['VI_1'])).toMatchObject({ stepDown: [], evidence: 'none', checkMs: 100 });
+  });
+
+  it('a BACKUP that stalled has nothing to step down', () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(3000);
+    w.serialFrame(['VI_1'], 5000);
+    expect(w.decide(3005, [])!.stepDown).toEqual([]);
+  });
+
+  it('no check, no verdict', () => {
+    expect(new StallWatch(pair, 0).decide(10, ['VI_1'])).toBeNull();
+  });
+});
+
+describe('stall thresholds: the earliest the twin may take over', () => {
+  it('pair mode: serial dead time less one period, at least the Ethernet margin', () => {
+    expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200 } })).toBe(400);
+    expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 50, deadPeriods: 3, ethernetMarginMs: 200 } })).toBe(200);
+    expect(stallSettleMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200 } })).toBe(300);
+  });
+
+  it('plain VRRP: two advert intervals (Master_Down_Interval less the interval our last advert may be old)', () => {
+    expect(stallThresholdMs({ advertIntervalCs: 100 })).toBe(2000);
+    expect(stallSettleMs({ advertIntervalCs: 100 })).toBe(100);
+  });
+});
