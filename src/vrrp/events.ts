@@ -143,8 +143,11 @@ export type InstanceEvent =
    * backup to wait for: MASTER at once instead of after Skew_Time (RFC skew otherwise).
    */
   | { type: 'peer-release'; immediate?: boolean }
-  /** Both channels silent: the peer is dead or fully cut off. */
-  | { type: 'peer-dead' }
+  /**
+   * Both channels silent: the peer is dead or fully cut off. `detail` (the arbiter's probe of
+   * the twin's daemon decided, not the Ethernet timer): cause 'twin dead' with that detail.
+   */
+  | { type: 'peer-dead'; detail?: string }
   /** From a sync group coordinator only (sync-group.ts). */
   | { type: 'sync'; to: SyncDirective; group: string; origin: string };
 
@@ -164,6 +167,7 @@ export type TransitionCause =
   | 'peer released'
   | 'twin released'
   | 'peer dead on both channels'
+  | 'twin dead'
   | 'fault'
   | 'fault cleared'
   | 'maintenance'

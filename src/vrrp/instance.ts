@@ -236,8 +236,10 @@ export class VrrpInstance {
         break;
       case 'peer-dead':
         this.counters.peerDead++;
-        if (this.state === 'BACKUP' && !this.inMaintenance())
-          this.masterOrWant('peer dead on both channels', 'no advert and no serial frame', now, out);
+        if (this.state === 'BACKUP' && !this.inMaintenance()) {
+          if (event.detail !== undefined) this.masterOrWant('twin dead', event.detail, now, out);
+          else this.masterOrWant('peer dead on both channels', 'no advert and no serial frame', now, out);
+        }
         break;
       case 'sync':
         this.onSync(event.to, event.group, event.origin, now, out);

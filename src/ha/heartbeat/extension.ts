@@ -23,6 +23,8 @@ import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
+import { TwinProbe } from './twin-probe';
+import { describeVerdict } from '../../heartbeat/probe';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
 import { heartbeatStatus, type HeartbeatStatus } from './status';
@@ -53,6 +55,7 @@ export interface HeartbeatCountersExtra {
 export class HeartbeatExtension implements Extension {
   readonly name = 'heartbeat';
   private link: SerialLink | undefined;
+  private probe: TwinProbe | undefined;
   private arbiter: HeartbeatArbiter | undefined;
   private ctx: DaemonContext | undefined;
   private log: SubsystemLogger | undefined;
@@ -111,12 +114,26 @@ export class HeartbeatExtension implements Extension {
     this.deadMs = serial.period_ms * serial.dead_periods;
     this.deviceLabel = serial.device;
     const fence = ctx.config.heartbeat.fence;
+    const probe = ctx.config.heartbeat.probe;
+    if (probe?.enabled) {
+      this.probe = new TwinProbe({
+        port: probe.port, key, nodeId: String(serial.node_id), tries: probe.tries, intervalMs: probe.interval_ms,
+        log: (line) => log.warn(line),
+        instances: () => localInstances(this.runner()?.views() ?? []).map((l) => ({ vrid: l.vrid, family: l.family, state: l.state, priority: l.priority })),
+      });
+      await this.probe.start();
+    }
     this.arbiter = new HeartbeatArbiter(
       {
         instances: locals.map(arbiterInstance),
         serialPeriodMs: serial.period_ms,
         deadPeriods: serial.dead_periods,
         fence: fence !== undefined,
+        // Re-probing a twin whose adverts stopped (its answer counts as its claim) must come
+        // before VRRP's Master_Down_Interval could expire: at most every advert interval.
+        ...(probe?.enabled
+          ? { probe: { afterMs: probe.after_ms ?? serial.period_ms + 30, reprobeMs: Math.min(1000, ...locals.map((l) => l.advertIntervalCs * 10)) } }
+          : {}),
       },
       now(),
     );
@@ -193,6 +210,8 @@ export class HeartbeatExtension implements Extension {
 
   async stop(): Promise<void> {
     for (const u of this.unregister.splice(0)) u();
+    this.probe?.stop();
+    this.probe = undefined;
     if (this.tickTimer) clearTimeout(this.tickTimer);
     if (this.reviewTimer) clearInterval(this.reviewTimer);
     this.tickTimer = this.reviewTimer = undefined;
@@ -430,6 +449,20 @@ export class HeartbeatExtension implements Extension {
         this.alarm('heartbeat-release', true, 'warning', `${name}: released to the twin (${o.reason})`, name);
         return;
       }
+      case 'probe-twin': {
+        const probe = this.probe;
+        if (!probe) {
+          this.feed({ type: 'probe-result', alive: false, detail: 'no probe socket' });
+          return;
+        }
+        const view = runner?.views().find((v) => v.plan.params.vrid === o.vrid && v.plan.family === o.family);
+        void probe.round(o.address, view?.plan.interface).then((v) => {
+          const detail = describeVerdict(v, o.address);
+          log[v.daemon ? 'info' : 'warn'](`probe of the twin (${o.reason}): ${detail}`);
+          this.feed({ type: 'probe-result', alive: v.daemon, detail, twin: v.instances });
+        });
+        return;
+      }
       case 'run-fence': {
         const fence = this.ctx?.config.heartbeat.fence;
         if (!fence) {
@@ -564,6 +597,7 @@ export class HeartbeatExtension implements Extension {
       out.responses_dropped = c.responsesDropped;
     }
     for (const [k, n] of Object.entries(this.extra)) out[k] = n;
+    if (this.probe) for (const [k, n] of Object.entries(this.probe.counters)) out[`probe.${k}`] = n;
     return out;
   }
 }
