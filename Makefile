@@ -7,7 +7,7 @@ NODE := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin/node
 BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 
-.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration test-stress bench demo clean rootfs check-examples bench-nginx
+.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration test-stress bench demo clean rootfs check-examples bench-nginx bench-stray
 
 deps: deps-npm deps-system
 
@@ -55,6 +55,7 @@ test-stress: deps build
 	$(NODE) test/stress/run.mjs
 
 bench-nginx: deps-npm ; $(NODE) bench/nginx/run.mjs
+bench-stray: deps build ; $(NODE) bench/stray/run.mjs
 bench: deps build
 	$(NODE) bench/run.mjs
 

@@ -262,6 +262,17 @@ static int set_int(int fd, int level, int opt, int value) {
   return setsockopt(fd, level, opt, &value, sizeof value);
 }
 
+// An option the socket is correct without, that an emulator may not implement (qemu-user answers
+// ENOPROTOOPT for options it does not translate): that error sets *soft and counts as done; any
+// other error is returned as it is and is fatal.
+static int soft_opt(int *soft, int rc) {
+  if (rc < 0 && errno == ENOPROTOOPT) {
+    *soft = 1;
+    return 0;
+  }
+  return rc;
+}
+
 // openVrrp(family: 4|6, ifname: string, protocol: number, rcvbuf?: number, withHeader?: boolean) -> handle
 // rcvbuf: receive buffer in bytes (SO_RCVBUFFORCE, SO_RCVBUF without CAP_NET_ADMIN; the kernel
 // doubles it for its bookkeeping); absent or 0 keeps the system default.
@@ -300,6 +311,7 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const char *failed = NULL;
+  int soft_mif = 0, soft_mall = 0, soft_mall6 = 0;
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) < 0)
     failed = "setsockopt SO_BINDTODEVICE";
   else if (family == 4) {
@@ -310,11 +322,16 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
     if (set_int(fd, IPPROTO_IP, IP_TTL, 255) < 0) failed = "setsockopt IP_TTL";
     else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255) < 0) failed = "setsockopt IP_MULTICAST_TTL";
     else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0) < 0) failed = "setsockopt IP_MULTICAST_LOOP";
-    else if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif) < 0)
+    // IP_MULTICAST_IF only repeats SO_BINDTODEVICE for multicast sends (raw_sendmsg takes the
+    // bound device as the output interface before mc_index), so an emulator that does not know
+    // the option (qemu-user: ENOPROTOOPT) costs nothing; any other error is real and fatal.
+    else if (soft_opt(&soft_mif, setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof mif)) < 0)
       failed = "setsockopt IP_MULTICAST_IF";
     else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) failed = "setsockopt IP_PKTINFO";
-    // Only the groups this socket joined, not every group any socket joined on the host.
-    else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) < 0) failed = "setsockopt IP_MULTICAST_ALL";
+    // Only the groups this socket joined, not every group any socket joined on the host: wanted,
+    // not needed (the runner drops adverts of other VRIDs), so ENOPROTOOPT is soft as for IPv6.
+    else if (soft_opt(&soft_mall, set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0)) < 0)
+      failed = "setsockopt IP_MULTICAST_ALL";
     else if (with_header && set_int(fd, IPPROTO_IP, IP_HDRINCL, 1) < 0) failed = "setsockopt IP_HDRINCL";
   } else {
     int idx = (int)ifindex;
@@ -326,7 +343,7 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
       failed = "setsockopt IPV6_MULTICAST_IF";
     else if (set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0) failed = "setsockopt IPV6_RECVHOPLIMIT";
     else if (set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0) failed = "setsockopt IPV6_RECVPKTINFO";
-    else if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) < 0 && errno != ENOPROTOOPT)
+    else if (soft_opt(&soft_mall6, set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0)) < 0)
       failed = "setsockopt IPV6_MULTICAST_ALL";
   }
   if (failed) {
@@ -347,6 +364,10 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
   } while (0)
   // Every datagram read carries the socket's count of packets the kernel dropped (receive
   // queue full), so the daemon's counters can add up to what was sent.
+  // The options above an emulator refused with ENOPROTOOPT, named like the others.
+  if (soft_mif) SOFT((errno = ENOPROTOOPT, -1), "IP_MULTICAST_IF");
+  if (soft_mall) SOFT((errno = ENOPROTOOPT, -1), "IP_MULTICAST_ALL");
+  if (soft_mall6) SOFT((errno = ENOPROTOOPT, -1), "IPV6_MULTICAST_ALL");
   SOFT(set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1), "SO_RXQ_OVFL");
   if (rcvbuf > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0)
     SOFT(set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf), "SO_RCVBUF");
@@ -423,7 +444,18 @@ static napi_value set_membership(napi_env env, napi_callback_info info) {
   if (get_string(env, argv[1], group, sizeof group) < 0) FAIL_TYPE("group must be an address string");
   CHECK(napi_get_value_bool(env, argv[2], &join));
   if (s->kind == KIND_IP4) {
-    struct ip_mreqn m;
+    // struct ip_mreqn with the interface index as a long (8 + sizeof(long) bytes): the kernel
+    // reads the first sizeof(struct ip_mreqn) of any longer buffer, the index being the low half
+    // of the long on a little-endian CPU, while qemu-user converts only a buffer of exactly its
+    // target's ip_mreqn size (in_addr, in_addr, abi_long) and otherwise passes an uninitialised
+    // index on to the host kernel. Same bytes for a real kernel, a working join under qemu.
+    struct {
+      struct in_addr imr_multiaddr;
+      struct in_addr imr_address;
+      long imr_ifindex;
+    } m;
+    _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the long ifindex relies on little-endian");
+    _Static_assert(sizeof m >= sizeof(struct ip_mreqn), "at least an ip_mreqn");
     memset(&m, 0, sizeof m);
     if (inet_pton(AF_INET, group, &m.imr_multiaddr) != 1) FAIL_TYPE("group is not an IPv4 address");
     m.imr_ifindex = s->ifindex;
@@ -917,6 +949,176 @@ static napi_value send_unix_datagram(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// ---------------------------------------------------------------- fd readiness (serial ports)
+
+// @serialport/bindings-cpp watches a port's descriptor with a uv_poll on uv_default_loop(): in a
+// worker thread that is the main thread's loop, and its callback enters the worker's isolate from
+// the main thread (V8 aborts: "Entering the V8 API without proper locking"). The HA thread's
+// serial link therefore waits for readability and writability here, on the loop of the calling
+// environment: one watch per descriptor (libuv allows one poll handle per fd), whose event mask
+// the caller sets as it needs (0 = paused).
+typedef struct fdwatch fdwatch_t;
+typedef struct fdbox {
+  fdwatch_t *w; // NULL once closed
+} fdbox_t;
+struct fdwatch {
+  uv_poll_t poll; // first: libuv hands the handle back as the struct
+  napi_env env;
+  napi_ref callback;
+  fdbox_t *box;
+  napi_async_cleanup_hook_handle hook;     // registered while open
+  napi_async_cleanup_hook_handle teardown; // set when the environment is being torn down
+};
+
+static void fdwatch_closed(uv_handle_t *h) {
+  fdwatch_t *w = (fdwatch_t *)h;
+  napi_async_cleanup_hook_handle done = w->teardown;
+  free(w);
+  if (done) napi_remove_async_cleanup_hook(done);
+}
+
+static void fdwatch_end(fdwatch_t *w) {
+  if (w->box) {
+    w->box->w = NULL;
+    w->box = NULL;
+  }
+  if (w->hook) {
+    napi_remove_async_cleanup_hook(w->hook);
+    w->hook = NULL;
+  }
+  if (w->callback) {
+    napi_delete_reference(w->env, w->callback);
+    w->callback = NULL;
+  }
+  uv_poll_stop(&w->poll);
+  uv_close((uv_handle_t *)&w->poll, fdwatch_closed);
+}
+
+static void fdwatch_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  fdwatch_t *w = (fdwatch_t *)arg;
+  w->hook = NULL;
+  w->teardown = handle;
+  fdwatch_end(w);
+}
+
+static void fdbox_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  fdbox_t *box = (fdbox_t *)data;
+  if (box->w) fdwatch_end(box->w);
+  free(box);
+}
+
+static void on_fd_ready(uv_poll_t *h, int status, int events) {
+  fdwatch_t *w = (fdwatch_t *)h;
+  napi_env env = w->env;
+  if (!w->callback) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, global, argv[2], ignored;
+  napi_get_reference_value(env, w->callback, &cb);
+  if (status < 0) {
+    argv[0] = errno_value(env, -status, "poll");
+    napi_get_undefined(env, &argv[1]);
+    // An error ends the readiness of this handle: pause until the caller asks again.
+    uv_poll_stop(&w->poll);
+  } else {
+    napi_get_null(env, &argv[0]);
+    napi_create_int32(env, events, &argv[1]);
+  }
+  napi_get_global(env, &global);
+  if (napi_call_function(env, global, cb, 2, argv, &ignored) != napi_ok) {
+    bool pending;
+    napi_value exc;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_get_and_clear_last_exception(env, &exc);
+      napi_fatal_exception(env, exc);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static fdbox_t *get_fdbox(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  void *p;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return (fdbox_t *)p;
+}
+
+// watchFd(fd, callback) -> handle: callback(err, events) each time the descriptor is ready for
+// the events set by watchFdSet (1 readable, 2 writable); paused until then.
+static napi_value watch_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  napi_valuetype t;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function)
+    FAIL_TYPE("watchFd(fd, callback)");
+  struct uv_loop_s *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  fdwatch_t *w = calloc(1, sizeof *w);
+  fdbox_t *box = calloc(1, sizeof *box);
+  if (!w || !box) {
+    free(w);
+    free(box);
+    throw_errno(env, ENOMEM, "calloc");
+    return NULL;
+  }
+  w->env = env;
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r < 0) {
+    free(w);
+    free(box);
+    throw_errno(env, -r, "uv_poll_init");
+    return NULL;
+  }
+  box->w = w;
+  w->box = box;
+  napi_value out;
+  if (napi_create_reference(env, argv[1], 1, &w->callback) != napi_ok || napi_create_external(env, box, fdbox_finalize, NULL, &out) != napi_ok) {
+    fdwatch_end(w);
+    free(box);
+    napi_throw_error(env, "EINVAL", "watchFd: cannot create the handle");
+    return NULL;
+  }
+  if (napi_add_async_cleanup_hook(env, fdwatch_env_teardown, w, &w->hook) != napi_ok) w->hook = NULL;
+  return out;
+}
+
+// watchFdSet(handle, events): 0 pauses, 1 readable, 2 writable, 3 both.
+static napi_value watch_fd_set(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fdbox_t *box = argc >= 2 ? get_fdbox(env, argv[0]) : NULL;
+  int32_t events;
+  if (!box || napi_get_value_int32(env, argv[1], &events) != napi_ok || (events & ~(UV_READABLE | UV_WRITABLE)))
+    FAIL_TYPE("watchFdSet(handle, events 0..3)");
+  if (!box->w) {
+    throw_errno(env, EBADF, "watchFdSet");
+    return NULL;
+  }
+  int r = events ? uv_poll_start(&box->w->poll, events, on_fd_ready) : uv_poll_stop(&box->w->poll);
+  if (r < 0) {
+    throw_errno(env, -r, "uv_poll_start");
+    return NULL;
+  }
+  return NULL;
+}
+
+// watchFdClose(handle): stops watching (the descriptor itself is the caller's). Idempotent.
+static napi_value watch_fd_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  fdbox_t *box = argc >= 1 ? get_fdbox(env, argv[0]) : NULL;
+  if (!box) FAIL_TYPE("watchFdClose(handle)");
+  if (box->w) fdwatch_end(box->w);
+  return NULL;
+}
+
 // ---------------------------------------------------------------- module
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -932,6 +1134,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"close", NULL, close_sock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stats", NULL, sock_stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendUnixDatagram", NULL, send_unix_datagram, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchFd", NULL, watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchFdSet", NULL, watch_fd_set, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchFdClose", NULL, watch_fd_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -14,8 +14,9 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync('dist', { recursive: true, force: true });
 
 await build({
-  // config-worker: validation of a reloaded or pushed config off the main thread (src/config/off-thread.ts).
-  entryPoints: { twinvip: 'src/cli.ts', 'config-worker': 'src/config/worker-entry.ts' },
+  // config-worker: validation of a reloaded or pushed config off the main thread (src/config/off-thread.ts);
+  // ha-worker: VRRP and the serial heartbeat in their own thread (src/ha/worker/host.ts).
+  entryPoints: { twinvip: 'src/cli.ts', 'config-worker': 'src/config/worker-entry.ts', 'ha-worker': 'src/ha/worker/entry.ts' },
   outdir: 'dist',
   splitting: true,
   chunkNames: '[name]-[hash]',

@@ -16,6 +16,9 @@ pkgs+=(systemd file python3)
 pkgs+=(stress-ng)
 # test/integration/nginx/logs.test.ts runs the image's /etc/logrotate.d/twinvip-nginx rule.
 pkgs+=(logrotate)
+# test/integration/fail-loudly: nft drops VRRP output in a namespace (sendmsg EPERM while running);
+# setpriv (util-linux) drops CAP_NET_RAW from the bounding set.
+pkgs+=(nftables util-linux)
 [ "$(uname -m)" = x86_64 ] && pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static)
 missing=()
 command -v make >/dev/null || missing+=(make)

@@ -5,6 +5,7 @@ const USAGE = `twinvip ${VERSION} — VRRP high availability with dual heartbeat
 usage:
   twinvip run -c FILE               run the daemon in the foreground
   twinvip check -c FILE             validate a configuration (exit 0, or 1 with every error)
+  twinvip selftest -c FILE          try on this machine what run needs (sockets, serial, nginx): OK/FAIL + errno
   twinvip status [--json]           ask the running daemon
   twinvip cleanup -c FILE           remove the configured VIPs (systemd ExecStopPost=, after a crash)
   twinvip console                   the diagnostic shell of the running daemon
@@ -13,6 +14,8 @@ usage:
   twinvip keygen [-o FILE]          a key pair for signed fleet requests
   twinvip request NODE COMMAND [ARGS] --key FILE --broker URL
                                     send a signed fleet request over MQTT, print the answer
+  twinvip fleet status|watch|maintenance --broker URL
+                                    the fleet's pairs from outside: split-brain, offline, drift
   twinvip --version
 `;
 
@@ -23,6 +26,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run')).runCommand,
   check: async () => (await import('./commands/check')).checkCommand,
+  selftest: async () => (await import('./commands/selftest')).selftestCommand,
   status: async () => (await import('./commands/status')).statusCommand,
   cleanup: async () => (await import('./commands/cleanup')).cleanupCommand,
   console: async () => (await import('./commands/console')).consoleCommand,
@@ -30,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo')).demoCommand,
   keygen: async () => (await import('./commands/keygen')).keygenCommand,
   request: async () => (await import('./commands/request')).requestCommand,
+  fleet: async () => (await import('./commands/fleet')).fleetCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,7 @@
 //   node_modules/.bin/node bench/fleet/run.mjs          # both
 //   node_modules/.bin/node bench/fleet/run.mjs parse    # the largest allowed request, in process
 //   node_modules/.bin/node bench/fleet/run.mjs flood    # advert jitter under a hostile flood (root, namespaces)
+//   node_modules/.bin/node bench/fleet/run.mjs scale    # twinvip fleet against 2,000 simulated pairs (make build first)
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BENCHES = ['parse', 'flood'];
+const BENCHES = ['parse', 'flood', 'scale'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const extra = process.argv.slice(2).filter((a) => a.startsWith('--'));
 for (const w of wanted) if (!BENCHES.includes(w)) { console.error(`unknown benchmark ${w}; choose from ${BENCHES.join(', ')}`); process.exit(2); }

@@ -11,6 +11,8 @@ import {
   type TwinvipConfig,
 } from '../config/index';
 
+import { renderProbes, selftest, type Probe } from './selftest';
+
 export const DEFAULT_CONFIG_PATH = '/etc/twinvip/twinvip.json';
 
 const USAGE = `usage: twinvip check [-c FILE] [--json] [--host | --offline]
@@ -23,7 +25,8 @@ judged by the script policy the daemon applies (notify.enable_script_security, s
 
   -c, --config FILE  configuration to validate (default ${DEFAULT_CONFIG_PATH})
   --json             print the result as JSON on stdout
-  --host             also require the interfaces it names to exist on this machine
+  --host             also require the interfaces it names to exist on this machine, and try
+                     what \`run\` needs of it (twinvip selftest: sockets, joins, serial, Nginx)
   --offline          the file only: skip secret files and programs (a configuration for another box)
   --schema           print the configuration's JSON Schema (for editors) and exit
 `;
@@ -103,7 +106,13 @@ export async function checkCommand(args: string[]): Promise<number> {
   const result = await loadConfigFile(opts.file);
   let errors: ConfigIssue[] = result.ok ? [] : result.errors;
   const warnings = [...result.warnings];
-  if (result.ok && opts.host) errors = checkInterfacesExist(result.config, await hostInterfaces());
+  let probes: Probe[] | undefined;
+  if (result.ok && opts.host) {
+    errors = checkInterfacesExist(result.config, await hostInterfaces());
+    // What `run` needs of this machine, tried for real (twinvip selftest): sockets, joins, serial, Nginx.
+    probes = await selftest(result.config);
+    for (const p of probes) if (!p.ok) errors.push({ path: '', message: `selftest: ${p.what}: FAIL ${p.detail ?? ''}`.trim() });
+  }
   if (result.ok && !opts.offline) {
     for (const found of [await checkSecretFiles(result.config), await checkPrograms(result.config)]) {
       errors.push(...found.errors);
@@ -120,10 +129,12 @@ export async function checkCommand(args: string[]): Promise<number> {
       summary: result.ok ? summarize(result.config) : null,
       errors,
       warnings,
+      ...(probes ? { selftest: probes } : {}),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return ok ? 0 : 1;
   }
+  if (probes) process.stdout.write(`selftest on this machine:\n${renderProbes(probes)}\n`);
   if (!ok) {
     process.stderr.write(`${formatIssues(errors, opts.file)}\n`);
     if (warnings.length) process.stderr.write(`${formatIssues(warnings.map(asWarning), opts.file)}\n`);

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { BROKER_ARG_SPEC, BROKER_USAGE, brokerOptions } from './broker-options';
 import { commandArgs, COMMAND_USAGE } from '../fleet/command-args';
-import { DEFAULT_PREFIX, FleetClient, type BrokerOptions } from '../fleet/client';
+import { DEFAULT_PREFIX, FleetClient } from '../fleet/client';
 import { keyFingerprint, loadPrivateKey } from '../fleet/keys';
 import { requiredRole } from '../fleet/roles';
 import { redactUrlCredentials } from '../log/redact';
@@ -18,15 +18,11 @@ commands:
 options:
   --key FILE            Ed25519 private key (mode 600); without it the request is unsigned,
                         which a box accepts only for read-only commands it allows unsigned
-  --broker URL          mqtts://host:8883 (mqtt://, ws://, wss:// too); env TWINVIP_BROKER
+${BROKER_USAGE}
   --prefix PREFIX       the box's mqtt.prefix (default ${DEFAULT_PREFIX}; {node} = NODE)
   --timeout S           seconds to wait for the answer (default 30)
   --valid S             seconds the signed request stays valid (default 30; at most the
                         box's mqtt.command_max_age)
-  --mqtt 5|4            protocol version (default 5)
-  --username USER       broker user; --password-file FILE its password (first line)
-  --ca FILE             CA certificate of the broker (PEM)
-  --cert FILE --client-key FILE   client certificate and key for the broker (PEM)
   --json                print the whole answer envelope only (no summary line on stderr)
 `;
 
@@ -38,9 +34,8 @@ export async function requestCommand(argv: string[]): Promise<number> {
       allowPositionals: true,
       strict: true,
       options: {
-        key: { type: 'string' }, broker: { type: 'string' }, prefix: { type: 'string' }, timeout: { type: 'string' }, valid: { type: 'string' },
-        mqtt: { type: 'string' }, username: { type: 'string' }, 'password-file': { type: 'string' }, ca: { type: 'string' }, cert: { type: 'string' },
-        'client-key': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        ...BROKER_ARG_SPEC, key: { type: 'string' }, prefix: { type: 'string' }, timeout: { type: 'string' }, valid: { type: 'string' },
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -53,12 +48,12 @@ export async function requestCommand(argv: string[]): Promise<number> {
   }
   const [node, command, ...words] = positionals;
   if (!node || !command) return usage('NODE and COMMAND are required');
-  const broker = o.broker ?? process.env.TWINVIP_BROKER;
-  if (!broker) return usage('--broker URL is required (or TWINVIP_BROKER)');
+  const b = await brokerOptions(o);
+  if (!b.ok) return b.usage ? usage(b.error) : fail(3, b.error);
+  const broker = b.opts.url;
   const timeout = Number(o.timeout ?? 30);
   const valid = Number(o.valid ?? 30);
   if (!(timeout > 0) || !(valid > 0)) return usage('--timeout and --valid take a number of seconds > 0');
-  if (o.mqtt !== undefined && o.mqtt !== '5' && o.mqtt !== '4') return usage('--mqtt takes 5 or 4');
   const args = await commandArgs(command, words, readStdin);
   if (!args.ok) return usage(args.error);
 
@@ -73,17 +68,7 @@ export async function requestCommand(argv: string[]): Promise<number> {
     return usage(`'${command}' changes the box and must be signed: --key FILE`);
   }
 
-  const opts: BrokerOptions = { url: broker, protocolVersion: o.mqtt === '4' ? 4 : 5 };
-  try {
-    if (o.username) opts.username = o.username;
-    if (o['password-file']) opts.password = (await readFile(o['password-file'], 'utf8')).split('\n')[0]!.replace(/\r$/, '');
-    if (o.ca) opts.ca = await readFile(o.ca);
-    if (o.cert) opts.cert = await readFile(o.cert);
-    if (o['client-key']) opts.key = await readFile(o['client-key']);
-  } catch (err) {
-    return fail(3, `cannot read a broker credential file: ${(err as Error).message}`);
-  }
-
+  const opts = b.opts;
   let client: FleetClient;
   try {
     client = await FleetClient.connect(opts);

@@ -3,14 +3,14 @@
 
 import { performance } from 'node:perf_hooks';
 import type { ChannelView, ConsoleView, HeartbeatView, InstanceView, MqttView, NginxView, Unavailable } from '../console';
-import type { HeartbeatExtension } from '../ha/heartbeat/extension';
+import type { HaRunnerPort, HeartbeatPort } from '../ha/worker/host';
 import type { NginxExtension } from '../nginx';
 import type { MqttExtension } from '../mqtt';
-import type { VrrpExtension } from '../ha/vrrp/extension';
 
 export interface Parts {
-  vrrp: VrrpExtension;
-  heartbeat: HeartbeatExtension;
+  /** The HA path (in its own thread): `vrrp` is its runner port while it runs. */
+  vrrp: { readonly vrrp: HaRunnerPort | undefined };
+  heartbeat: HeartbeatPort;
   nginx: NginxExtension;
   mqtt?: MqttExtension | undefined;
   /** Instances in the running config (none configured reads differently from VRRP not running). */
@@ -21,11 +21,11 @@ export interface Parts {
  * Every instance with what `status` promises (state, priority, VRID, since when and why), read
  * from the runner's snapshots; the daemon's own status() carries only name, state and priority.
  */
-export function instancesView(vrrp: VrrpExtension, configured: number): InstanceView[] | Unavailable {
+export function instancesView(vrrp: Parts['vrrp'], configured: number): InstanceView[] | Unavailable {
   const runner = vrrp.vrrp;
   if (!runner) return configured === 0 ? [] : { unavailable: 'not running' };
-  // The runner's clock is performance.now() (monotonic); transition times are on it.
-  const t = performance.now();
+  // The runner's clock is its thread's performance.now() (monotonic); transition times are on it.
+  const t = runner.now();
   return runner.views().map(({ plan, snapshot: s }): InstanceView => {
     const last = s.lastTransition;
     const i: InstanceView = {
@@ -47,7 +47,7 @@ export function instancesView(vrrp: VrrpExtension, configured: number): Instance
   });
 }
 
-export function heartbeatView(hb: HeartbeatExtension): HeartbeatView | undefined {
+export function heartbeatView(hb: HeartbeatPort): HeartbeatView | undefined {
   const s = hb.status();
   if (!s.enabled) return undefined;
   // A MASTER never hears adverts from its BACKUP twin (only the master sends them), so its own

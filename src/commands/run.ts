@@ -5,12 +5,11 @@ import { loadConfigOnBoxOffThread } from '../config/off-thread';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { Logger, streamSink } from '../log';
-import { VrrpExtension } from '../ha/vrrp/extension';
+import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
-import { HeartbeatExtension } from '../ha/heartbeat/extension';
 import { consoleView, registerMqttState } from './run-views';
 
 const USAGE = `usage: twinvip run [-c FILE]
@@ -22,7 +21,9 @@ Signals: SIGTERM/SIGINT stop cleanly; SIGHUP reloads the configuration (a bad fi
 and the running configuration kept).
 Exit codes: 0 clean shutdown, 1 configuration invalid or a secret file it names missing or
 unfit (as twinvip check reports them), 2 usage, 4 cannot start (control socket busy or not
-creatable), 70 internal error.
+creatable), 6 a configured feature cannot start (one line names the feature, the call and the
+errno: an interface that does not exist, a VRRP socket option refused, the serial port, Nginx;
+READY=1 is never sent then), 70 internal error. \`twinvip selftest\` tries those calls first.
 `;
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -54,19 +55,22 @@ export async function runCommand(args: string[]): Promise<number> {
   // Nginx first: it is up (hot standby) before any instance can become MASTER, and its health
   // is a tracked object of the instances that say track_nginx.
   const nginx = new NginxExtension();
-  const vrrp = new VrrpExtension(nginx);
+  // VRRP and the serial heartbeat run in their own thread (src/ha/worker/): nothing the other
+  // features do on the main thread can delay an advert or a serial frame.
+  const haPath = new HaExtension(nginx);
+  const heartbeat = haPath.heartbeat;
   // Maintenance and failover, one action at a time for the console and MQTT alike.
-  const ha = new OperatorActions(() => vrrp.vrrp);
-  // The serial heartbeat runs beside VRRP: it needs the runner and stops before it.
-  const heartbeat = new HeartbeatExtension(() => vrrp.vrrp, () => vrrp.gate);
-  const extensions: Extension[] = [nginx, vrrp, heartbeat];
+  const ha = new OperatorActions(() => haPath.vrrp);
+  // Notify scripts and e-mail only listen to the bus: they start first and stop last, so the
+  // instances' first notify (BACKUP at start-up) and their last (STOP) reach them, as keepalived
+  // runs notify_backup at start and notify_stop at stop.
+  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
   const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
   if (mqtt) extensions.push(mqtt);
-  const parts = { vrrp, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
+  const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
-  extensions.push(new NotifyExtension(), new EmailExtension());
   const consoleExt = new ConsoleExtension({
     view: consoleView(parts),
     // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.
@@ -90,12 +94,20 @@ export async function runCommand(args: string[]): Promise<number> {
   // Reloads (SIGHUP, MQTT reload and config push) validate in a worker thread: tens of ms of
   // parsing and rules must not delay adverts.
   const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions, loadConfig: loadConfigOnBoxOffThread });
+  daemon.addStatusRefresher(() => haPath.refresh());
+  registerDebugCommands(daemon);
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
   try {
     const started = await daemon.start();
     if (!started.ok) {
+      if (started.feature) {
+        // The daemon logged the line already (journal); stderr gets it too for a shell user.
+        process.stderr.write(`twinvip: ${started.error}\n`);
+        notifier.status(started.error);
+        return EXIT.FEATURE;
+      }
       log.error(`cannot start: ${started.error}`);
       process.stderr.write(`twinvip: cannot start: ${started.error}\n`);
       return EXIT.STARTUP;
@@ -107,6 +119,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const stopWatchdog = notifier.startWatchdog();
     daemon.bus.on('transition', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
+    daemon.onFaultsChanged(() => notifier.status(summary()));
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
     stopWatchdog();
@@ -114,6 +127,21 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     uninstall();
   }
+}
+
+/**
+ * TWINVIP_DEBUG_BUSY=1 only (tests and benchmarks): `debug-busy {ms}` keeps the main thread busy
+ * for ms (at most 60 s), to show that the HA path keeps its timing whatever the main thread does.
+ */
+function registerDebugCommands(daemon: Daemon): void {
+  if (process.env.TWINVIP_DEBUG_BUSY !== '1') return;
+  daemon.control.register('debug-busy', (args) => {
+    const ms = typeof args.ms === 'number' && args.ms > 0 ? Math.min(args.ms, 60_000) : 1000;
+    const start = performance.now();
+    let spins = 0;
+    while (performance.now() - start < ms) spins++;
+    return { busy_ms: Math.round(performance.now() - start), spins };
+  }, { summary: 'debug: keep the main thread busy for {ms} (TWINVIP_DEBUG_BUSY=1)' });
 }
 
 function consoleResult(r: { ok: true; data?: unknown } | { ok: false; error: string }, message: string): { ok: true; message: string } | { ok: false; error: string } {

@@ -38,7 +38,12 @@ export function renderStatus(s: DaemonStatus): string {
     ['uptime', formatDuration(s.uptime_s)],
     ['config', `${s.config.path} (hash ${s.config.hash}, ${s.config.reloads} reload(s), ${s.config.refused_reloads} refused)`],
     ['control', `${s.control.socket} (${s.control.clients} client(s))`],
+    // A daemon from before the health field answers without it.
+    ['health', s.health === undefined ? 'unknown' : s.health.state === 'ok' ? 'ok' : `DEGRADED: ${s.health.reasons.join('; ')}`],
   ];
+  const features = Object.entries(s.features ?? {});
+  for (const a of s.alarms ?? []) rows.push(['alarm', `${a.id} [${a.severity}]${a.instance ? ` ${a.instance}` : ''}: ${a.message}`]);
+  if (features.length > 0) rows.push(['features', features.map(([name, f]) => `${name} ${f.state}${f.detail ? ` (${f.detail})` : ''}`).join(', ')]);
   const out = [table(rows.map(([k, v]) => [k, v]))];
   out.push('');
   if (s.instances.length === 0) out.push('instances: none running');

@@ -2,7 +2,7 @@
 // the control socket, reading the other parts through the ports the daemon wires.
 import { formatIssues, loadConfigOnBox, type TwinvipConfig } from '../config';
 import { readSecretFileSync } from '../lib/secret-file';
-import type { DaemonContext, Extension } from '../daemon';
+import type { DaemonContext, Extension, FeatureStatus } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { VERSION } from '../version';
 import { ActionGuard } from './action-guard';
@@ -53,6 +53,16 @@ export class ConsoleExtension implements Extension {
     this.applySerialConfig(ctx.config);
   }
 
+  /**
+   * The serial console is optional by design: a missing console adapter must not stop the HA
+   * service, so its port is retried with back-off and the state says `waiting` with the reason.
+   */
+  featureStatus(): FeatureStatus | undefined {
+    const dev = this.ctx?.config.console.device;
+    if (!this.serial || dev === undefined) return undefined;
+    return this.serial.isOpen ? { state: 'running', detail: `serial console on ${dev}` } : { state: 'waiting', detail: `serial console ${dev}: ${this.serial.failure || 'opening'}` };
+  }
+
   async stop(): Promise<void> {
     await this.serial?.stop();
     this.serial = undefined;
@@ -74,7 +84,7 @@ export class ConsoleExtension implements Extension {
   snapshot(): ConsoleSnapshot {
     const ctx = this.mustCtx();
     const st = ctx.status();
-    return takeSnapshot({ node: st.node, version: st.version, uptimeS: st.uptime_s, configHash: st.config.hash, instances: st.instances, configuredInstances: Object.keys(ctx.config.instances).length }, this.wiring.view ?? {});
+    return takeSnapshot({ node: st.node, version: st.version, uptimeS: st.uptime_s, configHash: st.config.hash, instances: st.instances, configuredInstances: Object.keys(ctx.config.instances).length, degraded: st.health?.reasons ?? [] }, this.wiring.view ?? {});
   }
 
   /** The serial link's request handler for the console's part: returns undefined for other requests. */

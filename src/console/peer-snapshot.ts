@@ -24,6 +24,8 @@ export function parsePeerSnapshot(body: string): ConsoleSnapshot | undefined {
     uptimeS: num(raw.uptimeS) ?? 0,
     configHash: str(raw.configHash) ?? '?',
     maintenance: raw.maintenance === true,
+    // The twin's `degraded` reasons (absent from a twin that predates them).
+    degraded: Array.isArray(raw.degraded) ? raw.degraded.filter((r): r is string => typeof r === 'string') : [],
     instances: part(raw.instances, (v) => (Array.isArray(v) ? v.filter(isObj).map(instance) : undefined)),
     heartbeat: part(raw.heartbeat, heartbeat),
     nginx: part(raw.nginx, (v) => (isObj(v) ? nginx(v) : undefined)),

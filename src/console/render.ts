@@ -7,6 +7,7 @@ export function renderStatus(s: ConsoleSnapshot): string {
   const out: string[] = [];
   out.push(`node ${s.node}   twinvip ${s.version}   up ${duration(s.uptimeS * 1000)}   config ${s.configHash}`);
   if (s.maintenance) out.push('MAINTENANCE: this node is demoted on purpose (maintenance off to end it)');
+  for (const r of s.degraded ?? []) out.push(`DEGRADED: ${r}`);
   out.push('');
   out.push(renderInstances(s.instances));
   out.push('');

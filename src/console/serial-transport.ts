@@ -70,6 +70,11 @@ export class SerialConsole {
     return this.serial.isOpen;
   }
 
+  /** Why the port is not open (the last open failure), or '' while open or before the first try. */
+  get failure(): string {
+    return this.lastFailure;
+  }
+
   start(): void {
     this.serial.start();
   }

@@ -18,6 +18,8 @@ export interface ConsoleSnapshot {
   uptimeS: number;
   configHash: string;
   maintenance: boolean;
+  /** Why the daemon is degraded (a feature broke while running); empty when healthy. */
+  degraded?: string[];
   instances: Part<InstanceView[]>;
   heartbeat: Part<HeartbeatView>;
   nginx: Part<NginxView>;
@@ -33,6 +35,8 @@ export interface DaemonFacts {
   instances: { name: string; state: string; priority?: number }[];
   /** Instances in the running config: none configured reads differently from VRRP not running. */
   configuredInstances: number;
+  /** status().health.reasons while degraded. */
+  degraded?: string[];
 }
 
 export function takeSnapshot(facts: DaemonFacts, view: ConsoleView): ConsoleSnapshot {
@@ -50,6 +54,7 @@ export function takeSnapshot(facts: DaemonFacts, view: ConsoleView): ConsoleSnap
     uptimeS: facts.uptimeS,
     configHash: facts.configHash,
     maintenance: maintenance === true,
+    degraded: facts.degraded ?? [],
     instances,
     heartbeat: view.heartbeat ? read(() => view.heartbeat!()) : { unavailable: 'not running' },
     nginx: view.nginx ? read(() => view.nginx!()) : { unavailable: 'not running' },
@@ -81,5 +86,6 @@ export function stateSummary(s: ConsoleSnapshot): string {
     }
   }
   if (s.maintenance) parts.push('maint');
+  if (s.degraded?.length) parts.push('DEGRADED');
   return parts.join(' ');
 }

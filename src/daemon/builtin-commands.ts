@@ -7,7 +7,7 @@ const MAX_LOG_LINES = 1000;
 export function registerBuiltinCommands(d: Daemon): void {
   const c = d.control;
   c.register('ping', () => ({ pong: true, pid: process.pid }), { summary: 'is the daemon alive' });
-  c.register('status', () => d.status(), { summary: 'node, version, config hash, instances, counters' });
+  c.register('status', () => d.freshStatus(), { summary: 'node, version, config hash, instances, counters' });
   c.register('reload', async () => {
     // Same path as SIGHUP; a refused config is an error answer carrying every issue.
     const r = await d.reload('control request');

@@ -6,7 +6,8 @@ import { registerBuiltinCommands } from './builtin-commands';
 import { CounterRegistry } from './counters';
 import { EventBus, type DaemonEvents } from './events';
 import type { DaemonContext, Extension } from './extension';
-import type { DaemonStatus, InstanceStatus } from './status';
+import { FeatureError, startFailure, type FailureReason } from '../lib/feature-failure';
+import type { DaemonStatus, FeatureStatus, InstanceStatus } from './status';
 
 export interface DaemonOptions {
   configPath: string;
@@ -24,7 +25,21 @@ export type ReloadOutcome =
   | { ok: true; changed: boolean; oldHash: string; newHash: string }
   | { ok: false; errors: string[]; keptHash: string };
 
-export type StartResult = { ok: true } | { ok: false; error: string };
+/** `feature` is set when a configured feature could not start (run exits with EXIT.FEATURE). */
+export type StartResult = { ok: true } | { ok: false; error: string; feature?: FailureReason };
+
+/** A feature that broke while running: shown as `degraded` with its reason until cleared. */
+export interface Fault {
+  /** Stable id, also the critical alarm's id (e.g. "vrrp-socket-failed"). */
+  id: string;
+  feature: string;
+  /** One line: what broke, the call and errno, and what was done ("VI_1 in FAULT"). */
+  reason: string;
+  /** The instances it holds in FAULT, if any. */
+  instances?: string[];
+  /** Epoch ms it was raised. */
+  since: number;
+}
 
 /** Something that can list VRRP instances for `status`; the VRRP part provides one. */
 export type InstanceLister = () => InstanceStatus[];
@@ -55,6 +70,9 @@ export class Daemon implements DaemonContext {
   private stopPromise: Promise<void> | undefined;
   private resolveStopped!: (cause: string) => void;
   private instanceLister: InstanceLister = () => [];
+  private readonly statusRefreshers: (() => Promise<void>)[] = [];
+  private readonly faults = new Map<string, Fault>();
+  private readonly faultListeners = new Set<() => void>();
   private readonly alarms = new Map<string, DaemonEvents['alarm']>();
   /** Settles with the cause once stop() has finished. */
   readonly stopped: Promise<string>;
@@ -112,13 +130,32 @@ export class Daemon implements DaemonContext {
       await this.control.close();
       return { ok: false, error: 'stopped during start-up' };
     }
+    // Fail loudly: a feature the configuration asks for and that cannot start is fatal. Running
+    // "without VRRP" looks healthy and protects nothing; exiting lets systemd restart us (with
+    // its back-off) and the journal shows the one line naming the feature, the call and errno.
+    // A feature that may run degraded (MQTT with its broker down) does not throw from start().
     for (const ext of this.extensions) {
+      if (this.stopPromise) break;
       try {
         await ext.start(this);
+        if (this.stopPromise) {
+          // A SIGTERM arrived while it started: stop() has already gone past it.
+          await Promise.resolve(ext.stop()).catch((err: unknown) => this.log.error(`feature '${ext.name}' failed to stop cleanly`, { error: errMessage(err) }));
+          break;
+        }
         this.started.push(ext);
       } catch (err) {
-        this.log.error(`feature '${ext.name}' failed to start; running without it`, { error: errMessage(err) });
+        const reason = startFailure(err instanceof FeatureError && err.feature ? err.feature : ext.name, err);
+        this.log.error(reason.line, { feature: reason.feature, ...(reason.call ? { call: reason.call } : {}), ...(reason.errno ? { errno: reason.errno } : {}) });
+        // What it set up before failing (a socket, a timer) is undone with the others.
+        this.started.push(ext);
+        await this.stop(`feature '${reason.feature}' cannot start`);
+        return { ok: false, error: reason.line, feature: reason };
       }
+    }
+    if (this.stopPromise) {
+      await this.stopPromise;
+      return { ok: false, error: 'stopped during start-up' };
     }
     this.log.info(`started: node ${this.cfg.node.name}, config ${this.hash}, control socket ${socket}`, {
       version: VERSION, pid: process.pid, config: this.configPath,
@@ -204,8 +241,81 @@ export class Daemon implements DaemonContext {
     return this.stopPromise;
   }
 
+  /**
+   * A part whose status lives elsewhere (the HA thread) brings it up to date before the `status`
+   * command answers; waited for STATUS_REFRESH_MS at most, then the last known state is shown.
+   */
+  addStatusRefresher(fn: () => Promise<void>): void {
+    this.statusRefreshers.push(fn);
+  }
+
+  /** status() after the refreshers: what the `status` control command answers. */
+  async freshStatus(): Promise<DaemonStatus> {
+    if (this.statusRefreshers.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.statusRefreshers.map((f) => f().catch(() => undefined))),
+        new Promise((r) => (timer = setTimeout(r, STATUS_REFRESH_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.status();
+  }
+
+  /**
+   * A feature broke while running (a VRRP socket that cannot send, the serial port gone): it has
+   * already put the affected instances in FAULT; this makes the daemon `degraded` with the
+   * reason (status, console, MQTT state, systemd STATUS=) and raises the critical alarm.
+   * Raising the same id again updates the reason without a second alarm.
+   */
+  reportFault(fault: Omit<Fault, 'since'>): void {
+    const known = this.faults.get(fault.id);
+    this.faults.set(fault.id, { ...fault, since: known?.since ?? this.now() });
+    if (!known) {
+      this.log.error(`degraded: ${fault.reason}`, { feature: fault.feature, fault: fault.id });
+      this.bus.emit('alarm', { id: fault.id, active: true, severity: 'critical', message: fault.reason, at: this.now() });
+    }
+    for (const l of this.faultListeners) l();
+  }
+
+  /** The fault is over (socket reopened, port back): the alarm clears, `degraded` goes when none is left. */
+  clearFault(id: string, message: string): void {
+    const known = this.faults.get(id);
+    if (!known) return;
+    this.faults.delete(id);
+    this.log.info(`fault cleared: ${message}`, { feature: known.feature, fault: id });
+    this.bus.emit('alarm', { id, active: false, severity: 'critical', message, at: this.now() });
+    for (const l of this.faultListeners) l();
+  }
+
+  /** Called after every fault raised or cleared (run.ts updates systemd's STATUS=). */
+  onFaultsChanged(listener: () => void): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
+  activeFaults(): Fault[] {
+    return [...this.faults.values()];
+  }
+
   status(): DaemonStatus {
     const now = this.now();
+    const faults = this.activeFaults();
+    const features: Record<string, FeatureStatus> = {};
+    for (const ext of this.started) {
+      let each: Record<string, FeatureStatus | undefined>;
+      try {
+        each = ext.featureStatuses ? ext.featureStatuses() : { [ext.name]: ext.featureStatus?.() };
+      } catch (err) {
+        each = { [ext.name]: { state: 'degraded', detail: `health unknown: ${errMessage(err)}` } };
+      }
+      for (const [name, status] of Object.entries(each)) {
+        let h = status;
+        const own = faults.filter((f) => f.feature === name);
+        if (own.length > 0) h = { state: 'degraded', detail: own.map((f) => f.reason).join('; ') };
+        if (h) features[name] = h;
+      }
+    }
     return {
       node: this.cfg.node.name,
       version: VERSION,
@@ -220,11 +330,16 @@ export class Daemon implements DaemonContext {
         refused_reloads: this.refusedReloads,
       },
       control: { socket: this.control.socketPath ?? this.cfg.control.socket, clients: this.control.clientCount },
+      health: faults.length === 0 ? { state: 'ok', reasons: [] } : { state: 'degraded', reasons: faults.map((f) => f.reason) },
+      features,
+      alarms: this.activeAlarms().map((a) => ({ id: a.id, severity: a.severity, message: a.message, ...(a.instance ? { instance: a.instance } : {}), since: new Date(a.at).toISOString() })),
       instances: this.instanceLister(),
       counters: this.counters.snapshot(),
     };
   }
 }
+
+const STATUS_REFRESH_MS = 1000;
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

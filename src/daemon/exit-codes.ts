@@ -12,6 +12,12 @@ export const EXIT = {
   STARTUP: 4,
   /** The daemon answered with an error. */
   DAEMON_ERROR: 5,
+  /**
+   * A feature the configuration asks for could not start (VRRP socket, interface, serial port,
+   * Nginx): one line names the feature, the call and the errno. systemd restarts the unit.
+   */
+  FEATURE: 6,
+
   /** A bug: an exception escaped. */
   INTERNAL: 70,
 } as const;

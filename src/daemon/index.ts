@@ -1,4 +1,5 @@
-export { Daemon, type DaemonOptions, type InstanceLister, type ReloadOutcome, type StartResult } from './daemon';
+export { Daemon, type DaemonOptions, type Fault, type InstanceLister, type ReloadOutcome, type StartResult } from './daemon';
+export { FeatureError, errnoFromText, errnoOf, startFailure, type FailureReason } from '../lib/feature-failure';
 export { EventBus, type DaemonEvents, type EventName, type Listener } from './events';
 export type { DaemonContext, Extension } from './extension';
 export { CounterRegistry } from './counters';
@@ -6,4 +7,4 @@ export { EXIT } from './exit-codes';
 export { installSignalHandlers } from './signals';
 export { createNotifier, statusLine, parseNotifyEnv, type Notifier, type DatagramSender } from './sd-notify';
 export { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog';
-export type { DaemonStatus, InstanceStatus } from './status';
+export type { DaemonStatus, FeatureStatus, InstanceStatus } from './status';

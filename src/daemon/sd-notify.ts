@@ -109,10 +109,14 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ').slice(0, 400);
 }
 
-/** The one-line STATUS: each instance's state, then the config hash, e.g. "VI_1 MASTER (150); config 1a2b". */
-export function statusLine(s: Pick<DaemonStatus, 'node' | 'instances' | 'config'>): string {
+/**
+ * The one-line STATUS: each instance's state, then the config hash, e.g. "VI_1 MASTER (150);
+ * config 1a2b"; while a feature is broken it ends with "; degraded: <reason>".
+ */
+export function statusLine(s: Pick<DaemonStatus, 'node' | 'instances' | 'config'> & { health?: DaemonStatus['health'] }): string {
   const inst = s.instances.length === 0
     ? 'no VRRP instances'
     : s.instances.map((i) => `${i.name} ${i.state}${i.priority === undefined ? '' : ` (${i.priority})`}`).join(', ');
-  return `${s.node}: ${inst}; config ${s.config.hash}`;
+  const degraded = s.health?.state === 'degraded' ? `; degraded: ${s.health.reasons.join('; ')}` : '';
+  return `${s.node}: ${inst}; config ${s.config.hash}${degraded}`;
 }

@@ -66,9 +66,14 @@ export class FleetClient {
   private readonly pending = new Set<Pending>();
   private readonly boxStatus = new Map<string, string>();
   private readonly subscribed = new Set<string>();
+  private readonly listeners = new Set<(topic: string, payload: Buffer, retained: boolean) => void>();
 
   private constructor(private readonly client: MqttClient, private readonly protocol: 4 | 5) {
     client.on('message', (topic, payload, packet) => {
+      for (const l of this.listeners) l(topic, payload, packet.retain);
+      // Answers and box status matter only while a request waits (a fleet watch receives
+      // thousands of state documents that are not answers).
+      if (this.pending.size === 0 && !topic.endsWith('/status')) return;
       const text = payload.toString('utf8');
       if (topic.endsWith('/status') && !text.startsWith('{')) {
         this.boxStatus.set(topic.slice(0, -'status'.length), text);
@@ -179,6 +184,52 @@ export class FleetClient {
         reject(new Error(`publish to ${topic} failed: ${err.message}`));
       });
     });
+  }
+
+  /** Every message received (fleet tools watching the topic tree); returns a function removing it. */
+  onMessage(listener: (topic: string, payload: Buffer, retained: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribes to filters (QoS 0 by default: thousands of retained messages are not held back by QoS 1 flow control). */
+  async watch(filters: string[], qos: 0 | 1 = 0): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.client.subscribe(filters, { qos }, (err, granted) => {
+        if (err) return reject(new Error(`subscribe failed: ${err.message}`));
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (refused.length > 0) return reject(new Error(`the broker refused the subscription to ${refused.join(', ')} (ACL?)`));
+        resolve();
+      });
+    });
+  }
+
+  publish(topic: string, payload: string, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) => this.client.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * Resolves once every retained message of the subscriptions made before it has arrived: the
+   * broker handles a client's packets in order, so a message published to a topic we subscribed
+   * to after them comes back after their retained messages.
+   */
+  async synced(markerTopic: string): Promise<void> {
+    const token = randomBytes(8).toString('hex');
+    const seen = new Promise<void>((resolve) => {
+      const off = this.onMessage((topic, payload) => {
+        if (topic === markerTopic && payload.toString() === token) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await this.watch([markerTopic]);
+    await this.publish(markerTopic, token, { qos: 0 });
+    await seen;
+  }
+
+  get clientId(): string {
+    return this.client.options.clientId ?? '';
   }
 
   async close(): Promise<void> {

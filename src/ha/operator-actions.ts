@@ -6,7 +6,14 @@
 // Actions run one at a time, whoever asks (console session, MQTT command): two people acting on
 // one box at once is how a maintenance window goes wrong. A refused action says which one runs.
 
-import type { VrrpRunner } from './vrrp/runner';
+import type { InstanceEvent } from '../vrrp/events';
+import type { InstanceView } from './vrrp/runner';
+
+/** The runner, or its stand-in on the main thread when the HA path runs in its own (worker/host.ts). */
+export interface ActionTarget {
+  views(): InstanceView[];
+  deliver(instance: string, event: InstanceEvent): Promise<void>[];
+}
 
 export type HaActionResult = { ok: true; data?: unknown } | { ok: false; error: string };
 
@@ -14,7 +21,7 @@ export class OperatorActions {
   private current: { name: string; startedAt: number } | undefined;
 
   constructor(
-    private readonly runner: () => VrrpRunner | undefined,
+    private readonly runner: () => ActionTarget | undefined,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -23,8 +30,8 @@ export class OperatorActions {
     return this.current?.name;
   }
 
-  /** Runs `act` unless another action is running; any long operator action may use it (reload). */
-  async exclusive<T extends HaActionResult | { ok: true; message: string }>(name: string, act: () => Promise<T>): Promise<T | { ok: false; error: string }> {
+  /** Runs `act` unless another action is running; any long operator action may use it (reload, config push). */
+  async exclusive<T>(name: string, act: () => Promise<T>): Promise<T | { ok: false; error: string }> {
     if (this.current) {
       const s = Math.max(0, Math.round((this.now() - this.current.startedAt) / 1000));
       return { ok: false, error: `another action '${this.current.name}' is in progress (started ${s} s ago); try again when it has finished` };
@@ -73,7 +80,7 @@ export class OperatorActions {
     });
   }
 
-  private states(r: VrrpRunner): Record<string, { state: string; demotions: string[] }> {
+  private states(r: ActionTarget): Record<string, { state: string; demotions: string[] }> {
     return Object.fromEntries(r.views().map((v) => [v.plan.name, { state: v.snapshot.state, demotions: v.snapshot.demotions }]));
   }
 }

@@ -7,17 +7,22 @@ import type { FrameKind, MessageReject } from './frame';
 export type RejectReason =
   | FramingReject
   | MessageReject
-  /** valid MAC, but (bootId, seq) not newer than the last accepted: recorded or looped frame */
+  /** valid MAC, but recorded: seq not above the last accepted, an echo of another life of ours
+   *  while we hear the peer, or a life of the peer older than the one we hear (replay.ts) */
   | 'replayed'
-  /** our own bootId: the line loops our transmission back */
+  /** our own node id or boot id: the line loops our transmission back, or the peer has our node id */
   | 'own-frame'
-  /** a genuine heartbeat held back in a buffer longer than the dead time: no proof of life now */
-  | 'stale';
+  /** made too long ago: the seq it echoes is older than the window, or a heartbeat held back in a
+   *  buffer longer than the dead time: no proof of life now */
+  | 'stale'
+  /** valid MAC, but it echoes no life of ours we can check: the peer has not heard us yet
+   *  (either box just started, or our frames do not reach it) */
+  | 'unsynced';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'noise', 'too-long', 'truncated', 'bad-crc',
   'bad-version', 'bad-hmac', 'unknown-kind', 'malformed',
-  'replayed', 'own-frame', 'stale',
+  'replayed', 'own-frame', 'stale', 'unsynced',
 ];
 
 export interface HeartbeatCounters {

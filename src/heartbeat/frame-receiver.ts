@@ -1,12 +1,12 @@
 // The receive pipeline, I/O-free: bytes in, authenticated fresh frames or counted rejections out.
-// Order: delimiter/COBS -> CRC-32 -> version -> HMAC -> parse -> own-frame -> replay -> freshness
-// (heartbeats only; see freshness.ts).
+// Order: delimiter/COBS -> CRC-32 -> version -> HMAC -> parse -> own node/boot -> echo and replay
+// (replay.ts) -> freshness (heartbeats only; see freshness.ts).
 
 import { newCounters, type HeartbeatCounters, type RejectReason } from './counters';
 import { decodePeerFrame, type FrameMac, type PeerFrame } from './frame';
 import { FrameDecoder } from './framing';
 import { FreshnessFilter } from './freshness';
-import { ReplayGuard } from './replay';
+import type { ReplayGuard } from './replay';
 
 export type Received =
   /** delayMs (heartbeats): how much later than the promptest heartbeat this one arrived (freshness.ts). */
@@ -15,8 +15,8 @@ export type Received =
 
 export interface FrameReceiverOptions {
   mac: FrameMac;
-  /** Our own current bootId: a frame carrying it is our own transmission looped back. */
-  ownBootId: () => string;
+  /** Shared with the FrameSender: our boot id, node id, the seqs we sent and when. */
+  guard: ReplayGuard;
   counters?: HeartbeatCounters;
   /** A heartbeat delayed more than this (relative to the promptest one) is 'stale'; the serial dead time. */
   staleAfterMs?: number;
@@ -25,7 +25,6 @@ export interface FrameReceiverOptions {
 export class FrameReceiver {
   readonly counters: HeartbeatCounters;
   private readonly decoder = new FrameDecoder();
-  private readonly replay = new ReplayGuard();
   private seenPeer = false;
   private readonly freshness: FreshnessFilter;
 
@@ -34,7 +33,7 @@ export class FrameReceiver {
     this.freshness = new FreshnessFilter(opts.staleAfterMs ?? 500);
   }
 
-  /** `now`: our monotonic ms, only compared with the peer's uptime progress. */
+  /** `now`: our monotonic ms (the clock the sender side stamps its seqs with). */
   push(chunk: Uint8Array, now: number): Received[] {
     this.counters.bytesIn += chunk.length;
     const out: Received[] = [];
@@ -49,13 +48,9 @@ export class FrameReceiver {
         continue;
       }
       const f = m.frame;
-      if (f.bootId === this.opts.ownBootId()) {
-        out.push(this.reject('own-frame'));
-        continue;
-      }
-      const verdict = this.replay.accept(f.nodeId, f.bootId, f.seq);
-      if (verdict === 'replayed') {
-        out.push(this.reject('replayed'));
+      const verdict = this.opts.guard.check(f, now);
+      if (verdict !== 'fresh' && verdict !== 'new-boot') {
+        out.push(this.reject(verdict));
         continue;
       }
       if (f.kind === 'heartbeat' && !this.freshness.check(f.bootId, f.uptimeMs, now)) {

@@ -1,15 +1,20 @@
 // The serial heartbeat's messages: a compact binary encoding with a version byte, authenticated
-// with HMAC-SHA256 over a shared key and protected against replay by (bootId, seq). Pure: the
-// MAC function and the boot id come from the shell (src/ha/heartbeat/frame-crypto.ts).
+// with HMAC-SHA256 over a shared key and bound to the receiver against replay (replay.ts). Pure:
+// the MAC function and the boot id come from the shell (src/ha/heartbeat/frame-crypto.ts,
+// boot-id.ts).
 //
 // Body layout (all integers big-endian), before framing.ts adds CRC-32 and COBS:
 //
 //   off  size  field
-//   0    1     version (PROTOCOL_VERSION = 2; version 1 frames are still read)
+//   0    1     version (PROTOCOL_VERSION = 3; a version 1 or 2 frame carries no echo and is
+//              refused as 'bad-version': it cannot prove it was made after the receiver spoke)
 //   1    1     kind: 1 heartbeat, 2 release, 3 request, 4 response
-//   2    8     bootId: random per boot of the sender
+//   2    8     bootId of the sender: u32 boot number (kept on disk, one more at every start,
+//              so the peer can tell the newer of two of our lives) | u32 random
 //   10   4     seq: per-boot sequence number, strictly increasing
-//   14   1     n = nodeId length (1..64), then n bytes UTF-8 nodeId
+//   14   8     echo bootId: the receiver's bootId as the sender last heard it (zeros: none yet)
+//   22   4     echo seq: the highest seq of that boot the sender has heard
+//   26   1     n = nodeId length (1..64), then n bytes UTF-8 nodeId
 //   ..         kind payload (below)
 //   end-16 16  HMAC-SHA256(key, every byte before it), truncated to the first 16 bytes
 //
@@ -23,7 +28,7 @@
 //            1 hearsPeerAdverts, 2 wantsMaster; a reader ignores the bits it does not know, so
 //            bit 2 needs no new version: an older twin simply never hands over early)
 //            | 4 or 16 bytes primary address
-//            | (version 2) u8 a addresses (0..32), each: u8 family (4|6) | 4 or 16 bytes: the
+//            | u8 a addresses (0..32), each: u8 family (4|6) | 4 or 16 bytes: the
 //            sender's own addresses on its VRRP interfaces, VIPs excluded (pair mode: an advert
 //            from any other source is not the twin's); those that do not fit the frame are left out
 // release:   u8 vrid | u8 family
@@ -37,9 +42,7 @@ import { formatIpv4, formatIpv6Groups, parseIpv4, parseIpv6, type Family } from 
 import type { VrrpState } from '../vrrp/types';
 import { MAX_FRAME_BODY } from './framing';
 
-export const PROTOCOL_VERSION = 2;
-/** Versions decoded: 1 is 2 without the address list (a twin not yet upgraded). */
-const READABLE_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
+export const PROTOCOL_VERSION = 3;
 export const MAX_ADDRESSES = 32;
 export const HMAC_LENGTH = 16;
 export const MAX_NODE_ID = 64;
@@ -49,7 +52,9 @@ export const MAX_WHAT = 32;
 export const RESPONSE_CHUNK = 512;
 export const MAX_RESPONSE_PARTS = 32;
 export const MAX_RESPONSE_BODY = RESPONSE_CHUNK * MAX_RESPONSE_PARTS;
-const HEADER_FIXED = 15;
+const HEADER_FIXED = 27;
+/** The echo of a sender that has not heard the receiver yet. */
+export const NO_BOOT_ID = '0000000000000000';
 
 export type { Family };
 /** The state byte on the wire: a state's index here (the frame layout above). */
@@ -88,17 +93,25 @@ export interface HeartbeatBody {
   health: Health;
   instances: InstanceReport[];
   /**
-   * The sender's own addresses on its VRRP interfaces (not its VIPs), canonical text. Absent in
-   * a version 1 frame.
+   * The sender's own addresses on its VRRP interfaces (not its VIPs), canonical text. Always
+   * present in a decoded frame; an encoder may leave it out (none).
    */
   addresses?: string[];
 }
 
-export interface FrameHeader {
-  nodeId: string;
-  /** 16 hex digits. */
+/** What the sender last heard from the receiver: the receiver's boot and its highest seq. */
+export interface Echo {
   bootId: string;
   seq: number;
+}
+
+export interface FrameHeader {
+  nodeId: string;
+  /** 16 hex digits: boot number (8) and random (8). */
+  bootId: string;
+  seq: number;
+  /** Absent when the sender has heard nothing from the receiver yet (encoded as zeros). */
+  echo?: Echo;
 }
 
 export type PeerMessage =
@@ -137,16 +150,38 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** A bootId from its boot number and 4 random bytes (the shell draws them). */
+export function makeBootId(bootNumber: number, random: Uint8Array): string {
+  check(Number.isInteger(bootNumber) && bootNumber >= 0 && bootNumber <= 0xffffffff, 'boot number out of range');
+  check(random.length === 4, 'boot id random part must be 4 bytes');
+  const b = Buffer.alloc(8);
+  b.writeUInt32BE(bootNumber, 0);
+  b.set(random, 4);
+  return b.toString('hex');
+}
+
+/** The boot number a bootId carries (its first 4 bytes). */
+export function bootNumberOf(bootId: string): number {
+  return Number.parseInt(bootId.slice(0, 8), 16) || 0;
+}
+
+function bootIdBytes(bootId: string, what: string): Buffer {
+  check(/^[0-9a-f]{16}$/i.test(bootId), `${what} must be 16 hex digits`);
+  return Buffer.from(bootId, 'hex');
+}
+
 /** Encodes and authenticates one message. Out-of-range fields are caller bugs and throw. */
 export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
   const w = new Writer();
   w.u8(PROTOCOL_VERSION);
   w.u8(KINDS.indexOf(frame.kind) + 1);
-  const boot = Buffer.from(frame.bootId, 'hex');
-  check(boot.length === 8 && /^[0-9a-f]{16}$/i.test(frame.bootId), 'bootId must be 16 hex digits');
-  w.bytes(boot);
+  w.bytes(bootIdBytes(frame.bootId, 'bootId'));
   check(Number.isInteger(frame.seq) && frame.seq >= 0 && frame.seq <= 0xffffffff, 'seq out of range');
   w.u32(frame.seq);
+  w.bytes(bootIdBytes(frame.echo?.bootId ?? NO_BOOT_ID, 'echo bootId'));
+  const echoSeq = frame.echo?.seq ?? 0;
+  check(Number.isInteger(echoSeq) && echoSeq >= 0 && echoSeq <= 0xffffffff, 'echo seq out of range');
+  w.u32(echoSeq);
   w.shortString(frame.nodeId, 1, MAX_NODE_ID, 'nodeId');
   switch (frame.kind) {
     case 'heartbeat': {
@@ -179,7 +214,7 @@ export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
         return [v4 ? 4 : 6, bytes!] as const;
       });
       // The fullest heartbeat (32 IPv6 instances, 64-byte node id and hash) leaves room for about
-      // 7 IPv6 addresses: the ones that do not fit are left out. Each instance's primary address,
+      // 6 IPv6 addresses: the ones that do not fit are left out. Each instance's primary address,
       // the adverts' source, is carried in its report anyway.
       let room = MAX_FRAME_BODY - HMAC_LENGTH - w.length() - 1;
       const fitting = encoded.filter(([, b]) => (room -= 1 + b.length) >= 0);
@@ -224,8 +259,7 @@ export type DecodeResult = { ok: true; frame: PeerFrame } | { ok: false; reason:
 export function decodePeerFrame(body: Uint8Array, mac: FrameMac): DecodeResult {
   if (body.length < 1) return { ok: false, reason: 'malformed' };
   // The version decides the layout, including where the MAC sits, so it is read first.
-  const version = body[0]!;
-  if (!READABLE_VERSIONS.has(version)) return { ok: false, reason: 'bad-version' };
+  if (body[0] !== PROTOCOL_VERSION) return { ok: false, reason: 'bad-version' };
   if (body.length < HEADER_FIXED + 1 + HMAC_LENGTH) return { ok: false, reason: 'malformed' };
   const signedLen = body.length - HMAC_LENGTH;
   const want = tag(mac, body.subarray(0, signedLen));
@@ -233,18 +267,21 @@ export function decodePeerFrame(body: Uint8Array, mac: FrameMac): DecodeResult {
   const kind = KINDS[body[1]! - 1];
   if (kind === undefined) return { ok: false, reason: 'unknown-kind' };
   const r = new Reader(body.subarray(0, signedLen));
-  const frame = parse(r, kind, version);
+  const frame = parse(r, kind);
   if (frame === null || !r.atEnd()) return { ok: false, reason: 'malformed' };
   return { ok: true, frame };
 }
 
-function parse(r: Reader, kind: FrameKind, version: number): PeerFrame | null {
+function parse(r: Reader, kind: FrameKind): PeerFrame | null {
   r.skip(2);
   const bootId = r.bytes(8)?.toString('hex');
   const seq = r.u32();
+  const echoBootId = r.bytes(8)?.toString('hex');
+  const echoSeq = r.u32();
   const nodeId = r.shortString(1, MAX_NODE_ID);
-  if (bootId === undefined || seq === null || nodeId === null) return null;
+  if (bootId === undefined || seq === null || echoBootId === undefined || echoSeq === null || nodeId === null) return null;
   const header: FrameHeader = { nodeId, bootId, seq };
+  if (echoBootId !== NO_BOOT_ID) header.echo = { bootId: echoBootId, seq: echoSeq };
   switch (kind) {
     case 'heartbeat': {
       const uptimeMs = r.u48();
@@ -270,23 +307,19 @@ function parse(r: Reader, kind: FrameKind, version: number): PeerFrame | null {
           ...((flags & 4) !== 0 ? { wantsMaster: true } : {}),
         });
       }
-      let addresses: string[] | undefined;
-      if (version >= 2) {
-        const a = r.u8();
-        if (a === null || a > MAX_ADDRESSES) return null;
-        addresses = [];
-        for (let n = 0; n < a; n++) {
-          const family = r.u8();
-          if (family !== 4 && family !== 6) return null;
-          const addr = r.bytes(family === 4 ? 4 : 16);
-          if (addr === undefined) return null;
-          addresses.push(bytesToIp(addr));
-        }
+      const a = r.u8();
+      if (a === null || a > MAX_ADDRESSES) return null;
+      const addresses: string[] = [];
+      for (let n = 0; n < a; n++) {
+        const family = r.u8();
+        if (family !== 4 && family !== 6) return null;
+        const addr = r.bytes(family === 4 ? 4 : 16);
+        if (addr === undefined) return null;
+        addresses.push(bytesToIp(addr));
       }
       return {
         ...header, kind, uptimeMs, configHash,
-        health: { uplink: (h & 1) !== 0, gateway: (h & 2) !== 0, nginx: (h & 4) !== 0 }, instances,
-        ...(addresses !== undefined ? { addresses } : {}),
+        health: { uplink: (h & 1) !== 0, gateway: (h & 2) !== 0, nginx: (h & 4) !== 0 }, instances, addresses,
       };
     }
     case 'release': {

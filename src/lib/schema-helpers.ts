@@ -52,10 +52,7 @@ export const Command = (description: string) =>
 
 export type CommandSpec = Static<ReturnType<typeof Command>>;
 
-/** The argv a Command denotes. Strings are split on whitespace; no shell ever sees them. */
-export function commandArgv(spec: CommandSpec): string[] {
-  return typeof spec === 'string' ? spec.trim().split(/\s+/) : [...spec];
-}
+export { commandArgv } from './command-argv';
 
 export const Seconds = (options: SchemaOptions & { minimum?: number; maximum?: number; exclusiveMinimum?: number }) =>
   Type.Number(options);

@@ -7,6 +7,22 @@
 // opened, so a daemon without a serial heartbeat or console never maps them.
 import type { autoDetect as AutoDetect } from '@serialport/bindings-cpp';
 import type { SerialPortStream } from '@serialport/stream';
+import { FeatureError, errnoFromText } from './feature-failure';
+
+export type FirstOpen = { ok: true } | { ok: false; error: FeatureError };
+
+/**
+ * serialport gives only glibc's text ("Error: Is a directory, cannot open /dev/x"): the line
+ * names the call and the errno as every start failure does ("open /dev/x EISDIR (Is a directory)").
+ */
+export function openError(path: string, err: Error): FeatureError {
+  const text = err.message.replace(/^(Error:\s*)+/, '');
+  const errno = (err as { code?: unknown }).code;
+  const code = typeof errno === 'string' && /^E[A-Z0-9]+$/.test(errno) ? errno : errnoFromText(text);
+  const what = text.replace(new RegExp(`,?\\s*cannot open ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), '');
+  const call = /baud|ioctl|setting/i.test(what) && !/cannot open/.test(text) ? `configure ${path}` : `open ${path}`;
+  return new FeatureError(`${call}${code ? ` ${code}` : ''} (${what})`, { call, ...(code ? { errno: code } : {}), cause: err });
+}
 
 interface SerialModules {
   autoDetect: typeof AutoDetect;
@@ -27,8 +43,16 @@ function loadSerialModules(): Promise<SerialModules> {
   return serialModules;
 }
 
+/** A serial binding as @serialport/stream takes it (autoDetect()'s, or a replacement). */
+export type SerialBinding = ReturnType<typeof AutoDetect>;
+
 export interface ReopeningPortOptions {
   path: string;
+  /**
+   * The binding to open the port with; autoDetect()'s by default. The HA thread passes one that
+   * waits for readability on its own event loop (src/ha/heartbeat/serial-binding.ts).
+   */
+  binding?: () => Promise<SerialBinding>;
   baudRate: number;
   reopen: { initialMs: number; maxMs: number };
   /** Whether a pending reopen may let the process exit. */
@@ -37,7 +61,7 @@ export interface ReopeningPortOptions {
   onOpen(port: SerialPortStream): void;
   onData(chunk: Buffer): void;
   /** Creating or opening the port failed; a reopen follows. */
-  onOpenFailure(): void;
+  onOpenFailure(err: Error): void;
   /** An open port closed without stop(); a reopen follows. */
   onLost(reason: string): void;
   /** A reopen is scheduled `delayMs` from now because of `why`. */
@@ -51,9 +75,21 @@ export class ReopeningSerialPort {
   private running = false;
   private backoff: number;
   private reopenTimer: NodeJS.Timeout | null = null;
+  private settleFirst: ((r: FirstOpen) => void) | undefined;
+  /**
+   * How the first open after start() went: a feature that must not start without its port awaits
+   * this and fails loudly (the reopening goes on only for a port lost later).
+   */
+  readonly firstOpen: Promise<FirstOpen>;
 
   constructor(private readonly opts: ReopeningPortOptions) {
     this.backoff = opts.reopen.initialMs;
+    this.firstOpen = new Promise((r) => (this.settleFirst = r));
+  }
+
+  private first(r: FirstOpen): void {
+    this.settleFirst?.(r);
+    this.settleFirst = undefined;
   }
 
   /** The open port, or null. */
@@ -73,6 +109,7 @@ export class ReopeningSerialPort {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.first({ ok: false, error: new FeatureError(`serial ${this.opts.path}: stopped before it opened`) });
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
     const port = this.port;
@@ -89,19 +126,18 @@ export class ReopeningSerialPort {
     if (!this.running || this.opening || this.port) return;
     this.opening = true;
     loadSerialModules().then(
-      (modules) => this.openWith(modules),
-      (err: unknown) => this.cannotCreate(err),
-    );
+      async (modules) => this.openWith(modules, this.opts.binding ? await this.opts.binding() : modules.autoDetect()),
+    ).catch((err: unknown) => this.cannotCreate(err));
   }
 
-  private openWith({ SerialPortStream: Stream, autoDetect }: SerialModules): void {
+  private openWith({ SerialPortStream: Stream }: SerialModules, binding: SerialBinding): void {
     if (!this.running) {
       this.opening = false;
       return;
     }
     let port: SerialPortStream;
     try {
-      port = new Stream({ binding: autoDetect(), path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
+      port = new Stream({ binding, path: this.opts.path, baudRate: this.opts.baudRate, autoOpen: false });
     } catch (err) {
       this.cannotCreate(err);
       return;
@@ -112,7 +148,8 @@ export class ReopeningSerialPort {
     port.open((err) => {
       this.opening = false;
       if (err) {
-        this.opts.onOpenFailure();
+        this.first({ ok: false, error: openError(this.opts.path, err) });
+        this.opts.onOpenFailure(err);
         this.scheduleReopen(`open failed (${err.message})`);
         return;
       }
@@ -121,6 +158,7 @@ export class ReopeningSerialPort {
         return;
       }
       this.port = port;
+      this.first({ ok: true });
       this.opts.onOpen(port);
       port.on('data', (chunk: Buffer) => this.opts.onData(chunk));
       port.on('close', (closeErr: Error | null) => this.onClose(port, closeErr));
@@ -131,8 +169,10 @@ export class ReopeningSerialPort {
   private cannotCreate(err: unknown): void {
     this.opening = false;
     if (!this.running) return;
-    this.opts.onOpenFailure();
-    this.scheduleReopen(`cannot create port (${err instanceof Error ? err.message : String(err)})`);
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.first({ ok: false, error: openError(this.opts.path, e) });
+    this.opts.onOpenFailure(e);
+    this.scheduleReopen(`cannot create port (${e.message})`);
   }
 
   private onClose(port: SerialPortStream, err: Error | null): void {

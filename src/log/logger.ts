@@ -73,6 +73,19 @@ export class Logger {
     const record: LogRecord = { ts: this.now(), level, subsystem, msg: redactUrlCredentials(msg) };
     if (instance !== undefined) record.instance = instance;
     if (fields !== undefined && Object.keys(fields).length > 0) record.fields = redactFields(fields);
+    this.write(record);
+  }
+
+  /**
+   * A record made by another thread's logger (the HA worker, src/ha/worker/): written, kept and
+   * handed to listeners as if logged here, with its own time; this logger's thresholds apply.
+   */
+  ingest(record: LogRecord): void {
+    if (!this.enabled(record.subsystem, record.level)) return;
+    this.write(record);
+  }
+
+  private write(record: LogRecord): void {
     const line = formatRecord(record, this.format);
     this.ring.push(line);
     this.sink(line);

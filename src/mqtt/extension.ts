@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { IPublishPacket } from 'mqtt';
 import { canonicalJson, type TwinvipConfig } from '../config';
-import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
+import type { DaemonContext, DaemonEvents, Extension, FeatureStatus } from '../daemon';
 import type { SubsystemLogger } from '../log';
 import { runCommand } from './commands/handlers';
 import { RequestIntake, type PacketInfo } from './commands/intake';
@@ -14,6 +14,9 @@ import { StateBuilder, stateFingerprint, type StateProvider } from './state';
 import { TelemetryCollector, type TelemetryProvider } from './telemetry/collect';
 import { collectInventory, type Inventory } from './telemetry/inventory';
 import { commandOfTopic, topicsFor, type Topics } from './topics';
+import { pairIdentity } from '../fleet/pair';
+import { discoveryMessages } from './ha-discovery';
+import { VERSION } from '../version';
 
 export interface MqttExtensionOptions {
   /** VRRP actions for `maintenance` and `failover`; may also be set later with setHaActions(). */
@@ -82,6 +85,11 @@ export class MqttExtension implements Extension {
   private telemetryRunning = false;
   private stateTimer: NodeJS.Timeout | undefined;
   private lastStateFingerprint = '';
+  /** Per-instance retained documents last published, by instance name (JSON text). */
+  private readonly instanceDocs = new Map<string, string>();
+  /** Home Assistant discovery topics published (retained), and what decided them. */
+  private readonly discoveryTopics = new Set<string>();
+  private discoveryKey = '';
   private inventory: Inventory | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
@@ -131,6 +139,15 @@ export class MqttExtension implements Extension {
       this.stateTimer = undefined;
       this.publishState(false);
     }, 50);
+  }
+
+  /**
+   * MQTT is optional by design (DESIGN.md, README "Fail loudly"): a broker that is down is not a
+   * failure to start; events wait in the outbox and the state says `waiting` until it answers.
+   */
+  featureStatus(): FeatureStatus | undefined {
+    if (!this.link) return undefined;
+    return this.connected ? { state: 'running' } : { state: 'waiting', detail: `broker ${this.ctx?.config.mqtt.url ?? ''} not connected; ${this.pendingEvents().length} event(s) in the outbox` };
   }
 
   get connected(): boolean {
@@ -320,15 +337,68 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!ctx || !link || !topics || !link.connected) return;
     const state = this.stateBuilder.build(ctx.status(), ctx.config, {
+      pair: pairIdentity(ctx.config.node),
       mqtt: { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', outbox: this.outbox?.size ?? 0, outbox_dropped: this.outbox?.counters.dropped ?? 0 },
       ...(this.inventory ? { inventory: this.inventory } : {}),
       updated_at: new Date(this.now()).toISOString(),
     });
     const fp = stateFingerprint({ ...state, updated_at: undefined, mqtt: undefined });
+    this.publishInstances(state.instances as Record<string, Record<string, unknown>>, force);
+    this.publishDiscovery(Object.keys(state.instances as Record<string, unknown>), force);
     if (!force && fp === this.lastStateFingerprint) return;
     this.lastStateFingerprint = fp;
     this.counters.state_published++;
     link.publish(topics.state, JSON.stringify(state), { qos: 1, retain: true });
+  }
+
+  /**
+   * Home Assistant discovery (mqtt.home_assistant): published retained when it is enabled and at
+   * every (re)connect or change of the instances; topics no longer wanted (an instance removed,
+   * discovery turned off) are cleared with an empty retained message, so the entities go away.
+   */
+  private publishDiscovery(instances: string[], force: boolean): void {
+    const ctx = this.ctx;
+    const link = this.link;
+    const topics = this.topics;
+    if (!ctx || !link || !topics) return;
+    const ha = ctx.config.mqtt.home_assistant;
+    const key = JSON.stringify([ha.enabled, ha.prefix, topics.prefix, instances]);
+    if (!force && key === this.discoveryKey) return;
+    this.discoveryKey = key;
+    const messages = ha.enabled
+      ? discoveryMessages({ prefix: ha.prefix, node: ctx.config.node.name, version: VERSION, pair: pairIdentity(ctx.config.node).id, topics, instances })
+      : [];
+    const wanted = new Set(messages.map((m) => m.topic));
+    for (const topic of this.discoveryTopics) {
+      if (wanted.has(topic)) continue;
+      this.discoveryTopics.delete(topic);
+      link.publish(topic, '', { qos: 1, retain: true });
+    }
+    for (const m of messages) {
+      this.discoveryTopics.add(m.topic);
+      link.publish(m.topic, JSON.stringify(m.payload), { qos: 1, retain: true });
+    }
+  }
+
+  /**
+   * `instance/<name>/state`, retained, for each instance whose small document changed; an
+   * instance that left the configuration gets its retained message cleared (empty payload).
+   */
+  private publishInstances(instances: Record<string, Record<string, unknown>>, force: boolean): void {
+    const link = this.link;
+    const topics = this.topics;
+    if (!link || !topics) return;
+    for (const [name, inst] of Object.entries(instances)) {
+      const text = JSON.stringify(instanceDocument(inst));
+      if (!force && this.instanceDocs.get(name) === text) continue;
+      this.instanceDocs.set(name, text);
+      link.publish(topics.instanceState(name), text, { qos: 1, retain: true });
+    }
+    for (const name of [...this.instanceDocs.keys()]) {
+      if (Object.hasOwn(instances, name)) continue;
+      this.instanceDocs.delete(name);
+      link.publish(topics.instanceState(name), '', { qos: 1, retain: true });
+    }
   }
 
   private async telemetryTick(): Promise<void> {
@@ -415,6 +485,20 @@ export class MqttExtension implements Extension {
       protocol_fallbacks: l?.protocol_fallbacks ?? 0,
     };
   }
+}
+
+/** The small per-instance document: state, priorities, VIPs, and the last transition's time and cause. */
+export function instanceDocument(inst: Record<string, unknown>): Record<string, unknown> {
+  const t = inst.last_transition as { at?: string; cause?: string } | null | undefined;
+  return {
+    state: inst.state ?? 'INIT',
+    priority: inst.priority ?? null,
+    ...(inst.configured_priority !== undefined ? { configured_priority: inst.configured_priority } : {}),
+    vips: inst.vips ?? [],
+    since: t?.at ?? null,
+    cause: t?.cause ?? null,
+    ...(inst.maintenance !== undefined ? { maintenance: inst.maintenance } : {}),
+  };
 }
 
 /** The mqtt settings plus what the topics depend on: a change means a new connection. */

@@ -1,4 +1,4 @@
-import { instanceVips, type TwinvipConfig } from '../config';
+import { configHash, instanceVips, type TwinvipConfig } from '../config';
 import type { DaemonEvents, DaemonStatus } from '../daemon';
 
 /** Adds a top-level field to the retained state (heartbeat channels, Nginx...). Must be quick and synchronous. */
@@ -41,6 +41,11 @@ export class StateBuilder {
       instances[name] = { ...instances[name], ...rest };
     }
     for (const [name, t] of this.lastTransition) {
+      // An instance a reload removed (or renamed) leaves the state with its configuration.
+      if (!Object.hasOwn(config.instances, name) && !status.instances.some((s) => s.name === name)) {
+        this.lastTransition.delete(name);
+        continue;
+      }
       const entry = (instances[name] ??= { state: t.to });
       if (!status.instances.some((s) => s.name === name)) entry.state = t.to;
       entry.last_transition = { from: t.from, to: t.to, cause: t.cause, at: new Date(t.at).toISOString() };
@@ -52,7 +57,10 @@ export class StateBuilder {
       started_at: status.started_at,
       uptime_s: status.uptime_s,
       config_hash: status.config.hash,
+      shared_config_hash: sharedConfigHash(config),
       config: status.config,
+      // `degraded` with the reasons while a feature is broken (fail loudly); `ok` otherwise.
+      health: status.health,
       instances,
       alarms: [...this.alarms.values()].map((a) => ({
         id: a.id, severity: a.severity, message: a.message, ...(a.instance ? { instance: a.instance } : {}), since: new Date(a.at).toISOString(),
@@ -76,4 +84,18 @@ export class StateBuilder {
 export function stateFingerprint(state: Record<string, unknown>): string {
   const { uptime_s: _u, ...rest } = state;
   return JSON.stringify(rest);
+}
+
+/**
+ * A hash of what both twins of a pair must agree on (each instance's VRID, version, advert
+ * interval and addresses, the sync groups, the Nginx model), leaving out what differs by design
+ * (node name, priorities, interfaces, unicast peers, serial node id, local-only settings): a
+ * fleet tool compares it between the twins to see configuration drift.
+ */
+export function sharedConfigHash(config: TwinvipConfig): string {
+  const instances: Record<string, unknown> = {};
+  for (const [name, i] of Object.entries(config.instances)) {
+    instances[name] = { vrid: i.vrid, version: i.version, advert_int: i.advert_int, vips: i.vips, excluded_vips: i.excluded_vips };
+  }
+  return configHash({ instances, sync_groups: config.sync_groups, nginx: config.nginx });
 }

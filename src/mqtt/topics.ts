@@ -12,6 +12,8 @@ export interface Topics {
   /** Transitions and alarms, QoS 1, never retained. */
   readonly event: string;
   readonly telemetry: string;
+  /** Retained small state of one instance (dashboards need not parse the whole state). */
+  instanceState(name: string): string;
   /** Subscription filter for every command. */
   readonly requestFilter: string;
   request(command: string): string;
@@ -26,6 +28,7 @@ export function topicsFor(prefix: string): Topics {
     state: `${p}state`,
     event: `${p}event`,
     telemetry: `${p}telemetry`,
+    instanceState: (name) => `${p}instance/${name}/state`,
     requestFilter: `${p}request/+`,
     request: (command) => `${p}request/${command}`,
     response: (command) => `${p}response/${command}`,

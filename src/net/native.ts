@@ -61,6 +61,14 @@ export interface TwinvipNetAddon {
   stats(handle: NativeHandle): NativeSocketStats;
   /** One datagram to an AF_UNIX SOCK_DGRAM socket (sd_notify); "@name" is an abstract socket. */
   sendUnixDatagram(path: string, payload: Uint8Array): number;
+  /**
+   * Readiness of a descriptor (a serial port) on this thread's own event loop: `callback(err,
+   * events)` while the events set by watchFdSet (1 readable, 2 writable; 0 pauses) are ready.
+   */
+  watchFd(fd: number, callback: (err: NativeError | null, events?: number) => void): NativeHandle;
+  watchFdSet(handle: NativeHandle, events: number): void;
+  /** Stops watching; the descriptor stays open (it is the caller's). Idempotent. */
+  watchFdClose(handle: NativeHandle): void;
 }
 
 const ADDON = 'twinvip_net.node';

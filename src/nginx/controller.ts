@@ -1,3 +1,4 @@
+import { FeatureError } from '../lib/feature-failure';
 import type { SubsystemLogger } from '../log';
 import type { TrackEvent } from '../track';
 import { NginxApplier, type ApplyResult } from './apply';
@@ -170,7 +171,9 @@ export class NginxController {
       const seen = await this.waitServing(first.generation, this.settings.reload.verifyTimeoutMs);
       if (!seen) this.log.warn(`Nginx ${started.pid} started but generation ${first.generation} is not answering on the status endpoint yet`);
     } else if (!started.ok) {
-      this.log.error(started.error);
+      // Fail loudly: Nginx control configured and no Nginx running is not a start (the daemon
+      // exits with the reason; "spawn /usr/sbin/nginx ENOENT" names the call and the errno).
+      throw new FeatureError(started.error);
     }
     this.health.start();
     this.checks.sync(this.model.upstreams ?? {});

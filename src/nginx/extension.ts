@@ -1,4 +1,4 @@
-import type { DaemonContext, Extension } from '../daemon';
+import type { DaemonContext, Extension, FeatureStatus } from '../daemon';
 import { TrackEmitter, type TrackListener, type TrackSource } from '../track';
 import { NginxController } from './controller';
 
@@ -90,6 +90,10 @@ export class NginxExtension implements Extension, TrackSource {
     const c = this.controller;
     this.controller = undefined;
     await c?.stop();
+  }
+
+  featureStatus(): FeatureStatus | undefined {
+    return this.controller ? { state: 'running' } : undefined;
   }
 
   async stop(): Promise<void> {

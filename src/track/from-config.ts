@@ -1,4 +1,5 @@
-import { commandArgv, type CheckConfig } from '../config';
+import type { CheckConfig } from '../config';
+import { commandArgv } from '../lib/command-argv';
 import { ScriptPolicy, type PolicySource } from '../exec';
 import { httpProbe, pingProbe, scriptProbe, tcpProbe, type Probe } from './probes';
 import { CheckRunner } from './runner';

@@ -9,18 +9,22 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 export const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 export const BUNDLE = join(REPO_ROOT, 'dist', 'twinvip.js');
 
-let built = false;
-
-/**
- * Builds dist/twinvip.js once per test process (esbuild, about a second), so an integration run
- * never tests a bundle older than the sources. Throws with esbuild's output on failure.
- */
-export function buildBundle(): string {
-  if (built && existsSync(BUNDLE)) return BUNDLE;
+/** Runs scripts/build.mjs (the integration project's globalSetup calls it once per run). */
+export function buildBundleNow(): string {
   const r = spawnSync(NODE, [join(REPO_ROOT, 'scripts', 'build.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bundle build failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-  built = true;
   return BUNDLE;
+}
+
+/**
+ * The bundle a test runs: built once per vitest run by the integration project's globalSetup
+ * (helpers/build-bundle.global.ts), never by a test file, because files run in parallel and a
+ * rebuild empties dist/ under the daemons of the others. Builds only when dist/ is missing (a
+ * file run outside that project).
+ */
+export function buildBundle(): string {
+  if (existsSync(BUNDLE)) return BUNDLE;
+  return buildBundleNow();
 }
 
 export interface CliResult {

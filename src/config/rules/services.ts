@@ -26,6 +26,10 @@ export function checkServices(config: TwinvipConfig, out: IssueCollector): void 
     out.warn('/heartbeat/fence', 'runs only when both heartbeat channels are lost; without heartbeat.serial it is never used');
   }
 
+  if (config.node.twin !== undefined && config.node.twin === config.node.name) {
+    out.error('/node/twin', `is this box's own name (${config.node.name}); it names the other box of the pair`, config.node.twin, 'the twin\'s node.name');
+  }
+
   const mqtt = config.mqtt;
   if (mqtt.enabled && mqtt.url === undefined) {
     out.error('/mqtt/url', 'is required when mqtt.enabled is true', undefined, 'a broker URL, e.g. mqtts://broker.example.net:8883');

@@ -17,6 +17,16 @@ export const NodeSchema = Section(
     }),
     board: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Board profile (board/<name>/board.json; /opt/twinvip/board on the box, or $TWINVIP_BOARD_DIR): interfaces written "@lan"/"@uplink" become its interface names, and heartbeat.serial and console default to its serial devices.', 'x-valid': 'a board folder name, e.g. generic-arm64' })),
     state_dir: Path('Where twinvip keeps state (MQTT outbox, last good Nginx config).', { default: '/var/lib/twinvip' }),
+    pair: Type.Optional(Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}$',
+      description: 'The pair this box belongs to, the same on both twins (e.g. the site: "branch-042"); published in the MQTT state so fleet tools group boxes into pairs. Default: both node names sorted and joined by "~" when node.twin is set.',
+      'x-valid': '1-128 characters: letters, digits, "_", ".", "~" or "-"',
+    })),
+    twin: Type.Optional(Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+      description: 'The twin\'s node.name, published in the MQTT state beside the pair id.',
+      'x-valid': 'the other box\'s node.name',
+    })),
   },
   { default: {}, description: 'This box.' },
 );
@@ -116,6 +126,13 @@ export const MqttSchema = Section(
       description: 'Accept commands over a plaintext broker connection (mqtt:// or ws://). Without it, `check` refuses commands.enabled with such a URL; with it, every start logs a warning.',
     }),
     commands: MqttCommandsSchema,
+    home_assistant: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery: this box as a device with each instance\'s state and priority (sensors), its alarms and serial link (binary sensors), available while status is online. Read-only: no button or switch (commands stay signed).' }),
+        prefix: Type.String({ minLength: 1, pattern: '^[^#+]*/$', default: 'homeassistant/', description: 'Home Assistant\'s discovery prefix.', 'x-valid': 'a topic prefix ending in "/" without wildcards' }),
+      },
+      { default: {}, description: 'Home Assistant MQTT discovery (off by default).' },
+    ),
   },
   { default: {}, description: 'MQTT reporting and fleet commands.' },
 );

@@ -11,15 +11,18 @@
 // The heartbeat we send is built each period from the runner's views (body.ts), and once more
 // right after every transition so the twin learns it within one frame time, not one period.
 
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { commandArgv } from '../../lib/schema-helpers';
+import { commandArgv } from '../../lib/command-argv';
 import { HEARTBEAT_KEY_RULES } from '../../config/secrets';
 import { readSecretFile } from '../../lib/secret-file';
 import { HeartbeatArbiter, REJECT_REASONS, type ArbiterInstanceConfig, type ArbiterOutput, type Family, type Health, type HeartbeatFrame, type ReleaseFrame } from '../../heartbeat';
 import { SerialLink, type RequestResult } from './serial-link';
-import { CommandError } from '../../control';
+import { FeatureError } from '../../lib/feature-failure';
+import { CommandError } from '../../control/server';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
+import type { FeatureStatus } from '../../daemon/status';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
@@ -146,6 +149,7 @@ export class HeartbeatExtension implements Extension {
       deadPeriods: serial.dead_periods,
       key,
       nodeId: String(serial.node_id),
+      bootNumberFile: join(ctx.config.node.state_dir, 'serial-boot'),
       heartbeat: () => this.body(),
       onRequest: (what) => this.answer(what),
       log: (line) => log.info(line),
@@ -201,11 +205,20 @@ export class HeartbeatExtension implements Extension {
       if (this.gate()?.beat() ?? true) this.review();
     }, serial.period_ms);
     link.start();
+    // Fail loudly: a heartbeat whose port never opened would leave split-brain protection off
+    // while everything looks started. A port lost later is reopened with back-off (port-lost).
+    const first = await link.firstOpen;
+    if (!first.ok) throw new FeatureError(`serial heartbeat ${serial.device}: ${first.error.message}`, { call: first.error.call, errno: first.error.errno });
     this.scheduleTick();
     log.info(
       `serial heartbeat on ${serial.device} at ${serial.baud} baud as node ${serial.node_id}: period ${serial.period_ms} ms, peer lost after ${this.deadMs} ms` +
         (fence ? `, fence ${commandArgv(fence.command)[0]}` : ''),
     );
+  }
+
+  featureStatus(): FeatureStatus | undefined {
+    if (!this.link) return undefined;
+    return { state: 'running', detail: `serial ${this.deviceLabel} ${this.link.isOpen ? 'open' : 'closed, reopening'}` };
   }
 
   async stop(): Promise<void> {
@@ -552,16 +565,16 @@ export class HeartbeatExtension implements Extension {
     }
   }
 
-  private readonly answerers = new Map<string, () => string | undefined>();
+  private readonly answerers = new Map<string, () => string | undefined | Promise<string | undefined>>();
 
   /** Another part answers the twin's serial request `what` (the console's peer view). */
-  answerWith(what: string, answer: () => string | undefined): void {
+  answerWith(what: string, answer: () => string | undefined | Promise<string | undefined>): void {
     this.answerers.set(what, answer);
   }
 
   private async answer(what: string): Promise<string> {
     this.extra.requests_answered++;
-    const other = this.answerers.get(what)?.();
+    const other = await this.answerers.get(what)?.();
     if (other !== undefined) return other;
     if (what !== 'status') return JSON.stringify({ error: 'unknown-request', what, known: ['status', ...this.answerers.keys()] });
     const ctx = this.ctx!;

@@ -4,7 +4,8 @@
 
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { ReopeningSerialPort } from '../../lib/serial-port';
+import { ReopeningSerialPort, type FirstOpen } from '../../lib/serial-port';
+import { loopSafeSerialBinding } from './serial-binding';
 import { newCounters, type HeartbeatCounters, type RejectReason } from '../../heartbeat/counters';
 import type { Family, HeartbeatBody, HeartbeatFrame, PeerFrame, PeerMessage, ReleaseFrame } from '../../heartbeat/frame';
 import { FrameReceiver } from '../../heartbeat/frame-receiver';
@@ -12,7 +13,9 @@ import { FrameSender } from '../../heartbeat/frame-sender';
 import { ChannelLiveness, DEFAULT_DEAD_PERIODS, DEFAULT_SERIAL_PERIOD_MS } from '../../heartbeat/peer-liveness';
 import { MAX_RESPONSE_PARTS } from '../../heartbeat/frame';
 import { splitResponse } from '../../heartbeat/response-chunks';
-import { hmacSha256, randomBootId } from './frame-crypto';
+import { hmacSha256 } from './frame-crypto';
+import { nextBootId } from './boot-id';
+import { ReplayGuard } from '../../heartbeat/replay';
 
 export interface SerialLinkOptions {
   /** Device path, e.g. /dev/ttyS1 or /dev/serial/by-id/... */
@@ -23,7 +26,10 @@ export interface SerialLinkOptions {
   /** Shared HMAC key (same on both boxes). */
   key: Uint8Array;
   nodeId: string;
+  /** Our boot id; by default the next one from `bootNumberFile` (see boot-id.ts). */
   bootId?: string;
+  /** Where the boot number is kept across restarts, e.g. <state_dir>/serial-boot. */
+  bootNumberFile?: string;
   /**
    * The content of the next heartbeat; called once per period and on sendHeartbeatNow().
    * uptimeMs must be monotonic (e.g. Math.round(performance.now())): the peer uses its progress
@@ -84,10 +90,19 @@ export const MAX_QUEUED_RESPONSE_PARTS = 2 * MAX_RESPONSE_PARTS;
 /** Peer requests being answered at once; more are dropped and counted. */
 const MAX_ANSWERING = 4;
 
+/** What a rejection most likely means, for the log's summary (counters carry the numbers). */
+const REJECT_HINTS: Partial<Record<RejectReason, string>> = {
+  'bad-hmac': 'the twin has another heartbeat key',
+  'bad-version': 'the twin runs another heartbeat protocol version: upgrade both boxes',
+  'own-frame': 'our own node id or boot id: the line loops back, or the twin has our heartbeat.serial.node_id',
+  unsynced: 'the twin has not heard our frames yet: it just started, or our direction of the line is broken',
+};
+
 export class SerialLink extends EventEmitter<SerialLinkEvents> {
   readonly counters: SerialLinkCounters;
   private readonly sender: FrameSender;
   private readonly receiver: FrameReceiver;
+  private readonly guard: ReplayGuard;
   private readonly liveness: ChannelLiveness;
   private readonly clock: () => number;
   private readonly periodMs: number;
@@ -114,14 +129,20 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const c = newCounters();
     this.counters = { ...c, opens: 0, openFailures: 0, portLosses: 0, droppedPortClosed: 0, skippedBusy: 0, requestTimeouts: 0, responsesDropped: 0 };
     const mac = hmacSha256(opts.key);
-    this.sender = new FrameSender({ mac, nodeId: opts.nodeId, newBootId: randomBootId, bootId: opts.bootId, counters: this.counters });
     const deadMs = (opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS) * (opts.deadPeriods ?? DEFAULT_DEAD_PERIODS);
-    this.receiver = new FrameReceiver({ mac, ownBootId: () => this.sender.bootId, counters: this.counters, staleAfterMs: deadMs });
+    const bootId = opts.bootId ?? nextBootId(opts.bootNumberFile, (line) => this.log(line));
+    // A frame must echo a seq we sent at most two dead times ago: a round trip and a period, with
+    // room for a busy box; anything recorded earlier is refused.
+    this.guard = new ReplayGuard({ nodeId: opts.nodeId, bootId, windowMs: 2 * deadMs });
+    this.sender = new FrameSender({ mac, nodeId: opts.nodeId, guard: this.guard, counters: this.counters });
+    this.receiver = new FrameReceiver({ mac, guard: this.guard, counters: this.counters, staleAfterMs: deadMs });
     this.clock = opts.clock ?? (() => performance.now());
     this.periodMs = opts.periodMs ?? DEFAULT_SERIAL_PERIOD_MS;
     this.baudRate = opts.baudRate ?? DEFAULT_BAUD;
     this.serial = new ReopeningSerialPort({
       path: opts.path,
+      // Waits for the port on this thread's own loop: the link runs in the HA thread.
+      binding: loopSafeSerialBinding,
       baudRate: this.baudRate,
       reopen: { initialMs: opts.reopen?.initialMs ?? 100, maxMs: opts.reopen?.maxMs ?? 5000 },
       unrefReopenTimer: false,
@@ -160,6 +181,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     return this.serial.isOpen;
   }
 
+  /** How the first open after start() went (the error names the call and the errno). */
+  get firstOpen(): Promise<FirstOpen> {
+    return this.serial.firstOpen;
+  }
+
   /** Whether a frame was accepted within the dead time. */
   peerAlive(): boolean {
     return !this.liveness.isSilent(this.clock());
@@ -192,7 +218,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   /** Tells the peer this node gives the instance up now (the daemon demotes it as well). */
   sendRelease(vrid: number, family: Family): boolean {
     if (this.opts.hold?.()) return false;
-    return this.write(this.sender.encode({ kind: 'release', vrid, family }), true);
+    return this.write(this.sender.encode({ kind: 'release', vrid, family }, this.clock()), true);
   }
 
   /** Asks the peer for diagnostics (`status`, ...); resolves with its body or why not. */
@@ -207,7 +233,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
         resolve({ ok: false, error: 'timeout' });
       }, timeoutMs);
       this.pending.set(reqId, { parts: [], done: resolve, timer });
-      this.write(this.sender.encode({ kind: 'request', reqId, what }), true);
+      this.write(this.sender.encode({ kind: 'request', reqId, what }, this.clock()), true);
     });
   }
 
@@ -229,7 +255,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       this.counters.droppedPortClosed++;
       return;
     }
-    this.write(this.sender.encode({ kind: 'heartbeat', ...this.opts.heartbeat() }), false);
+    this.write(this.sender.encode({ kind: 'heartbeat', ...this.opts.heartbeat() }, this.clock()), false);
   }
 
   /** Response parts use at most half the line per period, so heartbeats are never starved. */
@@ -239,7 +265,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     while (this.bulk.length > 0 && (spent === 0 || spent + this.bulk[0]!.estimate <= budget)) {
       const { msg, estimate } = this.bulk.shift()!;
       spent += estimate;
-      this.write(this.sender.encode(msg), true);
+      this.write(this.sender.encode(msg, this.clock()), true);
     }
   }
 
@@ -338,7 +364,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const now = this.clock();
     if (now - this.lastRejectLogAt < 10_000) return;
     this.lastRejectLogAt = now;
-    const summary = [...this.rejectLog].map(([r, n]) => `${r} ${n}`).join(', ');
+    const summary = [...this.rejectLog].map(([r, n]) => `${r} ${n}${REJECT_HINTS[r] ? ` (${REJECT_HINTS[r]})` : ''}`).join(', ');
     this.rejectLog.clear();
     this.log(`serial ${this.opts.path}: rejected frames: ${summary}`);
   }

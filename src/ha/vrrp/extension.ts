@@ -3,15 +3,17 @@
 // left them, as keepalived does after SIGKILL), then the link states are read so an instance
 // whose interface is down starts in FAULT, then sockets open and the instances start.
 
-import { withVrrpPasswords, type TwinvipConfig } from '../../config';
+import type { TwinvipConfig } from '../../config';
+import { withVrrpPasswords } from '../../config/secrets';
 import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
 import type { DaemonContext, Extension } from '../../daemon/extension';
+import { FeatureError } from '../../lib/feature-failure';
 import { checkRunnerFromConfig, type CheckRunner, type TrackSource } from '../../track';
 import { scriptPolicyFromConfig } from '../../exec';
 import type { SubsystemLogger } from '../../log';
-import type { InstanceStatus } from '../../daemon/status';
+import type { FeatureStatus, InstanceStatus } from '../../daemon/status';
 import { familyNumber, planInstance, trackName, type InstancePlan } from './instance-plan';
-import { NetIo, toNetVip } from './net-io';
+import { NetIo, SOCKET_FAULT_AFTER, socketKeys, toNetVip, type SocketFault } from './net-io';
 import { receiveLedger } from './receive-ledger';
 import { VrrpRunner, type RunnerClock } from './runner';
 import { StallGate } from '../stall-gate';
@@ -76,7 +78,7 @@ export class VrrpExtension implements Extension {
 
     const plans = this.buildPlans(config, fresh, new Set());
     const groups = groupsOf(config);
-    this.io = new NetIo(log);
+    this.io = new NetIo(log, (f) => this.socketBroke(f));
     const gate = new StallGate(stallOptions(config), { log, bus: ctx.bus, runner: () => this.runner });
     this.stallGate = gate;
     this.runner = new VrrpRunner({
@@ -109,7 +111,64 @@ export class VrrpExtension implements Extension {
     );
   }
 
+  featureStatus(): FeatureStatus | undefined {
+    const n = this.runner?.views().length ?? 0;
+    return this.runner ? { state: 'running', detail: `${n} instance${n === 1 ? '' : 's'}` } : undefined;
+  }
+
+  /** Retry timers of broken sockets, and each one's next delay. */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private readonly retryDelay = new Map<string, number>();
+
+  /**
+   * A VRRP socket broke while running (sends or receives failing, not a link down): the instances
+   * on it cannot be defended, so they go to FAULT — priority 0 advert if MASTER, VIPs released,
+   * release over serial by the heartbeat — and the daemon is `degraded` with a critical alarm
+   * until a reopened socket works. The reopen is retried with back-off (RETRY_MS, doubling).
+   */
+  private socketBroke(f: SocketFault): void {
+    const runner = this.runner;
+    const ctx = this.ctx;
+    if (!runner || !ctx) return;
+    const affected = runner.views().filter((v) => socketKeys(v.plan).includes(f.key)).map((v) => v.plan.name);
+    const delay = this.retryDelay.get(f.key) ?? RETRY_MS.initial;
+    ctx.reportFault({
+      id: `vrrp-socket-failed:${f.key}`,
+      feature: 'vrrp',
+      reason: `${f.what} failed ${f.count} times in a row: ${f.error}; ${affected.join(', ') || 'no instance'} in FAULT, VIPs released; reopening in ${Math.round(delay / 1000)} s`,
+      instances: affected,
+    });
+    runner.track(trackName.socket(f.key), false);
+    this.scheduleRetry(f, delay);
+  }
+
+  private scheduleRetry(f: SocketFault, delay: number): void {
+    clearTimeout(this.retries.get(f.key));
+    this.retryDelay.set(f.key, Math.min(delay * 2, RETRY_MS.max));
+    const t = setTimeout(() => {
+      this.retries.delete(f.key);
+      const io = this.io;
+      const log = this.ctx?.logger.for('vrrp');
+      if (!io || !this.runner) return;
+      const r = io.reopenSocket(f.key);
+      if (!r.ok) {
+        log?.error(`${f.what}: reopen failed: ${r.error}; next try in ${Math.round(this.retryDelay.get(f.key)! / 1000)} s`);
+        this.scheduleRetry(f, this.retryDelay.get(f.key)!);
+        return;
+      }
+      // Trial: the instances leave FAULT (to BACKUP); if the new socket fails again as MASTER,
+      // SOCKET_FAULT_AFTER sends later it is broken again and the next reopen waits twice as long.
+      log?.info(`${f.what}: reopened; its instances leave FAULT (broken again after ${SOCKET_FAULT_AFTER} failures in a row)`);
+      this.runner.track(trackName.socket(f.key), true);
+      this.ctx?.clearFault(`vrrp-socket-failed:${f.key}`, `${f.what} reopened; its instances leave FAULT`);
+    }, delay);
+    t.unref();
+    this.retries.set(f.key, t);
+  }
+
   async stop(): Promise<void> {
+    for (const t of this.retries.values()) clearTimeout(t);
+    this.retries.clear();
     for (const u of this.unregister.splice(0)) u();
     for (const u of this.trackingUnregister.splice(0)) u();
     for (const c of this.checks.splice(0)) c.stop();
@@ -287,8 +346,16 @@ export class VrrpExtension implements Extension {
 function withOwnInterfaceTracked(plan: InstancePlan): void {
   const own = trackName.iface(plan.interface);
   if (!plan.tracked.some((t) => t.name === own)) plan.tracked.push({ name: own });
+  // Its sockets too (unweighted: a broken socket puts it in FAULT, see socketBroke).
+  for (const key of socketKeys(plan)) {
+    const name = trackName.socket(key);
+    if (!plan.tracked.some((t) => t.name === name)) plan.tracked.push({ name });
+  }
   plan.params.tracked = plan.tracked;
 }
+
+/** Reopening a broken VRRP socket: first after 5 s, then twice as long each time, at most 5 min. */
+const RETRY_MS = { initial: 5_000, max: 300_000 };
 
 /**
  * The stall gate's thresholds: the earliest the twin may take over after we fall silent, and how
@@ -318,7 +385,14 @@ async function readInterfaces(names: string[]): Promise<Map<string, InterfaceInf
   const out = new Map<string, InterfaceInfo>();
   for (const name of names) {
     const r = await getInterface(name);
-    if (!r.ok) throw new Error(`interface ${name}: ${r.error}`);
+    if (!r.ok) {
+      // `ip` says 'Device "eth9" does not exist.': the kernel's ENODEV, named so the line reads
+      // like every other start failure (call, errno, the tool's own words).
+      const call = `ip -j addr show dev ${name}`;
+      const missing = /does not exist|not found|Cannot find device/i.test(r.error);
+      const said = r.error.startsWith(`ip ${call.slice(3)}: `) ? r.error.slice(call.length + 2) : r.error;
+      throw new FeatureError(`interface ${name}: ${call} ${missing ? 'ENODEV' : 'failed'} (${said.trim()})`, { call, ...(missing ? { errno: 'ENODEV' } : {}) });
+    }
     out.set(name, r.value);
   }
   return out;

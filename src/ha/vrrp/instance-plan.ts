@@ -2,15 +2,10 @@
 // parameters, what received adverts must match, and the template of the adverts it sends.
 // Pure: the interface's primary address comes in from the caller (it is only known at run time).
 
-import {
-  DEFAULT_MCAST_GROUP,
-  instanceFamily,
-  instanceVips,
-  trackRefs,
-  type InstanceConfig,
-  type NormalizedVip,
-  type TwinvipConfig,
-} from '../../config';
+// From the modules themselves, not the config index: the HA thread must not load the validator.
+import type { InstanceConfig, NormalizedVip, TwinvipConfig } from '../../config';
+import { DEFAULT_MCAST_GROUP, instanceFamily, instanceVips } from '../../config/vips';
+import { trackRefs } from '../../config/track';
 import { ahKeyFromPassword } from '../../vrrp/ah';
 import { AUTH_AH, AUTH_NONE, AUTH_PASS, authDataFromPassword } from '../../vrrp/packet';
 import type { AdvertExpectation } from '../../vrrp/validate';
@@ -22,6 +17,8 @@ export const trackName = {
   iface: (name: string) => `iface:${name}`,
   check: (name: string) => `check:${name}`,
   nginx: 'nginx',
+  /** The VRRP socket an instance uses ("lan0/4", "lan0/ah"): down while it is broken (fail loudly). */
+  socket: (key: string) => `socket:${key}`,
 } as const;
 
 export interface InstancePlan {

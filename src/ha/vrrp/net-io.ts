@@ -9,6 +9,7 @@ import {
   VrrpSocket,
   addVip,
   removeVip,
+  type NativeError,
   type ReceivedPacket as NetPacket,
   type Vip,
 } from '../../net';
@@ -46,7 +47,22 @@ export class NetIo implements VrrpIo {
   /** Paced bursts still sending (garp.interval > 0), per instance: cancelled when its VIPs go. */
   private readonly paced = new Map<string, Set<NodeJS.Timeout>>();
 
-  constructor(private readonly log: SubsystemLogger) {}
+  /** Consecutive failures per socket key (sends and receives); a success resets it. */
+  private readonly streaks = new Map<string, number>();
+  /** Sockets reported broken and not reopened since. */
+  private readonly broken = new Set<string>();
+  /** The arguments of the last open(), to reopen one socket the same way. */
+  private lastOpen: Parameters<NetIo['open']> | undefined;
+
+  /**
+   * @param onSocketFault called once when a socket has failed SOCKET_FAULT_AFTER times in a row
+   *   with an error that is not transient (a firewall's EPERM on every advert, a receive error):
+   *   the instances on it cannot be defended and go to FAULT (vrrp extension).
+   */
+  constructor(
+    private readonly log: SubsystemLogger,
+    private readonly onSocketFault?: (f: SocketFault) => void,
+  ) {}
 
   /** Opens what the plans need; throws (with the errno name) when a socket cannot be opened. */
   open(
@@ -55,13 +71,14 @@ export class NetIo implements VrrpIo {
     ownAddresses: ReadonlyMap<string, string[]>,
     onPacket: (p: ReceivedPacket) => void,
   ): void {
+    this.lastOpen = [plans, macs, ownAddresses, onPacket];
     for (const plan of plans) for (const key of socketKeys(plan)) {
       if (!this.sockets.has(key)) {
         const groups = [...new Set(plans.filter((p) => socketKeys(p).includes(key) && !p.unicast).map((p) => p.multicastGroup))];
         const ifname = plan.interface;
         const family = plan.family;
         const ipsecAh = key === ahKey(ifname);
-        const sock = VrrpSocket.open({
+        const sock = openNamed(`${ifname}: ${ipsecAh ? 'IPsec AH' : 'VRRP'} socket (IPv${family})`, () => VrrpSocket.open({
           family,
           ifname,
           ...(groups[0] !== undefined ? { group: groups[0] } : { unicastPeers: plan.destinations }),
@@ -69,10 +86,20 @@ export class NetIo implements VrrpIo {
           ...(ipsecAh ? { ipsecAh } : {}),
           onPacket: (p: NetPacket) =>
             onPacket({ interface: ifname, family: p.family as Family, payload: p.payload, source: p.source, destination: p.destination, ttl: p.ttl, ...(ipsecAh ? { protocol: AH_PROTOCOL } : {}) }),
-          onError: (e) => this.log.warn(`${ifname}: ${ipsecAh ? 'IPsec AH' : 'VRRP'} socket error: ${e.message}`),
-        });
+          onError: (e) => {
+            this.log.warn(`${ifname}: ${ipsecAh ? 'IPsec AH' : 'VRRP'} socket error: ${e.message}`);
+            this.socketFailed(key, e);
+          },
+        }));
         // Instances of one interface may use different groups (mcast_group): join them all.
-        for (const g of groups.slice(1)) sock.join(g);
+        for (const g of groups.slice(1)) {
+          try {
+            openNamed(`${ifname}: joining ${g}`, () => sock.join(g));
+          } catch (err) {
+            sock.close();
+            throw err;
+          }
+        }
         const degraded = sock.stats()?.degraded;
         if (degraded) this.log.warn(`${ifname}: VRRP socket (IPv${family}) works without: ${degraded}`);
         this.sockets.set(key, sock);
@@ -84,7 +111,7 @@ export class NetIo implements VrrpIo {
         if (this.announcers.has(vip.dev)) continue;
         const mac = macs.get(vip.dev);
         if (!mac) throw new Error(`${plan.name}: interface ${vip.dev} of VIP ${vip.address} has no MAC address`);
-        this.announcers.set(vip.dev, Announcer.open({ ifname: vip.dev, mac }));
+        this.announcers.set(vip.dev, openNamed(`${vip.dev}: AF_PACKET socket for gratuitous ARP / NA`, () => Announcer.open({ ifname: vip.dev, mac })));
       }
     }
   }
@@ -148,6 +175,42 @@ export class NetIo implements VrrpIo {
     this.closedCounts.set(iface, t);
   }
 
+  /** A socket error: counts towards the fault unless it is transient (see TRANSIENT). */
+  private socketFailed(key: string, err: NativeError): void {
+    if (TRANSIENT.has(err.code)) return;
+    const n = (this.streaks.get(key) ?? 0) + 1;
+    this.streaks.set(key, n);
+    if (n < SOCKET_FAULT_AFTER || this.broken.has(key)) return;
+    this.broken.add(key);
+    const ifname = key.slice(0, key.lastIndexOf('/'));
+    const kind = key.endsWith('/ah') ? 'IPsec AH socket' : `VRRP socket (IPv${key.slice(key.lastIndexOf('/') + 1)})`;
+    this.onSocketFault?.({ key, ifname, what: `${ifname}: ${kind}`, error: err.message, errno: err.code, count: n });
+  }
+
+  /**
+   * Closes a broken socket and opens it again as open() did (a reload in the meantime counts):
+   * ok when the new socket opened and joined; the fault is over only if its sends then work.
+   */
+  reopenSocket(key: string): { ok: true } | { ok: false; error: string } {
+    const old = this.sockets.get(key);
+    if (old) {
+      this.retire(key, old);
+      old.close();
+      this.sockets.delete(key);
+      this.specs.delete(key);
+    }
+    this.streaks.delete(key);
+    this.broken.delete(key);
+    if (!this.lastOpen) return { ok: false, error: 'never opened' };
+    try {
+      this.open(...this.lastOpen);
+      return this.sockets.has(key) ? { ok: true } : { ok: false, error: 'no instance uses it any more' };
+    } catch (err) {
+      this.broken.add(key);
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
   close(): void {
     for (const name of [...this.paced.keys()]) this.cancelAnnouncements(name);
     this.specs.clear();
@@ -158,10 +221,13 @@ export class NetIo implements VrrpIo {
   }
 
   send(plan: InstancePlan, destination: string, bytes: Uint8Array): void {
-    const sock = this.sockets.get(plan.ahKey ? ahKey(plan.interface) : socketKey(plan.interface, plan.family));
+    const sockKey = plan.ahKey ? ahKey(plan.interface) : socketKey(plan.interface, plan.family);
+    const sock = this.sockets.get(sockKey);
     if (!sock) return;
     const err = sock.sendTo(bytes, destination, plan.params.primaryAddress);
     const key = `${plan.interface}/${err?.code ?? ''}`;
+    if (err) this.socketFailed(sockKey, err);
+    else this.streaks.delete(sockKey);
     if (err) {
       this.counters.sendErrors++;
       if (!this.loggedSendError.has(key)) {
@@ -242,6 +308,29 @@ function socketSpec(plans: InstancePlan[], key: string, own: ReadonlyMap<string,
   return JSON.stringify([groups, peers, own.get(users[0]!.interface) ?? []]);
 }
 
+/** A socket that failed this many times in a row (sends, receives) is broken: its instances go to FAULT. */
+export const SOCKET_FAULT_AFTER = 3;
+
+/**
+ * Errors that say nothing about the socket: a full buffer, an interrupted call, and the link
+ * down (ENETDOWN, ENODEV, ENXIO: the link monitor puts the instances in FAULT for that, and lifts
+ * it when the link is back).
+ */
+const TRANSIENT = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'EINTR', 'ENETDOWN', 'ENODEV', 'ENXIO']);
+
+export interface SocketFault {
+  /** "lan0/4", "lan0/6" or "lan0/ah". */
+  key: string;
+  ifname: string;
+  /** "lan0: VRRP socket (IPv4)". */
+  what: string;
+  /** The last error, with its call and errno ("sendmsg EPERM (Operation not permitted)"). */
+  error: string;
+  errno: string;
+  /** Failures in a row. */
+  count: number;
+}
+
 function socketKey(ifname: string, family: Family): string {
   return `${ifname}/${family}`;
 }
@@ -250,7 +339,8 @@ function ahKey(ifname: string): string {
   return `${ifname}/ah`;
 }
 
-function socketKeys(plan: InstancePlan): string[] {
+/** The sockets an instance sends and receives on ("lan0/4", plus "lan0/ah" with auth_type AH). */
+export function socketKeys(plan: InstancePlan): string[] {
   const plain = socketKey(plan.interface, plan.family);
   return plan.ahKey ? [plain, ahKey(plan.interface)] : [plain];
 }
@@ -258,4 +348,18 @@ function socketKeys(plan: InstancePlan): string[] {
 function pickReceive(sock: VrrpSocket): SocketReceive {
   const c = sock.counters;
   return { read: c.read, droppedOwn: c.droppedOwn, droppedIpHeader: c.droppedIpHeader, kernelDrops: c.kernelDrops, receiveErrors: c.receiveErrors, rcvbuf: 0 };
+}
+
+/**
+ * Runs an open and prefixes its error with what was being opened, keeping the errno and the call
+ * ("lan0: VRRP socket (IPv4): setsockopt IP_MULTICAST_IF ENOPROTOOPT (Protocol not available)").
+ */
+function openNamed<T>(what: string, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    const e = err as Error & { code?: string; syscall?: string };
+    throw Object.assign(new Error(`${what}: ${e.message}`, { cause: err }), { code: e.code, syscall: e.syscall });
+  }
 }

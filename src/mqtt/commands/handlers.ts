@@ -23,8 +23,16 @@ export async function runCommand(req: ParsedRequest, deps: CommandDeps): Promise
   }
 }
 
+/** `act` as one operator action: refused while another (console or MQTT) is in progress. */
+async function oneAtATime<T>(ha: HaActions | undefined, name: string, act: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  if (!ha) return { ok: true, value: await act() };
+  return ha.exclusive(name, async () => ({ ok: true as const, value: await act() }));
+}
+
 async function pushCommand(req: ParsedRequest, deps: CommandDeps, t: Transaction | undefined): Promise<CommandOutcome> {
-  const r = await pushConfig(deps.ctx, req.args.config);
+  const run = await oneAtATime(deps.ha, 'config push', () => pushConfig(deps.ctx, req.args.config));
+  if (!run.ok) return { response: errorResponse(run.error, t) };
+  const r = run.value;
   if (r.ok) return { response: okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t) };
   if (!r.localOnly) return { response: errorResponse(r.error, t, { errors: r.errors }) };
   // Answered like every other refusal: "refused (<reason>): ...", with the paths.
@@ -48,7 +56,9 @@ async function dispatch(req: ParsedRequest, deps: CommandDeps, t: Transaction | 
       return r.ok ? okResponse(r.data ?? { failover: 'requested' }, t) : errorResponse(r.error, t);
     }
     case 'reload': {
-      const r = await ctx.reload('mqtt request');
+      const run = await oneAtATime(ha, 'reload', () => ctx.reload('mqtt request'));
+      if (!run.ok) return errorResponse(run.error, t);
+      const r = run.value;
       return r.ok
         ? okResponse({ changed: r.changed, old_hash: r.oldHash, new_hash: r.newHash }, t)
         : errorResponse(`config refused; running config ${r.keptHash} kept`, t, { errors: r.errors });

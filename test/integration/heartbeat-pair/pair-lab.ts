@@ -5,6 +5,7 @@
 //   ns b: lb 10.77.0.2 ─┼─ ns s: br0   (ports pla, plb, plc)
 //   ns c: lc 10.77.0.9 ─┘   (client)
 //   serial: socat pty A <-> pty B; each daemon opens the /dev/pts/N its link points to.
+import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,7 +16,13 @@ import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 export const NODE = process.execPath;
 export const BUNDLE = resolve(__dirname, '../../../dist/twinvip.js');
 export const VIP = '10.77.0.100';
-export const KEY = 'pair-test-shared-key-0123456789';
+/**
+ * A key of this run's own: a daemon reopens its /dev/pts/N after the test kills socat, and on a
+ * shared machine another run's socat may get that number; with one key for every run, the two
+ * runs' daemons could authenticate each other's frames (a likely cause of dual-heartbeat (b)
+ * once seeing the serial channel ok again after its cable was cut, under load).
+ */
+export const KEY = `pair-test-key-${randomBytes(12).toString('hex')}`;
 
 export interface Box {
   id: 'a' | 'b';

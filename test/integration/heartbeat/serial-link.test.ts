@@ -71,6 +71,17 @@ describe('serial link over a socat pty pair', () => {
     expect(a.l.counters.requestTimeouts).toBe(1);
   });
 
+  it('two boxes configured with the same node id: every frame refused as own-frame, and the log says why', async () => {
+    const s = await socat();
+    const a = link(s.a, 'gw-a');
+    const b = link(s.b, 'gw-a');
+    await waitFor(() => a.l.counters.rejected['own-frame'] >= 10 && b.l.counters.rejected['own-frame'] >= 10, 15_000, 'own-frame counted both sides');
+    expect(a.frames).toEqual([]);
+    expect(b.frames).toEqual([]);
+    expect(a.l.peerAlive()).toBe(false);
+    expect(a.logs.join('\n')).toMatch(/rejected frames: own-frame \d+ \(our own node id or boot id: the line loops back, or the twin has our heartbeat\.serial\.node_id\)/);
+  });
+
   it('garbage written into the line is counted, never accepted, and real heartbeats keep arriving', async () => {
     const s = await socat();
     const a = link(s.a, 'gw-a');

@@ -20,9 +20,14 @@ export function sh(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** `make rootfs ARCH=...` (the Node.js package download is cached in out/cache after the first run). */
+/**
+ * `make rootfs ARCH=...` (the Node.js package download is cached in out/cache after the first
+ * run), with `-o build`: the bundle in dist/ is the one this run's globalSetup built, and other
+ * integration files run it in parallel, so make must not rebuild it (build.mjs empties dist/
+ * first); the addon for ARCH is still made.
+ */
 export function buildTarball(arch: 'arm64' | 'x64'): { path: string; log: string } {
-  const r = sh('make', ['--no-print-directory', 'rootfs', `ARCH=${arch}`], { timeoutMs: 170_000 });
+  const r = sh('make', ['--no-print-directory', '-o', 'build', 'addon', 'rootfs', `ARCH=${arch}`], { timeoutMs: 170_000 });
   if (r.code !== 0) throw new Error(`make rootfs ARCH=${arch} failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
   return { path: join(REPO_ROOT, 'out', `twinvip-${VERSION}-linux-${arch}.tar.gz`), log: r.stdout };
 }

@@ -32,6 +32,8 @@ export interface BrokerOptions {
   host?: string;
   /** ...inside this network namespace (a lab's), started with `ip netns exec`. */
   netns?: string;
+  /** Log every SUBSCRIBE (client, QoS, filter): subscriptions() reads them back. */
+  logSubscriptions?: boolean;
 }
 
 export class Mosquitto {
@@ -47,6 +49,7 @@ export class Mosquitto {
     const lines = [`user ${userInfo().username}`, `listener ${opts.port} ${host}`, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'];
     // "running" (information) is how start() knows a broker in a namespace listens.
     if (opts.netns) lines.push('log_type information');
+    if (opts.logSubscriptions) lines.push('log_type subscribe', 'log_type unsubscribe');
     if (opts.tls) {
       const t = opts.tls;
       lines.push(`cafile ${t.cafile}`, `certfile ${t.certfile}`, `keyfile ${t.keyfile}`);
@@ -67,6 +70,11 @@ export class Mosquitto {
     if (opts.persistence) lines.push('persistence true', `persistence_location ${opts.dir}/`, 'autosave_interval 0');
     else lines.push('persistence false');
     writeFileSync(`${opts.dir}/mosquitto.conf`, `${lines.join('\n')}\n`);
+  }
+
+  /** Every SUBSCRIBE the broker logged (needs logSubscriptions), in order. */
+  subscriptions(): { client: string; qos: number; filter: string }[] {
+    return [...this.log.matchAll(/^\d+: (\S+) ([012]) (\S+)$/gm)].map((m) => ({ client: m[1]!, qos: Number(m[2]), filter: m[3]! }));
   }
 
   async start(): Promise<void> {

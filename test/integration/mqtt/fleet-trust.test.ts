@@ -190,11 +190,11 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('mosquitto')], 'fleet 
     for (const reason of new Set(Object.entries(expected).filter(([n]) => !n.includes('box-b') && !n.includes('has it off')).map(([, r]) => r))) {
       expect(ca[`refused_${reason.replaceAll('-', '_')}`], reason).toBeGreaterThanOrEqual(1);
     }
-    // The flood: at least shed_after (100) dropped by the rate limit before the pause; once the box
-    // unsubscribed the broker sent it nothing more (what was already on its way is refused_shed).
+    // The flood: at least shed_after (100) dropped by the rate limit, then a pause; what was
+    // already on its way when the box unsubscribed is refused_shed (on a loaded machine that can
+    // be the whole burst: bench/README.md "Fleet trust" measures what the pause saves).
     expect(ca.refused_rate_limited).toBeGreaterThanOrEqual(100);
     expect(ca.flood_pauses).toBeGreaterThanOrEqual(1);
-    expect(ca.requests).toBeLessThan(3000);
     // The only requests run: the captured reload and the unsigned status (read-only, allowed).
     expect(ca.accepted).toBe(2);
     expect(ca.requests! - ca.refused!).toBe(2);

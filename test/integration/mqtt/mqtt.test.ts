@@ -2,7 +2,7 @@ import cp from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 // The MQTT extension against a real mosquitto on loopback (own config file, free port). Waits
 // are on received messages (poll with timeout), never fixed sleeps.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -86,6 +86,37 @@ describe('status, state and events', () => {
     expect(s.alarms).toEqual([expect.objectContaining({ id: 'serial-heartbeat-lost', severity: 'warning' })]);
   });
 
+  it('pair identity in the state; instance/<name>/state retained, following transitions; cleared when the instance leaves the config', async () => {
+    const h = await daemon('box-i', {}, {}, { node: { name: 'box-i', state_dir: `${dir.path}/state-box-i`, twin: 'box-j' } });
+    const sub = await recorder('twinvip/box-i/#');
+    await waitFor(() => h.ext.connected, { what: 'extension connected', timeoutMs: 20_000 });
+    const state = await sub.wait((m) => m.topic === 'twinvip/box-i/state', 'retained state');
+    expect(JSON.parse(state.text).pair).toEqual({ id: 'box-i~box-j', twin: 'box-j', source: 'names' });
+    const first = await sub.wait((m) => m.topic === 'twinvip/box-i/instance/VI_1/state', 'instance topic');
+    expect(JSON.parse(first.text)).toEqual({ state: 'INIT', priority: 150, vips: ['192.0.2.10/24'], since: null, cause: null });
+    transition(h, 'MASTER', 1);
+    const master = await sub.wait((m) => m.topic === 'twinvip/box-i/instance/VI_1/state' && JSON.parse(m.text).state === 'MASTER', 'instance MASTER');
+    expect(JSON.parse(master.text)).toMatchObject({ state: 'MASTER', cause: 'test 1', since: expect.stringMatching(/^\d{4}-/) });
+    // Only a change is republished: an alarm changes the state document, not the instance's.
+    const before = sub.on('twinvip/box-i/instance/VI_1/state').length;
+    h.daemon.bus.emit('alarm', { id: 'serial-heartbeat-lost', active: true, severity: 'warning', message: 'no frame', at: Date.now() });
+    await sub.wait((m) => m.topic === 'twinvip/box-i/state' && JSON.parse(m.text).alarms.length === 1, 'state with the alarm');
+    expect(sub.on('twinvip/box-i/instance/VI_1/state').length).toBe(before);
+    // A fresh subscriber gets the retained instance document.
+    const fresh = await recorder('twinvip/+/instance/+/state');
+    const retained = await fresh.wait((m) => m.topic === 'twinvip/box-i/instance/VI_1/state', 'retained instance state');
+    expect(retained.retain).toBe(true);
+    expect(JSON.parse(retained.text).state).toBe('MASTER');
+
+    // A reload that renames the instance: the old topic is cleared (empty retained), the new one appears.
+    const cfg = JSON.parse(readFileSync(h.configPath, 'utf8'));
+    cfg.instances = { VI_2: cfg.instances.VI_1 };
+    writeFileSync(h.configPath, JSON.stringify(cfg));
+    expect((await h.daemon.reload('test')).ok ?? true).toBeTruthy();
+    await sub.wait((m) => m.topic === 'twinvip/box-i/instance/VI_1/state' && m.text === '', 'VI_1 cleared');
+    await sub.wait((m) => m.topic === 'twinvip/box-i/instance/VI_2/state' && m.text !== '', 'VI_2 published');
+  });
+
   it('state providers add fields to the retained state', async () => {
     const h = await daemon('box-p');
     h.ext.addStateProvider('nginx', () => ({ running: true, generation: 7 }));
@@ -102,6 +133,7 @@ describe('commands', () => {
     // (the namespace pair in fleet-trust.test.ts runs the real one).
     maintenance: async (on) => (calls.push(`maintenance ${on}`), { ok: true, data: { maintenance: on } }),
     failover: async () => (calls.push('failover'), { ok: false, error: 'no MASTER instance to hand over' }),
+    exclusive: (name, act) => (calls.push(name), act()),
   };
   const ops = generateKeyPairSync('ed25519').privateKey;
   const boss = generateKeyPairSync('ed25519').privateKey;
@@ -164,7 +196,8 @@ describe('commands', () => {
     expect(await request(sub, 'box-c', 'status', '{not json', 'b2')).toMatchObject({ status: 'error', error: expect.stringMatching(/not JSON/) });
     expect(await request(sub, 'box-c', 'selfdestruct', {}, 'b3', ops)).toMatchObject({ status: 'error', error: expect.stringMatching(/unknown command 'selfdestruct'/) });
     expect(await request(sub, 'box-c', 'maintenance', { on: false }, 'b4')).toMatchObject({ status: 'error', error: expect.stringMatching(/^refused \(unsigned\)/) });
-    expect(calls).toEqual(['maintenance true', 'failover']);
+    // reload ran as one operator action (the guard the console shares).
+    expect(calls).toEqual(['maintenance true', 'failover', 'reload']);
     expect(h.ext.connected).toBe(true);
   });
 

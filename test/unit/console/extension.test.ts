@@ -109,6 +109,17 @@ describe('console over the control socket', () => {
     expect(ext.answerPeerRequest('something-else')).toBeUndefined();
   });
 
+  it('shows DEGRADED with the reason on the status screen, the prompt and the twin\'s peer view', async () => {
+    const { client: c, daemon: d, ext } = await start();
+    d.reportFault({ id: 'vrrp-socket-failed:lan0/4', feature: 'vrrp', reason: 'lan0: VRRP socket (IPv4) failed 3 times in a row: sendmsg EPERM (Operation not permitted); VI_1 in FAULT' });
+    const screen = (await say(c, { line: 'status' })).text;
+    expect(screen).toContain('DEGRADED: lan0: VRRP socket (IPv4) failed 3 times in a row: sendmsg EPERM (Operation not permitted); VI_1 in FAULT');
+    const peer = parsePeerSnapshot(ext.answerPeerRequest(PEER_STATUS_REQUEST)!);
+    expect(renderStatus(peer!)).toContain('DEGRADED: lan0: VRRP socket (IPv4) failed 3 times in a row');
+    d.clearFault('vrrp-socket-failed:lan0/4', 'reopened');
+    expect((await say(c, { line: 'status' })).text).not.toContain('DEGRADED');
+  });
+
   it('stop removes the console command and its counters', async () => {
     const { daemon: d } = await start();
     await d.stop('test');

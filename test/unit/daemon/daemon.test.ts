@@ -17,6 +17,22 @@ function cfg(name: string, socket: string): TwinvipConfig {
   return r.config;
 }
 
+/** An extension that records its start and stop; `fail` makes start() throw it. */
+function probe(name: string, order: string[], fail?: Error): Extension {
+  return {
+    name,
+    start: (ctx) => {
+      if (fail) throw fail;
+      order.push(`start ${name}`);
+      ctx.control.register(`${name}-cmd`, () => name);
+    },
+    stop: () => {
+      order.push(`stop ${name}`);
+    },
+    featureStatus: () => ({ state: 'running' }),
+  };
+}
+
 function makeDaemon(extensions: Extension[] = []): Daemon {
   sink = memorySink();
   const logger = new Logger({ sink, level: 'debug' });
@@ -99,27 +115,62 @@ describe('Daemon', () => {
     expect(await requestOnce(dir.file('ctl.sock'), 'log', { n: -1 })).toMatchObject({ response: { status: 'error' } });
   });
 
-  it('starts extensions in order, survives one failing, stops them in reverse and removes the socket', async () => {
+  it('starts extensions in order, stops them in reverse and removes the socket', async () => {
     const order: string[] = [];
-    const mk = (name: string, failStart = false): Extension => ({
-      name,
-      start: (ctx) => {
-        if (failStart) throw new Error('cannot');
-        order.push(`start ${name}`);
-        ctx.control.register(`${name}-cmd`, () => name);
-      },
-      stop: () => {
-        order.push(`stop ${name}`);
-      },
-    });
-    daemon = makeDaemon([mk('a'), mk('broken', true), mk('b')]);
-    await daemon.start();
+    daemon = makeDaemon([probe('a', order), probe('b', order)]);
+    expect(await daemon.start()).toEqual({ ok: true });
     expect(await requestOnce(dir.file('ctl.sock'), 'b-cmd')).toMatchObject({ response: { data: 'b' } });
-    expect(sink.lines.join('\n')).toContain("feature 'broken' failed to start; running without it");
     await daemon.stop('SIGTERM');
     expect(await daemon.stopped).toBe('SIGTERM');
     expect(order).toEqual(['start a', 'start b', 'stop b', 'stop a']);
     expect(existsSync(dir.file('ctl.sock'))).toBe(false);
+  });
+
+  it('a feature that cannot start is fatal: one line with the feature, the call and the errno; what started is stopped, the next never starts', async () => {
+    const order: string[] = [];
+    const err = Object.assign(new Error('lan0: VRRP socket (IPv4): setsockopt IP_MULTICAST_IF ENOPROTOOPT (Protocol not available)'), { code: 'ENOPROTOOPT', syscall: 'setsockopt IP_MULTICAST_IF' });
+    daemon = makeDaemon([probe('a', order), probe('vrrp', order, err), probe('b', order)]);
+    const r = await daemon.start();
+    expect(r).toEqual({
+      ok: false,
+      error: "feature 'vrrp' cannot start: lan0: VRRP socket (IPv4): setsockopt IP_MULTICAST_IF ENOPROTOOPT (Protocol not available)",
+      feature: { feature: 'vrrp', line: expect.any(String), call: 'setsockopt IP_MULTICAST_IF', errno: 'ENOPROTOOPT' },
+    });
+    expect(await daemon.stopped).toBe("feature 'vrrp' cannot start");
+    // The failed feature's stop() runs too: it undoes whatever it opened before failing.
+    expect(order).toEqual(['start a', 'stop vrrp', 'stop a']);
+    expect(existsSync(dir.file('ctl.sock'))).toBe(false);
+    expect(sink.lines.join('\n')).toContain("error daemon: feature 'vrrp' cannot start: lan0: VRRP socket (IPv4): setsockopt IP_MULTICAST_IF ENOPROTOOPT");
+    expect(sink.lines.join('\n')).not.toMatch(/started: node/);
+  });
+
+  it('an error without the errno in its text gets it appended to the line', async () => {
+    const err = Object.assign(new Error('the heartbeat port refused'), { code: 'EISDIR', syscall: 'open' });
+    daemon = makeDaemon([probe('heartbeat', [], err)]);
+    const r = await daemon.start();
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toBe("feature 'heartbeat' cannot start: the heartbeat port refused (open EISDIR)");
+  });
+
+  it('a fault while running: degraded with the reason in status, a critical alarm; cleared again', async () => {
+    const order: string[] = [];
+    daemon = makeDaemon([probe('vrrp', order)]);
+    await daemon.start();
+    const alarms: string[] = [];
+    daemon.bus.on('alarm', (a) => alarms.push(`${a.id} ${a.active ? 'raised' : 'cleared'} ${a.severity}: ${a.message}`));
+    let changes = 0;
+    daemon.onFaultsChanged(() => changes++);
+    expect(daemon.status()).toMatchObject({ health: { state: 'ok', reasons: [] }, features: { vrrp: { state: 'running' } } });
+    const reason = 'lan0: VRRP socket cannot send: sendmsg EPERM (Operation not permitted); VI_1 in FAULT';
+    daemon.reportFault({ id: 'vrrp-socket-failed', feature: 'vrrp', reason, instances: ['VI_1'] });
+    daemon.reportFault({ id: 'vrrp-socket-failed', feature: 'vrrp', reason, instances: ['VI_1'] });
+    const st = await requestOnce(dir.file('ctl.sock'), 'status');
+    expect(st).toMatchObject({ response: { data: { health: { state: 'degraded', reasons: [reason] }, features: { vrrp: { state: 'degraded', detail: reason } } } } });
+    daemon.clearFault('vrrp-socket-failed', 'lan0: VRRP socket reopened');
+    expect(daemon.status().health).toEqual({ state: 'ok', reasons: [] });
+    expect(alarms).toEqual([`vrrp-socket-failed raised critical: ${reason}`, 'vrrp-socket-failed cleared critical: lan0: VRRP socket reopened']);
+    expect(changes).toBe(3);
+    expect(sink.lines.join('\n')).toContain(`error daemon: degraded: ${reason}`);
   });
 
   it('refuses to start when another daemon answers on the socket', async () => {

@@ -10,6 +10,8 @@ const base: DaemonStatus = {
   uptime_s: 3723,
   config: { path: '/etc/twinvip/twinvip.json', hash: 'abc123', loaded_at: '2026-11-25T14:00:00.000Z', reloads: 2, refused_reloads: 1 },
   control: { socket: '/run/twinvip/control.sock', clients: 1 },
+  health: { state: 'ok', reasons: [] },
+  features: {},
   instances: [],
   counters: { control: { requests: 5, errors: 0 } },
 };

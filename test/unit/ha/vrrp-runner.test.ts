@@ -259,6 +259,33 @@ describe('VrrpRunner over an in-memory wire (real codec + cores)', () => {
     expect(B.runner.views()[0]!.snapshot.counters.advertsReceived - received).toBeLessThanOrEqual(32);
     expect(foreign).toHaveLength(60);
   });
+
+  it('pair mode: stray adverts never reset the backup\'s Master_Down timer — the twin goes silent and the backup takes over on time while a stray with our list and priority 254 keeps advertising', () => {
+    const { clock, wire, A, B } = makePair(150, 100);
+    for (const box of [A, B]) {
+      box.runner.setPairGate({ twinFilter: () => ({ twin: new Set([box === A ? '192.0.2.2' : '192.0.2.1']) }), foreign: () => undefined });
+    }
+    A.runner.start();
+    B.runner.start();
+    clock.runUntil(5000);
+    expect(state(B)).toBe('BACKUP');
+    wire.up = false; // the twin's adverts stop reaching B
+    const cut = clock.now();
+    // A stray every 250 ms from the cut on: four times per advert interval, each one would
+    // restart the timer if it counted as "the master is alive".
+    for (let t = cut; t < cut + 6000; t += 250) {
+      clock.runUntil(t);
+      B.runner.receive(stray(254, ['192.0.2.10']));
+    }
+    const takeover = B.transitions.find((t) => t.to === 'MASTER');
+    expect(takeover?.cause).toMatch(/^master down/);
+    // Master_Down_Interval after the last advert of the twin (3609.375 ms for priority 100),
+    // as in the plain case above: the stray adverts changed nothing.
+    const at = B.runner.views()[0]!.snapshot.lastTransition!.at;
+    expect(at - cut).toBeGreaterThanOrEqual(3609.375 - 1001);
+    expect(at - cut).toBeLessThanOrEqual(3609.375);
+    expect(B.runner.views()[0]!.drops['not-twin']).toBe(24);
+  });
 });
 
 function stray(priority: number, addresses: string[], vrid = 51) {

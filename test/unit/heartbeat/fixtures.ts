@@ -1,10 +1,11 @@
 import { hmacSha256 } from '../../../src/ha/heartbeat/frame-crypto';
-import type { HeartbeatBody, InstanceReport } from '../../../src/heartbeat/frame';
+import type { FrameMac, HeartbeatBody, InstanceReport } from '../../../src/heartbeat/frame';
 
-export const KEY_BYTES = Buffer.from('0123456789abcdef0123456789abcdef');
+export const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
+export const OTHER_KEY = Buffer.from('fedcba9876543210fedcba9876543210');
 /** The frame code is handed the shell's HMAC function, as SerialLink does. */
-export const KEY = hmacSha256(KEY_BYTES);
-export const OTHER_KEY = hmacSha256(Buffer.from('fedcba9876543210fedcba9876543210'));
+export const MAC: FrameMac = hmacSha256(KEY);
+export const OTHER_MAC: FrameMac = hmacSha256(OTHER_KEY);
 
 export function inst(over: Partial<InstanceReport> = {}): InstanceReport {
   return {

@@ -13,14 +13,19 @@ const config = parsed.config;
 const status = (instances: DaemonStatus['instances'] = []): DaemonStatus => ({
   node: 'gw-a', version: '0.1.0', pid: 1, started_at: '2026-01-01T00:00:00.000Z', uptime_s: 5,
   config: { path: '/etc/twinvip/twinvip.json', hash: 'abc', loaded_at: '2026-01-01T00:00:00.000Z', reloads: 0, refused_reloads: 0 },
-  control: { socket: '/run/twinvip/control.sock', clients: 0 }, instances, counters: {},
+  control: { socket: '/run/twinvip/control.sock', clients: 0 }, health: { state: 'ok', reasons: [] }, features: {}, instances, counters: {},
 });
 
 describe('state builder', () => {
   it('lists configured instances with VIPs before the VRRP part reports them', () => {
     const s = new StateBuilder().build(status(), config);
     expect(s.instances).toEqual({ VI_1: { state: 'INIT', priority: 150, vips: ['192.0.2.10/24'] } });
-    expect(s).toMatchObject({ node: 'gw-a', config_hash: 'abc', heartbeat: null, nginx: null, alarms: [] });
+    expect(s).toMatchObject({ node: 'gw-a', config_hash: 'abc', heartbeat: null, nginx: null, alarms: [], health: { state: 'ok', reasons: [] } });
+  });
+
+  it('carries `degraded` with the reason while a feature is broken', () => {
+    const s = new StateBuilder().build({ ...status(), health: { state: 'degraded', reasons: ['la: VRRP socket (IPv4) failed 3 times in a row: sendmsg EPERM'] } }, config);
+    expect(s.health).toEqual({ state: 'degraded', reasons: ['la: VRRP socket (IPv4) failed 3 times in a row: sendmsg EPERM'] });
   });
 
   it('merges live status, the last transition and active alarms', () => {

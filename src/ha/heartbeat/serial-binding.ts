@@ -1,0 +1,112 @@
+// The serial heartbeat's port binding: @serialport/bindings-cpp's Linux binding (open, termios,
+// close, flush and the fs reads and writes are its own), with one part replaced — the wait for a
+// readable or writable descriptor. bindings-cpp polls with a uv_poll on uv_default_loop(), which
+// in a worker thread is the main thread's loop: its callback then enters the worker's isolate
+// from the main thread and V8 aborts the process ("Entering the V8 API without proper locking").
+// Here the wait is a poll handle of our addon on the calling thread's own loop (native/), so the
+// link runs in the HA thread, and on the main thread all the same.
+
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { loadAddon, type NativeError, type NativeHandle, type TwinvipNetAddon } from '../../net/native';
+import type { SerialBinding } from '../../lib/serial-port';
+
+const READABLE = 1;
+const WRITABLE = 2;
+const DISCONNECT = 4;
+
+/** What LinuxPortBinding asks of its poller (bindings-cpp dist/poller.js): once(), stop(), destroy(). */
+class LoopPoller extends EventEmitter {
+  private readonly handle: NativeHandle;
+  private events = 0;
+  private stopped = false;
+
+  constructor(fd: number, private readonly addon: TwinvipNetAddon) {
+    super();
+    this.handle = addon.watchFd(fd, (err, ev) => this.onReady(err, ev ?? 0));
+  }
+
+  override once(event: string | symbol, listener: (...args: any[]) => void): this {
+    if (event === 'readable') this.want(READABLE);
+    else if (event === 'writable') this.want(WRITABLE);
+    return super.once(event, listener);
+  }
+
+  /** Stops watching; pending waits end with a canceled error, as bindings-cpp's poller does. */
+  stop(): void {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.events = 0;
+      this.addon.watchFdClose(this.handle);
+    }
+    this.emitCanceled();
+  }
+
+  destroy(): void {
+    this.stop();
+  }
+
+  private emitCanceled(): void {
+    const err = Object.assign(new Error('Canceled'), { canceled: true });
+    this.emit('readable', err);
+    this.emit('writable', err);
+  }
+
+  private want(flag: number): void {
+    if (this.stopped) {
+      // A wait asked for after close: end it at once, as a closed port does.
+      queueMicrotask(() => this.emitCanceled());
+      return;
+    }
+    if (this.events & flag) return;
+    this.events |= flag;
+    this.addon.watchFdSet(this.handle, this.events);
+  }
+
+  private onReady(err: NativeError | null, ev: number): void {
+    if (this.stopped) return;
+    let fire = err ? this.events : 0;
+    // A hang-up wakes a pending read, which then meets the error (EIO: the other end is gone).
+    if (!err) fire = this.events & (ev | (ev & DISCONNECT ? READABLE : 0));
+    this.events &= ~fire;
+    if (!err) this.addon.watchFdSet(this.handle, this.events);
+    if (fire & READABLE) this.emit('readable', err ?? undefined);
+    if (fire & WRITABLE) this.emit('writable', err ?? undefined);
+  }
+}
+
+interface LinuxModules {
+  linux: { LinuxBinding: { list(): Promise<unknown[]> }; LinuxPortBinding: { prototype: object } };
+  bindings: { asyncOpen(path: string, options: object): Promise<number> };
+}
+
+let modules: LinuxModules | undefined;
+
+/** The Linux binding with a poller on the calling thread's loop (see the header). */
+export async function loopSafeSerialBinding(): Promise<SerialBinding> {
+  const req = createRequire(import.meta.url);
+  modules ??= {
+    linux: req('@serialport/bindings-cpp/dist/linux') as LinuxModules['linux'],
+    bindings: req('@serialport/bindings-cpp/dist/load-bindings') as LinuxModules['bindings'],
+  };
+  const { linux, bindings } = modules;
+  const addon = loadAddon();
+  const binding = {
+    list: () => linux.LinuxBinding.list(),
+    async open(options: { path: string; baudRate: number }) {
+      // LinuxBinding.open's defaults; its constructor would create bindings-cpp's own poller.
+      const openOptions = {
+        vmin: 1, vtime: 0, dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true,
+        ...options,
+      };
+      const fd = await bindings.asyncOpen(openOptions.path, openOptions);
+      const port = Object.create(linux.LinuxPortBinding.prototype) as Record<string, unknown>;
+      port.fd = fd;
+      port.openOptions = openOptions;
+      port.writeOperation = null;
+      port.poller = new LoopPoller(fd, addon);
+      return port;
+    },
+  };
+  return binding as unknown as SerialBinding;
+}

@@ -1,0 +1,287 @@
+// The daemon's side of the HA path: starts it in its own thread (dist/ha-worker.js, side.ts) and
+// stands in for it on the main thread — its control commands, counters, instances and bus events
+// are forwarded; the console, MQTT and the operator actions read a mirror of its state and send
+// it actions. The main thread is never on the timing path of an advert or a serial frame: a
+// multi-second task here delays only what the main thread shows and forwards.
+//
+// Where no worker file exists (the source tree) or TWINVIP_HA_THREAD=main is set (benchmarks,
+// to compare), the same side runs on the main thread over a MessageChannel.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { CommandError } from '../../control';
+import type { DaemonContext, Extension } from '../../daemon/extension';
+import type { FeatureStatus } from '../../daemon/status';
+import { FeatureError } from '../../lib/feature-failure';
+import type { SubsystemLogger } from '../../log';
+import type { TrackSource } from '../../track';
+import type { InstanceEvent } from '../../vrrp/events';
+import type { RequestResult } from '../heartbeat/serial-link';
+import type { HeartbeatStatus } from '../heartbeat/status';
+import type { InstanceView } from '../vrrp/runner';
+import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
+import { HaSide } from './side';
+
+const WORKER_FILE = (() => {
+  try {
+    return fileURLToPath(new URL('./ha-worker.js', import.meta.url));
+  } catch {
+    return undefined;
+  }
+})();
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+/** What the operator actions and the console need of the VRRP runner, across the channel. */
+export interface HaRunnerPort {
+  views(): InstanceView[];
+  /** Resolves when the HA side has applied the event (and the mirror shows its effect). */
+  deliver(instance: string, event: InstanceEvent): Promise<void>[];
+  /** The runner's monotonic clock (transition times in views are on it). */
+  now(): number;
+}
+
+/** What the console, MQTT and `twinvip run` need of the serial heartbeat. */
+export interface HeartbeatPort {
+  status(): HeartbeatStatus | { enabled: false };
+  requestPeer(what: string, timeoutMs?: number): Promise<RequestResult>;
+  /** Answers the twin's serial request `what` from the main thread (the console's peer view). */
+  answerWith(what: string, answer: () => string | undefined): void;
+}
+
+export type HaThread = 'worker' | 'main';
+
+export class HaExtension implements Extension {
+  readonly name = 'ha';
+  private port: HaPort | undefined;
+  private worker: Worker | undefined;
+  private inline: { side: HaSide; close: () => void } | undefined;
+  private mirror: HaState | undefined;
+  private log: SubsystemLogger | undefined;
+  private ctx: DaemonContext | undefined;
+  private nextId = 1;
+  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly unregister: (() => void)[] = [];
+  private readonly answerers = new Map<string, () => string | undefined>();
+  private stopping = false;
+  private started: ((r: { ok: true } | { ok: false; error: Error }) => void) | undefined;
+  /** Where the HA path runs (status and the benchmark report it). */
+  thread: HaThread = 'worker';
+
+  /** @param nginx the local Nginx's health, for instances with `track_nginx`. */
+  constructor(private readonly nginx?: TrackSource, private readonly opts: { thread?: HaThread } = {}) {}
+
+  /** Whether a worker file exists beside the bundle (the source tree has none). */
+  static workerAvailable(): boolean {
+    return WORKER_FILE !== undefined && existsSync(WORKER_FILE);
+  }
+
+  readonly runner: HaRunnerPort = {
+    views: () => this.mirror?.views ?? [],
+    deliver: (instance, event) => [this.call({ op: 'deliver', instance, event }).then(() => undefined)],
+    now: () => performance.now() + performance.timeOrigin - (this.mirror?.timeOrigin ?? performance.timeOrigin),
+  };
+
+  readonly heartbeat: HeartbeatPort = {
+    status: () => this.mirror?.heartbeat ?? { enabled: false },
+    requestPeer: async (what, timeoutMs = 3000) => {
+      if (!this.port) return { ok: false, error: 'stopped' };
+      return (await this.call({ op: 'request-peer', what, timeoutMs })) as RequestResult;
+    },
+    answerWith: (what, answer) => {
+      this.answerers.set(what, answer);
+      this.send({ type: 'answerers', names: [...this.answerers.keys()] });
+    },
+  };
+
+  /** The runner port while the HA path runs (undefined before start and after stop). */
+  get vrrp(): HaRunnerPort | undefined {
+    return this.mirror && this.port ? this.runner : undefined;
+  }
+
+  async start(ctx: DaemonContext): Promise<void> {
+    this.ctx = ctx;
+    this.log = ctx.logger.for('daemon');
+    const thread: HaThread = this.opts.thread ?? (HaExtension.workerAvailable() && process.env.TWINVIP_HA_THREAD !== 'main' ? 'worker' : 'main');
+    this.thread = thread;
+    if (thread === 'worker') {
+      const worker = new Worker(WORKER_FILE!);
+      this.worker = worker;
+      this.port = worker as unknown as HaPort;
+      worker.on('error', (err) => this.onDeath(`uncaught error: ${err.message}`));
+      worker.on('exit', (code) => this.onDeath(`exited with code ${code}`));
+    } else {
+      const { port1, port2 } = new MessageChannel();
+      const side = new HaSide(port2 as unknown as HaPort);
+      this.inline = { side, close: () => { port1.close(); port2.close(); } };
+      this.port = port1 as unknown as HaPort;
+    }
+    this.port.on('message', (m: FromHa) => this.onMessage(m));
+    const done = new Promise<{ ok: true } | { ok: false; error: Error }>((resolve) => {
+      this.started = resolve;
+    });
+    const timer = setTimeout(() => this.started?.({ ok: false, error: new Error(`HA thread gave no answer in ${START_TIMEOUT_MS / 1000} s`) }), START_TIMEOUT_MS);
+    this.send({
+      type: 'start',
+      init: { configPath: ctx.configPath, config: ctx.config, configHash: ctx.configHash, startedAt: ctx.startedAt, pid: process.pid, controlSocket: ctx.config.control.socket },
+    });
+    const r = await done;
+    clearTimeout(timer);
+    if (!r.ok) {
+      await this.close();
+      throw r.error;
+    }
+    this.wire(ctx);
+    if (this.nginx) {
+      this.unregister.push(this.nginx.on((e) => this.send({ type: 'nginx-health', up: e.up })));
+      if (this.nginx.up !== undefined) this.send({ type: 'nginx-health', up: this.nginx.up });
+    }
+    if (this.answerers.size > 0) this.send({ type: 'answerers', names: [...this.answerers.keys()] });
+    this.log.info(`HA path (VRRP, serial heartbeat) runs in ${thread === 'worker' ? 'its own thread' : 'the main thread'}`);
+  }
+
+  /** vrrp and heartbeat as the HA thread reports them (status, console, MQTT). */
+  featureStatuses(): Record<string, FeatureStatus | undefined> {
+    return this.mirror?.features ?? {};
+  }
+
+  /** The HA side's commands, counters and instances, forwarded. */
+  private wire(ctx: DaemonContext): void {
+    for (const c of this.mirror?.commands ?? []) {
+      this.unregister.push(ctx.control.register(c.name, (args) => this.call({ op: 'command', name: c.name, args }), { summary: c.summary }));
+    }
+    for (const group of Object.keys(this.mirror?.counters ?? {})) {
+      this.unregister.push(ctx.counters.add(group, () => this.mirror?.counters[group] ?? {}));
+    }
+    ctx.setInstanceLister(() => this.mirror?.instances ?? []);
+  }
+
+  /** Fresh state from the HA side (the `status` command waits for it, a moment at most). */
+  async refresh(): Promise<void> {
+    if (!this.port || this.stopping) return;
+    await this.call({ op: 'state' }).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const u of this.unregister.splice(0)) u();
+    if (!this.port) return;
+    const stopped = this.call({ op: 'stop' }).catch((err: Error) => this.log?.error(`HA path did not stop cleanly: ${err.message}`));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, STOP_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    await this.close();
+  }
+
+  onConfigReloaded(ctx: DaemonContext): void {
+    this.send({ type: 'reload', config: ctx.config, configHash: ctx.configHash });
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.port = undefined;
+    this.inline?.close();
+    this.inline = undefined;
+    if (w) {
+      w.removeAllListeners('exit');
+      w.removeAllListeners('error');
+      await w.terminate();
+    }
+    for (const [, c] of this.calls) c.reject(new Error('HA path stopped'));
+    this.calls.clear();
+  }
+
+  private send(m: ToHa): void {
+    this.port?.postMessage(m);
+  }
+
+  private call(c: HaCall): Promise<unknown> {
+    if (!this.port) return Promise.reject(new Error('HA path not running'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.send({ type: 'call', id, ...c } as ToHa);
+    });
+  }
+
+  private onMessage(m: FromHa): void {
+    switch (m.type) {
+      case 'started':
+        if (m.ok) this.mirror = m.state;
+        this.started?.(
+          m.ok ? { ok: true } : { ok: false, error: new FeatureError(m.failure.message, { feature: m.failure.feature, call: m.failure.call, errno: m.failure.errno }) },
+        );
+        this.started = undefined;
+        return;
+      case 'fault':
+        this.ctx?.reportFault(m.fault);
+        return;
+      case 'fault-cleared':
+        this.ctx?.clearFault(m.id, m.message);
+        return;
+      case 'log':
+        this.ctx?.logger.ingest(m.record);
+        return;
+      case 'event':
+        this.forward(m);
+        return;
+      case 'state':
+        this.mirror = m.state;
+        return;
+      case 'reply': {
+        const c = this.calls.get(m.id);
+        this.calls.delete(m.id);
+        if (!c) return;
+        if (m.ok) {
+          this.mirror = m.state;
+          c.resolve(m.value);
+        } else c.reject(m.command ? new CommandError(m.error) : new Error(m.error));
+        return;
+      }
+      case 'answer': {
+        let body: string | undefined;
+        try {
+          body = this.answerers.get(m.what)?.();
+        } catch (err) {
+          this.log?.warn(`answering the twin's '${m.what}' request failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        this.send({ type: 'answered', id: m.id, body });
+        return;
+      }
+    }
+  }
+
+  private forward(e: HaEvent): void {
+    const bus = this.ctx?.bus;
+    if (!bus) return;
+    switch (e.name) {
+      case 'transition':
+        return void bus.emit('transition', e.payload);
+      case 'alarm':
+        return void bus.emit('alarm', e.payload);
+      case 'notify':
+        return void bus.emit('notify', e.payload);
+    }
+  }
+
+  /**
+   * The HA thread died: nothing sends adverts or heartbeats any more while the VIPs may still be
+   * on the box. Stop the daemon (SIGTERM to ourselves, the ordinary clean stop) so the service
+   * manager restarts it; a new start removes stale VIPs first.
+   */
+  private onDeath(why: string): void {
+    if (this.stopping) return;
+    this.started?.({ ok: false, error: new Error(`HA thread ${why}`) });
+    this.started = undefined;
+    if (!this.mirror) return;
+    this.log?.error(`HA thread ${why}: VRRP and the serial heartbeat stopped; stopping the daemon so it restarts`);
+    this.ctx?.bus.emit('alarm', { id: 'ha-thread-died', active: true, severity: 'critical', message: `HA thread ${why}`, at: Date.now() });
+    process.exitCode = 70;
+    process.kill(process.pid, 'SIGTERM');
+  }
+}

@@ -1,0 +1,126 @@
+// Issue #19, serial heartbeat replay, against two real daemons: a recorder on the serial cable
+// (recording-line.ts) keeps every frame of a running pair — heartbeats claiming MASTER, the
+// release frames of a graceful stop, and a whole life of box a that b never heard (withheld) —
+// and plays them back later, with the LAN cut so the serial line is the only thing telling b
+// that a lives: in order, reversed, shuffled, each frame twice, releases first, each box's own
+// frames reflected back to it; again after b restarted and after a restarted.
+//
+// Before the fix one frame of the unseen life retired a's live boot id (b then refused every
+// genuine frame: serial lost, b takes over) and a recorded release made b take over. Now: no
+// transition, no reboot reported, the serial channel never lost, and every injected frame is
+// rejected (the rejected counters grow by at least the number injected).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NetnsLab } from '../helpers/netns';
+import { type Box, PairLab } from './pair-lab';
+import { RecordingLine } from './recording-line';
+import { describeRequiring } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
+
+let p: PairLab;
+let line: RecordingLine;
+
+const logs = (): string => p.logs();
+const sum = (c: Record<string, number>, keys: string[]) => keys.reduce((n, k) => n + (c[k] ?? 0), 0);
+const REFUSED = ['rejected.replayed', 'rejected.stale', 'rejected.unsynced', 'rejected.own-frame'];
+
+beforeAll(async () => {
+  if (!NetnsLab.available()) return;
+  p = await PairLab.create();
+  line = await RecordingLine.start(p.lab, p.dir);
+  await p.writeConfig(p.a, {}, { device: line.device('a') });
+  await p.writeConfig(p.b, {}, { device: line.device('b') });
+  p.start(p.a);
+  p.start(p.b);
+}, patience(60_000));
+
+afterAll(async () => {
+  line?.close();
+  await p?.cleanup();
+}, patience(60_000));
+
+function orders(frames: Buffer[]): [string, Buffer[]][] {
+  let x = 4242;
+  const rnd = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const rev = [...frames].reverse();
+  return [
+    ['in order', frames],
+    ['reversed', rev],
+    ['shuffled', [...frames].map((f) => [rnd(), f] as const).sort((q, r) => q[0] - r[0]).map(([, f]) => f)],
+    ['each twice', frames.flatMap((f) => [f, f])],
+    // The releases of a's graceful stops are the last frames of each of its lives.
+    ['newest first', rev],
+  ];
+}
+
+describeRequiring(NetnsLab.prerequisites, 'serial heartbeat replay against a running pair', () => {
+  it('recorded frames played back in every order, after a restart of either box: no transition, no reboot, serial never lost, all refused', async () => {
+    const serialUp = async () => {
+      await p.masterIs(p.a, p.b);
+      await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, () => `serial up on both${logs()}`);
+    };
+    await serialUp();
+    const restart = async (box: Box) => {
+      await box.proc!.kill();
+      p.start(box);
+      await serialUp();
+    };
+
+    // Recording. a's first life ends with a graceful stop (its release frames are on the tape).
+    await restart(p.a);
+    // A life of a that b never hears: the recorder withholds a -> b (LAN up: VRRP decides).
+    line.aToB.withhold = true;
+    await p.a.proc!.kill();
+    const withheldFrom = line.aToB.tape.length;
+    p.start(p.a);
+    await p.waitFor(() => line.aToB.tape.length >= withheldFrom + 30, () => `a's unseen life recorded${logs()}`);
+    await p.a.proc!.kill();
+    line.aToB.withhold = false;
+    p.start(p.a);
+    await serialUp();
+    expect(line.aToB.tape.length).toBeGreaterThan(withheldFrom + 30);
+
+    const play = async (when: string) => {
+      await p.cutLan(p.a);
+      const mark = { a: p.a.log().length, b: p.b.log().length };
+      const since = (box: Box) => box.log().slice(mark[box.id]);
+      await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(since(p.b)), () => `${when}: b notices the LAN cut${logs()}`);
+      let injected = { a: 0, b: 0 };
+      const before = { a: (await p.counters(p.a))!, b: (await p.counters(p.b))! };
+      const samples: string[] = [];
+      try {
+        const fromA = [...line.aToB.tape];
+        const fromB = [...line.bToA.tape];
+        for (const [name, order] of orders(fromA)) {
+          // a's recorded frames into b, and b's own recent frames reflected back into it.
+          const own = fromB.slice(-20);
+          line.aToB.inject([...order, ...own]);
+          line.bToA.inject(orders(fromB)[0]![1].slice(-40));
+          injected = { a: injected.a + 40, b: injected.b + order.length + own.length };
+          const hb = (await p.counters(p.b))!['accepted.heartbeat']!;
+          // b goes on hearing a over serial (the only channel) after each round.
+          await p.waitFor(async () => ((await p.counters(p.b))!['accepted.heartbeat']! >= hb + 5 ? true : null), () => `${when}, ${name}: b still hears a${logs()}`);
+          const [sa, sb, ha, hb2] = await Promise.all([p.state(p.a), p.state(p.b), p.heartbeat(p.a), p.heartbeat(p.b)]);
+          samples.push(`${sa}/${sb}/${ha?.serial.ok}/${hb2?.serial.ok}`);
+        }
+      } finally {
+        await p.healLan(p.a);
+      }
+      expect(samples.filter((s) => s !== 'MASTER/BACKUP/true/true'), `${when}: states/serial at each round`).toEqual([]);
+      expect(since(p.a) + since(p.b), `${when}: a transition, a reboot or a lost serial channel`).not.toMatch(/ -> |rebooted|serial-heartbeat-lost|peer-release|peer-dead|release frame/);
+      const after = await p.waitFor(async () => {
+        const c = { a: (await p.counters(p.a))!, b: (await p.counters(p.b))! };
+        return sum(c.b, REFUSED) - sum(before.b, REFUSED) >= injected.b && sum(c.a, REFUSED) - sum(before.a, REFUSED) >= injected.a ? c : null;
+      }, () => `${when}: every injected frame refused (${JSON.stringify(injected)})${logs()}`);
+      expect(after.b.peer_reboots).toBe(before.b.peer_reboots);
+      expect(after.a.peer_reboots).toBe(before.a.peer_reboots);
+      expect(after.b['accepted.release']).toBe(before.b['accepted.release']);
+      console.log(`${when}: injected ${injected.b} frames into b, ${injected.a} into a; b refused ${sum(after.b, REFUSED) - sum(before.b, REFUSED)}, a ${sum(after.a, REFUSED) - sum(before.a, REFUSED)}; no transition`);
+    };
+
+    await play('both running');
+    await restart(p.b);
+    await play('after b restarted');
+    await restart(p.a);
+    await play('after a restarted');
+  }, patience(240_000));
+});
