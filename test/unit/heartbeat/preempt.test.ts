@@ -8,7 +8,7 @@ import { DEFAULT_PREEMPT_HOLD_DOWN_MS, preemptDueAt, wantsMaster } from '../../.
 import { VrrpInstance } from '../../../src/vrrp/instance';
 import type { Action } from '../../../src/vrrp/events';
 import { Harness } from './arbiter-harness';
-import { hb, inst, KEY } from './fixtures';
+import { hb, inst, MAC as KEY } from './fixtures';
 
 describe('hold-down', () => {
   it('due hold-down ms after the BACKUP became ready; never without readiness', () => {

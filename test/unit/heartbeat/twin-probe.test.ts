@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { decodeProbe, describeVerdict, encodeProbe } from '../../../src/heartbeat/probe';
 import { Harness } from './arbiter-harness';
-import { KEY, OTHER_KEY } from './fixtures';
+import { MAC as KEY, OTHER_MAC as OTHER_KEY } from './fixtures';
 
 const newProbeNonce = () => randomBytes(8).toString('hex');
 
