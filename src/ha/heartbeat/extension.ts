@@ -243,7 +243,10 @@ export class HeartbeatExtension implements Extension {
       runner!.deliver(l.name, { type: 'shutdown' });
       await runner!.vipsSettled(l.name);
       this.stopping.add(l.name);
-      if (link.sendRelease(l.vrid, l.family)) this.extra.releases_sent++;
+      if (link.sendRelease(l.vrid, l.family)) {
+        this.extra.releases_sent++;
+        this.log?.forInstance(l.name).info('MASTER -> INIT (shutdown): release sent to the twin over serial');
+      }
     }
     link.sendHeartbeatNow();
     // Let the writes reach the kernel before the port closes (a tty's close drains what it holds).
