@@ -68,7 +68,11 @@ export async function runCommand(args: string[]): Promise<number> {
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
   const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
-  if (mqtt) extensions.push(mqtt);
+  if (mqtt) {
+    extensions.push(mqtt);
+    // The retained state lists each instance's demotions: republish when the operator changes them.
+    ha.onDemotionsChanged(() => mqtt.stateChanged());
+  }
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({

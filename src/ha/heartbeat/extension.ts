@@ -35,6 +35,9 @@ import type { StallGate } from '../stall-gate';
 
 const now = (): number => performance.now();
 
+/** A serial heartbeat port lost this long without reopening is a fault (see armPortGone). */
+const PORT_GONE_MS = 30_000;
+
 /** Arbiter alarms that clear an earlier one: emitted on the bus under the original id, active false. */
 const CLEARS: Record<string, string> = {
   'serial-heartbeat-restored': 'serial-heartbeat-lost',
@@ -158,7 +161,11 @@ export class HeartbeatExtension implements Extension {
     const link = this.link;
     link.on('heartbeat', (f, _at, sentAt) => this.onFrame(f, sentAt));
     link.on('release', (f) => this.onFrame(f));
-    link.on('port-lost', (reason) => log.warn(`serial ${serial.device}: port lost (${reason})`));
+    link.on('port-lost', (reason) => {
+      log.warn(`serial ${serial.device}: port lost (${reason})`);
+      this.armPortGone(serial.device, reason);
+    });
+    link.on('open', () => this.portBack(serial.device));
 
     runner.setAdvertObserver((plan, advert) =>
       this.feed({ type: 'advert', vrid: plan.params.vrid, family: plan.family, priority: advert.priority, advertIntervalCs: advert.advertIntervalCs, address: advert.source }),
@@ -221,7 +228,42 @@ export class HeartbeatExtension implements Extension {
     return { state: 'running', detail: `serial ${this.deviceLabel} ${this.link.isOpen ? 'open' : 'closed, reopening'}` };
   }
 
+  private portGoneTimer: NodeJS.Timeout | undefined;
+  private portGone = false;
+
+  /**
+   * Fail loudly: a serial port lost and not back within PORT_GONE_MS is a fault (degraded,
+   * critical alarm `serial-port-gone`) until it reopens. The instances stay as they are: VRRP
+   * still defends them over Ethernet, as without the serial heartbeat; putting them in FAULT
+   * would turn a lost second channel into an outage on both boxes when the cable's two ports
+   * go together (a pty pair, a shared USB hub). The reopening goes on with its back-off.
+   */
+  private armPortGone(device: string, reason: string): void {
+    if (this.portGoneTimer || this.portGone) return;
+    this.portGoneTimer = setTimeout(() => {
+      this.portGoneTimer = undefined;
+      if (this.link?.isOpen !== false) return;
+      this.portGone = true;
+      this.ctx?.reportFault({
+        id: 'serial-port-gone',
+        feature: 'heartbeat',
+        reason: `serial heartbeat ${device}: port lost (${reason}) and not reopened within ${PORT_GONE_MS / 1000} s; split-brain protection rests on the Ethernet adverts alone`,
+      });
+    }, PORT_GONE_MS);
+    this.portGoneTimer.unref();
+  }
+
+  private portBack(device: string): void {
+    if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
+    this.portGoneTimer = undefined;
+    if (!this.portGone) return;
+    this.portGone = false;
+    this.ctx?.clearFault('serial-port-gone', `serial heartbeat ${device}: port open again`);
+  }
+
   async stop(): Promise<void> {
+    if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
+    this.portGoneTimer = undefined;
     for (const u of this.unregister.splice(0)) u();
     this.probe?.stop();
     this.probe = undefined;
