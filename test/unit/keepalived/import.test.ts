@@ -152,7 +152,7 @@ describe('mapping', () => {
     ]);
     expect(ng.servers).toBeUndefined();
     expect(r.notes.filter((n) => n.keyword === 'nb_get_retry').map((n) => n.line)).toEqual([18, 31]);
-    expect(r.notes.filter((n) => n.keyword === 'digest').map((n) => `${n.severity}@${n.line}`)).toEqual(['unconverted@15', 'unconverted@28']);
+    expect(r.notes.filter((n) => n.keyword === 'digest').map((n) => `${n.severity}@${n.line}`)).toEqual(['warning@15', 'warning@28']);
     expect(noteAt(r.notes, 'lb_kind')).toMatchObject({ severity: 'warning', line: 5 });
     expect(r.notes.find((n) => n.keyword === 'lb_kind' && n.line === 40)?.severity).toBe('unconverted');
     expect(noteAt(r.notes, 'persistence_timeout')).toMatchObject({ severity: 'warning', line: 6 });
