@@ -396,3 +396,14 @@ describe('fidelity: what keepalived does with the same file', () => {
     expect(r.notes.find((n) => n.keyword === 'authentication')?.message).toMatch(/VRRPv3 has no authentication/);
   });
 });
+
+describe('fidelity: priority derived from the state, as keepalived 2.2.7 does', () => {
+  it('state MASTER without a priority line becomes priority 255 (address owner), warned at the state line; BACKUP stays at 100', () => {
+    const r = inline('vrrp_instance A {\n state MASTER\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\nvrrp_instance B {\n state BACKUP\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.101/24\n }\n}\n');
+    if (!r.ok) throw new Error(r.error);
+    const inst = (r.config as Any).instances;
+    expect(inst.A).toMatchObject({ state: 'MASTER', priority: 255, address_owner: true });
+    expect(inst.B.priority).toBeUndefined();
+    expect(r.notes.find((n) => n.keyword === 'state' && n.line === 2)).toMatchObject({ severity: 'warning', message: expect.stringMatching(/priority 255/) });
+  });
+});
