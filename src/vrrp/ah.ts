@@ -16,7 +16,6 @@
 // unicast peer). A master that hears a lower-priority advert takes its number + 1, so two
 // routers whose counters diverged (one restarted) converge instead of refusing each other.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { formatIpv4, parseIpv4 } from '../lib/ip.js';
 import { finishChecksum, sum16 } from './checksum.js';
 import type { DecodeDropReason } from './drop-reasons.js';
@@ -35,6 +34,12 @@ const IPV4_HEADER_LENGTH = 20;
 export const VRRP_IP_TOS = 0xc0;
 /** keepalived: past 0xFFFFFFFD the counter is "cycled" and stops increasing. */
 const SEQUENCE_LIMIT = 0xfffffffd;
+
+/**
+ * HMAC-MD5 (RFC 2104) of `data` under `key`, the full 16-byte digest. The shell passes it in
+ * (src/ha/vrrp/ah-crypto.ts, node:crypto): this core does no crypto of its own.
+ */
+export type HmacMd5 = (key: Uint8Array, data: Uint8Array) => Uint8Array;
 
 /** The AH key keepalived derives from auth_pass: its bytes, truncated to 8, zero-padded. */
 export function ahKeyFromPassword(password: string): Uint8Array {
@@ -110,7 +115,7 @@ export function decodeAhAdvert(bytes: Uint8Array, unicast: (destination: string)
 }
 
 /** The 96-bit ICV of a datagram (its own ICV field is ignored), keepalived's mutable-field rules. */
-export function ahIcv(datagram: Uint8Array, key: Uint8Array, unicast: boolean): Uint8Array {
+export function ahIcv(datagram: Uint8Array, key: Uint8Array, unicast: boolean, hmacMd5: HmacMd5): Uint8Array {
   const ihl = (datagram[0]! & 0x0f) * 4;
   // A copy: the caller's bytes are often a Node Buffer, whose slice() is a view.
   const copy = Uint8Array.from(datagram);
@@ -122,17 +127,21 @@ export function ahIcv(datagram: Uint8Array, key: Uint8Array, unicast: boolean): 
   // keepalived zeroes the TTL only in unicast mode (a routed unicast advert may lose hops).
   if (unicast) copy[8] = 0;
   copy.fill(0, ihl + 12, ihl + AH_HEADER_LENGTH);
-  const digest = createHmac('md5', key).update(copy).digest();
+  const digest = hmacMd5(key, copy);
   return new Uint8Array(digest.buffer, digest.byteOffset, AH_ICV_LENGTH);
 }
 
 /** Whether the datagram's ICV is the one `key` gives. Constant time. */
-export function ahIcvVerifies(envelope: AhEnvelope, key: Uint8Array, unicast: boolean): boolean {
+export function ahIcvVerifies(envelope: AhEnvelope, key: Uint8Array, unicast: boolean, hmacMd5: HmacMd5): boolean {
   const d = envelope.datagram;
   const ihl = (d[0]! & 0x0f) * 4;
   if (d.length < ihl + AH_HEADER_LENGTH) return false;
-  const expected = ahIcv(d, key, unicast);
-  return timingSafeEqual(d.subarray(ihl + 12, ihl + AH_HEADER_LENGTH), expected);
+  const expected = ahIcv(d, key, unicast, hmacMd5);
+  const got = d.subarray(ihl + 12, ihl + AH_HEADER_LENGTH);
+  // Constant time: every byte is compared whatever the first difference.
+  let diff = 0;
+  for (let i = 0; i < AH_ICV_LENGTH; i++) diff |= got[i]! ^ expected[i]!;
+  return diff === 0;
 }
 
 export interface AhSealParams {
@@ -144,6 +153,8 @@ export interface AhSealParams {
   ipId: number;
   sequence: number;
   key: Uint8Array;
+  /** The HMAC-MD5 the shell passes in (src/ha/vrrp/ah-crypto.ts). */
+  hmacMd5: HmacMd5;
   unicast: boolean;
   ttl?: number;
 }
@@ -176,7 +187,7 @@ export function sealAhAdvert(p: AhSealParams): Uint8Array {
   out.set(src, 24); // SPI = source address, network order
   view.setUint32(28, p.sequence);
   out.set(p.vrrp, IPV4_HEADER_LENGTH + AH_HEADER_LENGTH);
-  out.set(ahIcv(out, p.key, p.unicast), 32);
+  out.set(ahIcv(out, p.key, p.unicast, p.hmacMd5), 32);
   view.setUint16(10, finishChecksum(sum16(out, 0, IPV4_HEADER_LENGTH)));
   return out;
 }

@@ -10,7 +10,7 @@
 //    from any other source is dropped ('not-twin') before anything else is judged.
 
 import { canonicalIp } from '../lib/ip.js';
-import { ahIcvVerifies, spiAddress, type AhSequence } from './ah.js';
+import { ahIcvVerifies, spiAddress, type AhSequence, type HmacMd5 } from './ah.js';
 import type { AdvertWarning, ValidateDropReason } from './drop-reasons.js';
 import { AUTH_AH, AUTH_PASS, VRRP_AUTH_LENGTH } from './packet.js';
 import type { Advert, Family, VrrpVersion } from './types.js';
@@ -26,6 +26,8 @@ export interface AdvertExpectation {
    * v2 AH: the HMAC-MD5 key, the same 8 bytes (ahKeyFromPassword()).
    */
   authData?: Uint8Array;
+  /** v2 AH: the HMAC-MD5 the shell passes in (src/ha/vrrp/ah-crypto.ts); without it AH adverts are refused. */
+  hmacMd5?: HmacMd5;
   /** Our configured interval. v2 adverts must carry the same (v3 backups learn the master's). */
   advertIntervalCs: number;
   /** Our virtual addresses, any text form. */
@@ -125,7 +127,10 @@ export function validateAdvert(advert: Advert, expect: AdvertExpectation, pair?:
     }
     if (advert.ah !== undefined) {
       const unicast = (expect.unicastPeers?.length ?? 0) > 0;
-      if (!ahIcvVerifies(advert.ah, expect.authData ?? new Uint8Array(VRRP_AUTH_LENGTH), unicast)) {
+      if (expect.hmacMd5 === undefined) {
+        return reject('auth', 'IPsec AH advert, but the instance was given no HMAC-MD5 to verify it with', true);
+      }
+      if (!ahIcvVerifies(advert.ah, expect.authData ?? new Uint8Array(VRRP_AUTH_LENGTH), unicast, expect.hmacMd5)) {
         return reject('auth', 'IPsec AH HMAC-MD5-96 does not verify: another key, or a field changed on the way', true);
       }
       if (spiAddress(advert.ah.spi) !== advert.source) {

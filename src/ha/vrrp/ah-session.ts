@@ -7,6 +7,7 @@ import { compareAddresses } from '../../lib/ip';
 import { AhSequence, sealAhAdvert } from '../../vrrp/ah';
 import type { InstanceSnapshot } from '../../vrrp/events';
 import type { Advert } from '../../vrrp/types';
+import { hmacMd5 } from './ah-crypto';
 import type { InstancePlan } from './instance-plan';
 
 export class AhSessions {
@@ -35,7 +36,7 @@ export class AhSessions {
     const { sequence, ipId } = counter.next();
     return plan.destinations.map((destination) => ({
       destination,
-      bytes: sealAhAdvert({ vrrp, source: plan.params.primaryAddress, destination, ipId, sequence, key: plan.ahKey!, unicast: plan.unicast }),
+      bytes: sealAhAdvert({ vrrp, source: plan.params.primaryAddress, destination, ipId, sequence, key: plan.ahKey!, hmacMd5, unicast: plan.unicast }),
     }));
   }
 

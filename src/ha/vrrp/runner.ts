@@ -4,6 +4,7 @@
 // in-memory wire in tests.
 
 import { AH_PROTOCOL, decodeAhAdvert } from '../../vrrp/ah';
+import { hmacMd5 } from './ah-crypto';
 import { decodeAdvert, encodeAdvert } from '../../vrrp/packet';
 import { validateAdvert, type TwinFilter } from '../../vrrp/validate';
 import { VrrpInstance } from '../../vrrp/instance';
@@ -309,7 +310,9 @@ export class VrrpRunner {
       return;
     }
     const counts = this.rx.get(plan.name)!;
-    const verdict = validateAdvert(advert, plan.expectation, this.pairGate?.twinFilter(plan), this.ah.sequence(plan.name));
+    // AH: the core verifies the ICV with the HMAC-MD5 the shell hands it (the plan stays plain data).
+    const expectation = plan.ahKey ? { ...plan.expectation, hmacMd5 } : plan.expectation;
+    const verdict = validateAdvert(advert, expectation, this.pairGate?.twinFilter(plan), this.ah.sequence(plan.name));
     if (!verdict.accept) {
       counts.drops[verdict.reason]++;
       if (verdict.reason === 'not-twin') this.pairGate?.foreign(plan, advert);

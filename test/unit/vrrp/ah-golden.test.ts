@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatIp } from '../../../src/lib/ip.js';
 import { AhSequence, ahKeyFromPassword, ahIcvVerifies, decodeAhAdvert, parseAhDatagram, sealAhAdvert, spiAddress } from '../../../src/vrrp/ah.js';
+import { hmacMd5 } from '../../../src/ha/vrrp/ah-crypto.js';
 import { AUTH_AH, encodeAdvert } from '../../../src/vrrp/packet.js';
 import { validateAdvert, type AdvertExpectation } from '../../../src/vrrp/validate.js';
 import { loadAhIndex, rawIpv4Datagrams, readConf } from '../../fixtures/vrrp/read-fixtures.js';
@@ -28,6 +29,7 @@ describe('keepalived 2.2.7 IPsec AH golden vectors', () => {
         version: 2,
         authType: AUTH_AH,
         authData: key,
+        hmacMd5,
         advertIntervalCs: exp.advertIntervalCs,
         addresses: exp.addresses,
         ownAddresses: ['10.99.0.2'],
@@ -73,10 +75,10 @@ describe('keepalived 2.2.7 IPsec AH golden vectors', () => {
         for (const d of datagrams) {
           const p = parseAhDatagram(d);
           if (!p.ok) throw new Error(p.detail);
-          expect(ahIcvVerifies(p.datagram.envelope, key, exp.unicast)).toBe(true);
-          expect(ahIcvVerifies(p.datagram.envelope, ahKeyFromPassword('other'), exp.unicast)).toBe(false);
+          expect(ahIcvVerifies(p.datagram.envelope, key, exp.unicast, hmacMd5)).toBe(true);
+          expect(ahIcvVerifies(p.datagram.envelope, ahKeyFromPassword('other'), exp.unicast, hmacMd5)).toBe(false);
           // The TTL is in the ICV for multicast and out of it for unicast: the other rule fails.
-          expect(ahIcvVerifies(p.datagram.envelope, key, !exp.unicast)).toBe(false);
+          expect(ahIcvVerifies(p.datagram.envelope, key, !exp.unicast, hmacMd5)).toBe(false);
         }
       });
 
@@ -91,7 +93,7 @@ describe('keepalived 2.2.7 IPsec AH golden vectors', () => {
             addresses: exp.addresses,
             authType: AUTH_AH,
           });
-          const sealed = sealAhAdvert({ vrrp, source: exp.source, destination: exp.destination, ipId: i + 1, sequence: i + 1, key, unicast: exp.unicast });
+          const sealed = sealAhAdvert({ vrrp, source: exp.source, destination: exp.destination, ipId: i + 1, sequence: i + 1, key, hmacMd5, unicast: exp.unicast });
           expect(Buffer.from(sealed).toString('hex')).toBe(Buffer.from(d).toString('hex'));
         });
       });

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { AhSequence, ahIcv, ahKeyFromPassword, decodeAhAdvert, parseAhDatagram, sealAhAdvert } from '../../../src/vrrp/ah.js';
+import { hmacMd5 } from '../../../src/ha/vrrp/ah-crypto.js';
 import { AUTH_AH, AUTH_PASS, authDataFromPassword, decodeAdvert, encodeAdvert } from '../../../src/vrrp/packet.js';
 import { validateAdvert, type AdvertExpectation } from '../../../src/vrrp/validate.js';
 import type { Advert } from '../../../src/vrrp/types.js';
@@ -11,7 +12,7 @@ const KEY = ahKeyFromPassword('s3cret');
 const vrrp = (priority = 100, authType = AUTH_AH) =>
   encodeAdvert({ version: 2, family: 4, vrid: 9, priority, advertIntervalCs: 100, addresses: ['10.0.0.100'], authType });
 const seal = (over: Partial<Parameters<typeof sealAhAdvert>[0]> = {}) =>
-  sealAhAdvert({ vrrp: vrrp(), source: '10.0.0.1', destination: '224.0.0.18', ipId: 1, sequence: 1, key: KEY, unicast: false, ...over });
+  sealAhAdvert({ vrrp: vrrp(), source: '10.0.0.1', destination: '224.0.0.18', ipId: 1, sequence: 1, key: KEY, hmacMd5, unicast: false, ...over });
 const multicastOnly = (d: string) => !d.startsWith('224.');
 
 function advertOf(datagram: Uint8Array): Advert {
@@ -20,7 +21,7 @@ function advertOf(datagram: Uint8Array): Advert {
   return r.advert;
 }
 
-const expect9: AdvertExpectation = { vrid: 9, version: 2, authType: AUTH_AH, authData: KEY, advertIntervalCs: 100, addresses: ['10.0.0.100'], ownAddresses: ['10.0.0.2'] };
+const expect9: AdvertExpectation = { vrid: 9, version: 2, authType: AUTH_AH, authData: KEY, hmacMd5, advertIntervalCs: 100, addresses: ['10.0.0.100'], ownAddresses: ['10.0.0.2'] };
 
 describe('parseAhDatagram / decodeAhAdvert: structure', () => {
   it('splits IP, AH and VRRP', () => {
@@ -120,7 +121,7 @@ describe('validateAdvert with auth type AH', () => {
     // Sealed by a holder of the key with another SPI: the ICV is fine, the SPI is not.
     const forged = seal();
     forged[27] = 9;
-    forged.set(ahIcv(forged, KEY, false), 32);
+    forged.set(ahIcv(forged, KEY, false, hmacMd5), 32);
     expect(validateAdvert(advertOf(forged), expect9)).toMatchObject({ accept: false, reason: 'auth', detail: expect.stringContaining('SPI 10.0.0.9') });
   });
 

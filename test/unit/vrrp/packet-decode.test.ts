@@ -3,6 +3,7 @@ import { DECODE_DROP_REASONS, type DecodeDropReason } from '../../../src/vrrp/dr
 import { pseudoHeaderSum, vrrpChecksum } from '../../../src/vrrp/checksum.js';
 import { parseIpv4 } from '../../../src/lib/ip.js';
 import { ahKeyFromPassword, decodeAhAdvert, sealAhAdvert } from '../../../src/vrrp/ah.js';
+import { hmacMd5 } from '../../../src/ha/vrrp/ah-crypto.js';
 import {
   authDataFromPassword,
   checkEncodeParams,
@@ -73,7 +74,7 @@ describe('decodeAdvert: every drop reason from a crafted packet', () => {
     family: () => reasonOf(encodeAdvert(v2), { ...V4, source: 'fe80::1' }),
     // AH datagrams (IP protocol 51) go through decodeAhAdvert: an AH not protecting VRRP.
     ah: () => {
-      const d = sealAhAdvert({ vrrp: encodeAdvert({ ...v2, authType: 2 }), source: '10.0.0.1', destination: '224.0.0.18', ipId: 1, sequence: 1, key: ahKeyFromPassword('k'), unicast: false });
+      const d = sealAhAdvert({ vrrp: encodeAdvert({ ...v2, authType: 2 }), source: '10.0.0.1', destination: '224.0.0.18', ipId: 1, sequence: 1, key: ahKeyFromPassword('k'), hmacMd5, unicast: false });
       d[20] = 6;
       const r = decodeAhAdvert(d, () => false);
       return r.ok ? 'ok' : r.reason;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADVERT_WARNINGS, NOT_AN_ERROR, VALIDATE_DROP_REASONS, emptyDropCounters, emptyWarningCounters, DROP_REASONS } from '../../../src/vrrp/drop-reasons.js';
 import { AhSequence, ahKeyFromPassword, decodeAhAdvert, sealAhAdvert } from '../../../src/vrrp/ah.js';
+import { hmacMd5 } from '../../../src/ha/vrrp/ah-crypto.js';
 import { authDataFromPassword, encodeAdvert } from '../../../src/vrrp/packet.js';
 import type { Advert } from '../../../src/vrrp/types.js';
 import { validateAdvert, type AdvertExpectation } from '../../../src/vrrp/validate.js';
@@ -90,11 +91,20 @@ describe('validateAdvert', () => {
   it("'auth-replay': an AH sequence number not above the instance's counter (more in ah.test.ts)", () => {
     const key = ahKeyFromPassword('tw1n');
     const vrrp = encodeAdvert({ version: 2, family: 4, vrid: 51, priority: 150, advertIntervalCs: 100, addresses: advertV2.addresses, authType: 2 });
-    const r = decodeAhAdvert(sealAhAdvert({ vrrp, source: '10.99.0.1', destination: '224.0.0.18', ipId: 1, sequence: 3, key, unicast: false }), () => false);
+    const r = decodeAhAdvert(sealAhAdvert({ vrrp, source: '10.99.0.1', destination: '224.0.0.18', ipId: 1, sequence: 3, key, hmacMd5, unicast: false }), () => false);
     if (!r.ok) throw new Error(r.detail);
     const seq = new AhSequence();
     seq.accept(3);
-    expect(validateAdvert(r.advert, { ...expectV2, authType: 2, authData: key }, undefined, seq)).toMatchObject({ reason: 'auth-replay', alarm: false });
+    expect(validateAdvert(r.advert, { ...expectV2, authType: 2, authData: key, hmacMd5 }, undefined, seq)).toMatchObject({ reason: 'auth-replay', alarm: false });
+  });
+
+  it("'auth': an AH advert for an instance given no HMAC-MD5 is refused, not waved through", () => {
+    const key = ahKeyFromPassword('tw1n');
+    const vrrp = encodeAdvert({ version: 2, family: 4, vrid: 51, priority: 150, advertIntervalCs: 100, addresses: advertV2.addresses, authType: 2 });
+    const r = decodeAhAdvert(sealAhAdvert({ vrrp, source: '10.99.0.1', destination: '224.0.0.18', ipId: 1, sequence: 3, key, hmacMd5, unicast: false }), () => false);
+    if (!r.ok) throw new Error(r.detail);
+    expect(validateAdvert(r.advert, { ...expectV2, authType: 2, authData: key, hmacMd5 })).toMatchObject({ accept: true });
+    expect(validateAdvert(r.advert, { ...expectV2, authType: 2, authData: key })).toMatchObject({ accept: false, reason: 'auth', alarm: true, detail: /no HMAC-MD5/ });
   });
 
   it("'interval-mismatch' (v2): dropped, flagged for an alarm (keepalived drops silently)", () => {
