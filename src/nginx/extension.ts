@@ -1,5 +1,6 @@
 import type { DaemonContext, Extension, FeatureStatus } from '../daemon';
 import { TrackEmitter, type TrackListener, type TrackSource } from '../track';
+import { scriptPolicyFromConfig } from '../exec';
 import { NginxController } from './controller';
 
 /**
@@ -58,6 +59,7 @@ export class NginxExtension implements Extension, TrackSource {
     const c = new NginxController({
       model: ctx.config.nginx,
       log,
+      scriptPolicy: () => scriptPolicyFromConfig(this.ctx?.config.notify ?? ctx.config.notify),
       ...(this.opts.modulesDir ? { modulesDir: this.opts.modulesDir } : {}),
       onAlarm: (a) => ctx.bus.emit('alarm', { ...a, at: Date.now() }),
     });

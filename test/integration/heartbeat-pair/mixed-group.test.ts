@@ -1,6 +1,7 @@
 // A twinvip pair with the serial heartbeat and a THIRD router in the same VRRP group — a
 // keepalived 2.2.7 box with the same VRID and VIP, as during a migration from keepalived:
-// - declared (`mixed_group: true`): RFC 3768 / keepalived behaviour. keepalived (200) preempts
+// - declared (`mixed_group: true`): RFC 3768 / keepalived behaviour, and a release over serial
+//   waits Skew_Time (a third backup may be better than the twin). keepalived (200) preempts
 //   the twinvip master (150), and hands back with priority 0 when stopped; a crafted advert with
 //   our address list and priority 254 moves the master, as it moves keepalived (issue 15, case 3
 //   in mixed-group mode; the times side by side are in bench/README.md);
@@ -79,6 +80,25 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       await ka.kill();
     }
   }, patience(120_000));
+
+  it('mixed_group: a master that goes FAULT releases over serial and the twin takes over after Skew_Time (RFC), not at once: the third router is a backup too', async () => {
+    await restartPair(true);
+    const ka = await startKeepalived(50);
+    const before = p.b.log().length;
+    try {
+      await p.waitFor(() => /Entering BACKUP STATE/.test(ka.stdout + ka.stderr), 'keepalived BACKUP', 30_000);
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
+      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER${p.logs()}`);
+      const after = p.b.log().slice(before);
+      expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer released, over the serial channel\)/);
+      expect(after).not.toMatch(/twin released/);
+      await p.waitFor(async () => (await p.hasVip(p.b)) && !(await kHolds()), 'VIP on b, not on keepalived');
+    } finally {
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
+      await ka.kill();
+    }
+    await p.masterIs(p.a, p.b);
+  }, 120_000);
 
   it('mixed_group: a crafted advert with our address list and priority 254 moves the master, as it moves keepalived', async () => {
     const rogue = RogueSender.open(p.c, 'lc', '10.77.0.50');
