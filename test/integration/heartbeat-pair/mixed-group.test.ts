@@ -98,7 +98,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       await ka.kill();
     }
     await p.masterIs(p.a, p.b);
-  }, 120_000);
+  }, patience(120_000));
 
   it('mixed_group: a crafted advert with our address list and priority 254 moves the master, as it moves keepalived', async () => {
     const rogue = RogueSender.open(p.c, 'lc', '10.77.0.50');
