@@ -80,14 +80,17 @@ export class Lab {
     return n;
   }
 
-  /** ns a/b/c on bridge br0 in ns s: interface l<role>, bridge port pl<role>. */
-  async build() {
+  /**
+   * ns a/b/c (and k, a third router, when asked) on bridge br0 in ns s: interface l<role>,
+   * bridge port pl<role>.
+   */
+  async build(roles = ['a', 'b', 'c']) {
     const s = await this.addNs('s');
     await exec('ip', ['-n', s, 'link', 'add', 'br0', 'type', 'bridge']);
     await exec('ip', ['-n', s, 'link', 'set', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0']);
     await exec('ip', ['-n', s, 'link', 'set', 'br0', 'up']);
-    const addrs = { a: '10.88.0.1/24', b: '10.88.0.2/24', c: '10.88.0.9/24' };
-    for (const role of ['a', 'b', 'c']) {
+    const addrs = { a: '10.88.0.1/24', b: '10.88.0.2/24', c: '10.88.0.9/24', k: '10.88.0.3/24' };
+    for (const role of roles) {
       const n = await this.addNs(role);
       const tmp = `${this.prefix}t${role}`;
       await exec('ip', ['-n', n, 'link', 'add', `l${role}`, 'type', 'veth', 'peer', 'name', tmp]);
@@ -223,16 +226,57 @@ export class NeighWatch {
  * Writes box `role`'s twinvip config for the bench pair (interface l<role>, VRID 88, one VIP,
  * the serial heartbeat over `serial`) and returns its path; failover and steady share it.
  */
-export async function writeTwinvipConfig(lab, role, priority, vip, serial) {
+export async function writeTwinvipConfig(lab, role, priority, vip, serial, opts = {}) {
   const conf = join(lab.dir, `twinvip-${role}.json`);
   await writeFile(conf, JSON.stringify({
     node: { name: `bench-${role}`, state_dir: lab.dir },
     control: { socket: join(lab.dir, `ctl-${role}.sock`) },
     logging: { level: 'info', format: 'text' },
-    instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${vip}/24`] } },
-    heartbeat: { serial: { device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
+    instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${vip}/24`], ...(opts.mixedGroup ? { mixed_group: true } : {}), ...opts.instance } },
+    heartbeat: {
+      serial: {
+        device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789',
+        period_ms: opts.periodMs ?? 100, dead_periods: opts.deadPeriods ?? 5, ...opts.serial,
+      },
+    },
   }));
   return conf;
+}
+
+/**
+ * Counts the packets each box sends on the LAN, from a capture in the client's namespace
+ * (`tcpdump -tt`, so every packet carries its own time): VRRP adverts and anything else from
+ * the boxes' own addresses (twinvip's probes of a silent twin, for instance), per second of a
+ * window. ARP is not counted (both daemons send the same gratuitous ARP on a takeover).
+ */
+export class LanCount {
+  constructor(lab, role, sources) {
+    this.packets = []; // { t: epoch ms, src }
+    this.sources = new Set(sources);
+    const p = new Proc(spawn('ip', ['netns', 'exec', lab.ns(role), 'tcpdump', '-tt', '-n', '-l', '-i', `l${role}`, 'ip'], { stdio: ['ignore', 'pipe', 'ignore'] }), `tcpdump-${role}`);
+    lab.procs.push(p);
+    this.proc = p;
+    let buf = '';
+    p.child.stdout.on('data', (d) => {
+      buf += d;
+      const lines = buf.split('\n');
+      buf = lines.pop();
+      for (const line of lines) {
+        const m = /^(\d+\.\d+) IP (\d+\.\d+\.\d+\.\d+)/.exec(line);
+        if (m && this.sources.has(m[2])) this.packets.push({ t: Number(m[1]) * 1000, src: m[2] });
+      }
+    });
+  }
+
+  /** Packets per second from `src` (or every box) in the wall-clock window [from, to]. */
+  rate(from, to, src) {
+    const n = this.packets.filter((p) => p.t >= from && p.t <= to && (src === undefined || p.src === src)).length;
+    return to > from ? (n * 1000) / (to - from) : null;
+  }
+
+  async stop() {
+    await this.proc.stop();
+  }
 }
 
 export function median(xs) {

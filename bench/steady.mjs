@@ -17,7 +17,7 @@ import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 // The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
@@ -29,7 +29,7 @@ const lab = new Lab();
 let serial;
 
 async function startTwinvip(role, priority) {
-  const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
+  const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial, { periodMs: Number(values['period-ms']) });
   return lab.spawn(role, process.execPath, [...NODE_FLAGS, BUNDLE, 'run', '-c', conf]);
 }
 
@@ -70,6 +70,19 @@ function sample(pids) {
   return { cpuTicks, rssKb };
 }
 
+/** The main process's /proc/PID/smaps_rollup in MB: where its resident memory is (anonymous = heaps, file = code). */
+function smapsRollup(pid) {
+  const out = {};
+  try {
+    for (const m of readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').matchAll(/^(Rss|Pss|Pss_Anon|Pss_File|Anonymous|Shared_Clean|Private_Clean|Private_Dirty):\s+(\d+) kB/gm)) {
+      out[m[1]] = +(Number(m[2]) / 1024).toFixed(1);
+    }
+  } catch {
+    /* gone */
+  }
+  return out;
+}
+
 function pct(xs, p) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -82,7 +95,9 @@ async function measure(name, start) {
     await waitFor(async () => {
       const j = JSON.parse(await exec('ip', ['-n', lab.ns('a'), '-j', 'addr', 'show', 'dev', 'la']));
       return j.some((i) => (i.addr_info ?? []).some((x) => x.local === VIP));
-    }, `${name} master`, 30_000, 100);
+    }, `${name} master`, 30_000, 100).catch((e) => {
+      throw new Error(`${e.message}\n--- a:\n${a.out.slice(-1500)}\n--- b:\n${b.out.slice(-800)}`);
+    });
     await sleep(3000);
     // ip netns exec replaces itself with the command (execvp), so the PID we hold is the daemon's.
     const pids = family(a.child.pid);
@@ -96,6 +111,7 @@ async function measure(name, start) {
       rss.push(sample(pids).rssKb);
     }
     const s1 = sample(pids);
+    const smaps = smapsRollup(pids[0]);
     await dump.stop();
     const times = [...dump.out.matchAll(/^(\d+\.\d+) IP /gm)].map((m) => Number(m[1]));
     const gaps = times.slice(1).map((t, i) => (t - times[i]) * 1000);
@@ -108,6 +124,7 @@ async function measure(name, start) {
       interval_ms: { p50: +pct(gaps, 50).toFixed(2), min: +Math.min(...gaps).toFixed(2), max: +Math.max(...gaps).toFixed(2) },
       jitter_ms: { p50: +pct(dev, 50).toFixed(2), p99: +pct(dev, 99).toFixed(2), max: +Math.max(...dev).toFixed(2) },
       rss_mb: { median: +(pct(rss, 50) / 1024).toFixed(1), max: +(Math.max(...rss) / 1024).toFixed(1) },
+      smaps_rollup_main_mb: smaps,
       cpu_percent_of_one_core: +(((s1.cpuTicks - s0.cpuTicks) / TICKS / SECONDS) * 100).toFixed(2),
     };
   } finally {
@@ -137,4 +154,5 @@ console.log('|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(`| ${r.impl} | ${r.adverts} | ${r.interval_ms.p50} | ${r.jitter_ms.p50} / ${r.jitter_ms.p99} / ${r.jitter_ms.max} | ${r.rss_mb.median} / ${r.rss_mb.max} | ${r.cpu_percent_of_one_core} |`);
 }
+for (const r of results) console.log(`${r.impl} smaps_rollup (main process, MB): ${JSON.stringify(r.smaps_rollup_main_mb)}`);
 console.log(`written to ${out}`);

@@ -6,12 +6,66 @@
 // Native addons stay external: node-gyp-build finds their prebuilds relative to their own
 // package, so they ship beside the bundle (see the rootfs target), never inside it.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 // Chunk names carry a hash: start from an empty dist/ so rootfs never ships a stale one.
 rmSync('dist', { recursive: true, force: true });
+
+// The config validator as ajv standalone code, generated here from the TypeBox schema with the
+// options of src/config/config-validator.ts: the daemon then neither loads ajv's compiler nor
+// compiles the schema at start (bench/README.md "steady"). The generator is bundled to a
+// temporary module first (the sources are TypeScript), run, and thrown away.
+let schemaDataSource;
+async function standaloneValidatorSource() {
+  const dir = mkdtempSync(join(tmpdir(), 'twinvip-validator-'));
+  try {
+    const file = join(dir, 'gen.mjs');
+    await build({
+      entryPoints: ['src/config/config-validator.ts'],
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'esm',
+      banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    const gen = await import(pathToFileURL(file).href);
+    const code = await gen.standaloneConfigValidator();
+    schemaDataSource = `export const CONFIG_SCHEMA_DATA = JSON.parse(${JSON.stringify(gen.configSchemaData())});`;
+    return [
+      `import { TWINVIP_FORMATS as ${gen.STANDALONE_FORMATS_NAME} } from './format-functions';`,
+      code,
+      'export function loadConfigValidator() { return validate; }',
+    ].join('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const validatorSource = await standaloneValidatorSource();
+const COMPILED_VALIDATOR = resolve('src/config/compiled-validator.ts');
+const SCHEMA_DATA = resolve('src/config/schema-data.ts');
+/**
+ * Replaces src/config/compiled-validator.ts (run-time compilation) with the generated code, and
+ * src/config/schema-data.ts (the TypeBox schema) with the schema as JSON: TypeBox and ajv's
+ * compiler stay out of the daemon's start-up (only `check --schema` and the docs load TypeBox).
+ */
+const standaloneValidator = {
+  name: 'standalone-config-validator',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]config[\\/](compiled-validator|schema-data)\.ts$/ }, (args) => {
+      if (resolve(args.path) === COMPILED_VALIDATOR) return { contents: validatorSource, loader: 'js', resolveDir: resolve('src/config') };
+      if (resolve(args.path) === SCHEMA_DATA) return { contents: schemaDataSource, loader: 'js', resolveDir: resolve('src/config') };
+      return undefined;
+    });
+  },
+};
 
 await build({
   // config-worker: validation of a reloaded or pushed config off the main thread (src/config/off-thread.ts);
@@ -35,5 +89,6 @@ await build({
       'const require = __twinvipCreateRequire(import.meta.url);',
     ].join('\n'),
   },
+  plugins: [standaloneValidator],
   logLevel: 'warning',
 });

@@ -14,8 +14,8 @@ const USAGE = `usage: twinvip fleet status|watch [options]
        twinvip fleet maintenance PAIR... --key FILE [options]
 
   status        read every box's retained status and state, print one line per pair (and its
-                problems), publish the fleet alarms; exit 0 all pairs healthy, 1 a pair is not,
-                3 no broker
+                problems), publish the fleet alarms; exit 0 all pairs healthy, 1 a pair is not
+                (or no box at all was found), 3 no broker
   watch         the same, redrawn live (a terminal) or, with --json or into a pipe, one line per
                 alarm raised or cleared
   maintenance   rolling maintenance, one box at a time: for each box of each PAIR, maintenance on
@@ -198,6 +198,8 @@ async function statusOnce(view: FleetView, o: Values): Promise<number> {
   await view.publishAlarms(r);
   if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   else process.stdout.write(render(r, o.problems === true));
+  // A check that sees nothing must not say OK (a wrong --root, a broker ACL hiding the boxes).
+  if (r.boxes === 0) return fail(1, `no box under ${view.root} (wrong --root, or the broker's ACL hides the boxes' status and state?)`);
   return r.healthy ? 0 : 1;
 }
 

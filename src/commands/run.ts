@@ -11,6 +11,7 @@ import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
+import { backoffMs, clearStartFailures, recordStartFailure, waitUnlessStopped } from '../daemon/start-backoff';
 
 const USAGE = `usage: twinvip run [-c FILE]
 
@@ -68,7 +69,11 @@ export async function runCommand(args: string[]): Promise<number> {
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
   const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
-  if (mqtt) extensions.push(mqtt);
+  if (mqtt) {
+    extensions.push(mqtt);
+    // The retained state lists each instance's demotions: republish when the operator changes them.
+    ha.onDemotionsChanged(() => mqtt.stateChanged());
+  }
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({
@@ -106,6 +111,14 @@ export async function runCommand(args: string[]): Promise<number> {
         // The daemon logged the line already (journal); stderr gets it too for a shell user.
         process.stderr.write(`twinvip: ${started.error}\n`);
         notifier.status(started.error);
+        if (notifier.enabled) {
+          // Under systemd: a growing restart delay (start-backoff.ts); a shell user is not kept waiting.
+          const n = await recordStartFailure(config.node.state_dir);
+          const ms = backoffMs(n);
+          log.info(`restart back-off: start failure ${n} in a row, exiting in ${ms} ms`);
+          notifier.status(`${started.error} (start failure ${n} in a row; exiting in ${Math.round(ms / 1000)} s)`);
+          await waitUnlessStopped(ms);
+        }
         return EXIT.FEATURE;
       }
       log.error(`cannot start: ${started.error}`);
@@ -116,6 +129,7 @@ export async function runCommand(args: string[]): Promise<number> {
     // (stale VIPs were removed first, inside the VRRP part). Only now is the unit "active".
     const summary = () => statusLine(daemon.status());
     notifier.ready(summary());
+    await clearStartFailures(config.node.state_dir);
     const stopWatchdog = notifier.startWatchdog();
     daemon.bus.on('transition', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));

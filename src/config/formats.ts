@@ -1,7 +1,3 @@
-import type Ajv from 'ajv';
-import addFormats from 'ajv-formats';
-import { isUpstreamHost } from './nginx/values';
-import { addressFamily, parseAddress } from '../lib/ip';
 
 /** What each format means, in the words error messages and the reference use. */
 export const FORMAT_DESCRIPTIONS: Record<string, string> = {
@@ -20,24 +16,4 @@ export const FORMAT_DESCRIPTIONS: Record<string, string> = {
   uri: 'a URI, e.g. mqtts://broker.example.net:8883',
 };
 
-// Linux dev_valid_name(): shorter than IFNAMSIZ (16), not "." or "..", no "/", ":" or space.
-const IFNAME = /^(?!\.\.?$)[^/:\s]{1,15}$/;
-const IF_LABEL = /^\S{1,15}$/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-
-export function isInterfaceName(s: string): boolean {
-  return IFNAME.test(s);
-}
-
-export function addTwinvipFormats(ajv: Ajv): void {
-  addFormats(ajv, ['ipv4', 'ipv6', 'email', 'uri', 'hostname']);
-  ajv.addFormat('ip', (s: string) => addressFamily(s) !== undefined);
-  ajv.addFormat('ipv4-cidr', (s: string) => parseAddress(s, true)?.family === 'ipv4');
-  ajv.addFormat('ipv6-cidr', (s: string) => parseAddress(s, true)?.family === 'ipv6');
-  ajv.addFormat('vip', (s: string) => parseAddress(s) !== undefined);
-  ajv.addFormat('ifname', (s: string) => IFNAME.test(s));
-  ajv.addFormat('if-label', (s: string) => IF_LABEL.test(s));
-  ajv.addFormat('host-or-ip', (s: string) => addressFamily(s) !== undefined || HOSTNAME.test(s));
-  // What reaches nginx.conf: the renderer's own rule, so the schema never accepts what it refuses.
-  ajv.addFormat('upstream-host', isUpstreamHost);
-}
+export { isInterfaceName } from './format-functions';

@@ -1,8 +1,8 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { addTwinvipFormats, FORMAT_DESCRIPTIONS } from './formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { loadConfigValidator } from './compiled-validator';
+import { FORMAT_DESCRIPTIONS } from './formats';
 import { showValue, type ConfigIssue } from '../lib/config-issues';
 import { escapePointer } from '../lib/issue-collector';
-import { ConfigSchema } from './schema/root';
 import { closest } from '../lib/suggest';
 
 type Schema = Record<string, unknown>;
@@ -10,15 +10,7 @@ type Schema = Record<string, unknown>;
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, verbose: true, strict: true, strictRequired: false });
-    // Annotation only: the "valid: ..." hint of an error message and of the reference.
-    ajv.addKeyword({ keyword: 'x-valid', schemaType: 'string' });
-    // Annotation only: what a config push may not change (local-only.ts).
-    ajv.addKeyword({ keyword: 'x-local-only', schemaType: 'string' });
-    addTwinvipFormats(ajv);
-    compiled = ajv.compile(ConfigSchema);
-  }
+  compiled ??= loadConfigValidator();
   return compiled;
 }
 

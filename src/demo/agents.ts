@@ -58,45 +58,26 @@ export interface ClientAgentOptions {
  */
 export function runClientAgent(opts: ClientAgentOptions): Promise<number> {
   return new Promise((resolve) => {
-    const get = (url: string, done: (r: { body?: string; err?: string }) => void) => {
-      let finished = false;
-      const finish = (r: { body?: string; err?: string }) => {
-        if (finished) return;
-        finished = true;
-        done(r);
-      };
-      const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: opts.timeoutMs }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => finish(res.statusCode === 200 ? { body } : { err: `HTTP ${res.statusCode}` }));
-        res.on('error', (e) => finish({ err: e.message }));
-      });
-      req.on('timeout', () => {
-        finish({ err: 'timeout' });
-        req.destroy();
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => finish({ err: e.code ?? e.message }));
-      req.end();
-    };
     const ca = opts.ca ? readFileSync(opts.ca) : undefined;
-    // agent: false means no session cache either: every probe is a full TLS handshake, so a
+    // agent: false means no session cache either: every probe over TLS is a full handshake, so a
     // failover is seen by a client that must complete one with the new master.
-    const getHttps = (url: string, done: (r: { body?: string; err?: string; resumed?: boolean }) => void) => {
+    const fetchOnce = (url: string, tls: boolean, done: (r: { body?: string; err?: string; resumed?: boolean }) => void) => {
       let finished = false;
       const finish = (r: { body?: string; err?: string; resumed?: boolean }) => {
         if (finished) return;
         finished = true;
         done(r);
       };
-      const req = httpsRequest(url, { agent: false, ca, servername: 'gw.twinvip.demo', headers: { connection: 'close' }, timeout: opts.timeoutMs }, (res) => {
-        const resumed = (res.socket as import('node:tls').TLSSocket).isSessionReused?.() ?? false;
+      const common = { agent: false as const, headers: { connection: 'close' }, timeout: opts.timeoutMs };
+      const onResponse = (res: import('node:http').IncomingMessage) => {
+        const resumed = tls ? ((res.socket as import('node:tls').TLSSocket).isSessionReused?.() ?? false) : undefined;
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
-        res.on('end', () => finish(res.statusCode === 200 ? { body, resumed } : { err: `HTTP ${res.statusCode}` }));
+        res.on('end', () => finish(res.statusCode === 200 ? { body, ...(resumed !== undefined ? { resumed } : {}) } : { err: `HTTP ${res.statusCode}` }));
         res.on('error', (e) => finish({ err: e.message }));
-      });
+      };
+      const req = tls ? httpsRequest(url, { ...common, ca, servername: 'gw.twinvip.demo' }, onResponse) : request(url, common, onResponse);
       req.on('timeout', () => {
         finish({ err: 'timeout' });
         req.destroy();
@@ -104,6 +85,8 @@ export function runClientAgent(opts: ClientAgentOptions): Promise<number> {
       req.on('error', (e: NodeJS.ErrnoException) => finish({ err: e.code ?? e.message }));
       req.end();
     };
+    const get = (url: string, done: (r: { body?: string; err?: string }) => void) => fetchOnce(url, false, done);
+    const getHttps = (url: string, done: (r: { body?: string; err?: string; resumed?: boolean }) => void) => fetchOnce(url, true, done);
     const staticUrl = new URL('/', opts.url).toString();
     let ticks = 0;
     const probe = () => {

@@ -59,21 +59,41 @@ export type ChangeEvent =
 const POLL_MS = 100;
 const STATUS_EVERY = 10;
 
+/** The answer of the newest probe: answers arrive out of order, only a newer probe's result counts. */
+class Latest {
+  value: string | undefined;
+  private at: number | undefined;
+
+  offer(sent: number, value: string): { changed: boolean; before: string | undefined } {
+    const before = this.value;
+    if (this.at !== undefined && sent < this.at) return { changed: false, before };
+    this.value = value;
+    this.at = sent;
+    return { changed: before !== value, before };
+  }
+}
+
 export class Observer {
   readonly boxes: BoxObservation[];
   readonly probes: Probe[] = [];
   readonly mqttEvents: MqttEvent[] = [];
   readonly samples: StateSample[] = [];
   mqttUp = false;
+  private readonly client = new Latest();
+  private readonly https = new Latest();
+  private readonly static = new Latest();
   /** The client's current view: who answered the latest probe, or the latest error. */
-  clientWho: string | undefined;
-  clientAt: number | undefined;
+  get clientWho(): string | undefined {
+    return this.client.value;
+  }
   /** Which box's Nginx served the static page last (or the error). */
-  staticBox: string | undefined;
-  private staticAt: number | undefined;
+  get staticBox(): string | undefined {
+    return this.static.value;
+  }
   /** The same over HTTPS, each probe a fresh TLS handshake; undefined while the demo has no certificate. */
-  clientWhoHttps: string | undefined;
-  private httpsAt: number | undefined;
+  get clientWhoHttps(): string | undefined {
+    return this.https.value;
+  }
   readonly httpsProbes: Probe[] = [];
   /** HTTPS probes that resumed a TLS session (expected 0: every probe is a full handshake). */
   httpsResumed = 0;
@@ -113,12 +133,8 @@ export class Observer {
         this.probes.push({ sent: line.sent, recv: line.recv, who: line.who, err: line.err });
         if (this.probes.length > 20_000) this.probes.splice(0, 10_000);
         const now = line.who ?? `(${line.err ?? 'no answer'})`;
-        // Answers arrive out of order; only a newer probe's result changes the view.
-        if (this.clientAt !== undefined && line.sent < this.clientAt) return;
-        const before = this.clientWho;
-        this.clientWho = now;
-        this.clientAt = line.sent;
-        if (before !== now) this.emit({ kind: 'client', t: line.recv, from: before, to: now });
+        const c = this.client.offer(line.sent, now);
+        if (c.changed) this.emit({ kind: 'client', t: line.recv, from: c.before, to: now });
         return;
       }
       case 'https': {
@@ -126,20 +142,14 @@ export class Observer {
         if (this.httpsProbes.length > 20_000) this.httpsProbes.splice(0, 10_000);
         if (line.resumed) this.httpsResumed++;
         const now = line.who ?? `(${line.err ?? 'no answer'})`;
-        if (this.httpsAt !== undefined && line.sent < this.httpsAt) return;
-        const before = this.clientWhoHttps;
-        this.clientWhoHttps = now;
-        this.httpsAt = line.sent;
-        if (before !== now) this.emit({ kind: 'https', t: line.recv, from: before, to: now });
+        const c = this.https.offer(line.sent, now);
+        if (c.changed) this.emit({ kind: 'https', t: line.recv, from: c.before, to: now });
         return;
       }
       case 'static': {
         const now = line.box ?? `(${line.err ?? 'no answer'})`;
-        if (this.staticAt !== undefined && line.sent < this.staticAt) return;
-        const before = this.staticBox;
-        this.staticBox = now;
-        this.staticAt = line.sent;
-        if (before !== now) this.emit({ kind: 'static', t: line.recv, from: before, to: now });
+        const c = this.static.offer(line.sent, now);
+        if (c.changed) this.emit({ kind: 'static', t: line.recv, from: c.before, to: now });
         return;
       }
       case 'mqtt': {

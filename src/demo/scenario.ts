@@ -65,7 +65,11 @@ export async function runScenario(w: World, opts: ScenarioOptions): Promise<Step
   say(`step 1/5: steady state — ${A} (priority ${a.spec.priority}) should be MASTER, ${B} (priority ${b.spec.priority}) BACKUP`);
   phase('waiting for the steady state');
   const steady = await step('steady state', async () => {
-    await wait(() => state(A) === 'MASTER' && state(B) === 'BACKUP' && obs.clientWho === A, `${A} MASTER, ${B} BACKUP and the client answered by ${A}`);
+    // Over HTTPS as well when the client probes it, so step 2 measures both from the same start.
+    await wait(
+      () => state(A) === 'MASTER' && state(B) === 'BACKUP' && obs.clientWho === A && (!w.https || obs.clientWhoHttps === A),
+      `${A} MASTER, ${B} BACKUP and the client answered by ${A}${w.https ? ' over HTTP and HTTPS' : ''}`,
+    );
     return { step: 'steady state', measured: `${A} MASTER, ${B} BACKUP, client answered by ${A}`, reference: '', ok: true };
   });
   if (!steady) return results;
@@ -82,7 +86,7 @@ export async function runScenario(w: World, opts: ScenarioOptions): Promise<Step
     const probe = obs.firstAnswerFrom(B, t0)!;
     // Over HTTPS too, each probe a new TLS handshake that the new master must complete.
     let https = '';
-    if (obs.clientWhoHttps !== undefined) {
+    if (w.https) {
       await wait(() => obs.firstHttpsAnswerFrom(B, t0) !== undefined, `the client's HTTPS probe to be answered by ${B}`);
       https = `; HTTPS (fresh TLS handshake each probe) by ${B} ${ms(obs.firstHttpsAnswerFrom(B, t0)!.recv - t0)} after the cut, ${obs.httpsResumed} resumed sessions`;
     }

@@ -44,6 +44,8 @@ export interface World {
   serial: DemoProcess;
   observer: Observer;
   parts: PartStatus[];
+  /** The client also probes over HTTPS (a certificate was made and Nginx control runs). */
+  https: boolean;
 }
 
 export interface SetupOptions {
@@ -195,7 +197,7 @@ async function startServices(lab: DemoLab, opts: SetupOptions, s: Started): Prom
   say(`client: probing ${whoUrl()} every 100 ms from ${CLIENT_ADDR}, subscribed to twinvip/+/event`);
   if (https.length) say(`client: also probing ${whoHttpsUrl()} every 100 ms, a fresh TLS handshake each time (certificate verified, no session reuse)`);
 
-  return { lab, dir, switchNs, clientNs, boxes, client, broker, serial, observer, parts };
+  return { lab, dir, switchNs, clientNs, boxes, client, broker, serial, observer, parts, https: https.length > 0 };
 }
 
 /**

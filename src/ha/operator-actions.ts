@@ -19,11 +19,21 @@ export type HaActionResult = { ok: true; data?: unknown } | { ok: false; error: 
 
 export class OperatorActions {
   private current: { name: string; startedAt: number } | undefined;
+  private readonly demotionListeners = new Set<() => void>();
 
   constructor(
     private readonly runner: () => ActionTarget | undefined,
     private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /**
+   * `fn` runs after maintenance or failover changed the operator's demotions. A demotion that
+   * moves no instance (maintenance on a BACKUP) makes no transition: the MQTT state listens here.
+   */
+  onDemotionsChanged(fn: () => void): () => void {
+    this.demotionListeners.add(fn);
+    return () => this.demotionListeners.delete(fn);
+  }
 
   /** The action running now ("failover VI_2"), or undefined. */
   inProgress(): string | undefined {
@@ -51,6 +61,7 @@ export class OperatorActions {
       if (!r) return { ok: false, error: 'VRRP is not running' };
       const names = r.views().map((v) => v.plan.name);
       await Promise.all(names.flatMap((n) => r.deliver(n, { type: 'demote', reason: 'maintenance', active: on })));
+      this.demotionsChanged();
       return { ok: true, data: { maintenance: on, instances: this.states(r) } };
     });
   }
@@ -76,8 +87,13 @@ export class OperatorActions {
         if (masters.length === 0) return { ok: false, error: 'this node is MASTER of no instance: nothing to hand over' };
       }
       await Promise.all(masters.flatMap((n) => r.deliver(n, { type: 'demote', reason: 'maintenance', active: true })));
+      this.demotionsChanged();
       return { ok: true, data: { handed_over: masters, note: 'demoted until maintenance off', instances: this.states(r) } };
     });
+  }
+
+  private demotionsChanged(): void {
+    for (const fn of this.demotionListeners) fn();
   }
 
   private states(r: ActionTarget): Record<string, { state: string; demotions: string[] }> {

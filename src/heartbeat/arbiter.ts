@@ -12,10 +12,15 @@
 //                                        never expires; alarm ethernet-heartbeat-lost.
 //                                        Gateway rule: see below.
 //   E lost, S ok, peer FAULT/releasing/priority 0, or a release frame
-//                                     -> 'peer-release' once: take over after skew time.
+//                                     -> 'peer-release' once: take over at once when the twin is
+//                                        the only other router of the VRID (soleTwin: pair mode,
+//                                        no mixed group, no foreign router heard), else after
+//                                        skew time (RFC, a group with a third router).
 //   E lost, S lost                    -> after S silent deadPeriods x period AND no advert for one
 //                                        advert interval + margin: ['run-fence' -> 'fence-result']
 //                                        -> 'peer-dead' once.
+// Preempt in one exchange (preempt.ts): the twin's heartbeat flag wantsMaster reaches an
+// outranked MASTER as 'peer-claim' (it steps down, and its release makes the twin MASTER).
 // The MASTER mirror: a serial MASTER claim reaches a MASTER as 'peer-claim' as well; VRRP's own
 // advert rules (RFC 3768 §6.4.3 / RFC 5798 §6.4.3: higher priority, then higher primary address)
 // make it step down when outranked, with or without Ethernet adverts.
@@ -46,6 +51,7 @@
 
 import type { VrrpState } from '../vrrp/types';
 import type { Family, HeartbeatFrame, Health, InstanceReport, ReleaseFrame } from './frame';
+import type { ProbeInstance } from './probe';
 import { twinAddressesOf, VridConflicts, type ConflictSource, type ForeignAdvert } from './vrid-conflict';
 import {
   ChannelLiveness,
@@ -72,7 +78,17 @@ export interface ArbiterOptions {
   ethernetMarginMs?: number;
   /** A fence command is configured: ask the shell to run it before 'peer-dead'. */
   fence?: boolean;
+  /**
+   * Probe the twin's daemon over the LAN (probe.ts) once the serial link has been silent for
+   * `afterMs`, instead of waiting for the Ethernet channel to expire: the verdict decides row 5.
+   * After an "alive" verdict the serial link is down while the twin lives: probing starts again
+   * only once its adverts stop too (both channels lost), every `reprobeMs`. Absent: row 5 as
+   * RFC timers allow (both channels silent).
+   */
+  probe?: { afterMs: number; reprobeMs?: number };
 }
+
+export const DEFAULT_REPROBE_MS = 1000;
 
 export type ArbiterInput =
   /** The VRRP machine changed state or effective priority (also once at start). */
@@ -85,14 +101,17 @@ export type ArbiterInput =
   /** An accepted (authenticated, fresh) heartbeat or release frame. */
   | { type: 'serial-frame'; frame: HeartbeatFrame | ReleaseFrame }
   | { type: 'fence-result'; ok: boolean; detail?: string }
+  /** The verdict of a probe round the arbiter asked for ('probe-twin'); detail says which signal decided. */
+  | { type: 'probe-result'; alive: boolean; detail: string; twin?: ProbeInstance[] }
   /** Time passed; call at nextDeadline(). */
   | { type: 'tick' };
 
 /** Events for the VRRP state machine — exactly these shapes. */
 export type PeerEvent =
   | { type: 'peer-claim'; priority: number; address: string; advertIntervalCs: number }
-  | { type: 'peer-release' }
-  | { type: 'peer-dead' };
+  /** immediate: the twin is the only other router of the VRID (soleTwin()): no skew. */
+  | { type: 'peer-release'; immediate: boolean }
+  | { type: 'peer-dead'; detail?: string };
 
 export type AlarmName =
   | 'serial-heartbeat-lost'
@@ -123,6 +142,8 @@ export type ArbiterOutput =
   | { type: 'vrrp'; vrid: number; family: Family; event: PeerEvent }
   /** This node gives the instance up: demote it (maintenance) and send a release frame on S. */
   | { type: 'send-release'; vrid: number; family: Family; reason: string }
+  /** Probe the twin's daemon at `address` (probe.ts), then feed { type: 'probe-result' }. */
+  | { type: 'probe-twin'; address: string; vrid: number; family: Family; reason: string }
   /** Run the fence hook, then feed { type: 'fence-result' }. */
   | { type: 'run-fence'; instances: { vrid: number; family: Family }[] }
   /** Re-announce this instance's VIPs (gratuitous ARP / unsolicited NA) after a split-brain. */
@@ -186,6 +207,8 @@ export class HeartbeatArbiter {
   private fenceFailedAt: number | null = null;
   private readonly margin: number;
   private lastNow: number;
+  /** The probe of the twin's daemon since the serial link last spoke (probe.ts). */
+  private probe: { phase: 'idle' | 'running' | 'alive' | 'dead'; startedAt: number; at: number; detail: string } = { phase: 'idle', startedAt: 0, at: 0, detail: '' };
 
   constructor(private readonly opts: ArbiterOptions, now: number) {
     this.lastNow = now;
@@ -277,6 +300,9 @@ export class HeartbeatArbiter {
       case 'fence-result':
         this.onFenceResult(input.ok, input.detail, now, out);
         break;
+      case 'probe-result':
+        this.onProbeResult(input.alive, input.detail, input.twin ?? [], now, out);
+        break;
       case 'tick':
         break;
     }
@@ -291,6 +317,10 @@ export class HeartbeatArbiter {
       if (t > this.lastNow && (next === null || t < next)) next = t;
     };
     consider(this.serial.deadline());
+    if (this.opts.probe) {
+      consider(this.serial.lastEvidence() + this.opts.probe.afterMs);
+      if (this.probe.phase === 'alive') consider(this.probe.at + (this.opts.probe.reprobeMs ?? DEFAULT_REPROBE_MS));
+    }
     for (const inst of this.instances.values()) consider(inst.ethernet.deadline());
     const quiet = this.conflicts.nextDeadline();
     if (quiet !== null) consider(quiet);
@@ -306,6 +336,30 @@ export class HeartbeatArbiter {
     const inst = this.instances.get(key(vrid, family));
     if (!inst || inst.cfg.mixedGroup || this.twin === null) return undefined;
     return { twin: this.twin };
+  }
+
+  /**
+   * The twin is the only other router of this VRID, so a release by it needs no Skew_Time (skew
+   * lets the best of several backups win): pair mode (the twin is known from its heartbeats), the
+   * instance is not declared a mixed group (a third router's backup never advertises, so "not
+   * heard" would not prove it absent), and no other router is heard on the VRID now (a
+   * vrid-conflict episode is open).
+   */
+  private soleTwin(inst: InstanceState): boolean {
+    return this.twin !== null && inst.cfg.mixedGroup !== true && this.conflicts.sources(inst.cfg.vrid, inst.cfg.family).length === 0;
+  }
+
+  /**
+   * Preempt in one exchange (preempt.ts): the twin, BACKUP and outranking us, asks for the
+   * instance while we are MASTER. Its request counts as its claim, so the VRRP machine steps
+   * down as it would for the twin's first advert as MASTER; the shell then sends the release
+   * once our VIPs are gone. Only for a MASTER (a BACKUP has nothing to hand over), only for a
+   * strictly higher priority (RFC: an equal priority never preempts), only from the twin in
+   * pair mode (a mixed group keeps the RFC path: its third router may outrank both).
+   */
+  private preemptRequest(inst: InstanceState, rep: InstanceReport): boolean {
+    return rep.wantsMaster === true && rep.state === 'BACKUP' && rep.releasing !== true && inst.local === 'MASTER' &&
+      rep.effectivePriority > inst.localPriority && this.soleTwin(inst);
   }
 
   /** Whether adverts from the peer for this instance are currently heard (for our heartbeat). */
@@ -377,6 +431,7 @@ export class HeartbeatArbiter {
       this.checkHeal(inst, now, out, rep?.state === 'MASTER');
     }
     this.serial.heard(now);
+    this.probe = { phase: 'idle', startedAt: 0, at: 0, detail: '' };
     this.clearFenceFailed(`the twin ${frame.nodeId} is heard again over serial`, now, out);
     if (this.serialAlarm) {
       this.serialAlarm = false;
@@ -392,13 +447,13 @@ export class HeartbeatArbiter {
       const inst = this.instances.get(key(frame.vrid, frame.family));
       if (inst && inst.local === 'BACKUP' && !inst.releaseLatched) {
         inst.releaseLatched = true;
-        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: { type: 'peer-release' } });
+        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: { type: 'peer-release', immediate: this.soleTwin(inst) } });
       }
       return;
     }
     for (const inst of this.instances.values()) {
       const rep = findReport(frame, inst.cfg);
-      if (rep && claims(rep)) {
+      if (rep && (claims(rep) || this.preemptRequest(inst, rep))) {
         out.push({
           type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family,
           event: { type: 'peer-claim', priority: rep.effectivePriority, address: rep.address, advertIntervalCs: rep.advertIntervalCs },
@@ -414,9 +469,9 @@ export class HeartbeatArbiter {
     for (const inst of this.instances.values()) {
       if (!inst.fencePending) continue;
       inst.fencePending = false;
-      const stillDead = !sOk && inst.ethernet.isSilent(now) && inst.local === 'BACKUP';
+      const stillDead = this.twinDead(inst, sOk, now) !== null && inst.local === 'BACKUP';
       if (ok && stillDead) {
-        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: { type: 'peer-dead' } });
+        out.push({ type: 'vrrp', vrid: inst.cfg.vrid, family: inst.cfg.family, event: this.deadEvent(inst, sOk, now) });
       } else if (!stillDead) {
         // A channel healed while the fence ran: the peer is not dead, start over.
         inst.deadLatched = false;
@@ -514,22 +569,23 @@ export class HeartbeatArbiter {
       if (peerCannotServe && inst.local === 'BACKUP') {
         if (!inst.releaseLatched) {
           inst.releaseLatched = true;
-          out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-release' } });
+          out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-release', immediate: this.soleTwin(inst) } });
         }
       } else {
         inst.releaseLatched = false;
       }
 
-      // Row 5: both channels lost.
+      // Row 5: both channels lost, or (probing) the serial link silent and the twin's daemon
+      // silent to the probe.
       const bothLost = !eOk && !sOk;
-      if (bothLost && inst.local === 'BACKUP') {
+      if (this.twinDead(inst, sOk, now) !== null && inst.local === 'BACKUP') {
         if (!inst.deadLatched) {
           inst.deadLatched = true;
           if (this.opts.fence) {
             inst.fencePending = true;
             fenceWanted.push(inst);
           } else {
-            out.push({ type: 'vrrp', vrid, family, event: { type: 'peer-dead' } });
+            out.push({ type: 'vrrp', vrid, family, event: this.deadEvent(inst, sOk, now) });
           }
         }
       } else if (!inst.fencePending) {
@@ -563,9 +619,78 @@ export class HeartbeatArbiter {
         }
       }
     }
+    this.evaluateProbe(sOk, now, out);
     if (fenceWanted.length > 0 && !this.fenceRunning) {
       this.fenceRunning = true;
       out.push({ type: 'run-fence', instances: fenceWanted.map((i) => ({ vrid: i.cfg.vrid, family: i.cfg.family })) });
+    }
+  }
+
+  /**
+   * Row 5's verdict for a BACKUP instance: why the twin counts as dead now, or null. Probing (the
+   * twin known): the last probe round, begun after the serial link fell silent, got no answer
+   * from the twin's daemon and no advert of the twin arrived since it began. Otherwise: both
+   * channels silent.
+   */
+  private twinDead(inst: InstanceState, sOk: boolean, now: number): string | null {
+    if (this.probing()) {
+      // The probe delay, not the serial alarm's dead time: the round is the evidence.
+      if (now - this.serial.lastEvidence() < this.opts.probe!.afterMs || this.probe.phase !== 'dead') return null;
+      if ((inst.ethernet.lastHeardAt ?? -Infinity) >= this.probe.startedAt) return null;
+      return this.probe.detail;
+    }
+    return !sOk && inst.ethernet.isSilent(now) ? 'no advert and no serial frame' : null;
+  }
+
+  private deadEvent(inst: InstanceState, sOk: boolean, now: number): PeerEvent {
+    const why = this.twinDead(inst, sOk, now);
+    return this.probing() ? { type: 'peer-dead', detail: `serial silent ${Math.round(now - this.serial.lastEvidence())} ms, ${why ?? ''}` } : { type: 'peer-dead' };
+  }
+
+  private probing(): boolean {
+    return this.opts.probe !== undefined && this.twin !== null;
+  }
+
+  /** When to ask the shell for a probe round (see ArbiterOptions.probe). */
+  private evaluateProbe(sOk: boolean, now: number, out: ArbiterOutput[]): void {
+    const cfg = this.opts.probe;
+    if (!cfg || !this.probing() || this.probe.phase === 'running' || this.probe.phase === 'dead') return;
+    if (now - this.serial.lastEvidence() < cfg.afterMs) return;
+    const candidates = [...this.instances.values()].filter((i) => i.local === 'BACKUP');
+    if (candidates.length === 0) return;
+    const silentMs = Math.round(now - this.serial.lastEvidence());
+    let reason: string;
+    if (this.probe.phase === 'idle') {
+      reason = `serial link silent for ${silentMs} ms`;
+    } else {
+      // 'alive': the serial link is down and the twin lives. Again only once its adverts stop too.
+      const lost = candidates.filter((i) => i.ethernet.isSilent(now));
+      if (lost.length === 0 || now - this.probe.at < (cfg.reprobeMs ?? DEFAULT_REPROBE_MS)) return;
+      reason = `serial link silent for ${silentMs} ms and no advert from the twin for ${Math.round(now - lost[0]!.ethernet.lastEvidence())} ms`;
+    }
+    const target = candidates.find((i) => this.reportFor(i) !== undefined) ?? candidates[0]!;
+    const address = this.reportFor(target)?.address ?? [...this.twin!][0]!;
+    this.probe = { phase: 'running', startedAt: now, at: now, detail: '' };
+    out.push({ type: 'probe-twin', address, vrid: target.cfg.vrid, family: target.cfg.family, reason });
+    void sOk;
+  }
+
+  private onProbeResult(alive: boolean, detail: string, twin: readonly ProbeInstance[], now: number, out: ArbiterOutput[]): void {
+    if (this.probe.phase !== 'running') return;
+    this.probe = { phase: alive ? 'alive' : 'dead', startedAt: this.probe.startedAt, at: now, detail };
+    // The answer says what the twin holds: a MASTER there counts as its claim (as a heartbeat
+    // would), so VRRP's own Master_Down never expires while the twin's daemon answers — also
+    // when its adverts no longer reach us.
+    for (const t of alive ? twin : []) {
+      const inst = this.instances.get(key(t.vrid, t.family));
+      const rep = inst && this.reportFor(inst);
+      if (!inst || t.state !== 'MASTER' || t.priority === 0 || !rep) continue;
+      out.push({ type: 'vrrp', vrid: t.vrid, family: t.family, event: { type: 'peer-claim', priority: t.priority, address: rep.address, advertIntervalCs: rep.advertIntervalCs } });
+    }
+    if (alive && !this.serialAlarm) {
+      // The twin lives and the serial link does not carry it: raise the serial alarm now.
+      this.serialAlarm = true;
+      out.push({ type: 'alarm', name: 'serial-heartbeat-lost', detail: `no heartbeat for ${Math.round(now - this.serial.lastEvidence())} ms, but ${detail}: staying BACKUP` });
     }
   }
 

@@ -25,7 +25,9 @@
 //            2 nginx; others reserved, ignored) | u8 k instances (0..32), each:
 //            u8 vrid | u8 family (4|6) | u8 state (0 INIT,1 BACKUP,2 MASTER,3 FAULT) |
 //            u8 effectivePriority | u16 advertIntervalCs | u8 flags (0 releasing,
-//            1 hearsPeerAdverts) | 4 or 16 bytes primary address
+//            1 hearsPeerAdverts, 2 wantsMaster; a reader ignores the bits it does not know, so
+//            bit 2 needs no new version: an older twin simply never hands over early)
+//            | 4 or 16 bytes primary address
 //            | u8 a addresses (0..32), each: u8 family (4|6) | 4 or 16 bytes: the
 //            sender's own addresses on its VRRP interfaces, VIPs excluded (pair mode: an advert
 //            from any other source is not the twin's); those that do not fit the frame are left out
@@ -78,6 +80,11 @@ export interface InstanceReport {
   releasing?: boolean;
   /** The sender currently hears the other box's adverts for this instance over Ethernet. */
   hearsPeerAdverts?: boolean;
+  /**
+   * Preempt in one exchange: the sender is a BACKUP with preempt, outranks the twin's MASTER and
+   * has been ready for its hold-down (after any preempt_delay); the twin hands over at once.
+   */
+  wantsMaster?: boolean;
 }
 
 export interface HeartbeatBody {
@@ -193,7 +200,7 @@ export function encodePeerFrame(frame: PeerFrame, mac: FrameMac): Buffer {
         w.u8(i.effectivePriority);
         check(Number.isInteger(i.advertIntervalCs) && i.advertIntervalCs >= 1 && i.advertIntervalCs <= 4095, 'advertIntervalCs out of range');
         w.u16(i.advertIntervalCs);
-        w.u8((i.releasing ? 1 : 0) | (i.hearsPeerAdverts ? 2 : 0));
+        w.u8((i.releasing ? 1 : 0) | (i.hearsPeerAdverts ? 2 : 0) | (i.wantsMaster ? 4 : 0));
         const addr = i.family === 4 ? parseIpv4(i.address) : ipv6Bytes(i.address);
         check(addr !== undefined, `address ${i.address} is not IPv${i.family}`);
         w.bytes(addr!);
@@ -297,6 +304,7 @@ function parse(r: Reader, kind: FrameKind): PeerFrame | null {
         instances.push({
           vrid, family, state: STATES[st]!, effectivePriority: prio, advertIntervalCs: adv,
           address: bytesToIp(addr), releasing: (flags & 1) !== 0, hearsPeerAdverts: (flags & 2) !== 0,
+          ...((flags & 4) !== 0 ? { wantsMaster: true } : {}),
         });
       }
       const a = r.u8();

@@ -12,4 +12,5 @@ export * from './release-policy';
 export * from './replay';
 export * from './response-chunks';
 export * from './vrid-conflict';
+export * from './preempt';
 export * from './stall';

@@ -15,6 +15,8 @@ import { TelemetryCollector, type TelemetryProvider } from './telemetry/collect'
 import { collectInventory, type Inventory } from './telemetry/inventory';
 import { commandOfTopic, topicsFor, type Topics } from './topics';
 import { pairIdentity } from '../fleet/pair';
+import { discoveryMessages } from './ha-discovery';
+import { VERSION } from '../version';
 
 export interface MqttExtensionOptions {
   /** VRRP actions for `maintenance` and `failover`; may also be set later with setHaActions(). */
@@ -85,6 +87,9 @@ export class MqttExtension implements Extension {
   private lastStateFingerprint = '';
   /** Per-instance retained documents last published, by instance name (JSON text). */
   private readonly instanceDocs = new Map<string, string>();
+  /** Home Assistant discovery topics published (retained), and what decided them. */
+  private readonly discoveryTopics = new Set<string>();
+  private discoveryKey = '';
   private inventory: Inventory | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
@@ -339,10 +344,40 @@ export class MqttExtension implements Extension {
     });
     const fp = stateFingerprint({ ...state, updated_at: undefined, mqtt: undefined });
     this.publishInstances(state.instances as Record<string, Record<string, unknown>>, force);
+    this.publishDiscovery(Object.keys(state.instances as Record<string, unknown>), force);
     if (!force && fp === this.lastStateFingerprint) return;
     this.lastStateFingerprint = fp;
     this.counters.state_published++;
     link.publish(topics.state, JSON.stringify(state), { qos: 1, retain: true });
+  }
+
+  /**
+   * Home Assistant discovery (mqtt.home_assistant): published retained when it is enabled and at
+   * every (re)connect or change of the instances; topics no longer wanted (an instance removed,
+   * discovery turned off) are cleared with an empty retained message, so the entities go away.
+   */
+  private publishDiscovery(instances: string[], force: boolean): void {
+    const ctx = this.ctx;
+    const link = this.link;
+    const topics = this.topics;
+    if (!ctx || !link || !topics) return;
+    const ha = ctx.config.mqtt.home_assistant;
+    const key = JSON.stringify([ha.enabled, ha.prefix, topics.prefix, instances]);
+    if (!force && key === this.discoveryKey) return;
+    this.discoveryKey = key;
+    const messages = ha.enabled
+      ? discoveryMessages({ prefix: ha.prefix, node: ctx.config.node.name, version: VERSION, pair: pairIdentity(ctx.config.node).id, topics, instances })
+      : [];
+    const wanted = new Set(messages.map((m) => m.topic));
+    for (const topic of this.discoveryTopics) {
+      if (wanted.has(topic)) continue;
+      this.discoveryTopics.delete(topic);
+      link.publish(topic, '', { qos: 1, retain: true });
+    }
+    for (const m of messages) {
+      this.discoveryTopics.add(m.topic);
+      link.publish(m.topic, JSON.stringify(m.payload), { qos: 1, retain: true });
+    }
   }
 
   /**

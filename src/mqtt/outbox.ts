@@ -1,4 +1,5 @@
-import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../lib/atomic-file';
 import { dirname } from 'node:path';
 
 export interface OutboxOptions {
@@ -140,7 +141,8 @@ export class Outbox {
     const snapshot = this.entries.length === 0 ? '' : `${this.entries.join('\n')}\n`;
     this.enqueue('rewrite', async () => {
       try {
-        await replaceFile(this.opts.path, snapshot);
+        // One writer (flushes are serialised): a fixed temporary name, so a crash leaves at most one.
+        await writeFileAtomic(this.opts.path, snapshot, { tmp: `${this.opts.path}.tmp` });
       } catch (err) {
         this.dirty = true;
         throw err;
@@ -166,17 +168,4 @@ function isEvent(line: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Writes `path` as a whole: a synced temporary file renamed over it (rename is atomic on one filesystem). */
-async function replaceFile(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }

@@ -1,4 +1,5 @@
 import { lstat, mkdir, open, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
+import { writeFileAtomic } from '../lib/atomic-file';
 import { join } from 'node:path';
 import type { SubsystemLogger } from '../log';
 import { isLiveMaster, probeGeneration, readPidFile, testConfig } from './proc';
@@ -207,16 +208,9 @@ export class NginxApplier {
   }
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
+/** Nginx's files are readable by its workers' user: mode 0644. */
+function writeAtomic(path: string, text: string): Promise<void> {
+  return writeFileAtomic(path, text, { mode: 0o644 });
 }
 
 async function fileSize(path: string): Promise<number> {

@@ -1,6 +1,7 @@
 import { FeatureError } from '../lib/feature-failure';
 import type { SubsystemLogger } from '../log';
 import type { TrackEvent } from '../track';
+import type { PolicySource } from '../exec';
 import { NginxApplier, type ApplyResult } from './apply';
 import { NginxHealth } from './health';
 import { probeGeneration } from './proc';
@@ -18,6 +19,8 @@ import { TlsStore, type CertificateFigure } from './tls-store';
 export interface NginxControllerOptions {
   model: NginxConfig;
   log: SubsystemLogger;
+  /** Script policy for upstream script checks (notify.enable_script_security, script_user). */
+  scriptPolicy?: PolicySource;
   /** Where `<prefix>/modules` points (Debian: /usr/lib/nginx/modules). */
   modulesDir?: string;
   /** Certificate alarms raised and cleared (certificate-alarms.ts); the daemon puts them on its bus. */
@@ -72,7 +75,7 @@ export class NginxController {
     this.applier = new NginxApplier({ settings: this.settings, log: opts.log, ...(opts.modulesDir ? { modulesDir: opts.modulesDir } : {}) });
     this.supervisor = new NginxSupervisor({ settings: this.settings, paths: this.applier.paths, log: opts.log });
     this.health = new NginxHealth(this.settings, () => this.supervisor.alive);
-    this.checks = new UpstreamChecks((ev, group) => this.onServerCheck(ev, group));
+    this.checks = new UpstreamChecks((ev, group) => this.onServerCheck(ev, group), opts.scriptPolicy);
     this.scheduler = new ReloadScheduler((reasons) => this.applyNow(reasons), this.settings.reload.minIntervalMs, (r) => r.ok && r.reloaded);
     this.tls = new TlsStore(this.applier.paths.tlsDir);
     this.fileWatch = new FileWatch(() => void this.lookAtCertificates('certificate files changed'));

@@ -1,5 +1,6 @@
 import type { DaemonContext, Extension, FeatureStatus } from '../daemon';
 import { TrackEmitter, type TrackListener, type TrackSource } from '../track';
+import { scriptPolicyFromConfig } from '../exec';
 import { NginxController } from './controller';
 
 /**
@@ -8,6 +9,9 @@ import { NginxController } from './controller';
  * Nginx health as a track source (`track`) that outlives enable/disable switches, so the VRRP
  * wiring can subscribe once.
  */
+/** The fault (and critical alarm) id while the local Nginx does not serve. */
+export const NGINX_FAULT = 'nginx-not-serving';
+
 export class NginxExtension implements Extension, TrackSource {
   readonly name = 'nginx';
   private controller: NginxController | undefined;
@@ -55,6 +59,7 @@ export class NginxExtension implements Extension, TrackSource {
     const c = new NginxController({
       model: ctx.config.nginx,
       log,
+      scriptPolicy: () => scriptPolicyFromConfig(this.ctx?.config.notify ?? ctx.config.notify),
       ...(this.opts.modulesDir ? { modulesDir: this.opts.modulesDir } : {}),
       onAlarm: (a) => ctx.bus.emit('alarm', { ...a, at: Date.now() }),
     });
@@ -62,6 +67,22 @@ export class NginxExtension implements Extension, TrackSource {
     this.offHealth = c.health.on((ev) => {
       log[ev.up ? 'info' : 'error'](`nginx track ${ev.up ? 'up' : 'down'} (${ev.cause})`);
       this.emitter.emit(ev);
+      // Fail loudly: Nginx control broken is a fault (degraded, critical alarm) for as long as it
+      // lasts; the instances with track_nginx go to FAULT through the tracked object above (the
+      // others do not depend on Nginx), and the supervisor keeps restarting it.
+      if (ev.up) {
+        ctx.clearFault(NGINX_FAULT, `Nginx serving again (${ev.cause})`);
+        return;
+      }
+      const tracking = Object.entries(ctx.config.instances).filter(([, i]) => i.track_nginx === true || (typeof i.track_nginx === 'object' && i.track_nginx.weight === undefined)).map(([n]) => n);
+      const weighted = Object.entries(ctx.config.instances).filter(([, i]) => typeof i.track_nginx === 'object' && i.track_nginx.weight !== undefined).map(([n]) => n);
+      const held = [tracking.length ? `${tracking.join(', ')} in FAULT` : '', weighted.length ? `${weighted.join(', ')} demoted` : ''].filter(Boolean).join(', ');
+      ctx.reportFault({
+        id: NGINX_FAULT,
+        feature: 'nginx',
+        reason: `Nginx not serving (${ev.cause}); ${held || 'no instance tracks it'}; the supervisor keeps restarting it`,
+        instances: tracking,
+      });
     });
     const r = await c.start();
     if (!r.ok) log.error(`initial apply failed at ${r.stage}: ${r.reason}`);

@@ -1,4 +1,5 @@
-import { chmod, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../lib/atomic-file';
 import { join } from 'node:path';
 import { checkPair, daysLeft, type CertificateFacts } from '../config/nginx/certificates';
 import { tlsPairs } from '../config/nginx/local-files';
@@ -166,20 +167,8 @@ export class TlsStore {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await chmod(this.dir, 0o700);
     const base = join(this.dir, digest.slice(0, 32));
-    await writePrivate(`${base}.crt`, certificate);
-    await writePrivate(`${base}.key`, key);
+    await writeFileAtomic(`${base}.crt`, certificate);
+    await writeFileAtomic(`${base}.key`, key);
     return { certificate: `${base}.crt`, key: `${base}.key` };
   }
-}
-
-async function writePrivate(path: string, data: Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }

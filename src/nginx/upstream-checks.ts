@@ -1,5 +1,7 @@
-import { CheckRunner, httpProbe, tcpProbe, type Probe, type TrackEvent } from '../track';
+import { CheckRunner, httpProbe, scriptProbe, tcpProbe, type Probe, type TrackEvent } from '../track';
 import type { UpstreamCheckConfig, UpstreamConfig, UpstreamServerConfig } from '../config/nginx/schema';
+import { ScriptPolicy, type PolicySource } from '../exec';
+import { commandArgv } from '../lib/command-argv';
 import { serverKey } from './upstream-state';
 
 export interface ServerCheckState {
@@ -10,12 +12,21 @@ export interface ServerCheckState {
   failures: number;
 }
 
-function probeFor(s: UpstreamServerConfig, check: UpstreamCheckConfig): Probe {
+function probeFor(s: UpstreamServerConfig, check: UpstreamCheckConfig, policy: PolicySource): Probe {
   if (check.type === 'tcp') return tcpProbe(s.address, s.port);
+  if (check.type === 'script') {
+    // The rules refuse type script without a script; an empty argv would throw in scriptProbe.
+    // {address} and {port} in an argument become this server's (one check for every server of the group).
+    const argv = (check.script === undefined ? [] : commandArgv(check.script)).map((w) => w.replaceAll('{address}', s.address).replaceAll('{port}', String(s.port)));
+    if (argv.length === 0) return async () => ({ ok: false, detail: 'script check without a script' });
+    return scriptProbe({ argv, ...(check.user === undefined ? {} : { user: check.user }), policy });
+  }
   const host = s.address.includes(':') ? `[${s.address}]` : s.address;
   return httpProbe({
-    url: `http://${host}:${s.port}${check.path}`,
+    url: `${check.type}://${host}:${s.port}${check.path}`,
     status: check.status,
+    // https: the certificate is not verified, as keepalived's SSL_GET without a CA does not.
+    ...(check.type === 'https' ? { tlsVerify: false } : {}),
     ...(check.body !== undefined ? { body: new RegExp(check.body) } : {}),
     ...(check.host !== undefined ? { host: check.host } : {}),
   });
@@ -30,7 +41,11 @@ function probeFor(s: UpstreamServerConfig, check: UpstreamCheckConfig): Probe {
 export class UpstreamChecks {
   private runners = new Map<string, { runner: CheckRunner; group: string; spec: string; off: () => void }>();
 
-  constructor(private readonly onChange: (event: TrackEvent, group: string) => void) {}
+  /** `policy`: the shared script policy for script checks (default: enable_script_security on, no script_user). */
+  constructor(
+    private readonly onChange: (event: TrackEvent, group: string) => void,
+    private readonly policy: PolicySource = new ScriptPolicy({ security: true }),
+  ) {}
 
   /** Starts, keeps or stops runners to match the groups. */
   sync(upstreams: Record<string, UpstreamConfig>): void {
@@ -53,7 +68,7 @@ export class UpstreamChecks {
       if (this.runners.has(key)) continue;
       const runner = new CheckRunner({
         name: key,
-        probe: probeFor(w.server, w.check),
+        probe: probeFor(w.server, w.check, this.policy),
         intervalMs: Math.round(w.check.interval * 1000),
         timeoutMs: Math.round(w.check.timeout * 1000),
         rise: w.check.rise,

@@ -1,7 +1,6 @@
 import type { DaemonContext, Extension } from '../daemon/extension';
 import type { DaemonEvents } from '../daemon/events';
-import type { NotifyState } from '../vrrp/events';
-import { groupNotifyState } from '../vrrp/sync-group';
+import { GroupNotifyTracker } from './group-tracker';
 import { EmailAlerter, type MailSender } from './email';
 
 export interface EmailExtensionOptions {
@@ -18,8 +17,7 @@ export class EmailExtension implements Extension {
   readonly name = 'email';
   private alerter: EmailAlerter | undefined;
   private readonly offs: (() => void)[] = [];
-  private readonly members = new Map<string, NotifyState>();
-  private readonly groups = new Map<string, string>();
+  private readonly groups = new GroupNotifyTracker();
 
   constructor(private readonly opts: EmailExtensionOptions = {}) {}
 
@@ -44,14 +42,10 @@ export class EmailExtension implements Extension {
     );
     this.offs.push(
       ctx.bus.on('notify', (n) => {
-        this.members.set(n.instance, n.state);
-        for (const [group, sg] of Object.entries(ctx.config.sync_groups)) {
-          if (!sg.smtp_alert || !sg.instances.includes(n.instance)) continue;
-          const state = groupNotifyState(sg.instances.map((m) => this.members.get(m)));
-          const before = this.groups.get(group);
-          if (state === undefined || state === before) continue;
-          this.groups.set(group, state);
-          alerter.push({ kind: 'transition', type: 'GROUP', name: group, from: before ?? 'INIT', to: state, cause: `${n.instance}: ${n.cause}`, at: n.at });
+        const groups = ctx.config.sync_groups;
+        for (const { group, from, to } of this.groups.note(n.instance, n.state, groups)) {
+          if (!groups[group]!.smtp_alert) continue;
+          alerter.push({ kind: 'transition', type: 'GROUP', name: group, from: from ?? 'INIT', to, cause: `${n.instance}: ${n.cause}`, at: n.at });
         }
       }),
     );

@@ -2,7 +2,7 @@ import { commandArgv, type CommandSpec, type TwinvipConfig } from '../config';
 import type { DaemonContext, Extension } from '../daemon/extension';
 import type { DaemonEvents } from '../daemon/events';
 import type { NotifyState } from '../vrrp/events';
-import { groupNotifyState } from '../vrrp/sync-group';
+import { GroupNotifyTracker } from './group-tracker';
 import { NotifyRunner, type NotifyLog } from './runner';
 import { scriptPolicyFromConfig } from '../exec';
 
@@ -38,8 +38,7 @@ export class NotifyExtension implements Extension {
   readonly name = 'notify';
   private runner: NotifyRunner | undefined;
   private readonly offs: (() => void)[] = [];
-  private readonly memberStates = new Map<string, NotifyState>();
-  private readonly groupStates = new Map<string, NotifyState>();
+  private readonly groups = new GroupNotifyTracker();
   private ctx: DaemonContext | undefined;
 
   constructor(private readonly opts: NotifyExtensionOptions = {}) {}
@@ -79,16 +78,11 @@ export class NotifyExtension implements Extension {
     if (!ctx || !runner) return;
     const config = ctx.config;
     const inst = config.instances[n.instance];
-    this.memberStates.set(n.instance, n.state);
     if (inst) {
       for (const job of notifyJobs('INSTANCE', n.instance, n.state, n.priority, inst.notify)) runner.enqueue({ key: `instance:${n.instance}`, ...job });
     }
-    for (const [group, sg] of Object.entries(config.sync_groups)) {
-      if (!sg.instances.includes(n.instance)) continue;
-      const state = groupNotifyState(sg.instances.map((m) => this.memberStates.get(m)));
-      if (state === undefined || this.groupStates.get(group) === state) continue;
-      this.groupStates.set(group, state);
-      for (const job of notifyJobs('GROUP', group, state, 0, sg.notify)) runner.enqueue({ key: `group:${group}`, ...job });
+    for (const { group, to } of this.groups.note(n.instance, n.state, config.sync_groups)) {
+      for (const job of notifyJobs('GROUP', group, to, 0, config.sync_groups[group]!.notify)) runner.enqueue({ key: `group:${group}`, ...job });
     }
   }
 }

@@ -137,10 +137,17 @@ export type InstanceEvent =
   | { type: 'demote'; reason: DemotionReason; active: boolean }
   /** The peer claims mastership over the serial channel (heartbeat arbiter). */
   | { type: 'peer-claim'; priority: number; address: string; advertIntervalCs: number }
-  /** The peer gives the VIPs up now (serial channel). */
-  | { type: 'peer-release' }
-  /** Both channels silent: the peer is dead or fully cut off. */
-  | { type: 'peer-dead' }
+  /**
+   * The peer gives the VIPs up now (serial channel). `immediate`: the twin is the only other
+   * router of this VRID (pair mode, no third router heard or declared), so there is no better
+   * backup to wait for: MASTER at once instead of after Skew_Time (RFC skew otherwise).
+   */
+  | { type: 'peer-release'; immediate?: boolean }
+  /**
+   * Both channels silent: the peer is dead or fully cut off. `detail` (the arbiter's probe of
+   * the twin's daemon decided, not the Ethernet timer): cause 'twin dead' with that detail.
+   */
+  | { type: 'peer-dead'; detail?: string }
   /** From a sync group coordinator only (sync-group.ts). */
   | { type: 'sync'; to: SyncDirective; group: string; origin: string };
 
@@ -158,7 +165,9 @@ export type TransitionCause =
   | 'equal priority, higher address'
   | 'peer claim'
   | 'peer released'
+  | 'twin released'
   | 'peer dead on both channels'
+  | 'twin dead'
   | 'fault'
   | 'fault cleared'
   | 'maintenance'
@@ -255,6 +264,12 @@ export interface InstanceSnapshot {
   /** Pending timers (ms, same clock as `now`). */
   timers: { advert?: number; masterDown?: number; garpDelay?: number; garpRefresh?: number; lowerPrioGarp?: number };
   preemptDelayUntil: number | null;
+  /**
+   * A BACKUP with preempt that is discarding a lower-ranked master's adverts or serial claims
+   * (preempt_delay passed): since when. null otherwise (MASTER, FAULT, demoted, nopreempt, the
+   * master outranks us). The heartbeat turns it into a preempt request to the twin.
+   */
+  preemptReadySince: number | null;
   lastTransition: { from: VrrpState; to: VrrpState; cause: TransitionCause; detail: string; at: number } | null;
   counters: InstanceCounters;
 }

@@ -43,7 +43,8 @@
  *   goes BACKUP, and a BACKUP never takes over, not even on peer-dead. Clearing the last one
  *   re-arms Master_Down (plain VRRP decides again); clearing one of two changes nothing.
  * - Heartbeat arbiter hooks: peer-claim (serial) counts like an advert for a BACKUP and makes an
- *   out-ranked MASTER step down; peer-release = priority 0 advert; peer-dead → MASTER now.
+ *   out-ranked MASTER step down; peer-release = priority 0 advert (Skew_Time), or MASTER now when
+ *   the arbiter says the twin is the only other router (`immediate`); peer-dead → MASTER now.
  * - With a sync group, a BACKUP whose Master_Down timer fires emits 'want-master' and waits for
  *   the group coordinator (keepalived's "only sync to master if everyone wants to").
  */
@@ -126,6 +127,12 @@ export class VrrpInstance {
   private downDetail = '';
   private downArmedAt = 0;
   private preemptUntil: number | null = null;
+  /**
+   * A preempting BACKUP discarding a lower-ranked master's adverts/claims (after any
+   * preempt_delay): since when, without a break. The heartbeat asks the twin to hand over in
+   * one exchange from it (snapshot 'preemptReadySince'); null otherwise.
+   */
+  private preemptingSince: number | null = null;
   private lastLowerPrioGarpAt = -Infinity;
   /** When this mastership's first advert went out (dual-master judgement). */
   private masterSince = 0;
@@ -220,12 +227,19 @@ export class VrrpInstance {
         break;
       case 'peer-release':
         this.counters.peerReleases++;
-        if (this.state === 'BACKUP') this.armSkew('peer released', 'over the serial channel', now);
+        if (this.state !== 'BACKUP') break;
+        // The twin is the only other router of the VRID: skew exists to let the best of several
+        // backups win, and there is no other one. MASTER now (the twin has dropped its VIPs).
+        if (event.immediate === true) {
+          if (!this.inMaintenance()) this.masterOrWant('twin released', 'over the serial channel, no other router on the VRID: no skew', now, out);
+        } else this.armSkew('peer released', 'over the serial channel', now);
         break;
       case 'peer-dead':
         this.counters.peerDead++;
-        if (this.state === 'BACKUP' && !this.inMaintenance())
-          this.masterOrWant('peer dead on both channels', 'no advert and no serial frame', now, out);
+        if (this.state === 'BACKUP' && !this.inMaintenance()) {
+          if (event.detail !== undefined) this.masterOrWant('twin dead', event.detail, now, out);
+          else this.masterOrWant('peer dead on both channels', 'no advert and no serial frame', now, out);
+        }
         break;
       case 'sync':
         this.onSync(event.to, event.group, event.origin, now, out);
@@ -269,6 +283,7 @@ export class VrrpInstance {
       masterDownIntervalMs: masterDownIntervalMs(this.p.version, prio, this.masterAdverCs),
       timers: { ...this.timers },
       preemptDelayUntil: this.preemptUntil,
+      preemptReadySince: this.state === 'BACKUP' && !this.inMaintenance() ? this.preemptingSince : null,
       lastTransition: this.lastTransition ? { ...this.lastTransition } : null,
       counters: { ...this.counters },
     };
@@ -441,10 +456,12 @@ export class VrrpInstance {
         else if (this.preemptUntil === null) this.preemptUntil = now + this.p.preemptDelayMs;
       }
       if (!this.inMaintenance()) this.armDown(this.masterDownMs(), 'master down', '', now);
+      this.preemptingSince = null;
       return;
     }
     // Preempt: discard, and let the Master_Down timer run out (RFC: "Discard the ADVERTISEMENT").
     this.counters.preemptDiscarded++;
+    this.preemptingSince ??= now;
     this.downCause = 'preempt';
     this.downDetail = `lower priority master ${r.source} (${r.priority}), ours ${ours}`;
   }
@@ -589,6 +606,7 @@ export class VrrpInstance {
 
   private onDemote(reason: DemotionReason, active: boolean, now: number, out: Action[]): void {
     const was = this.inMaintenance();
+    this.preemptingSince = null;
     if (active) this.demotions.add(reason);
     else this.demotions.delete(reason);
     if (this.inMaintenance() && !was) {
@@ -710,6 +728,7 @@ export class VrrpInstance {
 
   private transitionOnly(to: VrrpState, cause: TransitionCause, detail: string, now: number, out: Action[]): void {
     const from = this.state;
+    this.preemptingSince = null;
     this.state = to;
     this.lastTransition = { from, to, cause, detail, at: now };
     out.push({ type: 'transition', from, to, cause, detail });

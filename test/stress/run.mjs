@@ -68,6 +68,8 @@ function runOnce(i) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.on('close', (code) => {
@@ -78,7 +80,7 @@ function runOnce(i) {
       } catch {
         json = undefined;
       }
-      resolve({ code, seconds: (Date.now() - started) / 1000, json });
+      resolve({ code, seconds: (Date.now() - started) / 1000, json, text });
     });
   });
 }
@@ -100,8 +102,18 @@ function failuresOf(json) {
   return out;
 }
 
-function fileSeconds(json) {
-  return (json?.testResults ?? []).map((f) => [relative(ROOT, f.name), (f.endTime - f.startTime) / 1000]);
+/**
+ * Seconds per file. The JSON report spans a file's tests only; the default reporter's line
+ * (" ✓ |integration| FILE (N tests) 12345ms") includes its beforeAll/afterAll (a tarball build,
+ * a lab's set-up), so the larger of the two is taken.
+ */
+function fileSeconds(json, text) {
+  const fromLog = new Map();
+  for (const m of (text ?? '').matchAll(/^ \S+ \|integration\| (\S+) \([^)]*\) (\d+)ms$/gm)) fromLog.set(m[1], Number(m[2]) / 1000);
+  return (json?.testResults ?? []).map((f) => {
+    const file = relative(ROOT, f.name);
+    return [file, Math.max((f.endTime - f.startTime) / 1000, fromLog.get(file) ?? 0)];
+  });
 }
 
 const load = startLoad();
@@ -120,7 +132,7 @@ try {
     const r = await runOnce(i);
     const failures = failuresOf(r.json);
     const tests = (r.json?.numTotalTests ?? 0);
-    const entry = { run: i, exit: r.code, seconds: Math.round(r.seconds), tests, failed: failures.size, failures: Object.fromEntries(failures), uptime: uptime(), files: fileSeconds(r.json) };
+    const entry = { run: i, exit: r.code, seconds: Math.round(r.seconds), tests, failed: failures.size, failures: Object.fromEntries(failures), uptime: uptime(), files: fileSeconds(r.json, r.text) };
     if (!r.json) entry.failures['(no report: vitest did not finish)'] = `exit ${r.code}, see run-${i}.log`;
     results.push(entry);
     console.log(`run ${i}/${runs}: exit ${r.code}, ${entry.seconds} s, ${tests} tests, ${failures.size} failed; ${entry.uptime}`);

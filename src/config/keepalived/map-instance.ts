@@ -318,6 +318,13 @@ export function mapVrrpInstance(node: KNode, name: string, g: Globals, notes: No
   }
   vips.splice(0, vips.length, ...dedupeVips(vips, node, 'virtual_ipaddress', notes));
   excluded.splice(0, excluded.length, ...dedupeVips(excluded, node, 'virtual_ipaddress_excluded', notes, vips));
+  // keepalived 2.2.7 vrrp_complete_instance: "If no priority has been set, derive it from the
+  // initial state": MASTER makes the instance the address owner (255), anything else 100.
+  if (inst.priority === undefined && state === 'MASTER') {
+    inst.priority = 255;
+    inst.address_owner = true;
+    notes.warn(stateAt ?? node, 'state', 'MASTER without a priority line: keepalived gives such an instance priority 255 (address owner), so does the import (address_owner set; twinvip checks at start-up that the VIP is an address of the interface) — write priority N if that is not meant');
+  }
   const strict = strictMode?.on ?? g.strict !== undefined;
   const strictAt = strictMode?.at ?? g.strict ?? node;
   // keepalived strict mode: "State MASTER must match being address owner".

@@ -1,7 +1,7 @@
 import { addressFamily, parseAddress } from '../../lib/ip';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';
-import { eachChild, extraArgs, needBlock, numberArg, type Handlers } from './walk';
+import { commandOf, eachChild, extraArgs, needBlock, numberArg, scriptArg, warnShellSyntax, type Handlers } from './walk';
 
 /**
  * virtual_server / real_server (IPVS) -> an Nginx stream server on the virtual address and an
@@ -20,12 +20,15 @@ export interface MappedVirtualServer {
 
 /** nginx.upstreams.NAME.check, plus what the comparison between real servers needs. */
 interface HealthCheck {
-  type: 'tcp' | 'http';
+  type: 'tcp' | 'http' | 'https' | 'script';
+  script?: string | string[];
+  user?: string;
   path?: string;
   host?: string;
   status?: number[];
   interval?: number;
-  timeout: number;
+  /** Undefined: the check interval (MISC_CHECK without misc_timeout). */
+  timeout?: number;
   rise: number;
   fall: number;
 }
@@ -68,6 +71,8 @@ const SCHEDULERS: Record<string, Scheduler> = {
 };
 // keepalived 2.2.7 without lb_algo: "no scheduler set, setting default 'wlc'".
 const DEFAULT_SCHEDULER = 'wlc';
+// keepalived global_data.h: the largest persistence_timeout (31 days).
+const LVS_MAX_TIMEOUT = 86400 * 31;
 // Nginx refuses `backup` with these (nginx -t: "balancing method does not support parameter backup").
 const NO_BACKUP = new Set(['hash', 'ip_hash', 'random']);
 // IPVS connection timeouts (`ipvsadm -L --timeout`: tcp 900 s, udp 300 s) carried over as the
@@ -91,7 +96,7 @@ function readHost(n: KNode, notes: NoteList): string | undefined {
   return undefined;
 }
 
-function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): ReadCheck | undefined {
+function mapCheck(node: KNode, kind: 'tcp' | 'http' | 'https', notes: NoteList): ReadCheck | undefined {
   if (!needBlock(node, notes)) return undefined;
   // keepalived defaults: connect_timeout 5 s, retry 1 (so the second failure in a row takes the
   // server out), and one success puts it back.
@@ -129,7 +134,11 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): ReadCheck
     bind_port: (n) => notes.unconverted(n, n.key, 'the check\'s source port is chosen by the kernel'),
     warmup: (n) => notes.unconverted(n, n.key, 'checks start at once'),
   };
-  if (kind === 'http') {
+  if (kind !== 'tcp') {
+    if (kind === 'https') {
+      notes.warn(node, node.key, 'becomes an https check (GET over TLS) that does not verify the server certificate, as SSL_GET without an SSL { ca } block; with a CA, keepalived would also verify it');
+      handlers.enable_sni = (n) => notes.unconverted(n, n.key, 'the https check sends no SNI name (it connects by address; check.host sets the Host header only)');
+    }
     handlers.virtualhost = (n) => {
       const h = readHost(n, notes);
       if (h !== undefined) hc.host = h;
@@ -161,7 +170,7 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): ReadCheck
           }
           if (codes.length > 0) hc.status = codes;
         },
-        digest: (c) => notes.unconverted(c, c.key, 'the body digest (MD5) is not checked: only the status code (check.body takes a regular expression instead)'),
+        digest: (c) => notes.warn(c, c.key, 'approximated: the status code is checked, not the MD5 digest of the body (an MD5 cannot be turned into a body match); add check.body, a regular expression the page must match, for a content check'),
         virtualhost: (c) => {
           const h = readHost(c, notes);
           if (h !== undefined) hc.host = h;
@@ -170,12 +179,72 @@ function mapCheck(node: KNode, kind: 'tcp' | 'http', notes: NoteList): ReadCheck
     };
   }
   eachChild(node, node.key, handlers, notes);
-  if (kind === 'http') {
+  if (kind !== 'tcp') {
     hc.path ??= '/';
     // keepalived HTTP_GET without status_code and digest accepts any 2xx.
     hc.status ??= [200, 201, 202, 203, 204, 205, 206];
   }
   return read;
+}
+
+/**
+ * MISC_CHECK -> a script check (keepalived 2.2.7 check_misc.c): misc_path is re-read with quotes
+ * and escapes and only its first word is the command (like vrrp_script); misc_timeout defaults
+ * to the delay_loop; retry defaults to 0 (one failure takes the server out); user USER [GROUP].
+ */
+function mapMisc(node: KNode, notes: NoteList): ReadCheck | undefined {
+  if (!needBlock(node, notes)) return undefined;
+  const hc: HealthCheck = { type: 'script', rise: 1, fall: 1 };
+  const read: ReadCheck = { check: hc, at: node };
+  let argv: string[] | undefined;
+  const retry = (n: KNode) => {
+    const v = numberArg(n, 0, { min: 0, max: 99, integer: true }, notes);
+    if (v !== undefined) hc.fall = v + 1;
+  };
+  eachChild(node, node.key, {
+    misc_path: (n) => {
+      const s = scriptArg(n, notes);
+      if (!s) return;
+      argv = s.argv;
+      warnShellSyntax(n, s.argv, notes);
+      if (s.rest.length > 0) notes.unconverted(n, n.key, `extra words '${s.rest.join(' ')}': keepalived 2.2.7 runs only the first (quoted) word as the command with its arguments (quote the whole command: misc_path "${[...s.argv, ...s.rest].join(' ')}"); not added`);
+    },
+    misc_timeout: (n) => {
+      const v = numberArg(n, 0, { min: 0, max: 3600 }, notes);
+      if (v !== undefined && v > 0) hc.timeout = v;
+    },
+    misc_dynamic: (n) => notes.unconverted(n, n.key, 'exit codes 2..255 setting the server weight (exit - 2) have no equivalent: exit 0 is up, anything else down'),
+    user: (n) => {
+      if (n.args[0] === undefined) return notes.unconverted(n, n.key, 'user missing');
+      hc.user = n.args[0];
+      if (n.args[1] !== undefined) notes.unconverted(n, n.key, `group '${n.args[1]}' not carried over: the check runs with the user's primary group`);
+    },
+    retry,
+    delay_before_retry: (n) => notes.warn(n, n.key, 'retries are spaced by the check interval (delay_loop), not by delay_before_retry'),
+    delay_loop: (n) => {
+      const v = numberArg(n, 0, { min: 0.1, max: 3600 }, notes);
+      if (v !== undefined) read.interval = v;
+    },
+    warmup: (n) => notes.unconverted(n, n.key, 'checks start at once'),
+  }, notes);
+  if (!argv) {
+    notes.unconverted(node, node.key, 'no misc_path: keepalived drops the checker too');
+    return undefined;
+  }
+  hc.script = commandOf(argv);
+  return read;
+}
+
+/**
+ * The per-server commands of MISC_CHECKs as one group check: a server's own address or port in an
+ * argument becomes {address} / {port} (the group check substitutes each server's), so
+ * `check.sh 10.0.1.1` and `check.sh 10.0.1.2` on their servers are one `check.sh {address}`.
+ */
+function genericScript(script: string | string[] | undefined, server: { address: string; port: number }): string | string[] | undefined {
+  if (script === undefined) return undefined;
+  const argv = typeof script === 'string' ? script.split(/\s+/) : script;
+  const out = argv.map((w, i) => (i === 0 ? w : w.split(server.address).join('{address}').replace(new RegExp(`(^|[^0-9])${server.port}(?![0-9])`, 'g'), `$1{port}`)));
+  return commandOf(out);
 }
 
 interface ServerEntry {
@@ -208,6 +277,7 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
   let protocol: 'tcp' | 'udp' | undefined;
   let unsupportedProtocol = false;
   let check: ReadCheck | undefined;
+  let scriptsDiffer = false;
   let vsHost: string | undefined;
   let sorry: { address: string; port: number; at: KNode } | undefined;
 
@@ -220,16 +290,21 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
       return;
     }
     let checks = 0;
-    const takeCheck = (kind: 'tcp' | 'http') => (c: KNode) => {
+    const takeCheck = (kind: 'tcp' | 'http' | 'https' | 'misc') => (c: KNode) => {
       checks++;
-      const hc = mapCheck(c, kind, notes);
+      const hc = kind === 'misc' ? mapMisc(c, notes) : mapCheck(c, kind, notes);
       if (!hc) return;
+      if (hc.check.type === 'script') hc.check.script = genericScript(hc.check.script, ep);
       if (checks > 1) {
         notes.unconverted(c, c.key, 'only one check per server is carried over (the first)');
         return;
       }
       if (!check) check = hc;
-      else if (JSON.stringify([check.check, check.interval, check.connectPort?.port]) !== JSON.stringify([hc.check, hc.interval, hc.connectPort?.port])) {
+      else if (check.check.type === 'script' && JSON.stringify(check.check) !== JSON.stringify(hc.check)) {
+        // Another server's script would judge this server: no check rather than a wrong one.
+        scriptsDiffer = true;
+        notes.unconverted(c, c.key, `an Nginx upstream group has one health check, and this server's MISC_CHECK differs from the one at ${check.at.file}:${check.at.line} beyond its own address and port: ${label} gets no active check — write one script taking {address} and {port}`);
+      } else if (JSON.stringify([check.check, check.interval, check.connectPort?.port]) !== JSON.stringify([hc.check, hc.interval, hc.connectPort?.port])) {
         notes.warn(c, c.key, `an Nginx upstream group has one health check: the one at ${check.at.file}:${check.at.line} is used for every server of ${label}`);
       }
     };
@@ -243,6 +318,8 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
       inhibit_on_failure: (c) => notes.warn(c, c.key, 'twinvip marks a failed server down in the group instead of removing it, as inhibit_on_failure does with weight 0'),
       TCP_CHECK: takeCheck('tcp'),
       HTTP_GET: takeCheck('http'),
+      SSL_GET: takeCheck('https'),
+      MISC_CHECK: takeCheck('misc'),
     }, notes);
     servers.push(entry);
   };
@@ -275,7 +352,26 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
       }
     },
     persistence_timeout: (n) => {
-      persistenceAt = n;
+      // keepalived 2.2.7 pto_handler: no value = 360 s; 1..31 days turns persistence on; 0 or
+      // anything else is "persistence_timeout invalid" and the service has no persistence.
+      const word = n.args[0];
+      if (word === undefined) {
+        persistenceAt = n;
+        return;
+      }
+      const v = Number(word);
+      if (/^\d+$/.test(word) && v >= 1 && v <= LVS_MAX_TIMEOUT) {
+        persistenceAt = n;
+        extraArgs(n, 1, notes);
+        return;
+      }
+      // An invalid value leaves what came before (nothing, or persistence_granularity's 360 s).
+      notes.warn(n, n.key, `${word}: ${persistenceAt ? 'ignored' : 'no persistence'}, as in keepalived (it logs "persistence_timeout invalid" for anything but 1..${LVS_MAX_TIMEOUT} and leaves the value unset)${persistenceAt ? '' : ': the lb_algo scheduler is kept'}`);
+    },
+    persistence_granularity: (n) => {
+      // keepalived: a granularity alone turns persistence on (360 s); the client netmask is lost.
+      persistenceAt ??= n;
+      notes.unconverted(n, n.key, `${n.args[0] ?? ''}: clients are kept by their own address, not by a netmask (hash on $remote_addr)`);
     },
     virtualhost: (n) => {
       const h = readHost(n, notes);
@@ -352,25 +448,27 @@ export function mapVirtualServer(node: KNode, notes: NoteList): MappedVirtualSer
 
   const upstream: Record<string, unknown> = { balance, servers: out };
   if (balance === 'hash') Object.assign(upstream, { hash_key: '$remote_addr', hash_consistent: true });
-  const c = check as ReadCheck | undefined;
+  const c = scriptsDiffer ? undefined : (check as ReadCheck | undefined);
   if (c) {
     const hc = c.check;
     hc.interval = c.interval ?? interval;
+    hc.timeout ??= hc.interval;
     if (hc.timeout > hc.interval) {
       notes.warn(c.at, 'connect_timeout', `${hc.timeout} s exceeds the check interval (${hc.interval} s): ${hc.interval} s used so runs do not overlap`);
       hc.timeout = hc.interval;
     }
-    if (hc.type === 'http' && hc.host === undefined && vsHost !== undefined) hc.host = vsHost;
-    else if (hc.type === 'tcp' && vsHost !== undefined) notes.unconverted(node, 'virtualhost', 'the group is checked by TCP_CHECK: no Host header to send');
+    const web = hc.type === 'http' || hc.type === 'https';
+    if (web && hc.host === undefined && vsHost !== undefined) hc.host = vsHost;
+    else if (!web && vsHost !== undefined) notes.unconverted(node, 'virtualhost', `the group is checked by ${hc.type === 'tcp' ? 'TCP_CHECK' : 'MISC_CHECK'}: no Host header to send`);
     if (c.connectPort && out.some((o) => o.port !== c.connectPort?.port)) {
       notes.unconverted(c.connectPort.at, 'connect_port', `the Nginx check probes each server on its own port, not ${c.connectPort.port}`);
     }
     // Written in the schema's field order, for the reader of the converted file.
-    const { type, path, host, status, timeout, rise, fall } = hc;
-    const ordered: Record<string, unknown> = { type, path, host, status, interval: hc.interval, timeout, rise, fall };
+    const { type, script, user, path, host, status, timeout, rise, fall } = hc;
+    const ordered: Record<string, unknown> = { type, script, user, path, host, status, interval: hc.interval, timeout, rise, fall };
     upstream.check = Object.fromEntries(Object.entries(ordered).filter(([, v]) => v !== undefined));
-  } else {
-    notes.warn(node, label, 'no TCP_CHECK or HTTP_GET: the upstream group has no active health check (only Nginx\'s passive max_fails)');
+  } else if (!scriptsDiffer) {
+    notes.warn(node, label, 'no TCP_CHECK, HTTP_GET, SSL_GET or MISC_CHECK: the upstream group has no active health check (only Nginx\'s passive max_fails)');
     if (vsHost !== undefined) notes.unconverted(node, 'virtualhost', 'no HTTP_GET check: no Host header to send');
   }
   const server = { listen: { address: listen.address, port: listen.port, protocol }, upstream: name, timeout: IDLE_TIMEOUT[protocol] };

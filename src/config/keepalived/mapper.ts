@@ -17,6 +17,29 @@ export interface Mapped {
 const EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
+/**
+ * Named blocks (`vrrp_script NAME`, `vrrp_instance NAME`): a block without a name, or with a name
+ * seen before, is noted and skipped; the others get a safe name and go to `map`, which says
+ * whether it converted them. Returns written name -> safe name of those converted.
+ */
+function named(blocks: readonly KNode[], what: string, twice: string, notes: NoteList, map: (n: KNode, name: string) => boolean): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const n of blocks) {
+    const written = n.args[0];
+    if (written === undefined) {
+      notes.unconverted(n, what, 'name missing');
+      continue;
+    }
+    if (names.has(written)) {
+      notes.unconverted(n, `${what} ${written}`, twice);
+      continue;
+    }
+    const name = safeName(written, n, what, notes);
+    if (map(n, name)) names.set(written, name);
+  }
+  return names;
+}
+
 /** The parsed keepalived tree to a twinvip configuration object; every loss goes into `notes`. */
 export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped {
   const g: Globals = emptyGlobals();
@@ -25,42 +48,18 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
 
   const config: Record<string, unknown> = {};
   const checks: Record<string, unknown> = {};
-  const checkNames = new Map<string, string>();
-  for (const n of byKey('vrrp_script')) {
-    const written = n.args[0];
-    if (written === undefined) {
-      notes.unconverted(n, 'vrrp_script', 'name missing');
-      continue;
-    }
-    if (checkNames.has(written)) {
-      notes.unconverted(n, `vrrp_script ${written}`, 'defined twice: the first definition is kept');
-      continue;
-    }
-    const name = safeName(written, n, 'vrrp_script', notes);
+  const checkNames = named(byKey('vrrp_script'), 'vrrp_script', 'defined twice: the first definition is kept', notes, (n, name) => {
     const m = mapVrrpScript(n, name, notes);
-    if (!m) continue;
-    checkNames.set(written, name);
-    checks[name] = m.check;
-  }
+    if (m) checks[name] = m.check;
+    return m !== undefined;
+  });
 
   const instances: MappedInstance[] = [];
-  const instanceNames = new Map<string, string>();
-  for (const n of byKey('vrrp_instance')) {
-    const written = n.args[0];
-    if (written === undefined) {
-      notes.unconverted(n, 'vrrp_instance', 'name missing');
-      continue;
-    }
-    if (instanceNames.has(written)) {
-      notes.unconverted(n, `vrrp_instance ${written}`, 'defined twice: keepalived refuses this; the first definition is kept');
-      continue;
-    }
-    const name = safeName(written, n, 'vrrp_instance', notes);
+  const instanceNames = named(byKey('vrrp_instance'), 'vrrp_instance', 'defined twice: keepalived refuses this; the first definition is kept', notes, (n, name) => {
     const m = mapVrrpInstance(n, name, g, notes);
-    if (!m) continue;
-    instanceNames.set(written, name);
-    instances.push(m);
-  }
+    if (m) instances.push(m);
+    return m !== undefined;
+  });
 
   if (instances.length === 0 && notes.refused.length === 0) {
     const at = nodes[0] as KNode;

@@ -156,7 +156,10 @@ export function readKeepalivedConfig(path: string, opts: ReadOptions = {}): Read
             notes.warn(at, u.text, `no $${name}= definition: left as written, as keepalived does (a shell in the command may expand it at run time; twinvip runs commands without one unless the command is /bin/sh -c ...)`);
             continue;
           }
-          throw new Fatal({ ...at, message: `unresolved ${u.text}: no $${name}= definition comes before this line — an unfilled template (envsubst, a container entrypoint)? keepalived would use the text as it is` });
+          throw new Fatal({ ...at, message: `unresolved ${u.text}: no $${name}= definition comes before this line — an unfilled template (envsubst, a container entrypoint)? ${u.text.startsWith('${')
+            // keepalived 2.2.7 -t on `state ${STATE}`: "unknown state '$', defaulting to BACKUP", "Unexpected '{'", then every later keyword of the block unknown.
+            ? "keepalived would read '$' as the value and the braces as a block, losing the rest of the block"
+            : 'keepalived would use the text as it is'}` });
         }
       }
 

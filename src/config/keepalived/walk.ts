@@ -1,4 +1,4 @@
-import { NAME_PATTERN } from '../../lib/schema-helpers';
+import { NAME_PATTERN } from '../../lib/names';
 import { splitQuotedEscaped } from './lexer';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';
@@ -202,8 +202,8 @@ const REASONS: Record<string, string> = {
   notify_up: 'per-server notify scripts are not supported: MQTT reports upstream changes',
   notify_down: 'per-server notify scripts are not supported: MQTT reports upstream changes',
   virtualhost: 'a per-server Host header is not carried over: nginx.upstreams.NAME.check.host applies to every server of the group (set virtualhost in HTTP_GET or the virtual_server)',
-  MISC_CHECK: 'MISC_CHECK scripts per real server are not supported: use an http or tcp check',
-  SSL_GET: 'SSL_GET checks are not supported yet: use HTTP_GET against a plain port or TCP_CHECK',
+  MISC_CHECK: 'a MISC_CHECK belongs in a real_server block (there it becomes the upstream group\'s script check)',
+  SSL_GET: 'an SSL_GET belongs in a real_server block (there it becomes the upstream group\'s https check)',
   SMTP_CHECK: 'SMTP_CHECK is not supported: use TCP_CHECK',
   DNS_CHECK: 'DNS_CHECK is not supported: use TCP_CHECK',
   BFD_CHECK: 'BFD is not supported',

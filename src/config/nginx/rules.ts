@@ -1,7 +1,7 @@
 import { pointer, type IssueCollector } from '../../lib/issue-collector';
 import { closest } from '../../lib/suggest';
 import type { NginxConfig } from './schema';
-import { DEFAULT_STATUS } from './schema';
+import { DEFAULT_STATUS } from './defaults';
 import { isLoopback } from './values';
 
 const NO_BACKUP = new Set(['ip_hash', 'hash', 'random']);
@@ -165,7 +165,10 @@ export function checkNginx(config: { nginx: NginxConfig; instances: Record<strin
           out.error(pointer(...base, 'check', 'body'), `is not a valid regular expression: ${(err as Error).message}`, check.body);
         }
       }
-      if (check.type === 'tcp' && (check.body !== undefined || check.host !== undefined)) out.warn(pointer(...base, 'check'), 'body and host apply to http checks only');
+      const web = check.type === 'http' || check.type === 'https';
+      if (!web && (check.body !== undefined || check.host !== undefined)) out.warn(pointer(...base, 'check'), 'body and host apply to http and https checks only');
+      if (check.type === 'script' && check.script === undefined) out.error(pointer(...base, 'check', 'script'), 'is required with type script', undefined, 'the program and its arguments, e.g. ["/usr/local/bin/check-db", "10.0.1.1"]');
+      if (check.type !== 'script' && (check.script !== undefined || check.user !== undefined)) out.warn(pointer(...base, 'check'), 'script and user apply to script checks only');
       if (ctx?.has('stream') && [...(n.stream ?? [])].some((s) => s.upstream === name && s.listen.protocol === 'udp') && check.type !== 'tcp') {
         out.warn(pointer(...base, 'check', 'type'), 'a UDP stream group checked over HTTP: make sure the servers answer HTTP on the same port');
       }

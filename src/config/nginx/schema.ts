@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Enum, Path, Section } from '../../lib/schema-helpers';
+import { Command, Enum, LOCAL_ONLY, Path, Section } from '../../lib/schema-helpers';
 import { PATTERNS } from './values';
 
 // The proxy model of the `nginx` section. Every string that reaches nginx.conf is constrained to
@@ -7,8 +7,7 @@ import { PATTERNS } from './values';
 // placeholder are optional without schema defaults (the code applies them, settings.ts) so a
 // config without an nginx section keeps its published defaults.
 
-/** Where Nginx's own status endpoint listens unless `nginx.status` says otherwise (loopback only). */
-export const DEFAULT_STATUS = { address: '127.0.0.1', port: 8089 };
+export { DEFAULT_STATUS } from './defaults';
 
 // Local file paths and the workers' user can never be changed by a config push (x-local-only,
 // see src/config/local-only.ts): a pushed static root could otherwise serve /etc/twinvip.
@@ -208,9 +207,11 @@ export const UpstreamServerSchema = Section(
 
 export const UpstreamCheckSchema = Section(
   {
-    type: Enum(['tcp', 'http'] as const, { description: 'tcp: connect; http: GET path and expect a status.' }),
+    type: Enum(['tcp', 'http', 'https', 'script'] as const, { description: 'tcp: connect; http: GET path and expect a status; https: the same over TLS, certificate not verified (keepalived SSL_GET); script: run a program per server, exit 0 = healthy (keepalived MISC_CHECK).' }),
+    script: Type.Optional(Command('The program and its arguments (script), run without a shell for each server of the group; {address} and {port} in an argument become that server\'s.')),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Run the script as this user (name or uid); default notify.script_user.', ...LOCAL_ONLY.user })),
     path: Type.String({ pattern: '^/[\\x21-\\x7e]{0,1023}$', default: '/', description: 'Path fetched (http).', 'x-valid': 'an absolute path with query, no spaces' }),
-    host: Type.Optional(Type.String({ format: 'host-or-ip', description: 'Host header sent (http); default the server address.' })),
+    host: Type.Optional(Type.String({ format: 'host-or-ip', description: 'Host header sent (http, https); default the server address.' })),
     status: Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { default: [200], minItems: 1, maxItems: 32, description: 'Healthy statuses (http).' }),
     body: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'JavaScript regular expression the body must match (http).' })),
     interval: Secs('Seconds between checks of one server.', 2),

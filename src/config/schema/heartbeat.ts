@@ -17,9 +17,21 @@ export const SerialHeartbeatSchema = Section(
   { description: 'Authenticated heartbeat over the serial link to the twin.' },
 );
 
+export const TwinProbeSchema = Section(
+  {
+    enabled: Type.Boolean({ default: true, description: 'With the serial heartbeat: when the serial link falls silent, probe the twin\'s daemon over the LAN and take over as soon as it does not answer (instead of waiting for its adverts to stop); never take over while it answers.' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 17077, description: 'UDP port both boxes answer probes on (the same on both; let it through any firewall between them).' }),
+    after_ms: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000, description: 'Milliseconds of serial silence before probing; default serial period_ms + 30.' })),
+    tries: Type.Integer({ minimum: 1, maximum: 20, default: 3, description: 'Probes per round; the first authenticated answer ends it.' }),
+    interval_ms: Type.Integer({ minimum: 5, maximum: 1000, default: 20, description: 'Milliseconds between probes; a round lasts tries x interval_ms.' }),
+  },
+  { default: {}, description: 'Probe of the twin\'s daemon over the LAN when the serial link is silent (authenticated with the serial heartbeat key).' },
+);
+
 export const HeartbeatSchema = Section(
   {
     serial: Type.Optional(SerialHeartbeatSchema),
+    probe: TwinProbeSchema,
     fence: Type.Optional(
       Section(
         {

@@ -94,6 +94,13 @@ export const InstanceSchema = Section(
       description: 'A higher-priority BACKUP takes over from a lower-priority MASTER. false = keepalived nopreempt (requires state BACKUP).',
     }),
     preempt_delay: Type.Number({ minimum: 0, maximum: 1000, default: 0, description: 'Seconds after start-up during which a BACKUP does not preempt (keepalived preempt_delay).' }),
+    preempt_hold_down: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      default: 0.5,
+      description:
+        'With the serial heartbeat: seconds a returning higher-priority BACKUP must be ready to preempt without a break (after preempt_delay) before it asks its twin to hand over in one exchange; any transition (a flapping link) starts it over. The RFC path (Master_Down_Interval) is unchanged.',
+    }),
     address_owner: Type.Boolean({
       default: false,
       description: 'This router owns the VIP (it is a primary address of the interface): required for priority 255, which must then be set.',

@@ -126,6 +126,13 @@ export const MqttSchema = Section(
       description: 'Accept commands over a plaintext broker connection (mqtt:// or ws://). Without it, `check` refuses commands.enabled with such a URL; with it, every start logs a warning.',
     }),
     commands: MqttCommandsSchema,
+    home_assistant: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery: this box as a device with each instance\'s state and priority (sensors), its alarms and serial link (binary sensors), available while status is online. Read-only: no button or switch (commands stay signed).' }),
+        prefix: Type.String({ minLength: 1, pattern: '^[^#+]*/$', default: 'homeassistant/', description: 'Home Assistant\'s discovery prefix.', 'x-valid': 'a topic prefix ending in "/" without wildcards' }),
+      },
+      { default: {}, description: 'Home Assistant MQTT discovery (off by default).' },
+    ),
   },
   { default: {}, description: 'MQTT reporting and fleet commands.' },
 );

@@ -1,7 +1,7 @@
 // What this node tells its twin over the serial link, built from the VRRP runner's views. Pure:
 // the extension passes the views, the arbiter's Ethernet verdict, the health and the clock in.
 
-import { MAX_ADDRESSES, type Family, type Health, type HeartbeatBody, type InstanceReport } from '../../heartbeat';
+import { MAX_ADDRESSES, wantsMaster, type Family, type Health, type HeartbeatBody, type InstanceReport } from '../../heartbeat';
 import type { VrrpState } from '../../vrrp/types';
 import type { InstanceView } from '../vrrp/runner';
 import { trackName } from '../vrrp/instance-plan';
@@ -16,6 +16,9 @@ export interface LocalInstance {
   address: string;
   /** instances.<name>.mixed_group: a third router belongs to the group (no pair mode). */
   mixedGroup: boolean;
+  /** Preempt in one exchange (src/heartbeat/preempt.ts): ready since, and the hold-down. */
+  preemptReadySince: number | null;
+  preemptHoldDownMs: number;
 }
 
 export function localInstances(views: readonly InstanceView[]): LocalInstance[] {
@@ -28,6 +31,8 @@ export function localInstances(views: readonly InstanceView[]): LocalInstance[] 
     advertIntervalCs: plan.params.advertIntervalCs,
     address: plan.params.primaryAddress,
     mixedGroup: plan.mixedGroup,
+    preemptReadySince: s.preemptReadySince,
+    preemptHoldDownMs: plan.preemptHoldDownMs,
   }));
 }
 
@@ -38,7 +43,10 @@ export interface BodyInputs {
   hearsPeerAdverts: (vrid: number, family: Family) => boolean;
   health: Health;
   configHash: string;
-  /** Monotonic (performance.now()), never wall clock: the peer judges freshness by its progress. */
+  /**
+   * Monotonic (performance.now()), never wall clock: the peer judges freshness by its progress.
+   * Also "now" for the preempt hold-down (the VRRP snapshot's clock).
+   */
   uptimeMs: number;
   /** This box's own addresses on its VRRP interfaces (pair mode: the twin accepts adverts only from them). */
   addresses?: readonly string[];
@@ -54,6 +62,7 @@ export function heartbeatBody(i: BodyInputs): HeartbeatBody {
     address: l.address,
     releasing: i.releasing.has(l.name),
     hearsPeerAdverts: i.hearsPeerAdverts(l.vrid, l.family),
+    ...(l.state === 'BACKUP' && !i.releasing.has(l.name) && wantsMaster(l.preemptReadySince, l.preemptHoldDownMs, i.uptimeMs) ? { wantsMaster: true } : {}),
   }));
   return {
     uptimeMs: Math.max(0, Math.round(i.uptimeMs)),

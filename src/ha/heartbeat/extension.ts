@@ -26,12 +26,17 @@ import type { FeatureStatus } from '../../daemon/status';
 import type { VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
+import { TwinProbe } from './twin-probe';
+import { describeVerdict } from '../../heartbeat/probe';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
 import { heartbeatStatus, type HeartbeatStatus } from './status';
 import type { StallGate } from '../stall-gate';
 
 const now = (): number => performance.now();
+
+/** A serial heartbeat port lost this long without reopening is a fault (see armPortGone). */
+const PORT_GONE_MS = 30_000;
 
 /** Arbiter alarms that clear an earlier one: emitted on the bus under the original id, active false. */
 const CLEARS: Record<string, string> = {
@@ -56,6 +61,7 @@ export interface HeartbeatCountersExtra {
 export class HeartbeatExtension implements Extension {
   readonly name = 'heartbeat';
   private link: SerialLink | undefined;
+  private probe: TwinProbe | undefined;
   private arbiter: HeartbeatArbiter | undefined;
   private ctx: DaemonContext | undefined;
   private log: SubsystemLogger | undefined;
@@ -65,6 +71,10 @@ export class HeartbeatExtension implements Extension {
   private healthOverrides: Partial<Health> = {};
   private readonly releases = new ReleaseTracker();
   private readonly stopping = new Set<string>();
+  /** Releases waiting for the instance's VIPs to be gone; a graceful stop waits for them. */
+  private readonly pendingReleases = new Set<Promise<void>>();
+  /** What the last heartbeat said per instance (kept while a MASTER's VIPs are being removed). */
+  private readonly lastReported = new Map<string, LocalInstance>();
   private tickTimer: NodeJS.Timeout | undefined;
   private reviewTimer: NodeJS.Timeout | undefined;
   private readonly unregister: (() => void)[] = [];
@@ -82,7 +92,7 @@ export class HeartbeatExtension implements Extension {
   /**
    * `runner` gives the VRRP extension's running runner (undefined when no instance is configured);
    * `gate` its stall gate: frames wait with the adverts while a stall is checked, and the twin's
-   * first fresh heartbeat after the stall is the check's evidence.
+   * heartbeats read after the stall are the check's evidence.
    */
   constructor(
     private readonly runner: () => VrrpRunner | undefined,
@@ -110,12 +120,26 @@ export class HeartbeatExtension implements Extension {
     this.deadMs = serial.period_ms * serial.dead_periods;
     this.deviceLabel = serial.device;
     const fence = ctx.config.heartbeat.fence;
+    const probe = ctx.config.heartbeat.probe;
+    if (probe?.enabled) {
+      this.probe = new TwinProbe({
+        port: probe.port, key, nodeId: String(serial.node_id), tries: probe.tries, intervalMs: probe.interval_ms,
+        log: (line) => log.warn(line),
+        instances: () => localInstances(this.runner()?.views() ?? []).map((l) => ({ vrid: l.vrid, family: l.family, state: l.state, priority: l.priority })),
+      });
+      await this.probe.start();
+    }
     this.arbiter = new HeartbeatArbiter(
       {
         instances: locals.map(arbiterInstance),
         serialPeriodMs: serial.period_ms,
         deadPeriods: serial.dead_periods,
         fence: fence !== undefined,
+        // Re-probing a twin whose adverts stopped (its answer counts as its claim) must come
+        // before VRRP's Master_Down_Interval could expire: at most every advert interval.
+        ...(probe?.enabled
+          ? { probe: { afterMs: probe.after_ms ?? serial.period_ms + 30, reprobeMs: Math.min(1000, ...locals.map((l) => l.advertIntervalCs * 10)) } }
+          : {}),
       },
       now(),
     );
@@ -137,7 +161,11 @@ export class HeartbeatExtension implements Extension {
     const link = this.link;
     link.on('heartbeat', (f, _at, sentAt) => this.onFrame(f, sentAt));
     link.on('release', (f) => this.onFrame(f));
-    link.on('port-lost', (reason) => log.warn(`serial ${serial.device}: port lost (${reason})`));
+    link.on('port-lost', (reason) => {
+      log.warn(`serial ${serial.device}: port lost (${reason})`);
+      this.armPortGone(serial.device, reason);
+    });
+    link.on('open', () => this.portBack(serial.device));
 
     runner.setAdvertObserver((plan, advert) =>
       this.feed({ type: 'advert', vrid: plan.params.vrid, family: plan.family, priority: advert.priority, advertIntervalCs: advert.advertIntervalCs, address: advert.source }),
@@ -155,9 +183,22 @@ export class HeartbeatExtension implements Extension {
       ctx.bus.on('transition', (t) =>
         queueMicrotask(() => {
           if (!this.link) return;
-          this.refreshLocal(false);
-          this.link.sendHeartbeatNow();
-          if (t.from === 'MASTER' && givesUp(t.to, t.cause)) this.releaseOnSerial(t.instance, t.to, t.cause);
+          if (t.from !== 'MASTER') {
+            this.refreshLocal(false);
+            this.link.sendHeartbeatNow();
+            return;
+          }
+          // Leaving MASTER: the twin hears of it once our VIPs are gone (a few ms), so that it
+          // may take them over at once without two boxes answering for them.
+          if (t.to === 'INIT') this.stopping.add(t.instance);
+          const done = runner.vipsSettled(t.instance).then(() => {
+            this.pendingReleases.delete(done);
+            if (!this.link) return;
+            this.refreshLocal(false);
+            if (givesUp(t.to, t.cause)) this.releaseOnSerial(t.instance, t.to, t.cause);
+            this.link.sendHeartbeatNow();
+          });
+          this.pendingReleases.add(done);
         }),
       ),
     );
@@ -187,8 +228,45 @@ export class HeartbeatExtension implements Extension {
     return { state: 'running', detail: `serial ${this.deviceLabel} ${this.link.isOpen ? 'open' : 'closed, reopening'}` };
   }
 
+  private portGoneTimer: NodeJS.Timeout | undefined;
+  private portGone = false;
+
+  /**
+   * Fail loudly: a serial port lost and not back within PORT_GONE_MS is a fault (degraded,
+   * critical alarm `serial-port-gone`) until it reopens. The instances stay as they are: VRRP
+   * still defends them over Ethernet, as without the serial heartbeat; putting them in FAULT
+   * would turn a lost second channel into an outage on both boxes when the cable's two ports
+   * go together (a pty pair, a shared USB hub). The reopening goes on with its back-off.
+   */
+  private armPortGone(device: string, reason: string): void {
+    if (this.portGoneTimer || this.portGone) return;
+    this.portGoneTimer = setTimeout(() => {
+      this.portGoneTimer = undefined;
+      if (this.link?.isOpen !== false) return;
+      this.portGone = true;
+      this.ctx?.reportFault({
+        id: 'serial-port-gone',
+        feature: 'heartbeat',
+        reason: `serial heartbeat ${device}: port lost (${reason}) and not reopened within ${PORT_GONE_MS / 1000} s; split-brain protection rests on the Ethernet adverts alone`,
+      });
+    }, PORT_GONE_MS);
+    this.portGoneTimer.unref();
+  }
+
+  private portBack(device: string): void {
+    if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
+    this.portGoneTimer = undefined;
+    if (!this.portGone) return;
+    this.portGone = false;
+    this.ctx?.clearFault('serial-port-gone', `serial heartbeat ${device}: port open again`);
+  }
+
   async stop(): Promise<void> {
+    if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
+    this.portGoneTimer = undefined;
     for (const u of this.unregister.splice(0)) u();
+    this.probe?.stop();
+    this.probe = undefined;
     if (this.tickTimer) clearTimeout(this.tickTimer);
     if (this.reviewTimer) clearInterval(this.reviewTimer);
     this.tickTimer = this.reviewTimer = undefined;
@@ -197,11 +275,20 @@ export class HeartbeatExtension implements Extension {
     // Graceful stop: tell the twin now, over the channel that does not depend on the LAN, that
     // every instance we hold is being given up; the VRRP extension stops after us and sends
     // priority 0 as well (RFC 3768 §6.4.3), whichever reaches the twin first wins.
+    // The VRRP feature shut its instances down when the stop began (daemon 'stopping'): each
+    // MASTER's release leaves as soon as its VIPs are gone (the transition handler above).
+    await Promise.all([...this.pendingReleases]);
     const runner = this.runner();
     for (const l of runner ? localInstances(runner.views()) : []) {
       if (l.state !== 'MASTER') continue;
+      // Still MASTER (the VRRP feature did not stop first): release after the VIPs are gone.
+      runner!.deliver(l.name, { type: 'shutdown' });
+      await runner!.vipsSettled(l.name);
       this.stopping.add(l.name);
-      if (link.sendRelease(l.vrid, l.family)) this.extra.releases_sent++;
+      if (link.sendRelease(l.vrid, l.family)) {
+        this.extra.releases_sent++;
+        this.log?.forInstance(l.name).info('MASTER -> INIT (shutdown): release sent to the twin over serial');
+      }
     }
     link.sendHeartbeatNow();
     // Let the writes reach the kernel before the port closes (a tty's close drains what it holds).
@@ -286,8 +373,16 @@ export class HeartbeatExtension implements Extension {
     const runner = this.runner();
     this.refreshLocal(false);
     const t = now();
+    const instances = (runner ? localInstances(runner.views()) : []).map((l) => {
+      // A MASTER whose VIPs are still being removed still answers for them: it says MASTER
+      // until they are gone, and its release follows (the twin must not take them over yet).
+      const before = this.lastReported.get(l.name);
+      if (l.state !== 'MASTER' && before?.state === 'MASTER' && runner!.vipsChanging(l.name)) return before;
+      this.lastReported.set(l.name, l);
+      return l;
+    });
     return heartbeatBody({
-      instances: runner ? localInstances(runner.views()) : [],
+      instances,
       releasing: this.releasingSet(),
       hearsPeerAdverts: (vrid, family) => this.arbiter?.hearsPeerAdverts(vrid, family, t) ?? false,
       health: this.health(),
@@ -325,10 +420,11 @@ export class HeartbeatExtension implements Extension {
 
   /**
    * A MASTER that gives the instance up on its own (FAULT: its link or a check failed;
-   * maintenance) says so over serial at once. Its priority 0 advert may never leave (the link is
-   * down) and the twin would otherwise wait until its Ethernet channel expires (one advert
-   * interval + margin) before the FAULT in our heartbeat counts; with the release frame it takes
-   * over after its skew time (the arbiter's release rule), whatever the LAN does.
+   * maintenance, failover; shutdown) says so over serial as soon as its VIPs are gone. Its
+   * priority 0 advert may never leave (the link is down) and the twin would otherwise wait until
+   * its Ethernet channel expires (one advert interval + margin) before the FAULT in our heartbeat
+   * counts; with the release frame it takes over at once when it is the only other router of the
+   * VRID, else after its skew time (the arbiter's release rule), whatever the LAN does.
    */
   private releaseOnSerial(instance: string, to: string, cause: string): void {
     const l = [...this.byKey.values()].find((x) => x.name === instance);
@@ -402,8 +498,27 @@ export class HeartbeatExtension implements Extension {
         log.forInstance(name).warn(`releasing to the twin: ${o.reason}`);
         this.releases.release(name, now());
         runner.deliver(name, { type: 'demote', reason: 'heartbeat-release', active: true });
-        if (this.link?.sendRelease(o.vrid, o.family)) this.extra.releases_sent++;
+        // The twin takes over at once on the release frame: send it once our VIPs are gone.
+        const done = runner.vipsSettled(name).then(() => {
+          this.pendingReleases.delete(done);
+          if (this.link?.sendRelease(o.vrid, o.family)) this.extra.releases_sent++;
+        });
+        this.pendingReleases.add(done);
         this.alarm('heartbeat-release', true, 'warning', `${name}: released to the twin (${o.reason})`, name);
+        return;
+      }
+      case 'probe-twin': {
+        const probe = this.probe;
+        if (!probe) {
+          this.feed({ type: 'probe-result', alive: false, detail: 'no probe socket' });
+          return;
+        }
+        const view = runner?.views().find((v) => v.plan.params.vrid === o.vrid && v.plan.family === o.family);
+        void probe.round(o.address, view?.plan.interface).then((v) => {
+          const detail = describeVerdict(v, o.address);
+          log[v.daemon ? 'info' : 'warn'](`probe of the twin (${o.reason}): ${detail}`);
+          this.feed({ type: 'probe-result', alive: v.daemon, detail, twin: v.instances });
+        });
         return;
       }
       case 'run-fence': {
@@ -540,6 +655,7 @@ export class HeartbeatExtension implements Extension {
       out.responses_dropped = c.responsesDropped;
     }
     for (const [k, n] of Object.entries(this.extra)) out[k] = n;
+    if (this.probe) for (const [k, n] of Object.entries(this.probe.counters)) out[`probe.${k}`] = n;
     return out;
   }
 }
@@ -554,7 +670,9 @@ function arbiterInstance(l: LocalInstance): ArbiterInstanceConfig {
 }
 
 function givesUp(to: string, cause: string): boolean {
-  return to === 'FAULT' || cause.startsWith('maintenance');
+  // 'peer claim': the twin claimed the instance over serial (its preempt request, preempt.ts):
+  // the release tells it our VIPs are gone, so it takes over at once.
+  return to === 'FAULT' || to === 'INIT' || cause.startsWith('maintenance') || cause.startsWith('peer claim');
 }
 
 /** The key file as `twinvip check` and the loader judged it (src/lib/secret-file.ts). */

@@ -37,6 +37,8 @@ export class VrrpExtension implements Extension {
   private monitor: LinkMonitor | undefined;
   private unregister: (() => void)[] = [];
   private instancesKey = '';
+  /** The runner's stop, begun when the daemon's stop began. */
+  private stopping: Promise<void> | undefined;
   private stallGate: StallGate | undefined;
 
   /** The running runner, for the heartbeat arbiter, maintenance and the console. */
@@ -92,6 +94,14 @@ export class VrrpExtension implements Extension {
     this.runner.start();
     this.startTracking(config, plans, log);
 
+    // A graceful stop hands over first, before any other feature stops (MQTT may take a while
+    // to say goodbye): priority 0 from every MASTER and its VIPs removed, at once.
+    this.unregister.push(
+      ctx.bus.on('stopping', () => {
+        this.stallGate?.stop();
+        this.stopping ??= runner.stop();
+      }),
+    );
     ctx.setInstanceLister(() => this.instanceStatus());
     ctx.counters.add('vrrp', () => this.counters());
     this.unregister.push(
@@ -164,7 +174,8 @@ export class VrrpExtension implements Extension {
     for (const c of this.checks.splice(0)) c.stop();
     // Ends a running stall check first: the priority 0 adverts of the shutdown must leave.
     this.stallGate?.stop();
-    await this.runner?.stop();
+    await (this.stopping ?? this.runner?.stop());
+    this.stopping = undefined;
     this.io?.close();
     this.monitor?.stop();
     this.runner = undefined;
@@ -353,8 +364,16 @@ const RETRY_MS = { initial: 5_000, max: 300_000 };
  */
 function stallOptions(config: TwinvipConfig): StallWatchOptions {
   const advs = Object.values(config.instances).map((i) => Math.round(i.advert_int * 100));
-  const serial = config.heartbeat.serial?.enabled
-    ? { periodMs: config.heartbeat.serial.period_ms, deadPeriods: config.heartbeat.serial.dead_periods, ethernetMarginMs: DEFAULT_ETHERNET_MARGIN_MS }
+  const s = config.heartbeat.serial;
+  const probe = config.heartbeat.probe;
+  const serial = s?.enabled
+    ? {
+        periodMs: s.period_ms,
+        deadPeriods: s.dead_periods,
+        ethernetMarginMs: DEFAULT_ETHERNET_MARGIN_MS,
+        // The twin's probe (src/ha/heartbeat/extension.ts): after_ms defaults to period + 30.
+        probeTakeoverMs: probe?.enabled ? (probe.after_ms ?? s.period_ms + 30) + probe.tries * probe.interval_ms : undefined,
+      }
     : undefined;
   const inputs = { advertIntervalCs: advs.length ? Math.min(...advs) : 100, serial };
   return { thresholdMs: stallThresholdMs(inputs), settleMs: stallSettleMs(inputs), serial: serial !== undefined };

@@ -47,6 +47,8 @@ export interface InstancePlan {
   tracked: TrackedObject[];
   /** A third router legitimately shares the VRID: no pair-mode twin filter (heartbeat). */
   mixedGroup: boolean;
+  /** instances.<name>.preempt_hold_down in ms: preempt in one exchange over serial (src/heartbeat/preempt.ts). */
+  preemptHoldDownMs: number;
 }
 
 export function familyNumber(inst: InstanceConfig): Family {
@@ -130,6 +132,7 @@ export function planInstance(
     garpIntervalMs: Math.round(inst.garp.interval * 1000),
     tracked,
     mixedGroup: inst.mixed_group,
+    preemptHoldDownMs: Math.round(inst.preempt_hold_down * 1000),
   };
 }
 

@@ -125,6 +125,8 @@ export class VrrpRunner {
   private timerAt: number | undefined;
   private running = false;
   private advertObserver: ((plan: InstancePlan, advert: Advert) => void) | undefined;
+  /** Per instance: the VIP add/remove in progress (the last one started), until it settles. */
+  private readonly vipOps = new Map<string, Promise<void>>();
 
   private groups: Record<string, string[]>;
 
@@ -344,6 +346,20 @@ export class VrrpRunner {
     this.advertObserver = fn;
   }
 
+  /**
+   * Settles when the instance's latest VIP change (add or remove) is done on the box: a box that
+   * hands an instance over tells the twin only after its VIPs are gone, so the twin can take
+   * over at once without a moment of two boxes answering for them.
+   */
+  vipsSettled(instance: string): Promise<void> {
+    return this.vipOps.get(instance) ?? Promise.resolve();
+  }
+
+  /** Whether a VIP change of the instance is still in progress. */
+  vipsChanging(instance: string): boolean {
+    return this.vipOps.has(instance);
+  }
+
   /** One gratuitous ARP / unsolicited NA burst for the instance's VIPs (after a split-brain heals). */
   announce(instance: string, count: number): boolean {
     const plan = this.plans.get(instance);
@@ -436,10 +452,16 @@ export class VrrpRunner {
         }
         return undefined;
       case 'add-vips':
-      case 'remove-vips':
-        return this.o.io.setVips(plan, a.type === 'add-vips').catch((err: unknown) => {
+      case 'remove-vips': {
+        const op = this.o.io.setVips(plan, a.type === 'add-vips').catch((err: unknown) => {
           log.error(`${a.type === 'add-vips' ? 'adding' : 'removing'} VIPs failed: ${err instanceof Error ? err.message : String(err)}`);
         });
+        this.vipOps.set(plan.name, op);
+        void op.then(() => {
+          if (this.vipOps.get(plan.name) === op) this.vipOps.delete(plan.name);
+        });
+        return op;
+      }
       case 'send-garp':
         log.debug(`gratuitous ARP/NA burst x${a.count} (${a.reason})`);
         this.o.io.announce(plan, a.count);

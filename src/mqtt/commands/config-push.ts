@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../lib/atomic-file';
 import { runConfigTaskOffThread } from '../../config/off-thread';
 import type { PushPlan } from '../../config/push-plan';
 import type { DaemonContext } from '../../daemon';
@@ -33,7 +32,7 @@ export async function pushConfig(ctx: Pick<DaemonContext, 'configPath' | 'reload
   }
   if (!plan.ok) return { ok: false, error: plan.error, errors: plan.errors, ...(plan.localOnly ? { localOnly: plan.localOnly } : {}) };
   try {
-    await writeAtomically(path, plan.text);
+    await writeFileAtomic(path, plan.text);
   } catch (err) {
     return { ok: false, error: `cannot write ${path}: ${(err as Error).message}`, errors: [] };
   }
@@ -46,22 +45,10 @@ export async function pushConfig(ctx: Pick<DaemonContext, 'configPath' | 'reload
   if (outcome.ok) return { ok: true, changed: outcome.changed, oldHash: outcome.oldHash, newHash: outcome.newHash };
   let rolledBack = false;
   try {
-    await writeAtomically(path, previous);
+    await writeFileAtomic(path, previous);
     rolledBack = true;
   } catch {
     // The error response says the file may hold the refused config.
   }
   return { ok: false, error: `config not applied${rolledBack ? '; previous file restored' : '; restoring the previous file FAILED'}`, errors: outcome.errors, rolledBack };
-}
-
-/** Write to a sibling temp file, then rename: a reader sees the old or the new file, never half. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
 }

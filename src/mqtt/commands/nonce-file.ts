@@ -2,7 +2,7 @@
 // the box rebooted inside its validity window. One line per accepted nonce is appended before the
 // command runs; at start-up the unexpired ones are loaded and the file rewritten with only them.
 import { appendFile, readFile } from 'node:fs/promises';
-import { writeAtomically } from './config-push';
+import { writeFileAtomic } from '../../lib/atomic-file';
 import type { NonceCache } from './nonce-cache';
 
 export class NonceFile {
@@ -43,7 +43,7 @@ export class NonceFile {
     const entries = this.cache.entries(now);
     this.lines = entries.length;
     try {
-      await writeAtomically(this.path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      await writeFileAtomic(this.path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
     } catch (err) {
       this.onError('compact', err);
     }

@@ -6,7 +6,7 @@
 // -net_raw), the multicast join refused (net.ipv4.igmp_max_memberships=0 in the namespace).
 // The first test is the control: the same box with nothing injected sends READY=1.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -109,6 +109,33 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('setpriv', 'util-linu
     const from = receiver.mark();
     const p = run(await config({}, { interface: 'eth9' }));
     await expectFatal(p, from, /interface eth9: ip -j addr show dev eth9 ENODEV \(Device "eth9" does not exist\.\)/, { feature: 'vrrp', call: /ip -j addr show dev eth9/, errno: 'ENODEV' });
+  });
+
+  it('under systemd the exit waits a growing back-off (1 s, 2 s, ...) that READY=1 resets; SIGTERM ends the wait at once', async () => {
+    const stateDir = join(dir, 'state-backoff');
+    const bad = await config({ node: { name: 'box-bo', state_dir: stateDir } }, { interface: 'eth9' });
+    for (const [n, ms] of [[1, 1000], [2, 2000]] as const) {
+      const from = receiver.mark();
+      const p = run(bad);
+      await p.waitForLine(msgIs(new RegExp(`^restart back-off: start failure ${n} in a row, exiting in ${ms} ms$`)), { what: `back-off ${n}` });
+      await receiver.waitForLine((l) => l.json?.pid === p.pid && new RegExp(`\\(start failure ${n} in a row; exiting in ${ms / 1000} s\\)$`).test(String(l.json?.msg)), { from, what: 'STATUS= with the back-off' });
+      expect((await p.exited).code).toBe(6);
+    }
+    // The third wait (4 s) is cut short by a stop.
+    const p = run(bad);
+    await p.waitForLine(msgIs(/^restart back-off: start failure 3 in a row, exiting in 4000 ms$/), { what: 'back-off 3' });
+    const signalled = Date.now();
+    p.signal('SIGTERM');
+    expect((await p.exited).code).toBe(6);
+    // Sooner than the 4 s the wait had left: the stop cut it short.
+    expect(Date.now() - signalled).toBeLessThan(4000);
+    // Every feature running resets the count.
+    const good = await config({ node: { name: 'box-bo', state_dir: stateDir } });
+    const from = receiver.mark();
+    const ok = run(good);
+    await receiver.waitForLine((l) => l.json?.pid === ok.pid && /^READY=1\n/.test(String(l.json?.msg)), { from, what: 'READY=1' });
+    await ok.stop();
+    expect(existsSync(join(stateDir, 'start-failures'))).toBe(false);
   });
 
   it('a serial heartbeat device path that is a directory: exit 6, "open ... EISDIR"', async () => {

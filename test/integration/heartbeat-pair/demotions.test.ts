@@ -7,7 +7,9 @@
 // (bridge port disabled, its link stays UP), so its gateway check (ping of the client namespace,
 // role "gateway") fails and b stops hearing its adverts, while b still reaches the gateway: a
 // releases the instance over serial and b takes over. a's MQTT broker runs on a's own loopback,
-// so the state stays observable while a's LAN is cut.
+// so the state stays observable while a's LAN is cut; telemetry is hourly, so every change of
+// the demotions must republish the retained state by itself (a maintenance on a BACKUP moves no
+// instance).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -107,7 +109,7 @@ beforeAll(async () => {
     checks,
     // The lab's temporary directory is not root-only: run the notify script anyway (with a warning).
     notify: { enable_script_security: false },
-    mqtt: { enabled: true, url: `mqtt://127.0.0.1:${BROKER_PORT}`, telemetry_interval: 1, reconnect_min: 0.2, reconnect_max: 1 },
+    mqtt: { enabled: true, url: `mqtt://127.0.0.1:${BROKER_PORT}`, telemetry_interval: 3600, reconnect_min: 0.2, reconnect_max: 1 },
   });
   await p.writeConfig(p.b, { instances: instance(p.b), checks });
   p.start(p.a);

@@ -2,7 +2,7 @@
 // records when it ran. The master a is killed hard (SIGKILL: no priority 0, no release, both
 // channels simply go silent), which is the one case the fence exists for.
 //  - fence exits 0: it runs (and finishes) before b takes over, and b takes over on the
-//    heartbeat's "peer dead on both channels" path;
+//    heartbeat's "twin dead" path (serial silent, no answer to the probe);
 //  - fence exits 1: alarm fence-failed, no fast takeover; b still takes over, but only when plain
 //    VRRP's Master_Down timer expires (3 x 1 s + skew).
 // The script takes 300 ms on purpose (a real fence power-cycles a box): a daemon that did not
@@ -101,7 +101,7 @@ describeRequiring(NetnsLab.prerequisites, 'fence hook before a takeover on both 
     const calls = (await fenceCalls()).slice(calls0);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ instances: 'VI_1', rc: 0 });
-    const tookOver = lineAt(after, /VI_1: BACKUP -> MASTER \(peer dead on both channels/);
+    const tookOver = lineAt(after, /VI_1: BACKUP -> MASTER \(twin dead, serial silent/);
     // The order that matters: fence started, fence finished, then the takeover.
     expect(calls[0]!.start).toBeLessThanOrEqual(calls[0]!.end);
     expect(calls[0]!.end).toBeLessThanOrEqual(tookOver);
@@ -131,7 +131,7 @@ describeRequiring(NetnsLab.prerequisites, 'fence hook before a takeover on both 
     expect(after).toMatch(/fence failed in \d+ ms \(exit 1/);
     expect(after).toMatch(/alarm fence-failed: fence hook failed: exit 1.*plain VRRP timers decide/);
     // Not the heartbeat's fast path: VRRP's own Master_Down (3 x 1 s + skew, RFC 3768 §6.1).
-    expect(after).not.toMatch(/peer dead on both channels/);
+    expect(after).not.toMatch(/BACKUP -> MASTER \(twin dead/);
     const m = /VI_1: BACKUP -> MASTER \(master down, (\d+) ms without advert\)/.exec(after);
     expect(m, `b's takeover on Master_Down${logs()}`).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThanOrEqual(3000);

@@ -1,6 +1,7 @@
 // A twinvip pair with the serial heartbeat and a THIRD router in the same VRRP group — a
 // keepalived 2.2.7 box with the same VRID and VIP, as during a migration from keepalived:
-// - declared (`mixed_group: true`): RFC 3768 / keepalived behaviour. keepalived (200) preempts
+// - declared (`mixed_group: true`): RFC 3768 / keepalived behaviour, and a release over serial
+//   waits Skew_Time (a third backup may be better than the twin). keepalived (200) preempts
 //   the twinvip master (150), and hands back with priority 0 when stopped; a crafted advert with
 //   our address list and priority 254 moves the master, as it moves keepalived (issue 15, case 3
 //   in mixed-group mode; the times side by side are in bench/README.md);
@@ -8,6 +9,7 @@
 //   names it) and both hold the VIP: why the switch exists; declaring it by a reload (SIGHUP)
 //   ends the conflict by the RFC rules.
 import { writeFile } from 'node:fs/promises';
+import { patience } from '../../helpers/patience';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
@@ -56,11 +58,11 @@ beforeAll(async () => {
   await p.lab.vethToBridge(k, 'lk', p.s, 'br0');
   await p.lab.addr(k, 'lk', '10.77.0.3/24');
   await p.startSerial();
-}, 90_000);
+}, patience(90_000));
 
 afterAll(async () => {
   await p?.cleanup();
-}, 60_000);
+}, patience(60_000));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('keepalived')], 'a third router in the group: mixed_group', () => {
   it('mixed_group: keepalived (200) preempts the twinvip master and hands back with priority 0, by the RFC rules', async () => {
@@ -77,7 +79,26 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       await ka.kill();
     }
-  }, 120_000);
+  }, patience(120_000));
+
+  it('mixed_group: a master that goes FAULT releases over serial and the twin takes over after Skew_Time (RFC), not at once: the third router is a backup too', async () => {
+    await restartPair(true);
+    const ka = await startKeepalived(50);
+    const before = p.b.log().length;
+    try {
+      await p.waitFor(() => /Entering BACKUP STATE/.test(ka.stdout + ka.stderr), 'keepalived BACKUP', 30_000);
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
+      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER${p.logs()}`);
+      const after = p.b.log().slice(before);
+      expect(after).toMatch(/VI_1: BACKUP -> MASTER \(peer released, over the serial channel\)/);
+      expect(after).not.toMatch(/twin released/);
+      await p.waitFor(async () => (await p.hasVip(p.b)) && !(await kHolds()), 'VIP on b, not on keepalived');
+    } finally {
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
+      await ka.kill();
+    }
+    await p.masterIs(p.a, p.b);
+  }, patience(120_000));
 
   it('mixed_group: a crafted advert with our address list and priority 254 moves the master, as it moves keepalived', async () => {
     const rogue = RogueSender.open(p.c, 'lc', '10.77.0.50');
@@ -91,7 +112,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       rogue.close();
     }
-  }, 60_000);
+  }, patience(60_000));
 
   it('without mixed_group (pair mode) the third router is not the twin: ignored, vrid-conflict names it, and it holds the VIP too; mixed_group set by a reload makes the master yield to it', async () => {
     await restartPair(false);
@@ -117,5 +138,5 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       await ka.kill();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

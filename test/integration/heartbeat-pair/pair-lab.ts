@@ -111,6 +111,10 @@ export class PairLab {
           // stall for most of a second, which with 500 ms reads as "twin dead" and races the row
           // under test (seen: a release frame arriving after the twin was declared dead).
           serial: { device, node_id: box.id === 'a' ? 1 : 2, key: KEY, period_ms: 100, dead_periods: 20, ...opts.serial },
+          // The probe of a silent twin likewise waits 1.5 s of serial silence here (150 ms by
+          // default) and gives the twin 250 ms to answer: on a loaded machine a stalled daemon
+          // must not read as a dead one in tests of other rows (twin-probe.test.ts sets its own).
+          probe: { after_ms: 1500, tries: 5, interval_ms: 50, ...opts.probe },
           ...(opts.fence ? { fence: opts.fence } : {}),
         },
         ...extra,
@@ -188,6 +192,7 @@ export interface ConfigOptions {
   device?: string;
   serial?: Record<string, unknown>;
   fence?: Record<string, unknown>;
+  probe?: Record<string, unknown>;
 }
 
 export interface HeartbeatView {

@@ -30,7 +30,7 @@ afterAll(async () => {
 function verify(text: string): { code: number | null; out: string } {
   const copy = join(dir.path, 'verify', 'twinvip.service');
   sh('mkdir', ['-p', join(dir.path, 'verify')]);
-  writeFileSync(copy, text.replace('ExecStart=/opt/twinvip/bin/twinvip ', `ExecStart=${dir.path}/opt/twinvip/bin/twinvip `));
+  writeFileSync(copy, text.replace(/^(Exec\w+)=\/opt\/twinvip\/bin\/twinvip /gm, `$1=${dir.path}/opt/twinvip/bin/twinvip `));
   const r = sh('systemd-analyze', ['verify', copy]);
   return { code: r.code, out: (r.stdout + r.stderr).trim() };
 }
@@ -85,6 +85,8 @@ describe('x64 tarball: launcher and systemd unit', () => {
     expect(keys.get('WatchdogSec')).toBe('10s');
     expect(keys.get('Restart')).toBe('always');
     expect(keys.get('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    // After any exit (crash, SIGKILL, watchdog abort) the configured VIPs are removed.
+    expect(keys.get('ExecStopPost')).toBe('/opt/twinvip/bin/twinvip cleanup -c /etc/twinvip/twinvip.json');
     expect(keys.get('CapabilityBoundingSet')!.split(' ').sort()).toEqual(['CAP_CHOWN', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID']);
     expect(keys.get('ProtectSystem')).toBe('strict');
     expect(keys.get('ReadWritePaths')).toContain('/var/lib/twinvip /run/twinvip');

@@ -71,12 +71,15 @@ export class FleetSim {
    * messages crossing: the new MASTER's state is published `crossMs` before the old one's
    * BACKUP (the worst order a monitor can see).
    */
-  async handover(pair: string, instance: string, crossMs: number): Promise<void> {
+  /** Returns how long both boxes really said MASTER (the broker's acknowledgements apart), ms. */
+  async handover(pair: string, instance: string, crossMs: number): Promise<number> {
     const [a, b] = this.boxes.filter((x) => x.pair === pair) as [SimBox, SimBox];
     const [from, to] = a.instances[instance] === 'MASTER' ? [a, b] : [b, a];
     await this.update(to.node, (x) => (x.instances[instance] = 'MASTER'));
+    const t0 = performance.now();
     if (crossMs > 0) await new Promise((r) => setTimeout(r, crossMs));
     await this.update(from.node, (x) => (x.instances[instance] = 'BACKUP'));
+    return performance.now() - t0;
   }
 
   async setOnline(node: string, online: boolean): Promise<void> {

@@ -53,6 +53,10 @@ async function status(root: string, ...extra: string[]): Promise<{ code: number 
 describe('twinvip fleet', () => {
   it('status: one line per pair; split-brain, offline, drift flagged, exit 1, retained alarms; all cleared when healed', async () => {
     const root = 'fs1/';
+    // Nothing under the root yet: a check that sees no box does not say OK.
+    const empty = await status(root);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/no box under fs1\/ \(wrong --root/);
     const s = await sim(50, root);
     const healthy = await status(root);
     expect(healthy.code, healthy.stderr).toBe(0);

@@ -11,7 +11,7 @@ import { NginxExtension } from '../../../src/nginx';
 import { processState } from '../../../src/nginx/proc';
 import type { TrackEvent } from '../../../src/track';
 import { waitFor } from '../../helpers/wait';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { nginxView } from '../../../src/commands/run-views';
 import type { DaemonEvents } from '../../../src/daemon';
 import { freePort, get, httpBackend, nginxEnv } from './env';
@@ -186,5 +186,45 @@ describe('NginxExtension in a daemon', () => {
     expect(d2.serving).toBe(data.generation);
     const served = await httpsGet(https, 'www.example.net', '/static/app.css');
     expect([served.status, served.fingerprint]).toEqual([200, soon.fingerprint]);
+  });
+
+  it('Nginx control broken while running (binary gone, master killed): degraded with a critical alarm until it serves again', async () => {
+    const env = nginxEnv();
+    cleanups.push(() => env.dir.remove());
+    const web = await freePort();
+    const statusPort = await freePort();
+    const binary = env.dir.file('nginx-copy');
+    copyFileSync('/usr/sbin/nginx', binary);
+    const r = parseConfigText(JSON.stringify({
+      node: { name: 'box-a', state_dir: env.dir.file('state') },
+      control: { socket: env.dir.file('control.sock') },
+      nginx: {
+        enabled: true, binary, prefix: env.prefix, status: { port: statusPort }, worker_shutdown_timeout: 2,
+        supervise: { health_interval: 0.3, fall: 1, rise: 1, restart_min: 0.2, restart_max: 1 },
+        http: [{ listen: [{ address: '127.0.0.1', port: web }], locations: [{ type: 'static', path: '/', root: env.www }] }],
+      },
+    }), 'c.json');
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const ext = new NginxExtension();
+    const daemon = new Daemon({ configPath: env.dir.file('c.json'), config: r.config, configHash: 'h1', logger: new Logger({ sink: memorySink() }), extensions: [ext] });
+    cleanups.push(() => daemon.stop('test cleanup'));
+    const alarms: DaemonEvents['alarm'][] = [];
+    daemon.bus.on('alarm', (a) => alarms.push(a));
+    expect(await daemon.start()).toEqual({ ok: true });
+    await waitFor(() => ext.up === true, { timeoutMs: 15_000, what: 'nginx track up' });
+    expect(daemon.status().health.state).toBe('ok');
+
+    const pid = (ext.snapshot() as { pid: number }).pid;
+    rmSync(binary);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => daemon.status().health.state === 'degraded', { timeoutMs: 20_000, what: 'degraded after the master died with no binary to restart' });
+    expect(daemon.status().health.reasons).toEqual([expect.stringMatching(/^Nginx not serving \(.+\); no instance tracks it; the supervisor keeps restarting it$/)]);
+    expect(daemon.status().features.nginx?.state).toBe('degraded');
+    expect(alarms).toContainEqual(expect.objectContaining({ id: 'nginx-not-serving', active: true, severity: 'critical' }));
+
+    copyFileSync('/usr/sbin/nginx', binary);
+    await waitFor(() => daemon.status().health.state === 'ok', { timeoutMs: 30_000, what: 'healthy once the supervisor restarted Nginx' });
+    expect(alarms.at(-1)).toMatchObject({ id: 'nginx-not-serving', active: false });
+    expect((await get(web, '/static/index.html')).body).toBe('<h1>static</h1>\n');
   });
 });

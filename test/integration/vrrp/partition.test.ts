@@ -38,9 +38,14 @@ describeRequiring(VrrpLab.prerequisites, 'split-brain by a broken LAN path, and 
     await k.waitLog(/Entering MASTER STATE/, 15_000);
     await lab().waitHolders(VIP, ['a', 'b'], 10_000, '(split-brain while cut)');
     expect(await t.state()).toBe('MASTER');
-    // The client (on b's side of the cut) learns b's MAC for the VIP.
-    await lab().box('c').ns.run('ping', ['-c', '1', '-W', '5', VIP]);
-    expect(await clientMac()).toBe(b.mac);
+    // The client (on b's side of the cut) learns b's MAC for the VIP: from keepalived's
+    // gratuitous ARP, or by asking when its entry for a's MAC (a's announcement before the cut)
+    // goes stale. On a busy machine that GARP can come after a first ping went to a's MAC and was
+    // lost in the cut, so the client pings until its entry is b's.
+    await lab().waitFor(async () => {
+      await lab().box('c').ns.tryRun('ping', ['-c', '1', '-W', '1', VIP], 5000);
+      return (await clientMac()) === b.mac;
+    }, { timeoutMs: 15_000, what: `client's entry for ${VIP} on b (${b.mac})` });
 
     const cap = await lab().capture(`ether src ${lab().box('c').mac} and arp`);
     const heardBefore = await t.counter('VI_1.lowerPriorityHeard');

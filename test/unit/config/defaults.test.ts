@@ -11,7 +11,8 @@ describe('defaults filled in by the loader', () => {
     expect(config.instances).toEqual({});
     expect(config.checks).toEqual({});
     expect(config.sync_groups).toEqual({});
-    expect(config.heartbeat).toEqual({});
+    // The twin probe is on by default (it acts only with the serial heartbeat).
+    expect(config.heartbeat).toEqual({ probe: { enabled: true, port: 17077, tries: 3, interval_ms: 20 } });
     expect(config.nginx).toEqual({ enabled: false, binary: '/usr/sbin/nginx', prefix: '/var/lib/twinvip/nginx' });
     expect(config.mqtt).toMatchObject({ enabled: false, prefix: 'twinvip/twinvip/', keepalive: 30 });
     expect(config.console).toMatchObject({ enabled: false, baud: 115200 });

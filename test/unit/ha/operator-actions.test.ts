@@ -56,10 +56,13 @@ function box() {
 describe('operator actions over MQTT', () => {
   it('failover VI_2 hands over VI_2 alone; VI_1 stays MASTER, undemoted', async () => {
     const b = box();
+    let changed = 0;
+    b.ha.onDemotionsChanged(() => changed++);
     expect(b.state()).toEqual({ VI_1: { state: 'MASTER', demotions: [] }, VI_2: { state: 'MASTER', demotions: [] } });
     const r = await b.mqtt('failover', { instance: 'VI_2' });
     expect(r).toMatchObject({ status: 'ok', data: { handed_over: ['VI_2'] } });
     expect(b.state()).toEqual({ VI_1: { state: 'MASTER', demotions: [] }, VI_2: { state: 'BACKUP', demotions: ['maintenance'] } });
+    expect(changed).toBe(1); // the MQTT state is republished on it
     expect(await b.mqtt('failover', { instance: 'VI_9' })).toMatchObject({ status: 'error', error: "no instance 'VI_9' (instances: VI_1, VI_2)" });
   });
 

@@ -92,7 +92,8 @@ describe('decision table, seen from the BACKUP', () => {
     h.run(0, 1000, { e: true, s: true });
     h.now = 1050;
     const out = h.feed({ type: 'serial-frame', frame: { kind: 'release', nodeId: 'gw-a', bootId: 'aaaaaaaaaaaaaaaa', seq: 999, vrid: 51, family: 4 } });
-    expect(out).toContainEqual({ type: 'vrrp', vrid: 51, family: 4, event: { type: 'peer-release' } });
+    // The twin is known and alone on the VRID: no skew.
+    expect(out).toContainEqual({ type: 'vrrp', vrid: 51, family: 4, event: { type: 'peer-release', immediate: true } });
   });
 
   it('E lost, S lost: peer-dead only once S is silent 5 periods AND no advert for interval + margin', () => {
@@ -210,7 +211,7 @@ describe('gateway rule (E lost, S ok): the holder releases', () => {
     expect(release).toHaveLength(1);
     // The daemon sends the release frame; B takes over at once.
     const got = b.handle({ type: 'serial-frame', frame: { kind: 'release', nodeId: 'a', bootId: '0123456789abcdef', seq: ++seq, vrid: 51, family: 4 } }, 2050);
-    expect(got).toContainEqual({ type: 'vrrp', vrid: 51, family: 4, event: { type: 'peer-release' } });
+    expect(got).toContainEqual({ type: 'vrrp', vrid: 51, family: 4, event: { type: 'peer-release', immediate: true } });
   });
 });
 

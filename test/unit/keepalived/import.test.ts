@@ -152,7 +152,7 @@ describe('mapping', () => {
     ]);
     expect(ng.servers).toBeUndefined();
     expect(r.notes.filter((n) => n.keyword === 'nb_get_retry').map((n) => n.line)).toEqual([18, 31]);
-    expect(r.notes.filter((n) => n.keyword === 'digest').map((n) => `${n.severity}@${n.line}`)).toEqual(['unconverted@15', 'unconverted@28']);
+    expect(r.notes.filter((n) => n.keyword === 'digest').map((n) => `${n.severity}@${n.line}`)).toEqual(['warning@15', 'warning@28']);
     expect(noteAt(r.notes, 'lb_kind')).toMatchObject({ severity: 'warning', line: 5 });
     expect(r.notes.find((n) => n.keyword === 'lb_kind' && n.line === 40)?.severity).toBe('unconverted');
     expect(noteAt(r.notes, 'persistence_timeout')).toMatchObject({ severity: 'warning', line: 6 });
@@ -394,5 +394,16 @@ describe('fidelity: what keepalived does with the same file', () => {
     expect(r.ok && (r.config as Any).instances.VI_6.authentication).toBeUndefined();
     // An IPv6 instance is VRRPv3 in keepalived, which says so first: "VRRP version 3 does not support authentication".
     expect(r.notes.find((n) => n.keyword === 'authentication')?.message).toMatch(/VRRPv3 has no authentication/);
+  });
+});
+
+describe('fidelity: priority derived from the state, as keepalived 2.2.7 does', () => {
+  it('state MASTER without a priority line becomes priority 255 (address owner), warned at the state line; BACKUP stays at 100', () => {
+    const r = inline('vrrp_instance A {\n state MASTER\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.100/24\n }\n}\nvrrp_instance B {\n state BACKUP\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  10.0.0.101/24\n }\n}\n');
+    if (!r.ok) throw new Error(r.error);
+    const inst = (r.config as Any).instances;
+    expect(inst.A).toMatchObject({ state: 'MASTER', priority: 255, address_owner: true });
+    expect(inst.B.priority).toBeUndefined();
+    expect(r.notes.find((n) => n.keyword === 'state' && n.line === 2)).toMatchObject({ severity: 'warning', message: expect.stringMatching(/priority 255/) });
   });
 });

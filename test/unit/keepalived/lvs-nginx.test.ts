@@ -181,3 +181,77 @@ describe('a mapping the Nginx rules refuse', () => {
     expect(n?.message).toMatch(/overlaps 127\.0\.0\.1:8089.*upstream vs_127_0_0_1_8089 \{"balance":"least_conn"/);
   });
 });
+
+describe('persistence_timeout as keepalived 2.2.7 reads it (pto_handler)', () => {
+  it.each([
+    ['persistence_timeout 0', 'round_robin', 'no persistence'],
+    ['persistence_timeout abc', 'round_robin', 'no persistence'],
+    ['persistence_timeout 2678401', 'round_robin', 'no persistence'],
+  ] as const)('%s: no persistence, the scheduler (wrr) kept with its weights, a warning says so', (line, balance, why) => {
+    const r = vs(`lb_algo wrr\n${line}\nprotocol TCP\n${RS('10.0.1.1', 'weight 3')}\n${RS('10.0.1.2')}`);
+    const up = r.nginx?.upstreams.vs_10_0_0_100_80;
+    expect(up.balance).toBe(balance);
+    expect(up.hash_key).toBeUndefined();
+    expect(up.servers.map((s: Any) => s.weight)).toEqual([3, undefined]);
+    expect(note(r.notes, 'persistence_timeout')).toMatchObject({ severity: 'warning', line: 3 });
+    expect(note(r.notes, 'persistence_timeout')?.message).toMatch(new RegExp(`${why}.*persistence_timeout invalid`));
+  });
+
+  it.each(['persistence_timeout', 'persistence_timeout 1', 'persistence_timeout 2678400'])('%s: persistence (hash on the client address)', (line) => {
+    const r = vs(`lb_algo wrr\n${line}\nprotocol TCP\n${RS('10.0.1.1', 'weight 3')}`);
+    const up = r.nginx?.upstreams.vs_10_0_0_100_80;
+    expect(up).toMatchObject({ balance: 'hash', hash_key: '$remote_addr', hash_consistent: true });
+    expect(note(r.notes, 'persistence_timeout')?.message).toMatch(/client persistence becomes balance hash/);
+  });
+
+  it('persistence_granularity alone turns persistence on (keepalived sets 360 s); the netmask is reported as lost; a later invalid timeout leaves it on', () => {
+    const r = vs(`lb_algo rr\npersistence_granularity 255.255.255.0\npersistence_timeout 0\nprotocol TCP\n${RS('10.0.1.1')}`);
+    expect(r.nginx?.upstreams.vs_10_0_0_100_80.balance).toBe('hash');
+    expect(note(r.notes, 'persistence_granularity')).toMatchObject({ severity: 'unconverted', line: 3 });
+    expect(note(r.notes, 'persistence_timeout')?.message).toMatch(/^0: ignored/);
+  });
+});
+
+describe('SSL_GET and MISC_CHECK real-server checks', () => {
+  const SSL = (ip: string) => `real_server ${ip} 443 {\nSSL_GET {\nurl {\npath /healthz\nstatus_code 200-204\ndigest 9b3a0c85a887a256d6939da88aabd8cd\n}\nconnect_timeout 3\nretry 2\n}\n}`;
+  it('SSL_GET -> an https check with path and status codes; the certificate not verified and the digest approximated, both said', () => {
+    const r = vs(`delay_loop 5\nlb_algo wlc\nprotocol TCP\n${SSL('10.0.1.1')}\n${SSL('10.0.1.2')}`, '10.0.0.100 443');
+    const up = r.nginx?.upstreams.vs_10_0_0_100_443;
+    expect(up.check).toEqual({ type: 'https', path: '/healthz', status: [200, 201, 202, 203, 204], interval: 5, timeout: 3, rise: 1, fall: 3 });
+    expect(note(r.notes, 'SSL_GET')).toMatchObject({ severity: 'warning', line: 6 });
+    expect(note(r.notes, 'SSL_GET')?.message).toMatch(/does not verify the server certificate/);
+    expect(note(r.notes, 'digest')).toMatchObject({ severity: 'warning', line: 10 });
+    expect(note(r.notes, 'digest')?.message).toMatch(/^approximated: the status code is checked, not the MD5/);
+  });
+
+  const MISC = (ip: string, cmd: string, extra = '') => `real_server ${ip} 3306 {\nMISC_CHECK {\nmisc_path "${cmd}"\n${extra}\n}\n}`;
+  it('MISC_CHECK -> a script check with its arguments, user and misc_timeout; each server\'s own address and port become {address} and {port}', () => {
+    const r = vs(`delay_loop 10\nlb_algo lc\nprotocol TCP\n${MISC('10.0.1.1', '/usr/local/bin/check_db.sh 10.0.1.1 3306', 'misc_timeout 4\nuser nobody nogroup\nretry 2')}\n${MISC('10.0.1.2', '/usr/local/bin/check_db.sh 10.0.1.2 3306', 'misc_timeout 4\nuser nobody nogroup\nretry 2')}`, '10.0.0.100 3306');
+    const up = r.nginx?.upstreams.vs_10_0_0_100_3306;
+    expect(up.check).toEqual({ type: 'script', script: '/usr/local/bin/check_db.sh {address} {port}', user: 'nobody', interval: 10, timeout: 4, rise: 1, fall: 3 });
+    expect(r.notes.filter((n) => n.keyword === 'user').map((n) => `${n.severity}@${n.line}`)).toEqual(['unconverted@9', 'unconverted@17']);
+    expect(r.notes.find((n) => /differs/.test(n.message))).toBeUndefined();
+  });
+
+  it('MISC_CHECK defaults as keepalived 2.2.7: timeout = delay_loop, retry 0 (one failure takes the server out); misc_dynamic reported', () => {
+    const r = vs(`delay_loop 7\nlb_algo rr\nprotocol TCP\n${MISC('10.0.1.1', '/bin/true', 'misc_dynamic')}`, '10.0.0.100 3306');
+    expect(r.nginx?.upstreams.vs_10_0_0_100_3306.check).toEqual({ type: 'script', script: '/bin/true', interval: 7, timeout: 7, rise: 1, fall: 1 });
+    expect(note(r.notes, 'misc_dynamic')).toMatchObject({ severity: 'unconverted', line: 8 });
+  });
+
+  it('MISC_CHECKs that differ beyond the server\'s address: no check for the group rather than one server\'s script judging another', () => {
+    const r = vs(`lb_algo rr\nprotocol TCP\n${MISC('10.0.1.1', '/bin/check a')}\n${MISC('10.0.1.2', '/bin/check b')}`, '10.0.0.100 3306');
+    expect(r.nginx?.upstreams.vs_10_0_0_100_3306.check).toBeUndefined();
+    expect(note(r.notes, 'MISC_CHECK')).toMatchObject({ severity: 'unconverted', line: 11 });
+    expect(note(r.notes, 'MISC_CHECK')?.message).toMatch(/gets no active check/);
+  });
+
+  it('misc_path words after the quoted command are not arguments (keepalived 2.2.7 runs the first word only): reported', () => {
+    const path = tmp.file(`vs${seq++}.conf`);
+    writeFileSync(path, `virtual_server 10.0.0.100 3306 {\nprotocol TCP\nreal_server 10.0.1.1 3306 {\nMISC_CHECK {\nmisc_path /bin/check 10.0.1.1\n}\n}\n}\n${VRRP}`);
+    const r = importKeepalived(path);
+    if (!r.ok) throw new Error(r.error);
+    expect((r.config as Any).nginx.upstreams.vs_10_0_0_100_3306.check.script).toBe('/bin/check');
+    expect(note(r.notes, 'misc_path')).toMatchObject({ severity: 'unconverted', line: 5 });
+  });
+});

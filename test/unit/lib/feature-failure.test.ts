@@ -39,3 +39,10 @@ describe('systemd STATUS=', () => {
     );
   });
 });
+
+describe('restart back-off under systemd', () => {
+  it('doubles from 1 s up to 30 s', async () => {
+    const { backoffMs } = await import('../../../src/daemon/start-backoff');
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map(backoffMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  });
+});

@@ -443,6 +443,69 @@ describe('heartbeat arbiter hooks', () => {
     expect(transition(inst.handle({ type: 'timer' }, 1609.375))).toMatchObject({ to: 'MASTER', cause: 'peer released' });
   });
 
+  it('preemptReadySince: set from the first lower-priority claim a preempting BACKUP discards; kept while it keeps discarding; null for nopreempt, a higher master, maintenance', () => {
+    const claim = (priority: number) => ({ type: 'peer-claim' as const, priority, address: '10.0.0.2', advertIntervalCs: 100 });
+    const inst = mk({ priority: 150 });
+    inst.handle({ type: 'startup' }, 0);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    inst.handle(claim(100), 200);
+    inst.handle(claim(100), 300);
+    expect(inst.snapshot().preemptReadySince).toBe(200);
+    inst.handle(claim(200), 400);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    inst.handle(claim(100), 500);
+    inst.handle({ type: 'demote', reason: 'maintenance', active: true }, 600);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    const nopreempt = mk({ priority: 150, preempt: false });
+    nopreempt.handle({ type: 'startup' }, 0);
+    nopreempt.handle(claim(100), 200);
+    expect(nopreempt.snapshot().preemptReadySince).toBeNull();
+  });
+
+  it('preemptReadySince waits for preempt_delay (keepalived preempt_time)', () => {
+    const claim = { type: 'peer-claim' as const, priority: 100, address: '10.0.0.2', advertIntervalCs: 100 };
+    const inst = mk({ priority: 150, preemptDelayMs: 1000 });
+    inst.handle({ type: 'startup' }, 0);
+    inst.handle(claim, 100);
+    inst.handle(claim, 900);
+    expect(inst.snapshot().preemptReadySince).toBeNull();
+    inst.handle(claim, 1100);
+    expect(inst.snapshot().preemptReadySince).toBe(1100);
+  });
+
+  it('peer-release immediate (the twin is the only other router): MASTER now, VIPs, advert and GARP in the same step', () => {
+    const inst = mk();
+    inst.handle({ type: 'startup' }, 0);
+    inst.handle(adv(150), 500);
+    const a = inst.handle({ type: 'peer-release', immediate: true }, 1000);
+    expect(transition(a)).toMatchObject({ from: 'BACKUP', to: 'MASTER', cause: 'twin released' });
+    expect(types(a)).toEqual(expect.arrayContaining(['add-vips', 'send-advert', 'send-garp']));
+    // The twin's priority 0 advert of the same handover, a few ms later: answered, no step down.
+    expect(transition(inst.handle(adv(0), 1003))).toBeUndefined();
+    expect(inst.currentState).toBe('MASTER');
+  });
+
+  it('peer-release immediate is ignored in maintenance, in FAULT and as MASTER', () => {
+    const held = mk();
+    held.handle({ type: 'startup' }, 0);
+    held.handle({ type: 'demote', reason: 'maintenance', active: true }, 10);
+    expect(held.handle({ type: 'peer-release', immediate: true }, 100)).toEqual([]);
+    const faulty = mk({ tracked: [{ name: 'eth0', up: false }] });
+    faulty.handle({ type: 'startup' }, 0);
+    expect(faulty.handle({ type: 'peer-release', immediate: true }, 100)).toEqual([]);
+    const master = mk();
+    master.handle({ type: 'startup' }, 0);
+    master.handle({ type: 'peer-dead' }, 10);
+    expect(transition(master.handle({ type: 'peer-release', immediate: true }, 100))).toBeUndefined();
+  });
+
+  it('peer-release immediate in a sync group asks the group (want-master) instead of taking over alone', () => {
+    const inst = mk({ syncGroup: 'G' });
+    inst.handle({ type: 'startup' }, 0);
+    const a = inst.handle({ type: 'peer-release', immediate: true }, 100);
+    expect(types(a)).toEqual(['want-master']);
+  });
+
   it('a release then the same shutdown\'s priority-0 advert a few ms later keep the first skew deadline', () => {
     const inst = mk();
     inst.handle({ type: 'startup' }, 0);

@@ -1,0 +1,182 @@
+// The shell of the twin probe (src/heartbeat/probe.ts): one UDP socket per address family on
+// heartbeat.probe.port that answers the twin's questions at once, and asks the twin when the
+// arbiter wants a verdict. A round sends `tries` questions `intervalMs` apart and ends at the first
+// authenticated answer (the daemon lives) or when the window is over (it does not). Beside it, an
+// ARP request for the twin's address (`arping`, when installed) says whether the box itself is
+// up: it never decides, it tells the log which of "box down" and "daemon gone" it was.
+import { createSocket, type Socket } from 'node:dgram';
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { decodeProbe, encodeProbe, PROBE_NONCE_LENGTH, type ProbeInstance, type ProbeVerdict } from '../../heartbeat/probe';
+import type { FrameMac } from '../../heartbeat/frame';
+import { hmacSha256 } from './frame-crypto';
+
+export interface TwinProbeOptions {
+  port: number;
+  key: Uint8Array;
+  nodeId: string;
+  tries: number;
+  intervalMs: number;
+  log: (line: string) => void;
+  /** What this box's instances are doing, for the answers. */
+  instances: () => ProbeInstance[];
+  /** Monotonic ms; performance.now() by default. */
+  clock?: () => number;
+}
+
+export interface TwinProbeCounters {
+  questions_sent: number;
+  questions_answered: number;
+  answers_received: number;
+  /** Datagrams on the port that were not an authenticated probe (counted, never logged one by one). */
+  rejected: number;
+  /** Questions not answered because more than ANSWER_RATE arrived in a second. */
+  rate_limited: number;
+  rounds: number;
+  rounds_unanswered: number;
+}
+
+/** Answers per second at most: a flood on the port costs a bounded amount of work. */
+const ANSWER_RATE = 100;
+const ARPING_PATHS = ['/usr/bin/arping', '/usr/sbin/arping', '/bin/arping', '/sbin/arping'];
+
+export class TwinProbe {
+  readonly counters: TwinProbeCounters = { questions_sent: 0, questions_answered: 0, answers_received: 0, rejected: 0, rate_limited: 0, rounds: 0, rounds_unanswered: 0 };
+  private readonly sockets = new Map<4 | 6, Socket>();
+  private readonly pending = new Map<string, (instances: ProbeInstance[]) => void>();
+  private readonly clock: () => number;
+  private arping: string | null = null;
+  private answeredThisSecond = 0;
+  private secondStart = 0;
+  private readonly mac: FrameMac;
+
+  constructor(private readonly o: TwinProbeOptions) {
+    this.clock = o.clock ?? (() => performance.now());
+    this.mac = hmacSha256(o.key);
+  }
+
+  /** Binds the port (IPv4, and IPv6 where the box has it). Throws when IPv4 cannot be bound. */
+  async start(): Promise<void> {
+    for (const p of ARPING_PATHS) {
+      if (await access(p, constants.X_OK).then(() => true, () => false)) {
+        this.arping = p;
+        break;
+      }
+    }
+    for (const family of [4, 6] as const) {
+      const sock = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
+      sock.on('message', (msg, rinfo) => this.onMessage(sock, msg, rinfo.address, rinfo.port));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(this.o.port, family === 4 ? '0.0.0.0' : '::', () => {
+            sock.off('error', reject);
+            resolve();
+          });
+        });
+        sock.on('error', (err) => this.o.log(`twin probe socket (IPv${family}): ${err.message}`));
+        this.sockets.set(family, sock);
+      } catch (err) {
+        sock.close();
+        if (family === 4) throw new Error(`twin probe: cannot listen on UDP port ${this.o.port}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  stop(): void {
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+    for (const done of this.pending.values()) done([]);
+    this.pending.clear();
+  }
+
+  /** One round against the twin at `address` (its primary address on `ifname`). */
+  async round(address: string, ifname: string | undefined): Promise<ProbeVerdict> {
+    this.counters.rounds++;
+    const family = address.includes(':') ? 6 : 4;
+    const sock = this.sockets.get(family);
+    const windowMs = this.o.tries * this.o.intervalMs;
+    const t0 = this.clock();
+    const arp = family === 4 && ifname && this.arping ? this.arpOnce(address, ifname, windowMs) : Promise.resolve(null);
+    let sent = 0;
+    const nonces: string[] = [];
+    let instances: ProbeInstance[] = [];
+    const daemon = await new Promise<boolean>((resolve) => {
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const finish = (answered: boolean, said: ProbeInstance[] = []) => {
+        if (settled) return;
+        settled = true;
+        instances = said;
+        for (const t of timers) clearTimeout(t);
+        for (const n of nonces) this.pending.delete(n);
+        resolve(answered);
+      };
+      const ask = () => {
+        if (settled || !sock) return;
+        const nonce = randomBytes(PROBE_NONCE_LENGTH).toString('hex');
+        nonces.push(nonce);
+        this.pending.set(nonce, (said) => finish(true, said));
+        sock.send(encodeProbe({ kind: 'question', nodeId: this.o.nodeId, nonce }, this.mac), this.o.port, address, (err) => {
+          if (err) this.o.log(`twin probe to ${address}: ${err.message}`);
+        });
+        sent++;
+        this.counters.questions_sent++;
+      };
+      ask();
+      for (let i = 1; i < this.o.tries; i++) timers.push(setTimeout(ask, i * this.o.intervalMs));
+      timers.push(setTimeout(() => finish(false), windowMs));
+    });
+    if (!daemon) this.counters.rounds_unanswered++;
+    // ARP only qualifies the verdict: never wait for it past the round's window (a box that is
+    // up answers within a few ms; no answer by then counts as none).
+    const asked = family === 4 && ifname !== undefined && this.arping !== null;
+    const late = new Promise<boolean | null>((r) => setTimeout(() => r(asked ? false : null), Math.max(0, t0 + windowMs - this.clock())));
+    const arpResult = daemon ? null : await Promise.race([arp, late]);
+    return { daemon, instances, arp: arpResult, sent, windowMs: this.clock() - t0 };
+  }
+
+  private arpOnce(address: string, ifname: string, windowMs: number): Promise<boolean | null> {
+    return new Promise((resolve) => {
+      // iputils arping takes whole seconds; it returns at the first reply anyway.
+      const seconds = String(Math.max(1, Math.ceil(windowMs / 1000)));
+      execFile(this.arping!, ['-c', '1', '-w', seconds, '-I', ifname, address], { timeout: windowMs + 1000 }, (err, stdout) => {
+        if (!err) resolve(true);
+        else if (/Received 0 response/i.test(String(stdout)) || (err as { code?: unknown }).code === 1) resolve(false);
+        else resolve(null);
+      });
+    });
+  }
+
+  private onMessage(sock: Socket, msg: Buffer, from: string, port: number): void {
+    const d = decodeProbe(msg, this.mac);
+    if (!d.ok || d.message.nodeId === this.o.nodeId) {
+      this.counters.rejected++;
+      return;
+    }
+    const m = d.message;
+    if (m.kind === 'answer') {
+      const done = this.pending.get(m.nonce);
+      if (!done) {
+        this.counters.rejected++;
+        return;
+      }
+      this.counters.answers_received++;
+      done(m.instances ?? []);
+      return;
+    }
+    const now = this.clock();
+    if (now - this.secondStart >= 1000) {
+      this.secondStart = now;
+      this.answeredThisSecond = 0;
+    }
+    if (++this.answeredThisSecond > ANSWER_RATE) {
+      this.counters.rate_limited++;
+      return;
+    }
+    this.counters.questions_answered++;
+    sock.send(encodeProbe({ kind: 'answer', nodeId: this.o.nodeId, nonce: m.nonce, instances: this.o.instances() }, this.mac), port, from);
+  }
+}

@@ -1,0 +1,60 @@
+// Fail loudly while running (#18): the serial heartbeat's ports vanish (socat killed: with a pty
+// pair both ends go, as with a shared USB hub) and stay gone. After 30 s each box is degraded with
+// the critical alarm serial-port-gone and the reason; the instances stay as they are (VRRP still
+// defends them over Ethernet: exactly one MASTER). The ports back, the fault clears.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { requestOnce } from '../../../src/control';
+import { NetnsLab } from '../helpers/netns';
+import { PairLab } from '../heartbeat-pair/pair-lab';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
+import { buildBundle } from '../../helpers/bundle';
+
+let p: PairLab;
+
+interface Status {
+  health: { state: string; reasons: string[] };
+  alarms?: { id: string; severity: string }[];
+}
+
+async function status(box: PairLab['a']): Promise<Status | null> {
+  const r = await requestOnce(box.socket, 'status', undefined, { timeoutMs: 3000 });
+  return r.ok && r.response.status === 'ok' ? (r.response.data as Status) : null;
+}
+
+beforeAll(async () => {
+  if (!NetnsLab.available()) return;
+  buildBundle();
+  p = await PairLab.create();
+  await p.startSerial();
+  // The link paths, so the restarted socat (new ptys, same links) is found by the reopen.
+  await p.writeConfig(p.a, {}, { device: 'link' });
+  await p.writeConfig(p.b, {}, { device: 'link' });
+  p.start(p.a);
+  p.start(p.b);
+}, patience(60_000));
+
+afterAll(async () => {
+  await p?.cleanup();
+}, patience(60_000));
+
+describeRequiring([...NetnsLab.prerequisites, needsProgram('socat')], 'the serial heartbeat port gone while running', () => {
+  it('degraded with a critical alarm after 30 s, instances unchanged (one MASTER); healthy once the port reopens', async () => {
+    await p.masterIs(p.a, p.b);
+    const gone = Date.now();
+    await p.serial!.kill();
+    await p.waitFor(async () => (await status(p.a))?.health.state === 'degraded', () => `a degraded${p.logs()}`, 60_000);
+    // Not before PORT_GONE_MS: a port that comes back within it is a hiccup, not a fault.
+    expect(Date.now() - gone).toBeGreaterThanOrEqual(29_000);
+    const s = (await status(p.a))!;
+    expect(s.health.reasons).toEqual([expect.stringMatching(/^serial heartbeat \S+\/a: port lost \(.*\) and not reopened within 30 s; split-brain protection rests on the Ethernet adverts alone$/)]);
+    expect(s.alarms).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'serial-port-gone', severity: 'critical' })]));
+    expect(await p.state(p.a)).toBe('MASTER');
+    expect(await p.state(p.b)).toBe('BACKUP');
+    expect(await p.hasVip(p.a)).toBe(true);
+
+    await p.serial!.start();
+    await p.waitFor(async () => (await status(p.a))?.health.state === 'ok' && (await status(p.b))?.health.state === 'ok', () => `both healthy again${p.logs()}`, 60_000);
+    expect(p.a.log()).toMatch(/fault cleared: serial heartbeat \S+: port open again/);
+  }, patience(150_000));
+});

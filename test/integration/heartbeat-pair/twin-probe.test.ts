@@ -1,0 +1,124 @@
+// Dead twin in a few periods (issue 21) on two real daemons: when the serial link falls silent
+// the backup probes the twin's daemon over the LAN (UDP, authenticated with the heartbeat key)
+// and takes over as soon as it does not answer; ARP for the twin's address says whether the box
+// was up (a crashed daemon) or not. It never takes over while the twin's daemon answers: the
+// serial cable cut alone, and the cut while a filter on the bridge drops the twin's adverts.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NetnsLab } from '../helpers/netns';
+import { type Box, PairLab } from './pair-lab';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
+import { patience } from '../../helpers/patience';
+
+let p: PairLab;
+
+// The probe starts after 400 ms of serial silence and gives the twin 5 x 50 ms to answer.
+const PROBE = { after_ms: 400, tries: 5, interval_ms: 50 };
+
+async function configure(): Promise<void> {
+  await p.writeConfig(p.a, {}, { device: 'link', probe: PROBE });
+  await p.writeConfig(p.b, {}, { device: 'link', probe: PROBE });
+}
+
+async function masterIs(box: Box, other: Box): Promise<void> {
+  await p.masterIs(box, other);
+  await p.waitFor(async () => (await p.heartbeat(other))?.serial.ok && (await p.heartbeat(box))?.serial.ok, 'serial up on both');
+}
+
+/** Samples both boxes for `ms`; throws at the first sample with two masters. */
+async function neverTwoMasters(ms: number): Promise<number> {
+  const until = Date.now() + ms;
+  let n = 0;
+  while (Date.now() < until) {
+    const [a, b] = await Promise.all([p.state(p.a), p.state(p.b)]);
+    if (a === 'MASTER' && b === 'MASTER') throw new Error(`two masters${p.logs()}`);
+    n++;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return n;
+}
+
+beforeAll(async () => {
+  if (!NetnsLab.available()) return;
+  p = await PairLab.create();
+  await p.startSerial();
+  await configure();
+  p.start(p.a);
+  p.start(p.b);
+}, patience(60_000));
+
+afterAll(async () => {
+  await p?.cleanup();
+}, patience(60_000));
+
+describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('arping', 'iputils-arping')], 'dead twin: probe of the twin daemon over the LAN', () => {
+  it("daemon crash (SIGKILL, box up): no answer to the probe, ARP answered -> 'twin dead ... its daemon is gone', long before the adverts would expire", async () => {
+    await masterIs(p.a, p.b);
+    const before = p.b.log().length;
+    p.a.proc!.child.kill('SIGKILL');
+    await p.a.proc!.exited;
+    await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER${p.logs()}`);
+    const after = p.b.log().slice(before);
+    expect(after).toMatch(/probe of the twin \(serial link silent for \d+ ms\): no answer from the twin's daemon at 10\.77\.0\.1 to 5 probe\(s\)/);
+    expect(after).toMatch(/VI_1: BACKUP -> MASTER \(twin dead, serial silent \d+ ms, no answer from the twin's daemon at 10\.77\.0\.1 .*ARP answered: the box is up, its daemon is gone\)/);
+    expect(after).not.toMatch(/peer dead on both channels/);
+    p.start(p.a);
+    await masterIs(p.a, p.b);
+  }, patience(120_000));
+
+  it("power loss (SIGKILL, then the link down): no answer, no ARP -> 'twin dead ... the box is down or cut off'", async () => {
+    await masterIs(p.a, p.b);
+    const before = p.b.log().length;
+    p.a.proc!.child.kill('SIGKILL');
+    await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'down']);
+    try {
+      await p.a.proc!.exited;
+      await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER${p.logs()}`);
+      expect(p.b.log().slice(before)).toMatch(/VI_1: BACKUP -> MASTER \(twin dead, .*no ARP answer: the box is down or cut off\)/);
+    } finally {
+      await p.a.ns.run('ip', ['link', 'set', 'dev', 'la', 'up']);
+    }
+    p.start(p.a);
+    await masterIs(p.a, p.b);
+  }, patience(120_000));
+
+  it('serial cable cut alone: the probe is answered, the backup stays BACKUP and raises serial-heartbeat-lost at once', async () => {
+    await masterIs(p.a, p.b);
+    const before = p.b.log().length;
+    await p.serial!.kill();
+    try {
+      await p.waitFor(() => /probe of the twin \(serial link silent for \d+ ms\): the twin's daemon answered a probe at 10\.77\.0\.1/.test(p.b.log().slice(before)), () => `b's probe answered${p.logs()}`);
+      expect(p.b.log().slice(before)).toMatch(/alarm serial-heartbeat-lost: no heartbeat for \d+ ms, but the twin's daemon answered a probe at 10\.77\.0\.1.*: staying BACKUP/);
+      await neverTwoMasters(5000);
+      expect(await p.state(p.b)).toBe('BACKUP');
+      expect(p.b.log().slice(before)).not.toMatch(/BACKUP -> MASTER/);
+    } finally {
+      await p.serial!.start();
+    }
+    // Protection back fast: the reappearing pty link is seen by inotify, not after the back-off.
+    await p.waitFor(() => /device node appeared; reopening in 0 ms/.test(p.a.log().slice(before)) && /device node appeared; reopening in 0 ms/.test(p.b.log().slice(before)), () => `reopen on the device's return${p.logs()}`);
+    await masterIs(p.a, p.b);
+  }, patience(120_000));
+
+  it("serial cable cut while the switch drops the twin's adverts (multicast) to the backup: its daemon still answers, no second master", async () => {
+    await masterIs(p.a, p.b);
+    const before = p.b.log().length;
+    // The switch stops flooding multicast to b's port: the adverts (224.0.0.18) no longer reach
+    // b, while unicast (the probe) and broadcast (ARP) still do — a filter dropping VRRP. (This
+    // kernel has no tc drop action and the machine no nftables.)
+    await p.s.run('bridge', ['link', 'set', 'dev', p.b.port, 'mcast_flood', 'off']);
+    try {
+      await p.serial!.kill();
+      // b stops hearing a's adverts (Ethernet channel lost after 1 s + 200 ms) and probes again
+      // every second; a's daemon answers each time.
+      await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(p.b.log().slice(before)), () => `b loses a's adverts${p.logs()}`);
+      await p.waitFor(() => (p.b.log().slice(before).match(/the twin's daemon answered a probe/g) ?? []).length >= 3, () => `b probes again while both channels are silent${p.logs()}`);
+      await neverTwoMasters(4000);
+      expect(await p.state(p.a)).toBe('MASTER');
+      expect(p.b.log().slice(before)).not.toMatch(/BACKUP -> MASTER/);
+    } finally {
+      await p.s.tryRun('bridge', ['link', 'set', 'dev', p.b.port, 'mcast_flood', 'on']);
+      await p.serial!.start();
+    }
+    await masterIs(p.a, p.b);
+  }, patience(120_000));
+});
