@@ -17,7 +17,7 @@ import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 // The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
@@ -29,7 +29,7 @@ const lab = new Lab();
 let serial;
 
 async function startTwinvip(role, priority) {
-  const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
+  const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial, { periodMs: Number(values['period-ms']) });
   return lab.spawn(role, process.execPath, [...NODE_FLAGS, BUNDLE, 'run', '-c', conf]);
 }
 

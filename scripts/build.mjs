@@ -20,6 +20,7 @@ rmSync('dist', { recursive: true, force: true });
 // options of src/config/config-validator.ts: the daemon then neither loads ajv's compiler nor
 // compiles the schema at start (bench/README.md "steady"). The generator is bundled to a
 // temporary module first (the sources are TypeScript), run, and thrown away.
+let schemaDataSource;
 async function standaloneValidatorSource() {
   const dir = mkdtempSync(join(tmpdir(), 'twinvip-validator-'));
   try {
@@ -36,6 +37,7 @@ async function standaloneValidatorSource() {
     });
     const gen = await import(pathToFileURL(file).href);
     const code = await gen.standaloneConfigValidator();
+    schemaDataSource = `export const CONFIG_SCHEMA_DATA = JSON.parse(${JSON.stringify(gen.configSchemaData())});`;
     return [
       `import { TWINVIP_FORMATS as ${gen.STANDALONE_FORMATS_NAME} } from './format-functions';`,
       code,
@@ -48,13 +50,19 @@ async function standaloneValidatorSource() {
 
 const validatorSource = await standaloneValidatorSource();
 const COMPILED_VALIDATOR = resolve('src/config/compiled-validator.ts');
-/** Replaces src/config/compiled-validator.ts (run-time compilation) with the generated code. */
+const SCHEMA_DATA = resolve('src/config/schema-data.ts');
+/**
+ * Replaces src/config/compiled-validator.ts (run-time compilation) with the generated code, and
+ * src/config/schema-data.ts (the TypeBox schema) with the schema as JSON: TypeBox and ajv's
+ * compiler stay out of the daemon's start-up (only `check --schema` and the docs load TypeBox).
+ */
 const standaloneValidator = {
   name: 'standalone-config-validator',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]config[\\/]compiled-validator\.ts$/ }, (args) => {
-      if (resolve(args.path) !== COMPILED_VALIDATOR) return undefined;
-      return { contents: validatorSource, loader: 'js', resolveDir: resolve('src/config') };
+    b.onLoad({ filter: /[\\/]src[\\/]config[\\/](compiled-validator|schema-data)\.ts$/ }, (args) => {
+      if (resolve(args.path) === COMPILED_VALIDATOR) return { contents: validatorSource, loader: 'js', resolveDir: resolve('src/config') };
+      if (resolve(args.path) === SCHEMA_DATA) return { contents: schemaDataSource, loader: 'js', resolveDir: resolve('src/config') };
+      return undefined;
     });
   },
 };

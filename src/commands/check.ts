@@ -3,13 +3,13 @@ import {
   checkInterfacesExist,
   checkPrograms,
   checkSecretFiles,
-  configSchemaJson,
   formatIssues,
   instanceVips,
   loadConfigFile,
   type ConfigIssue,
   type TwinvipConfig,
 } from '../config/index';
+import { configSchemaJson } from '../config/schema-json';
 
 import { renderProbes, selftest, type Probe } from './selftest';
 

@@ -137,7 +137,8 @@ export async function runCommand(args: string[]): Promise<number> {
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
     stopWatchdog();
-    return EXIT.OK;
+    // The HA thread died (an exception escaped it): a bug, not a clean stop.
+    return haPath.died ? EXIT.INTERNAL : EXIT.OK;
   } finally {
     uninstall();
   }

@@ -25,6 +25,11 @@ export function compileConfigValidator(): ValidateFunction {
 /** The name the standalone code refers to TWINVIP_FORMATS by (build.mjs imports it under it). */
 export const STANDALONE_FORMATS_NAME = '__twinvipFormats';
 
+/** The schema as JSON, for src/config/schema-data.ts in the bundle (build time only). */
+export function configSchemaData(): string {
+  return JSON.stringify(ConfigSchema);
+}
+
 /** ESM source of the config validator, without ajv at run time (build time only). */
 export async function standaloneConfigValidator(): Promise<string> {
   const { default: standaloneCode } = await import('ajv/dist/standalone');

@@ -9,7 +9,7 @@
 //     every absolute path and every program to run is local-only by construction).
 import { canonicalJson } from './hash';
 import { escapePointer } from '../lib/issue-collector';
-import { ConfigSchema } from './schema/root';
+import { CONFIG_SCHEMA_DATA } from './schema-data';
 
 type Schema = Record<string, unknown>;
 
@@ -46,7 +46,7 @@ export function localOnlyReason(key: string, schemas: Schema[]): string | undefi
 }
 
 /** Every local-only value of a (validated, defaulted) configuration. */
-export function localOnlyValues(config: Record<string, unknown>, schema: Schema = ConfigSchema as unknown as Schema): LocalOnlyValue[] {
+export function localOnlyValues(config: Record<string, unknown>, schema: Schema = CONFIG_SCHEMA_DATA as Schema): LocalOnlyValue[] {
   const out: LocalOnlyValue[] = [];
   const props = (schema.properties ?? {}) as Record<string, Schema>;
   for (const [key, value] of Object.entries(config)) {

@@ -212,7 +212,7 @@ export class StallGate {
   private act(v: StallVerdict): void {
     const ms = Math.round(v.stalledMs);
     const basis =
-      v.evidence === 'serial' ? "the twin's first fresh heartbeat" : v.evidence === 'adverts' ? "the twin's adverts read after waking" : 'no news from the twin';
+      v.evidence === 'serial' ? "the twin's heartbeats" : v.evidence === 'adverts' ? "the twin's adverts read after waking" : 'no news from the twin';
     const runner = this.deps.runner();
     if (v.stepDown.length > 0 && runner) {
       this.counters.stall_stepdowns += v.stepDown.length;

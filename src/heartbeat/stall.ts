@@ -9,10 +9,14 @@
 // fires first and its adverts outrank the twin, which would step down again — a second handover
 // for the LAN, and a dual-master time as long as the stall. So on waking the shell holds every
 // output of the HA path (adverts, gratuitous ARP/NA, serial frames) and its timers, and asks:
-//   - with the serial heartbeat: the first heartbeat the twin sent after we woke (frames that sat
-//     in the tty during the stall tell an old state: the freshness filter refuses those older than
-//     the dead time, and the shell dates the others by their delay behind the promptest
-//     heartbeat): instances it claims MASTER were taken over;
+//   - with the serial heartbeat: every heartbeat read during the check was sent after our stall
+//     began (what came before, we read before stalling), so a MASTER claim in any of them for an
+//     instance we hold means the twin took it during the stall: step down at once. "Not taken"
+//     needs the twin's state now, and the date the shell puts on a frame (its delay behind the
+//     promptest heartbeat) is only an estimate on a loaded machine: a frame sent just before the
+//     twin's takeover can look fresh. So without a claim the check waits its settle time (three
+//     periods, so frames sent after the takeover arrive) and carries on only if a heartbeat dated
+//     after waking came and no frame claimed MASTER;
 //   - without it (or when no fresh frame comes within `settleMs`): adverts of the twin read after
 //     waking (they waited in the socket; only a MASTER advertises) with a priority above 0.
 // Verdict: every local MASTER instance the twin has taken over steps down at once; the others
@@ -45,7 +49,7 @@ export interface StallVerdict extends StallCheck {
 
 export class StallWatch {
   private last: number;
-  private check: (StallCheck & { serialMasters: Set<string> | null; advertMasters: Set<string> }) | null = null;
+  private check: (StallCheck & { claims: Set<string>; fresh: boolean; advertMasters: Set<string> }) | null = null;
   private readonly opts: StallWatchOptions;
 
   constructor(opts: StallWatchOptions, now: number) {
@@ -83,19 +87,21 @@ export class StallWatch {
     const gap = now - this.last;
     this.last = Math.max(this.last, now);
     if (this.check !== null || gap <= this.opts.thresholdMs) return null;
-    this.check = { wokeAt: now, stalledMs: gap, serialMasters: null, advertMasters: new Set() };
+    this.check = { wokeAt: now, stalledMs: gap, claims: new Set(), fresh: false, advertMasters: new Set() };
     return { wokeAt: now, stalledMs: gap };
   }
 
   /**
    * An accepted heartbeat of the twin during a check; `masters` are the local instance names it
    * claims MASTER for (priority above 0, not releasing); `sentAt` when the twin sent it (our
-   * clock). Only one sent after we woke counts. Returns true when the check can be decided now.
+   * clock, an estimate). Returns true when the check can be decided now: a MASTER claim.
    */
   serialFrame(masters: Iterable<string>, sentAt: number): boolean {
-    if (!this.check || sentAt < this.check.wokeAt) return false;
-    if (this.check.serialMasters === null) this.check.serialMasters = new Set(masters);
-    return true;
+    const c = this.check;
+    if (!c) return false;
+    for (const m of masters) c.claims.add(m);
+    if (sentAt >= c.wokeAt) c.fresh = true;
+    return c.claims.size > 0;
   }
 
   /** An accepted advert of the twin for a local instance during a check. */
@@ -111,7 +117,7 @@ export class StallWatch {
   /** Whether the running check has what it waits for, or its time is up. */
   ready(now: number): boolean {
     if (!this.check) return false;
-    if (this.opts.serial && this.check.serialMasters !== null) return true;
+    if (this.opts.serial && this.check.claims.size > 0) return true;
     return now >= this.check.wokeAt + this.opts.settleMs;
   }
 
@@ -121,10 +127,11 @@ export class StallWatch {
     if (!c) return null;
     this.check = null;
     this.last = Math.max(this.last, now);
-    // A fresh heartbeat is the twin's state now; queued adverts only say it advertised at some
-    // point of the stall, so they decide only when no fresh frame came.
-    const taken = c.serialMasters ?? c.advertMasters;
-    const evidence = c.serialMasters !== null ? 'serial' : c.advertMasters.size > 0 ? 'adverts' : 'none';
+    // A claim over serial, or a fresh heartbeat without one, is the twin's word; queued adverts
+    // only say it advertised at some point of the stall, so they decide only without that word.
+    const bySerial = c.claims.size > 0 || c.fresh;
+    const taken = bySerial ? c.claims : c.advertMasters;
+    const evidence = bySerial ? 'serial' : c.advertMasters.size > 0 ? 'adverts' : 'none';
     return {
       wokeAt: c.wokeAt,
       stalledMs: c.stalledMs,
@@ -139,19 +146,37 @@ export interface StallThresholdInputs {
   /** The smallest advert interval among the instances (cs). */
   advertIntervalCs: number;
   /** The serial heartbeat, when configured. */
-  serial?: { periodMs: number; deadPeriods: number; ethernetMarginMs: number } | undefined;
+  serial?:
+    | {
+        periodMs: number;
+        deadPeriods: number;
+        ethernetMarginMs: number;
+        /** With the twin probe: serial silence after which the twin probes (after_ms) plus its round (tries x interval_ms). */
+        probeTakeoverMs?: number | undefined;
+      }
+    | undefined;
 }
 
 /**
  * The silence after which the twin may have taken over, measured between our beats (our last
  * advert may be one interval older than our last beat, our last frame one period older):
  * - pair mode: the twin needs both channels silent — serial dead time and one advert interval
- *   plus the margin without adverts; the earliest is max(dead - period, margin);
+ *   plus the margin without adverts; the earliest is max(dead - period, margin); with the twin
+ *   probe it takes over sooner, once a probe round after after_ms of serial silence goes
+ *   unanswered (a stalled daemon answers nothing): after_ms + the round - period, at least
+ *   MIN_STALL_MS;
  * - plain VRRP: Master_Down_Interval = 3 x interval + skew; the earliest is 2 x interval.
  */
+/** Below this a gap between beats is scheduling noise, not a stall the twin can act on. */
+export const MIN_STALL_MS = 50;
+
 export function stallThresholdMs(i: StallThresholdInputs): number {
   const adv = i.advertIntervalCs * 10;
-  if (i.serial) return Math.max(i.serial.periodMs * (i.serial.deadPeriods - 1), i.serial.ethernetMarginMs);
+  if (i.serial) {
+    const dead = Math.max(i.serial.periodMs * (i.serial.deadPeriods - 1), i.serial.ethernetMarginMs);
+    if (i.serial.probeTakeoverMs === undefined) return dead;
+    return Math.min(dead, Math.max(MIN_STALL_MS, i.serial.probeTakeoverMs - i.serial.periodMs));
+  }
   return 2 * adv;
 }
 

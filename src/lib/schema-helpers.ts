@@ -17,8 +17,8 @@ export function Section<T extends TProperties>(properties: T, options: ObjectOpt
 }
 
 /** Names of instances, checks, sync groups: keepalived allows any word; we keep them shell- and topic-safe. */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
-export const NAME_VALID = '1-64 characters: letters, digits, "_", "." or "-", starting with a letter or digit';
+import { NAME_PATTERN, NAME_VALID } from './names';
+export { NAME_PATTERN, NAME_VALID };
 
 /** An object keyed by name (like keepalived's `vrrp_instance VI_1`), each value of one schema. */
 export function NamedMap<T extends TSchema>(value: T, options: SchemaOptions = {}) {

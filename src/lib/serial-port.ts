@@ -5,6 +5,8 @@
 // autoDetect binding (N-API prebuilds, non-blocking reads through libuv's poller), so nothing
 // here blocks the event loop. Both packages (and the native addon) load with the first port
 // opened, so a daemon without a serial heartbeat or console never maps them.
+import { existsSync, watch as fsWatch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { autoDetect as AutoDetect } from '@serialport/bindings-cpp';
 import type { SerialPortStream } from '@serialport/stream';
 import { FeatureError, errnoFromText } from './feature-failure';
@@ -92,6 +94,8 @@ export class ReopeningSerialPort {
     this.settleFirst = undefined;
   }
 
+  private watcher: FSWatcher | null = null;
+
   /** The open port, or null. */
   get current(): SerialPortStream | null {
     return this.port;
@@ -109,6 +113,7 @@ export class ReopeningSerialPort {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatch();
     this.first({ ok: false, error: new FeatureError(`serial ${this.opts.path}: stopped before it opened`) });
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = null;
@@ -158,6 +163,7 @@ export class ReopeningSerialPort {
         return;
       }
       this.port = port;
+      this.unwatch();
       this.first({ ok: true });
       this.opts.onOpen(port);
       port.on('data', (chunk: Buffer) => this.opts.onData(chunk));
@@ -185,8 +191,37 @@ export class ReopeningSerialPort {
     this.scheduleReopen(`port lost (${reason})`);
   }
 
+  /**
+   * While the port is away, watch its directory (inotify): a device node or pty link that
+   * reappears (a cable or USB adapter plugged back, socat restarted) is opened at once instead of
+   * after the back-off (which grows to maxMs). The back-off stays for a node that is there but
+   * does not open.
+   */
+  private watch(): void {
+    if (this.watcher || !this.running) return;
+    const name = basename(this.opts.path);
+    try {
+      this.watcher = fsWatch(dirname(this.opts.path), (_event, file) => {
+        if (file !== name || !this.reopenTimer || !this.running || !existsSync(this.opts.path)) return;
+        clearTimeout(this.reopenTimer);
+        this.reopenTimer = null;
+        this.opts.onRetry('device node appeared', 0);
+        this.openPort();
+      });
+      this.watcher.on('error', () => this.unwatch());
+    } catch {
+      this.watcher = null; // no directory or no inotify: the back-off alone
+    }
+  }
+
+  private unwatch(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
   private scheduleReopen(why: string): void {
     if (!this.running || this.reopenTimer) return;
+    this.watch();
     const delay = this.backoff;
     this.backoff = Math.min(this.backoff * 2, this.opts.reopen.maxMs);
     this.opts.onRetry(why, delay);

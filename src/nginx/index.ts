@@ -1,5 +1,5 @@
 // Nginx control: proxy model -> nginx.conf, safe apply, supervision, upstream checks, health track.
-export { NginxSchema, type NginxConfig, type UpstreamConfig, type HttpServerConfig, type StreamServerConfig } from '../config/nginx/schema';
+export type { NginxConfig, UpstreamConfig, HttpServerConfig, StreamServerConfig } from '../config/nginx/schema';
 export { checkNginx } from '../config/nginx/rules';
 export { renderNginxConf, pairKey, STATUS_PATH, GENERATION_PATH, GENERATION_HEADER, type RenderInput, type RenderResult } from './render';
 export { checkPair, type CertificateFacts } from '../config/nginx/certificates';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { DEFAULT_STATUS, type NginxConfig } from '../config/nginx/schema';
+import { DEFAULT_STATUS } from '../config/nginx/defaults';
+import type { NginxConfig } from '../config/nginx/schema';
 
 /** The nginx section with every optional knob resolved (schema defaults live here, see schema.ts). */
 export interface NginxSettings {

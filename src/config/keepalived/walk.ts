@@ -1,4 +1,4 @@
-import { NAME_PATTERN } from '../../lib/schema-helpers';
+import { NAME_PATTERN } from '../../lib/names';
 import { splitQuotedEscaped } from './lexer';
 import type { NoteList } from './notes';
 import type { KNode } from './tree';

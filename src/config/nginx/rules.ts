@@ -1,7 +1,7 @@
 import { pointer, type IssueCollector } from '../../lib/issue-collector';
 import { closest } from '../../lib/suggest';
 import type { NginxConfig } from './schema';
-import { DEFAULT_STATUS } from './schema';
+import { DEFAULT_STATUS } from './defaults';
 import { isLoopback } from './values';
 
 const NO_BACKUP = new Set(['ip_hash', 'hash', 'random']);

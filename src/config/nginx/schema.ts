@@ -7,8 +7,7 @@ import { PATTERNS } from './values';
 // placeholder are optional without schema defaults (the code applies them, settings.ts) so a
 // config without an nginx section keeps its published defaults.
 
-/** Where Nginx's own status endpoint listens unless `nginx.status` says otherwise (loopback only). */
-export const DEFAULT_STATUS = { address: '127.0.0.1', port: 8089 };
+export { DEFAULT_STATUS } from './defaults';
 
 // Local file paths and the workers' user can never be changed by a config push (x-local-only,
 // see src/config/local-only.ts): a pushed static root could otherwise serve /etc/twinvip.

@@ -92,7 +92,7 @@ export class HeartbeatExtension implements Extension {
   /**
    * `runner` gives the VRRP extension's running runner (undefined when no instance is configured);
    * `gate` its stall gate: frames wait with the adverts while a stall is checked, and the twin's
-   * first fresh heartbeat after the stall is the check's evidence.
+   * heartbeats read after the stall are the check's evidence.
    */
   constructor(
     private readonly runner: () => VrrpRunner | undefined,

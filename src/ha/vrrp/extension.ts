@@ -364,8 +364,16 @@ const RETRY_MS = { initial: 5_000, max: 300_000 };
  */
 function stallOptions(config: TwinvipConfig): StallWatchOptions {
   const advs = Object.values(config.instances).map((i) => Math.round(i.advert_int * 100));
-  const serial = config.heartbeat.serial?.enabled
-    ? { periodMs: config.heartbeat.serial.period_ms, deadPeriods: config.heartbeat.serial.dead_periods, ethernetMarginMs: DEFAULT_ETHERNET_MARGIN_MS }
+  const s = config.heartbeat.serial;
+  const probe = config.heartbeat.probe;
+  const serial = s?.enabled
+    ? {
+        periodMs: s.period_ms,
+        deadPeriods: s.dead_periods,
+        ethernetMarginMs: DEFAULT_ETHERNET_MARGIN_MS,
+        // The twin's probe (src/ha/heartbeat/extension.ts): after_ms defaults to period + 30.
+        probeTakeoverMs: probe?.enabled ? (probe.after_ms ?? s.period_ms + 30) + probe.tries * probe.interval_ms : undefined,
+      }
     : undefined;
   const inputs = { advertIntervalCs: advs.length ? Math.min(...advs) : 100, serial };
   return { thresholdMs: stallThresholdMs(inputs), settleMs: stallSettleMs(inputs), serial: serial !== undefined };

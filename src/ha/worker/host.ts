@@ -32,6 +32,7 @@ const WORKER_FILE = (() => {
 })();
 
 const START_TIMEOUT_MS = 60_000;
+const REFRESH_FRESH_MS = 100;
 const STOP_TIMEOUT_MS = 15_000;
 
 /** What the operator actions and the console need of the VRRP runner, across the channel. */
@@ -59,6 +60,9 @@ export class HaExtension implements Extension {
   private worker: Worker | undefined;
   private inline: { side: HaSide; close: () => void } | undefined;
   private mirror: HaState | undefined;
+  /** performance.now() of the last mirror update. */
+  private mirrorAt = 0;
+  private refreshing: Promise<void> | undefined;
   private log: SubsystemLogger | undefined;
   private ctx: DaemonContext | undefined;
   private nextId = 1;
@@ -67,6 +71,13 @@ export class HaExtension implements Extension {
   private readonly answerers = new Map<string, () => string | undefined>();
   private stopping = false;
   private started: ((r: { ok: true } | { ok: false; error: Error }) => void) | undefined;
+  private diedOf: string | undefined;
+
+  /** Why the HA thread died while running, if it did (`twinvip run` then exits EXIT.INTERNAL). */
+  get died(): string | undefined {
+    return this.diedOf;
+  }
+
   /** Where the HA path runs (status and the benchmark report it). */
   thread: HaThread = 'worker';
 
@@ -158,10 +169,21 @@ export class HaExtension implements Extension {
     ctx.setInstanceLister(() => this.mirror?.instances ?? []);
   }
 
-  /** Fresh state from the HA side (the `status` command waits for it, a moment at most). */
-  async refresh(): Promise<void> {
-    if (!this.port || this.stopping) return;
-    await this.call({ op: 'state' }).catch(() => undefined);
+  /**
+   * Fresh state from the HA side (the `status` command waits for it, a moment at most). A mirror
+   * younger than REFRESH_FRESH_MS is fresh enough, and concurrent callers share one request: a
+   * flood of `status` requests (1,000/s in bench/ha-load) costs the HA thread at most one state
+   * message per REFRESH_FRESH_MS, not one per request.
+   */
+  refresh(): Promise<void> {
+    if (!this.port || this.stopping) return Promise.resolve();
+    if (performance.now() - this.mirrorAt < REFRESH_FRESH_MS) return Promise.resolve();
+    this.refreshing ??= this.call({ op: 'state' })
+      .catch(() => undefined)
+      .then(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
   }
 
   async stop(): Promise<void> {
@@ -212,7 +234,7 @@ export class HaExtension implements Extension {
   private onMessage(m: FromHa): void {
     switch (m.type) {
       case 'started':
-        if (m.ok) this.mirror = m.state;
+        if (m.ok) this.setMirror(m.state);
         this.started?.(
           m.ok ? { ok: true } : { ok: false, error: new FeatureError(m.failure.message, { feature: m.failure.feature, call: m.failure.call, errno: m.failure.errno }) },
         );
@@ -231,14 +253,14 @@ export class HaExtension implements Extension {
         this.forward(m);
         return;
       case 'state':
-        this.mirror = m.state;
+        this.setMirror(m.state);
         return;
       case 'reply': {
         const c = this.calls.get(m.id);
         this.calls.delete(m.id);
         if (!c) return;
         if (m.ok) {
-          this.mirror = m.state;
+          this.setMirror(m.state);
           c.resolve(m.value);
         } else c.reject(m.command ? new CommandError(m.error) : new Error(m.error));
         return;
@@ -254,6 +276,11 @@ export class HaExtension implements Extension {
         return;
       }
     }
+  }
+
+  private setMirror(state: HaState): void {
+    this.mirror = state;
+    this.mirrorAt = performance.now();
   }
 
   private forward(e: HaEvent): void {
@@ -281,7 +308,7 @@ export class HaExtension implements Extension {
     if (!this.mirror) return;
     this.log?.error(`HA thread ${why}: VRRP and the serial heartbeat stopped; stopping the daemon so it restarts`);
     this.ctx?.bus.emit('alarm', { id: 'ha-thread-died', active: true, severity: 'critical', message: `HA thread ${why}`, at: Date.now() });
-    process.exitCode = 70;
+    this.diedOf = why;
     process.kill(process.pid, 'SIGTERM');
   }
 }

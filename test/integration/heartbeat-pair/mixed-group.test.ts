@@ -9,6 +9,7 @@
 //   names it) and both hold the VIP: why the switch exists; declaring it by a reload (SIGHUP)
 //   ends the conflict by the RFC rules.
 import { writeFile } from 'node:fs/promises';
+import { patience } from '../../helpers/patience';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
@@ -57,11 +58,11 @@ beforeAll(async () => {
   await p.lab.vethToBridge(k, 'lk', p.s, 'br0');
   await p.lab.addr(k, 'lk', '10.77.0.3/24');
   await p.startSerial();
-}, 90_000);
+}, patience(90_000));
 
 afterAll(async () => {
   await p?.cleanup();
-}, 60_000);
+}, patience(60_000));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('keepalived')], 'a third router in the group: mixed_group', () => {
   it('mixed_group: keepalived (200) preempts the twinvip master and hands back with priority 0, by the RFC rules', async () => {
@@ -78,7 +79,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       await ka.kill();
     }
-  }, 120_000);
+  }, patience(120_000));
 
   it('mixed_group: a master that goes FAULT releases over serial and the twin takes over after Skew_Time (RFC), not at once: the third router is a backup too', async () => {
     await restartPair(true);
@@ -97,7 +98,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       await ka.kill();
     }
     await p.masterIs(p.a, p.b);
-  }, 120_000);
+  }, patience(120_000));
 
   it('mixed_group: a crafted advert with our address list and priority 254 moves the master, as it moves keepalived', async () => {
     const rogue = RogueSender.open(p.c, 'lc', '10.77.0.50');
@@ -111,7 +112,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       rogue.close();
     }
-  }, 60_000);
+  }, patience(60_000));
 
   it('without mixed_group (pair mode) the third router is not the twin: ignored, vrid-conflict names it, and it holds the VIP too; mixed_group set by a reload makes the master yield to it', async () => {
     await restartPair(false);
@@ -137,5 +138,5 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       await ka.kill();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -61,7 +61,7 @@ describeRequiring(NetnsLab.prerequisites, 'stall of a whole daemon (SIGSTOP): se
     signal(p.b, 'SIGSTOP');
     try {
       // a declares the serial link lost after its dead time (2 s) of b's silence: longer than
-      // b's stall threshold (1.9 s), so b must notice a stall on waking.
+      // b's stall threshold (1.65 s: the lab's probe, 1.5 s + 5 x 50 ms - one period), so b must notice a stall on waking.
       await p.waitFor(() => /alarm serial-heartbeat-lost/.test(since(p.a)), () => `a notices b silent${logs()}`);
     } finally {
       signal(p.b, 'SIGCONT');
@@ -69,7 +69,7 @@ describeRequiring(NetnsLab.prerequisites, 'stall of a whole daemon (SIGSTOP): se
     await p.waitFor(() => /the twin has not taken over/.test(since(p.b)), () => `b checks its stall${logs()}`);
     const stall = /HA path stalled for (\d+) ms/.exec(since(p.b));
     expect(stall, since(p.b)).not.toBeNull();
-    expect(Number(stall![1])).toBeGreaterThanOrEqual(1900);
+    expect(Number(stall![1])).toBeGreaterThanOrEqual(1650);
     await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok, () => `a hears b again${logs()}`);
     expect(since(p.a)).not.toMatch(/ -> /);
     expect(since(p.b)).not.toMatch(/ -> /);
@@ -97,9 +97,9 @@ describeRequiring(NetnsLab.prerequisites, 'stall of a whole daemon (SIGSTOP): se
     await p.waitFor(async () => !(await p.hasVip(p.a)), () => `VIP gone from a${logs()}`);
     const aLog = since(p.a);
     console.log(`(2) ${/stalled \d+ ms and the twin took over.*/.exec(aLog)?.[0]}`);
-    expect(aLog).toMatch(/stalled \d+ ms and the twin took over meanwhile \(the twin's first fresh heartbeat, checked in \d+ ms\): stepping down at once/);
+    expect(aLog).toMatch(/stalled \d+ ms and the twin took over meanwhile \(the twin's heartbeats, checked in \d+ ms\): stepping down at once/);
     const stall = /HA path stalled for (\d+) ms/.exec(aLog);
-    expect(Number(stall![1])).toBeGreaterThanOrEqual(1900);
+    expect(Number(stall![1])).toBeGreaterThanOrEqual(1650);
     // b never gave the VIP back: a's adverts (priority 150) never reached it as a MASTER's.
     await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, () => `serial up on both${logs()}`);
     expect(p.b.log().slice(tookOver)).not.toMatch(/ -> /);
@@ -108,7 +108,7 @@ describeRequiring(NetnsLab.prerequisites, 'stall of a whole daemon (SIGSTOP): se
     const c = await vrrpCounters(p.a);
     expect(c['stall.stalls']).toBe(1);
     expect(c['stall.stall_stepdowns']).toBe(1);
-    expect(c['stall.stall_max_ms']).toBeGreaterThanOrEqual(1900);
+    expect(c['stall.stall_max_ms']).toBeGreaterThanOrEqual(1650);
     expect(aLog).toMatch(/alarm ha-stall|HA path stalled/);
   });
 });

@@ -13,6 +13,7 @@
 // with the source; the adverts are counted under drop.not-twin. In (4) the keepalived pair keeps
 // its VIP on its master too (its backup flaps briefly: keepalived's behaviour, see the test).
 import { requestOnce } from '../../../src/control';
+import { patience } from '../../helpers/patience';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
@@ -92,12 +93,12 @@ beforeAll(async () => {
   monA = await AddrMonitor.start(p, p.a.ns);
   monB = await AddrMonitor.start(p, p.b.ns);
   rogue = RogueSender.open(p.c, 'lc', ROGUE);
-}, 90_000);
+}, patience(90_000));
 
 afterAll(async () => {
   rogue?.close();
   await p?.cleanup();
-}, 60_000);
+}, patience(60_000));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('keepalived')], 'pair mode: a stray advert never takes the VIP down', () => {
   it('(1) one advert, priority 254, another address list: ignored by both boxes, counted, vrid-conflict raised with the source', async () => {
@@ -132,7 +133,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     }
     await p.waitFor(async () => (await notTwin(p.b)) - n0 >= 30, 'the 30 s of adverts counted');
     await vipNeverMoved(from, before);
-  }, 90_000);
+  }, patience(90_000));
 
   it('(3) our own address list with priority 254, once a second for 30 s: still ignored (it is not the twin)', async () => {
     const from = Date.now();
@@ -150,7 +151,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     const r = await requestOnce(p.b.socket, 'status', undefined, { timeoutMs: 5000 });
     const data = r.ok && r.response.status === 'ok' ? (r.response.data as { instances: { master: { address: string } | null }[] }) : null;
     expect(data?.instances[0]?.master?.address).toBe('10.77.0.1');
-  }, 90_000);
+  }, patience(90_000));
 
   it('flood of 20,000 hostile adverts: every one counted once; on the master read + kernel drops = sent; no transition', async () => {
     const from = Date.now();
@@ -185,7 +186,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       `flood of ${n}: master read ${got(a, c0.a, 'la.read')}, kernel drops ${got(a, c0.a, 'la.kernel_drops')}; backup read ${got(b2, c0.b, 'lb.read')}, kernel drops ${got(b2, c0.b, 'lb.kernel_drops')}, ${Date.now() - from} ms`,
     );
     await vipNeverMoved(from, before);
-  }, 120_000);
+  }, patience(120_000));
 
   it('(4) a neighbouring keepalived pair on our VRID with other VIPs: both groups keep serving their own VIPs', async () => {
     const from = Date.now();
@@ -229,5 +230,5 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       for (const k of ka) await k.proc.kill();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

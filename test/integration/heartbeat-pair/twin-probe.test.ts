@@ -94,6 +94,8 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       await p.serial!.start();
     }
+    // Protection back fast: the reappearing pty link is seen by inotify, not after the back-off.
+    await p.waitFor(() => /device node appeared; reopening in 0 ms/.test(p.a.log().slice(before)) && /device node appeared; reopening in 0 ms/.test(p.b.log().slice(before)), () => `reopen on the device's return${p.logs()}`);
     await masterIs(p.a, p.b);
   }, patience(120_000));
 

@@ -5,6 +5,7 @@
 // the retained state; the daemon's log names it; renewal (a new pair renamed over the files)
 // clears it on MQTT too.
 import { join } from 'node:path';
+import { patience } from '../../helpers/patience';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { type LabProcess } from '../helpers/netns';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   if (!VrrpLab.available()) return;
   broker = new Mosquitto({ dir: lab().dir, port: 1883, host: BROKER_HOST, netns: lab().box('c').ns.name });
   await broker.start();
-}, 60_000);
+}, patience(60_000));
 
 afterAll(async () => {
   await broker?.stop();
@@ -103,5 +104,5 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('nginx'), needsProgram
       await t?.stop();
       await sub.proc.kill();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

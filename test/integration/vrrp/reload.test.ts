@@ -3,6 +3,7 @@
 // hands over by normal election (keepalived preempts); a removed instance leaves with priority 0
 // and drops its VIPs; an added one starts as at start-up. VI_2 is never touched by any reload.
 import { expect, it } from 'vitest';
+import { patience } from '../../helpers/patience';
 import { kaInstance, VrrpLab, useVrrpLab } from './lab';
 import { describeRequiring } from '../../helpers/prerequisites';
 
@@ -85,5 +86,5 @@ describeRequiring(VrrpLab.prerequisites, 'config reload (SIGHUP) of VRRP instanc
     expect(await lab().holders(VIP2)).toEqual(['a']);
     await t.stop();
     await k.stop();
-  }, 150_000); // five reloads, each waiting on keepalived and the wire: about 30 s idle, 70 s on a loaded machine
+  }, patience(150_000)); // five reloads, each waiting on keepalived and the wire: about 30 s idle, 70 s on a loaded machine
 });

@@ -8,6 +8,7 @@
 //   twinvip as for keepalived: without the serial heartbeat nothing tells it from the twin, and
 //   the master yields (pair mode is what prevents that).
 import { expect, it } from 'vitest';
+import { patience } from '../../helpers/patience';
 import { describeRequiring } from '../../helpers/prerequisites';
 import { RogueSender } from '../helpers/rogue-sender';
 import { useVrrpLab, VrrpLab } from './lab';
@@ -45,7 +46,7 @@ describeRequiring(VrrpLab.prerequisites, 'stray adverts without the serial heart
       stop();
       rogue.close();
     }
-  }, 90_000);
+  }, patience(90_000));
 
   it('our own address list with priority 254: without the serial heartbeat it is a legitimate master, and the master yields (as keepalived does)', async () => {
     const a = await lab().twinvip('a', instance(150));
@@ -62,5 +63,5 @@ describeRequiring(VrrpLab.prerequisites, 'stray adverts without the serial heart
     } finally {
       rogue.close();
     }
-  }, 60_000);
+  }, patience(60_000));
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkCommand } from '../../../src/commands/check';
-import { configSchemaJson } from '../../../src/config/index';
+import { configSchemaJson } from '../../../src/config/schema-json';
 import { baseConfig } from './helpers';
 
 const ROOT = join(import.meta.dirname, '../../..');

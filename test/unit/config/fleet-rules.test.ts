@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configSchemaJson } from '../../../src/config';
+import { configSchemaJson } from '../../../src/config/schema-json';
 import { PUSHABLE_SECTIONS } from '../../../src/config/local-only';
 import { MAX_REQUEST_BYTES } from '../../../src/config/schema/services';
 import { generateKeyPair } from '../../../src/fleet/keys';

@@ -2,7 +2,7 @@
 // something, names a local file or is a trust anchor (DESIGN.md "Fleet trust").
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { configSchemaJson } from '../../../src/config';
+import { configSchemaJson } from '../../../src/config/schema-json';
 import { localOnlyChanges, localOnlyValues, PUSHABLE_SECTIONS } from '../../../src/config/local-only';
 import { planPush } from '../../../src/config/push-plan';
 import { Section } from '../../../src/lib/schema-helpers';

@@ -57,12 +57,41 @@ describe('stall watch: the verdict after waking', () => {
     expect(w.decide(3010, ['VI_1'])).toMatchObject({ stepDown: [], evidence: 'serial' });
   });
 
-  it('only the first fresh heartbeat of a check counts', () => {
+  it('a MASTER claim in any heartbeat of the check counts, also when a later one is without it', () => {
     const w = new StallWatch(pair, 0);
     w.beat(3000);
     w.serialFrame(['VI_1'], 5000);
     w.serialFrame([], 5000);
     expect(w.decide(3010, ['VI_1'])!.stepDown).toEqual(['VI_1']);
+  });
+
+  it('a heartbeat that looks fresh but claims nothing does not decide at once: the twin\'s frames sent after its takeover still step us down', () => {
+    // Seen under load (CI, stall.test.ts): the twin took over 35 ms before we woke; the first frame
+    // we read was dated after waking but had been sent just before its takeover.
+    const w = new StallWatch(pair, 0);
+    w.beat(5000); // woke: stalled 5000 ms
+    expect(w.serialFrame([], 5010)).toBe(false);
+    expect(w.ready(5064)).toBe(false);
+    expect(w.serialFrame(['VI_1'], 5090)).toBe(true);
+    expect(w.ready(5100)).toBe(true);
+    expect(w.decide(5100, ['VI_1'])).toMatchObject({ stepDown: ['VI_1'], evidence: 'serial' });
+  });
+
+  it('a claim in a frame that waited in the tty counts too: it was sent during our stall', () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(5000);
+    expect(w.serialFrame(['VI_1'], 4900)).toBe(true);
+    expect(w.decide(5005, ['VI_1'])).toMatchObject({ stepDown: ['VI_1'], evidence: 'serial' });
+  });
+
+  it('a fresh heartbeat without a claim: carry on once the settle time is over', () => {
+    const w = new StallWatch(pair, 0);
+    w.beat(5000);
+    w.serialFrame([], 5010);
+    const settle = w.deadline()!;
+    expect(w.ready(settle - 1)).toBe(false);
+    expect(w.ready(settle)).toBe(true);
+    expect(w.decide(settle, ['VI_1'])).toMatchObject({ stepDown: [], evidence: 'serial' });
   });
 
   it('no fresh heartbeat within the settle time: adverts of the twin read after waking decide', () => {
@@ -102,6 +131,16 @@ describe('stall thresholds: the earliest the twin may take over', () => {
   it('pair mode: serial dead time less one period, at least the Ethernet margin', () => {
     expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200 } })).toBe(400);
     expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 50, deadPeriods: 3, ethernetMarginMs: 200 } })).toBe(200);
+  });
+
+  it('pair mode with the twin probe: the probe round after after_ms of silence is the earliest takeover', () => {
+    // defaults: after_ms = period + 30, 3 tries 20 ms apart: the twin takes over 190 ms after our last frame
+    expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200, probeTakeoverMs: 190 } })).toBe(90);
+    // the test labs: after_ms 1500, 5 tries 50 ms apart, dead time 20 periods
+    expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 20, ethernetMarginMs: 200, probeTakeoverMs: 1750 } })).toBe(1650);
+    // a probe slower than the dead time changes nothing; a very fast one is floored
+    expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200, probeTakeoverMs: 5000 } })).toBe(400);
+    expect(stallThresholdMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200, probeTakeoverMs: 60 } })).toBe(50);
     expect(stallSettleMs({ advertIntervalCs: 100, serial: { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200 } })).toBe(300);
   });
 
