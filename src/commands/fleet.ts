@@ -9,6 +9,7 @@ import { loadPrivateKey } from '../fleet/keys';
 import { DEFAULT_MONITOR_OPTIONS, FleetMonitor, problemKey, type FleetReport, type PairReport, type Problem } from '../fleet/monitor';
 import { redactUrlCredentials } from '../log/redact';
 import { BROKER_ARG_SPEC, BROKER_USAGE, brokerOptions } from './broker-options';
+import { cliMessages } from './cli-messages';
 
 const USAGE = `usage: twinvip fleet status|watch [options]
        twinvip fleet maintenance PAIR... --key FILE [options]
@@ -333,12 +334,4 @@ function until(view: FleetView, timeoutMs: number, cond: () => boolean): Promise
 
 const withSlash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
 
-function usage(why: string): number {
-  process.stderr.write(`twinvip fleet: ${why}\n\n${USAGE}`);
-  return 2;
-}
-
-function fail(code: number, why: string): number {
-  process.stderr.write(`twinvip fleet: ${why}\n`);
-  return code;
-}
+const { usage, fail } = cliMessages('fleet', USAGE);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { BROKER_ARG_SPEC, BROKER_USAGE, brokerOptions } from './broker-options';
+import { cliMessages } from './cli-messages';
 import { commandArgs, COMMAND_USAGE } from '../fleet/command-args';
 import { DEFAULT_PREFIX, FleetClient } from '../fleet/client';
 import { keyFingerprint, loadPrivateKey } from '../fleet/keys';
@@ -92,15 +93,7 @@ export async function requestCommand(argv: string[]): Promise<number> {
   }
 }
 
-function usage(why: string): number {
-  process.stderr.write(`twinvip request: ${why}\n\n${USAGE}`);
-  return 2;
-}
-
-function fail(code: number, why: string): number {
-  process.stderr.write(`twinvip request: ${why}\n`);
-  return code;
-}
+const { usage, fail } = cliMessages('request', USAGE);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
