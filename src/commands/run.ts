@@ -7,9 +7,14 @@ import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type E
 import { Logger, streamSink } from '../log';
 import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
-import { NginxExtension } from '../nginx';
-import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
-import { EmailExtension, NotifyExtension } from '../notify';
+// The extensions' own files, not the folders' index: an index re-exports every module of its
+// feature, and the bundle would then load Nginx's controller and the console's shell at start-up
+// (they are imported when configured or first used; bench/README.md "Lazy features").
+import { NginxExtension } from '../nginx/extension';
+import { ConsoleExtension } from '../console/extension';
+import { PEER_STATUS_REQUEST } from '../console/ports';
+import { EmailExtension } from '../notify/email-extension';
+import { NotifyExtension } from '../notify/extension';
 import { consoleView, registerMqttState } from './run-views';
 import { backoffMs, clearStartFailures, recordStartFailure, waitUnlessStopped } from '../daemon/start-backoff';
 
