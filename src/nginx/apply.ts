@@ -2,7 +2,7 @@ import { lstat, mkdir, open, readFile, rename, rm, stat, symlink } from 'node:fs
 import { writeFileAtomic } from '../lib/atomic-file';
 import { join } from 'node:path';
 import type { SubsystemLogger } from '../log';
-import { isLiveMaster, probeGeneration, readPidFile, testConfig } from './proc';
+import { acceptingWorkers, isLiveMaster, probeGeneration, readPidFile, testConfig } from './proc';
 import type { NginxSettings, PrefixPaths } from './settings';
 import { prefixPaths } from './settings';
 
@@ -183,6 +183,10 @@ export class NginxApplier {
   }
 
   private async reloadAndVerify(pid: number, generation: string): Promise<{ ok: true } | { ok: false; stage: ApplyStage; reason: string }> {
+    // After a SIGHUP the old workers accept until they handle their own quit signal: on a busy
+    // machine a probe can reach a new worker while the next connection still lands on an old
+    // one. "Serving" means the old workers have stopped accepting, not one lucky probe.
+    const oldWorkers = await acceptingWorkers(pid);
     try {
       process.kill(pid, 'SIGHUP');
     } catch (err) {
@@ -191,9 +195,14 @@ export class NginxApplier {
     this.counters.reloads++;
     const deadline = this.now() + this.settings.reload.verifyTimeoutMs;
     let serving: string | undefined;
+    let lingering: number[] = [];
     for (;;) {
       serving = await probeGeneration(this.settings.status.address, this.settings.status.port, 1000);
-      if (serving === generation) return { ok: true };
+      if (serving === generation) {
+        const still = new Set(await acceptingWorkers(pid));
+        lingering = oldWorkers.filter((w) => still.has(w));
+        if (lingering.length === 0) return { ok: true };
+      }
       if (this.now() >= deadline) break;
       await sleep(100);
     }
@@ -202,7 +211,9 @@ export class NginxApplier {
       ok: false,
       stage: 'verify',
       reason: alive
-        ? `generation ${generation} not serving ${this.settings.reload.verifyTimeoutMs} ms after reload (serving: ${serving ?? 'nothing'})`
+        ? serving === generation
+          ? `old Nginx workers ${lingering.join(', ')} still accept connections ${this.settings.reload.verifyTimeoutMs} ms after reload`
+          : `generation ${generation} not serving ${this.settings.reload.verifyTimeoutMs} ms after reload (serving: ${serving ?? 'nothing'})`
         : `the Nginx master ${pid} died during the reload`,
     };
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { GENERATION_HEADER, GENERATION_PATH } from './render';
 
@@ -37,6 +37,28 @@ export async function commandLine(pid: number): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Worker processes of an Nginx master that still accept connections: not those whose title says
+ * "shutting down" (Nginx sets that title just before it closes the listening sockets).
+ */
+export async function acceptingWorkers(master: number): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    if ((await parentPid(pid)) !== master) continue;
+    const cmd = (await commandLine(pid)) ?? '';
+    if (/^nginx: worker process/.test(cmd) && !/shutting down/.test(cmd)) out.push(pid);
+  }
+  return out;
 }
 
 export async function readPidFile(path: string): Promise<number | undefined> {
