@@ -4,7 +4,8 @@ import { formatIssues, loadConfigOnBox } from '../config';
 import { loadConfigOnBoxOffThread } from '../config/off-thread';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
-import { Logger, streamSink } from '../log';
+import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from '../log';
+import { loadAddon } from '../net/native';
 import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
@@ -47,11 +48,22 @@ export async function runCommand(args: string[]): Promise<number> {
   // VRRP (a key file that does not exist yet is an unpaired box: it says so, see `twinvip pair`).
   const loaded = await loadConfigOnBox(configPath);
   if (!loaded.ok) {
-    process.stderr.write(`twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`);
+    // No logging section to go by: the journal prefix whenever stdout is the journal.
+    const text = `twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`;
+    process.stderr.write(stdoutIsJournal(process.env, streamId(2)) ? withJournalPrefix(text, 'error') : text);
     return EXIT.CONFIG;
   }
   const { config, hash } = loaded;
-  const logger = new Logger({ level: config.logging.level, format: config.logging.format, sink: streamSink(process.stdout) });
+  // stdout lines carry their syslog priority when stdout is the journal; the optional syslog
+  // datagrams go through the addon (Node has no unix datagram socket).
+  const outputs = new LogOutputs({
+    stdout: process.stdout,
+    settings: config.logging,
+    send: (socket, payload) => {
+      loadAddon().sendUnixDatagram(socket, payload);
+    },
+  });
+  const logger = new Logger({ level: config.logging.level, format: config.logging.format, sink: outputs.sink });
   const log = logger.for('daemon');
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
@@ -119,7 +131,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (!started.ok) {
       if (started.feature) {
         // The daemon logged the line already (journal); stderr gets it too for a shell user.
-        process.stderr.write(`twinvip: ${started.error}\n`);
+        process.stderr.write(outputs.forStderr(`twinvip: ${started.error}\n`));
         notifier.status(started.error);
         if (notifier.enabled) {
           // Under systemd: a growing restart delay (start-backoff.ts); a shell user is not kept waiting.
@@ -132,7 +144,7 @@ export async function runCommand(args: string[]): Promise<number> {
         return EXIT.FEATURE;
       }
       log.error(`cannot start: ${started.error}`);
-      process.stderr.write(`twinvip: cannot start: ${started.error}\n`);
+      process.stderr.write(outputs.forStderr(`twinvip: cannot start: ${started.error}\n`));
       return EXIT.STARTUP;
     }
     // daemon.start() resolved: the control socket answers and the instances have started
@@ -143,6 +155,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const stopWatchdog = notifier.startWatchdog();
     daemon.bus.on('transition', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
+    daemon.bus.on('config-reloaded', () => outputs.configure(daemon.config.logging));
     daemon.onFaultsChanged(() => notifier.status(summary()));
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
