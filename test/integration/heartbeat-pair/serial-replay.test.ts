@@ -61,15 +61,43 @@ function orders(frames: Buffer[]): [string, Buffer[]][] {
 
 describeRequiring(NetnsLab.prerequisites, 'serial heartbeat replay against a running pair', () => {
   it('recorded frames played back in every order, after a restart of either box: no transition, no reboot, serial never lost, all refused', async () => {
-    const serialUp = async () => {
+    const other = (box: Box) => (box === p.a ? p.b : p.a);
+    const lastTransition = (text: string) => [...text.matchAll(/VI_1: \w+ -> (\w+)/g)].at(-1)?.[1];
+    /**
+     * a MASTER, b BACKUP, and the serial channel up in both directions for real. `serial.ok`
+     * alone is not that: a box that just started reads ok until its first dead time passes
+     * without a frame (silence counts from its start), and the twin reads ok for up to that time
+     * on the frames of the life that just ended. So after a (re)start of `box` (logs marked
+     * before it), also wait until the twin has logged that it accepted the new life ("peer N
+     * rebooted"), the new life has logged hearing the twin ("peer N heard") and each box's last
+     * logged transition is the state it reports: every line the restart causes is in before
+     * play() marks the logs, so none of them can count as a transition during the replay.
+     */
+    const serialUp = async (restarted?: { box: Box; mark: { a: number; b: number } }) => {
       await p.masterIs(p.a, p.b);
-      await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, () => `serial up on both${logs()}`);
+      await p.waitFor(async () => {
+        const [ha, hb] = await Promise.all([p.heartbeat(p.a), p.heartbeat(p.b)]);
+        return ha?.serial.ok && hb?.serial.ok && ha.serial.last_heard_ms_ago !== null && hb.serial.last_heard_ms_ago !== null;
+      }, () => `serial up on both${logs()}`);
+      if (!restarted) return;
+      const { box, mark } = restarted;
+      const since = (b: Box) => b.log().slice(mark[b.id]);
+      await p.waitFor(
+        () =>
+          /peer \d+ rebooted/.test(since(other(box))) &&
+          /peer \d+ heard/.test(since(box)) &&
+          (lastTransition(since(p.a)) ?? 'MASTER') === 'MASTER' &&
+          (lastTransition(since(p.b)) ?? 'BACKUP') === 'BACKUP',
+        () => `${box.id} restarted: the twin accepted its new life, it heard the twin, transitions settled${logs()}`,
+      );
     };
+    const marks = () => ({ a: p.a.log().length, b: p.b.log().length });
     await serialUp();
     const restart = async (box: Box) => {
+      const mark = marks();
       await box.proc!.kill();
       p.start(box);
-      await serialUp();
+      await serialUp({ box, mark });
     };
 
     // Recording. a's first life ends with a graceful stop (its release frames are on the tape).
@@ -80,10 +108,11 @@ describeRequiring(NetnsLab.prerequisites, 'serial heartbeat replay against a run
     const withheldFrom = line.aToB.tape.length;
     p.start(p.a);
     await p.waitFor(() => line.aToB.tape.length >= withheldFrom + 30, () => `a's unseen life recorded${logs()}`);
+    const mark = marks();
     await p.a.proc!.kill();
     line.aToB.withhold = false;
     p.start(p.a);
-    await serialUp();
+    await serialUp({ box: p.a, mark });
     expect(line.aToB.tape.length).toBeGreaterThan(withheldFrom + 30);
 
     const play = async (when: string) => {
