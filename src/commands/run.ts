@@ -4,13 +4,15 @@ import { formatIssues, loadConfigOnBox } from '../config';
 import { loadConfigOnBoxOffThread } from '../config/off-thread';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
-import { Logger, streamSink } from '../log';
+import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from '../log';
+import { loadAddon } from '../net/native';
 import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
+import { describePairing as pairText } from './pair';
 import { backoffMs, clearStartFailures, recordStartFailure, waitUnlessStopped } from '../daemon/start-backoff';
 
 const USAGE = `usage: twinvip run [-c FILE]
@@ -42,14 +44,26 @@ export async function runCommand(args: string[]): Promise<number> {
     return EXIT.USAGE;
   }
 
-  // The secret files too: a box with a missing heartbeat key must not start as plain VRRP.
+  // The secret files too: a box with an unreadable or short heartbeat key must not start as plain
+  // VRRP (a key file that does not exist yet is an unpaired box: it says so, see `twinvip pair`).
   const loaded = await loadConfigOnBox(configPath);
   if (!loaded.ok) {
-    process.stderr.write(`twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`);
+    // No logging section to go by: the journal prefix whenever stdout is the journal.
+    const text = `twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`;
+    process.stderr.write(stdoutIsJournal(process.env, streamId(2)) ? withJournalPrefix(text, 'error') : text);
     return EXIT.CONFIG;
   }
   const { config, hash } = loaded;
-  const logger = new Logger({ level: config.logging.level, format: config.logging.format, sink: streamSink(process.stdout) });
+  // stdout lines carry their syslog priority when stdout is the journal; the optional syslog
+  // datagrams go through the addon (Node has no unix datagram socket).
+  const outputs = new LogOutputs({
+    stdout: process.stdout,
+    settings: config.logging,
+    send: (socket, payload) => {
+      loadAddon().sendUnixDatagram(socket, payload);
+    },
+  });
+  const logger = new Logger({ level: config.logging.level, format: config.logging.format, sink: outputs.sink });
   const log = logger.for('daemon');
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
@@ -90,6 +104,14 @@ export async function runCommand(args: string[]): Promise<number> {
           if (!r.ok) return { ok: false, error: `config refused, running config ${r.keptHash} kept:\n${r.errors.join('\n')}` };
           return { ok: true, message: r.changed ? `config ${r.oldHash} -> ${r.newHash}` : `config unchanged (${r.newHash})` };
         }),
+      pair: async (action, code) => {
+        try {
+          const d = (await heartbeat.pair({ action, ...(code === undefined ? {} : { code }) })) as Record<string, unknown>;
+          return { ok: true, message: pairText(d) };
+        } catch (err) {
+          return { ok: false, error: (err as Error).message };
+        }
+      },
       // An MQTT action in progress makes the console refuse a new one, and the reverse.
       inProgress: () => ha.inProgress(),
     },
@@ -109,7 +131,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (!started.ok) {
       if (started.feature) {
         // The daemon logged the line already (journal); stderr gets it too for a shell user.
-        process.stderr.write(`twinvip: ${started.error}\n`);
+        process.stderr.write(outputs.forStderr(`twinvip: ${started.error}\n`));
         notifier.status(started.error);
         if (notifier.enabled) {
           // Under systemd: a growing restart delay (start-backoff.ts); a shell user is not kept waiting.
@@ -122,7 +144,7 @@ export async function runCommand(args: string[]): Promise<number> {
         return EXIT.FEATURE;
       }
       log.error(`cannot start: ${started.error}`);
-      process.stderr.write(`twinvip: cannot start: ${started.error}\n`);
+      process.stderr.write(outputs.forStderr(`twinvip: cannot start: ${started.error}\n`));
       return EXIT.STARTUP;
     }
     // daemon.start() resolved: the control socket answers and the instances have started
@@ -133,6 +155,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const stopWatchdog = notifier.startWatchdog();
     daemon.bus.on('transition', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
+    daemon.bus.on('config-reloaded', () => outputs.configure(daemon.config.logging));
     daemon.onFaultsChanged(() => notifier.status(summary()));
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;

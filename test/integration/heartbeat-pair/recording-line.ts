@@ -16,6 +16,8 @@ export class Recorder {
   /** Frames forwarded as live traffic. */
   passed = 0;
   withhold = false;
+  /** Replaces a live frame on its way (a tampering relay, pairing.test.ts); null drops it. */
+  rewrite: ((frame: Buffer) => Buffer | null) | undefined;
   out: Socket | null = null;
   private seg: number[] = [];
 
@@ -30,8 +32,10 @@ export class Recorder {
       this.seg = [];
       this.tape.push(frame);
       if (this.withhold) continue;
+      const live = this.rewrite ? this.rewrite(frame) : frame;
+      if (!live) continue;
       this.passed++;
-      this.out?.write(frame);
+      this.out?.write(live);
     }
   }
 
