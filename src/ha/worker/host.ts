@@ -16,7 +16,7 @@ import type { SubsystemLogger } from '../../log';
 import type { TrackSource } from '../../track';
 import type { InstanceEvent } from '../../vrrp/events';
 import type { RequestResult } from '../heartbeat/serial-link';
-import type { HeartbeatStatus } from '../heartbeat/status';
+import type { HeartbeatOff, HeartbeatStatus } from '../heartbeat/status';
 import type { InstanceView } from '../vrrp/runner';
 import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
 import { HA_WORKER_FILE, takeHaWorker } from './prewarm';
@@ -37,10 +37,12 @@ export interface HaRunnerPort {
 
 /** What the console, MQTT and `twinvip run` need of the serial heartbeat. */
 export interface HeartbeatPort {
-  status(): HeartbeatStatus | { enabled: false };
+  status(): HeartbeatStatus | HeartbeatOff;
   requestPeer(what: string, timeoutMs?: number): Promise<RequestResult>;
   /** Answers the twin's serial request `what` from the main thread (the console's peer view). */
   answerWith(what: string, answer: () => string | undefined): void;
+  /** The HA side's `pair` control command (first-boot pairing; the console's `pair`). */
+  pair(args: Record<string, unknown>): Promise<unknown>;
 }
 
 export type HaThread = 'worker' | 'main';
@@ -95,6 +97,10 @@ export class HaExtension implements Extension {
     answerWith: (what, answer) => {
       this.answerers.set(what, answer);
       this.send({ type: 'answerers', names: [...this.answerers.keys()] });
+    },
+    pair: async (args) => {
+      if (!this.port) throw new Error('the HA path is not running');
+      return await this.call({ op: 'command', name: 'pair', args });
     },
   };
 
