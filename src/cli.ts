@@ -55,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`twinvip: unknown command '${cmd}'\n\n${USAGE}`);
     return 2;
   }
+  // The HA thread loads its bundle while the daemon loads its own and the configuration.
+  if (cmd === 'run' && !rest.includes('-h') && !rest.includes('--help')) (await import('./ha/worker/prewarm')).prewarmHaWorker();
   const command = await load();
   return command(rest);
 }

@@ -7,8 +7,6 @@
 // Where no worker file exists (the source tree) or TWINVIP_HA_THREAD=main is set (benchmarks,
 // to compare), the same side runs on the main thread over a MessageChannel.
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { CommandError } from '../../control';
 import type { DaemonContext, Extension } from '../../daemon/extension';
@@ -21,15 +19,8 @@ import type { RequestResult } from '../heartbeat/serial-link';
 import type { HeartbeatOff, HeartbeatStatus } from '../heartbeat/status';
 import type { InstanceView } from '../vrrp/runner';
 import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
+import { HA_WORKER_FILE, takeHaWorker } from './prewarm';
 import { HaSide } from './side';
-
-const WORKER_FILE = (() => {
-  try {
-    return fileURLToPath(new URL('./ha-worker.js', import.meta.url));
-  } catch {
-    return undefined;
-  }
-})();
 
 const START_TIMEOUT_MS = 60_000;
 const REFRESH_FRESH_MS = 100;
@@ -88,7 +79,7 @@ export class HaExtension implements Extension {
 
   /** Whether a worker file exists beside the bundle (the source tree has none). */
   static workerAvailable(): boolean {
-    return WORKER_FILE !== undefined && existsSync(WORKER_FILE);
+    return HA_WORKER_FILE !== undefined;
   }
 
   readonly runner: HaRunnerPort = {
@@ -124,7 +115,8 @@ export class HaExtension implements Extension {
     const thread: HaThread = this.opts.thread ?? (HaExtension.workerAvailable() && process.env.TWINVIP_HA_THREAD !== 'main' ? 'worker' : 'main');
     this.thread = thread;
     if (thread === 'worker') {
-      const worker = new Worker(WORKER_FILE!);
+      // Started by the CLI before the daemon's modules were loaded (prewarm.ts), else now.
+      const worker = takeHaWorker() ?? new Worker(HA_WORKER_FILE!);
       this.worker = worker;
       this.port = worker as unknown as HaPort;
       worker.on('error', (err) => this.onDeath(`uncaught error: ${err.message}`));
