@@ -10,6 +10,7 @@ import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
+import { DiagnoseExtension } from '../diagnose/extension';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
 import { describePairing as pairText } from './pair';
@@ -90,12 +91,17 @@ export async function runCommand(args: string[]): Promise<number> {
     // The retained state lists each instance's demotions: republish when the operator changes them.
     ha.onDemotionsChanged(() => mqtt.stateChanged());
   }
+  // Split-brain diagnosis on the main thread: asks the twin over serial, reads NICs and nft.
+  const diagnosis = new DiagnoseExtension(haPath);
+  extensions.push(diagnosis);
+  haPath.setAlarmCause((instance) => diagnosis.causeFor(instance));
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({
     view: consoleView(parts),
     // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.
     peer: { request: (what, timeoutMs) => heartbeat.requestPeer(what, timeoutMs) },
+    diagnose: () => diagnosis.text(),
     actions: {
       maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
       failover: async (instance) =>
@@ -124,6 +130,8 @@ export async function runCommand(args: string[]): Promise<number> {
   // parsing and rules must not delay adverts.
   const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions, loadConfig: loadConfigOnBoxOffThread });
   daemon.addStatusRefresher(() => haPath.refresh());
+  daemon.addStatusSection('diagnosis', () => diagnosis.section());
+  mqtt?.addStateProvider('diagnosis', () => diagnosis.section());
   registerDebugCommands(daemon);
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
