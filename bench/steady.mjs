@@ -22,7 +22,7 @@ import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 // The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
@@ -35,7 +35,10 @@ let serial;
 
 const startTwinvip = (bundle) => async (role, priority) => {
   const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial, { periodMs: Number(values['period-ms']), noSerial: values['no-serial'] });
-  return lab.spawn(role, process.execPath, [...NODE_FLAGS, bundle, 'run', '-c', conf]);
+  // --runtime 'CMD ARGS...': another Node.js, e.g. the arm64 image's under qemu-user
+  // ('qemu-aarch64-static -L /usr/aarch64-linux-gnu out/stage-linux-arm64/opt/twinvip/runtime/node').
+  const [cmd, ...pre] = values.runtime ? values.runtime.split(/\s+/) : [process.execPath];
+  return lab.spawn(role, cmd, [...pre, ...NODE_FLAGS, bundle, 'run', '-c', conf]);
 };
 
 async function startKeepalived(role, priority) {
@@ -100,7 +103,7 @@ async function measure(name, start) {
     await waitFor(async () => {
       const j = JSON.parse(await exec('ip', ['-n', lab.ns('a'), '-j', 'addr', 'show', 'dev', 'la']));
       return j.some((i) => (i.addr_info ?? []).some((x) => x.local === VIP));
-    }, `${name} master`, 30_000, 100).catch((e) => {
+    }, `${name} master`, values.runtime ? 180_000 : 30_000, 100).catch((e) => {
       throw new Error(`${e.message}\n--- a:\n${a.out.slice(-1500)}\n--- b:\n${b.out.slice(-800)}`);
     });
     await sleep(3000);
