@@ -27,7 +27,7 @@ export interface MqttExtensionOptions {
   telemetryProviders?: Record<string, TelemetryProvider>;
   /** Root of /proc and /sys for telemetry (tests); default '/'. */
   fsRoot?: string;
-  /** Gather the systeminformation inventory at start-up (in a worker); default true. */
+  /** Read the inventory (board model, OS, CPU) at start-up from /proc, /sys and /etc; default true. */
   inventory?: boolean;
   now?: () => number;
 }
@@ -177,7 +177,7 @@ export class MqttExtension implements Extension {
     this.unsubscribe.push(ctx.counters.add('mqtt', () => this.counterSnapshot()));
     await this.startLink(ctx.config);
     if (this.opts.inventory !== false) {
-      void collectInventory().then((inv) => {
+      void collectInventory(this.opts.fsRoot).then((inv) => {
         this.inventory = inv;
         this.stateChanged();
       });
