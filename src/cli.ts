@@ -11,6 +11,8 @@ usage:
   twinvip console                   the diagnostic shell of the running daemon
   twinvip import-keepalived FILE    print the equivalent twinvip configuration
   twinvip demo                      two simulated boxes in network namespaces
+  twinvip pair [--confirm CODE | --status]
+                                    pair the twins over the serial cable (heartbeat key)
   twinvip keygen [-o FILE]          a key pair for signed fleet requests
   twinvip request NODE COMMAND [ARGS] --key FILE --broker URL
                                     send a signed fleet request over MQTT, print the answer
@@ -44,6 +46,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
       };
     }
   },
+  pair: async () => (await import('./commands/pair')).pairCommand,
   keygen: async () => (await import('./commands/keygen')).keygenCommand,
   request: async () => (await import('./commands/request')).requestCommand,
   fleet: async () => (await import('./commands/fleet')).fleetCommand,
@@ -64,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`twinvip: unknown command '${cmd}'\n\n${USAGE}`);
     return 2;
   }
+  // The HA thread loads its bundle while the daemon loads its own and the configuration.
+  if (cmd === 'run' && !rest.includes('-h') && !rest.includes('--help')) (await import('./ha/worker/prewarm')).prewarmHaWorker();
   const command = await load();
   return command(rest);
 }

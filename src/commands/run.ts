@@ -12,6 +12,7 @@ import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
+import { describePairing as pairText } from './pair';
 import { backoffMs, clearStartFailures, recordStartFailure, waitUnlessStopped } from '../daemon/start-backoff';
 
 const USAGE = `usage: twinvip run [-c FILE]
@@ -43,7 +44,8 @@ export async function runCommand(args: string[]): Promise<number> {
     return EXIT.USAGE;
   }
 
-  // The secret files too: a box with a missing heartbeat key must not start as plain VRRP.
+  // The secret files too: a box with an unreadable or short heartbeat key must not start as plain
+  // VRRP (a key file that does not exist yet is an unpaired box: it says so, see `twinvip pair`).
   const loaded = await loadConfigOnBox(configPath);
   if (!loaded.ok) {
     // No logging section to go by: the journal prefix whenever stdout is the journal.
@@ -102,6 +104,14 @@ export async function runCommand(args: string[]): Promise<number> {
           if (!r.ok) return { ok: false, error: `config refused, running config ${r.keptHash} kept:\n${r.errors.join('\n')}` };
           return { ok: true, message: r.changed ? `config ${r.oldHash} -> ${r.newHash}` : `config unchanged (${r.newHash})` };
         }),
+      pair: async (action, code) => {
+        try {
+          const d = (await heartbeat.pair({ action, ...(code === undefined ? {} : { code }) })) as Record<string, unknown>;
+          return { ok: true, message: pairText(d) };
+        } catch (err) {
+          return { ok: false, error: (err as Error).message };
+        }
+      },
       // An MQTT action in progress makes the console refuse a new one, and the reverse.
       inProgress: () => ha.inProgress(),
     },

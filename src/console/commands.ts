@@ -60,6 +60,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   maintenance: { usage: 'maintenance on|off', summary: 'demote this node / end it (asks first)', run: maintenance },
   failover: { usage: 'failover [instance]', summary: 'hand MASTER to the twin (asks first)', run: failover },
   reload: { usage: 'reload', summary: 're-read and apply the config file (asks first)', run: reload },
+  pair: { usage: 'pair [start|CODE|cancel]', summary: 'pairing with the twin over serial: status; start (shows the code); the code the twin shows', run: pair },
 };
 
 /** Splits a line into words; the command word is case-insensitive. */
@@ -195,5 +196,35 @@ function reload(args: string[], s: ShellServices): CommandOutcome {
   return {
     kind: 'guarded',
     action: { name: 'reload', question: 'reload: re-read the config file and apply it?', run: (cause) => act.call(s.actions, cause) },
+  };
+}
+
+async function pair(args: string[], s: ShellServices): Promise<CommandOutcome> {
+  const act = s.actions.pair;
+  if (!act) return notAvailable('pairing');
+  if (args.length === 0 || (args.length === 1 && args[0]!.toLowerCase() === 'status')) {
+    const r = await act.call(s.actions, 'status', undefined, 'console');
+    return text(r.ok ? r.message : r.error);
+  }
+  const word = args.join('').toLowerCase();
+  if (word === 'start' || word === 'cancel') {
+    return {
+      kind: 'guarded',
+      action: {
+        name: `pair ${word}`,
+        question: word === 'start' ? 'pair: start pairing with the twin over the serial cable (this box shows the code)?' : 'pair: cancel the pairing in progress?',
+        run: (cause) => act.call(s.actions, word, undefined, cause),
+      },
+    };
+  }
+  if (!/^\d{6}$/.test(word.replace(/-/g, ''))) return usage('pair');
+  const code = word.replace(/-/g, '');
+  return {
+    kind: 'guarded',
+    action: {
+      name: 'pair confirm',
+      question: `pair: confirm code ${code.slice(0, 3)} ${code.slice(3)} (as the twin shows it) and write the heartbeat key?`,
+      run: (cause) => act.call(s.actions, 'confirm', code, cause),
+    },
   };
 }

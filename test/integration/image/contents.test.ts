@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../../helpers/bundle';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { patience } from '../../helpers/patience';
 import { applianceOutputs, NEVER_SHIPPED_SOURCES } from '../../../scripts/image-files.mjs';
-import { currentTarball, sh, unpack } from './tarball';
+import { buildTarball, sh, unpack } from './tarball';
 
 interface Entry {
   type: string;
@@ -57,7 +57,7 @@ function readmeRows(): Array<{ path: string; mode: string; re: RegExp }> {
 }
 
 beforeAll(() => {
-  tarball = currentTarball('x64').path;
+  tarball = buildTarball('x64').path;
   entries = list(tarball);
   dir = makeTempDir('tv-contents-');
   unpack(tarball, dir.path);

@@ -16,7 +16,7 @@ import { patience } from '../../helpers/patience';
 import { describeRequiring, needsProgram, needsRoot } from '../../helpers/prerequisites';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 import { cachedRootfs, unpackRootfs } from './debian-rootfs';
-import { currentTarball, unpack } from './tarball';
+import { buildTarball, unpack } from './tarball';
 
 const VIP = '10.77.0.100';
 const BOX_IP = '10.77.0.2';
@@ -91,7 +91,7 @@ describeRequiring(
     beforeAll(async () => {
       const started = Date.now();
       const rootfs = cachedRootfs((s) => console.log(s));
-      const tarball = currentTarball('x64').path;
+      const tarball = buildTarball('x64').path;
       lab = await NetnsLab.create();
       box = await lab.namespace('box');
       peer = await lab.namespace('peer');
