@@ -127,6 +127,9 @@ export async function runCommand(args: string[]): Promise<number> {
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
   try {
+    // Before start: a SIGTERM right after READY=1 (while clearStartFailures is still awaited) must
+    // still send STOPPING=1 (sd-notify.test.ts caught it missing).
+    daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     const started = await daemon.start();
     if (!started.ok) {
       if (started.feature) {
@@ -157,7 +160,6 @@ export async function runCommand(args: string[]): Promise<number> {
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => outputs.configure(daemon.config.logging));
     daemon.onFaultsChanged(() => notifier.status(summary()));
-    daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
     stopWatchdog();
     // The HA thread died (an exception escaped it): a bug, not a clean stop.
