@@ -7,6 +7,7 @@ usage:
   twinvip check -c FILE             validate a configuration (exit 0, or 1 with every error)
   twinvip selftest -c FILE          try on this machine what run needs (sockets, serial, nginx): OK/FAIL + errno
   twinvip status [--json]           ask the running daemon
+  twinvip diagnose [--json]         split-brain diagnosis: causes, evidence, fix (exit 0 healthy)
   twinvip cleanup -c FILE           remove the configured VIPs (systemd ExecStopPost=, after a crash)
   twinvip console                   the diagnostic shell of the running daemon
   twinvip import-keepalived FILE    print the equivalent twinvip configuration
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./commands/check')).checkCommand,
   selftest: async () => (await import('./commands/selftest')).selftestCommand,
   status: async () => (await import('./commands/status')).statusCommand,
+  diagnose: async () => (await import('./commands/diagnose')).diagnoseCommand,
   cleanup: async () => (await import('./commands/cleanup')).cleanupCommand,
   console: async () => (await import('./commands/console')).consoleCommand,
   'import-keepalived': async () => (await import('./commands/import-keepalived')).importKeepalivedCommand,

@@ -10,9 +10,11 @@ import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
+import { DiagnoseExtension } from '../diagnose/extension';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
 import { describePairing as pairText } from './pair';
+import { LedExtension } from '../led/extension';
 import { backoffMs, clearStartFailures, recordStartFailure, waitUnlessStopped } from '../daemon/start-backoff';
 
 const USAGE = `usage: twinvip run [-c FILE]
@@ -79,7 +81,8 @@ export async function runCommand(args: string[]): Promise<number> {
   // Notify scripts and e-mail only listen to the bus: they start first and stop last, so the
   // instances' first notify (BACKUP at start-up) and their last (STOP) reach them, as keepalived
   // runs notify_backup at start and notify_stop at stop.
-  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath];
+  // The status LED follows the instances (node.status_led, by default the board's LED).
+  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath, new LedExtension()];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
   const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
@@ -88,12 +91,17 @@ export async function runCommand(args: string[]): Promise<number> {
     // The retained state lists each instance's demotions: republish when the operator changes them.
     ha.onDemotionsChanged(() => mqtt.stateChanged());
   }
+  // Split-brain diagnosis on the main thread: asks the twin over serial, reads NICs and nft.
+  const diagnosis = new DiagnoseExtension(haPath);
+  extensions.push(diagnosis);
+  haPath.setAlarmCause((instance) => diagnosis.causeFor(instance));
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({
     view: consoleView(parts),
     // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.
     peer: { request: (what, timeoutMs) => heartbeat.requestPeer(what, timeoutMs) },
+    diagnose: () => diagnosis.text(),
     actions: {
       maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
       failover: async (instance) =>
@@ -122,6 +130,8 @@ export async function runCommand(args: string[]): Promise<number> {
   // parsing and rules must not delay adverts.
   const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions, loadConfig: loadConfigOnBoxOffThread });
   daemon.addStatusRefresher(() => haPath.refresh());
+  daemon.addStatusSection('diagnosis', () => diagnosis.section());
+  mqtt?.addStateProvider('diagnosis', () => diagnosis.section());
   registerDebugCommands(daemon);
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.

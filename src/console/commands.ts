@@ -15,6 +15,8 @@ export interface ShellServices {
   /** Re-validates the config file on disk without applying it; the answer as text. */
   checkConfig(): Promise<string>;
   peer(): PeerLink | undefined;
+  /** The split-brain diagnosis now, as text; absent: not running. */
+  diagnose?(): Promise<string>;
   actions: ActionsPort;
   guard: ActionGuard;
   now(): number;
@@ -52,6 +54,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   vrrp: { usage: 'vrrp [instance]', summary: 'VRRP instances, or one in detail', run: vrrp },
   heartbeat: { usage: 'heartbeat', summary: 'both heartbeat channels, decision, alarms', run: heartbeat },
   peer: { usage: 'peer', summary: "the twin's own view, over the serial link", run: peer },
+  diagnose: { usage: 'diagnose', summary: 'split-brain causes with evidence and fix (asks the twin over serial)', run: diagnoseCmd },
   nginx: { usage: 'nginx', summary: 'Nginx process, config, upstream health', run: (_a, s) => text(renderNginx(s.snapshot().nginx)) },
   mqtt: { usage: 'mqtt', summary: 'broker connection and outbox', run: (_a, s) => text(renderMqtt(s.snapshot().mqtt)) },
   counters: { usage: 'counters', summary: 'every counter (drops, errors) by part', run: (_a, s) => text(renderCounters(s.counters())) },
@@ -108,6 +111,16 @@ function heartbeat(args: string[], s: ShellServices): CommandOutcome {
   const d = link?.describe?.();
   if (d) out.push(`serial link: ${d.device ?? 'device ?'} ${d.open ? 'open' : 'CLOSED'}${d.peerAlive === undefined ? '' : d.peerAlive ? ', peer heard' : ', peer silent'}`);
   return text(out.join('\n'));
+}
+
+async function diagnoseCmd(args: string[], s: ShellServices): Promise<CommandOutcome> {
+  if (args.length > 0) return usage('diagnose');
+  if (!s.diagnose) return text('diagnosis not running');
+  try {
+    return text(printable(await s.diagnose()));
+  } catch (err) {
+    return text(`diagnosis failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 async function peer(args: string[], s: ShellServices): Promise<CommandOutcome> {

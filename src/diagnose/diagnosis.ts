@@ -81,7 +81,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       if (nic.carrier === false) {
         add(
           {
-            cause: 'link-down', where: s.node,
+            cause: 'link-down', ...one(users), where: s.node,
             evidence: `${nic.name} ${here}: no carrier (operstate ${nic.operstate}); instances ${users.join(', ')} cannot send or hear adverts`,
             fix: `check the cable and the switch port of ${nic.name} on ${s.node} (ip link show ${nic.name}; ethtool ${nic.name})`,
           },
@@ -100,7 +100,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
         if (carrierChanges) parts.push(`${carrierChanges} carrier changes`);
         add(
           {
-            cause: 'nic-errors', where: s.node,
+            cause: 'nic-errors', ...one(users), where: s.node,
             evidence: `${nic.name} ${here}: ${parts.join(', ')} in the last ${Math.round(windowMs / 1000)} s`,
             fix: `replace the cable or move to another switch port; if errors persist check the NIC/driver on ${s.node} (ethtool -S ${nic.name}, dmesg)`,
           },
@@ -115,7 +115,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
         if (users.length === 0) continue;
         add(
           {
-            cause: 'firewall-drops-vrrp', where: s.node,
+            cause: 'firewall-drops-vrrp', ...one(users), where: s.node,
             evidence: `nft ${here}: ${r.chain} (${r.direction}) ${r.verdict}s VRRP${r.interface ? ` on ${r.interface}` : ''}: ${r.text}`,
             fix: `on ${s.node} delete that rule or put "ip protocol vrrp accept" before it in ${r.chain} (nft -a list chain ${r.chain} shows its handle)`,
           },
@@ -152,12 +152,14 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       const d = deltas(i.drops, windowMs);
       const name = localName(i);
       const from = other ? ` from ${other.node}` : '';
-      const auth = (d.auth ?? 0) + (d['auth-type-mismatch'] ?? 0);
-      if (auth > 0) {
+      const wrong = d.auth ?? 0;
+      const type = d['auth-type-mismatch'] ?? 0;
+      if (wrong + type > 0) {
+        const why = [wrong ? `${wrong} for a wrong password/key` : '', type ? `${type} for another authentication type` : ''].filter(Boolean).join(', ');
         add(
           {
             cause: 'auth-mismatch', instance: name, where: s.node,
-            evidence: `${s.node} dropped ${auth} adverts${from} on VRID ${i.vrid} for ${d['auth-type-mismatch'] ? 'another authentication type' : 'a wrong password/key'} in the last ${Math.round(windowMs / 1000)} s`,
+            evidence: `${s.node} dropped adverts${from} on VRID ${i.vrid}: ${why} in the last ${Math.round(windowMs / 1000)} s`,
             fix: `set the same authentication (auth_type and password/key) for ${name} on both twins`,
           },
           [name],
@@ -318,6 +320,11 @@ function serialRate(samples: readonly { at: number; values: Record<string, numbe
   const ratio = now.bad + now.good === 0 ? 0 : now.bad / (now.bad + now.good);
   const before = !prev ? -1 : prev.bad + prev.good === 0 ? 0 : prev.bad / (prev.bad + prev.good);
   return { ...now, ratio, before: Math.max(before, before < 0 ? -1 : 0) };
+}
+
+/** The instance a box-level finding concerns, when only one instance is affected. */
+function one(users: string[]): { instance?: string } {
+  return users.length === 1 ? { instance: users[0]! } : {};
 }
 
 function pct(r: number): string {

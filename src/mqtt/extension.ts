@@ -186,7 +186,7 @@ export class MqttExtension implements Extension {
 
   private onAlarm(e: DaemonEvents['alarm']): void {
     this.stateBuilder.noteAlarm(e);
-    this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), at: new Date(e.at).toISOString() });
+    this.raise('alarm', { id: e.id, active: e.active, severity: e.severity, message: e.message, ...(e.instance ? { instance: e.instance } : {}), ...(e.durationMs !== undefined ? { duration_ms: e.durationMs } : {}), ...(e.cause ? { cause: e.cause } : {}), at: new Date(e.at).toISOString() });
     this.stateChanged();
   }
 

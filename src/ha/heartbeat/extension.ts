@@ -479,6 +479,7 @@ export class HeartbeatExtension implements Extension {
   // ---------------------------------------------------------------------------------------
 
   private async command(args: Record<string, unknown>): Promise<unknown> {
+    if (args.probe === true) return this.probeTwinNow();
     if (args.request === undefined) return this.status();
     if (this.pairing) throw new CommandError('not paired yet: the serial link carries pairing frames only (twinvip pair)');
     if (typeof args.request !== 'string' || !/^[a-z0-9-]{1,32}$/.test(args.request)) {
@@ -492,6 +493,19 @@ export class HeartbeatExtension implements Extension {
     } catch {
       return { from: 'peer', body: r.body };
     }
+  }
+
+  /**
+   * One LAN probe round to the twin now (the split-brain diagnosis, src/diagnose/): whether its
+   * daemon answers over Ethernet, to the address its last heartbeat gave for the first instance.
+   */
+  private async probeTwinNow(): Promise<{ answered: boolean | null; detail: string }> {
+    const probe = this.probe;
+    const peer = this.lastPeerFrame?.instances[0];
+    if (!probe || !peer) return { answered: null, detail: probe ? 'twin unknown (no heartbeat yet)' : 'probe disabled' };
+    const view = this.runner()?.views().find((v) => v.plan.params.vrid === peer.vrid && v.plan.family === peer.family);
+    const v = await probe.round(peer.address, view?.plan.interface);
+    return { answered: v.daemon, detail: describeVerdict(v, peer.address) };
   }
 
   private body() {

@@ -39,8 +39,8 @@ export interface HaRunnerPort {
 export interface HeartbeatPort {
   status(): HeartbeatStatus | HeartbeatOff;
   requestPeer(what: string, timeoutMs?: number): Promise<RequestResult>;
-  /** Answers the twin's serial request `what` from the main thread (the console's peer view). */
-  answerWith(what: string, answer: () => string | undefined): void;
+  /** Answers the twin's serial request `what` from the main thread (the console's peer view, the diagnosis). */
+  answerWith(what: string, answer: () => string | undefined | Promise<string | undefined>): void;
   /** The HA side's `pair` control command (first-boot pairing; the console's `pair`). */
   pair(args: Record<string, unknown>): Promise<unknown>;
 }
@@ -61,7 +61,7 @@ export class HaExtension implements Extension {
   private nextId = 1;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly unregister: (() => void)[] = [];
-  private readonly answerers = new Map<string, () => string | undefined>();
+  private readonly answerers = new Map<string, () => string | undefined | Promise<string | undefined>>();
   private stopping = false;
   private started: ((r: { ok: true } | { ok: false; error: Error }) => void) | undefined;
   private diedOf: string | undefined;
@@ -103,6 +103,28 @@ export class HaExtension implements Extension {
       return await this.call({ op: 'command', name: 'pair', args });
     },
   };
+
+  private alarmCause: ((instance: string | undefined) => string | undefined) | undefined;
+
+  /** The split-brain diagnosis names the cause of the HA path's alarms when it knows one. */
+  setAlarmCause(fn: (instance: string | undefined) => string | undefined): void {
+    this.alarmCause = fn;
+  }
+
+  /** The HA side's counters as last mirrored, by group (the split-brain diagnosis samples them). */
+  counters(): Record<string, Record<string, number>> {
+    return this.mirror?.counters ?? {};
+  }
+
+  /** The HA side's state now, whatever the mirror's age (the diagnosis answering the twin). */
+  async freshState(): Promise<void> {
+    await this.call({ op: 'state' }).catch(() => undefined);
+  }
+
+  /** Runs one of the HA side's control commands (e.g. `heartbeat {probe: true}`) from the main thread. */
+  command(name: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.call({ op: 'command', name, args });
+  }
 
   /** The runner port while the HA path runs (undefined before start and after stop). */
   get vrrp(): HaRunnerPort | undefined {
@@ -264,13 +286,14 @@ export class HaExtension implements Extension {
         return;
       }
       case 'answer': {
-        let body: string | undefined;
-        try {
-          body = this.answerers.get(m.what)?.();
-        } catch (err) {
-          this.log?.warn(`answering the twin's '${m.what}' request failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        this.send({ type: 'answered', id: m.id, body });
+        const answerer = this.answerers.get(m.what);
+        void Promise.resolve()
+          .then(() => answerer?.())
+          .catch((err: unknown) => {
+            this.log?.warn(`answering the twin's '${m.what}' request failed: ${err instanceof Error ? err.message : String(err)}`);
+            return undefined;
+          })
+          .then((body) => this.send({ type: 'answered', id: m.id, body }));
         return;
       }
     }
@@ -287,8 +310,10 @@ export class HaExtension implements Extension {
     switch (e.name) {
       case 'transition':
         return void bus.emit('transition', e.payload);
-      case 'alarm':
-        return void bus.emit('alarm', e.payload);
+      case 'alarm': {
+        const cause = e.payload.cause ?? this.alarmCause?.(e.payload.instance);
+        return void bus.emit('alarm', cause ? { ...e.payload, cause } : e.payload);
+      }
       case 'notify':
         return void bus.emit('notify', e.payload);
     }

@@ -219,7 +219,7 @@ describe('diagnose', () => {
     ev.local.instances[0]!.drops = sampled(clock, 5, (t) => ({ auth: t / 1000 }));
     const d = diagnose(ev);
     expect(d.findings.map((f) => f.cause)).toEqual(['auth-mismatch']);
-    expect(d.findings[0]!.evidence).toMatch(/b dropped 5 adverts from a on VRID 51 for a wrong password/);
+    expect(d.findings[0]!.evidence).toMatch(/b dropped adverts from a on VRID 51: 5 for a wrong password\/key in the last 10 s/);
     const ev2 = healthy();
     ev2.twin!.instances[0]!.settings.auth_type = 'pass';
     expect(causes(ev2)).toEqual(['auth-mismatch']);
