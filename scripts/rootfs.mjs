@@ -10,6 +10,8 @@
 //   opt/twinvip/lib/node_modules/@serialport/...   bindings-cpp: JS + prebuilds/linux-<arch> only
 //   opt/twinvip/board/<name>/board.json            board facts (node.board in the config)
 //   usr/bin/twinvip -> ../../opt/twinvip/bin/twinvip
+//   etc/systemd/system.conf.d/60-twinvip-watchdog.conf   the board's hardware watchdog for PID 1
+//                                 (--board NAME, default generic-arm64 for arm64, none for x64)
 //   etc/..., usr/lib/...          the rootfs/ overlay (unit, sysctl, tmpfiles, default config)
 //
 // The Node.js package is fetched once with `npm pack` into out/cache/ (or taken from
@@ -19,6 +21,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS } from './node-flags.mjs';
+import { DROPIN_PATH, watchdogDropIn } from './watchdog-dropin.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ARCHES = { x64: { gnu: 'x86_64-linux-gnu', elf: 'x86-64' }, arm64: { gnu: 'aarch64-linux-gnu', elf: 'aarch64' } };
@@ -38,6 +41,10 @@ function run(cmd, args, opts = {}) {
 const arch = process.argv.find((a) => a.startsWith('--arch='))?.slice('--arch='.length) ?? process.argv[process.argv.indexOf('--arch') + 1];
 if (!arch || !(arch in ARCHES)) die(`usage: rootfs.mjs --arch x64|arm64 (got ${arch ?? 'nothing'})`);
 const hostArch = process.arch === 'arm64' ? 'arm64' : 'x64';
+const boardArg = process.argv.find((a) => a.startsWith('--board='))?.slice('--board='.length) ?? (process.argv.includes('--board') ? process.argv[process.argv.indexOf('--board') + 1] : undefined);
+// The board whose watchdog the image's systemd drives: "none" for no drop-in.
+const boardName = boardArg || (arch === 'arm64' ? 'generic-arm64' : 'none');
+if (boardName !== 'none' && !existsSync(join(ROOT, 'board', boardName, 'board.json'))) die(`--board ${boardName}: no board/${boardName}/board.json`);
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const nodePkg = `node-linux-${arch}`;
@@ -171,6 +178,14 @@ cpSync(join(ROOT, 'board'), join(opt, 'board'), { recursive: true });
 cpSync(join(ROOT, 'rootfs'), stage, { recursive: true });
 mkdirSync(join(stage, 'usr', 'bin'), { recursive: true });
 symlinkSync('../../opt/twinvip/bin/twinvip', join(stage, 'usr', 'bin', 'twinvip'));
+if (boardName !== 'none') {
+  const text = watchdogDropIn(JSON.parse(readFileSync(join(ROOT, 'board', boardName, 'board.json'), 'utf8')));
+  if (text) {
+    mkdirSync(dirname(join(stage, DROPIN_PATH)), { recursive: true });
+    writeFileSync(join(stage, DROPIN_PATH), text, { mode: 0o644 });
+    process.stdout.write(`rootfs: ${DROPIN_PATH} for board ${boardName}\n`);
+  } else process.stdout.write(`rootfs: board ${boardName} has no hardware watchdog: no ${DROPIN_PATH}\n`);
+}
 const gitRev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() || 'unknown';
 writeFileSync(join(opt, 'VERSION'), `twinvip ${pkg.version} (${gitRev}) linux-${arch}, Node.js ${nodeVersion}\n`);
 if (existsSync(join(ROOT, 'README.md'))) cpSync(join(ROOT, 'README.md'), join(opt, 'README.md'));

@@ -14,6 +14,7 @@ import { DiagnoseExtension } from '../diagnose/extension';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
 import { describePairing as pairText } from './pair';
+import { LedExtension } from '../led/extension';
 import { backoffMs, clearStartFailures, recordStartFailure, waitUnlessStopped } from '../daemon/start-backoff';
 
 const USAGE = `usage: twinvip run [-c FILE]
@@ -80,7 +81,8 @@ export async function runCommand(args: string[]): Promise<number> {
   // Notify scripts and e-mail only listen to the bus: they start first and stop last, so the
   // instances' first notify (BACKUP at start-up) and their last (STOP) reach them, as keepalived
   // runs notify_backup at start and notify_stop at stop.
-  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath];
+  // The status LED follows the instances (node.status_led, by default the board's LED).
+  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath, new LedExtension()];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
   const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha, twinNode: () => diagnosis.twinNode() }) : undefined;

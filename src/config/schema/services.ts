@@ -17,6 +17,7 @@ export const NodeSchema = Section(
       'x-valid': '1-63 characters: letters, digits, "_", "." or "-"',
     }),
     board: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Board profile (board/<name>/board.json; /opt/twinvip/board on the box, or $TWINVIP_BOARD_DIR): interfaces written "@lan"/"@uplink" become its interface names, and heartbeat.serial and console default to its serial devices.', 'x-valid': 'a board folder name, e.g. generic-arm64' })),
+    status_led: Type.Optional(Path('Status LED: a Linux LED class directory, e.g. /sys/class/leds/status (MASTER on, BACKUP slow blink, FAULT fast blink, off when stopped). Default: the board\'s status LED when node.board names one.')),
     state_dir: Path('Where twinvip keeps state (MQTT outbox, last good Nginx config).', { default: '/var/lib/twinvip' }),
     pair: Type.Optional(Type.String({
       pattern: '^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}$',
