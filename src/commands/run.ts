@@ -85,7 +85,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath, new LedExtension()];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
-  const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
+  const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha, twinNode: () => diagnosis.twinNode() }) : undefined;
   if (mqtt) {
     extensions.push(mqtt);
     // The retained state lists each instance's demotions: republish when the operator changes them.
@@ -95,6 +95,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const diagnosis = new DiagnoseExtension(haPath);
   extensions.push(diagnosis);
   haPath.setAlarmCause((instance) => diagnosis.causeFor(instance));
+  // Issue 24: without node.twin the pair id comes from the twin's name learned over serial.
+  diagnosis.onTwinNode(() => mqtt?.stateChanged());
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({
