@@ -11,8 +11,9 @@ import { patience } from '../../helpers/patience';
 export const ROOTFS_RECIPE = {
   suite: 'bookworm',
   variant: 'minbase',
-  // systemd as PID 1, dbus for systemctl/logind, iproute2 for the checks; nothing else.
-  include: ['systemd', 'systemd-sysv', 'dbus', 'iproute2'],
+  // systemd as PID 1, dbus for systemctl/logind, iproute2 for the checks, rsyslog and logrotate
+  // for the image's /etc/rsyslog.d and /etc/logrotate.d rules; nothing else.
+  include: ['systemd', 'systemd-sysv', 'dbus', 'iproute2', 'rsyslog', 'logrotate'],
   arch: 'amd64',
 };
 

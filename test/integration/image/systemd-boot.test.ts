@@ -3,7 +3,7 @@
 // this test made. Checked as an integrator would: the unit reaches `active` through Type=notify;
 // the daemon, inside its sandbox, adds its VIP and sends VRRP, and cannot write outside the
 // allowed paths; `journalctl -p err -u twinvip` shows an error we provoke; the systemd watchdog
-// restarts a daemon whose event loop is stopped (SIGSTOP).
+// restarts a daemon whose event loop is stopped (SIGSTOP); rsyslog and logrotate use the image's rules.
 //
 // PID 1 of this machine is not systemd, so nspawn runs with --register=no --keep-unit and the
 // container is entered with `nsenter -t <its PID 1> -a` (machinectl does not work here).
@@ -226,6 +226,26 @@ describeRequiring(
         writeFileSync(cfg, JSON.stringify(CONFIG, null, 2));
       }
       expect((await unit()).ActiveState).toBe('active'); // a refused reload keeps it running
+    });
+
+    it('rsyslog writes twinvip\'s lines to /var/log/twinvip.log (not syslog), and the logrotate rule rotates it', async () => {
+      const logFile = join(root, 'var/log/twinvip.log');
+      const read = (f: string) => {
+        try {
+          return readFileSync(f, 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      await lab.waitFor(() => / twinvip\[\d+\]: .*started: node boot-a/.test(read(logFile)), { timeoutMs: 20_000, what: () => `twinvip's start in /var/log/twinvip.log:\n${read(logFile)}` });
+      expect(read(join(root, 'var/log/syslog'))).not.toMatch(/ twinvip\[\d+\]: /);
+      const rot = await inBox(['logrotate', '-f', '/etc/logrotate.d/twinvip']);
+      expect(rot.code, rot.stderr).toBe(0);
+      expect(read(`${logFile}.1`)).toMatch(/started: node boot-a/);
+      // rsyslog reopened the file: a new line lands in a fresh twinvip.log.
+      const reload = await inBox(['systemctl', 'reload', 'twinvip.service']);
+      expect(reload.code, reload.stderr).toBe(0);
+      await lab.waitFor(() => /config unchanged/.test(read(logFile)), { timeoutMs: 20_000, what: 'a line in the new /var/log/twinvip.log' });
     });
 
     it('the watchdog restarts a daemon whose event loop is stopped (SIGSTOP)', async () => {
