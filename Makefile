@@ -68,8 +68,10 @@ demo: deps build
 # Node.js runtime for ARCH (npm package node-linux-<arch>, cached in out/cache), the bundle, the
 # addon and bindings-cpp's prebuilds for ARCH, boards and the rootfs/ overlay (README: Appliance
 # image). ARCH=arm64 on x64 cross-compiles the addon (make deps-system installs the compiler).
+# BOARD=NAME: the board whose hardware watchdog systemd drives (board/NAME/board.json; default
+# generic-arm64 for arm64, none for x64).
 rootfs: build
-	$(NODE) scripts/rootfs.mjs --arch $(ARCH)
+	$(NODE) scripts/rootfs.mjs --arch $(ARCH) $(if $(BOARD),--board $(BOARD))
 
 clean:
 	rm -rf dist out native/build

@@ -1119,6 +1119,117 @@ static napi_value watch_fd_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---------------------------------------------------------------- rtnetlink requests (VIPs)
+
+#define RTNL_MAX_REPLY (16 << 20)
+
+// rtnlTalk(request: Uint8Array) -> Buffer
+// One rtnetlink request (a complete nlmsghdr + payload built by the caller, NLM_F_ACK or
+// NLM_F_DUMP set) on a fresh NETLINK_ROUTE socket of the calling thread's network namespace;
+// returns every reply message of its sequence number up to the ACK/error or NLMSG_DONE,
+// concatenated, for the caller to decode. Blocking, with a 2 s receive timeout: the kernel
+// answers an address change or a dump at once (microseconds), which is why this replaces two
+// `ip addr` processes on the handover path. The kernel's refusal is an NLMSG_ERROR in the reply
+// (the caller names the VIP and interface); only the socket calls themselves throw here.
+static napi_value rtnl_talk(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *req;
+  size_t req_len;
+  if (argc < 1 || get_bytes(env, argv[0], &req, &req_len) < 0) FAIL_TYPE("rtnlTalk(request: Uint8Array)");
+  if (req_len < sizeof(struct nlmsghdr)) FAIL_TYPE("request shorter than a netlink header");
+  uint32_t seq = ((struct nlmsghdr *)req)->nlmsg_seq;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  struct timeval tv = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  struct sockaddr_nl kernel;
+  memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  ssize_t n;
+  do n = sendto(fd, req, req_len, MSG_NOSIGNAL, (struct sockaddr *)&kernel, sizeof kernel);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, e, "sendto");
+    return NULL;
+  }
+  unsigned char *out = NULL;
+  size_t out_len = 0;
+  unsigned char *buf = malloc(RECV_BUF);
+  int done = 0;
+  int err = 0;
+  const char *call = "recv";
+  while (!done && buf) {
+    do n = recv(fd, buf, RECV_BUF, MSG_TRUNC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    if ((size_t)n > RECV_BUF || out_len + (size_t)n > RTNL_MAX_REPLY) {
+      err = EMSGSIZE;
+      break;
+    }
+    // Only this request's messages (the socket is fresh, but a dump may be followed by nothing else).
+    size_t len = (size_t)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != seq) continue;
+      unsigned char *grown = realloc(out, out_len + h->nlmsg_len);
+      if (!grown) {
+        err = ENOMEM;
+        call = "malloc";
+        done = 1;
+        break;
+      }
+      out = grown;
+      memcpy(out + out_len, h, h->nlmsg_len);
+      out_len += h->nlmsg_len;
+      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) done = 1;
+    }
+  }
+  if (!buf) {
+    err = ENOMEM;
+    call = "malloc";
+  }
+  free(buf);
+  close(fd);
+  if (err) {
+    free(out);
+    throw_errno(env, err, call);
+    return NULL;
+  }
+  napi_value result;
+  void *data;
+  napi_status st = napi_create_buffer_copy(env, out_len, out_len ? out : (void *)"", &data, &result);
+  free(out);
+  CHECK(st);
+  return result;
+}
+
+// ifIndex(name: string) -> ifindex (throws ENODEV for an interface that does not exist here)
+static napi_value if_index(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IF_NAMESIZE + 1];
+  if (argc < 1 || get_string(env, argv[0], name, sizeof name) < 0) FAIL_TYPE("ifIndex(name: string)");
+  unsigned idx = if_nametoindex(name);
+  if (idx == 0) {
+    throw_errno(env, errno, "if_nametoindex");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_uint32(env, idx, &out));
+  return out;
+}
+
 // ---------------------------------------------------------------- module
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -1137,6 +1248,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"watchFd", NULL, watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"watchFdSet", NULL, watch_fd_set, NULL, NULL, NULL, napi_enumerable, NULL},
       {"watchFdClose", NULL, watch_fd_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rtnlTalk", NULL, rtnl_talk, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ifIndex", NULL, if_index, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -7,10 +7,13 @@ usage:
   twinvip check -c FILE             validate a configuration (exit 0, or 1 with every error)
   twinvip selftest -c FILE          try on this machine what run needs (sockets, serial, nginx): OK/FAIL + errno
   twinvip status [--json]           ask the running daemon
+  twinvip diagnose [--json]         split-brain diagnosis: causes, evidence, fix (exit 0 healthy)
   twinvip cleanup -c FILE           remove the configured VIPs (systemd ExecStopPost=, after a crash)
   twinvip console                   the diagnostic shell of the running daemon
   twinvip import-keepalived FILE    print the equivalent twinvip configuration
   twinvip demo                      two simulated boxes in network namespaces
+  twinvip pair [--confirm CODE | --status]
+                                    pair the twins over the serial cable (heartbeat key)
   twinvip keygen [-o FILE]          a key pair for signed fleet requests
   twinvip request NODE COMMAND [ARGS] --key FILE --broker URL
                                     send a signed fleet request over MQTT, print the answer
@@ -28,10 +31,24 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   check: async () => (await import('./commands/check')).checkCommand,
   selftest: async () => (await import('./commands/selftest')).selftestCommand,
   status: async () => (await import('./commands/status')).statusCommand,
+  diagnose: async () => (await import('./commands/diagnose')).diagnoseCommand,
   cleanup: async () => (await import('./commands/cleanup')).cleanupCommand,
   console: async () => (await import('./commands/console')).consoleCommand,
   'import-keepalived': async () => (await import('./commands/import-keepalived')).importKeepalivedCommand,
-  demo: async () => (await import('./commands/demo')).demoCommand,
+  // Not in the appliance tarball (scripts/rootfs.mjs leaves the demo's chunks out): a clear word
+  // instead of a module-not-found stack.
+  demo: async () => {
+    try {
+      return (await import('./commands/demo')).demoCommand;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+      return async () => {
+        process.stderr.write('twinvip: the demo is not part of the appliance image; run `make demo` in the source tree\n');
+        return 2;
+      };
+    }
+  },
+  pair: async () => (await import('./commands/pair')).pairCommand,
   keygen: async () => (await import('./commands/keygen')).keygenCommand,
   request: async () => (await import('./commands/request')).requestCommand,
   fleet: async () => (await import('./commands/fleet')).fleetCommand,
@@ -52,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`twinvip: unknown command '${cmd}'\n\n${USAGE}`);
     return 2;
   }
+  // The HA thread loads its bundle while the daemon loads its own and the configuration.
+  if (cmd === 'run' && !rest.includes('-h') && !rest.includes('--help')) (await import('./ha/worker/prewarm')).prewarmHaWorker();
   const command = await load();
   return command(rest);
 }

@@ -3,14 +3,18 @@
 // was killed leaves its VIPs configured, as keepalived does; its twin takes them over within a
 // few hundred ms, and without this clean-up the crashed box would keep answering ARP for them
 // until its restart. A clean exit has removed them already: then this changes nothing.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadConfigFile, formatIssues } from '../config/index';
-import { requestOnce } from '../control';
-import { EXIT } from '../daemon';
-import { removeStaleVips } from '../net';
-import { planInstance } from '../ha/vrrp/instance-plan';
-import { toNetVip } from '../ha/vrrp/net-io';
-import { DEFAULT_CONFIG_PATH } from './check';
+// Narrow imports on purpose (not the folders' index modules): this command runs after a crash
+// while the box still answers for VIPs its twin has taken over, so it loads neither the config
+// validator nor the daemon (bench/cleanup.mjs).
+import { fsBoardCatalog } from '../config/board';
+import { cleanupView } from '../config/cleanup-view';
+import { requestOnce } from '../control/client';
+import { DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET } from '../control/defaults';
+import { EXIT } from '../daemon/exit-codes';
+import { formatIssues } from '../lib/config-issues';
+import { removeStaleVips, type Vip } from '../net/vip';
 
 const USAGE = `usage: twinvip cleanup [-c FILE] [--force]
 
@@ -43,22 +47,39 @@ export async function cleanupCommand(args: string[]): Promise<number> {
     return EXIT.OK;
   }
   const path = values.config ?? DEFAULT_CONFIG_PATH;
-  const loaded = await loadConfigFile(path);
-  if (!loaded.ok) {
-    process.stderr.write(`twinvip cleanup: configuration not usable, no VIP removed:\n${formatIssues(loaded.errors, path)}\n`);
+  const refuse = (text: string) => {
+    process.stderr.write(`twinvip cleanup: configuration not usable, no VIP removed:\n${text}\n`);
     return EXIT.CONFIG;
+  };
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return refuse(`${path}: cannot read the configuration: ${(err as Error).message}`);
   }
-  const config = loaded.config;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // The line and column, from the positional parser only on this (rare) path.
+    const { parseJsonWithPositions } = await import('../config/json-parse');
+    const p = parseJsonWithPositions(text);
+    return refuse(formatIssues([p.ok ? { path: '', message: 'invalid JSON' } : { path: p.path, message: `invalid JSON: ${p.message}`, line: p.line, column: p.column }], path));
+  }
+  const view = cleanupView(data, fsBoardCatalog());
+  if (!view.ok) return refuse(formatIssues(view.errors, path));
   if (!values.force) {
-    const r = await requestOnce(config.control.socket, 'ping', undefined, { timeoutMs: 1000 });
+    const socket = view.socket ?? DEFAULT_CONTROL_SOCKET;
+    const r = await requestOnce(socket, 'ping', undefined, { timeoutMs: 1000 });
     if (r.ok) {
-      process.stderr.write(`twinvip cleanup: a daemon answers on ${config.control.socket} (it owns the VIPs): nothing removed (--force to remove them anyway)\n`);
+      process.stderr.write(`twinvip cleanup: a daemon answers on ${socket} (it owns the VIPs): nothing removed (--force to remove them anyway)\n`);
       return EXIT.STARTUP;
     }
   }
-  const plans = Object.keys(config.instances).map((n) => planInstance(config, n, config.instances[n]!, '0.0.0.0', []));
-  const owned = new Set(plans.filter((p) => p.params.addressOwner).flatMap((p) => p.vips.map((v) => v.address)));
-  const { removed, errors } = await removeStaleVips(plans.flatMap((p) => p.vips.map(toNetVip)), (v) => owned.has(v.address));
+  // An address owner's VIPs are the box's own addresses: never removed, whichever instance lists them.
+  const owned = new Set(view.vips.filter((v) => v.owned).map((v) => v.address));
+  const vips: Vip[] = view.vips.map((v) => ({ address: v.address, prefixLength: v.prefix, family: v.family === 'ipv6' ? 6 : 4, ifname: v.dev }));
+  const { removed, errors } = await removeStaleVips(vips, (v) => owned.has(v.address));
   for (const v of removed) process.stdout.write(`twinvip cleanup: removed VIP ${v.address}/${v.prefixLength} from ${v.ifname}\n`);
   for (const e of errors) process.stderr.write(`twinvip cleanup: ${e}\n`);
   if (removed.length === 0 && errors.length === 0) process.stdout.write('twinvip cleanup: no configured VIP present on this box\n');

@@ -113,12 +113,25 @@ export function mqttView(mqtt: MqttExtension | undefined): MqttView | undefined 
   return { connected: mqtt.connected, outbox: mqtt.pendingEvents().length };
 }
 
+/** An unpaired box says so wherever the heartbeat would show (console status and heartbeat). */
+export function unpairedText(hb: HeartbeatPort): string | undefined {
+  const s = hb.status();
+  if (s.enabled || !s.unpaired) return undefined;
+  const u = s.unpaired;
+  const what = u.phase === 'idle' ? 'run `twinvip pair` on one box (or `pair start` here), then type its code on the other'
+    : u.phase === 'compare' && u.role === 'initiator' ? `code ${u.code!.slice(0, 3)} ${u.code!.slice(3)}: type it on ${u.peer ?? 'the twin'}`
+    : u.phase === 'compare' ? `${u.peer ?? 'the twin'} shows a code: type it here (pair CODE) or twinvip pair --confirm CODE`
+    : u.phase === 'failed' ? `last attempt failed: ${u.error ?? '?'}`
+    : u.phase;
+  return `UNPAIRED: plain VRRP, no serial heartbeat key yet (${u.key_file}); ${what}`;
+}
+
 export function consoleView(p: Parts): ConsoleView {
   // A part switched off in the config is not an error: the console shows the reason as it is
   // (a throwing getter would read "error: ...", which sends a technician looking for a fault).
   return {
     instances: () => instancesView(p.vrrp, p.configuredInstances()),
-    heartbeat: () => heartbeatView(p.heartbeat) ?? { unavailable: 'serial heartbeat not configured' },
+    heartbeat: () => heartbeatView(p.heartbeat) ?? { unavailable: unpairedText(p.heartbeat) ?? 'serial heartbeat not configured' },
     nginx: () => nginxView(p.nginx) ?? { unavailable: 'Nginx control disabled in the config' },
     mqtt: () => mqttView(p.mqtt) ?? { unavailable: 'MQTT disabled in the config' },
     maintenance: () => (p.vrrp.vrrp?.views() ?? []).some((v) => v.snapshot.maintenance),

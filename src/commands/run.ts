@@ -4,13 +4,17 @@ import { formatIssues, loadConfigOnBox } from '../config';
 import { loadConfigOnBoxOffThread } from '../config/off-thread';
 import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
-import { Logger, streamSink } from '../log';
+import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from '../log';
+import { loadAddon } from '../net/native';
 import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
 import { NginxExtension } from '../nginx';
 import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
+import { DiagnoseExtension } from '../diagnose/extension';
 import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
+import { describePairing as pairText } from './pair';
+import { LedExtension } from '../led/extension';
 import { backoffMs, clearStartFailures, recordStartFailure, waitUnlessStopped } from '../daemon/start-backoff';
 
 const USAGE = `usage: twinvip run [-c FILE]
@@ -42,14 +46,26 @@ export async function runCommand(args: string[]): Promise<number> {
     return EXIT.USAGE;
   }
 
-  // The secret files too: a box with a missing heartbeat key must not start as plain VRRP.
+  // The secret files too: a box with an unreadable or short heartbeat key must not start as plain
+  // VRRP (a key file that does not exist yet is an unpaired box: it says so, see `twinvip pair`).
   const loaded = await loadConfigOnBox(configPath);
   if (!loaded.ok) {
-    process.stderr.write(`twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`);
+    // No logging section to go by: the journal prefix whenever stdout is the journal.
+    const text = `twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`;
+    process.stderr.write(stdoutIsJournal(process.env, streamId(2)) ? withJournalPrefix(text, 'error') : text);
     return EXIT.CONFIG;
   }
   const { config, hash } = loaded;
-  const logger = new Logger({ level: config.logging.level, format: config.logging.format, sink: streamSink(process.stdout) });
+  // stdout lines carry their syslog priority when stdout is the journal; the optional syslog
+  // datagrams go through the addon (Node has no unix datagram socket).
+  const outputs = new LogOutputs({
+    stdout: process.stdout,
+    settings: config.logging,
+    send: (socket, payload) => {
+      loadAddon().sendUnixDatagram(socket, payload);
+    },
+  });
+  const logger = new Logger({ level: config.logging.level, format: config.logging.format, sink: outputs.sink });
   const log = logger.for('daemon');
   for (const w of loaded.warnings) log.warn(formatIssues([w], configPath));
 
@@ -65,21 +81,29 @@ export async function runCommand(args: string[]): Promise<number> {
   // Notify scripts and e-mail only listen to the bus: they start first and stop last, so the
   // instances' first notify (BACKUP at start-up) and their last (STOP) reach them, as keepalived
   // runs notify_backup at start and notify_stop at stop.
-  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath];
+  // The status LED follows the instances (node.status_led, by default the board's LED).
+  const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath, new LedExtension()];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
-  const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
+  const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha, twinNode: () => diagnosis.twinNode() }) : undefined;
   if (mqtt) {
     extensions.push(mqtt);
     // The retained state lists each instance's demotions: republish when the operator changes them.
     ha.onDemotionsChanged(() => mqtt.stateChanged());
   }
+  // Split-brain diagnosis on the main thread: asks the twin over serial, reads NICs and nft.
+  const diagnosis = new DiagnoseExtension(haPath);
+  extensions.push(diagnosis);
+  haPath.setAlarmCause((instance) => diagnosis.causeFor(instance));
+  // Issue 24: without node.twin the pair id comes from the twin's name learned over serial.
+  diagnosis.onTwinNode(() => mqtt?.stateChanged());
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({
     view: consoleView(parts),
     // `peer` asks the twin over the serial link, so it works with the Ethernet path cut.
     peer: { request: (what, timeoutMs) => heartbeat.requestPeer(what, timeoutMs) },
+    diagnose: () => diagnosis.text(),
     actions: {
       maintenance: async (on) => consoleResult(await ha.maintenance(on), on ? 'maintenance on: priority 0, VIPs handed over' : 'maintenance off'),
       failover: async (instance) =>
@@ -90,6 +114,14 @@ export async function runCommand(args: string[]): Promise<number> {
           if (!r.ok) return { ok: false, error: `config refused, running config ${r.keptHash} kept:\n${r.errors.join('\n')}` };
           return { ok: true, message: r.changed ? `config ${r.oldHash} -> ${r.newHash}` : `config unchanged (${r.newHash})` };
         }),
+      pair: async (action, code) => {
+        try {
+          const d = (await heartbeat.pair({ action, ...(code === undefined ? {} : { code }) })) as Record<string, unknown>;
+          return { ok: true, message: pairText(d) };
+        } catch (err) {
+          return { ok: false, error: (err as Error).message };
+        }
+      },
       // An MQTT action in progress makes the console refuse a new one, and the reverse.
       inProgress: () => ha.inProgress(),
     },
@@ -100,16 +132,21 @@ export async function runCommand(args: string[]): Promise<number> {
   // parsing and rules must not delay adverts.
   const daemon = new Daemon({ configPath, config, configHash: hash, logger, extensions, loadConfig: loadConfigOnBoxOffThread });
   daemon.addStatusRefresher(() => haPath.refresh());
+  daemon.addStatusSection('diagnosis', () => diagnosis.section());
+  mqtt?.addStateProvider('diagnosis', () => diagnosis.section());
   registerDebugCommands(daemon);
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
   try {
+    // Before start: a SIGTERM right after READY=1 (while clearStartFailures is still awaited) must
+    // still send STOPPING=1 (sd-notify.test.ts caught it missing).
+    daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     const started = await daemon.start();
     if (!started.ok) {
       if (started.feature) {
         // The daemon logged the line already (journal); stderr gets it too for a shell user.
-        process.stderr.write(`twinvip: ${started.error}\n`);
+        process.stderr.write(outputs.forStderr(`twinvip: ${started.error}\n`));
         notifier.status(started.error);
         if (notifier.enabled) {
           // Under systemd: a growing restart delay (start-backoff.ts); a shell user is not kept waiting.
@@ -122,7 +159,7 @@ export async function runCommand(args: string[]): Promise<number> {
         return EXIT.FEATURE;
       }
       log.error(`cannot start: ${started.error}`);
-      process.stderr.write(`twinvip: cannot start: ${started.error}\n`);
+      process.stderr.write(outputs.forStderr(`twinvip: cannot start: ${started.error}\n`));
       return EXIT.STARTUP;
     }
     // daemon.start() resolved: the control socket answers and the instances have started
@@ -133,8 +170,8 @@ export async function runCommand(args: string[]): Promise<number> {
     const stopWatchdog = notifier.startWatchdog();
     daemon.bus.on('transition', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
+    daemon.bus.on('config-reloaded', () => outputs.configure(daemon.config.logging));
     daemon.onFaultsChanged(() => notifier.status(summary()));
-    daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
     stopWatchdog();
     // The HA thread died (an exception escaped it): a bug, not a clean stop.

@@ -5,7 +5,8 @@
 //     instances.*.interface, instances.*.vips[].dev and instances.*.track_interfaces becomes
 //     the board's interface name, so one config serves boards that name their NICs differently;
 //   - heartbeat.serial.device / baud and console.device / baud default to the board's serial
-//     heartbeat and console ports when the section is present and leaves them out.
+//     heartbeat and console ports when the section is present and leaves them out;
+//   - node.status_led defaults to the board's status LED (kind "sysfs-led").
 // Values written in the config always win. Boards are looked up in $TWINVIP_BOARD_DIR (a
 // colon-separated list), else in the `board` folder of the install (/opt/twinvip/board, beside
 // lib/ holding the bundle) or of the source tree (the repo's board/).
@@ -204,6 +205,9 @@ export function applyBoard(data: Record<string, unknown>, catalog: BoardCatalog)
   }
 
   if (board) {
+    const node = obj(data.node);
+    const led = board.status_led;
+    if (node && node.status_led === undefined && led?.kind === 'sysfs-led' && typeof led.path === 'string') node.status_led = led.path;
     const serial = obj(obj(data.heartbeat)?.serial);
     if (serial) {
       if (serial.device === undefined && board.serial.heartbeat) serial.device = board.serial.heartbeat;

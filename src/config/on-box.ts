@@ -2,8 +2,10 @@
 // programs it runs. `twinvip check` reports all of it (unless --offline); `twinvip run` and every
 // reload refuse a configuration whose secret files are missing or unfit, so a box never starts
 // or reloads into a silent fallback (plain VRRP without the serial heartbeat, an MQTT login
-// without its password).
+// without its password). One exception, said loudly: a heartbeat key_file that does not exist
+// yet is a box waiting for pairing (`twinvip pair`): it runs plain VRRP and says so everywhere.
 
+import { stat } from 'node:fs/promises';
 import { ScriptPolicy, scriptPolicyFromConfig } from '../exec';
 import { readSecretFile } from '../lib/secret-file';
 import type { ConfigIssue } from '../lib/config-issues';
@@ -23,6 +25,10 @@ export interface OnBoxFindings {
 export async function checkSecretFiles(config: TwinvipConfig): Promise<OnBoxFindings> {
   const out: OnBoxFindings = { errors: [], warnings: [] };
   for (const ref of secretFiles(config)) {
+    if (ref.absent !== undefined && (await missing(ref.path))) {
+      out.warnings.push({ path: ref.pointer, message: ref.absent });
+      continue;
+    }
     const r = await readSecretFile(ref.path, ref.rules);
     if (!r.ok) {
       out.errors.push({ path: ref.pointer, message: `secret file ${r.error}`, hint: hintFor(ref.rules.minBytes, ref.rules.maxBytes) });
@@ -31,6 +37,15 @@ export async function checkSecretFiles(config: TwinvipConfig): Promise<OnBoxFind
     for (const w of r.warnings) out.warnings.push({ path: ref.pointer, message: `secret file ${w}` });
   }
   return out;
+}
+
+async function missing(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 function hintFor(min: number | undefined, max: number | undefined): string {

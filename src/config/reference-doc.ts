@@ -110,6 +110,8 @@ export function renderConfigReference(schema: Schema = configSchemaJson()): stri
     '  is read: missing, empty, a heartbeat key under 16 bytes or a VRRP password over 8 is an error (run and',
     '  reload refuse the file); a mode letting group or others read it is a warning. Each program (notify',
     '  scripts, tracked script checks, the fence) is judged by the script policy (README "Security").',
+    '  A heartbeat `key_file` that does not exist yet is only a warning: the box is unpaired, runs plain VRRP',
+    '  and waits for `twinvip pair` (README "Pairing the twins").',
     '- Warnings (not fatal): no serial heartbeat, an untracked check, an instance without VIPs, a sync group',
     '  of one, an IPv6 instance whose first VIP is not link-local.',
     '- Fleet commands (`mqtt.commands.enabled`) over a plaintext broker URL (`mqtt://`, `ws://`) are an error',

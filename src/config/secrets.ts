@@ -7,6 +7,8 @@ export interface SecretFileRef {
   pointer: string;
   path: string;
   rules: SecretFileRules;
+  /** A missing file is not an error but this warning (the heartbeat key before pairing). */
+  absent?: string;
 }
 
 export const HEARTBEAT_KEY_RULES: SecretFileRules = { minBytes: 16, trim: true };
@@ -16,7 +18,10 @@ export const VRRP_PASSWORD_RULES: SecretFileRules = { maxBytes: 8 };
 export function secretFiles(config: TwinvipConfig): SecretFileRef[] {
   const refs: SecretFileRef[] = [];
   const serial = config.heartbeat.serial;
-  if (serial?.key_file !== undefined) refs.push({ pointer: '/heartbeat/serial/key_file', path: serial.key_file, rules: HEARTBEAT_KEY_RULES });
+  if (serial?.key_file !== undefined) refs.push({
+      pointer: '/heartbeat/serial/key_file', path: serial.key_file, rules: HEARTBEAT_KEY_RULES,
+      absent: `${serial.key_file} does not exist: the box is not paired yet and runs plain VRRP (no serial heartbeat) until \`twinvip pair\` on one box and the code typed on the other write it`,
+    });
   if (config.mqtt.password_file !== undefined) refs.push({ pointer: '/mqtt/password_file', path: config.mqtt.password_file, rules: {} });
   // The client's private key (PEM): only that it is there and private is checked here.
   if (config.mqtt.tls?.key !== undefined) refs.push({ pointer: '/mqtt/tls/key', path: config.mqtt.tls.key, rules: {} });

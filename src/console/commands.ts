@@ -15,6 +15,8 @@ export interface ShellServices {
   /** Re-validates the config file on disk without applying it; the answer as text. */
   checkConfig(): Promise<string>;
   peer(): PeerLink | undefined;
+  /** The split-brain diagnosis now, as text; absent: not running. */
+  diagnose?(): Promise<string>;
   actions: ActionsPort;
   guard: ActionGuard;
   now(): number;
@@ -52,6 +54,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   vrrp: { usage: 'vrrp [instance]', summary: 'VRRP instances, or one in detail', run: vrrp },
   heartbeat: { usage: 'heartbeat', summary: 'both heartbeat channels, decision, alarms', run: heartbeat },
   peer: { usage: 'peer', summary: "the twin's own view, over the serial link", run: peer },
+  diagnose: { usage: 'diagnose', summary: 'split-brain causes with evidence and fix (asks the twin over serial)', run: diagnoseCmd },
   nginx: { usage: 'nginx', summary: 'Nginx process, config, upstream health', run: (_a, s) => text(renderNginx(s.snapshot().nginx)) },
   mqtt: { usage: 'mqtt', summary: 'broker connection and outbox', run: (_a, s) => text(renderMqtt(s.snapshot().mqtt)) },
   counters: { usage: 'counters', summary: 'every counter (drops, errors) by part', run: (_a, s) => text(renderCounters(s.counters())) },
@@ -60,6 +63,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   maintenance: { usage: 'maintenance on|off', summary: 'demote this node / end it (asks first)', run: maintenance },
   failover: { usage: 'failover [instance]', summary: 'hand MASTER to the twin (asks first)', run: failover },
   reload: { usage: 'reload', summary: 're-read and apply the config file (asks first)', run: reload },
+  pair: { usage: 'pair [start|CODE|cancel]', summary: 'pairing with the twin over serial: status; start (shows the code); the code the twin shows', run: pair },
 };
 
 /** Splits a line into words; the command word is case-insensitive. */
@@ -107,6 +111,16 @@ function heartbeat(args: string[], s: ShellServices): CommandOutcome {
   const d = link?.describe?.();
   if (d) out.push(`serial link: ${d.device ?? 'device ?'} ${d.open ? 'open' : 'CLOSED'}${d.peerAlive === undefined ? '' : d.peerAlive ? ', peer heard' : ', peer silent'}`);
   return text(out.join('\n'));
+}
+
+async function diagnoseCmd(args: string[], s: ShellServices): Promise<CommandOutcome> {
+  if (args.length > 0) return usage('diagnose');
+  if (!s.diagnose) return text('diagnosis not running');
+  try {
+    return text(printable(await s.diagnose()));
+  } catch (err) {
+    return text(`diagnosis failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 async function peer(args: string[], s: ShellServices): Promise<CommandOutcome> {
@@ -195,5 +209,35 @@ function reload(args: string[], s: ShellServices): CommandOutcome {
   return {
     kind: 'guarded',
     action: { name: 'reload', question: 'reload: re-read the config file and apply it?', run: (cause) => act.call(s.actions, cause) },
+  };
+}
+
+/** Synchronous for the guarded forms, so the question shows at once as for the other actions. */
+function pair(args: string[], s: ShellServices): CommandOutcome | Promise<CommandOutcome> {
+  const act = s.actions.pair;
+  if (!act) return notAvailable('pairing');
+  if (args.length === 0 || (args.length === 1 && args[0]!.toLowerCase() === 'status')) {
+    return act.call(s.actions, 'status', undefined, 'console').then((r) => text(r.ok ? r.message : r.error));
+  }
+  const word = args.join('').toLowerCase();
+  if (word === 'start' || word === 'cancel') {
+    return {
+      kind: 'guarded',
+      action: {
+        name: `pair ${word}`,
+        question: word === 'start' ? 'pair: start pairing with the twin over the serial cable (this box shows the code)?' : 'pair: cancel the pairing in progress?',
+        run: (cause) => act.call(s.actions, word, undefined, cause),
+      },
+    };
+  }
+  if (!/^\d{6}$/.test(word.replace(/-/g, ''))) return usage('pair');
+  const code = word.replace(/-/g, '');
+  return {
+    kind: 'guarded',
+    action: {
+      name: 'pair confirm',
+      question: `pair: confirm code ${code.slice(0, 3)} ${code.slice(3)} (as the twin shows it) and write the heartbeat key?`,
+      run: (cause) => act.call(s.actions, 'confirm', code, cause),
+    },
   };
 }

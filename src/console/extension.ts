@@ -17,6 +17,8 @@ export interface ConsoleWiring {
   view?: ConsoleView;
   /** The serial heartbeat's request channel (a getter, when the link starts after the console). */
   peer?: PeerLink | (() => PeerLink | undefined);
+  /** The split-brain diagnosis as text (src/diagnose/): the `diagnose` command. */
+  diagnose?: () => Promise<string>;
   /** Maintenance and failover; `reload` defaults to the daemon's own reload. */
   actions?: ActionsPort;
   /** Epoch ms clock; injectable for tests. */
@@ -142,6 +144,7 @@ export class ConsoleExtension implements Extension {
       recentLog: (n) => ctx.logger.recent(n),
       checkConfig: () => checkConfigFile(ctx.configPath, ctx.configHash),
       peer: () => (typeof this.wiring.peer === 'function' ? this.wiring.peer() : this.wiring.peer),
+      ...(this.wiring.diagnose ? { diagnose: this.wiring.diagnose } : {}),
       actions,
       guard,
       now: this.now,

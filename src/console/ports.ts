@@ -115,5 +115,7 @@ export interface ActionsPort {
   /** Hand MASTER over to the twin (all instances, or one). */
   failover?(instance: string | undefined, cause: string): Promise<ActionResult>;
   reload?(cause: string): Promise<ActionResult>;
+  /** First-boot pairing over the serial cable (`twinvip pair`): status, start, confirm CODE, cancel. */
+  pair?(action: 'status' | 'start' | 'confirm' | 'cancel', code: string | undefined, cause: string): Promise<ActionResult>;
   inProgress?(): string | undefined;
 }

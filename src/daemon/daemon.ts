@@ -249,6 +249,13 @@ export class Daemon implements DaemonContext {
     this.statusRefreshers.push(fn);
   }
 
+  private readonly statusSections = new Map<'diagnosis', () => unknown>();
+
+  /** A feature's own section of `status` (the diagnosis). */
+  addStatusSection(name: 'diagnosis', fn: () => unknown): void {
+    this.statusSections.set(name, fn);
+  }
+
   /** status() after the refreshers: what the `status` control command answers. */
   async freshStatus(): Promise<DaemonStatus> {
     if (this.statusRefreshers.length > 0) {
@@ -332,9 +339,10 @@ export class Daemon implements DaemonContext {
       control: { socket: this.control.socketPath ?? this.cfg.control.socket, clients: this.control.clientCount },
       health: faults.length === 0 ? { state: 'ok', reasons: [] } : { state: 'degraded', reasons: faults.map((f) => f.reason) },
       features,
-      alarms: this.activeAlarms().map((a) => ({ id: a.id, severity: a.severity, message: a.message, ...(a.instance ? { instance: a.instance } : {}), since: new Date(a.at).toISOString() })),
+      alarms: this.activeAlarms().map((a) => ({ id: a.id, severity: a.severity, message: a.message, ...(a.instance ? { instance: a.instance } : {}), ...(a.cause ? { cause: a.cause } : {}), since: new Date(a.at).toISOString() })),
       instances: this.instanceLister(),
       counters: this.counters.snapshot(),
+      ...Object.fromEntries([...this.statusSections].map(([k, f]) => [k, f()])),
     };
   }
 }

@@ -30,6 +30,8 @@ export interface DaemonEvents {
     instance?: string;
     /** What the alarm measured: a dual-master overlap, how long a channel was lost. */
     durationMs?: number;
+    /** The split-brain diagnosis's cause id when one is known (src/diagnose/), e.g. `firewall-drops-vrrp`. */
+    cause?: string;
     at: number;
   };
   /** Every emitted log line (for the console's live view and MQTT diagnostics). */

@@ -13,13 +13,15 @@ export interface DaemonStatus {
    */
   health: { state: 'ok' | 'degraded'; reasons: string[] };
   /** Alarms raised on the bus and not cleared (critical ones for a broken feature), oldest first. */
-  alarms?: { id: string; severity: 'warning' | 'critical'; message: string; instance?: string; since: string }[];
+  alarms?: { id: string; severity: 'warning' | 'critical'; message: string; instance?: string; cause?: string; since: string }[];
   /** Each running feature: `running`, or `waiting` for an optional peer (MQTT broker), or `degraded`. */
   features: Record<string, FeatureStatus>;
   /** One entry per VRRP instance; empty until the VRRP part lands. */
   instances: InstanceStatus[];
   /** Every counter of every part, by group. */
   counters: Record<string, Record<string, number>>;
+  /** The split-brain diagnosis (src/diagnose/): causes found, with evidence and fix; absent when not running. */
+  diagnosis?: unknown;
 }
 
 export interface InstanceStatus {

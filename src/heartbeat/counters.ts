@@ -17,12 +17,14 @@ export type RejectReason =
   | 'stale'
   /** valid MAC, but it echoes no life of ours we can check: the peer has not heard us yet
    *  (either box just started, or our frames do not reach it) */
-  | 'unsynced';
+  | 'unsynced'
+  /** a pairing frame (pairing.ts, its own first byte): this box is paired and refuses them */
+  | 'pairing';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'noise', 'too-long', 'truncated', 'bad-crc',
   'bad-version', 'bad-hmac', 'unknown-kind', 'malformed',
-  'replayed', 'own-frame', 'stale', 'unsynced',
+  'replayed', 'own-frame', 'stale', 'unsynced', 'pairing',
 ];
 
 export interface HeartbeatCounters {

@@ -6,6 +6,7 @@ import { newCounters, type HeartbeatCounters, type RejectReason } from './counte
 import { decodePeerFrame, type FrameMac, type PeerFrame } from './frame';
 import { FrameDecoder } from './framing';
 import { FreshnessFilter } from './freshness';
+import { isPairingBody } from './pairing';
 import type { ReplayGuard } from './replay';
 
 export type Received =
@@ -40,6 +41,11 @@ export class FrameReceiver {
     for (const d of this.decoder.push(chunk)) {
       if (!d.ok) {
         out.push(this.reject(d.reason));
+        continue;
+      }
+      // An unpaired twin's pairing frame: refused before any MAC work (pairing.ts).
+      if (isPairingBody(d.body)) {
+        out.push(this.reject('pairing'));
         continue;
       }
       const m = decodePeerFrame(d.body, this.opts.mac);

@@ -9,8 +9,13 @@ export type LogFormat = 'text' | 'json';
  * Fields follow as key=value, values JSON-encoded when they are not plain words.
  */
 export function formatText(r: LogRecord): string {
+  return `${new Date(r.ts).toISOString()} ${formatTextBody(r)}`;
+}
+
+/** The text line without its timestamp (the syslog output's message: syslog stamps it itself). */
+export function formatTextBody(r: LogRecord): string {
   const who = r.instance !== undefined ? `${r.instance}: ` : `${r.subsystem}: `;
-  let line = `${new Date(r.ts).toISOString()} ${r.level.padEnd(5)} ${who}${oneLine(r.msg)}`;
+  let line = `${r.level.padEnd(5)} ${who}${oneLine(r.msg)}`;
   if (r.fields) {
     for (const [k, v] of Object.entries(r.fields)) {
       if (v === undefined) continue;

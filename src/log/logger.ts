@@ -88,7 +88,7 @@ export class Logger {
   private write(record: LogRecord): void {
     const line = formatRecord(record, this.format);
     this.ring.push(line);
-    this.sink(line);
+    this.sink(line, record);
     // A listener that logs would recurse without end; its lines still reach sink and ring.
     if (this.inListener || this.listeners.size === 0) return;
     this.inListener = true;

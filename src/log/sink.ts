@@ -1,7 +1,11 @@
 import type { Writable } from 'node:stream';
+import type { LogRecord } from './record';
 
-/** Where formatted lines go. A sink must never throw: logging cannot be what kills the daemon. */
-export type LogSink = (line: string) => void;
+/**
+ * Where formatted lines go, with the record they were made from (its level, for a syslog
+ * priority). A sink must never throw: logging cannot be what kills the daemon.
+ */
+export type LogSink = (line: string, record?: LogRecord) => void;
 
 /**
  * A sink on a stream (stdout under systemd goes to the journal). A closed reader (EPIPE when

@@ -69,6 +69,14 @@ export interface TwinvipNetAddon {
   watchFdSet(handle: NativeHandle, events: number): void;
   /** Stops watching; the descriptor stays open (it is the caller's). Idempotent. */
   watchFdClose(handle: NativeHandle): void;
+  /**
+   * One rtnetlink request (whole message, NLM_F_ACK or NLM_F_DUMP set) on a fresh NETLINK_ROUTE
+   * socket of this thread's namespace; returns the reply messages of its sequence number up to
+   * the ACK/error or NLMSG_DONE (rtnl-addr.ts decodes them). Blocking, 2 s timeout at most.
+   */
+  rtnlTalk(request: Uint8Array): Buffer;
+  /** if_nametoindex(3); throws ENODEV for an interface this namespace does not have. */
+  ifIndex(name: string): number;
 }
 
 const ADDON = 'twinvip_net.node';

@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { http } from '../lib/http-builtins';
 import { CheckRunner, type Probe, type TrackListener, type TrackSource } from '../track';
 import { parseStubStatus, type StubStatus } from './stub-status';
 import { STATUS_PATH } from './render';
@@ -31,7 +31,7 @@ export class NginxHealth implements TrackSource {
     return (signal) =>
       new Promise((resolve) => {
         if (!this.masterAlive()) return resolve({ ok: false, detail: 'Nginx master not running' });
-        const req = request({ host: address, port, path: STATUS_PATH, agent: false, signal, headers: { connection: 'close' } }, (res) => {
+        const req = http.request({ host: address, port, path: STATUS_PATH, agent: false, signal, headers: { connection: 'close' } }, (res) => {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => (body += c));

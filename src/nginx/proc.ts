@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { http } from '../lib/http-builtins';
 import { GENERATION_HEADER, GENERATION_PATH } from './render';
 
 export type ProcState = 'running' | 'zombie' | 'gone';
@@ -101,7 +101,7 @@ export function testConfig(binary: string, conf: string, prefix: string, timeout
 /** The generation the status endpoint serves now, or undefined when nothing answers. */
 export function probeGeneration(address: string, port: number, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = request({ host: address, port, path: GENERATION_PATH, method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+    const req = http.request({ host: address, port, path: GENERATION_PATH, method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
       res.resume();
       const gen = res.headers[GENERATION_HEADER.toLowerCase()];
       resolve(res.statusCode === 200 && typeof gen === 'string' ? gen : undefined);

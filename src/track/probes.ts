@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { http, https } from '../lib/http-builtins';
 import { connect } from 'node:net';
 import { currentPolicy, runProgram, ScriptPolicy, type PolicySource } from '../exec';
 import { redactUrlCredentials } from '../log/redact';
@@ -62,7 +62,7 @@ export function httpProbe(opts: HttpProbeOptions): Probe {
   const url = new URL(opts.url);
   // The detail goes to status, MQTT state and the console: never with a password from the URL.
   const where = `http ${redactUrlCredentials(opts.url)}`;
-  const doRequest = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const doRequest = url.protocol === 'https:' ? https.request : http.request;
   return (signal) =>
     new Promise((resolve) => {
       let settled = false;

@@ -6,8 +6,14 @@
 // `make -o build rootfs` (image/tarball.ts). A bundle newer than every source is left alone: that
 // is the one `make test` has just built, and a second vitest run in the same checkout (one file
 // while `make test-stress` runs) does not pull dist/ from under the first.
+//
+// The native addon (native/build/<arch>/twinvip_net.node, loaded by every daemon from the source
+// tree) gets the same check: older than native/*.c or native/Makefile, or missing, it is rebuilt
+// with `make -C native` before any file starts; when that fails the run stops with the reason
+// instead of testing yesterday's addon.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { BUNDLE, REPO_ROOT, buildBundleNow } from './bundle';
 
 /** The newest modification time (ms) of a file under `dir`, or of `dir` itself when a file. */
@@ -30,6 +36,48 @@ export function bundleIsCurrent(root = REPO_ROOT, bundle = BUNDLE): boolean {
   return Math.max(...BUNDLE_INPUTS.map((p) => newest(join(root, p)))) < built;
 }
 
+export const HOST_ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
+
+/** What the addon is built from (native/Makefile): every native/*.c and the Makefile. */
+export function addonInputs(root = REPO_ROOT): string[] {
+  const dir = join(root, 'native');
+  const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.c') || f === 'Makefile') : [];
+  return names.sort().map((f) => join(dir, f));
+}
+
+export function addonPath(root = REPO_ROOT, arch = HOST_ARCH): string {
+  return join(root, 'native', 'build', arch, 'twinvip_net.node');
+}
+
+/** The inputs newer than the built addon (every input when it is missing); [] when current. */
+export function addonStaleInputs(root = REPO_ROOT, arch = HOST_ARCH): string[] {
+  const inputs = addonInputs(root);
+  const addon = statSync(addonPath(root, arch), { throwIfNoEntry: false });
+  if (!addon) return inputs;
+  return inputs.filter((f) => statSync(f).mtimeMs > addon.mtimeMs);
+}
+
+/**
+ * Rebuilds a missing or stale addon with `make -C native`; throws, naming the inputs and make's
+ * output, when it stays stale. `make` is what `make addon` runs (the pinned runtime's headers).
+ */
+export function ensureAddonCurrent(root = REPO_ROOT, arch = HOST_ARCH, makeCmd = 'make'): void {
+  const stale = addonStaleInputs(root, arch);
+  if (stale.length === 0) return;
+  const r = spawnSync(makeCmd, ['--no-print-directory', '-C', join(root, 'native'), `ARCH=${arch}`], { encoding: 'utf8' });
+  const still = addonStaleInputs(root, arch);
+  if (r.status === 0 && still.length === 0) return;
+  const addon = relative(root, addonPath(root, arch));
+  const why = existsSync(addonPath(root, arch)) ? `is older than ${still.map((f) => relative(root, f)).join(', ')}` : 'is missing';
+  const out = r.error ? `failed: ${r.error.message}` : r.status !== 0 ? `failed (exit ${r.status})` : 'left it stale';
+  const log = `${r.stdout ?? ''}${r.stderr ?? ''}`.trimEnd();
+  throw new Error(
+    `integration tests not started: the native addon ${addon} ${why}, and rebuilding it (make -C native ARCH=${arch}) ${out}. ` +
+      `Every daemon of the tests loads this addon; run "make addon" and fix what it reports.${log ? `\n${log}` : ''}`,
+  );
+}
+
 export default function setup(): void {
+  ensureAddonCurrent();
   if (!bundleIsCurrent()) buildBundleNow();
 }

@@ -43,11 +43,11 @@ const serial = (key_file: string) => ({ heartbeat: { serial: { device: '/dev/tty
 const check = (...args: string[]) => runCli(['check', ...args]);
 
 describe('twinvip check reads the secret files the config names', () => {
-  it('a missing heartbeat key file is an error at check time (not plain VRRP at start); --offline skips it', async () => {
+  it('a missing heartbeat key file is an unpaired box: a warning naming the file and `twinvip pair`, not an error; --offline skips it', async () => {
     const cfg = config(serial(dir.file('absent.key')));
     const r = await check('-c', cfg);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\/heartbeat\/serial\/key_file: secret file \S+absent\.key: no such file/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\/heartbeat\/serial\/key_file: warning: \S+absent\.key does not exist: the box is not paired yet and runs plain VRRP .*twinvip pair/);
     expect((await check('--offline', '-c', cfg)).code).toBe(0);
   });
 
@@ -106,13 +106,19 @@ describe('twinvip check reads the secret files the config names', () => {
 describe('twinvip run and reload refuse unfit secret files', () => {
   const msg = (re: RegExp) => (l: OutputLine) => typeof l.json?.msg === 'string' && re.test(l.json.msg);
 
-  it('run: a missing key file refuses to start (exit 1, the file named), rather than running without the heartbeat', async () => {
-    const p = spawnTwinvip(['run', '-c', config(serial(dir.file('gone.key')))]);
+  it('run: an unreadable key file (a directory) refuses to start (exit 1, the file named); a missing one starts unpaired', async () => {
+    const d = dir.file('dir.key');
+    mkdirSync(d);
+    const p = spawnTwinvip(['run', '-c', config(serial(d))]);
     spawned.push(p);
     const exit = await p.exited;
     expect(exit.code).toBe(1);
-    expect(p.stderr).toMatch(/\/heartbeat\/serial\/key_file: secret file \S+gone\.key: no such file/);
+    expect(p.stderr).toMatch(/\/heartbeat\/serial\/key_file: secret file \S+dir\.key: not a regular file/);
     expect(p.lines.some((l) => /started: node/.test(l.text))).toBe(false);
+    const unpaired = spawnTwinvip(['run', '-c', config(serial(dir.file('gone.key')))]);
+    spawned.push(unpaired);
+    await unpaired.waitForLine(msg(/gone\.key does not exist: the box is not paired yet/), { what: 'the unpaired warning' });
+    await unpaired.waitForLine(msg(/^started: node/), { what: 'the started line' });
   });
 
   it('reload: a key file made too short is refused and the running configuration kept', async () => {

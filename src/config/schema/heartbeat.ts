@@ -12,7 +12,7 @@ export const SerialHeartbeatSchema = Section(
     dead_periods: Type.Integer({ minimum: 2, maximum: 100, default: 5, description: 'Silent periods after which the peer counts as lost on this channel.' }),
     node_id: Type.Integer({ minimum: 1, maximum: 255, description: 'This box\'s id on the link; the twin must use another one.' }),
     key: Type.Optional(Type.String({ minLength: 16, description: 'Shared HMAC-SHA256 key (at least 16 characters). Give key or key_file, not both.' })),
-    key_file: Type.Optional(Path('File holding the shared key (first line). Give key or key_file, not both.')),
+    key_file: Type.Optional(Path('File holding the shared key (first line). Give key or key_file, not both. A key_file that does not exist yet: the box is unpaired (plain VRRP) until `twinvip pair` writes it.')),
   },
   { description: 'Authenticated heartbeat over the serial link to the twin.' },
 );

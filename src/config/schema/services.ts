@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { READ_ONLY_COMMANDS } from '../../fleet/roles';
+import { SYSLOG_FACILITIES } from '../../log/syslog';
 import { Enum, Path, Section } from '../../lib/schema-helpers';
 
 /** The largest request mqtt.commands.max_payload may allow (bench/README.md: its parse time). */
@@ -16,6 +17,7 @@ export const NodeSchema = Section(
       'x-valid': '1-63 characters: letters, digits, "_", "." or "-"',
     }),
     board: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Board profile (board/<name>/board.json; /opt/twinvip/board on the box, or $TWINVIP_BOARD_DIR): interfaces written "@lan"/"@uplink" become its interface names, and heartbeat.serial and console default to its serial devices.', 'x-valid': 'a board folder name, e.g. generic-arm64' })),
+    status_led: Type.Optional(Path('Status LED: a Linux LED class directory, e.g. /sys/class/leds/status (MASTER on, BACKUP slow blink, FAULT fast blink, off when stopped). Default: the board\'s status LED when node.board names one.')),
     state_dir: Path('Where twinvip keeps state (MQTT outbox, last good Nginx config).', { default: '/var/lib/twinvip' }),
     pair: Type.Optional(Type.String({
       pattern: '^[A-Za-z0-9][A-Za-z0-9_.~-]{0,127}$',
@@ -46,6 +48,19 @@ export const LoggingSchema = Section(
       Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]*$' }), Enum(LOG_LEVELS), {
         description: 'Per-subsystem level, e.g. {"vrrp": "debug", "mqtt": "warn"}.',
       }),
+    ),
+    journal_priority: Enum(['auto', 'always', 'never'] as const, {
+      default: 'auto',
+      description: 'Start each stdout line with its syslog priority (<3> error, <4> warn, <6> info, <7> debug) so the journal files it at its level (journalctl -p err -u twinvip). auto: when stdout is the journal (systemd\'s JOURNAL_STREAM names it).',
+    }),
+    syslog: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Also send every line to the local syslog socket (for rsyslog: the image\'s /etc/rsyslog.d/30-twinvip.conf writes local0 to /var/log/twinvip.log). Under systemd leave it off: the journal forwards the stdout lines with the unit\'s SyslogFacility=local0 already.' }),
+        facility: Enum(SYSLOG_FACILITIES, { default: 'local0', description: 'Syslog facility of the lines.' }),
+        socket: Path('The syslog socket (a unix datagram socket).', { default: '/dev/log' }),
+        tag: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$', default: 'twinvip', description: 'Syslog tag (program name) of the lines.', 'x-valid': '1-32 characters: letters, digits, "_", "." or "-"' }),
+      },
+      { default: {}, description: 'Optional syslog output (RFC 3164 datagrams, as syslog(3) sends them).' },
     ),
   },
   { default: {}, description: 'Logging.' },

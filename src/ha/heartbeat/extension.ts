@@ -30,7 +30,10 @@ import { TwinProbe } from './twin-probe';
 import { describeVerdict } from '../../heartbeat/probe';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
-import { heartbeatStatus, type HeartbeatStatus } from './status';
+import { heartbeatStatus, type HeartbeatOff, type HeartbeatStatus } from './status';
+import { PairingLink } from './pairing-link';
+import { formatCode } from '../../heartbeat/pairing';
+import { stat, unlink } from 'node:fs/promises';
 import type { StallGate } from '../stall-gate';
 
 const now = (): number => performance.now();
@@ -111,8 +114,126 @@ export class HeartbeatExtension implements Extension {
       log.warn('serial heartbeat configured but no VRRP instance runs: nothing to arbitrate, link not opened');
       return;
     }
-    const key = serial.key !== undefined ? Buffer.from(serial.key, 'utf8') : await readKey(serial.key_file!);
+    // Registered now, paired or not: the daemon forwards the HA side's commands and counter
+    // groups as they are when the HA path has started (an unpaired box pairs later).
+    this.unregister.push(ctx.counters.add('heartbeat', () => this.counters()));
+    this.unregister.push(
+      ctx.control.register('heartbeat', (args) => this.command(args), {
+        summary: 'both heartbeat channels: last heard, the peer node and its view, alarms; {request: "status"} asks the twin over serial',
+      }),
+    );
+    this.unregister.push(
+      ctx.control.register('pair', (args) => this.pairCommand(args), {
+        summary: 'first-boot pairing over the serial link: {action: "status" | "start" | "confirm" (code) | "cancel" | "unpair"}',
+      }),
+    );
+    let key: Buffer;
+    if (serial.key !== undefined) key = Buffer.from(serial.key, 'utf8');
+    else {
+      const read = await readKey(serial.key_file!);
+      if (read === 'absent') {
+        await this.startPairing(ctx, serial.key_file!);
+        return;
+      }
+      key = read;
+    }
     if (key.length < 16) throw new Error('heartbeat key is shorter than 16 bytes');
+    await this.startLink(ctx, key);
+  }
+
+  private pairing: PairingLink | undefined;
+
+  /**
+   * No key file yet: plain VRRP (the instances run without the arbiter, as with no serial
+   * heartbeat), and the serial port carries pairing frames only until `twinvip pair` on one box
+   * and the code typed on the other agree on a key; then the authenticated heartbeat starts.
+   */
+  private async startPairing(ctx: DaemonContext, keyFile: string): Promise<void> {
+    const serial = ctx.config.heartbeat.serial!;
+    const log = this.log!;
+    this.deviceLabel = serial.device;
+    const link = new PairingLink({
+      path: serial.device,
+      baudRate: serial.baud,
+      name: ctx.config.node.name,
+      keyFile,
+      log: (level, line) => log[level](line),
+      onPaired: (key) => void this.switchToPaired(ctx, key),
+    });
+    this.pairing = link;
+    link.start();
+    const first = await link.firstOpen;
+    if (!first.ok) throw new FeatureError(`serial heartbeat ${serial.device}: ${first.error.message}`, { call: first.error.call, errno: first.error.errno });
+    log.warn(`unpaired: no heartbeat key at ${keyFile}; plain VRRP without split-brain protection over serial until paired (twinvip pair on one box, the code on the other)`);
+  }
+
+  private async switchToPaired(ctx: DaemonContext, key: Buffer): Promise<void> {
+    const link = this.pairing;
+    if (!link) return;
+    await link.stop();
+    this.pairing = undefined;
+    try {
+      await this.startLink(ctx, key);
+    } catch (err) {
+      this.log?.error(`paired, but the serial heartbeat did not start: ${(err as Error).message}`);
+      ctx.reportFault({ id: 'serial-heartbeat-start', feature: 'heartbeat', reason: `serial heartbeat did not start after pairing: ${(err as Error).message}` });
+    }
+  }
+
+  private async pairCommand(args: Record<string, unknown>): Promise<unknown> {
+    const action = args.action ?? 'status';
+    const serial = this.ctx?.config.heartbeat.serial;
+    const keyFile = serial?.key_file;
+    if (action === 'status') return this.pairStatus();
+    if (action === 'unpair') {
+      if (!keyFile) throw new CommandError('the key is given inline (heartbeat.serial.key): nothing to unpair; use key_file to pair over the cable');
+      if (this.pairing) return { ...this.pairStatus(), message: 'not paired: nothing to remove' };
+      await unlink(keyFile).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw new CommandError(`cannot remove ${keyFile}: ${err.message}`);
+      });
+      this.log?.warn(`unpair: heartbeat key ${keyFile} removed on request; restart the daemon to pair again (the running link keeps its key until then)`);
+      return { paired: false, key_file: keyFile, message: `key ${keyFile} removed: restart twinvip (systemctl restart twinvip) and pair both boxes again` };
+    }
+    const link = this.pairing;
+    if (!link) {
+      throw new CommandError(
+        keyFile
+          ? `already paired (key ${keyFile}): pairing frames are refused; to pair again run twinvip pair --unpair on both boxes and restart them`
+          : 'the heartbeat key is given inline (heartbeat.serial.key): pairing needs key_file',
+      );
+    }
+    switch (action) {
+      case 'start': {
+        const s = await link.begin(typeof args.timeout_ms === 'number' ? Math.min(args.timeout_ms, 60_000) : 10_000);
+        if (s.phase === 'committed') throw new CommandError(`the twin has not answered on ${s.device} yet (is it running, unpaired, and the cable connected?); still trying — see twinvip pair --status`);
+        if (s.phase === 'failed') throw new CommandError(`pairing failed: ${s.error}`);
+        return { ...this.pairStatus(), message: `code ${formatCode(s.code!)}: type it on ${s.peer} (twinvip pair --confirm ${s.code}, or "pair ${s.code}" on its console)` };
+      }
+      case 'confirm': {
+        if (typeof args.code !== 'string') throw new CommandError("'code' must be the 6 digits box A shows");
+        const r = await link.confirm(args.code);
+        if (!r.ok) throw new CommandError(r.message);
+        return { ...this.pairStatus(), paired: true, message: r.message };
+      }
+      case 'cancel':
+        link.cancel();
+        return this.pairStatus();
+      default:
+        throw new CommandError("'action' must be status, start, confirm, cancel or unpair");
+    }
+  }
+
+  private pairStatus(): Record<string, unknown> {
+    const serial = this.ctx?.config.heartbeat.serial;
+    if (this.pairing) return { paired: false, ...this.pairing.status() };
+    return { paired: true, key_file: serial?.key_file ?? null, inline_key: serial?.key !== undefined, serial_ok: this.link?.peerAlive() ?? false };
+  }
+
+  /** The authenticated heartbeat with `key`: the arbiter, the link, the probe. */
+  private async startLink(ctx: DaemonContext, key: Buffer): Promise<void> {
+    const serial = ctx.config.heartbeat.serial!;
+    const log = this.log!;
+    const runner = this.runner()!;
 
     const locals = localInstances(runner.views());
     for (const l of locals) this.byKey.set(instanceKey(l.vrid, l.family), l);
@@ -202,12 +323,6 @@ export class HeartbeatExtension implements Extension {
         }),
       ),
     );
-    this.unregister.push(ctx.counters.add('heartbeat', () => this.counters()));
-    this.unregister.push(
-      ctx.control.register('heartbeat', (args) => this.command(args), {
-        summary: 'both heartbeat channels: last heard, the peer node and its view, alarms; {request: "status"} asks the twin over serial',
-      }),
-    );
     this.reviewTimer = setInterval(() => {
       if (this.gate()?.beat() ?? true) this.review();
     }, serial.period_ms);
@@ -224,6 +339,11 @@ export class HeartbeatExtension implements Extension {
   }
 
   featureStatus(): FeatureStatus | undefined {
+    if (this.pairing) {
+      const s = this.pairing.status();
+      const what = s.phase === 'idle' ? 'waiting for twinvip pair' : s.phase;
+      return { state: 'waiting', detail: `unpaired: plain VRRP, serial ${this.deviceLabel} carries pairing only (${what})` };
+    }
     if (!this.link) return undefined;
     return { state: 'running', detail: `serial ${this.deviceLabel} ${this.link.isOpen ? 'open' : 'closed, reopening'}` };
   }
@@ -262,6 +382,9 @@ export class HeartbeatExtension implements Extension {
   }
 
   async stop(): Promise<void> {
+    const pairing = this.pairing;
+    this.pairing = undefined;
+    await pairing?.stop();
     if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
     this.portGoneTimer = undefined;
     for (const u of this.unregister.splice(0)) u();
@@ -331,7 +454,8 @@ export class HeartbeatExtension implements Extension {
   }
 
   /** The answer of the `heartbeat` control command. */
-  status(): HeartbeatStatus | { enabled: false } {
+  status(): HeartbeatStatus | HeartbeatOff {
+    if (this.pairing) return { enabled: false, unpaired: this.pairing.status() };
     if (!this.arbiter || !this.link || !this.ctx) return { enabled: false };
     const t = now();
     return heartbeatStatus({
@@ -355,7 +479,9 @@ export class HeartbeatExtension implements Extension {
   // ---------------------------------------------------------------------------------------
 
   private async command(args: Record<string, unknown>): Promise<unknown> {
+    if (args.probe === true) return this.probeTwinNow();
     if (args.request === undefined) return this.status();
+    if (this.pairing) throw new CommandError('not paired yet: the serial link carries pairing frames only (twinvip pair)');
     if (typeof args.request !== 'string' || !/^[a-z0-9-]{1,32}$/.test(args.request)) {
       throw new CommandError("'request' must be a short word such as \"status\"");
     }
@@ -367,6 +493,19 @@ export class HeartbeatExtension implements Extension {
     } catch {
       return { from: 'peer', body: r.body };
     }
+  }
+
+  /**
+   * One LAN probe round to the twin now (the split-brain diagnosis, src/diagnose/): whether its
+   * daemon answers over Ethernet, to the address its last heartbeat gave for the first instance.
+   */
+  private async probeTwinNow(): Promise<{ answered: boolean | null; detail: string }> {
+    const probe = this.probe;
+    const peer = this.lastPeerFrame?.instances[0];
+    if (!probe || !peer) return { answered: null, detail: probe ? 'twin unknown (no heartbeat yet)' : 'probe disabled' };
+    const view = this.runner()?.views().find((v) => v.plan.params.vrid === peer.vrid && v.plan.family === peer.family);
+    const v = await probe.round(peer.address, view?.plan.interface);
+    return { answered: v.daemon, detail: describeVerdict(v, peer.address) };
   }
 
   private body() {
@@ -675,9 +814,23 @@ function givesUp(to: string, cause: string): boolean {
   return to === 'FAULT' || to === 'INIT' || cause.startsWith('maintenance') || cause.startsWith('peer claim');
 }
 
-/** The key file as `twinvip check` and the loader judged it (src/lib/secret-file.ts). */
-async function readKey(path: string): Promise<Buffer> {
+/**
+ * The key file as `twinvip check` and the loader judged it (src/lib/secret-file.ts); 'absent'
+ * when it does not exist (the box is not paired yet). Any other fault is an error.
+ */
+async function readKey(path: string): Promise<Buffer | 'absent'> {
+  if (!(await exists(path))) return 'absent';
   const r = await readSecretFile(path, HEARTBEAT_KEY_RULES);
   if (!r.ok) throw new Error(`heartbeat key: ${r.error}`);
   return Buffer.from(r.value, 'utf8');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    return true;
+  }
 }

@@ -3,6 +3,16 @@
 // its last heartbeat reported it. Pure: everything comes in, ages are computed against `now`.
 
 import type { ArbiterView, Family, Health, HeartbeatFrame } from '../../heartbeat';
+import type { PairingLinkStatus } from './pairing-link';
+
+/**
+ * The serial heartbeat is not running: not configured, or (`unpaired`) configured with a key file
+ * that does not exist yet: the box runs plain VRRP and waits for `twinvip pair` over the cable.
+ */
+export interface HeartbeatOff {
+  enabled: false;
+  unpaired?: PairingLinkStatus;
+}
 
 export interface HeartbeatStatusInputs {
   now: number;

@@ -7,8 +7,6 @@
 // Where no worker file exists (the source tree) or TWINVIP_HA_THREAD=main is set (benchmarks,
 // to compare), the same side runs on the main thread over a MessageChannel.
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { CommandError } from '../../control';
 import type { DaemonContext, Extension } from '../../daemon/extension';
@@ -18,18 +16,11 @@ import type { SubsystemLogger } from '../../log';
 import type { TrackSource } from '../../track';
 import type { InstanceEvent } from '../../vrrp/events';
 import type { RequestResult } from '../heartbeat/serial-link';
-import type { HeartbeatStatus } from '../heartbeat/status';
+import type { HeartbeatOff, HeartbeatStatus } from '../heartbeat/status';
 import type { InstanceView } from '../vrrp/runner';
 import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
+import { HA_WORKER_FILE, takeHaWorker } from './prewarm';
 import { HaSide } from './side';
-
-const WORKER_FILE = (() => {
-  try {
-    return fileURLToPath(new URL('./ha-worker.js', import.meta.url));
-  } catch {
-    return undefined;
-  }
-})();
 
 const START_TIMEOUT_MS = 60_000;
 const REFRESH_FRESH_MS = 100;
@@ -46,10 +37,12 @@ export interface HaRunnerPort {
 
 /** What the console, MQTT and `twinvip run` need of the serial heartbeat. */
 export interface HeartbeatPort {
-  status(): HeartbeatStatus | { enabled: false };
+  status(): HeartbeatStatus | HeartbeatOff;
   requestPeer(what: string, timeoutMs?: number): Promise<RequestResult>;
-  /** Answers the twin's serial request `what` from the main thread (the console's peer view). */
-  answerWith(what: string, answer: () => string | undefined): void;
+  /** Answers the twin's serial request `what` from the main thread (the console's peer view, the diagnosis). */
+  answerWith(what: string, answer: () => string | undefined | Promise<string | undefined>): void;
+  /** The HA side's `pair` control command (first-boot pairing; the console's `pair`). */
+  pair(args: Record<string, unknown>): Promise<unknown>;
 }
 
 export type HaThread = 'worker' | 'main';
@@ -68,7 +61,7 @@ export class HaExtension implements Extension {
   private nextId = 1;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly unregister: (() => void)[] = [];
-  private readonly answerers = new Map<string, () => string | undefined>();
+  private readonly answerers = new Map<string, () => string | undefined | Promise<string | undefined>>();
   private stopping = false;
   private started: ((r: { ok: true } | { ok: false; error: Error }) => void) | undefined;
   private diedOf: string | undefined;
@@ -86,7 +79,7 @@ export class HaExtension implements Extension {
 
   /** Whether a worker file exists beside the bundle (the source tree has none). */
   static workerAvailable(): boolean {
-    return WORKER_FILE !== undefined && existsSync(WORKER_FILE);
+    return HA_WORKER_FILE !== undefined;
   }
 
   readonly runner: HaRunnerPort = {
@@ -105,7 +98,33 @@ export class HaExtension implements Extension {
       this.answerers.set(what, answer);
       this.send({ type: 'answerers', names: [...this.answerers.keys()] });
     },
+    pair: async (args) => {
+      if (!this.port) throw new Error('the HA path is not running');
+      return await this.call({ op: 'command', name: 'pair', args });
+    },
   };
+
+  private alarmCause: ((instance: string | undefined) => string | undefined) | undefined;
+
+  /** The split-brain diagnosis names the cause of the HA path's alarms when it knows one. */
+  setAlarmCause(fn: (instance: string | undefined) => string | undefined): void {
+    this.alarmCause = fn;
+  }
+
+  /** The HA side's counters as last mirrored, by group (the split-brain diagnosis samples them). */
+  counters(): Record<string, Record<string, number>> {
+    return this.mirror?.counters ?? {};
+  }
+
+  /** The HA side's state now, whatever the mirror's age (the diagnosis answering the twin). */
+  async freshState(): Promise<void> {
+    await this.call({ op: 'state' }).catch(() => undefined);
+  }
+
+  /** Runs one of the HA side's control commands (e.g. `heartbeat {probe: true}`) from the main thread. */
+  command(name: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.call({ op: 'command', name, args });
+  }
 
   /** The runner port while the HA path runs (undefined before start and after stop). */
   get vrrp(): HaRunnerPort | undefined {
@@ -118,7 +137,8 @@ export class HaExtension implements Extension {
     const thread: HaThread = this.opts.thread ?? (HaExtension.workerAvailable() && process.env.TWINVIP_HA_THREAD !== 'main' ? 'worker' : 'main');
     this.thread = thread;
     if (thread === 'worker') {
-      const worker = new Worker(WORKER_FILE!);
+      // Started by the CLI before the daemon's modules were loaded (prewarm.ts), else now.
+      const worker = takeHaWorker() ?? new Worker(HA_WORKER_FILE!);
       this.worker = worker;
       this.port = worker as unknown as HaPort;
       worker.on('error', (err) => this.onDeath(`uncaught error: ${err.message}`));
@@ -266,13 +286,14 @@ export class HaExtension implements Extension {
         return;
       }
       case 'answer': {
-        let body: string | undefined;
-        try {
-          body = this.answerers.get(m.what)?.();
-        } catch (err) {
-          this.log?.warn(`answering the twin's '${m.what}' request failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        this.send({ type: 'answered', id: m.id, body });
+        const answerer = this.answerers.get(m.what);
+        void Promise.resolve()
+          .then(() => answerer?.())
+          .catch((err: unknown) => {
+            this.log?.warn(`answering the twin's '${m.what}' request failed: ${err instanceof Error ? err.message : String(err)}`);
+            return undefined;
+          })
+          .then((body) => this.send({ type: 'answered', id: m.id, body }));
         return;
       }
     }
@@ -289,8 +310,10 @@ export class HaExtension implements Extension {
     switch (e.name) {
       case 'transition':
         return void bus.emit('transition', e.payload);
-      case 'alarm':
-        return void bus.emit('alarm', e.payload);
+      case 'alarm': {
+        const cause = e.payload.cause ?? this.alarmCause?.(e.payload.instance);
+        return void bus.emit('alarm', cause ? { ...e.payload, cause } : e.payload);
+      }
       case 'notify':
         return void bus.emit('notify', e.payload);
     }

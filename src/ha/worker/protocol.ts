@@ -10,7 +10,7 @@ import type { Fault } from '../../daemon/daemon';
 import type { FeatureStatus, InstanceStatus } from '../../daemon/status';
 import type { LogRecord } from '../../log';
 import type { InstanceEvent } from '../../vrrp/events';
-import type { HeartbeatStatus } from '../heartbeat/status';
+import type { HeartbeatOff, HeartbeatStatus } from '../heartbeat/status';
 import type { InstanceView } from '../vrrp/runner';
 
 export interface HaInit {
@@ -28,7 +28,7 @@ export interface HaState {
   views: InstanceView[];
   instances: InstanceStatus[];
   counters: Record<string, Record<string, number>>;
-  heartbeat: HeartbeatStatus | { enabled: false };
+  heartbeat: HeartbeatStatus | HeartbeatOff;
   /** The features it runs (vrrp, heartbeat) as `status` shows them. */
   features: Record<string, FeatureStatus | undefined>;
   /** Control commands the HA side registered, forwarded by the main thread. */

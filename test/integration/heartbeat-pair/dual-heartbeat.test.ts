@@ -11,12 +11,19 @@ import { patience } from '../../helpers/patience';
 
 let p: PairLab;
 
+/**
+ * A box's state by its status. A control request that fails (3 s without an answer from a box the
+ * loaded machine has not scheduled) is asked again: no answer is not a state.
+ */
+const stateOf = (box: Box) => p.waitFor(() => p.state(box), () => `status of ${box.id}\n${p.logs()}`);
+const heartbeatOf = (box: Box) => p.waitFor(() => p.heartbeat(box), () => `heartbeat view of ${box.id}\n${p.logs()}`);
+
 /** Polls both boxes for `ms` and returns every sample; fails as soon as both are MASTER. */
-async function watchPair(ms: number): Promise<{ a: string | null; b: string | null; vipA: boolean; vipB: boolean }[]> {
-  const samples: { a: string | null; b: string | null; vipA: boolean; vipB: boolean }[] = [];
+async function watchPair(ms: number): Promise<{ a: string; b: string; vipA: boolean; vipB: boolean }[]> {
+  const samples: { a: string; b: string; vipA: boolean; vipB: boolean }[] = [];
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    const [a, b, vipA, vipB] = await Promise.all([p.state(p.a), p.state(p.b), p.hasVip(p.a), p.hasVip(p.b)]);
+    const [a, b, vipA, vipB] = await Promise.all([stateOf(p.a), stateOf(p.b), p.hasVip(p.a), p.hasVip(p.b)]);
     samples.push({ a, b, vipA, vipB });
     if ((a === 'MASTER' && b === 'MASTER') || (vipA && vipB)) {
       throw new Error(`dual master after ${samples.length} samples: ${JSON.stringify(samples.slice(-3))}\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`);
@@ -49,7 +56,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
       const hb = await p.heartbeat(p.b);
       return hb?.serial.ok && hb.ethernet[0]?.ok && hb.peer?.node_id === '1' && hb.peer.instances[0]?.state === 'MASTER';
     }, 'b hears a on both channels and sees it MASTER');
-    const hbA = (await p.heartbeat(p.a))!;
+    const hbA = await heartbeatOf(p.a);
     expect(hbA.serial.ok).toBe(true);
     expect(hbA.peer?.node_id).toBe('2');
     expect(hbA.peer?.config_matches).toBe(false); // the two boxes' configs differ (priority, device)
@@ -72,19 +79,19 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
       expect(samples.every((s) => s.b === 'BACKUP' && !s.vipB)).toBe(true);
       expect(samples.every((s) => s.a === 'MASTER' && s.vipA)).toBe(true);
       await p.waitFor(() => /alarm ethernet-heartbeat-lost/.test(p.b.log()), () => `b alarm ethernet-heartbeat-lost\n${p.b.log()}`);
-      const hb = (await p.heartbeat(p.b))!;
+      const hb = await heartbeatOf(p.b);
       expect(hb.ethernet[0]!.ok).toBe(false);
       expect(hb.serial.ok).toBe(true);
       expect(hb.alarms.map((x) => x.id)).toContain('ethernet-heartbeat-lost');
       // a learns over serial that b no longer hears its adverts.
-      const hbA = (await p.heartbeat(p.a))!;
+      const hbA = await heartbeatOf(p.a);
       expect(hbA.peer?.instances[0]?.hears_our_adverts).toBe(false);
     } finally {
       await p.healLan(p.a);
     }
     await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), () => `b clears ethernet-heartbeat-lost\n${p.b.log()}`);
-    expect(await p.state(p.a)).toBe('MASTER');
-    expect(await p.state(p.b)).toBe('BACKUP');
+    expect(await stateOf(p.a)).toBe('MASTER');
+    expect(await stateOf(p.b)).toBe('BACKUP');
   }, patience(90_000));
 
   it('(f) master loses its own LAN link, serial alive: it goes FAULT, releases over serial, and the backup takes over on the release', async () => {
@@ -97,7 +104,7 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
       // (no skew: the twin is the only other router of the VRID).
       expect(after).toMatch(/VI_1: BACKUP -> MASTER \(twin released/);
       expect(p.a.log()).toMatch(/MASTER -> FAULT .*release sent to the twin over serial/);
-      expect(await p.state(p.a)).toBe('FAULT');
+      expect(await stateOf(p.a)).toBe('FAULT');
       await p.waitFor(() => p.hasVip(p.b), 'VIP on b');
       expect(await p.hasVip(p.a)).toBe(false);
     } finally {
@@ -151,12 +158,12 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
       () => `serial-heartbeat-lost on both\n--- a ---\n${p.a.log()}\n--- b ---\n${p.b.log()}`);
     const samples = await watchPair(6000);
     expect(samples.every((s) => s.a === 'MASTER' && s.b === 'BACKUP' && s.vipA && !s.vipB)).toBe(true);
-    const hb = (await p.heartbeat(p.b))!;
+    const hb = await heartbeatOf(p.b);
     expect(hb.serial.ok).toBe(false);
     expect(hb.ethernet[0]!.ok).toBe(true);
     expect(hb.alarms.map((x) => x.id)).toContain('serial-heartbeat-lost');
     // The link keeps trying to reopen the vanished port (counted), and the daemon lives on.
-    const r = await p.heartbeat(p.a);
-    expect(r?.serial.port_open).toBe(false);
+    const r = await heartbeatOf(p.a);
+    expect(r.serial.port_open).toBe(false);
   }, patience(90_000));
 });

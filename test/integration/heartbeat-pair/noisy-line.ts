@@ -14,7 +14,7 @@
 // Only unix sockets in the test's temp dir: no network traffic at all.
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { NetnsLab } from '../helpers/netns';
@@ -109,9 +109,12 @@ export class NoisyLine {
     return line;
   }
 
-  /** The /dev/pts/N behind a box's end of the line. */
+  /**
+   * A box's end of the line: the socat link path, not the /dev/pts/N behind it, so a daemon that
+   * reopens it after socat is gone never lands on a pty another run got meanwhile (pair-lab.ts).
+   */
   device(end: 'a' | 'b'): string {
-    return realpathSync(end === 'a' ? this.a : this.b);
+    return end === 'a' ? this.a : this.b;
   }
 
   close(): void {

@@ -17,10 +17,9 @@ export const NODE = process.execPath;
 export const BUNDLE = resolve(__dirname, '../../../dist/twinvip.js');
 export const VIP = '10.77.0.100';
 /**
- * A key of this run's own: a daemon reopens its /dev/pts/N after the test kills socat, and on a
- * shared machine another run's socat may get that number; with one key for every run, the two
- * runs' daemons could authenticate each other's frames (a likely cause of dual-heartbeat (b)
- * once seeing the serial channel ok again after its cable was cut, under load).
+ * A key of this run's own, so frames of another run's boxes never authenticate here. It does not
+ * stop our own two boxes from hearing each other through another run's socat: the boxes open the
+ * socat link paths for that (writeConfig).
  */
 export const KEY = `pair-test-key-${randomBytes(12).toString('hex')}`;
 
@@ -88,14 +87,18 @@ export class PairLab {
   }
 
   /**
-   * `opts.device`: the serial device the box opens. Default: the /dev/pts/N the socat link points
-   * to now; 'link' opens the link path itself, so a restarted socat (same links, new pts) is
-   * found again by the daemon's reopen; any other string is used as it is.
+   * `opts.device`: the serial device the box opens. Default (and 'link'): socat's link path in
+   * this run's temp dir, never the /dev/pts/N it points to. A killed socat removes its links
+   * before its ptys are freed, so the daemon's reopen finds nothing; had it opened /dev/pts/N,
+   * the next socat on the machine (another run's) gets the freed numbers and its pty pair joins
+   * our two boxes again: dual-heartbeat (b) saw the serial channel ok 6 s after its cable was cut
+   * under load. A restarted socat of ours (same links, new pts) is found again. 'pts' opens the
+   * /dev/pts/N the link points to now; any other string is used as it is.
    * `opts.serial` / `opts.fence` are merged into heartbeat.serial / set as heartbeat.fence.
    */
   async writeConfig(box: Box, extra: Record<string, unknown> = {}, opts: ConfigOptions = {}): Promise<void> {
     const link = () => (box.id === 'a' ? this.serial!.a : this.serial!.b);
-    const device = opts.device === undefined ? realpathSync(link()) : opts.device === 'link' ? link() : opts.device;
+    const device = opts.device === undefined || opts.device === 'link' ? link() : opts.device === 'pts' ? realpathSync(link()) : opts.device;
     await writeFile(
       box.config,
       JSON.stringify({

@@ -5,7 +5,7 @@
 // out between whole frames, so they never damage live traffic. Only unix sockets in the test's
 // temp dir: no network traffic at all.
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { NetnsLab } from '../helpers/netns';
@@ -16,6 +16,8 @@ export class Recorder {
   /** Frames forwarded as live traffic. */
   passed = 0;
   withhold = false;
+  /** Replaces a live frame on its way (a tampering relay, pairing.test.ts); null drops it. */
+  rewrite: ((frame: Buffer) => Buffer | null) | undefined;
   out: Socket | null = null;
   private seg: number[] = [];
 
@@ -30,8 +32,10 @@ export class Recorder {
       this.seg = [];
       this.tape.push(frame);
       if (this.withhold) continue;
+      const live = this.rewrite ? this.rewrite(frame) : frame;
+      if (!live) continue;
       this.passed++;
-      this.out?.write(frame);
+      this.out?.write(live);
     }
   }
 
@@ -73,9 +77,12 @@ export class RecordingLine {
     return line;
   }
 
-  /** The /dev/pts/N behind a box's end of the line. */
+  /**
+   * A box's end of the line: the socat link path, not the /dev/pts/N behind it, so a daemon that
+   * reopens it after socat is gone never lands on a pty another run got meanwhile (pair-lab.ts).
+   */
   device(end: 'a' | 'b'): string {
-    return realpathSync(end === 'a' ? this.a : this.b);
+    return end === 'a' ? this.a : this.b;
   }
 
   close(): void {

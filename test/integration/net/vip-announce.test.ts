@@ -1,6 +1,6 @@
 // VIPs on a real interface and their announcements reaching a neighbour: A adds/removes VIPs
-// with `ip addr`, sends gratuitous ARP / unsolicited NA from an AF_PACKET socket, and B's
-// neighbour table follows. Linux updates an existing entry from a gratuitous ARP or an NA with
+// by rtnetlink (the addon's rtnlTalk, in A's namespace), sends gratuitous ARP / unsolicited NA
+// from an AF_PACKET socket, and B's neighbour table follows. Linux updates an existing entry from a gratuitous ARP or an NA with
 // Override (it creates none without arp_accept / accept_untracked_na), so B first holds a stale
 // entry pointing at a wrong MAC, as a client does after a failover.
 import { writeFile } from 'node:fs/promises';
@@ -92,7 +92,18 @@ describeRequiring(NetnsLab.prerequisites, 'VIPs and announcements in namespaces'
   it('reports a real failure as an error value (unknown interface)', async () => {
     const r = await addVip({ ...vip('10.78.0.101/24'), ifname: 'nosuch0' }, { netns: a.name });
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.error).toMatch(/nosuch0/);
+    expect(!r.ok && r.error).toMatch(/^cannot add VIP 10\.78\.0\.101\/24 to nosuch0: interface nosuch0 does not exist \(ENODEV\)$/);
+  });
+
+  it('reports the kernel refusing the address by netlink with the VIP, the interface and the errno (IPv6 disabled on the interface)', async () => {
+    // A second veth in A only, IPv6 switched off on it: the kernel answers RTM_NEWADDR with an error.
+    await a.run('ip', ['link', 'add', 'vnov6', 'type', 'veth', 'peer', 'name', 'vnov6p']);
+    await a.run('sysctl', ['-q', '-w', 'net.ipv6.conf.vnov6.disable_ipv6=1']);
+    const r = await addVip({ ...vip('fd00:79::100/64'), ifname: 'vnov6' }, { netns: a.name });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatch(/^cannot add VIP fd00:79::100\/64 to vnov6: the kernel refused \(RTM_NEWADDR E[A-Z]+: .+\)$/);
+    // Removing what is not there is not a failure (idempotent), by netlink too.
+    expect(await removeVip({ ...vip('fd00:79::100/64'), ifname: 'vnov6' }, { netns: a.name })).toEqual({ ok: true, changed: false });
   });
 
   it('removes stale VIPs at start-up, keeping only the ones this node owns', async () => {

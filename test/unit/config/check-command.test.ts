@@ -43,13 +43,17 @@ describe('twinvip check', () => {
     expect(r.stdout).toMatch(/hash [0-9a-f]{12}\n$/);
   });
 
-  it('without --offline it reads the secret files the config names: a missing key file is an error', async () => {
+  it('without --offline it reads the secret files the config names: a missing heartbeat key is an unpaired box (warning), an unfit one an error', async () => {
     const f = join(dir, 'keyfile.json');
     const key = join(dir, 'no-such.key');
     await writeFile(f, JSON.stringify({ ...baseConfig(), heartbeat: { serial: { device: '/dev/ttyS1', node_id: 1, key_file: key } } }));
     const r = await run(['-c', f]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`/heartbeat/serial/key_file: secret file ${key}: no such file`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`/heartbeat/serial/key_file: warning: ${key} does not exist: the box is not paired yet and runs plain VRRP`);
+    await writeFile(key, 'short\n', { mode: 0o600 });
+    const short = await run(['-c', f]);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain(`/heartbeat/serial/key_file: secret file ${key}: 5 bytes, shorter than 16`);
     expect((await run(['--offline', '-c', f])).code).toBe(0);
     expect((await run(['--offline', '--host', '-c', f])).code).toBe(2);
   });

@@ -7,7 +7,7 @@ describe('defaults filled in by the loader', () => {
     const { config } = expectValid({});
     expect(config.node).toEqual({ name: 'twinvip', state_dir: '/var/lib/twinvip' });
     expect(config.control).toEqual({ socket: '/run/twinvip/control.sock' });
-    expect(config.logging).toEqual({ level: 'info', format: 'text' });
+    expect(config.logging).toEqual({ level: 'info', format: 'text', journal_priority: 'auto', syslog: { enabled: false, facility: 'local0', socket: '/dev/log', tag: 'twinvip' } });
     expect(config.instances).toEqual({});
     expect(config.checks).toEqual({});
     expect(config.sync_groups).toEqual({});

@@ -90,7 +90,7 @@ describe('Daemon', () => {
     await daemon.start();
     const events: string[] = [];
     daemon.bus.on('config-reloaded', (e) => events.push(`${e.oldHash}->${e.newHash}`));
-    next = { ok: true, config: { ...cfg('box-b', dir.file('ctl.sock')), logging: { level: 'info', format: 'json' } }, hash: 'hash-2', warnings: [] };
+    next = { ok: true, config: { ...cfg('box-b', dir.file('ctl.sock')), logging: { ...cfg('box-b', dir.file('ctl.sock')).logging, level: 'info', format: 'json' } }, hash: 'hash-2', warnings: [] };
     expect(await daemon.reload('SIGHUP')).toEqual({ ok: true, changed: true, oldHash: 'hash-1', newHash: 'hash-2' });
     expect(daemon.config.node.name).toBe('box-b');
     expect(events).toEqual(['hash-1->hash-2']);

@@ -1,0 +1,351 @@
+// The split-brain diagnosis: from both boxes' evidence (evidence.ts) to findings, each a cause
+// id, one line of evidence and one line of fix. Pure: time is in the samples, nothing is read.
+//
+// Rules (README "Troubleshooting" gives the table):
+// - A cause is named only from evidence for it: a counter that moved in the window, a carrier
+//   read as down, a firewall rule that matches VRRP, a setting that differs. A healthy pair
+//   yields nothing.
+// - The Ethernet channel is judged per direction, only where a box is sending: a MASTER sends
+//   adverts, a BACKUP is silent by design, so "the twin hears nothing from us" means something
+//   only while we are MASTER. The LAN probe (UDP, heartbeat.probe) tells the directions apart
+//   where VRRP cannot: our questions reaching the twin (its answered-questions counter moved)
+//   and its answers reaching us.
+// - A lost direction already explained by a cause of its own (link down, a firewall rule, NIC
+//   errors, different settings, a wrong password, a wrong unicast peer) is not named again as
+//   path-cut or one-way-loss.
+
+import { canonicalAddress } from '../lib/ip';
+import { deltas, type CauseId, type Finding, type InstanceEvidence, type InstanceSettings, type PairEvidence, type SideEvidence } from './evidence';
+
+export interface DiagnoseOptions {
+  /** Counters (drops, NIC errors) are judged over this window. */
+  windowMs?: number;
+  /** The serial error rate is compared over two consecutive windows of this length. */
+  serialWindowMs?: number;
+}
+
+export const DEFAULT_WINDOW_MS = 10_000;
+export const DEFAULT_SERIAL_WINDOW_MS = 30_000;
+
+export interface Diagnosis {
+  findings: Finding[];
+  /** What was seen but is not enough to name a cause (e.g. one direction lost, the other unknown). */
+  notes: string[];
+}
+
+type Dir = 'ok' | 'lost' | 'unknown';
+
+const SETTING_LABEL: Record<keyof InstanceSettings, string> = {
+  version: 'VRRP version',
+  advert_interval_cs: 'advert interval',
+  auth_type: 'authentication type',
+  vips: 'VIP list',
+  unicast: 'unicast/multicast',
+  multicast_group: 'multicast group',
+};
+
+const SETTING_KEY: Record<keyof InstanceSettings, string> = {
+  version: 'version',
+  advert_interval_cs: 'advert_interval',
+  auth_type: 'auth_type',
+  vips: 'vips',
+  unicast: 'unicast_peer',
+  multicast_group: 'mcast_group',
+};
+
+export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosis {
+  const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
+  const serialWindowMs = opts.serialWindowMs ?? DEFAULT_SERIAL_WINDOW_MS;
+  const L = ev.local;
+  const T = ev.twin;
+  const findings: Finding[] = [];
+  const notes: string[] = [];
+  /** instance name -> causes that explain a lost Ethernet direction for it. */
+  const explained = new Set<string>();
+  const add = (f: Finding, explains?: string[]) => {
+    if (!findings.some((x) => x.cause === f.cause && x.instance === f.instance && x.where === f.where && x.evidence === f.evidence)) findings.push(f);
+    for (const i of explains ?? []) explained.add(i);
+  };
+  const sides: SideEvidence[] = T ? [L, T] : [L];
+  const instancesOn = (s: SideEvidence, iface: string) => s.instances.filter((i) => i.interface === iface);
+  // Instance names are the local ones: a twin's instance is named after ours with the same VRID.
+  const localName = (i: InstanceEvidence): string => L.instances.find((x) => x.vrid === i.vrid && x.family === i.family)?.name ?? i.name;
+
+  for (const s of sides) {
+    const other = s === L ? T : L;
+    const here = s === L ? 'here' : `on twin ${s.node}`;
+    // --- link-down and nic-errors ------------------------------------------------------------
+    for (const nic of s.nics) {
+      const users = instancesOn(s, nic.name).map(localName);
+      if (users.length === 0) continue;
+      if (nic.carrier === false) {
+        add(
+          {
+            cause: 'link-down', ...one(users), where: s.node,
+            evidence: `${nic.name} ${here}: no carrier (operstate ${nic.operstate}); instances ${users.join(', ')} cannot send or hear adverts`,
+            fix: `check the cable and the switch port of ${nic.name} on ${s.node} (ip link show ${nic.name}; ethtool ${nic.name})`,
+          },
+          users,
+        );
+        continue;
+      }
+      const d = deltas(nic.stats, windowMs);
+      const rx = d.rx_errors ?? 0;
+      const tx = d.tx_errors ?? 0;
+      const crc = d.rx_crc_errors ?? 0;
+      const frame = d.rx_frame_errors ?? 0;
+      const carrierChanges = d.carrier_changes ?? 0;
+      if (rx + tx + carrierChanges > 0) {
+        const parts = [`${rx} rx errors` + (crc || frame ? ` (${crc} CRC, ${frame} frame)` : ''), `${tx} tx errors`];
+        if (carrierChanges) parts.push(`${carrierChanges} carrier changes`);
+        add(
+          {
+            cause: 'nic-errors', ...one(users), where: s.node,
+            evidence: `${nic.name} ${here}: ${parts.join(', ')} in the last ${Math.round(windowMs / 1000)} s`,
+            fix: `replace the cable or move to another switch port; if errors persist check the NIC/driver on ${s.node} (ethtool -S ${nic.name}, dmesg)`,
+          },
+          users,
+        );
+      }
+    }
+    // --- firewall ----------------------------------------------------------------------------
+    if (s.firewall.known) {
+      for (const r of s.firewall.rules) {
+        const users = (r.interface ? instancesOn(s, r.interface) : s.instances).map(localName);
+        if (users.length === 0) continue;
+        add(
+          {
+            cause: 'firewall-drops-vrrp', ...one(users), where: s.node,
+            evidence: `nft ${here}: ${r.chain} (${r.direction}) ${r.verdict}s VRRP${r.interface ? ` on ${r.interface}` : ''}: ${r.text}`,
+            fix: `on ${s.node} delete that rule or put "ip protocol vrrp accept" before it in ${r.chain} (nft -a list chain ${r.chain} shows its handle)`,
+          },
+          users,
+        );
+      }
+    }
+    // --- address conflicts ---------------------------------------------------------------------
+    const pairMacs = new Set([...s.nics, ...(other?.nics ?? [])].map((n) => n.mac.toLowerCase()));
+    for (const c of s.conflicts) {
+      if (pairMacs.has(c.mac.toLowerCase())) continue;
+      const whose = c.kind === 'vip' ? `VIP of ${c.instance ?? 'an instance'}` : `own address of ${s.node}`;
+      add({
+        cause: 'address-conflict', ...(c.kind === 'vip' && c.instance ? { instance: c.instance } : {}), where: s.node,
+        evidence: `${c.ip} (${whose}) is answered on ${c.interface} ${here} by MAC ${c.mac}, which is neither box of the pair`,
+        fix: `find the host with MAC ${c.mac} (switch MAC table, ip neigh) and remove ${c.ip} from it, or move the address`,
+      });
+    }
+    // --- VRID conflicts ------------------------------------------------------------------------
+    for (const i of s.instances) {
+      for (const f of i.foreign) {
+        if (f.last_seen_ms_ago === null || f.last_seen_ms_ago > windowMs) continue;
+        const name = localName(i);
+        const evidence = `VRID ${i.vrid} on ${i.interface}: router ${f.source} (priority ${f.priority}) advertises [${f.addresses.join(', ')}], and it is not the twin`;
+        if (findings.some((x) => x.cause === 'vrid-conflict' && x.instance === name && x.evidence === evidence)) continue;
+        add({
+          cause: 'vrid-conflict', instance: name, where: s.node, evidence,
+          fix: `give one group another VRID (on both twins), or use unicast_peer; if ${f.source} belongs to this group set mixed_group on ${name}`,
+        });
+      }
+    }
+    // --- auth, unicast source and address list drops ------------------------------------------
+    for (const i of s.instances) {
+      const d = deltas(i.drops, windowMs);
+      const name = localName(i);
+      const from = other ? ` from ${other.node}` : '';
+      const wrong = d.auth ?? 0;
+      const type = d['auth-type-mismatch'] ?? 0;
+      if (wrong + type > 0) {
+        const why = [wrong ? `${wrong} for a wrong password/key` : '', type ? `${type} for another authentication type` : ''].filter(Boolean).join(', ');
+        add(
+          {
+            cause: 'auth-mismatch', instance: name, where: s.node,
+            evidence: `${s.node} dropped adverts${from} on VRID ${i.vrid}: ${why} in the last ${Math.round(windowMs / 1000)} s`,
+            fix: `set the same authentication (auth_type and password/key) for ${name} on both twins`,
+          },
+          [name],
+        );
+      }
+    }
+    // --- serial line ---------------------------------------------------------------------------
+    const serial = s.serial;
+    if (serial) {
+      const rate = serialRate(serial.samples, serialWindowMs);
+      if (rate && rate.bad >= 3 && (rate.ratio >= 0.05 || (rate.ratio >= 0.01 && rate.ratio > 2 * rate.before))) {
+        add({
+          cause: 'serial-line-degrading', where: s.node,
+          evidence: `serial ${here}: ${rate.bad} of ${rate.bad + rate.good} frames${other ? ` from ${other.node}` : ''} damaged (CRC/noise) in the last ${Math.round(serialWindowMs / 1000)} s (${pct(rate.ratio)}), ${rate.before < 0 ? 'no earlier window' : `${pct(rate.before)} the window before`}`,
+          fix: 'replace the serial cable (or its connectors/adapter) before it fails; check its length and shielding and the baud rate',
+        });
+      }
+    }
+  }
+
+  if (!T) {
+    if (ev.twin_unknown_reason) notes.push(`twin's view unknown: ${ev.twin_unknown_reason}`);
+    return { findings, notes };
+  }
+
+  // --- what needs both sides: settings, unicast peers, the Ethernet directions -----------------
+  for (const t of T.instances) {
+    if (!L.instances.some((x) => x.vrid === t.vrid && x.family === t.family)) {
+      add({
+        cause: 'settings-mismatch', instance: t.name, where: T.node,
+        evidence: `${t.name} (VRID ${t.vrid}, IPv${t.family}) runs on twin ${T.node}, this box ${L.node} has no instance with that VRID`,
+        fix: `configure VRID ${t.vrid} on ${L.node} too (or the same VRID on both)`,
+      });
+    }
+  }
+  for (const li of L.instances) {
+    const ti = T.instances.find((x) => x.vrid === li.vrid && x.family === li.family);
+    if (!ti) {
+      add(
+        {
+          cause: 'settings-mismatch', instance: li.name, where: L.node,
+          evidence: `${li.name} (VRID ${li.vrid}, IPv${li.family}) runs here, twin ${T.node} has no instance with that VRID`,
+          fix: `configure ${li.name} with VRID ${li.vrid} on ${T.node} too (or the same VRID on both)`,
+        },
+        [li.name],
+      );
+      continue;
+    }
+    for (const key of Object.keys(SETTING_LABEL) as (keyof InstanceSettings)[]) {
+      const a = show(li.settings[key]);
+      const b = show(ti.settings[key]);
+      if (a === b) continue;
+      const cause: CauseId = key === 'auth_type' ? 'auth-mismatch' : 'settings-mismatch';
+      add(
+        {
+          cause, instance: li.name, where: L.node,
+          evidence: `${li.name} ${SETTING_LABEL[key]} (${SETTING_KEY[key]}): ${a} on ${L.node}, ${b} on ${T.node}`,
+          fix: `make ${SETTING_KEY[key]} of ${li.name} the same on both twins`,
+        },
+        [li.name],
+      );
+    }
+    for (const [me, peer, mine] of [[L, T, li], [T, L, ti]] as const) {
+      if (mine.unicast_peers.length === 0) continue;
+      const peerInst = peer.instances.find((x) => x.vrid === mine.vrid && x.family === mine.family);
+      const real = new Set([...(peerInst ? [peerInst.address] : []), ...peer.addresses].map((a) => canonicalAddress(a) ?? a));
+      const configured = mine.unicast_peers.map((a) => canonicalAddress(a) ?? a);
+      if (configured.some((a) => real.has(a))) continue;
+      add(
+        {
+          cause: 'peer-address-mismatch', instance: li.name, where: me.node,
+          evidence: `${li.name} on ${me.node} sends unicast to ${configured.join(', ')}, but twin ${peer.node}'s address on ${peerInst?.interface ?? 'its interface'} is ${peerInst?.address ?? peer.addresses.join(', ')}`,
+          fix: `set unicast_peer of ${li.name} on ${me.node} to ${peerInst?.address ?? peer.addresses[0] ?? "the twin's address"}`,
+        },
+        [li.name],
+      );
+    }
+    if (explained.has(li.name)) continue;
+    // --- Ethernet directions ---------------------------------------------------------------------
+    const vrrpLT = direction(li, ti);
+    const vrrpTL = direction(ti, li);
+    if (vrrpLT !== 'lost' && vrrpTL !== 'lost') continue;
+    const udp = probeDirections(ev);
+    const dirs: { name: string; vrrp: Dir; udp: Dir }[] = [
+      { name: `${L.node} -> ${T.node}`, vrrp: vrrpLT, udp: udp.lt },
+      { name: `${T.node} -> ${L.node}`, vrrp: vrrpTL, udp: udp.tl },
+    ];
+    const works = (d: (typeof dirs)[number]) => d.vrrp === 'ok' || d.udp === 'ok';
+    const lost = (d: (typeof dirs)[number]) => d.vrrp === 'lost' && d.udp !== 'ok';
+    const filtered = dirs.filter((d) => d.vrrp === 'lost' && d.udp === 'ok');
+    for (const d of filtered) {
+      add({
+        cause: 'vrrp-filtered', instance: li.name, where: L.node,
+        evidence: `${li.name}: adverts ${d.name} lost while the LAN probe (UDP) passes the same way; no nft rule on either box drops VRRP`,
+        fix: 'something between the boxes filters VRRP (protocol 112 / multicast 224.0.0.18): a switch ACL, IGMP snooping or a firewall in the path; allow it, or use unicast_peer',
+      });
+    }
+    const [a, b] = dirs as [(typeof dirs)[number], (typeof dirs)[number]];
+    const gone = [a, b].filter((d) => lost(d) || d.udp === 'lost');
+    const carrierUp = [L, T].every((s) => s.nics.find((n) => n.name === (s === L ? li : ti).interface)?.carrier !== false);
+    if (gone.length === 2 && carrierUp) {
+      add({
+        cause: 'path-cut', instance: li.name, where: L.node,
+        evidence: `${li.name}: nothing passes between ${L.node} and ${T.node} on the LAN in either direction (adverts and probe), carrier up on both, serial ${L.serial?.ok ? 'fine' : 'down too'}`,
+        fix: 'check the switch/VLAN between the boxes (port state, VLAN membership, a switch that failed or was replaced); both links are up',
+      });
+    } else if (gone.length === 1 && works(gone[0] === a ? b : a)) {
+      const d = gone[0]!;
+      add({
+        cause: 'one-way-loss', instance: li.name, where: L.node,
+        evidence: `${li.name}: traffic ${d.name} is lost (${d.vrrp === 'lost' ? 'adverts' : ''}${d.vrrp === 'lost' && d.udp === 'lost' ? ' and ' : ''}${d.udp === 'lost' ? 'probe' : ''}), the other direction passes`,
+        fix: `look for a one-way fault on the path ${d.name}: a switch port or VLAN filter, a unidirectional link (one fibre/pair), a bridge rule (nft bridge/ebtables) or a wrong static ARP/MAC entry`,
+      });
+    } else if (filtered.length === 0) {
+      notes.push(`${li.name}: adverts ${dirs.filter((d) => d.vrrp === 'lost').map((d) => d.name).join(' and ')} lost; the other direction cannot be judged (${udp.why})`);
+    }
+  }
+  return { findings, notes };
+}
+
+/** A direction from the sender's side: lost when it has been MASTER for a while and the listener hears nothing. */
+function direction(sender: InstanceEvidence, listener: InstanceEvidence): Dir {
+  if (sender.state !== 'MASTER') return 'unknown';
+  // A new MASTER's first adverts are on their way: judge once it has sent a few.
+  if (sender.state_ms !== undefined && sender.state_ms < 2 * sender.settings.advert_interval_cs * 10) return 'unknown';
+  if (listener.hears_twin === true) return 'ok';
+  if (listener.hears_twin === false) return 'lost';
+  return 'unknown';
+}
+
+function probeDirections(ev: PairEvidence): { lt: Dir; tl: Dir; why: string } {
+  const lp = ev.local.probe;
+  const tp = ev.twin?.probe;
+  if (!lp || !tp || ev.twin_questions_before === undefined || lp.answered === null) return { lt: 'unknown', tl: 'unknown', why: 'no LAN probe round' };
+  if (lp.answered) return { lt: 'ok', tl: 'ok', why: 'probe answered' };
+  const reached = tp.questions_answered > ev.twin_questions_before;
+  return reached ? { lt: 'ok', tl: 'lost', why: 'probe reached the twin, its answer did not come back' } : { lt: 'lost', tl: 'unknown', why: 'probe did not reach the twin' };
+}
+
+function serialRate(samples: readonly { at: number; values: Record<string, number> }[], windowMs: number): { bad: number; good: number; ratio: number; before: number } | undefined {
+  if (samples.length < 2) return undefined;
+  const last = samples[samples.length - 1]!;
+  const at = (t: number) => {
+    let s = samples[0]!;
+    for (const x of samples) if (x.at <= t) s = x;
+    return s;
+  };
+  const mid = at(last.at - windowMs);
+  if (mid === last) return undefined;
+  const start = at(mid.at - windowMs);
+  const count = (a: typeof last, b: typeof last) => {
+    const v = (k: string) => Math.max(0, (b.values[k] ?? 0) - (a.values[k] ?? 0));
+    const bad = v('rejected.bad-crc') + v('rejected.noise') + v('rejected.truncated') + v('rejected.too-long');
+    return { bad, good: v('accepted.heartbeat') };
+  };
+  const now = count(mid, last);
+  const prev = start === mid ? undefined : count(start, mid);
+  const ratio = now.bad + now.good === 0 ? 0 : now.bad / (now.bad + now.good);
+  const before = !prev ? -1 : prev.bad + prev.good === 0 ? 0 : prev.bad / (prev.bad + prev.good);
+  return { ...now, ratio, before: Math.max(before, before < 0 ? -1 : 0) };
+}
+
+/** The instance a box-level finding concerns, when only one instance is affected. */
+function one(users: string[]): { instance?: string } {
+  return users.length === 1 ? { instance: users[0]! } : {};
+}
+
+function pct(r: number): string {
+  return `${(r * 100).toFixed(1)} %`;
+}
+
+function show(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.join(', ')}]`;
+  if (typeof v === 'boolean') return v ? 'unicast' : 'multicast';
+  return String(v);
+}
+
+/** The findings as text lines (CLI, console): cause, where, evidence, fix. */
+export function renderDiagnosis(d: Diagnosis): string {
+  if (d.findings.length === 0) return ['healthy: no cause found', ...d.notes.map((n) => `note: ${n}`)].join('\n');
+  const lines: string[] = [];
+  for (const f of d.findings) {
+    lines.push(`${f.cause}${f.instance ? ` [${f.instance}]` : ''} (${f.where})`);
+    lines.push(`  evidence: ${f.evidence}`);
+    lines.push(`  fix:      ${f.fix}`);
+  }
+  for (const n of d.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,261 @@
+// `twinvip run`'s split-brain diagnosis, on the main thread (never on the HA timing path): every
+// PERIOD_MS it gathers this box's evidence (gather.ts), asks the twin for its own over the serial
+// link (the `diagnose` request: works with the Ethernet path cut), runs a LAN probe round when a
+// direction of the Ethernet channel looks lost (to tell one-way loss from a cut), and runs the pure
+// diagnosis (diagnosis.ts). New findings are logged and raised as alarms carrying their cause id;
+// the latest diagnosis is the `diagnosis` section of `status` and of the MQTT state, and the
+// `diagnose` control command (CLI `twinvip diagnose`, console `diagnose`) runs one at once.
+
+import { performance } from 'node:perf_hooks';
+import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
+import type { HaRunnerPort, HeartbeatPort } from '../ha/worker/host';
+import type { SubsystemLogger } from '../log';
+import { DEFAULT_SERIAL_WINDOW_MS, DEFAULT_WINDOW_MS, diagnose, renderDiagnosis, type Diagnosis } from './diagnosis';
+import type { CauseId, Finding, PairEvidence, SideEvidence } from './evidence';
+import { EvidenceGatherer, forTwin, parseSideEvidence } from './gather';
+
+/** The serial request name the twin answers with its evidence. */
+export const DIAGNOSE_REQUEST = 'diagnose';
+export const PERIOD_MS = 1000;
+const TWIN_TIMEOUT_MS = 2500;
+
+/** What the diagnosis needs of the HA path (src/ha/worker/host.ts's HaExtension). */
+export interface DiagnoseHaPort {
+  readonly vrrp: HaRunnerPort | undefined;
+  readonly heartbeat: HeartbeatPort;
+  counters(): Record<string, Record<string, number>>;
+  command(name: string, args: Record<string, unknown>): Promise<unknown>;
+  refresh(): Promise<void>;
+  freshState(): Promise<void>;
+}
+
+export interface DiagnosisSection {
+  healthy: boolean;
+  /** ISO time of the diagnosis; null before the first. */
+  at: string | null;
+  twin: string | null;
+  findings: Finding[];
+  notes: string[];
+}
+
+export class DiagnoseExtension implements Extension {
+  readonly name = 'diagnose';
+  private ctx: DaemonContext | undefined;
+  private log: SubsystemLogger | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly gatherer = new EvidenceGatherer();
+  private local: SideEvidence | undefined;
+  private last: { diagnosis: Diagnosis; at: number; twin: string | null } | undefined;
+  private running: Promise<Diagnosis> | undefined;
+  private readonly active = new Map<string, Finding>();
+  private twinName: string | undefined;
+  private readonly unregister: (() => void)[] = [];
+  private stopped = false;
+  readonly counters = { runs: 0, twin_answers: 0, twin_failures: 0, probe_rounds: 0, findings_raised: 0, findings_cleared: 0 };
+
+  constructor(private readonly ha: DiagnoseHaPort) {}
+
+  start(ctx: DaemonContext): void {
+    this.ctx = ctx;
+    this.log = ctx.logger.for('heartbeat');
+    this.stopped = false;
+    this.ha.heartbeat.answerWith(DIAGNOSE_REQUEST, () => this.answerTwin());
+    this.unregister.push(
+      ctx.control.register('diagnose', async () => this.section(await this.runOnce()), {
+        summary: 'split-brain diagnosis now: causes with evidence and fix, asking the twin over serial',
+      }),
+    );
+    this.unregister.push(ctx.counters.add('diagnose', () => ({ ...this.counters })));
+    const tick = () => {
+      this.timer = undefined;
+      void this.runOnce().finally(() => {
+        if (!this.stopped) {
+          this.timer = setTimeout(tick, PERIOD_MS);
+          this.timer.unref();
+        }
+      });
+    };
+    this.timer = setTimeout(tick, PERIOD_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const u of this.unregister.splice(0)) u();
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * The twin asks for our evidence: the last gathered, with the LAN probe counter read now (the
+   * twin asks right after a probe round to see whether its questions reached us).
+   */
+  private async answerTwin(): Promise<string | undefined> {
+    const local = this.local;
+    if (!local) return undefined;
+    let probe = local.probe;
+    if (probe) {
+      await this.ha.freshState();
+      probe = { ...probe, questions_answered: this.ha.counters().heartbeat?.['probe.questions_answered'] ?? probe.questions_answered };
+    }
+    const text = JSON.stringify(forTwin({ ...local, probe }, DEFAULT_WINDOW_MS, DEFAULT_SERIAL_WINDOW_MS));
+    // One serial response holds 16 KiB: a cut text is refused by the twin's parser, never misread.
+    return text.length <= 16 * 1024 ? text : JSON.stringify({ error: 'evidence-too-large', node: local.node });
+  }
+
+  private readonly twinListeners: ((name: string) => void)[] = [];
+
+  /** Called when the twin's node name is learned or changes (the MQTT state's pair id follows). */
+  onTwinNode(listener: (name: string) => void): void {
+    this.twinListeners.push(listener);
+  }
+
+  /** The twin's node name as its evidence last gave it (issue 24: the pair id). */
+  twinNode(): string | undefined {
+    return this.twinName;
+  }
+
+  /** The cause id of an active finding for this instance (alarms carry it). */
+  causeFor(instance: string | undefined): CauseId | undefined {
+    const all = [...this.active.values()];
+    return (all.find((f) => instance !== undefined && f.instance === instance) ?? (all.length === 1 ? all[0] : undefined))?.cause;
+  }
+
+  /** The `diagnosis` section of status and the MQTT state. */
+  section(d: Diagnosis | undefined = this.last?.diagnosis): DiagnosisSection {
+    return {
+      healthy: d ? d.findings.length === 0 : true,
+      at: this.last ? new Date(this.last.at).toISOString() : null,
+      twin: this.last?.twin ?? null,
+      findings: d?.findings ?? [],
+      notes: d?.notes ?? [],
+    };
+  }
+
+  /** The latest diagnosis as text (console). */
+  async text(): Promise<string> {
+    const d = await this.runOnce();
+    const twin = this.last?.twin;
+    return `${renderDiagnosis(d)}\n(${twin ? `with twin ${twin}'s evidence over serial` : "without the twin's evidence"})`;
+  }
+
+  /** One diagnosis; concurrent callers share the one in progress. */
+  runOnce(): Promise<Diagnosis> {
+    this.running ??= this.cycle().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async cycle(): Promise<Diagnosis> {
+    const ctx = this.ctx!;
+    this.counters.runs++;
+    await this.ha.refresh();
+    const runner = this.ha.vrrp;
+    const hb = this.ha.heartbeat.status();
+    const local = await this.gatherer.gather({
+      node: ctx.config.node.name,
+      nodeId: hb.enabled ? hb.local.node_id : '',
+      uptimeMs: Date.now() - ctx.startedAt,
+      runnerNow: runner?.now() ?? 0,
+      views: runner?.views() ?? [],
+      heartbeat: hb,
+      counters: this.ha.counters(),
+      now: performance.now(),
+    });
+    this.local = local;
+    const ev: PairEvidence = { local, twin: null };
+    if (!hb.enabled) ev.twin_unknown_reason = 'no serial heartbeat configured';
+    else if (!hb.serial.ok) ev.twin_unknown_reason = 'serial heartbeat lost: the twin cannot be asked';
+    else {
+      let twin = await this.askTwin(ev);
+      if (twin && this.directionLost(local, twin) && local.probe) {
+        // Tell one-way loss from a cut: our probe's questions reaching the twin show in its
+        // answered-questions counter; its answers reaching us in the round's verdict.
+        const before = twin.probe?.questions_answered;
+        try {
+          const r = (await this.ha.command('heartbeat', { probe: true })) as { answered: boolean | null };
+          this.counters.probe_rounds++;
+          local.probe = { ...local.probe, answered: r.answered };
+          const after = await this.askTwin(ev);
+          if (after && before !== undefined && r.answered !== null) {
+            twin = after;
+            ev.twin_questions_before = before;
+          }
+        } catch (err) {
+          this.log?.debug(`probe round failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      ev.twin = twin;
+    }
+    const d = diagnose(ev);
+    this.last = { diagnosis: d, at: Date.now(), twin: ev.twin?.node ?? null };
+    this.report(d);
+    return d;
+  }
+
+  private async askTwin(ev: PairEvidence): Promise<SideEvidence | null> {
+    const r = await this.ha.heartbeat.requestPeer(DIAGNOSE_REQUEST, TWIN_TIMEOUT_MS);
+    if (!r.ok) {
+      this.counters.twin_failures++;
+      ev.twin_unknown_reason = `the twin did not answer over serial (${r.error})`;
+      return null;
+    }
+    const twin = parseSideEvidence(r.body);
+    if (!twin) {
+      this.counters.twin_failures++;
+      // An older twin answers {"error":"unknown-request"}; a twin still starting has no evidence yet.
+      ev.twin_unknown_reason = r.body.includes('unknown-request') ? 'the twin runs a version without diagnosis' : 'the twin has no evidence yet';
+      return null;
+    }
+    this.counters.twin_answers++;
+    if (twin.node !== this.twinName) {
+      this.twinName = twin.node;
+      for (const l of this.twinListeners) l(twin.node);
+    }
+    return twin;
+  }
+
+  /** Some instance has a sender whose adverts the other box does not hear. */
+  private directionLost(l: SideEvidence, t: SideEvidence): boolean {
+    return l.instances.some((li) => {
+      const ti = t.instances.find((x) => x.vrid === li.vrid && x.family === li.family);
+      if (!ti) return false;
+      return (li.state === 'MASTER' && ti.hears_twin === false) || (ti.state === 'MASTER' && li.hears_twin === false);
+    });
+  }
+
+  private report(d: Diagnosis): void {
+    const key = (f: Finding) => `${f.cause}|${f.instance ?? ''}|${f.where}|${f.evidence.replace(/\d+/g, '#')}`;
+    const now = new Map(d.findings.map((f) => [key(f), f]));
+    for (const [k, f] of now) {
+      if (this.active.has(k)) continue;
+      this.active.set(k, f);
+      this.counters.findings_raised++;
+      const log = f.instance ? this.log!.forInstance(f.instance) : this.log!;
+      log.warn(`diagnosis: ${f.cause} (${f.where}): ${f.evidence}; fix: ${f.fix}`);
+      this.emit(f, true);
+    }
+    for (const [k, f] of [...this.active]) {
+      if (now.has(k)) continue;
+      this.active.delete(k);
+      this.counters.findings_cleared++;
+      (f.instance ? this.log!.forInstance(f.instance) : this.log!).info(`diagnosis: ${f.cause} (${f.where}) no longer seen`);
+      this.emit(f, false);
+    }
+  }
+
+  private emit(f: Finding, active: boolean): void {
+    const alarm: DaemonEvents['alarm'] = {
+      id: `diagnosis-${f.cause}`,
+      active,
+      severity: 'warning',
+      message: active ? `${f.cause} (${f.where}): ${f.evidence}; fix: ${f.fix}` : `${f.cause} (${f.where}) no longer seen`,
+      cause: f.cause,
+      ...(f.instance ? { instance: f.instance } : {}),
+      at: Date.now(),
+    };
+    this.ctx?.bus.emit('alarm', alarm);
+  }
+}

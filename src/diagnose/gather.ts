@@ -1,0 +1,257 @@
+// The shell of the diagnosis: reads this box's evidence (evidence.ts) without touching the HA
+// timing path. Everything here runs on the main thread, asynchronously: the VRRP and heartbeat
+// facts come from the HA thread's mirror (views, heartbeat status, counters), the NIC facts from
+// /sys/class/net, the firewall from `nft -j list ruleset` (a child process, at most every
+// NFT_EVERY_MS), address conflicts from `arping -D` (RFC 5227 probes, at most every ARP_EVERY_MS).
+
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { canonicalAddress } from '../lib/ip';
+import type { HeartbeatStatus } from '../ha/heartbeat/status';
+import type { InstanceView } from '../ha/vrrp/runner';
+import { pushSample, type AddressConflict, type CounterSample, type FirewallEvidence, type InstanceEvidence, type NicEvidence, type SideEvidence } from './evidence';
+import { vrrpDroppingRules } from './nft';
+
+export const NFT_EVERY_MS = 2000;
+export const ARP_EVERY_MS = 2000;
+/** Samples are kept this long (two serial windows and some). */
+export const KEEP_MS = 70_000;
+const NIC_STATS = ['rx_errors', 'tx_errors', 'rx_crc_errors', 'rx_frame_errors', 'rx_dropped', 'tx_dropped', 'rx_packets', 'tx_packets'] as const;
+const SERIAL_KEYS = ['accepted.heartbeat', 'rejected.bad-crc', 'rejected.noise', 'rejected.truncated', 'rejected.too-long'];
+
+export interface GatherInputs {
+  node: string;
+  nodeId: string;
+  uptimeMs: number;
+  /** The runner's monotonic clock (transition times in the views are on it). */
+  runnerNow: number;
+  views: readonly InstanceView[];
+  heartbeat: HeartbeatStatus | { enabled: false };
+  counters: Record<string, Record<string, number>>;
+  /** The monotonic clock of this thread, for the samples. */
+  now: number;
+}
+
+type Run = (file: string, args: string[], timeoutMs: number) => Promise<{ code: number | string; stdout: string; stderr: string }>;
+
+const runProgram: Run = (file, args, timeoutMs) =>
+  new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
+      const code = err ? ((err as NodeJS.ErrnoException).code ?? (err as { status?: number }).status ?? 1) : 0;
+      resolve({ code: typeof code === 'number' || typeof code === 'string' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+
+/** Keeps the sample histories between gathers and the rate-limited results. */
+export class EvidenceGatherer {
+  private readonly drops = new Map<string, CounterSample[]>();
+  private readonly nicStats = new Map<string, CounterSample[]>();
+  private readonly serial: CounterSample[] = [];
+  private firewall: FirewallEvidence = { known: false, reason: 'not read yet' };
+  private firewallAt = -Infinity;
+  private firewallBusy: Promise<void> | undefined;
+  private conflicts: AddressConflict[] = [];
+  private arpAt = -Infinity;
+  private arpBusy: Promise<void> | undefined;
+
+  constructor(private readonly run: Run = runProgram, private readonly sysfs = '/sys/class/net') {}
+
+  async gather(i: GatherInputs): Promise<SideEvidence> {
+    const hb = i.heartbeat.enabled ? i.heartbeat : undefined;
+    const ifaces = [...new Set(i.views.map((v) => v.plan.interface))];
+    const instances: InstanceEvidence[] = i.views.map((v) => {
+      const p = v.plan;
+      const eth = hb?.ethernet.find((e) => e.vrid === p.params.vrid && e.family === p.family);
+      const pair = hb?.pair.instances.find((x) => x.instance === p.name);
+      const hist = this.drops.get(p.name) ?? [];
+      this.drops.set(p.name, hist);
+      pushSample(hist, { at: i.now, values: { ...v.drops } }, KEEP_MS);
+      const last = v.snapshot.lastTransition;
+      return {
+        name: p.name,
+        vrid: p.params.vrid,
+        family: p.family,
+        interface: p.interface,
+        state: v.snapshot.state,
+        ...(last ? { state_ms: Math.max(0, Math.round(i.runnerNow - last.at)) } : {}),
+        address: p.params.primaryAddress,
+        unicast_peers: p.unicast ? [...p.destinations] : [],
+        settings: {
+          version: p.params.version,
+          advert_interval_cs: p.params.advertIntervalCs,
+          auth_type: p.authType === 1 ? 'pass' : p.authType === 2 ? 'ah' : 'none',
+          vips: [...p.advertised].map((a) => canonicalAddress(a) ?? a).sort(),
+          unicast: p.unicast,
+          multicast_group: p.unicast ? '' : p.multicastGroup,
+        },
+        hears_twin: eth ? eth.ok : null,
+        last_twin_advert_ms_ago: eth ? eth.last_advert_ms_ago : null,
+        drops: hist,
+        foreign: (pair?.conflicts ?? []).map((c) => ({ source: c.source, priority: c.priority, addresses: c.addresses, last_seen_ms_ago: c.last_seen_ms_ago, count: c.count })),
+      };
+    });
+    for (const name of [...this.drops.keys()]) if (!instances.some((x) => x.name === name)) this.drops.delete(name);
+    const hbc = i.counters.heartbeat ?? {};
+    if (hb) pushSample(this.serial, { at: i.now, values: Object.fromEntries(SERIAL_KEYS.map((k) => [k, hbc[k] ?? 0])) }, KEEP_MS);
+    // nft answers in tens of ms: waited for when due, so a new rule shows in this diagnosis.
+    const firewall = this.refreshFirewall(i.now, i.views);
+    const nics = await Promise.all(ifaces.map((n) => this.nic(n, i.now)));
+    await firewall;
+    this.refreshConflicts(i.now, i.views);
+    const own = new Set<string>();
+    for (const v of i.views) {
+      own.add(v.plan.params.primaryAddress);
+      for (const a of v.plan.expectation.ownAddresses) own.add(a);
+    }
+    return {
+      node: i.node,
+      node_id: i.nodeId,
+      uptime_ms: Math.round(i.uptimeMs),
+      addresses: [...own],
+      instances,
+      nics,
+      firewall: this.firewall,
+      conflicts: this.conflicts,
+      serial: hb ? { ok: hb.serial.ok, samples: this.serial } : null,
+      probe: 'probe.questions_answered' in hbc ? { answered: null, questions_answered: hbc['probe.questions_answered'] ?? 0 } : null,
+    };
+  }
+
+  /** Waits for the rate-limited readers in flight (tests, the `diagnose` command). */
+  async settled(): Promise<void> {
+    await Promise.all([this.firewallBusy, this.arpBusy]);
+  }
+
+  private async nic(name: string, now: number): Promise<NicEvidence> {
+    const read = async (f: string): Promise<string | undefined> => {
+      try {
+        return (await readFile(`${this.sysfs}/${name}/${f}`, 'utf8')).trim();
+      } catch {
+        return undefined;
+      }
+    };
+    const [carrier, operstate, mac, changes, ...stats] = await Promise.all([
+      read('carrier'), read('operstate'), read('address'), read('carrier_changes'), ...NIC_STATS.map((s) => read(`statistics/${s}`)),
+    ]);
+    const values: Record<string, number> = {};
+    NIC_STATS.forEach((s, k) => {
+      const n = Number(stats[k]);
+      if (Number.isFinite(n)) values[s] = n;
+    });
+    if (changes !== undefined && Number.isFinite(Number(changes))) values.carrier_changes = Number(changes);
+    const hist = this.nicStats.get(name) ?? [];
+    this.nicStats.set(name, hist);
+    pushSample(hist, { at: now, values }, KEEP_MS);
+    // carrier is unreadable (EINVAL) while the interface is administratively down.
+    const up = carrier === '1' ? true : carrier === '0' || operstate === 'down' ? false : null;
+    return { name, carrier: up, operstate: operstate ?? 'unknown', mac: mac ?? '', stats: hist };
+  }
+
+  private refreshFirewall(now: number, views: readonly InstanceView[]): Promise<void> | undefined {
+    if (this.firewallBusy || now - this.firewallAt < NFT_EVERY_MS) return undefined;
+    this.firewallAt = now;
+    const groups = [...new Set(views.filter((v) => !v.plan.unicast).map((v) => v.plan.multicastGroup))];
+    this.firewallBusy = this.run('nft', ['-j', 'list', 'ruleset'], 3000)
+      .then((r) => {
+        if (r.code === 'ENOENT') this.firewall = { known: false, reason: 'nft not installed: firewall unknown' };
+        else if (r.code !== 0) this.firewall = { known: false, reason: `nft failed: ${(r.stderr.split('\n')[0] ?? '').slice(0, 200) || `exit ${r.code}`}` };
+        else this.firewall = { known: true, rules: vrrpDroppingRules(r.stdout, groups) };
+      })
+      .catch((err: unknown) => {
+        this.firewall = { known: false, reason: `nft output unreadable: ${err instanceof Error ? err.message : String(err)}` };
+      })
+      .finally(() => {
+        this.firewallBusy = undefined;
+      });
+    return this.firewallBusy;
+  }
+
+  /**
+   * RFC 5227 probes (ARP with sender 0.0.0.0) for the box's own IPv4 addresses and the VIPs it
+   * holds as MASTER: any answer comes from another host that uses the address (the twin's MAC
+   * is told apart by the diagnosis, which knows the twin's NICs).
+   */
+  private refreshConflicts(now: number, views: readonly InstanceView[]): void {
+    if (this.arpBusy || now - this.arpAt < ARP_EVERY_MS) return;
+    this.arpAt = now;
+    const targets: { ip: string; iface: string; kind: 'vip' | 'own'; instance?: string }[] = [];
+    const seen = new Set<string>();
+    const add = (t: (typeof targets)[number]) => {
+      if (t.ip.includes(':') || seen.has(t.ip) || targets.length >= 8) return;
+      seen.add(t.ip);
+      targets.push(t);
+    };
+    for (const v of views) add({ ip: v.plan.params.primaryAddress, iface: v.plan.interface, kind: 'own' });
+    for (const v of views) {
+      if (v.snapshot.state !== 'MASTER') continue;
+      for (const a of v.plan.advertised) add({ ip: a, iface: v.plan.interface, kind: 'vip', instance: v.plan.name });
+    }
+    this.arpBusy = Promise.all(
+      targets.map(async (t): Promise<AddressConflict[]> => {
+        const r = await this.run('arping', ['-D', '-I', t.iface, '-c', '2', '-w', '1', t.ip], 3000);
+        if (r.code === 'ENOENT') return [];
+        const out: AddressConflict[] = [];
+        for (const m of r.stdout.matchAll(/reply from (\S+) \[([0-9A-Fa-f:]{17})\]/g)) {
+          out.push({ ip: t.ip, mac: m[2]!.toLowerCase(), interface: t.iface, kind: t.kind, ...(t.instance ? { instance: t.instance } : {}) });
+        }
+        return out;
+      }),
+    )
+      .then((all) => {
+        const flat = all.flat();
+        this.conflicts = flat.filter((c, k) => flat.findIndex((x) => x.ip === c.ip && x.mac === c.mac) === k);
+      })
+      .finally(() => {
+        this.arpBusy = undefined;
+      });
+  }
+}
+
+/**
+ * The evidence trimmed for the twin (one serial response, at most 16 KiB): of each history only
+ * the samples the diagnosis compares (the last one and those `offsets` ms before it).
+ */
+export function forTwin(e: SideEvidence, windowMs: number, serialWindowMs: number): SideEvidence {
+  return {
+    ...e,
+    instances: e.instances.map((x) => ({ ...x, drops: thin(x.drops, [windowMs]) })),
+    nics: e.nics.map((n) => ({ ...n, stats: thin(n.stats, [windowMs]) })),
+    serial: e.serial ? { ok: e.serial.ok, samples: thin(e.serial.samples, [2 * serialWindowMs, serialWindowMs]) } : null,
+    conflicts: e.conflicts.slice(0, 16),
+    firewall: e.firewall.known ? { known: true, rules: e.firewall.rules.slice(0, 16) } : e.firewall,
+  };
+}
+
+function thin(samples: readonly CounterSample[], offsets: number[]): CounterSample[] {
+  if (samples.length <= 1) return [...samples];
+  const last = samples[samples.length - 1]!;
+  const picked = new Set<CounterSample>();
+  for (const off of offsets) {
+    // The oldest sample inside the window (what windowOf/serialRate would compare against).
+    const inside = samples.find((s) => last.at - s.at <= off);
+    const before = [...samples].reverse().find((s) => s.at <= last.at - off);
+    if (before) picked.add(before);
+    if (inside && inside !== last) picked.add(inside);
+  }
+  picked.add(last);
+  return samples.filter((s) => picked.has(s));
+}
+
+/** The twin's evidence as it came over serial: checked for shape, or undefined. */
+export function parseSideEvidence(text: string): SideEvidence | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Partial<SideEvidence>;
+  const arrays = [o.addresses, o.instances, o.nics, o.conflicts];
+  if (typeof o.node !== 'string' || !arrays.every(Array.isArray) || typeof o.firewall !== 'object' || o.firewall === null) return undefined;
+  for (const i of o.instances!) {
+    if (typeof i !== 'object' || i === null || typeof i.vrid !== 'number' || typeof i.settings !== 'object' || !Array.isArray(i.drops) || !Array.isArray(i.foreign) || !Array.isArray(i.unicast_peers)) return undefined;
+  }
+  for (const n of o.nics!) if (typeof n !== 'object' || n === null || typeof n.name !== 'string' || !Array.isArray(n.stats)) return undefined;
+  return o as SideEvidence;
+}
