@@ -6,7 +6,7 @@
 // Native addons stay external: node-gyp-build finds their prebuilds relative to their own
 // package, so they ship beside the bundle (see the rootfs target), never inside it.
 import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,7 +67,7 @@ const standaloneValidator = {
   },
 };
 
-await build({
+const result = await build({
   // config-worker: validation of a reloaded or pushed config off the main thread (src/config/off-thread.ts);
   // ha-worker: VRRP and the serial heartbeat in their own thread (src/ha/worker/host.ts).
   entryPoints: { twinvip: 'src/cli.ts', 'config-worker': 'src/config/worker-entry.ts', 'ha-worker': 'src/ha/worker/entry.ts' },
@@ -90,5 +90,9 @@ await build({
     ].join('\n'),
   },
   plugins: [standaloneValidator],
+  metafile: true,
   logLevel: 'warning',
 });
+// Which output holds which sources and imports which chunks: scripts/rootfs.mjs ships only what the
+// appliance can load (not the demo), and the image test checks it. Not shipped itself.
+writeFileSync('dist/meta.json', JSON.stringify(result.metafile));

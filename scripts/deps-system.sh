@@ -12,6 +12,9 @@ pkgs+=(tshark)
 # unit, file(1) on the tarball's binaries, python3 as the sd_notify receiver; on an x64 host the
 # arm64 tarball needs the cross compiler for the addon and qemu-user to run its arm64 Node.js.
 pkgs+=(systemd file python3)
+# test/integration/image/systemd-boot.test.ts: a minimal Debian rootfs (mmdebstrap) booted with
+# systemd-nspawn (systemd-container).
+pkgs+=(mmdebstrap systemd-container)
 # make test-stress: the background CPU and I/O load the integration runs are repeated under.
 pkgs+=(stress-ng)
 # test/integration/nginx/logs.test.ts runs the image's /etc/logrotate.d/twinvip-nginx rule.

@@ -5,7 +5,8 @@
 //   opt/twinvip/bin/twinvip       launcher (sh): exec's the bundled node on the bundle
 //   opt/twinvip/runtime/node      Node.js runtime for ARCH, from the npm package node-linux-<arch>
 //   opt/twinvip/lib/twinvip.js    the app (esbuild bundle: the entry)
-//   opt/twinvip/lib/*-<hash>.js   its chunks, loaded on demand (commands, MQTT, nodemailer, ...)
+//   opt/twinvip/lib/*-<hash>.js   its chunks, loaded on demand (commands, MQTT, nodemailer, ...),
+//                                 not the demo's (scripts/image-files.mjs)
 //   opt/twinvip/lib/twinvip_net.node               our N-API addon, built for ARCH
 //   opt/twinvip/lib/node_modules/@serialport/...   bindings-cpp: JS + prebuilds/linux-<arch> only
 //   opt/twinvip/board/<name>/board.json            board facts (node.board in the config)
@@ -21,6 +22,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS } from './node-flags.mjs';
+import { applianceOutputs } from './image-files.mjs';
 import { DROPIN_PATH, watchdogDropIn } from './watchdog-dropin.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,7 +111,12 @@ cpSync(join(runtime, 'LICENSE'), join(opt, 'runtime', 'LICENSE'));
 
 // ---- the app and our addon; the addon sits beside the bundle, where src/net/native.ts looks.
 // The entry and every chunk it may import() (scripts/build.mjs splits the bundle); no source maps.
-const appFiles = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'));
+// Only what the appliance can load: the demo's chunks stay out (scripts/image-files.mjs).
+const metaPath = join(ROOT, 'dist', 'meta.json');
+if (!existsSync(metaPath)) die('dist/meta.json missing (run "make build")');
+const { ship, leftOut } = applianceOutputs(JSON.parse(readFileSync(metaPath, 'utf8')));
+const appFiles = ship.map((o) => relative('dist', o));
+for (const f of appFiles) if (!existsSync(join(ROOT, 'dist', f))) die(`dist/${f} missing: dist/meta.json is stale (run "make build")`);
 for (const f of appFiles) cpSync(join(ROOT, 'dist', f), join(opt, 'lib', f));
 cpSync(addon, join(opt, 'lib', 'twinvip_net.node'));
 
@@ -190,6 +197,25 @@ const gitRev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, e
 writeFileSync(join(opt, 'VERSION'), `twinvip ${pkg.version} (${gitRev}) linux-${arch}, Node.js ${nodeVersion}\n`);
 if (existsSync(join(ROOT, 'README.md'))) cpSync(join(ROOT, 'README.md'), join(opt, 'README.md'));
 
+// ---- modes, set here rather than inherited from the checkout and the builder's umask: directories
+// 0755, files 0644 (0755 when executable), nothing group- or world-writable; the configuration
+// directory and file, which name or will hold secrets (console password, MQTT credentials), 0750
+// and 0600. test/integration/image/contents.test.ts checks the result.
+const MODES = { 'etc/twinvip': 0o750, 'etc/twinvip/twinvip.json': 0o600 };
+function normaliseModes(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isSymbolicLink()) continue;
+    if (e.isDirectory()) {
+      chmodSync(p, 0o755);
+      normaliseModes(p);
+    } else chmodSync(p, statSync(p).mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+chmodSync(stage, 0o755); // the tarball's "./": unpacked over / it must not change the root's mode
+normaliseModes(stage);
+for (const [rel, mode] of Object.entries(MODES)) chmodSync(join(stage, rel), mode);
+
 // ---- tarball: root-owned, stable order and times, so two builds of one commit are identical.
 // gzip -6 (its default level), not -9: on the x64 stage's node (108.5 MB) -9 took 13.4 s of CPU
 // for 40.10 MB, -6 4.9 s for 40.32 MB (+0.5 %); `make test` builds two tarballs.
@@ -215,5 +241,5 @@ const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 process.stdout.write(
   `rootfs: ${relative(ROOT, tarball)}: ${mb(statSync(tarball).size)} compressed, ${mb(treeSize(stage))} unpacked ` +
     `(node ${mb(statSync(nodeOut).size)}, app ${mb(appFiles.reduce((n, f) => n + statSync(join(opt, 'lib', f)).size, 0))} in ${appFiles.length} files, ` +
-    `node_modules ${mb(treeSize(join(opt, 'lib', 'node_modules')))})\n`,
+    `node_modules ${mb(treeSize(join(opt, 'lib', 'node_modules')))}; left out of the image: ${leftOut.length} demo file(s))\n`,
 );

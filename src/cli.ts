@@ -35,7 +35,19 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cleanup: async () => (await import('./commands/cleanup')).cleanupCommand,
   console: async () => (await import('./commands/console')).consoleCommand,
   'import-keepalived': async () => (await import('./commands/import-keepalived')).importKeepalivedCommand,
-  demo: async () => (await import('./commands/demo')).demoCommand,
+  // Not in the appliance tarball (scripts/rootfs.mjs leaves the demo's chunks out): a clear word
+  // instead of a module-not-found stack.
+  demo: async () => {
+    try {
+      return (await import('./commands/demo')).demoCommand;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+      return async () => {
+        process.stderr.write('twinvip: the demo is not part of the appliance image; run `make demo` in the source tree\n');
+        return 2;
+      };
+    }
+  },
   pair: async () => (await import('./commands/pair')).pairCommand,
   keygen: async () => (await import('./commands/keygen')).keygenCommand,
   request: async () => (await import('./commands/request')).requestCommand,

@@ -90,7 +90,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const extensions: Extension[] = [new NotifyExtension(), new EmailExtension(), nginx, haPath, new LedExtension()];
   // MQTT (mqtt.js, its command schemas, telemetry) is loaded only when configured; a reload
   // cannot turn it on (the extension is created at start-up only), so nothing is lost.
-  const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha }) : undefined;
+  const mqtt = config.mqtt.enabled ? new (await import('../mqtt/extension')).MqttExtension({ ha, twinNode: () => diagnosis.twinNode() }) : undefined;
   if (mqtt) {
     extensions.push(mqtt);
     // The retained state lists each instance's demotions: republish when the operator changes them.
@@ -100,6 +100,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const diagnosis = new DiagnoseExtension(haPath);
   extensions.push(diagnosis);
   haPath.setAlarmCause((instance) => diagnosis.causeFor(instance));
+  // Issue 24: without node.twin the pair id comes from the twin's name learned over serial.
+  diagnosis.onTwinNode(() => mqtt?.stateChanged());
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({
@@ -142,6 +144,9 @@ export async function runCommand(args: string[]): Promise<number> {
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
   try {
+    // Before start: a SIGTERM right after READY=1 (while clearStartFailures is still awaited) must
+    // still send STOPPING=1 (sd-notify.test.ts caught it missing).
+    daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     const started = await daemon.start();
     if (!started.ok) {
       if (started.feature) {
@@ -172,7 +177,6 @@ export async function runCommand(args: string[]): Promise<number> {
     daemon.bus.on('config-reloaded', () => notifier.status(summary()));
     daemon.bus.on('config-reloaded', () => outputs.configure(daemon.config.logging));
     daemon.onFaultsChanged(() => notifier.status(summary()));
-    daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     await daemon.stopped;
     stopWatchdog();
     // The HA thread died (an exception escaped it): a bug, not a clean stop.

@@ -212,12 +212,12 @@ function reload(args: string[], s: ShellServices): CommandOutcome {
   };
 }
 
-async function pair(args: string[], s: ShellServices): Promise<CommandOutcome> {
+/** Synchronous for the guarded forms, so the question shows at once as for the other actions. */
+function pair(args: string[], s: ShellServices): CommandOutcome | Promise<CommandOutcome> {
   const act = s.actions.pair;
   if (!act) return notAvailable('pairing');
   if (args.length === 0 || (args.length === 1 && args[0]!.toLowerCase() === 'status')) {
-    const r = await act.call(s.actions, 'status', undefined, 'console');
-    return text(r.ok ? r.message : r.error);
+    return act.call(s.actions, 'status', undefined, 'console').then((r) => text(r.ok ? r.message : r.error));
   }
   const word = args.join('').toLowerCase();
   if (word === 'start' || word === 'cancel') {

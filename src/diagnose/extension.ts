@@ -104,6 +104,13 @@ export class DiagnoseExtension implements Extension {
     return text.length <= 16 * 1024 ? text : JSON.stringify({ error: 'evidence-too-large', node: local.node });
   }
 
+  private readonly twinListeners: ((name: string) => void)[] = [];
+
+  /** Called when the twin's node name is learned or changes (the MQTT state's pair id follows). */
+  onTwinNode(listener: (name: string) => void): void {
+    this.twinListeners.push(listener);
+  }
+
   /** The twin's node name as its evidence last gave it (issue 24: the pair id). */
   twinNode(): string | undefined {
     return this.twinName;
@@ -203,7 +210,10 @@ export class DiagnoseExtension implements Extension {
       return null;
     }
     this.counters.twin_answers++;
-    this.twinName = twin.node;
+    if (twin.node !== this.twinName) {
+      this.twinName = twin.node;
+      for (const l of this.twinListeners) l(twin.node);
+    }
     return twin;
   }
 

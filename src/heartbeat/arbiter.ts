@@ -637,6 +637,13 @@ export class HeartbeatArbiter {
       // The probe delay, not the serial alarm's dead time: the round is the evidence.
       if (now - this.serial.lastEvidence() < this.opts.probe!.afterMs || this.probe.phase !== 'dead') return null;
       if ((inst.ethernet.lastHeardAt ?? -Infinity) >= this.probe.startedAt) return null;
+      // The probe crosses the LAN, so its silence is evidence only while the LAN reached the
+      // twin: with the Ethernet path already lost when the serial link fell silent, a twin (or
+      // line) stalled for a moment looks exactly like a dead one. Then row 5 as without the
+      // probe: the serial link's full dead time too (measured in the demo at load 10: a 349 ms
+      // stall during an Ethernet cut made a second master for 315 ms).
+      const lanWasUp = inst.ethernet.everHeard && inst.ethernet.deadline() > this.serial.lastEvidence();
+      if (!lanWasUp && !this.serial.isSilent(now)) return null;
       return this.probe.detail;
     }
     return !sOk && inst.ethernet.isSilent(now) ? 'no advert and no serial frame' : null;

@@ -21,13 +21,15 @@ import { VERSION } from '../version';
 export interface MqttExtensionOptions {
   /** VRRP actions for `maintenance` and `failover`; may also be set later with setHaActions(). */
   ha?: HaActions;
+  /** The twin's node name as learned over serial (the pair id when node.twin is unset; issue 24). */
+  twinNode?: () => string | undefined;
   /** Extra top-level fields of the retained state, by name (e.g. heartbeat, nginx). */
   stateProviders?: Record<string, StateProvider>;
   /** Extra telemetry fields, by name (e.g. nginx: nginxStubStatusProvider(url)). */
   telemetryProviders?: Record<string, TelemetryProvider>;
   /** Root of /proc and /sys for telemetry (tests); default '/'. */
   fsRoot?: string;
-  /** Gather the systeminformation inventory at start-up (in a worker); default true. */
+  /** Read the inventory (board model, OS, CPU) at start-up from /proc, /sys and /etc; default true. */
   inventory?: boolean;
   now?: () => number;
 }
@@ -177,7 +179,7 @@ export class MqttExtension implements Extension {
     this.unsubscribe.push(ctx.counters.add('mqtt', () => this.counterSnapshot()));
     await this.startLink(ctx.config);
     if (this.opts.inventory !== false) {
-      void collectInventory().then((inv) => {
+      void collectInventory(this.opts.fsRoot).then((inv) => {
         this.inventory = inv;
         this.stateChanged();
       });
@@ -337,7 +339,7 @@ export class MqttExtension implements Extension {
     const topics = this.topics;
     if (!ctx || !link || !topics || !link.connected) return;
     const state = this.stateBuilder.build(ctx.status(), ctx.config, {
-      pair: pairIdentity(ctx.config.node),
+      pair: pairIdentity(ctx.config.node, this.opts.twinNode?.()),
       mqtt: { protocol: link.protocolVersion === 5 ? '5' : '3.1.1', outbox: this.outbox?.size ?? 0, outbox_dropped: this.outbox?.counters.dropped ?? 0 },
       ...(this.inventory ? { inventory: this.inventory } : {}),
       updated_at: new Date(this.now()).toISOString(),
@@ -366,7 +368,7 @@ export class MqttExtension implements Extension {
     if (!force && key === this.discoveryKey) return;
     this.discoveryKey = key;
     const messages = ha.enabled
-      ? discoveryMessages({ prefix: ha.prefix, node: ctx.config.node.name, version: VERSION, pair: pairIdentity(ctx.config.node).id, topics, instances })
+      ? discoveryMessages({ prefix: ha.prefix, node: ctx.config.node.name, version: VERSION, pair: pairIdentity(ctx.config.node, this.opts.twinNode?.()).id, topics, instances })
       : [];
     const wanted = new Set(messages.map((m) => m.topic));
     for (const topic of this.discoveryTopics) {

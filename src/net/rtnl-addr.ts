@@ -5,7 +5,7 @@
 // The messages are those iproute2 sends for `ip addr add|del ADDR/LEN dev IF [label L]` (plus
 // IFA_F_NODAD for IPv6, as `nodad`), so the kernel's answers are the same.
 import { constants } from 'node:os';
-import { parseIp } from '../lib/ip';
+import { formatIp, parseIp } from '../lib/ip';
 import type { Family } from '../vrrp/types';
 
 export const RTM_NEWADDR = 20;
@@ -79,4 +79,68 @@ export function decodeAck(reply: Uint8Array, seq: number): { errno: number; code
     at += align4(len);
   }
   return { errno: -1, code: 'no answer from the kernel' };
+}
+
+const RTM_GETADDR = 22;
+const NLM_F_DUMP = 0x300;
+const NLMSG_DONE = 3;
+
+/** RTM_GETADDR dump of every address of the namespace (`ip addr show`), sequence number `seq`. */
+export function encodeAddrDump(seq: number): Buffer {
+  const m = Buffer.alloc(16 + 8);
+  m.writeUInt32LE(m.length, 0);
+  m.writeUInt16LE(RTM_GETADDR, 4);
+  m.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
+  m.writeUInt32LE(seq >>> 0, 8);
+  // ifaddrmsg: family AF_UNSPEC (both), the rest zero: the kernel dumps every interface.
+  return m;
+}
+
+export interface DumpedAddress {
+  ifindex: number;
+  family: Family;
+  /** Canonical text (formatIp). */
+  address: string;
+  prefixLength: number;
+}
+
+/**
+ * The addresses of an RTM_GETADDR dump reply; for IPv4 the local address (IFA_LOCAL; IFA_ADDRESS
+ * is the peer's on a point-to-point link), for IPv6 IFA_ADDRESS. An NLMSG_ERROR in the reply is
+ * returned as its errno.
+ */
+export function decodeAddrDump(reply: Uint8Array): { ok: true; addresses: DumpedAddress[] } | { ok: false; errno: number; code: string } {
+  const b = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
+  const out: DumpedAddress[] = [];
+  for (let at = 0; at + 16 <= b.length; ) {
+    const len = b.readUInt32LE(at);
+    if (len < 16 || at + len > b.length) break;
+    const type = b.readUInt16LE(at + 4);
+    if (type === NLMSG_DONE) break;
+    if (type === NLMSG_ERROR && len >= 20) {
+      const e = -b.readInt32LE(at + 16) || 0;
+      if (e !== 0) return { ok: false, errno: e, code: ERRNO_NAMES.get(e) ?? `errno ${e}` };
+    }
+    if (type === RTM_NEWADDR && len >= 24) {
+      const af = b.readUInt8(at + 16);
+      const family: Family | undefined = af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined;
+      const prefixLength = b.readUInt8(at + 17);
+      const ifindex = b.readUInt32LE(at + 20);
+      let local: Uint8Array | undefined;
+      let address: Uint8Array | undefined;
+      for (let p = at + 24; family && p + 4 <= at + len; ) {
+        const alen = b.readUInt16LE(p);
+        const atype = b.readUInt16LE(p + 2);
+        if (alen < 4 || p + alen > at + len) break;
+        const value = b.subarray(p + 4, p + alen);
+        if (atype === IFA_LOCAL) local = value;
+        if (atype === IFA_ADDRESS) address = value;
+        p += align4(alen);
+      }
+      const bytes = family === 4 ? (local ?? address) : address;
+      if (family && bytes && bytes.length === (family === 4 ? 4 : 16)) out.push({ ifindex, family, address: formatIp(bytes, family), prefixLength });
+    }
+    at += align4(len);
+  }
+  return { ok: true, addresses: out };
 }

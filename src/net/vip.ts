@@ -9,7 +9,7 @@ import { parseCidr } from '../lib/ip';
 import { getInterface } from './interfaces';
 import { type IpContext, runIp } from './ip-command';
 import { inNetns, isNativeError, loadAddon, type TwinvipNetAddon } from './native';
-import { decodeAck, encodeAddrRequest } from './rtnl-addr';
+import { decodeAck, decodeAddrDump, encodeAddrDump, encodeAddrRequest } from './rtnl-addr';
 
 export interface Vip {
   /** Canonical address text. */
@@ -123,13 +123,58 @@ function netlinkVip(addon: TwinvipNetAddon, op: 'add' | 'del', vip: Vip, ctx: Ip
 /** Which of `vips` are configured on their interfaces now. */
 export async function presentVips(vips: readonly Vip[], ctx: IpContext = {}): Promise<{ ok: true; present: Vip[] } | { ok: false; error: string }> {
   const present: Vip[] = [];
-  for (const ifname of new Set(vips.map((v) => v.ifname))) {
-    const info = await getInterface(ifname, ctx);
-    if (!info.ok) return { ok: false, error: info.error };
-    const have = new Set(info.value.addresses.map((a) => `${a.address}/${a.prefixLength}`));
+  const all = await addressesOf([...new Set(vips.map((v) => v.ifname))], ctx);
+  for (const [ifname, r] of all) {
+    if (!r.ok) return { ok: false, error: r.error };
+    const have = new Set(r.addresses.map((a) => `${a.address}/${a.prefixLength}`));
     for (const v of vips) if (v.ifname === ifname && have.has(`${v.address}/${v.prefixLength}`)) present.push(v);
   }
   return { ok: true, present };
+}
+
+type Addresses = { ok: true; addresses: { address: string; prefixLength: number }[] } | { ok: false; error: string };
+
+/**
+ * The addresses on each interface: one rtnetlink dump from the addon (no `ip` process: this is
+ * on the path of `twinvip cleanup` after a crash and of the daemon's start), else `ip -j addr`.
+ */
+async function addressesOf(ifnames: string[], ctx: IpContext): Promise<Map<string, Addresses>> {
+  const out = new Map<string, Addresses>();
+  const nl = netlink(ctx);
+  if (nl) {
+    seq = (seq + 1) & 0x7fffffff;
+    const mine = seq;
+    try {
+      const { reply, indexes } = inNetns(ctx.netns, () => ({
+        reply: nl.rtnlTalk(encodeAddrDump(mine)),
+        indexes: new Map<string, number | string>(
+          ifnames.map((n): [string, number | string] => {
+            try {
+              return [n, nl.ifIndex(n)];
+            } catch (err) {
+              return [n, isNativeError(err) ? err.code : String(err)];
+            }
+          }),
+        ),
+      }));
+      const dump = decodeAddrDump(reply);
+      for (const n of ifnames) {
+        const idx = indexes.get(n)!;
+        if (typeof idx !== 'number') out.set(n, { ok: false, error: `interface ${n} does not exist (${idx})` });
+        else if (!dump.ok) out.set(n, { ok: false, error: `addresses of ${n}: RTM_GETADDR ${errnoText(dump.errno, dump.code)}` });
+        else out.set(n, { ok: true, addresses: dump.addresses.filter((a) => a.ifindex === idx) });
+      }
+      return out;
+    } catch (err) {
+      for (const n of ifnames) out.set(n, { ok: false, error: `addresses of ${n}: netlink RTM_GETADDR failed (${(err as Error).message})` });
+      return out;
+    }
+  }
+  for (const n of ifnames) {
+    const info = await getInterface(n, ctx);
+    out.set(n, info.ok ? { ok: true, addresses: info.value.addresses } : { ok: false, error: info.error });
+  }
+  return out;
 }
 
 /**
@@ -144,8 +189,7 @@ export async function removeStaleVips(
 ): Promise<{ removed: Vip[]; errors: string[] }> {
   const removed: Vip[] = [];
   const errors: string[] = [];
-  for (const ifname of new Set(vips.map((v) => v.ifname))) {
-    const info = await getInterface(ifname, ctx);
+  for (const [ifname, info] of await addressesOf([...new Set(vips.map((v) => v.ifname))], ctx)) {
     if (!info.ok) {
       errors.push(info.error);
       continue;
@@ -154,7 +198,7 @@ export async function removeStaleVips(
     // is still ours to remove (it is removed with the prefix it really has).
     for (const v of vips) {
       if (v.ifname !== ifname || keep(v)) continue;
-      for (const a of info.value.addresses) {
+      for (const a of info.addresses) {
         if (a.address !== v.address) continue;
         const stale: Vip = { ...v, prefixLength: a.prefixLength };
         const r = await removeVip(stale, ctx);

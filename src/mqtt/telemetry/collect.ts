@@ -28,7 +28,7 @@ export interface Telemetry {
 
 /**
  * Reads load, CPU, memory, NICs and temperatures straight from /proc and /sys with async reads
- * only. systeminformation is kept off this path on purpose: currentLoad() runs execSync and
+ * only. No systeminformation (not shipped in the image either): its currentLoad() runs execSync and
  * networkStats() spawns processes (DESIGN.md pitfalls), which would delay VRRP adverts.
  * `root` lets tests point it at a fixture tree.
  */

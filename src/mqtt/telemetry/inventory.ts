@@ -1,61 +1,67 @@
-import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, release, totalmem } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
 
 export type Inventory = Record<string, unknown>;
 
-// Runs in a worker thread: systeminformation's osInfo()/system()/cpu() run execSync and spawn
-// processes on Linux (DESIGN.md pitfalls), which must never stall the loop that sends adverts.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const si = require(workerData.module);
-Promise.all([si.system(), si.osInfo(), si.cpu(), si.mem()]).then(([system, os, cpu, mem]) => {
-  parentPort.postMessage({ ok: true, inventory: {
-    system: { manufacturer: system.manufacturer, model: system.model, serial: system.serial, raspberry: system.raspberry },
-    os: { distro: os.distro, release: os.release, kernel: os.kernel, arch: os.arch, hostname: os.hostname },
-    cpu: { manufacturer: cpu.manufacturer, brand: cpu.brand, cores: cpu.cores, physical_cores: cpu.physicalCores, speed_ghz: cpu.speed },
-    memory: { total_bytes: mem.total },
-  } });
-}, (err) => parentPort.postMessage({ ok: false, error: String(err && err.message || err) }));
-`;
-
-/** What node:os knows, used when systeminformation cannot be loaded next to the bundle. */
-export function basicInventory(): Inventory {
+/**
+ * The box's slow-changing inventory, read once at start-up straight from the kernel's files,
+ * asynchronously: the board's model from the device tree (`/proc/device-tree/model`, every ARM
+ * board) or DMI (`/sys/class/dmi/id/*`, x86 and UEFI arm64), the OS from `/etc/os-release`, the
+ * rest from node:os. No systeminformation: its osInfo()/system()/cpu() run execSync and spawn
+ * processes (DESIGN.md pitfalls), and the appliance tarball does not ship it (README: Appliance
+ * image). Never rejects; a file that cannot be read leaves its field out.
+ *
+ * `root` is the filesystem root the paths are read under ("/" on the box; a fake tree in tests).
+ */
+export async function collectInventory(root = '/'): Promise<Inventory> {
+  const read = async (path: string): Promise<string | undefined> => {
+    try {
+      // Device-tree strings end in NUL; DMI values end in a newline; unset DMI fields read as
+      // placeholders that name nothing.
+      const v = (await readFile(join(root, path), 'utf8')).replace(/\0+$/, '').trim();
+      return v === '' || /^(to be filled by o\.e\.m\.|default string|not specified|none)$/i.test(v) ? undefined : v;
+    } catch {
+      return undefined;
+    }
+  };
+  const [dtModel, dtSerial, dmiVendor, dmiProduct, dmiBoard, dmiSerial, osRelease] = await Promise.all([
+    read('proc/device-tree/model'),
+    read('proc/device-tree/serial-number'),
+    read('sys/class/dmi/id/sys_vendor'),
+    read('sys/class/dmi/id/product_name'),
+    read('sys/class/dmi/id/board_name'),
+    read('sys/class/dmi/id/product_serial'),
+    read('etc/os-release'),
+  ]);
+  const osr = parseOsRelease(osRelease ?? '');
   const cpu = cpus();
+  const system = compact({
+    manufacturer: dtModel ? undefined : dmiVendor,
+    model: dtModel ?? dmiProduct,
+    board: dtModel ? undefined : dmiBoard,
+    serial: dtSerial ?? dmiSerial,
+  });
   return {
-    os: { kernel: release(), arch: arch(), hostname: hostname() },
-    cpu: { brand: cpu[0]?.model, cores: cpu.length },
+    ...(Object.keys(system).length > 0 ? { system } : {}),
+    os: compact({ distro: osr.PRETTY_NAME ?? osr.NAME, release: osr.VERSION_ID, kernel: release(), arch: arch(), hostname: hostname() }),
+    cpu: compact({ brand: cpu[0]?.model, cores: cpu.length }),
     memory: { total_bytes: totalmem() },
-    source: 'node:os',
+    source: dtModel ? 'device-tree' : dmiProduct || dmiVendor ? 'dmi' : 'node:os',
   };
 }
 
-/**
- * The box's slow-changing inventory, gathered once at start-up by systeminformation in a worker
- * thread. Never rejects: on any failure (module not shipped, timeout) the node:os inventory.
- */
-export function collectInventory(timeoutMs = 30_000): Promise<Inventory> {
-  let modulePath: string;
-  try {
-    modulePath = createRequire(import.meta.url).resolve(['systeminformation'][0]!);
-  } catch {
-    return Promise.resolve(basicInventory());
+/** os-release(5): KEY=value lines, values optionally quoted. */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    out[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2').replace(/\\(["\\$`])/g, '$1');
   }
-  return new Promise((resolve) => {
-    let settled = false;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: modulePath }, resourceLimits: { maxOldGenerationSizeMb: 32 } });
-    worker.unref();
-    const finish = (inv: Inventory) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void worker.terminate();
-      resolve(inv);
-    };
-    const timer = setTimeout(() => finish(basicInventory()), timeoutMs);
-    timer.unref();
-    worker.on('message', (m: { ok: boolean; inventory?: Inventory }) => finish(m.ok && m.inventory ? { ...m.inventory, source: 'systeminformation' } : basicInventory()));
-    worker.on('error', () => finish(basicInventory()));
-    worker.on('exit', () => finish(basicInventory()));
-  });
+  return out;
+}
+
+function compact(o: Record<string, string | number | undefined>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(o).filter((e): e is [string, string | number] => e[1] !== undefined && e[1] !== ''));
 }

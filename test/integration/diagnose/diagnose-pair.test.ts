@@ -225,6 +225,23 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     }
   }, patience(240_000));
 
+  it("unicast, a's peer pointing at a wrong address: peer-address-mismatch naming the twin's real one", async () => {
+    await reconfigure(p.b, { unicast_peers: ['10.77.0.1'] });
+    const mark = p.a.log().length;
+    const at = Date.now();
+    await reconfigure(p.a, { unicast_peers: ['10.77.0.50'] });
+    try {
+      const hit = await named(p.a, mark, 'peer-address-mismatch', 'box-a', at);
+      times.push(`wrong unicast peer: ${hit.ms} ms`);
+      expect(hit.line).toMatch(/VI_1 on box-a sends unicast to 10\.77\.0\.50, but twin box-b's address on lb is 10\.77\.0\.2/);
+      await onlyNamed(['peer-address-mismatch']);
+    } finally {
+      await reconfigure(p.a, {});
+      await reconfigure(p.b, {});
+    }
+    await healthyAgain();
+  }, patience(180_000));
+
   it('both with a password, the twin with another one: auth-mismatch from the drops', async () => {
     await reconfigure(p.a, { authentication: { type: 'PASS', password: 'secret1' } });
     await reconfigure(p.b, { authentication: { type: 'PASS', password: 'secret1' } });

@@ -120,6 +120,10 @@ describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial 
     const dump = p.c.spawn('tcpdump', ['-i', 'lc', '-n', '-l', '-e', 'arp']);
     await p.waitFor(() => /listening on/.test(dump.stderr), 'tcpdump listening');
 
+    // a too must have seen the serial link lost (its dead time), or to a nothing happened and it
+    // has nothing to re-announce: b can take over (probe delay + round) before a's dead time is out.
+    await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok === false, () => `a sees the serial link lost${logs()}`);
+
     const healAt = Date.now();
     await p.healLan(p.a);
     await p.serial!.start();

@@ -45,7 +45,7 @@ export function tarballKey(arch: 'arm64' | 'x64', root = REPO_ROOT): string {
     h.update('\0');
   };
   for (const f of readdirSync(join(root, 'dist')).filter((n) => n.endsWith('.js')).sort()) add(join(root, 'dist', f));
-  for (const p of [join('native', 'build', arch, 'twinvip_net.node'), 'rootfs', 'board', 'scripts/rootfs.mjs', 'scripts/node-flags.mjs', 'README.md', 'package.json', 'package-lock.json']) add(join(root, p));
+  for (const p of [join('native', 'build', arch, 'twinvip_net.node'), 'rootfs', 'board', 'scripts/rootfs.mjs', 'scripts/image-files.mjs', 'scripts/watchdog-dropin.mjs', 'scripts/node-flags.mjs', 'README.md', 'package.json', 'package-lock.json']) add(join(root, p));
   const head = spawnSync('git', ['log', '-1', '--format=%H %ct'], { cwd: root, encoding: 'utf8' });
   h.update(`commit ${head.stdout?.trim() ?? ''}\0arch ${arch}`);
   return h.digest('hex');

@@ -8,16 +8,8 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { waitFor } from '../../helpers/wait';
 import { patience } from '../../helpers/patience';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../helpers/ports';
+export { freePort };
 
 export interface BrokerOptions {
   dir: string;

@@ -310,8 +310,8 @@ describe('outage tolerance', () => {
 
   it('telemetry never blocks the event loop: no synchronous child process on the main thread (delay measured, figure in bench)', async () => {
     // systeminformation's currentLoad() runs execSync, which stalls VRRP adverts (DESIGN.md):
-    // count every synchronous child-process call made on this thread while telemetry runs. The
-    // start-up inventory runs in a worker thread, which has its own module instances.
+    // count every synchronous child-process call made on this thread while telemetry and the
+    // start-up inventory (async reads of /proc, /sys, /etc) run.
     let syncCalls = 0;
     const originals = { execSync: cp.execSync, execFileSync: cp.execFileSync, spawnSync: cp.spawnSync };
     for (const name of Object.keys(originals) as (keyof typeof originals)[]) {

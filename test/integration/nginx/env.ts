@@ -9,13 +9,8 @@ import type { NginxConfig } from '../../../src/nginx';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { patience } from '../../helpers/patience';
 
-export async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+import { freePort } from '../../helpers/ports';
+export { freePort };
 
 export interface Backend {
   port: number;

@@ -10,6 +10,14 @@ describe('pair identity', () => {
     expect(pairIdentity({ name: 'gw-a' })).toEqual({ id: 'gw-a', twin: null, source: 'self' });
   });
 
+  it("without node.twin, the twin's name learned over serial gives the same id on both twins", () => {
+    expect(pairIdentity({ name: 'gw-b' }, 'gw-a')).toEqual({ id: 'gw-a~gw-b', twin: 'gw-a', source: 'serial' });
+    expect(pairIdentity({ name: 'gw-a' }, 'gw-b').id).toBe(pairIdentity({ name: 'gw-b' }, 'gw-a').id);
+    // A configured twin wins over the learned one; a learned name equal to ours is no twin.
+    expect(pairIdentity({ name: 'gw-b', twin: 'gw-a' }, 'gw-x')).toEqual({ id: 'gw-a~gw-b', twin: 'gw-a', source: 'names' });
+    expect(pairIdentity({ name: 'gw-a' }, 'gw-a')).toEqual({ id: 'gw-a', twin: 'gw-a', source: 'self' });
+  });
+
   it('check refuses a twin named like the box itself', () => {
     const r = parseConfigText(JSON.stringify({ node: { name: 'gw-a', twin: 'gw-a' } }));
     expect(r.ok).toBe(false);

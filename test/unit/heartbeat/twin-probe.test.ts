@@ -54,6 +54,31 @@ describe('arbiter: probe of a silent twin', () => {
     expect(dead[0]!.out).toMatchObject({ event: { type: 'peer-dead', detail: "serial silent 230 ms, no answer from the twin's daemon" } });
   });
 
+  it('Ethernet path already lost when the serial link falls silent: the unanswered probe proves nothing; the serial dead time decides (a short stall is not a death)', () => {
+    const h = probing();
+    h.local('BACKUP');
+    h.run(0, 1000, { e: true, s: true });
+    // The LAN between the boxes is cut: adverts stop, the serial link carries the twin on.
+    h.run(1100, 3000, { e: false, s: true });
+    expect(h.alarms('ethernet-heartbeat-lost').map((a) => a.at)).toEqual([2200]);
+    h.advanceTo(3150);
+    expect(h.of('probe-twin').map((p) => p.at)).toEqual([3150]);
+    h.now = 3230;
+    h.feed({ type: 'probe-result', alive: false, detail: "no answer from the twin's daemon" });
+    expect(h.vrrp('peer-dead')).toEqual([]);
+    // A twin that stalled 400 ms speaks again: nothing happened.
+    h.run(3400, 3400, { e: false, s: true });
+    expect(h.vrrp('peer-dead')).toEqual([]);
+    // Silent again: a new round, unanswered again; dead once the serial dead time (5 x 100 ms) is out.
+    h.advanceTo(3550);
+    expect(h.of('probe-twin').map((p) => p.at)).toEqual([3150, 3550]);
+    h.now = 3600;
+    h.feed({ type: 'probe-result', alive: false, detail: "no answer from the twin's daemon" });
+    expect(h.vrrp('peer-dead')).toEqual([]);
+    h.advanceTo(4000);
+    expect(h.vrrp('peer-dead').map((d) => d.at)).toEqual([3900]);
+  });
+
   it("the twin's daemon answers: stays BACKUP, serial alarm now; no new probe while its adverts arrive; once they stop, a probe every second, and silence then takes over", () => {
     const h = probing();
     h.local('BACKUP');
