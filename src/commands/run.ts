@@ -8,10 +8,15 @@ import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from
 import { loadAddon } from '../net/native';
 import { HaExtension } from '../ha/worker/host';
 import { OperatorActions } from '../ha/operator-actions';
-import { NginxExtension } from '../nginx';
-import { ConsoleExtension, PEER_STATUS_REQUEST } from '../console';
+// The extensions' own files, not the folders' index: an index re-exports every module of its
+// feature, and the bundle would then load Nginx's controller and the console's shell at start-up
+// (they are imported when configured or first used; bench/README.md "Lazy features").
+import { NginxExtension } from '../nginx/extension';
+import { ConsoleExtension } from '../console/extension';
+import { PEER_STATUS_REQUEST } from '../console/ports';
+import { EmailExtension } from '../notify/email-extension';
+import { NotifyExtension } from '../notify/extension';
 import { DiagnoseExtension } from '../diagnose/extension';
-import { EmailExtension, NotifyExtension } from '../notify';
 import { consoleView, registerMqttState } from './run-views';
 import { describePairing as pairText } from './pair';
 import { LedExtension } from '../led/extension';

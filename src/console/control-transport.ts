@@ -25,7 +25,13 @@ interface Session {
  * Registers the `console` control command ({line} | {hello: true} | {interrupt: true}); returns
  * the function that removes it. Replaces the daemon's stopgap of the same name.
  */
-export function registerConsoleCommand(control: ControlServer, makeShell: (write: (text: string) => void) => Shell, now: () => number): () => void {
+export function registerConsoleCommand(
+  control: ControlServer,
+  makeShell: (write: (text: string) => void) => Shell,
+  now: () => number,
+  /** Awaited before each request is served (the extension loads the shell's module the first time). */
+  prepare?: () => Promise<void>,
+): () => void {
   const sessions = new Map<number, Session>();
 
   const sessionFor = (id: number): Session => {
@@ -49,6 +55,7 @@ export function registerConsoleCommand(control: ControlServer, makeShell: (write
   const unregister = control.register(
     'console',
     async (args, rctx): Promise<ConsoleAnswer> => {
+      await prepare?.();
       const s = sessionFor(rctx.connectionId);
       if (args.hello === true) s.shell.start();
       if (args.interrupt === true) s.shell.interrupt();

@@ -10,7 +10,10 @@ import type { ShellServices } from './commands';
 import { registerConsoleCommand } from './control-transport';
 import type { ActionsPort, ConsoleView, PeerLink } from './ports';
 import { newSerialConsoleCounters, SerialConsole, type SerialConsoleCounters } from './serial-transport';
-import { newConsoleCounters, Shell, type Access, type ConsoleCounters } from './shell';
+// The shell (commands, rendering, line editor) is imported with the first session, serial or
+// over the control socket: a box nobody logs into never loads it.
+import type { Access, Shell } from './shell';
+import { newConsoleCounters, type ConsoleCounters } from './counters';
 import { takeSnapshot, type ConsoleSnapshot } from './snapshot';
 
 export interface ConsoleWiring {
@@ -35,6 +38,8 @@ export class ConsoleExtension implements Extension {
   private serialKey = '';
   private undo: (() => void)[] = [];
   private guard: ActionGuard | undefined;
+  private shellClass: typeof Shell | undefined;
+  private shellLoading: Promise<void> | undefined;
   private readonly now: () => number;
 
   constructor(private readonly wiring: ConsoleWiring = {}) {
@@ -46,13 +51,22 @@ export class ConsoleExtension implements Extension {
     return this.serial;
   }
 
-  start(ctx: DaemonContext): void {
+  async start(ctx: DaemonContext): Promise<void> {
     this.ctx = ctx;
     this.log = ctx.logger.for('console');
     this.guard = new ActionGuard(this.now, () => this.wiring.actions?.inProgress?.());
     this.undo.push(ctx.counters.add('console', () => ({ ...this.counters, ...this.serialCounters })));
-    this.undo.push(registerConsoleCommand(ctx.control, (write) => this.makeShell(write, 'local', { kind: 'full' }), this.now));
+    this.undo.push(registerConsoleCommand(ctx.control, (write) => this.makeShell(write, 'local', { kind: 'full' }), this.now, () => this.loadShell()));
+    if (serialKey(ctx.config) !== '') await this.loadShell();
     this.applySerialConfig(ctx.config);
+  }
+
+  /** Imports the shell's module once; every session after the first finds it loaded. */
+  private loadShell(): Promise<void> {
+    this.shellLoading ??= import('./shell').then((m) => {
+      this.shellClass = m.Shell;
+    });
+    return this.shellLoading;
   }
 
   /**
@@ -76,6 +90,7 @@ export class ConsoleExtension implements Extension {
   async onConfigReloaded(ctx: DaemonContext): Promise<void> {
     const key = serialKey(ctx.config);
     if (key === this.serialKey) return;
+    if (key !== '') await this.loadShell();
     await this.serial?.stop();
     this.serial = undefined;
     this.serialKey = '';
@@ -112,6 +127,10 @@ export class ConsoleExtension implements Extension {
 
   private makeShell(write: (text: string) => void, transport: 'serial' | 'local', access: Access): Shell {
     const serial = transport === 'serial';
+    // Loaded before any transport can ask: start()/a reload for the serial console, the control
+    // command's `prepare` for a local session.
+    const Shell = this.shellClass;
+    if (!Shell) throw new Error('console shell used before its module was loaded');
     return new Shell({
       services: this.services(),
       write,

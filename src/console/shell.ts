@@ -13,28 +13,10 @@ import { printable } from './text-format';
 /** Who may run guarded actions: anyone (local socket), after a password, or nobody. */
 export type Access = { kind: 'full' } | { kind: 'password'; password: string } | { kind: 'read-only' };
 
-export interface ConsoleCounters {
-  bytes_in: number;
-  lines: number;
-  commands: number;
-  unknown_commands: number;
-  noise_bytes: number;
-  long_lines: number;
-  complaints_suppressed: number;
-  typeahead_dropped: number;
-  auth_failures: number;
-  actions_run: number;
-  actions_refused: number;
-  actions_cancelled: number;
-  command_failures: number;
-}
-
-export function newConsoleCounters(): ConsoleCounters {
-  return {
-    bytes_in: 0, lines: 0, commands: 0, unknown_commands: 0, noise_bytes: 0, long_lines: 0, complaints_suppressed: 0,
-    typeahead_dropped: 0, auth_failures: 0, actions_run: 0, actions_refused: 0, actions_cancelled: 0, command_failures: 0,
-  };
-}
+// The counters live in counters.ts: the extension holds them from start-up, while this module is
+// loaded only when the first console session opens.
+export { newConsoleCounters, type ConsoleCounters } from './counters';
+import type { ConsoleCounters } from './counters';
 
 export interface ShellOptions {
   services: ShellServices;

@@ -1,7 +1,9 @@
 import type { DaemonContext, Extension, FeatureStatus } from '../daemon';
 import { TrackEmitter, type TrackListener, type TrackSource } from '../track';
 import { scriptPolicyFromConfig } from '../exec';
-import { NginxController } from './controller';
+// The controller (rendering, apply, supervision, checks, TLS store) is imported the first time
+// Nginx control is enabled (at start or by a reload): a box without it never loads that code.
+import type { NginxController } from './controller';
 
 /**
  * Nginx control as a daemon feature: starts the controller when nginx.enabled, follows config
@@ -56,6 +58,8 @@ export class NginxExtension implements Extension, TrackSource {
 
   private async startController(ctx: DaemonContext): Promise<void> {
     const log = ctx.logger.for('nginx');
+    const { NginxController } = await import('./controller');
+    if (this.ctx === undefined) return; // stopped while the module loaded
     const c = new NginxController({
       model: ctx.config.nginx,
       log,

@@ -20,7 +20,9 @@ import type { HeartbeatOff, HeartbeatStatus } from '../heartbeat/status';
 import type { InstanceView } from '../vrrp/runner';
 import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
 import { HA_WORKER_FILE, takeHaWorker } from './prewarm';
-import { HaSide } from './side';
+// The HA side itself (VRRP, the serial heartbeat, the network code) is imported on the main
+// thread only when it runs there: with the worker, the main isolate never loads it.
+import type { HaSide } from './side';
 
 const START_TIMEOUT_MS = 60_000;
 const REFRESH_FRESH_MS = 100;
@@ -144,6 +146,7 @@ export class HaExtension implements Extension {
       worker.on('error', (err) => this.onDeath(`uncaught error: ${err.message}`));
       worker.on('exit', (code) => this.onDeath(`exited with code ${code}`));
     } else {
+      const { HaSide } = await import('./side');
       const { port1, port2 } = new MessageChannel();
       const side = new HaSide(port2 as unknown as HaPort);
       this.inline = { side, close: () => { port1.close(); port2.close(); } };
