@@ -35,12 +35,7 @@ async function watchPair(ms: number): Promise<{ a: string; b: string; vipA: bool
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  await p.writeConfig(p.a);
-  await p.writeConfig(p.b);
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair();
 }, patience(60_000));
 
 afterAll(async () => {

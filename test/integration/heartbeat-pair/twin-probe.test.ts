@@ -15,10 +15,6 @@ let p: PairLab;
 // The probe starts after 400 ms of serial silence and gives the twin 5 x 50 ms to answer.
 const PROBE = { after_ms: 400, tries: 5, interval_ms: 50 };
 
-async function configure(): Promise<void> {
-  await p.writeConfig(p.a, {}, { device: 'link', probe: PROBE });
-  await p.writeConfig(p.b, {}, { device: 'link', probe: PROBE });
-}
 
 async function masterIs(box: Box, other: Box): Promise<void> {
   await p.masterIs(box, other);
@@ -40,11 +36,7 @@ async function neverTwoMasters(ms: number): Promise<number> {
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  await configure();
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair({ options: () => ({ probe: PROBE }) });
 }, patience(60_000));
 
 afterAll(async () => {
