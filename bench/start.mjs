@@ -31,6 +31,8 @@ const { values } = parseArgs({
     // NODE_COMPILE_CACHE for twinvip (as the unit sets it): a directory made fresh by this run.
     'compile-cache': { type: 'boolean', default: false },
     out: { type: 'string' },
+    // --cpu-prof DIR: each twinvip start of box a writes V8 CPU profiles (main thread and HA worker) to DIR.
+    'cpu-prof': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -66,9 +68,10 @@ const twinvipImpl = (bundle) => ({
   async start(role, priority) {
     const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
     const env = values['compile-cache'] ? ['env', `NODE_COMPILE_CACHE=${join(lab.dir, 'compile-cache')}`] : [];
+    const prof = values['cpu-prof'] && role === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
     return env.length
-      ? lab.spawn(role, env[0], [env[1], process.execPath, '--max-semi-space-size=1', bundle, 'run', '-c', conf])
-      : lab.spawn(role, process.execPath, ['--max-semi-space-size=1', bundle, 'run', '-c', conf]);
+      ? lab.spawn(role, env[0], [env[1], process.execPath, ...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf])
+      : lab.spawn(role, process.execPath, [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf]);
   },
 });
 /** utime + stime of `pid` and its threads, in ms (/proc/PID/stat fields 14 and 15, clock ticks of 10 ms). */

@@ -102,6 +102,8 @@ export async function runCommand(args: string[]): Promise<number> {
   haPath.setAlarmCause((instance) => diagnosis.causeFor(instance));
   // Issue 24: without node.twin the pair id comes from the twin's name learned over serial.
   diagnosis.onTwinNode(() => mqtt?.stateChanged());
+  // Paired or unpaired (issue 25): the retained state says so at once.
+  if (mqtt) haPath.onPairingChanged(() => mqtt.stateChanged());
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({

@@ -1,8 +1,11 @@
-// Interface facts (ifindex, MAC, link flags, addresses) from `ip -j addr`. iproute2 rather
-// than /sys/class/net: sysfs shows the namespace it was mounted in, `ip -n NS` any namespace.
+// Interface facts (ifindex, MAC, link flags, addresses) from rtnetlink dumps sent by the addon
+// (rtnl-link.ts; `readInterfaces`), or from `ip -j addr` where the addon cannot load. Not
+// /sys/class/net: sysfs shows the namespace it was mounted in, netlink and `ip -n NS` any namespace.
 import type { Family } from '../vrrp/types';
 import { canonicalAddress } from '../lib/ip';
 import { type IpContext, runIp } from './ip-command';
+import { inNetns, loadAddon, type TwinvipNetAddon } from './native';
+import { decodeAddrDetailDump, decodeLinkDump, encodeAddrDetailDump, encodeLinkDump } from './rtnl-link';
 
 export interface InterfaceAddress {
   family: Family;
@@ -102,4 +105,66 @@ export async function getInterface(ifname: string, ctx: IpContext = {}): Promise
   if (!parsed.ok) return parsed;
   const info = parsed.value.find((i) => i.name === ifname);
   return info ? { ok: true, value: info } : { ok: false, error: `interface ${ifname} not found` };
+}
+
+/** Why an interface could not be read: the call that failed and its errno when known (ENODEV: no such interface). */
+export type InterfaceResult = { ok: true; value: InterfaceInfo } | { ok: false; error: string; call: string; errno?: string };
+
+let seq = Math.floor(Math.random() * 0x3fffffff);
+
+/**
+ * The named interfaces, in ctx.netns when set: one RTM_GETLINK and one RTM_GETADDR dump from the
+ * addon (no child process: this is on the HA thread's start path), else `ip -j addr show dev`
+ * per interface where the addon cannot load or a test names its own ip binary.
+ */
+export async function readInterfaces(names: readonly string[], ctx: IpContext = {}): Promise<Map<string, InterfaceResult>> {
+  const out = new Map<string, InterfaceResult>();
+  const nl = ctx.ipBinary ? undefined : netlinkAddon();
+  if (nl) {
+    seq = (seq + 2) & 0x3fffffff;
+    const linkSeq = seq;
+    const addrSeq = seq + 1;
+    let replies: { links: Buffer; addrs: Buffer };
+    try {
+      replies = inNetns(ctx.netns, () => ({ links: nl.rtnlTalk(encodeLinkDump(linkSeq)), addrs: nl.rtnlTalk(encodeAddrDetailDump(addrSeq)) }));
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      for (const n of names) out.set(n, { ok: false, error: `netlink dump failed (${e.message})`, call: 'RTM_GETLINK', ...(e.code ? { errno: e.code } : {}) });
+      return out;
+    }
+    const links = decodeLinkDump(replies.links);
+    const addrs = decodeAddrDetailDump(replies.addrs);
+    for (const n of names) {
+      if (!links.ok) out.set(n, { ok: false, error: `the kernel refused (${links.code})`, call: 'RTM_GETLINK', errno: links.code });
+      else if (!addrs.ok) out.set(n, { ok: false, error: `the kernel refused (${addrs.code})`, call: 'RTM_GETADDR', errno: addrs.code });
+      else {
+        const link = links.links.find((l) => l.name === n);
+        if (!link) out.set(n, { ok: false, error: 'no such interface in this namespace', call: 'RTM_GETLINK', errno: 'ENODEV' });
+        else out.set(n, { ok: true, value: { ...link, addresses: addrs.byIndex.get(link.ifindex) ?? [] } });
+      }
+    }
+    return out;
+  }
+  for (const n of names) {
+    const r = await getInterface(n, ctx);
+    if (r.ok) {
+      out.set(n, r);
+      continue;
+    }
+    // `ip` says 'Device "eth9" does not exist.': the kernel's ENODEV.
+    const call = `ip -j addr show dev ${n}`;
+    const missing = /does not exist|not found|Cannot find device/i.test(r.error);
+    const said = r.error.startsWith(`ip ${call.slice(3)}: `) ? r.error.slice(call.length + 2) : r.error;
+    out.set(n, { ok: false, error: said.trim(), call, ...(missing ? { errno: 'ENODEV' } : {}) });
+  }
+  return out;
+}
+
+function netlinkAddon(): TwinvipNetAddon | undefined {
+  try {
+    const addon = loadAddon();
+    return typeof addon.rtnlTalk === 'function' ? addon : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 // Link up/down of chosen interfaces from rtnetlink events (RTMGRP_LINK), not polling. The
-// initial state comes from `ip -j addr`; an event overflow (ENOBUFS) triggers a re-read, so a
+// initial state comes from an rtnetlink dump (interfaces.ts readInterfaces); an event overflow (ENOBUFS) triggers a re-read, so a
 // lost event cannot leave a stale state.
-import { getInterface } from './interfaces';
+import { readInterfaces } from './interfaces';
 import { type NativeError, type NativeHandle, inNetns, loadAddon } from './native';
 import { decodeLinkMessages } from './netlink-link';
 
@@ -64,10 +64,10 @@ export class LinkMonitor {
   }
 
   private async resync(notify: boolean): Promise<void> {
-    for (const ifname of this.watched) {
-      const gen = this.generation.get(ifname) ?? 0;
-      const info = await getInterface(ifname, this.opts.netns ? { netns: this.opts.netns } : {});
-      if (!this.handle || (this.generation.get(ifname) ?? 0) !== gen) continue;
+    const gens = new Map([...this.watched].map((ifname) => [ifname, this.generation.get(ifname) ?? 0]));
+    const infos = await readInterfaces([...this.watched], this.opts.netns ? { netns: this.opts.netns } : {});
+    for (const [ifname, info] of infos) {
+      if (!this.handle || (this.generation.get(ifname) ?? 0) !== gens.get(ifname)) continue;
       const next: LinkState = info.ok
         ? { ifname, ifindex: info.value.ifindex, up: info.value.linkUp, operstate: info.value.operstate }
         : { ifname, ifindex: 0, up: false, operstate: 'NOTPRESENT' };

@@ -5,7 +5,7 @@
 
 import type { TwinvipConfig } from '../../config';
 import { withVrrpPasswords } from '../../config/secrets';
-import { LinkMonitor, getInterface, primaryAddress, removeStaleVips, type InterfaceInfo } from '../../net';
+import { LinkMonitor, primaryAddress, readInterfaces as readNetInterfaces, removeStaleVips, type InterfaceInfo } from '../../net';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import { FeatureError } from '../../lib/feature-failure';
 import { checkRunnerFromConfig, type CheckRunner, type TrackSource } from '../../track';
@@ -391,16 +391,9 @@ function interfacesOf(config: TwinvipConfig): string[] {
 
 async function readInterfaces(names: string[]): Promise<Map<string, InterfaceInfo>> {
   const out = new Map<string, InterfaceInfo>();
-  for (const name of names) {
-    const r = await getInterface(name);
-    if (!r.ok) {
-      // `ip` says 'Device "eth9" does not exist.': the kernel's ENODEV, named so the line reads
-      // like every other start failure (call, errno, the tool's own words).
-      const call = `ip -j addr show dev ${name}`;
-      const missing = /does not exist|not found|Cannot find device/i.test(r.error);
-      const said = r.error.startsWith(`ip ${call.slice(3)}: `) ? r.error.slice(call.length + 2) : r.error;
-      throw new FeatureError(`interface ${name}: ${call} ${missing ? 'ENODEV' : 'failed'} (${said.trim()})`, { call, ...(missing ? { errno: 'ENODEV' } : {}) });
-    }
+  for (const [name, r] of await readNetInterfaces(names)) {
+    // Named like every other start failure: the call, the errno, the kernel's or the tool's words.
+    if (!r.ok) throw new FeatureError(`interface ${name}: ${r.call} ${r.errno ?? 'failed'} (${r.error})`, { call: r.call, ...(r.errno ? { errno: r.errno } : {}) });
     out.set(name, r.value);
   }
   return out;

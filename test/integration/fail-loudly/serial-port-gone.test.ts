@@ -25,13 +25,9 @@ async function status(box: PairLab['a']): Promise<Status | null> {
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
   buildBundle();
-  p = await PairLab.create();
-  await p.startSerial();
-  // The link paths, so the restarted socat (new ptys, same links) is found by the reopen.
-  await p.writeConfig(p.a, {}, { device: 'link' });
-  await p.writeConfig(p.b, {}, { device: 'link' });
-  p.start(p.a);
-  p.start(p.b);
+  // The boxes open socat's link paths (the default), so the restarted socat (new ptys, same
+  // links) is found by the reopen.
+  p = await PairLab.startPair();
 }, patience(60_000));
 
 afterAll(async () => {

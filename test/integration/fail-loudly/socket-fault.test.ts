@@ -30,12 +30,7 @@ async function status(box: PairLab['a']): Promise<Status | null> {
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
   buildBundle();
-  p = await PairLab.create();
-  await p.startSerial();
-  await p.writeConfig(p.a);
-  await p.writeConfig(p.b);
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair();
 }, patience(60_000));
 
 afterAll(async () => {

@@ -108,7 +108,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('setpriv', 'util-linu
   it('an interface that does not exist: exit 6, "interface eth9: ... ENODEV"', async () => {
     const from = receiver.mark();
     const p = run(await config({}, { interface: 'eth9' }));
-    await expectFatal(p, from, /interface eth9: ip -j addr show dev eth9 ENODEV \(Device "eth9" does not exist\.\)/, { feature: 'vrrp', call: /ip -j addr show dev eth9/, errno: 'ENODEV' });
+    await expectFatal(p, from, /interface eth9: RTM_GETLINK ENODEV \(no such interface in this namespace\)/, { feature: 'vrrp', call: /RTM_GETLINK/, errno: 'ENODEV' });
   });
 
   it('under systemd the exit waits a growing back-off (1 s, 2 s, ...) that READY=1 resets; SIGTERM ends the wait at once', async () => {

@@ -23,12 +23,7 @@ const cleanup = (args: string[]) => p.a.ns.tryRun(NODE, [BUNDLE, 'cleanup', ...a
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  await p.writeConfig(p.a);
-  await p.writeConfig(p.b);
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair();
 }, patience(60_000));
 
 afterAll(async () => {

@@ -98,22 +98,24 @@ async function twinHearsReleasing(releasing: boolean, what: string): Promise<voi
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  broker = new Mosquitto({ dir: p.dir, port: BROKER_PORT, netns: p.a.ns.name });
-  await broker.start();
-  notifyLog = join(p.dir, 'notify-a.log');
-  writeFileSync(notifyLog, '');
-  await p.writeConfig(p.a, {
-    instances: { VI_1: { ...instance(p.a).VI_1, notify: { notify: ['/bin/sh', '-c', `echo "$*" >> ${notifyLog}`, 'notify'] } } },
-    checks,
-    // The lab's temporary directory is not root-only: run the notify script anyway (with a warning).
-    notify: { enable_script_security: false },
-    mqtt: { enabled: true, url: `mqtt://127.0.0.1:${BROKER_PORT}`, telemetry_interval: 3600, reconnect_min: 0.2, reconnect_max: 1 },
+  p = await PairLab.startPair({
+    before: async (q) => {
+      broker = new Mosquitto({ dir: q.dir, port: BROKER_PORT, netns: q.a.ns.name });
+      await broker.start();
+      notifyLog = join(q.dir, 'notify-a.log');
+      writeFileSync(notifyLog, '');
+    },
+    config: (box) =>
+      box.id === 'a'
+        ? {
+            instances: { VI_1: { ...instance(box).VI_1, notify: { notify: ['/bin/sh', '-c', `echo "$*" >> ${notifyLog}`, 'notify'] } } },
+            checks,
+            // The lab's temporary directory is not root-only: run the notify script anyway (with a warning).
+            notify: { enable_script_security: false },
+            mqtt: { enabled: true, url: `mqtt://127.0.0.1:${BROKER_PORT}`, telemetry_interval: 3600, reconnect_min: 0.2, reconnect_max: 1 },
+          }
+        : { instances: instance(box), checks },
   });
-  await p.writeConfig(p.b, { instances: instance(p.b), checks });
-  p.start(p.a);
-  p.start(p.b);
 }, patience(60_000));
 
 afterAll(async () => {

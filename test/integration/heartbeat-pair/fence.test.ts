@@ -57,27 +57,26 @@ async function restoreA(): Promise<void> {
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  record = join(p.dir, 'fence.record');
-  mode = join(p.dir, 'fence.rc');
-  script = join(p.dir, 'fence.sh');
-  // The temp dir is 0700 and root's; the script is 0700 too: nobody else can swap the fence.
-  await writeFile(
-    script,
-    `#!/bin/sh\n` +
-      `echo "start $(date +%s%3N) $TWINVIP_INSTANCES" >> ${record}\n` +
-      `sleep 0.3\n` +
-      `rc=$(cat ${mode})\n` +
-      `echo "end $(date +%s%3N) $rc" >> ${record}\n` +
-      `exit "$rc"\n`,
-  );
-  await chmod(script, 0o700);
-  await writeFile(mode, '0\n');
-  await p.writeConfig(p.a, {}, { device: 'link' });
-  await p.writeConfig(p.b, {}, { device: 'link', fence: { command: [script], timeout: 5 } });
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair({
+    before: async (q) => {
+      record = join(q.dir, 'fence.record');
+      mode = join(q.dir, 'fence.rc');
+      script = join(q.dir, 'fence.sh');
+      // The temp dir is 0700 and root's; the script is 0700 too: nobody else can swap the fence.
+      await writeFile(
+        script,
+        `#!/bin/sh\n` +
+          `echo "start $(date +%s%3N) $TWINVIP_INSTANCES" >> ${record}\n` +
+          `sleep 0.3\n` +
+          `rc=$(cat ${mode})\n` +
+          `echo "end $(date +%s%3N) $rc" >> ${record}\n` +
+          `exit "$rc"\n`,
+      );
+      await chmod(script, 0o700);
+      await writeFile(mode, '0\n');
+    },
+    options: (box) => (box.id === 'b' ? { fence: { command: [script], timeout: 5 } } : {}),
+  });
 }, patience(60_000));
 
 afterAll(async () => {

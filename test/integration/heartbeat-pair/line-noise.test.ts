@@ -20,18 +20,12 @@ const sum = (c: Record<string, number>, prefix: string) => Object.entries(c).fil
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
   // 1 damaged frame in 6 plus a junk burst before 1 in 7, in each direction.
-  line = await NoisyLine.start(p.lab, p.dir, { corruptEvery: 6, junkEvery: 7 });
-  await p.writeConfig(p.a, {}, { device: line.device('a') });
-  await p.writeConfig(p.b, {}, { device: line.device('b') });
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair({ line: async (lab, dir) => (line = await NoisyLine.start(lab, dir, { corruptEvery: 6, junkEvery: 7 })) });
 }, patience(60_000));
 
 afterAll(async () => {
-  line?.close();
-  await p?.cleanup();
+  await p?.cleanup(); // closes the line too
 }, patience(60_000));
 
 describeRequiring(NetnsLab.prerequisites, 'line noise on the serial heartbeat', () => {

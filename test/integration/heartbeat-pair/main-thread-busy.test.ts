@@ -24,12 +24,7 @@ async function busy(box: Box): Promise<{ busy_ms: number }> {
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
   process.env.TWINVIP_DEBUG_BUSY = '1';
-  p = await PairLab.create();
-  await p.startSerial();
-  await p.writeConfig(p.a);
-  await p.writeConfig(p.b);
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair();
 }, patience(60_000));
 
 afterAll(async () => {

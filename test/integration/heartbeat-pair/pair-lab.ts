@@ -44,12 +44,46 @@ export class PairLab {
   b!: Box;
   dir!: string;
   serial: SocatPair | undefined;
+  /** A serial line of the test's own (startPair's `line`), closed by cleanup(). */
+  line: SerialLine | undefined;
   private readonly past = new Map<string, string>();
 
   static async create(): Promise<PairLab> {
     const p = new PairLab();
     await p.setup();
     return p;
+  }
+
+  /**
+   * The set-up most pair tests share: the lab, a serial cable, both configurations, both daemons
+   * started (see PairStart). It returns once the daemons are spawned; a test waits for the states
+   * it needs (masterIs).
+   */
+  static async startPair(opts: PairStart = {}): Promise<PairLab> {
+    const p = await PairLab.create();
+    await p.startPair(opts);
+    return p;
+  }
+
+  /** startPair on a lab already created (a test that adds namespaces or addresses first). */
+  async startPair(opts: PairStart = {}): Promise<void> {
+    if (opts.line) this.line = await opts.line(this.lab, this.dir);
+    else await this.startSerial();
+    await opts.before?.(this);
+    for (const box of [this.a, this.b]) {
+      const line = this.line;
+      const o = { ...(line ? { device: line.device(box.id) } : {}), ...opts.options?.(box) };
+      await this.writeConfig(box, opts.config?.(box) ?? {}, o);
+    }
+    if (opts.start === 'a-first') {
+      // a must be MASTER before b starts (a test of a pair whose roles do not move, preempt off).
+      this.start(this.a);
+      await this.waitFor(async () => (await this.state(this.a)) === 'MASTER', () => `a MASTER${this.logs()}`, 30_000);
+      this.start(this.b);
+    } else {
+      this.start(this.a);
+      this.start(this.b);
+    }
   }
 
   private async setup(): Promise<void> {
@@ -186,9 +220,30 @@ export class PairLab {
   }
 
   async cleanup(): Promise<void> {
+    this.line?.close();
     await this.lab?.cleanup();
     await this.serial?.cleanup().catch(() => undefined);
   }
+}
+
+/** A serial line between the boxes other than the plain socat pair (NoisyLine, RecordingLine). */
+export interface SerialLine {
+  device(end: 'a' | 'b'): string;
+  close(): void;
+}
+
+/** What PairLab.startPair does besides the common part. Every field is optional. */
+export interface PairStart {
+  /** The cable: default a socat pty pair (startSerial); else a line of the test's own, whose device(id) each box opens. */
+  line?: (lab: NetnsLab, dir: string) => Promise<SerialLine>;
+  /** After the cable, before the configurations are written: files they name, a broker. */
+  before?: (p: PairLab) => Promise<void> | void;
+  /** Extra top-level keys of the box's configuration (writeConfig's `extra`). */
+  config?: (box: Box) => Record<string, unknown>;
+  /** writeConfig's options for the box (serial, probe, fence, device). */
+  options?: (box: Box) => ConfigOptions;
+  /** 'both' (default): both daemons at once; 'a-first': b starts once a is MASTER. */
+  start?: 'both' | 'a-first';
 }
 
 export interface ConfigOptions {

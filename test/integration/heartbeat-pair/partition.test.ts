@@ -23,12 +23,7 @@ async function masterIs(box: Box, other: Box): Promise<void> {
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  await p.writeConfig(p.a, {}, { device: 'link' });
-  await p.writeConfig(p.b, {}, { device: 'link' });
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair();
 }, patience(60_000));
 
 afterAll(async () => {

@@ -32,17 +32,11 @@ const REFUSED = ['rejected.replayed', 'rejected.stale', 'rejected.unsynced', 're
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  line = await RecordingLine.start(p.lab, p.dir);
-  await p.writeConfig(p.a, {}, { device: line.device('a') });
-  await p.writeConfig(p.b, {}, { device: line.device('b') });
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair({ line: async (lab, dir) => (line = await RecordingLine.start(lab, dir)) });
 }, patience(60_000));
 
 afterAll(async () => {
-  line?.close();
-  await p?.cleanup();
+  await p?.cleanup(); // closes the line too
 }, patience(60_000));
 
 function orders(frames: Buffer[]): [string, Buffer[]][] {

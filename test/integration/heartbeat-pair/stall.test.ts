@@ -35,14 +35,8 @@ function signal(box: Box, sig: 'SIGSTOP' | 'SIGCONT'): void {
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  await p.writeConfig(p.a, instances(p.a));
-  await p.writeConfig(p.b, instances(p.b));
   // a first (priority 150, preempt off): it must be MASTER before b starts.
-  p.start(p.a);
-  await p.waitFor(async () => (await p.state(p.a)) === 'MASTER', () => `a MASTER${logs()}`, 30_000);
-  p.start(p.b);
+  p = await PairLab.startPair({ config: instances, start: 'a-first' });
 }, patience(60_000));
 
 afterAll(async () => {

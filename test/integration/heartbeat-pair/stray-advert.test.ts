@@ -75,13 +75,7 @@ const notTwin = async (box: Box) => (await vrrpCounters(box))['VI_1.drop.not-twi
 
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.lab.addr(p.c, 'lc', `${ROGUE}/24`);
-  await p.startSerial();
-  await p.writeConfig(p.a);
-  await p.writeConfig(p.b);
-  p.start(p.a);
-  p.start(p.b);
+  p = await PairLab.startPair({ before: (q) => q.lab.addr(q.c, 'lc', `${ROGUE}/24`) });
   await p.masterIs(p.a, p.b);
   // Pair mode is on once each box has the other's addresses from a heartbeat.
   for (const box of [p.a, p.b]) {
