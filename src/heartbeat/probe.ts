@@ -112,6 +112,8 @@ export interface ProbeVerdict {
   instances: ProbeInstance[];
   /** The twin's kernel answered ARP for its address: true, false, or null when not asked/known. */
   arp: boolean | null;
+  /** The twin's kernel refused a question (ICMP port unreachable): the box is up, no daemon listens. */
+  refused?: boolean;
   /** Questions sent and how long the round waited, ms. */
   sent: number;
   windowMs: number;
@@ -121,5 +123,6 @@ export interface ProbeVerdict {
 export function describeVerdict(v: ProbeVerdict, address: string): string {
   const arp = v.arp === null ? 'ARP not checked' : v.arp ? 'ARP answered: the box is up' : 'no ARP answer: the box is down or cut off';
   if (v.daemon) return `the twin's daemon answered a probe at ${address} (${arp})`;
+  if (v.refused) return `the twin's kernel at ${address} refused the probe within ${Math.round(v.windowMs)} ms (ICMP port unreachable): the box is up and nothing listens, its daemon is gone`;
   return `no answer from the twin's daemon at ${address} to ${v.sent} probe(s) in ${Math.round(v.windowMs)} ms; ${arp}${v.arp ? ', its daemon is gone' : ''}`;
 }

@@ -1,9 +1,16 @@
 // The shell of the twin probe (src/heartbeat/probe.ts): one UDP socket per address family on
 // heartbeat.probe.port that answers the twin's questions at once, and asks the twin when the
 // arbiter wants a verdict. A round sends `tries` questions `intervalMs` apart and ends at the first
-// authenticated answer (the daemon lives) or when the window is over (it does not). Beside it, an
-// ARP request for the twin's address (`arping`, when installed) says whether the box itself is
-// up: it never decides, it tells the log which of "box down" and "daemon gone" it was.
+// authenticated answer (the daemon lives) or when the window is over (it does not). Each question
+// also goes out once more from a socket of the round connected to the twin's probe port: when no
+// socket is bound there — the twin's daemon is gone, its box up — the twin's kernel answers with
+// ICMP port unreachable (ECONNREFUSED on that socket) and the round ends at once, a round trip
+// after it began instead of the whole window (the daemon crash case; a stalled daemon keeps its
+// socket bound, so it is never mistaken for a dead one this way). The connected socket is only
+// that second channel: answers are taken from either socket, so a twin answering from another of
+// its addresses is still heard on the bound one. Beside it, an ARP request for the twin's address
+// (`arping`, when installed) says whether the box itself is up: it never decides, it tells the
+// log which of "box down" and "daemon gone" it was.
 import { createSocket, type Socket } from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
@@ -36,6 +43,8 @@ export interface TwinProbeCounters {
   rate_limited: number;
   rounds: number;
   rounds_unanswered: number;
+  /** Rounds ended by the twin kernel's ICMP port unreachable (no daemon listening). */
+  refused: number;
 }
 
 /** Answers per second at most: a flood on the port costs a bounded amount of work. */
@@ -43,7 +52,7 @@ const ANSWER_RATE = 100;
 const ARPING_PATHS = ['/usr/bin/arping', '/usr/sbin/arping', '/bin/arping', '/sbin/arping'];
 
 export class TwinProbe {
-  readonly counters: TwinProbeCounters = { questions_sent: 0, questions_answered: 0, answers_received: 0, rejected: 0, rate_limited: 0, rounds: 0, rounds_unanswered: 0 };
+  readonly counters: TwinProbeCounters = { questions_sent: 0, questions_answered: 0, answers_received: 0, rejected: 0, rate_limited: 0, rounds: 0, rounds_unanswered: 0, refused: 0 };
   private readonly sockets = new Map<4 | 6, Socket>();
   private readonly pending = new Map<string, (instances: ProbeInstance[]) => void>();
   private readonly clock: () => number;
@@ -99,43 +108,72 @@ export class TwinProbe {
     const sock = this.sockets.get(family);
     const windowMs = this.o.tries * this.o.intervalMs;
     const t0 = this.clock();
-    const arp = family === 4 && ifname && this.arping ? this.arpOnce(address, ifname, windowMs) : Promise.resolve(null);
+    let arp: Promise<boolean | null> = Promise.resolve(null);
     let sent = 0;
+    let refused = false;
     const nonces: string[] = [];
     let instances: ProbeInstance[] = [];
     const daemon = await new Promise<boolean>((resolve) => {
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
+      // Connected to the twin's probe port: its errors are the twin kernel's ICMP answers.
+      const direct = sock ? createSocket(family === 4 ? 'udp4' : 'udp6') : undefined;
+      let directReady = false;
       const finish = (answered: boolean, said: ProbeInstance[] = []) => {
         if (settled) return;
         settled = true;
         instances = said;
         for (const t of timers) clearTimeout(t);
         for (const n of nonces) this.pending.delete(n);
+        direct?.close();
         resolve(answered);
+      };
+      const sendDirect = (datagram: Buffer) => {
+        if (directReady && !settled) direct!.send(datagram, () => undefined);
       };
       const ask = () => {
         if (settled || !sock) return;
         const nonce = randomBytes(PROBE_NONCE_LENGTH).toString('hex');
         nonces.push(nonce);
         this.pending.set(nonce, (said) => finish(true, said));
-        sock.send(encodeProbe({ kind: 'question', nodeId: this.o.nodeId, nonce }, this.mac), this.o.port, address, (err) => {
+        const question = encodeProbe({ kind: 'question', nodeId: this.o.nodeId, nonce }, this.mac);
+        sock.send(question, this.o.port, address, (err) => {
           if (err) this.o.log(`twin probe to ${address}: ${err.message}`);
         });
+        sendDirect(question);
         sent++;
         this.counters.questions_sent++;
       };
+      if (direct) {
+        direct.on('message', (msg) => this.onMessage(direct, msg, address, this.o.port));
+        direct.on('error', (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ECONNREFUSED') return;
+          // ICMP port unreachable from the twin: its kernel is up, nothing listens on the port.
+          refused = true;
+          this.counters.refused++;
+          finish(false);
+        });
+        direct.connect(this.o.port, address, () => {
+          directReady = true;
+          // The questions already asked, again on this socket (the first one usually: connect
+          // completes on the next tick).
+          for (const n of nonces) sendDirect(encodeProbe({ kind: 'question', nodeId: this.o.nodeId, nonce: n }, this.mac));
+        });
+      }
       ask();
       for (let i = 1; i < this.o.tries; i++) timers.push(setTimeout(ask, i * this.o.intervalMs));
       timers.push(setTimeout(() => finish(false), windowMs));
+      // arping is a child process (a fork of this one): started after the first question, so
+      // the fork is not between the round's start and its first datagram.
+      if (family === 4 && ifname && this.arping) arp = this.arpOnce(address, ifname, windowMs);
     });
     if (!daemon) this.counters.rounds_unanswered++;
     // ARP only qualifies the verdict: never wait for it past the round's window (a box that is
-    // up answers within a few ms; no answer by then counts as none).
+    // up answers within a few ms; no answer by then counts as none). A refusal proves the box up.
     const asked = family === 4 && ifname !== undefined && this.arping !== null;
     const late = new Promise<boolean | null>((r) => setTimeout(() => r(asked ? false : null), Math.max(0, t0 + windowMs - this.clock())));
-    const arpResult = daemon ? null : await Promise.race([arp, late]);
-    return { daemon, instances, arp: arpResult, sent, windowMs: this.clock() - t0 };
+    const arpResult = daemon || refused ? null : await Promise.race([arp, late]);
+    return { daemon, instances, arp: arpResult, refused, sent, windowMs: this.clock() - t0 };
   }
 
   private arpOnce(address: string, ifname: string, windowMs: number): Promise<boolean | null> {

@@ -134,10 +134,11 @@ describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, 
     await p.a.proc!.exited;
     await p.waitFor(async () => (await p.state(p.b)) === 'MASTER', () => `b MASTER\n${p.b.log()}`);
     const after = p.b.log().slice(before);
-    // The arbiter's row 5: the serial link silent, and the twin's daemon silent to the probe.
-    expect(after).toMatch(/VI_1: BACKUP -> MASTER \(twin dead, serial silent \d+ ms, no answer from the twin's daemon/);
+    // The arbiter's row 5: the serial link silent, and nothing listening for the probe on the
+    // twin (its kernel, up, refuses it: ICMP port unreachable).
+    expect(after).toMatch(/VI_1: BACKUP -> MASTER \(twin dead, serial silent \d+ ms, the twin's kernel at [\d.]+ refused the probe/);
     // Before the serial dead time (2 s here): the probe decided, not the serial alarm.
-    expect(after).toMatch(/probe of the twin \(serial link silent for \d+ ms\): no answer/);
+    expect(after).toMatch(/probe of the twin \(serial link silent for \d+ ms\): the twin's kernel at [\d.]+ refused the probe/);
     await p.waitFor(() => p.hasVip(p.b), 'VIP on b');
     // a restarts: it removes the VIP it left behind (killed hard) and preempts back.
     p.start(p.a);

@@ -36,6 +36,9 @@ describe('probe datagram', () => {
     expect(describeVerdict({ daemon: false, instances: [], arp: true, sent: 3, windowMs: 75 }, '10.0.0.2')).toBe("no answer from the twin's daemon at 10.0.0.2 to 3 probe(s) in 75 ms; ARP answered: the box is up, its daemon is gone");
     expect(describeVerdict({ daemon: false, instances: [], arp: false, sent: 3, windowMs: 75 }, '10.0.0.2')).toMatch(/no ARP answer: the box is down or cut off$/);
     expect(describeVerdict({ daemon: true, instances: [], arp: null, sent: 1, windowMs: 3 }, '10.0.0.2')).toBe("the twin's daemon answered a probe at 10.0.0.2 (ARP not checked)");
+    expect(describeVerdict({ daemon: false, instances: [], arp: null, refused: true, sent: 1, windowMs: 1.4 }, '10.0.0.2')).toBe(
+      "the twin's kernel at 10.0.0.2 refused the probe within 1 ms (ICMP port unreachable): the box is up and nothing listens, its daemon is gone",
+    );
   });
 });
 
