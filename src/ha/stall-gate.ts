@@ -59,7 +59,12 @@ export class StallGate {
     this.watch = new StallWatch(opts, this.now());
   }
 
-  /** A steady beat, so a quiet HA path (a BACKUP without serial) is not read as a stall. */
+  /**
+   * Starts the watch once the whole HA path runs (HaSide, after VRRP and the heartbeat started):
+   * the start-up itself is no stall (loading the serial port's modules took 120-140 ms on the HA
+   * thread at load 10, after the runner's first timers), so beats before it notice nothing. Then a
+   * steady beat, so a quiet HA path (a BACKUP without serial) is not read as a stall.
+   */
   start(): void {
     if (this.watchTimer) return;
     this.watch.restart(this.now());
@@ -96,6 +101,7 @@ export class StallGate {
 
   /** First thing in every callback of the HA path. True when it may send. */
   beat(): boolean {
+    if (!this.watchTimer) return !this.watch.checking; // not started, or stopped: no stall to notice
     const s = this.watch.beat(this.now());
     if (s) this.onStall(s);
     return !this.watch.checking;

@@ -33,6 +33,7 @@ describe('stall gate: a check always ends', () => {
   it('its deadline timer fires while the clock is still a fraction of a ms short: it waits again, then decides and lets the held timers go', () => {
     const clock = { t: 0 };
     const { gate, lines, alarms } = gateOn(clock);
+    gate.start();
     clock.t = 1000;
     expect(gate.beat()).toBe(false); // a 1000 ms gap: a check starts, the HA path sends nothing
     expect(gate.holding).toBe(true);
@@ -57,6 +58,7 @@ describe('stall gate: a check always ends', () => {
   it('a timer on time decides once, with one alarm', () => {
     const clock = { t: 0 };
     const { gate, alarms } = gateOn(clock);
+    gate.start();
     clock.t = 500;
     gate.beat();
     const held = vi.fn();
@@ -68,5 +70,26 @@ describe('stall gate: a check always ends', () => {
     clock.t = 2000;
     vi.advanceTimersByTime(2000);
     expect(alarms).toHaveLength(1);
+  });
+
+  it('start-up is no stall: before start() a long gap notices nothing; after it, gaps count from start()', () => {
+    const clock = { t: 0 };
+    const { gate, lines, alarms } = gateOn(clock);
+    clock.t = 140; // the HA side still starting (the serial port's modules load) while VRRP runs
+    expect(gate.beat()).toBe(true);
+    const early = vi.fn();
+    gate.guard(early)();
+    expect(early).toHaveBeenCalledTimes(1);
+    clock.t = 400;
+    gate.start();
+    clock.t = 480;
+    expect(gate.beat()).toBe(true);
+    clock.t = 700; // 220 ms without a beat after start(): a stall
+    expect(gate.beat()).toBe(false);
+    expect(lines.filter((l) => /HA path stalled for 220 ms/.test(l))).toHaveLength(1);
+    gate.stop();
+    clock.t = 5000; // stopped: nothing is noticed or held any more
+    expect(gate.beat()).toBe(true);
+    expect(alarms).toHaveLength(0);
   });
 });
