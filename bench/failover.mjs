@@ -178,7 +178,10 @@ async function runOnce(impl, scenario) {
       r.backupTookVip = watch.appearedAfter('b', t0) !== undefined;
       return r;
     }
-    await waitFor(() => watch.appearedAfter('b', t0) !== undefined, `${impl.name} ${scenario}: VIP on b\n${b.out}`, 20_000, 10);
+    // b's output as it is when the wait gives up (a template here would be taken before the wait).
+    await waitFor(() => watch.appearedAfter('b', t0) !== undefined, `${impl.name} ${scenario}: VIP on b`, 20_000, 10).catch((e) => {
+      throw new Error(`${e.message} (fault at ${new Date(performance.timeOrigin + t0).toISOString()})\n--- b ---\n${b.out}\n--- a ---\n${a.out.slice(-3000)}`);
+    });
     const tb = watch.appearedAfter('b', t0);
     r.failoverMs = Math.round(tb - t0);
     if (scenario === 'link-down') {
