@@ -107,8 +107,9 @@ export class Lab {
     return j[0].address;
   }
 
-  spawn(role, cmd, args) {
-    const p = new Proc(spawn('ip', ['netns', 'exec', this.ns(role), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), `${role}:${cmd}`);
+  /** `env`: variables added to this environment for the process (e.g. TWINVIP_DIAGNOSE=off). */
+  spawn(role, cmd, args, env) {
+    const p = new Proc(spawn('ip', ['netns', 'exec', this.ns(role), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) }), `${role}:${cmd}`);
     this.procs.push(p);
     return p;
   }

@@ -16,13 +16,14 @@
 // output is parsed line by line, not kept). Results: bench/results/soak-<date>.json (every
 // sample) and a summary on stdout (bench/README.md "soak").
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { Lab, exec, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
+import { performance } from 'node:perf_hooks';
+import { Lab, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
 import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const { values } = parseArgs({
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     'warmup-s': { type: 'string', default: '60' },
     bundle: { type: 'string', default: 'dist/twinvip.js' },
     out: { type: 'string' },
+    /** Also append every line of each daemon to DIR/a.log and DIR/b.log (grows with the run). */
+    logs: { type: 'string' },
   },
 });
 const MINUTES = Number(values.minutes);
@@ -50,9 +53,12 @@ function daemon(lab, role, conf) {
   const child = spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, ...DAEMON_NODE_FLAGS, values.bundle, 'run', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   const d = { child, role, lines: 0, last: [], counts: { transitions: 0, toMaster: 0, mqttConnected: 0, stalls: 0, errors: 0 }, exited: new Promise((r) => child.once('exit', (c, s) => r(c ?? s))) };
   const onLine = (l) => {
+    if (values.logs) appendFileSync(join(values.logs, `${role}.log`), `${l}\n`);
     d.lines++;
     d.last.push(l);
     if (d.last.length > 40) d.last.shift();
+    // Lines since the current flap began (bounded): kept in the report when a flap is lost.
+    if (d.flap && d.flap.length < 200) d.flap.push(`${((performance.now() - d.flapT0) / 1000).toFixed(2)} ${l}`);
     if (/VI_1: [A-Z]+ -> [A-Z]+/.test(l)) d.counts.transitions++;
     if (/VI_1: [A-Z]+ -> MASTER/.test(l)) d.counts.toMaster++;
     if (/connected to mqtt/.test(l)) d.counts.mqttConnected++;
@@ -147,6 +153,9 @@ const lab = new Lab();
 const samples = [];
 const lost = { flaps_without_vip_back: 0, broker_restarts_without_reconnect: 0, console_unanswered: 0 };
 const done = { flaps: 0, broker_restarts: 0, console_requests: 0 };
+/** Link up -> a holds the VIP again, ms, per flap that got it back; and the logs of lost flaps. */
+const vipBackMs = [];
+const lostFlaps = [];
 let a;
 let b;
 let brokerProc;
@@ -203,11 +212,22 @@ try {
     }
     if (now >= nextFlap) {
       done.flaps++;
+      const flapT0 = performance.now();
+      for (const d of [a, b]) {
+        d.flap = [];
+        d.flapT0 = flapT0;
+      }
       await exec('ip', ['-n', lab.ns('a'), 'link', 'set', 'la', 'down']);
       await sleep(3000);
       await exec('ip', ['-n', lab.ns('a'), 'link', 'set', 'la', 'up']);
+      const upAt = performance.now();
       const back = await waitFor(() => hasVip(lab, 'a'), 'a MASTER again', 15_000, 100).then(() => true, () => false);
-      if (!back) lost.flaps_without_vip_back++;
+      if (back) vipBackMs.push(Math.round(performance.now() - upAt));
+      else {
+        lost.flaps_without_vip_back++;
+        if (lostFlaps.length < 5) lostFlaps.push({ flap: done.flaps, load: readFileSync('/proc/loadavg', 'utf8').trim(), a: a.flap, b: b.flap });
+      }
+      a.flap = b.flap = undefined;
       nextFlap = Date.now() + FLAP_S * 1000;
     }
     if (now >= nextBroker) {
@@ -238,6 +258,8 @@ try {
     fd_slope_per_hour: fdSlope === null ? null : +fdSlope.toFixed(2),
     cpu_percent_of_one_core: +(((last.cpu_ticks - first.cpu_ticks) / TICKS / ((Date.now() - t0) / 1000)) * 100).toFixed(2),
     done, lost,
+    vip_back_ms: { median: median(vipBackMs), max: vipBackMs.length ? Math.max(...vipBackMs) : null, all: vipBackMs },
+    lost_flaps: lostFlaps,
     a: { ...a.counts, log_lines: a.lines }, b: { ...b.counts, log_lines: b.lines },
     samples,
   };
@@ -247,6 +269,7 @@ try {
   console.log(`RSS start ${report.rss_mb.start} MB, end ${report.rss_mb.end} MB (min ${report.rss_mb.min}, max ${report.rss_mb.max}); slope after ${WARMUP_S} s: ${report.rss_slope_mb_per_hour} MB/hour`);
   console.log(`fds start ${first.fds}, end ${last.fds} (slope ${report.fd_slope_per_hour}/hour); threads ${first.threads} -> ${last.threads}; CPU ${report.cpu_percent_of_one_core} % of one core`);
   console.log(`done ${JSON.stringify(done)}; lost ${JSON.stringify(lost)}; a ${JSON.stringify(report.a)}`);
+  console.log(`link up -> a holds the VIP again: median ${report.vip_back_ms.median} ms, max ${report.vip_back_ms.max} ms (${vipBackMs.length} flaps)`);
   console.log(`written to ${file}`);
 } catch (err) {
   console.error(`soak failed: ${err.message}`);

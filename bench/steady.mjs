@@ -9,6 +9,9 @@
 //   --ab FILE        also runs the bundle FILE (e.g. a copy of the previous dist/) as `twinvip-b`
 //   --rounds N       N rounds, the order of the builds alternating per round; keepalived once a
 //                    round (unless --only-twinvip). The summary gives each build's median.
+//   --diagnose-ab    twinvip with its split-brain diagnosis (the default) and with
+//                    TWINVIP_DIAGNOSE=off as two builds of the A/B (order alternating per round):
+//                    issue 23's "diagnosis adds no measurable advert jitter". With --only-twinvip.
 // CPU is also given as CPU seconds per hour (percent of one core x 36).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -22,7 +25,7 @@ import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' }, 'diagnose-ab': { type: 'boolean' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 // The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
@@ -33,12 +36,12 @@ const TICKS = 100; // USER_HZ on Linux
 const lab = new Lab();
 let serial;
 
-const startTwinvip = (bundle) => async (role, priority) => {
+const startTwinvip = (bundle, env) => async (role, priority) => {
   const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial, { periodMs: Number(values['period-ms']), noSerial: values['no-serial'] });
   // --runtime 'CMD ARGS...': another Node.js, e.g. the arm64 image's under qemu-user
   // ('qemu-aarch64-static -L /usr/aarch64-linux-gnu out/stage-linux-arm64/opt/twinvip/runtime/node').
   const [cmd, ...pre] = values.runtime ? values.runtime.split(/\s+/) : [process.execPath];
-  return lab.spawn(role, cmd, [...pre, ...NODE_FLAGS, bundle, 'run', '-c', conf]);
+  return lab.spawn(role, cmd, [...pre, ...NODE_FLAGS, bundle, 'run', '-c', conf], env);
 };
 
 async function startKeepalived(role, priority) {
@@ -129,7 +132,7 @@ async function measure(name, start) {
       impl: name,
       pids: pids.length,
       adverts: times.length,
-      interval_ms: { p50: +pct(gaps, 50).toFixed(2), min: +Math.min(...gaps).toFixed(2), max: +Math.max(...gaps).toFixed(2) },
+      interval_ms: { p50: +pct(gaps, 50).toFixed(2), p99: +pct(gaps, 99).toFixed(2), min: +Math.min(...gaps).toFixed(2), max: +Math.max(...gaps).toFixed(2) },
       jitter_ms: { p50: +pct(dev, 50).toFixed(2), p99: +pct(dev, 99).toFixed(2), max: +Math.max(...dev).toFixed(2) },
       rss_mb: { median: +(pct(rss, 50) / 1024).toFixed(1), max: +(Math.max(...rss) / 1024).toFixed(1) },
       smaps_rollup_main_mb: smaps,
@@ -148,9 +151,11 @@ const results = [];
 try {
   await lab.build();
   serial = await lab.serialPair();
-  const builds = [{ name: 'twinvip', bundle: BUNDLE }, ...(values.ab ? [{ name: 'twinvip-b', bundle: resolve(values.ab) }] : [])];
+  const builds = values['diagnose-ab']
+    ? [{ name: 'twinvip diagnosis on', bundle: BUNDLE }, { name: 'twinvip diagnosis off', bundle: BUNDLE, env: { TWINVIP_DIAGNOSE: 'off' } }]
+    : [{ name: 'twinvip', bundle: BUNDLE }, ...(values.ab ? [{ name: 'twinvip-b', bundle: resolve(values.ab) }] : [])];
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const b of round % 2 ? [...builds].reverse() : builds) results.push({ round, bundle: b.bundle, ...(await measure(b.name, startTwinvip(b.bundle))) });
+    for (const b of round % 2 ? [...builds].reverse() : builds) results.push({ round, bundle: b.bundle, ...(await measure(b.name, startTwinvip(b.bundle, b.env))) });
     if (!values['only-twinvip']) results.push({ round, ...(await measure('keepalived', startKeepalived)) });
   }
 } finally {
@@ -165,19 +170,26 @@ for (const impl of [...new Set(results.map((r) => r.impl))]) {
     const m = median(rs.map(f));
     return m === null ? null : +m.toFixed(2);
   };
-  summary[impl] = { runs: rs.length, rss_mb_median: med((r) => r.rss_mb.median), anonymous_mb_median: med((r) => r.smaps_rollup_main_mb.Anonymous ?? NaN), cpu_percent_median: med((r) => r.cpu_percent_of_one_core), cpu_s_per_hour_median: med((r) => r.cpu_s_per_hour), rss_each: rs.map((r) => r.rss_mb.median), cpu_each: rs.map((r) => r.cpu_percent_of_one_core) };
+  summary[impl] = { runs: rs.length, interval_ms_median: { p50: med((r) => r.interval_ms.p50), p99: med((r) => r.interval_ms.p99), max: med((r) => r.interval_ms.max) }, jitter_ms_median: { p50: med((r) => r.jitter_ms.p50), p99: med((r) => r.jitter_ms.p99), max: med((r) => r.jitter_ms.max) }, rss_mb_median: med((r) => r.rss_mb.median), anonymous_mb_median: med((r) => r.smaps_rollup_main_mb.Anonymous ?? NaN), cpu_percent_median: med((r) => r.cpu_percent_of_one_core), cpu_s_per_hour_median: med((r) => r.cpu_s_per_hour), rss_each: rs.map((r) => r.rss_mb.median), cpu_each: rs.map((r) => r.cpu_percent_of_one_core) };
 }
 const report = { date: date.toISOString(), machine, seconds: SECONDS, bundle: BUNDLE, ab: values.ab ? resolve(values.ab) : undefined, no_serial: !!values['no-serial'], node_flags: NODE_FLAGS, results, summary };
 const out = values.out ?? join(ROOT, 'bench/results', `steady-${date.toISOString().slice(0, 10)}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`steady state ${report.date} on ${machine.uname_m}, ${machine.nproc} CPU(s), ${SECONDS} s per daemon (master of a pair)`);
-console.log('| daemon | adverts | interval p50 ms | jitter p50 / p99 / max ms | RSS median / max MB | CPU % of one core |');
+console.log('| daemon | adverts | interval p50 / p99 / max ms | jitter p50 / p99 / max ms | RSS median / max MB | CPU % of one core |');
 console.log('|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.impl} | ${r.adverts} | ${r.interval_ms.p50} | ${r.jitter_ms.p50} / ${r.jitter_ms.p99} / ${r.jitter_ms.max} | ${r.rss_mb.median} / ${r.rss_mb.max} | ${r.cpu_percent_of_one_core} |`);
+  console.log(`| ${r.impl} | ${r.adverts} | ${r.interval_ms.p50} / ${r.interval_ms.p99} / ${r.interval_ms.max} | ${r.jitter_ms.p50} / ${r.jitter_ms.p99} / ${r.jitter_ms.max} | ${r.rss_mb.median} / ${r.rss_mb.max} | ${r.cpu_percent_of_one_core} |`);
 }
 for (const r of results) console.log(`${r.impl} smaps_rollup (main process, MB): ${JSON.stringify(r.smaps_rollup_main_mb)}`);
 console.log('| daemon | runs | RSS median of medians MB (each) | Anonymous MB | CPU % median (each) | CPU s per hour |');
 console.log('|---|---|---|---|---|---|');
 for (const [impl, x] of Object.entries(summary)) console.log(`| ${impl} | ${x.runs} | ${x.rss_mb_median} (${x.rss_each.join(', ')}) | ${x.anonymous_mb_median} | ${x.cpu_percent_median} (${x.cpu_each.join(', ')}) | ${x.cpu_s_per_hour_median} |`);
+if (values['diagnose-ab']) {
+  console.log('| diagnosis | runs | interval p50 / p99 / max ms (median of runs) | jitter p50 / p99 / max ms (median of runs) | CPU % median |');
+  console.log('|---|---|---|---|---|');
+  for (const [impl, x] of Object.entries(summary)) {
+    console.log(`| ${impl.replace('twinvip diagnosis ', '')} | ${x.runs} | ${x.interval_ms_median.p50} / ${x.interval_ms_median.p99} / ${x.interval_ms_median.max} | ${x.jitter_ms_median.p50} / ${x.jitter_ms_median.p99} / ${x.jitter_ms_median.max} | ${x.cpu_percent_median} |`);
+  }
+}
 console.log(`written to ${out}`);

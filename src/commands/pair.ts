@@ -19,7 +19,7 @@ no key is written; check the cable and pair again.
   --no-wait        on box A: print the code and return (default: wait until B confirms)
   --status         paired or not, the pairing in progress (--json: as JSON)
   --cancel         stop the pairing in progress (the twin is told)
-  --unpair         remove this box's key (then restart twinvip to pair again)
+  --unpair         remove this box's key: plain VRRP until paired again (no restart)
 Exit codes: 0 done, 1 pairing failed or refused, 2 usage, 3 no daemon answers.
 `;
 

@@ -16,7 +16,7 @@ import { ConsoleExtension } from '../console/extension';
 import { PEER_STATUS_REQUEST } from '../console/ports';
 import { EmailExtension } from '../notify/email-extension';
 import { NotifyExtension } from '../notify/extension';
-import { DiagnoseExtension } from '../diagnose/extension';
+import { DiagnoseExtension, periodicDiagnosis } from '../diagnose/extension';
 import { consoleView, registerMqttState } from './run-views';
 import { describePairing as pairText } from './pair';
 import { LedExtension } from '../led/extension';
@@ -97,11 +97,13 @@ export async function runCommand(args: string[]): Promise<number> {
     ha.onDemotionsChanged(() => mqtt.stateChanged());
   }
   // Split-brain diagnosis on the main thread: asks the twin over serial, reads NICs and nft.
-  const diagnosis = new DiagnoseExtension(haPath);
+  const diagnosis = new DiagnoseExtension(haPath, periodicDiagnosis());
   extensions.push(diagnosis);
   haPath.setAlarmCause((instance) => diagnosis.causeFor(instance));
   // Issue 24: without node.twin the pair id comes from the twin's name learned over serial.
   diagnosis.onTwinNode(() => mqtt?.stateChanged());
+  // Paired or unpaired (issue 25): the retained state says so at once.
+  if (mqtt) haPath.onPairingChanged(() => mqtt.stateChanged());
   const parts = { vrrp: haPath, heartbeat, nginx, mqtt, configuredInstances: () => Object.keys(daemon.config.instances).length };
   registerMqttState(parts);
   const consoleExt = new ConsoleExtension({

@@ -290,13 +290,22 @@ function direction(sender: InstanceEvidence, listener: InstanceEvidence): Dir {
   return 'unknown';
 }
 
+/** The twin's own probe verdict of its outgoing direction counts this long. */
+export const TWIN_PROBE_FRESH_MS = 5000;
+
 function probeDirections(ev: PairEvidence): { lt: Dir; tl: Dir; why: string } {
   const lp = ev.local.probe;
   const tp = ev.twin?.probe;
   if (!lp || !tp || ev.twin_questions_before === undefined || lp.answered === null) return { lt: 'unknown', tl: 'unknown', why: 'no LAN probe round' };
   if (lp.answered) return { lt: 'ok', tl: 'ok', why: 'probe answered' };
   const reached = tp.questions_answered > ev.twin_questions_before;
-  return reached ? { lt: 'ok', tl: 'lost', why: 'probe reached the twin, its answer did not come back' } : { lt: 'lost', tl: 'unknown', why: 'probe did not reach the twin' };
+  if (reached) return { lt: 'ok', tl: 'lost', why: 'probe reached the twin, its answer did not come back' };
+  // Our questions were lost on the way: what of the twin's reached us, its own round says.
+  const out = tp.out;
+  if (out && out.ms_ago <= TWIN_PROBE_FRESH_MS) {
+    return { lt: 'lost', tl: out.dir, why: `probe did not reach the twin; the twin's own probe ${out.dir === 'ok' ? 'reached' : 'did not reach'} this box` };
+  }
+  return { lt: 'lost', tl: 'unknown', why: 'probe did not reach the twin' };
 }
 
 function serialRate(samples: readonly { at: number; values: Record<string, number> }[], windowMs: number): { bad: number; good: number; ratio: number; before: number } | undefined {

@@ -84,6 +84,12 @@ export interface ProbeEvidence {
   answered: boolean | null;
   /** Cumulative: the twin's questions this box answered (they reached us over the LAN). */
   questions_answered: number;
+  /**
+   * What this box's own latest probe round showed of its outgoing direction (its questions reached
+   * the twin, or not: read from the twin's counter over serial), and how long ago. Lets the twin
+   * judge the direction towards it that its own round cannot (its questions lost: no answer to see).
+   */
+  out?: { dir: 'ok' | 'lost'; ms_ago: number } | null;
 }
 
 /** One box's evidence. */

@@ -5,6 +5,15 @@
 // diagnosis (diagnosis.ts). New findings are logged and raised as alarms carrying their cause id;
 // the latest diagnosis is the `diagnosis` section of `status` and of the MQTT state, and the
 // `diagnose` control command (CLI `twinvip diagnose`, console `diagnose`) runs one at once.
+//
+// Besides the period, a diagnosis runs at once when something it watches changes: a transition or
+// an HA alarm (a heartbeat channel lost), a firewall change (`nft monitor`), a new ARP answer. The
+// twin is answered with evidence gathered for the answer (not the last period's), so what the twin
+// sees of us is as old as its question.
+//
+// TWINVIP_DIAGNOSE=off in the daemon's environment turns the periodic diagnosis off (no nft,
+// arping or serial requests of its own; bench/steady.mjs --diagnose off): `twinvip diagnose` and
+// the console's `diagnose` still run one on demand, and the twin is still answered.
 
 import { performance } from 'node:perf_hooks';
 import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
@@ -18,6 +27,13 @@ import { EvidenceGatherer, forTwin, parseSideEvidence } from './gather';
 export const DIAGNOSE_REQUEST = 'diagnose';
 export const PERIOD_MS = 1000;
 const TWIN_TIMEOUT_MS = 2500;
+/** An evidence gathered this recently answers the twin as it is. */
+const FRESH_MS = 200;
+
+/** The periodic diagnosis runs unless the daemon's environment says TWINVIP_DIAGNOSE=off. */
+export function periodicDiagnosis(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !/^(off|0|false|no)$/i.test(env.TWINVIP_DIAGNOSE ?? '');
+}
 
 /** What the diagnosis needs of the HA path (src/ha/worker/host.ts's HaExtension). */
 export interface DiagnoseHaPort {
@@ -31,6 +47,8 @@ export interface DiagnoseHaPort {
 
 export interface DiagnosisSection {
   healthy: boolean;
+  /** false: TWINVIP_DIAGNOSE=off, the diagnosis runs only on demand (`twinvip diagnose`). */
+  periodic: boolean;
   /** ISO time of the diagnosis; null before the first. */
   at: string | null;
   twin: string | null;
@@ -51,9 +69,15 @@ export class DiagnoseExtension implements Extension {
   private twinName: string | undefined;
   private readonly unregister: (() => void)[] = [];
   private stopped = false;
-  readonly counters = { runs: 0, twin_answers: 0, twin_failures: 0, probe_rounds: 0, findings_raised: 0, findings_cleared: 0 };
+  private gathering: Promise<SideEvidence> | undefined;
+  /** A change arrived while a diagnosis ran: run another right after it. */
+  private again = false;
+  readonly counters = { runs: 0, twin_answers: 0, twin_failures: 0, probe_rounds: 0, findings_raised: 0, findings_cleared: 0, kicks: 0 };
 
-  constructor(private readonly ha: DiagnoseHaPort) {}
+  constructor(
+    private readonly ha: DiagnoseHaPort,
+    private readonly periodic = true,
+  ) {}
 
   start(ctx: DaemonContext): void {
     this.ctx = ctx;
@@ -66,23 +90,50 @@ export class DiagnoseExtension implements Extension {
       }),
     );
     this.unregister.push(ctx.counters.add('diagnose', () => ({ ...this.counters })));
-    const tick = () => {
-      this.timer = undefined;
-      void this.runOnce().finally(() => {
-        if (!this.stopped) {
-          this.timer = setTimeout(tick, PERIOD_MS);
-          this.timer.unref();
-        }
-      });
-    };
-    this.timer = setTimeout(tick, PERIOD_MS);
+    if (!this.periodic) {
+      this.log.info('diagnosis: periodic diagnosis off (TWINVIP_DIAGNOSE=off); `twinvip diagnose` runs one on demand');
+      return;
+    }
+    this.gatherer.start(() => this.kick());
+    this.unregister.push(ctx.bus.on('transition', () => this.kick()));
+    this.unregister.push(ctx.bus.on('alarm', (a) => {
+      if (!a.id.startsWith('diagnosis-')) this.kick();
+    }));
+    this.schedule(PERIOD_MS);
+  }
+
+  /** The next periodic diagnosis in `ms` (the period counts from the start of the last one). */
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), Math.max(0, ms));
     this.timer.unref();
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    const began = performance.now();
+    void this.runOnce().finally(() => {
+      if (this.again) {
+        this.again = false;
+        this.schedule(0);
+      } else this.schedule(PERIOD_MS - (performance.now() - began));
+    });
+  }
+
+  /** Something the diagnosis watches changed: diagnose now rather than at the next period. */
+  private kick(): void {
+    if (this.stopped) return;
+    this.counters.kicks++;
+    if (this.running) this.again = true;
+    else this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.gatherer.stop();
     for (const u of this.unregister.splice(0)) u();
     await this.running?.catch(() => undefined);
   }
@@ -92,7 +143,14 @@ export class DiagnoseExtension implements Extension {
    * twin asks right after a probe round to see whether its questions reached us).
    */
   private async answerTwin(): Promise<string | undefined> {
-    const local = this.local;
+    let local: SideEvidence | undefined;
+    try {
+      // Gathered for this answer (unless one just was): the twin judges our side as it is now.
+      local = this.local && performance.now() - this.localAt < FRESH_MS ? this.local : await this.gatherLocal();
+    } catch (err) {
+      this.log?.debug(`evidence for the twin failed: ${err instanceof Error ? err.message : String(err)}`);
+      local = this.local;
+    }
     if (!local) return undefined;
     let probe = local.probe;
     if (probe) {
@@ -126,6 +184,7 @@ export class DiagnoseExtension implements Extension {
   section(d: Diagnosis | undefined = this.last?.diagnosis): DiagnosisSection {
     return {
       healthy: d ? d.findings.length === 0 : true,
+      periodic: this.periodic,
       at: this.last ? new Date(this.last.at).toISOString() : null,
       twin: this.last?.twin ?? null,
       findings: d?.findings ?? [],
@@ -148,9 +207,25 @@ export class DiagnoseExtension implements Extension {
     return this.running;
   }
 
-  private async cycle(): Promise<Diagnosis> {
+  private localAt = -Infinity;
+  private probeOut: { dir: 'ok' | 'lost'; at: number } | undefined;
+
+  /** This box's evidence now; concurrent callers (a diagnosis, the twin's question) share one. */
+  private gatherLocal(): Promise<SideEvidence> {
+    this.gathering ??= this.gatherNow()
+      .then((local) => {
+        this.local = local;
+        this.localAt = performance.now();
+        return local;
+      })
+      .finally(() => {
+        this.gathering = undefined;
+      });
+    return this.gathering;
+  }
+
+  private async gatherNow(): Promise<SideEvidence> {
     const ctx = this.ctx!;
-    this.counters.runs++;
     await this.ha.refresh();
     const runner = this.ha.vrrp;
     const hb = this.ha.heartbeat.status();
@@ -164,7 +239,14 @@ export class DiagnoseExtension implements Extension {
       counters: this.ha.counters(),
       now: performance.now(),
     });
-    this.local = local;
+    if (local.probe && this.probeOut) local.probe = { ...local.probe, out: { dir: this.probeOut.dir, ms_ago: Math.round(performance.now() - this.probeOut.at) } };
+    return local;
+  }
+
+  private async cycle(): Promise<Diagnosis> {
+    this.counters.runs++;
+    const local = await this.gatherLocal();
+    const hb = this.ha.heartbeat.status();
     const ev: PairEvidence = { local, twin: null };
     if (!hb.enabled) ev.twin_unknown_reason = 'no serial heartbeat configured';
     else if (!hb.serial.ok) ev.twin_unknown_reason = 'serial heartbeat lost: the twin cannot be asked';
@@ -182,6 +264,9 @@ export class DiagnoseExtension implements Extension {
           if (after && before !== undefined && r.answered !== null) {
             twin = after;
             ev.twin_questions_before = before;
+            // Our outgoing direction, for the twin (its own round cannot see it when ours is lost).
+            const reached = r.answered || (after.probe?.questions_answered ?? 0) > before;
+            this.probeOut = { dir: reached ? 'ok' : 'lost', at: performance.now() };
           }
         } catch (err) {
           this.log?.debug(`probe round failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,21 +1,30 @@
 // The shell of the diagnosis: reads this box's evidence (evidence.ts) without touching the HA
 // timing path. Everything here runs on the main thread, asynchronously: the VRRP and heartbeat
 // facts come from the HA thread's mirror (views, heartbeat status, counters), the NIC facts from
-// /sys/class/net, the firewall from `nft -j list ruleset` (a child process, at most every
-// NFT_EVERY_MS), address conflicts from `arping -D` (RFC 5227 probes, at most every ARP_EVERY_MS).
+// /sys/class/net, the firewall from `nft -j list ruleset` (a child process: read again as soon as
+// `nft monitor ruleset`, a long-lived child, prints a change, and every NFT_SAFETY_MS; every
+// NFT_EVERY_MS when the monitor cannot run), address conflicts from `arping -D` (RFC 5227 probes,
+// one per address at most every ARP_EVERY_MS).
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { canonicalAddress } from '../lib/ip';
 import type { HeartbeatStatus } from '../ha/heartbeat/status';
 import type { InstanceView } from '../ha/vrrp/runner';
 import { pushSample, type AddressConflict, type CounterSample, type FirewallEvidence, type InstanceEvidence, type NicEvidence, type SideEvidence } from './evidence';
 import { vrrpDroppingRules } from './nft';
 
+/** The ruleset is read this often when `nft monitor` cannot tell us of changes. */
 export const NFT_EVERY_MS = 2000;
-export const ARP_EVERY_MS = 2000;
+/** With the monitor running, read anyway this often (a change it missed, e.g. while restarting). */
+export const NFT_SAFETY_MS = 30_000;
+/** One probe per address per round (the same 1 probe/s per address as 2 probes every 2 s). */
+export const ARP_EVERY_MS = 1000;
 /** Samples are kept this long (two serial windows and some). */
 export const KEEP_MS = 70_000;
+/** At most this many samples per history: two gathers a second (ours and the twin's asks) over KEEP_MS. */
+const MAX_SAMPLES = 160;
 const NIC_STATS = ['rx_errors', 'tx_errors', 'rx_crc_errors', 'rx_frame_errors', 'rx_dropped', 'tx_dropped', 'rx_packets', 'tx_packets'] as const;
 const SERIAL_KEYS = ['accepted.heartbeat', 'rejected.bad-crc', 'rejected.noise', 'rejected.truncated', 'rejected.too-long'];
 
@@ -33,6 +42,8 @@ export interface GatherInputs {
 }
 
 type Run = (file: string, args: string[], timeoutMs: number) => Promise<{ code: number | string; stdout: string; stderr: string }>;
+/** Starts a long-lived watcher (`nft monitor ruleset`): calls onLine per output line, onExit once. */
+type Watch = (file: string, args: string[], onLine: () => void, onExit: (why: string) => void) => { stop(): void };
 
 const runProgram: Run = (file, args, timeoutMs) =>
   new Promise((resolve) => {
@@ -41,6 +52,32 @@ const runProgram: Run = (file, args, timeoutMs) =>
       resolve({ code: typeof code === 'number' || typeof code === 'string' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
     });
   });
+
+const watchProgram: Watch = (file, args, onLine, onExit) => {
+  let child: ChildProcess | undefined;
+  let done = false;
+  const exit = (why: string) => {
+    if (done) return;
+    done = true;
+    onExit(why);
+  };
+  try {
+    child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+  } catch (err) {
+    queueMicrotask(() => exit(err instanceof Error ? err.message : String(err)));
+    return { stop: () => undefined };
+  }
+  child.stdout?.on('data', () => onLine());
+  child.on('error', (err) => exit(err.message));
+  child.on('exit', (code, signal) => exit(`exit ${code ?? signal}`));
+  return {
+    stop: () => {
+      done = true;
+      // Our own child, by its handle (never by name).
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+  };
+};
 
 /** Keeps the sample histories between gathers and the rate-limited results. */
 export class EvidenceGatherer {
@@ -53,11 +90,51 @@ export class EvidenceGatherer {
   private conflicts: AddressConflict[] = [];
   private arpAt = -Infinity;
   private arpBusy: Promise<void> | undefined;
+  private monitor: { stop(): void } | undefined;
+  private monitoring = false;
+  private lastViews: readonly InstanceView[] = [];
+  private changed: (() => void) | undefined;
 
-  constructor(private readonly run: Run = runProgram, private readonly sysfs = '/sys/class/net') {}
+  constructor(
+    private readonly run: Run = runProgram,
+    private readonly sysfs = '/sys/class/net',
+    private readonly watch: Watch = watchProgram,
+  ) {}
+
+  /**
+   * Watches the ruleset (`nft monitor ruleset`): a change is read at once, and `onChange` is
+   * called when what the firewall or the ARP probes found differs from before (so the diagnosis
+   * runs at once instead of at its next period). Without nft, the ruleset is polled.
+   */
+  start(onChange: () => void): void {
+    this.changed = onChange;
+    if (this.monitor) return;
+    this.monitoring = true;
+    this.monitor = this.watch(
+      'nft',
+      ['monitor', 'ruleset'],
+      () => {
+        this.firewallAt = -Infinity;
+        void this.refreshFirewall(performance.now(), this.lastViews);
+      },
+      () => {
+        // nft missing, or it died: poll every NFT_EVERY_MS from now on.
+        this.monitoring = false;
+        this.monitor = undefined;
+      },
+    );
+  }
+
+  stop(): void {
+    this.monitor?.stop();
+    this.monitor = undefined;
+    this.monitoring = false;
+    this.changed = undefined;
+  }
 
   async gather(i: GatherInputs): Promise<SideEvidence> {
     const hb = i.heartbeat.enabled ? i.heartbeat : undefined;
+    this.lastViews = i.views;
     const ifaces = [...new Set(i.views.map((v) => v.plan.interface))];
     const instances: InstanceEvidence[] = i.views.map((v) => {
       const p = v.plan;
@@ -65,7 +142,7 @@ export class EvidenceGatherer {
       const pair = hb?.pair.instances.find((x) => x.instance === p.name);
       const hist = this.drops.get(p.name) ?? [];
       this.drops.set(p.name, hist);
-      pushSample(hist, { at: i.now, values: { ...v.drops } }, KEEP_MS);
+      pushSample(hist, { at: i.now, values: { ...v.drops } }, KEEP_MS, MAX_SAMPLES);
       const last = v.snapshot.lastTransition;
       return {
         name: p.name,
@@ -92,7 +169,7 @@ export class EvidenceGatherer {
     });
     for (const name of [...this.drops.keys()]) if (!instances.some((x) => x.name === name)) this.drops.delete(name);
     const hbc = i.counters.heartbeat ?? {};
-    if (hb) pushSample(this.serial, { at: i.now, values: Object.fromEntries(SERIAL_KEYS.map((k) => [k, hbc[k] ?? 0])) }, KEEP_MS);
+    if (hb) pushSample(this.serial, { at: i.now, values: Object.fromEntries(SERIAL_KEYS.map((k) => [k, hbc[k] ?? 0])) }, KEEP_MS, MAX_SAMPLES);
     // nft answers in tens of ms: waited for when due, so a new rule shows in this diagnosis.
     const firewall = this.refreshFirewall(i.now, i.views);
     const nics = await Promise.all(ifaces.map((n) => this.nic(n, i.now)));
@@ -141,21 +218,28 @@ export class EvidenceGatherer {
     if (changes !== undefined && Number.isFinite(Number(changes))) values.carrier_changes = Number(changes);
     const hist = this.nicStats.get(name) ?? [];
     this.nicStats.set(name, hist);
-    pushSample(hist, { at: now, values }, KEEP_MS);
+    pushSample(hist, { at: now, values }, KEEP_MS, MAX_SAMPLES);
     // carrier is unreadable (EINVAL) while the interface is administratively down.
     const up = carrier === '1' ? true : carrier === '0' || operstate === 'down' ? false : null;
     return { name, carrier: up, operstate: operstate ?? 'unknown', mac: mac ?? '', stats: hist };
   }
 
   private refreshFirewall(now: number, views: readonly InstanceView[]): Promise<void> | undefined {
-    if (this.firewallBusy || now - this.firewallAt < NFT_EVERY_MS) return undefined;
+    if (this.firewallBusy) {
+      // A change announced while a read is in flight: read again after it.
+      if (this.firewallAt === -Infinity) void this.firewallBusy.then(() => this.refreshFirewall(performance.now(), this.lastViews));
+      return this.firewallBusy;
+    }
+    if (now - this.firewallAt < (this.monitoring ? NFT_SAFETY_MS : NFT_EVERY_MS)) return undefined;
     this.firewallAt = now;
     const groups = [...new Set(views.filter((v) => !v.plan.unicast).map((v) => v.plan.multicastGroup))];
+    const before = JSON.stringify(this.firewall);
     this.firewallBusy = this.run('nft', ['-j', 'list', 'ruleset'], 3000)
       .then((r) => {
         if (r.code === 'ENOENT') this.firewall = { known: false, reason: 'nft not installed: firewall unknown' };
         else if (r.code !== 0) this.firewall = { known: false, reason: `nft failed: ${(r.stderr.split('\n')[0] ?? '').slice(0, 200) || `exit ${r.code}`}` };
         else this.firewall = { known: true, rules: vrrpDroppingRules(r.stdout, groups) };
+        if (JSON.stringify(this.firewall) !== before) this.changed?.();
       })
       .catch((err: unknown) => {
         this.firewall = { known: false, reason: `nft output unreadable: ${err instanceof Error ? err.message : String(err)}` };
@@ -188,7 +272,7 @@ export class EvidenceGatherer {
     }
     this.arpBusy = Promise.all(
       targets.map(async (t): Promise<AddressConflict[]> => {
-        const r = await this.run('arping', ['-D', '-I', t.iface, '-c', '2', '-w', '1', t.ip], 3000);
+        const r = await this.run('arping', ['-D', '-I', t.iface, '-c', '1', '-w', '1', t.ip], 3000);
         if (r.code === 'ENOENT') return [];
         const out: AddressConflict[] = [];
         for (const m of r.stdout.matchAll(/reply from (\S+) \[([0-9A-Fa-f:]{17})\]/g)) {
@@ -199,7 +283,9 @@ export class EvidenceGatherer {
     )
       .then((all) => {
         const flat = all.flat();
+        const before = JSON.stringify(this.conflicts);
         this.conflicts = flat.filter((c, k) => flat.findIndex((x) => x.ip === c.ip && x.mac === c.mac) === k);
+        if (JSON.stringify(this.conflicts) !== before) this.changed?.();
       })
       .finally(() => {
         this.arpBusy = undefined;

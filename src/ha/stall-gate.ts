@@ -59,7 +59,12 @@ export class StallGate {
     this.watch = new StallWatch(opts, this.now());
   }
 
-  /** A steady beat, so a quiet HA path (a BACKUP without serial) is not read as a stall. */
+  /**
+   * Starts the watch once the whole HA path runs (HaSide, after VRRP and the heartbeat started):
+   * the start-up itself is no stall (loading the serial port's modules took 120-140 ms on the HA
+   * thread at load 10, after the runner's first timers), so beats before it notice nothing. Then a
+   * steady beat, so a quiet HA path (a BACKUP without serial) is not read as a stall.
+   */
   start(): void {
     if (this.watchTimer) return;
     this.watch.restart(this.now());
@@ -96,6 +101,7 @@ export class StallGate {
 
   /** First thing in every callback of the HA path. True when it may send. */
   beat(): boolean {
+    if (!this.watchTimer) return !this.watch.checking; // not started, or stopped: no stall to notice
     const s = this.watch.beat(this.now());
     if (s) this.onStall(s);
     return !this.watch.checking;
@@ -180,7 +186,20 @@ export class StallGate {
         `holding adverts and serial frames until the twin's state is known` + (masters.length ? ` (MASTER of ${masters.join(', ')})` : ''),
     );
     const at = this.watch.deadline();
-    if (at !== null) this.decideTimer = setTimeout(() => this.decide(), Math.max(0, at - this.now()) + 1);
+    if (at !== null) this.armDecide(at);
+  }
+
+  /**
+   * The check's deadline timer. Node dates a timer from the event loop's cached time, which a
+   * stall leaves behind (the thread waited for a CPU between the loop's clock read and this
+   * callback), so the timer may fire before `now` reaches `at`: decide() then arms it again.
+   */
+  private armDecide(at: number): void {
+    if (this.decideTimer) clearTimeout(this.decideTimer);
+    this.decideTimer = setTimeout(() => {
+      this.decideTimer = undefined;
+      this.decide();
+    }, Math.max(0, at - this.now()) + 1);
   }
 
   private decideSoon(): void {
@@ -195,8 +214,10 @@ export class StallGate {
   private decide(): void {
     const now = this.now();
     if (!this.watch.ready(now)) {
+      // Not yet (a timer that fired early, see armDecide): wait again. A check left without a
+      // timer would hold the adverts, the serial frames and the runner's timers for good.
       const at = this.watch.deadline();
-      if (at !== null && !this.decideTimer) this.decideTimer = setTimeout(() => this.decide(), Math.max(0, at - now) + 1);
+      if (at !== null) this.armDecide(at);
       return;
     }
     if (this.decideTimer) clearTimeout(this.decideTimer);

@@ -72,7 +72,7 @@ export class HeartbeatExtension implements Extension {
   private readonly lastLocal = new Map<string, string>();
   private lastHealth = '';
   private healthOverrides: Partial<Health> = {};
-  private readonly releases = new ReleaseTracker();
+  private releases = new ReleaseTracker();
   private readonly stopping = new Set<string>();
   /** Releases waiting for the instance's VIPs to be gone; a graceful stop waits for them. */
   private readonly pendingReleases = new Set<Promise<void>>();
@@ -81,6 +81,8 @@ export class HeartbeatExtension implements Extension {
   private tickTimer: NodeJS.Timeout | undefined;
   private reviewTimer: NodeJS.Timeout | undefined;
   private readonly unregister: (() => void)[] = [];
+  /** What startLink hooked into the runner and the bus: undone by stopLink (an unpair). */
+  private readonly linkUnregister: (() => void)[] = [];
   private lastPeerFrame: HeartbeatFrame | undefined;
   private lastPeerFrameAt: number | undefined;
   private readonly activeAlarms = new Map<string, { id: string; instance: string | undefined; message: string; since: number }>();
@@ -191,14 +193,22 @@ export class HeartbeatExtension implements Extension {
       await unlink(keyFile).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw new CommandError(`cannot remove ${keyFile}: ${err.message}`);
       });
-      this.log?.warn(`unpair: heartbeat key ${keyFile} removed on request; restart the daemon to pair again (the running link keeps its key until then)`);
-      return { paired: false, key_file: keyFile, message: `key ${keyFile} removed: restart twinvip (systemctl restart twinvip) and pair both boxes again` };
+      this.log?.warn(`unpair: heartbeat key ${keyFile} removed on request; the authenticated serial heartbeat stops, plain VRRP until paired again`);
+      await this.stopLink();
+      try {
+        await this.startPairing(this.ctx!, keyFile);
+      } catch (err) {
+        this.log?.error(`unpaired, but the serial port did not open for pairing: ${(err as Error).message}`);
+        this.ctx!.reportFault({ id: 'serial-heartbeat-start', feature: 'heartbeat', reason: `serial port did not open for pairing after unpair: ${(err as Error).message}` });
+        throw new CommandError(`key ${keyFile} removed, but the serial port did not open for pairing: ${(err as Error).message}`);
+      }
+      return { paired: false, key_file: keyFile, message: `key ${keyFile} removed: unpaired (plain VRRP); run twinvip pair --unpair on the twin too, then pair both boxes again (twinvip pair on one, the code on the other)` };
     }
     const link = this.pairing;
     if (!link) {
       throw new CommandError(
         keyFile
-          ? `already paired (key ${keyFile}): pairing frames are refused; to pair again run twinvip pair --unpair on both boxes and restart them`
+          ? `already paired (key ${keyFile}): pairing frames are refused; to pair again run twinvip pair --unpair on both boxes first`
           : 'the heartbeat key is given inline (heartbeat.serial.key): pairing needs key_file',
       );
     }
@@ -291,16 +301,16 @@ export class HeartbeatExtension implements Extension {
     runner.setAdvertObserver((plan, advert) =>
       this.feed({ type: 'advert', vrid: plan.params.vrid, family: plan.family, priority: advert.priority, advertIntervalCs: advert.advertIntervalCs, address: advert.source }),
     );
-    this.unregister.push(() => runner.setAdvertObserver(undefined));
+    this.linkUnregister.push(() => runner.setAdvertObserver(undefined));
     // Pair mode: adverts for our VRIDs from anyone but the twin never reach the state machine.
     runner.setPairGate({
       twinFilter: (plan) => this.arbiter?.twinFilter(plan.params.vrid, plan.family),
       foreign: (plan, advert) =>
         this.feed({ type: 'foreign-advert', vrid: plan.params.vrid, family: plan.family, source: advert.source, priority: advert.priority, addresses: advert.addresses }),
     });
-    this.unregister.push(() => runner.setPairGate(undefined));
+    this.linkUnregister.push(() => runner.setPairGate(undefined));
     // The bus runs listeners inside the runner's action loop: act after it, never re-enter it.
-    this.unregister.push(
+    this.linkUnregister.push(
       ctx.bus.on('transition', (t) =>
         queueMicrotask(() => {
           if (!this.link) return;
@@ -336,6 +346,40 @@ export class HeartbeatExtension implements Extension {
       `serial heartbeat on ${serial.device} at ${serial.baud} baud as node ${serial.node_id}: period ${serial.period_ms} ms, peer lost after ${this.deadMs} ms` +
         (fence ? `, fence ${commandArgv(fence.command)[0]}` : ''),
     );
+  }
+
+  /**
+   * Undoes startLink (an unpair while running): the runner's hooks, the timers, the probe, the
+   * port; releases in force are lifted (plain VRRP decides again) and the alarms cleared. Waits for
+   * releases being sent, as a stop does.
+   */
+  private async stopLink(): Promise<void> {
+    const runner = this.runner();
+    for (const u of this.linkUnregister.splice(0)) u();
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    if (this.reviewTimer) clearInterval(this.reviewTimer);
+    this.tickTimer = this.reviewTimer = undefined;
+    await Promise.all([...this.pendingReleases]);
+    for (const name of this.releases.names()) runner?.deliver(name, { type: 'demote', reason: 'heartbeat-release', active: false });
+    this.releases = new ReleaseTracker();
+    for (const a of [...this.activeAlarms.values()]) this.alarm(a.id, false, 'warning', `${a.message} (unpaired: no serial heartbeat)`, a.instance);
+    this.probe?.stop();
+    this.probe = undefined;
+    if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
+    this.portGoneTimer = undefined;
+    if (this.portGone) this.ctx?.clearFault('serial-port-gone', 'unpaired: the serial heartbeat is stopped');
+    this.portGone = false;
+    const link = this.link;
+    this.link = undefined;
+    this.arbiter = undefined;
+    await link?.stop();
+    this.byKey.clear();
+    this.lastLocal.clear();
+    this.lastReported.clear();
+    this.stopping.clear();
+    this.lastHealth = '';
+    this.lastPeerFrame = undefined;
+    this.lastPeerFrameAt = undefined;
   }
 
   featureStatus(): FeatureStatus | undefined {
@@ -387,7 +431,7 @@ export class HeartbeatExtension implements Extension {
     await pairing?.stop();
     if (this.portGoneTimer) clearTimeout(this.portGoneTimer);
     this.portGoneTimer = undefined;
-    for (const u of this.unregister.splice(0)) u();
+    for (const u of [...this.linkUnregister.splice(0), ...this.unregister.splice(0)]) u();
     this.probe?.stop();
     this.probe = undefined;
     if (this.tickTimer) clearTimeout(this.tickTimer);

@@ -96,7 +96,7 @@ const REJECT_HINTS: Partial<Record<RejectReason, string>> = {
   'bad-version': 'the twin runs another heartbeat protocol version: upgrade both boxes',
   'own-frame': 'our own node id or boot id: the line loops back, or the twin has our heartbeat.serial.node_id',
   unsynced: 'the twin has not heard our frames yet: it just started, or our direction of the line is broken',
-  pairing: 'the twin has no heartbeat key and asks to pair; this box is paired (twinvip pair --unpair here, restart, and pair both again)',
+  pairing: 'the twin has no heartbeat key and asks to pair; this box is paired (twinvip pair --unpair here, then pair both again)',
 };
 
 export class SerialLink extends EventEmitter<SerialLinkEvents> {

@@ -90,7 +90,7 @@ export class VrrpExtension implements Extension {
       gate.beat();
       runner.receive(p);
     });
-    gate.start();
+    // The gate's watch starts with the whole HA path (HaSide, once the heartbeat runs too).
     this.runner.start();
     this.startTracking(config, plans, log);
 

@@ -303,8 +303,22 @@ export class HaExtension implements Extension {
   }
 
   private setMirror(state: HaState): void {
+    const before = this.mirror ? pairingMode(this.mirror.heartbeat) : undefined;
     this.mirror = state;
     this.mirrorAt = performance.now();
+    const after = pairingMode(state.heartbeat);
+    if (before !== undefined && before !== after) for (const l of [...this.pairingListeners]) l(after);
+  }
+
+  private readonly pairingListeners = new Set<(mode: string) => void>();
+
+  /**
+   * Called when the serial heartbeat becomes paired or unpaired, or a pairing moves on (the
+   * phase): the retained MQTT state republishes then, not at the next telemetry tick.
+   */
+  onPairingChanged(listener: (mode: string) => void): () => void {
+    this.pairingListeners.add(listener);
+    return () => this.pairingListeners.delete(listener);
   }
 
   private forward(e: HaEvent): void {
@@ -337,4 +351,10 @@ export class HaExtension implements Extension {
     this.diedOf = why;
     process.kill(process.pid, 'SIGTERM');
   }
+}
+
+/** `paired`, `off` or `unpaired:<phase>`: what onPairingChanged watches in the heartbeat status. */
+function pairingMode(h: HeartbeatStatus | HeartbeatOff): string {
+  if (h.enabled) return 'paired';
+  return h.unpaired ? `unpaired:${h.unpaired.phase}` : 'off';
 }

@@ -135,6 +135,8 @@ export class HaSide {
         return;
       }
     }
+    // Stalls count from here: the start-up (the serial port's modules, the first open) is none.
+    vrrp.gate?.start();
     this.stateTimer = setInterval(() => this.post({ type: 'state', state: this.state() }), STATE_PERIOD_MS);
     this.stateTimer.unref();
     this.post({ type: 'started', ok: true, state: this.state() });

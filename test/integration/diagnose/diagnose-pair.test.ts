@@ -13,37 +13,13 @@ import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 import { BUNDLE, NODE, PairLab, VIP, type Box } from '../heartbeat-pair/pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
+import { diagnosis, healthyAgain as healthyAgainIn, named as namedIn, nft as nftIn, onlyNamed as onlyNamedIn, type Section } from './diag-helpers';
 
 let p: PairLab;
 
-interface Finding { cause: string; where: string; instance?: string; evidence: string; fix: string }
-interface Section { healthy: boolean; twin: string | null; findings: Finding[]; notes: string[] }
-
-async function diagnosis(box: Box): Promise<Section> {
-  const r = await requestOnce(box.socket, 'diagnose', undefined, { timeoutMs: 20_000 });
-  if (!r.ok || r.response.status !== 'ok') throw new Error(`diagnose on ${box.id} failed: ${JSON.stringify(r)}`);
-  return r.response.data as Section;
-}
-
-/** Waits for `diagnosis: CAUSE (WHERE)` in `box`'s log written after `from` (a log offset). */
-async function named(box: Box, from: number, cause: string, where: string, since: number): Promise<{ line: string; ms: number }> {
-  const re = new RegExp(`diagnosis: ${cause} \\(${where}\\): ([^\\n]*)`);
-  const m = await p.waitFor(() => re.exec(box.log().slice(from)), () => `${cause} (${where}) on ${box.id}${p.logs()}`, 30_000);
-  return { line: m[0], ms: Date.now() - since };
-}
-
-/** Neither box names anything but `allowed` (cause ids). */
-async function onlyNamed(allowed: string[]): Promise<void> {
-  for (const box of [p.a, p.b]) {
-    const d = await diagnosis(box);
-    const wrong = d.findings.filter((f) => !allowed.includes(f.cause));
-    expect(wrong, `${box.id} named ${JSON.stringify(wrong)}`).toEqual([]);
-  }
-}
-
-async function healthyAgain(): Promise<void> {
-  await p.waitFor(async () => (await diagnosis(p.a)).healthy && (await diagnosis(p.b)).healthy, () => `both healthy again${p.logs()}`, 60_000);
-}
+const named = (box: Box, from: number, cause: string, where: string, since: number) => namedIn(p, box, from, cause, where, since);
+const onlyNamed = async (allowed: string[]) => void (await onlyNamedIn(p, allowed));
+const healthyAgain = () => healthyAgainIn(p);
 
 function cli(box: Box, args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
@@ -53,11 +29,7 @@ function cli(box: Box, args: string[]): Promise<{ code: number; stdout: string }
   });
 }
 
-async function nft(ns: Netns, script: string): Promise<void> {
-  const file = `${p.dir}/rules-${Date.now()}.nft`;
-  await writeFile(file, script);
-  await ns.run('nft', ['-f', file]);
-}
+const nft = (ns: Netns, script: string) => nftIn(p, ns, script);
 
 const instance = (extra: Record<string, unknown>, box: Box) => ({
   instances: { VI_1: { interface: box.ifname, vrid: 77, priority: box.priority, advert_int: 1, vips: [`${VIP}/24`], ...extra } },

@@ -4,16 +4,21 @@
 // 0600) and the authenticated serial heartbeat then flows. Then a tampering relay on the cable
 // (recording-line.ts with a rewrite hook) runs its own key exchange with each box, public keys
 // swapped, commitments kept consistent so nothing but the code can tell: the code typed on b
-// does not match, b says so, and neither box writes a key.
+// does not match, b says so, and neither box writes a key. MQTT: a real mosquitto on the LAN
+// shows `heartbeat.unpaired` in each box's retained state until the pairing, then the
+// authenticated heartbeat. `twinvip pair --unpair` on both: unpaired again, no restart, and the
+// same two daemons pair again with a new key.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
 import { type Box, PairLab } from './pair-lab';
 import { RecordingLine } from './recording-line';
-import { describeRequiring } from '../../helpers/prerequisites';
+import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 import { runCli } from '../../helpers/bundle';
+import { Mosquitto } from '../mqtt/broker';
+import type { LabProcess } from '../helpers/netns';
 import { requestOnce } from '../../../src/control';
 import { FrameDecoder, encodeFrame } from '../../../src/heartbeat/framing';
 import { commitment, decodePairing, encodePairing } from '../../../src/heartbeat/pairing';
@@ -26,10 +31,10 @@ async function status(box: Box): Promise<{ features: Record<string, { state: str
   return r.ok && r.response.status === 'ok' ? (r.response.data as never) : null;
 }
 
-async function startUnpaired(p: PairLab, devices: { a: string; b: string } | undefined): Promise<void> {
+async function startUnpaired(p: PairLab, devices: { a: string; b: string } | undefined, extra: Record<string, unknown> = {}): Promise<void> {
   for (const box of [p.a, p.b]) {
     const device = devices ? devices[box.id] : undefined;
-    await p.writeConfig(box, {}, { ...(device ? { device } : {}), serial: { key: undefined, key_file: keyOf(p, box) } });
+    await p.writeConfig(box, extra, { ...(device ? { device } : {}), serial: { key: undefined, key_file: keyOf(p, box) } });
     p.start(box);
   }
   // Plain VRRP meanwhile, and both say why there is no serial heartbeat.
@@ -42,21 +47,47 @@ async function startUnpaired(p: PairLab, devices: { a: string; b: string } | und
   }
 }
 
-describeRequiring(NetnsLab.prerequisites, 'first-boot pairing over the serial cable', () => {
+/** The broker on the LAN (client namespace c), port 1883 of that namespace. */
+const BROKER = '10.77.0.9';
+
+/** Every retained-state document `mosquitto_sub` in namespace c received from `node`, oldest first. */
+function mqttStates(sub: LabProcess, node: string): { heartbeat: { enabled: boolean; unpaired?: { phase: string } } }[] {
+  const prefix = `twinvip/${node}/state `;
+  return sub.stdout.split('\n').filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as never);
+}
+
+describeRequiring([...NetnsLab.prerequisites, needsProgram('mosquitto'), needsProgram('mosquitto_sub', 'mosquitto-clients')], 'first-boot pairing over the serial cable', () => {
   let p: PairLab;
+  let broker: Mosquitto | undefined;
+  let sub: LabProcess;
+  const firstKey: string[] = [];
 
   beforeAll(async () => {
     if (!NetnsLab.available()) return;
     p = await PairLab.create();
     await p.startSerial();
+    broker = new Mosquitto({ dir: p.dir, port: 1883, host: BROKER, netns: p.c.name });
+    await broker.start();
+    sub = p.c.spawn('mosquitto_sub', ['-h', BROKER, '-p', '1883', '-t', 'twinvip/+/state', '-v']);
   }, patience(60_000));
 
   afterAll(async () => {
+    await broker?.stop();
     await p?.cleanup();
   }, patience(60_000));
 
-  it('unpaired boxes run plain VRRP; the code shown on a, typed on b, gives both the same 0600 key and the authenticated heartbeat starts', async () => {
-    await startUnpaired(p, undefined);
+  /** Waits for a state of `box` on the broker, from the `from`-th on, that `pred` accepts. */
+  const mqttStateOf = (box: Box, from: number, pred: (s: ReturnType<typeof mqttStates>[number]) => boolean, what: string) =>
+    p.waitFor(() => mqttStates(sub, `box-${box.id}`).slice(from).find(pred), () => `MQTT state of ${box.id}: ${what}\n${sub.stdout.slice(-3000)}${sub.stderr}${p.logs()}`, 30_000);
+
+  it('unpaired boxes run plain VRRP and say so over MQTT; the code shown on a, typed on b, gives both the same 0600 key, the authenticated heartbeat starts and MQTT shows it', async () => {
+    // Telemetry only hourly: a republished state is the pairing's doing, not a timer's.
+    await startUnpaired(p, undefined, { mqtt: { enabled: true, url: `mqtt://${BROKER}:1883`, telemetry_interval: 3600 } });
+    for (const box of [p.a, p.b]) {
+      const s = await mqttStateOf(box, 0, (x) => x.heartbeat?.unpaired !== undefined, 'heartbeat.unpaired');
+      expect(s.heartbeat).toMatchObject({ enabled: false, unpaired: { phase: 'idle' } });
+    }
+    const seen = { a: mqttStates(sub, 'box-a').length, b: mqttStates(sub, 'box-b').length };
     const started = await runCli(['pair', '--no-wait', '-s', p.a.socket], { timeoutMs: 30_000 });
     expect(started.code, started.stderr).toBe(0);
     const code = /code (\d{3}) (\d{3})/.exec(started.stdout);
@@ -72,6 +103,7 @@ describeRequiring(NetnsLab.prerequisites, 'first-boot pairing over the serial ca
     expect(ka).toMatch(/^[0-9a-f]{64}\n$/);
     expect(readFileSync(keyOf(p, p.b), 'utf8')).toBe(ka);
     for (const box of [p.a, p.b]) expect(statSync(keyOf(p, box)).mode & 0o777).toBe(0o600);
+    firstKey.push(ka);
 
     // The authenticated heartbeat flows both ways with the agreed key.
     await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, () => `serial heartbeat ok on both${p.logs()}`);
@@ -84,6 +116,50 @@ describeRequiring(NetnsLab.prerequisites, 'first-boot pairing over the serial ca
     const again = await runCli(['pair', '--no-wait', '-s', p.a.socket]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already paired');
+    await p.masterIs(p.a, p.b);
+    // MQTT's retained state flips to the running heartbeat, without waiting for a telemetry tick.
+    for (const box of [p.a, p.b]) {
+      const s = await mqttStateOf(box, seen[box.id], (x) => x.heartbeat?.enabled === true, 'heartbeat enabled after pairing');
+      expect(s.heartbeat.unpaired).toBeUndefined();
+    }
+  }, patience(180_000));
+
+  it('twinvip pair --unpair on both: unpaired at once (status, MQTT), no restart, and the same daemons pair again with a new key', async () => {
+    expect(firstKey).toHaveLength(1);
+    const pids = { a: p.a.proc!.pid, b: p.b.proc!.pid };
+    const seen = { a: mqttStates(sub, 'box-a').length, b: mqttStates(sub, 'box-b').length };
+    for (const box of [p.a, p.b]) {
+      const r = await runCli(['pair', '--unpair', '-s', box.socket], { timeoutMs: 30_000 });
+      expect(r.code, r.stderr + p.logs()).toBe(0);
+      expect(r.stdout).toContain('unpaired (plain VRRP)');
+      expect(existsSync(keyOf(p, box))).toBe(false);
+      const st = await runCli(['pair', '--status', '-s', box.socket]);
+      expect(st.stdout).toContain('not paired: plain VRRP until paired');
+      expect((await status(box))?.features.heartbeat?.detail).toMatch(/unpaired/);
+      expect(box.log()).toMatch(/unpair: heartbeat key .* removed on request; the authenticated serial heartbeat stops/);
+    }
+    for (const box of [p.a, p.b]) await mqttStateOf(box, seen[box.id], (x) => x.heartbeat?.unpaired !== undefined, 'heartbeat.unpaired after --unpair');
+    // Plain VRRP meanwhile: a (the higher priority) stays MASTER.
+    await p.masterIs(p.a, p.b);
+
+    const started = await runCli(['pair', '--no-wait', '-s', p.a.socket], { timeoutMs: 30_000 });
+    expect(started.code, started.stderr + p.logs()).toBe(0);
+    const code = /code (\d{3}) (\d{3})/.exec(started.stdout);
+    expect(code, started.stdout).not.toBeNull();
+    const confirmed = await runCli(['pair', '--confirm', `${code![1]}${code![2]}`, '-s', p.b.socket], { timeoutMs: 30_000 });
+    expect(confirmed.code, confirmed.stderr + p.logs()).toBe(0);
+    await p.waitFor(() => existsSync(keyOf(p, p.a)) && existsSync(keyOf(p, p.b)), () => `both keys written again${p.logs()}`);
+    const key = readFileSync(keyOf(p, p.a), 'utf8');
+    expect(readFileSync(keyOf(p, p.b), 'utf8')).toBe(key);
+    expect(key).not.toBe(firstKey[0]);
+    await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, () => `serial heartbeat ok on both with the new key${p.logs()}`);
+    const before = (await p.counters(p.b))!['accepted.heartbeat']!;
+    await p.waitFor(async () => ((await p.counters(p.b))?.['accepted.heartbeat'] ?? 0) >= before + 10, () => `b accepts a's heartbeats under the new key${p.logs()}`);
+    // The same processes throughout: nothing restarted.
+    for (const box of [p.a, p.b]) {
+      expect(box.proc!.running).toBe(true);
+      expect(box.proc!.pid).toBe(pids[box.id]);
+    }
     await p.masterIs(p.a, p.b);
   }, patience(180_000));
 });

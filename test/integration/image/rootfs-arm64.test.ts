@@ -7,38 +7,28 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
-import { HOST_ARCH, VERSION, buildTarball, sh, unpack, type Result } from './tarball';
+import { VERSION, buildTarball, sh, unpack, type Result } from './tarball';
+import { arm64Missing, arm64Node, arm64Twinvip, launcherArgs } from './arm64';
 import { patience } from '../../helpers/patience';
 import { NODE, BUNDLE, SpawnedProcess, buildBundle, runCli, type OutputLine } from '../../helpers/bundle';
 import { NetnsLab } from '../helpers/netns';
-
-const QEMU = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'].find((p) => existsSync(p));
-const SYSROOT = '/usr/aarch64-linux-gnu';
 
 let dir: TempDir;
 let tarball: string;
 let buildLog: string;
 
 /** Runs the tarball's own arm64 node (under qemu on x64) with args, from the unpack dir. */
-function arm64Node(args: string[]): Result {
-  const node = join(dir.path, 'opt/twinvip/runtime/node');
-  return HOST_ARCH === 'arm64' ? sh(node, args, { cwd: dir.path }) : sh(QEMU!, ['-L', SYSROOT, node, ...args], { cwd: dir.path, timeoutMs: 90_000 });
+function arm64NodeRun(args: string[]): Result {
+  const [cmd, argv] = arm64Node(dir.path, args);
+  return sh(cmd, argv, { cwd: dir.path, timeoutMs: 90_000 });
 }
 
 /** What the launcher runs: the test reads it from the launcher so it cannot drift. */
-function launcherArgs(): string[] {
-  const text = readFileSync(join(dir.path, 'opt/twinvip/bin/twinvip'), 'utf8');
-  // Runtime flags (scripts/node-flags.mjs) sit between the runtime and the bundle.
-  const m = /^exec "\$here\/\.\.\/runtime\/node" ((?:--[\w-]+(?:=\S+)? )*)"\$here\/\.\.\/lib\/twinvip\.js" "\$@"$/m.exec(text);
-  expect(m, text).not.toBeNull();
-  return [...m![1]!.split(' ').filter(Boolean), join(dir.path, 'opt/twinvip/lib/twinvip.js')];
-}
+const launcher = (): string[] => launcherArgs(dir.path);
 
 beforeAll(() => {
-  if (HOST_ARCH !== 'arm64') {
-    if (!QEMU) throw new Error('qemu-user-static (or qemu-user) is not installed: run make deps-system');
-    if (!existsSync(join(SYSROOT, 'lib', 'ld-linux-aarch64.so.1'))) throw new Error(`no arm64 glibc in ${SYSROOT}: install libc6-dev-arm64-cross (make deps-system)`);
-  }
+  const missing = arm64Missing();
+  if (missing) throw new Error(missing);
   dir = makeTempDir('tv-arm64-');
   ({ path: tarball, log: buildLog } = buildTarball('arm64'));
   unpack(tarball, dir.path);
@@ -69,13 +59,13 @@ describe(`make rootfs ARCH=arm64 -> twinvip-${VERSION}-linux-arm64.tar.gz`, () =
   });
 
   it('its own twinvip --version runs on the arm64 node', () => {
-    const r = arm64Node([...launcherArgs(), '--version']);
+    const r = arm64NodeRun([...launcher(), '--version']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(VERSION);
   });
 
   it('its own twinvip check accepts the shipped default config', () => {
-    const r = arm64Node([...launcherArgs(), 'check', '--offline', '-c', 'etc/twinvip/twinvip.json']);
+    const r = arm64NodeRun([...launcher(), 'check', '--offline', '-c', 'etc/twinvip/twinvip.json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/etc\/twinvip\/twinvip\.json: ok, 1 instance/);
     // node.board "generic-arm64" resolved from the tarball's own opt/twinvip/board (beside lib/).
@@ -86,7 +76,7 @@ describe(`make rootfs ARCH=arm64 -> twinvip-${VERSION}-linux-arm64.tar.gz`, () =
   it('its own twinvip check refuses a broken config with the path and reason', () => {
     const bad = join(dir.path, 'bad.json');
     writeFileSync(bad, JSON.stringify({ instances: { VI_1: { interface: 'lan0', vrid: 300, priority: 100, vips: ['192.0.2.1/24'] } } }));
-    const r = arm64Node([...launcherArgs(), 'check', '-c', bad]);
+    const r = arm64NodeRun([...launcher(), 'check', '-c', bad]);
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/\/instances\/VI_1\/vrid/);
   });
@@ -107,7 +97,7 @@ out.prebuild = Object.keys(require.cache).find((k) => k.endsWith('.node') && k.i
 console.log(JSON.stringify(out));
 `,
     );
-    const r = arm64Node([probe]);
+    const r = arm64NodeRun([probe]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ arch: 'arm64', version: expect.stringMatching(/^v24\./), send: 'ENOENT', serialport: 'function' });
@@ -138,9 +128,10 @@ console.log(JSON.stringify(out));
         }));
         return path;
       };
-      const arm64 = (args: string[]) => HOST_ARCH === 'arm64'
-        ? ['ip', ['netns', 'exec', q.name, join(dir.path, 'opt/twinvip/runtime/node'), ...launcherArgs(), ...args]] as const
-        : ['ip', ['netns', 'exec', q.name, QEMU!, '-L', SYSROOT, join(dir.path, 'opt/twinvip/runtime/node'), ...launcherArgs(), ...args]] as const;
+      const arm64 = (args: string[]) => {
+        const [cmd, argv] = arm64Twinvip(dir.path, args);
+        return ['ip', ['netns', 'exec', q.name, cmd, ...argv]] as const;
+      };
       const qcfg = cfg('box-q', 100);
       const [scmd, sargs] = arm64(['selftest', '-c', qcfg]);
       const st = sh(scmd, [...sargs], { timeoutMs: 90_000 });

@@ -3,20 +3,27 @@
 // this test made. Checked as an integrator would: the unit reaches `active` through Type=notify;
 // the daemon, inside its sandbox, adds its VIP and sends VRRP, and cannot write outside the
 // allowed paths; `journalctl -p err -u twinvip` shows an error we provoke; the systemd watchdog
-// restarts a daemon whose event loop is stopped (SIGSTOP); rsyslog and logrotate use the image's rules.
+// restarts a daemon whose event loop is stopped (SIGSTOP); rsyslog and logrotate use the image's rules;
+// PID 1 applies the board's hardware-watchdog drop-in (RuntimeWatchdogSec, WatchdogDevice).
 //
 // PID 1 of this machine is not systemd, so nspawn runs with --register=no --keep-unit and the
 // container is entered with `nsenter -t <its PID 1> -a` (machinectl does not work here).
 // Missing mmdebstrap or systemd-nspawn FAILS the suite (TWINVIP_ALLOW_SKIP=1 skips it, test/README.md).
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { patience } from '../../helpers/patience';
 import { describeRequiring, needsProgram, needsRoot } from '../../helpers/prerequisites';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 import { cachedRootfs, unpackRootfs } from './debian-rootfs';
 import { buildTarball, unpack } from './tarball';
+import { REPO_ROOT } from '../../helpers/bundle';
+// @ts-ignore -- a build script (plain ESM), typed by use here
+import { DROPIN_PATH, watchdogDropIn } from '../../../scripts/watchdog-dropin.mjs';
+
+/** A board with a hardware watchdog: its drop-in as `make rootfs BOARD=rpi4` writes it. */
+const WATCHDOG_BOARD = 'rpi4';
 
 const VIP = '10.77.0.100';
 const BOX_IP = '10.77.0.2';
@@ -103,6 +110,11 @@ describeRequiring(
       mkdirSync(root);
       unpackRootfs(rootfs.tar, root);
       unpack(tarball, root);
+      // The x64 tarball is built for no board (no drop-in): add the one the generator writes for
+      // a board that has a watchdog, so a real PID 1 reads it.
+      const dropin = (watchdogDropIn as (b: unknown) => string | null)(JSON.parse(readFileSync(join(REPO_ROOT, 'board', WATCHDOG_BOARD, 'board.json'), 'utf8')));
+      mkdirSync(dirname(join(root, DROPIN_PATH as string)), { recursive: true });
+      writeFileSync(join(root, DROPIN_PATH as string), dropin!);
       const cfg = join(root, 'etc/twinvip/twinvip.json');
       writeFileSync(cfg, JSON.stringify(CONFIG, null, 2));
       chmodSync(cfg, 0o600);
@@ -166,6 +178,20 @@ describeRequiring(
       expect(u.WatchdogUSec).toBe('10s');
       // STATUS= from the daemon itself: systemd only has it through sd_notify.
       expect(u.StatusText).toMatch(/^boot-a: VI_1 (MASTER|BACKUP)/);
+    });
+
+    // PID 1 applied the board's drop-in: these are the manager's own settings, read back over its
+    // bus (defaults: RuntimeWatchdogUSec=0, WatchdogDevice empty). The device itself cannot be
+    // exercised here: systemd-nspawn gives the container no /dev/watchdog*, so PID 1 finds no
+    // device to open and pings nothing; on the board it opens the device named and pings it.
+    it(`PID 1 applies the board watchdog drop-in (${WATCHDOG_BOARD}: RuntimeWatchdogSec=30s on its device)`, async () => {
+      const r = await inBox(['systemctl', 'show', '-p', 'RuntimeWatchdogUSec,RebootWatchdogUSec,WatchdogDevice']);
+      expect(r.code, r.stderr).toBe(0);
+      const props = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      console.log(`PID 1 watchdog settings: ${JSON.stringify(props)}`);
+      expect(props).toEqual({ RuntimeWatchdogUSec: '30s', RebootWatchdogUSec: '10min', WatchdogDevice: '/dev/watchdog0' });
+      // Why the device is not pinged here: it does not exist in the container.
+      expect((await inBox(['test', '-e', '/dev/watchdog0'])).code).toBe(1);
     });
 
     it('inside its sandbox the daemon adds its VIP, sends VRRP, runs its notify script, and cannot write outside the allowed paths', async () => {

@@ -144,6 +144,24 @@ describe('diagnose', () => {
     expect(d.notes.join()).toMatch(/cannot be judged/);
   });
 
+  it("path-cut and one-way-loss seen from the MASTER: the twin's own probe verdict judges the direction towards us", () => {
+    // a (local, MASTER): its questions did not reach b, so no answer tells it of b -> a.
+    const ev: PairEvidence = {
+      local: side('a', { probe: { answered: false, questions_answered: 3 } }, { state: 'MASTER', hears_twin: null }),
+      twin: side('b', { probe: { answered: null, questions_answered: 5, out: { dir: 'lost', ms_ago: 800 } } }, { state: 'BACKUP', hears_twin: false }),
+      twin_questions_before: 5,
+    };
+    expect(causes(ev)).toEqual(['path-cut']);
+    // b's questions reach a (only a -> b is lost): one-way-loss, not a cut.
+    ev.twin!.probe!.out = { dir: 'ok', ms_ago: 800 };
+    const d = diagnose(ev);
+    expect(d.findings.map((f) => f.cause)).toEqual(['one-way-loss']);
+    expect(d.findings[0]!.evidence).toMatch(/traffic a -> b is lost/);
+    // A verdict too old to trust: nothing named, a note.
+    ev.twin!.probe!.out = { dir: 'lost', ms_ago: 60_000 };
+    expect(causes(ev)).toEqual([]);
+  });
+
   it('a MASTER just elected is not judged before its first adverts can arrive', () => {
     const ev: PairEvidence = {
       local: side('b', { probe: { answered: false, questions_answered: 3 } }, { state: 'BACKUP', hears_twin: false }),
