@@ -1,6 +1,11 @@
 // Two independent witnesses of where the VIP is, for the "never on both boxes" checks:
 //  - AddrMonitor: `ip -ts monitor address` in a namespace, started (and proven listening) before
-//    the fault, so every add/delete of an address is seen with the kernel-side event time;
+//    the fault, so every add/delete of an address is seen. The time stamp is not the kernel's:
+//    `ip` takes it (gettimeofday) when it reads the netlink message, so a monitor the scheduler
+//    wakes late stamps the event late. Two of them compared (a VIP deleted in one namespace,
+//    added in the other) then show an overlap that never was: handover "graceful stop" read
+//    1 ms under stress-ng --cpu 2 --io 1. The monitors therefore run SCHED_FIFO (chrt -f, they
+//    only sleep in recvmsg) and are woken at once; the daemons keep the ordinary policy;
 //  - sampleVip: both boxes' addresses read together (`ip -j addr`) every ~10 ms.
 // The monitor sees every change however short; the sampler is the check the issue asks for
 // literally. Neither decides anything: they only record.
@@ -27,7 +32,7 @@ export class AddrMonitor {
 
   /** Starts the monitor and returns once it has reported a marker address added to lo. */
   static async start(p: PairLab, ns: Netns): Promise<AddrMonitor> {
-    const m = new AddrMonitor(p, ns, ns.spawn('ip', ['-ts', 'monitor', 'address']));
+    const m = new AddrMonitor(p, ns, ns.spawn('chrt', ['-f', '10', 'ip', '-ts', 'monitor', 'address']));
     await m.sync();
     return m;
   }
@@ -45,7 +50,7 @@ export class AddrMonitor {
       if (this.events().some((e) => e.addr === marker)) return true;
       await this.ns.tryRun('ip', ['addr', 'replace', `${marker}/32`, 'dev', 'lo']);
       return false;
-    }, { timeoutMs: 20_000, intervalMs: 100, what: `ip monitor in ${this.ns.name} reporting ${marker}` });
+    }, { timeoutMs: 20_000, intervalMs: 100, what: () => `ip monitor in ${this.ns.name} reporting ${marker} (its stderr: ${this.proc.stderr.trim() || 'none'})` });
   }
 
   /** Every address event seen so far, oldest first. */

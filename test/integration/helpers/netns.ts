@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { patience } from '../../helpers/patience';
 import { missingPrerequisites, needsNetns, type Prerequisite } from '../../helpers/prerequisites';
-import { describeWait } from '../../helpers/wait';
+import { describeWait, reportWait } from '../../helpers/wait';
 
 export interface RunResult {
   code: number | null;
@@ -200,12 +200,16 @@ export class NetnsLab {
     opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
   ): Promise<NonNullable<T>> {
     const timeoutMs = patience(opts.timeoutMs ?? 15_000);
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     let last: unknown;
     for (;;) {
       try {
         const v = await cond();
-        if (v) return v as NonNullable<T>;
+        if (v) {
+          reportWait(started, opts.what);
+          return v as NonNullable<T>;
+        }
       } catch (e) {
         last = e;
       }
