@@ -6,7 +6,8 @@
 //
 //   link-down   master loses its LAN link (ip link set down in its namespace) -> VIP on backup;
 //               plus the client's neighbour entry moving to the backup's MAC (gratuitous ARP)
-//   power-loss  master's link down and the process SIGKILLed (both twinvip channels go silent)
+//   power-loss  master's daemon frozen (SIGSTOP), its link down, then SIGKILLed (both twinvip
+//               channels go silent at once; no release can leave)
 //   crash       the master's daemon SIGKILLed, the box (and its link) up; then, as systemd's
 //               ExecStopPost= would, `twinvip cleanup` removes its VIPs (twinvip only)
 //   stop        master stopped with SIGTERM (priority 0 / serial release) -> VIP on backup
@@ -142,7 +143,16 @@ async function runOnce(impl, scenario) {
     if (scenario === 'link-down' || scenario === 'mixed' || scenario === 'preempt') {
       await exec('ip', ['-n', lab.ns('a'), 'link', 'set', 'la', 'down']);
     } else if (scenario === 'power-loss') {
+      // The box does nothing more from the fault on: its daemon (and keepalived's VRRP child) is
+      // frozen at once, then its link goes down and it dies. Link down first (before 2026-12-03
+      // 14:10) let twinvip see its link fall during the `ip` child's start-up and hand over by a
+      // serial release, which is a handover, not a power loss (runs with cause "twin released").
+      const vrrpPid = impl.vrrpPid ? await impl.vrrpPid('a') : undefined;
+      t0 = performance.now();
+      a.signal('SIGSTOP');
+      if (vrrpPid) process.kill(vrrpPid, 'SIGSTOP');
       await exec('ip', ['-n', lab.ns('a'), 'link', 'set', 'la', 'down']);
+      if (vrrpPid) process.kill(vrrpPid, 'SIGKILL');
       a.signal('SIGKILL');
     } else if (scenario === 'crash') {
       // keepalived's VRRP engine is its child process (-r pid file), which turns its parent's
@@ -168,7 +178,10 @@ async function runOnce(impl, scenario) {
       r.backupTookVip = watch.appearedAfter('b', t0) !== undefined;
       return r;
     }
-    await waitFor(() => watch.appearedAfter('b', t0) !== undefined, `${impl.name} ${scenario}: VIP on b\n${b.out}`, 20_000, 10);
+    // b's output as it is when the wait gives up (a template here would be taken before the wait).
+    await waitFor(() => watch.appearedAfter('b', t0) !== undefined, `${impl.name} ${scenario}: VIP on b`, 20_000, 10).catch((e) => {
+      throw new Error(`${e.message} (fault at ${new Date(performance.timeOrigin + t0).toISOString()})\n--- b ---\n${b.out}\n--- a ---\n${a.out.slice(-3000)}`);
+    });
     const tb = watch.appearedAfter('b', t0);
     r.failoverMs = Math.round(tb - t0);
     if (scenario === 'link-down') {

@@ -7,6 +7,7 @@ import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type E
 import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from '../log';
 import { loadAddon } from '../net/native';
 import { HaExtension } from '../ha/worker/host';
+import { processMemory, threadMemory } from '../lib/thread-memory';
 import { OperatorActions } from '../ha/operator-actions';
 // The extensions' own files, not the folders' index: an index re-exports every module of its
 // feature, and the bundle would then load Nginx's controller and the console's shell at start-up
@@ -142,6 +143,7 @@ export async function runCommand(args: string[]): Promise<number> {
   daemon.addStatusSection('diagnosis', () => diagnosis.section());
   mqtt?.addStateProvider('diagnosis', () => diagnosis.section());
   registerDebugCommands(daemon);
+  registerMemoryCommand(daemon, haPath);
   const notifier = createNotifier(process.env, (msg) => log.warn(msg));
   // Signals are installed before the socket exists, so a SIGTERM during start-up is a clean stop.
   const uninstall = installSignalHandlers(daemon, log);
@@ -201,6 +203,23 @@ function registerDebugCommands(daemon: Daemon): void {
     while (performance.now() - start < ms) spins++;
     return { busy_ms: Math.round(performance.now() - start), spins };
   }, { summary: 'debug: keep the main thread busy for {ms} (TWINVIP_DEBUG_BUSY=1)' });
+}
+
+/**
+ * `memory`: where the daemon's memory is (bench/README.md "Memory breakdown"): the process
+ * (smaps_rollup: anonymous = the isolates' heaps and malloc, shared_clean = the node binary's
+ * pages), the main thread's isolate and, when the HA path runs in its own thread, that isolate.
+ */
+function registerMemoryCommand(daemon: Daemon, haPath: HaExtension): void {
+  daemon.control.register(
+    'memory',
+    async () => ({
+      process: processMemory(),
+      main_thread: threadMemory(),
+      ha_thread: haPath.thread === 'worker' ? await haPath.command('ha-memory', {}).catch((err: Error) => ({ error: err.message })) : 'runs on the main thread',
+    }),
+    { summary: 'memory in MB: the process (smaps_rollup) and each thread\'s V8 heap' },
+  );
 }
 
 function consoleResult(r: { ok: true; data?: unknown } | { ok: false; error: string }, message: string): { ok: true; message: string } | { ok: false; error: string } {

@@ -63,7 +63,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
   /** instance name -> causes that explain a lost Ethernet direction for it. */
   const explained = new Set<string>();
   const add = (f: Finding, explains?: string[]) => {
-    if (!findings.some((x) => x.cause === f.cause && x.instance === f.instance && x.where === f.where && x.evidence === f.evidence)) findings.push(f);
+    if (!findings.some((x) => x.cause === f.cause && x.instance === f.instance && x.where === f.where && x.subject === f.subject && x.evidence === f.evidence)) findings.push(f);
     for (const i of explains ?? []) explained.add(i);
   };
   const sides: SideEvidence[] = T ? [L, T] : [L];
@@ -81,7 +81,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       if (nic.carrier === false) {
         add(
           {
-            cause: 'link-down', ...one(users), where: s.node,
+            cause: 'link-down', ...one(users), where: s.node, subject: nic.name,
             evidence: `${nic.name} ${here}: no carrier (operstate ${nic.operstate}); instances ${users.join(', ')} cannot send or hear adverts`,
             fix: `check the cable and the switch port of ${nic.name} on ${s.node} (ip link show ${nic.name}; ethtool ${nic.name})`,
           },
@@ -100,7 +100,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
         if (carrierChanges) parts.push(`${carrierChanges} carrier changes`);
         add(
           {
-            cause: 'nic-errors', ...one(users), where: s.node,
+            cause: 'nic-errors', ...one(users), where: s.node, subject: nic.name,
             evidence: `${nic.name} ${here}: ${parts.join(', ')} in the last ${Math.round(windowMs / 1000)} s`,
             fix: `replace the cable or move to another switch port; if errors persist check the NIC/driver on ${s.node} (ethtool -S ${nic.name}, dmesg)`,
           },
@@ -115,7 +115,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
         if (users.length === 0) continue;
         add(
           {
-            cause: 'firewall-drops-vrrp', ...one(users), where: s.node,
+            cause: 'firewall-drops-vrrp', ...one(users), where: s.node, subject: `${r.chain}: ${r.text}`,
             evidence: `nft ${here}: ${r.chain} (${r.direction}) ${r.verdict}s VRRP${r.interface ? ` on ${r.interface}` : ''}: ${r.text}`,
             fix: `on ${s.node} delete that rule or put "ip protocol vrrp accept" before it in ${r.chain} (nft -a list chain ${r.chain} shows its handle)`,
           },
@@ -129,7 +129,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       if (pairMacs.has(c.mac.toLowerCase())) continue;
       const whose = c.kind === 'vip' ? `VIP of ${c.instance ?? 'an instance'}` : `own address of ${s.node}`;
       add({
-        cause: 'address-conflict', ...(c.kind === 'vip' && c.instance ? { instance: c.instance } : {}), where: s.node,
+        cause: 'address-conflict', ...(c.kind === 'vip' && c.instance ? { instance: c.instance } : {}), where: s.node, subject: `${c.ip} ${c.mac.toLowerCase()}`,
         evidence: `${c.ip} (${whose}) is answered on ${c.interface} ${here} by MAC ${c.mac}, which is neither box of the pair`,
         fix: `find the host with MAC ${c.mac} (switch MAC table, ip neigh) and remove ${c.ip} from it, or move the address`,
       });
@@ -142,7 +142,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
         const evidence = `VRID ${i.vrid} on ${i.interface}: router ${f.source} (priority ${f.priority}) advertises [${f.addresses.join(', ')}], and it is not the twin`;
         if (findings.some((x) => x.cause === 'vrid-conflict' && x.instance === name && x.evidence === evidence)) continue;
         add({
-          cause: 'vrid-conflict', instance: name, where: s.node, evidence,
+          cause: 'vrid-conflict', instance: name, where: s.node, subject: f.source, evidence,
           fix: `give one group another VRID (on both twins), or use unicast_peer; if ${f.source} belongs to this group set mixed_group on ${name}`,
         });
       }
@@ -158,7 +158,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
         const why = [wrong ? `${wrong} for a wrong password/key` : '', type ? `${type} for another authentication type` : ''].filter(Boolean).join(', ');
         add(
           {
-            cause: 'auth-mismatch', instance: name, where: s.node,
+            cause: 'auth-mismatch', instance: name, where: s.node, subject: 'dropped adverts',
             evidence: `${s.node} dropped adverts${from} on VRID ${i.vrid}: ${why} in the last ${Math.round(windowMs / 1000)} s`,
             fix: `set the same authentication (auth_type and password/key) for ${name} on both twins`,
           },
@@ -172,8 +172,8 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       const rate = serialRate(serial.samples, serialWindowMs);
       if (rate && rate.bad >= 3 && (rate.ratio >= 0.05 || (rate.ratio >= 0.01 && rate.ratio > 2 * rate.before))) {
         add({
-          cause: 'serial-line-degrading', where: s.node,
-          evidence: `serial ${here}: ${rate.bad} of ${rate.bad + rate.good} frames${other ? ` from ${other.node}` : ''} damaged (CRC/noise) in the last ${Math.round(serialWindowMs / 1000)} s (${pct(rate.ratio)}), ${rate.before < 0 ? 'no earlier window' : `${pct(rate.before)} the window before`}`,
+          cause: 'serial-line-degrading', where: s.node, subject: 'serial',
+          evidence: `serial ${here}: ${rate.bad} of ${rate.bad + rate.good} frames received damaged (CRC/noise) in the last ${Math.round(serialWindowMs / 1000)} s (${pct(rate.ratio)}), ${rate.before < 0 ? 'no earlier window' : `${pct(rate.before)} the window before`}`,
           fix: 'replace the serial cable (or its connectors/adapter) before it fails; check its length and shielding and the baud rate',
         });
       }
@@ -189,7 +189,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
   for (const t of T.instances) {
     if (!L.instances.some((x) => x.vrid === t.vrid && x.family === t.family)) {
       add({
-        cause: 'settings-mismatch', instance: t.name, where: T.node,
+        cause: 'settings-mismatch', instance: t.name, where: T.node, subject: `VRID ${t.vrid}`,
         evidence: `${t.name} (VRID ${t.vrid}, IPv${t.family}) runs on twin ${T.node}, this box ${L.node} has no instance with that VRID`,
         fix: `configure VRID ${t.vrid} on ${L.node} too (or the same VRID on both)`,
       });
@@ -200,7 +200,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
     if (!ti) {
       add(
         {
-          cause: 'settings-mismatch', instance: li.name, where: L.node,
+          cause: 'settings-mismatch', instance: li.name, where: L.node, subject: `VRID ${li.vrid}`,
           evidence: `${li.name} (VRID ${li.vrid}, IPv${li.family}) runs here, twin ${T.node} has no instance with that VRID`,
           fix: `configure ${li.name} with VRID ${li.vrid} on ${T.node} too (or the same VRID on both)`,
         },
@@ -215,7 +215,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       const cause: CauseId = key === 'auth_type' ? 'auth-mismatch' : 'settings-mismatch';
       add(
         {
-          cause, instance: li.name, where: L.node,
+          cause, instance: li.name, where: L.node, subject: SETTING_KEY[key],
           evidence: `${li.name} ${SETTING_LABEL[key]} (${SETTING_KEY[key]}): ${a} on ${L.node}, ${b} on ${T.node}`,
           fix: `make ${SETTING_KEY[key]} of ${li.name} the same on both twins`,
         },
@@ -230,7 +230,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       if (configured.some((a) => real.has(a))) continue;
       add(
         {
-          cause: 'peer-address-mismatch', instance: li.name, where: me.node,
+          cause: 'peer-address-mismatch', instance: li.name, where: me.node, subject: configured.join(', '),
           evidence: `${li.name} on ${me.node} sends unicast to ${configured.join(', ')}, but twin ${peer.node}'s address on ${peerInst?.interface ?? 'its interface'} is ${peerInst?.address ?? peer.addresses.join(', ')}`,
           fix: `set unicast_peer of ${li.name} on ${me.node} to ${peerInst?.address ?? peer.addresses[0] ?? "the twin's address"}`,
         },
@@ -252,7 +252,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
     const filtered = dirs.filter((d) => d.vrrp === 'lost' && d.udp === 'ok');
     for (const d of filtered) {
       add({
-        cause: 'vrrp-filtered', instance: li.name, where: L.node,
+        cause: 'vrrp-filtered', instance: li.name, where: L.node, subject: d.name,
         evidence: `${li.name}: adverts ${d.name} lost while the LAN probe (UDP) passes the same way; no nft rule on either box drops VRRP`,
         fix: 'something between the boxes filters VRRP (protocol 112 / multicast 224.0.0.18): a switch ACL, IGMP snooping or a firewall in the path; allow it, or use unicast_peer',
       });
@@ -262,14 +262,14 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
     const carrierUp = [L, T].every((s) => s.nics.find((n) => n.name === (s === L ? li : ti).interface)?.carrier !== false);
     if (gone.length === 2 && carrierUp) {
       add({
-        cause: 'path-cut', instance: li.name, where: L.node,
+        cause: 'path-cut', instance: li.name, where: L.node, subject: 'LAN',
         evidence: `${li.name}: nothing passes between ${L.node} and ${T.node} on the LAN in either direction (adverts and probe), carrier up on both, serial ${L.serial?.ok ? 'fine' : 'down too'}`,
         fix: 'check the switch/VLAN between the boxes (port state, VLAN membership, a switch that failed or was replaced); both links are up',
       });
     } else if (gone.length === 1 && works(gone[0] === a ? b : a)) {
       const d = gone[0]!;
       add({
-        cause: 'one-way-loss', instance: li.name, where: L.node,
+        cause: 'one-way-loss', instance: li.name, where: L.node, subject: d.name,
         evidence: `${li.name}: traffic ${d.name} is lost (${d.vrrp === 'lost' ? 'adverts' : ''}${d.vrrp === 'lost' && d.udp === 'lost' ? ' and ' : ''}${d.udp === 'lost' ? 'probe' : ''}), the other direction passes`,
         fix: `look for a one-way fault on the path ${d.name}: a switch port or VLAN filter, a unidirectional link (one fibre/pair), a bridge rule (nft bridge/ebtables) or a wrong static ARP/MAC entry`,
       });

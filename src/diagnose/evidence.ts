@@ -145,6 +145,12 @@ export interface Finding {
   instance?: string;
   /** Which box shows it: this one, or the twin (by node name). */
   where: string;
+  /**
+   * What the finding is about (the interface, the rule, the address and MAC, the router, the
+   * setting, the direction): stable while the fault lasts, while the evidence's figures change.
+   * A finding is the same finding as long as cause, instance, where and subject are.
+   */
+  subject: string;
   /** The evidence in one line. */
   evidence: string;
   /** The fix in one line. */

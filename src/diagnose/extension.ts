@@ -29,6 +29,13 @@ export const PERIOD_MS = 1000;
 const TWIN_TIMEOUT_MS = 2500;
 /** An evidence gathered this recently answers the twin as it is. */
 const FRESH_MS = 200;
+/**
+ * Without the twin's evidence (a question lost on a noisy line, the serial link down) findings
+ * that came from it are not cleared, for this long after its last answer: unknown is not healthy.
+ */
+const TWIN_GRACE_MS = 30_000;
+/** Causes named from this box's own evidence alone (cleared without the twin). */
+const LOCAL_CAUSES: ReadonlySet<CauseId> = new Set(['link-down', 'nic-errors', 'serial-line-degrading', 'firewall-drops-vrrp', 'address-conflict', 'vrid-conflict']);
 
 /** The periodic diagnosis runs unless the daemon's environment says TWINVIP_DIAGNOSE=off. */
 export function periodicDiagnosis(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -275,8 +282,9 @@ export class DiagnoseExtension implements Extension {
       ev.twin = twin;
     }
     const d = diagnose(ev);
+    if (ev.twin) this.twinAt = performance.now();
     this.last = { diagnosis: d, at: Date.now(), twin: ev.twin?.node ?? null };
-    this.report(d);
+    this.report(d, ev.twin !== null, local.node);
     return d;
   }
 
@@ -311,11 +319,18 @@ export class DiagnoseExtension implements Extension {
     });
   }
 
-  private report(d: Diagnosis): void {
-    const key = (f: Finding) => `${f.cause}|${f.instance ?? ''}|${f.where}|${f.evidence.replace(/\d+/g, '#')}`;
+  private twinAt = -Infinity;
+
+  private report(d: Diagnosis, twinKnown: boolean, self: string): void {
+    const key = (f: Finding) => `${f.cause}|${f.instance ?? ''}|${f.where}|${f.subject}`;
     const now = new Map(d.findings.map((f) => [key(f), f]));
+    // A finding that needs the twin's evidence stays while that evidence is briefly missing.
+    const keep = (f: Finding) => !twinKnown && performance.now() - this.twinAt < TWIN_GRACE_MS && !(f.where === self && LOCAL_CAUSES.has(f.cause));
     for (const [k, f] of now) {
-      if (this.active.has(k)) continue;
+      if (this.active.has(k)) {
+        this.active.set(k, f);
+        continue;
+      }
       this.active.set(k, f);
       this.counters.findings_raised++;
       const log = f.instance ? this.log!.forInstance(f.instance) : this.log!;
@@ -323,7 +338,7 @@ export class DiagnoseExtension implements Extension {
       this.emit(f, true);
     }
     for (const [k, f] of [...this.active]) {
-      if (now.has(k)) continue;
+      if (now.has(k) || keep(f)) continue;
       this.active.delete(k);
       this.counters.findings_cleared++;
       (f.instance ? this.log!.forInstance(f.instance) : this.log!).info(`diagnosis: ${f.cause} (${f.where}) no longer seen`);

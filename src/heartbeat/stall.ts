@@ -29,6 +29,17 @@ export interface StallWatchOptions {
   settleMs: number;
   /** A serial heartbeat is configured: a fresh frame decides the check at once. */
   serial: boolean;
+  /**
+   * How long after the last beat before a stall our next advert may still go out before the
+   * twin's Master_Down timer runs out (see stallAdvertBudgetMs). A check never holds the adverts
+   * past it: with short advert intervals a hold of `settleMs` after a stall just over the
+   * threshold would itself make the twin take over by plain VRRP (seen in bench/ha-load: adverts
+   * every 100 ms, a 93 ms stall, 300 ms held, the twin MASTER after 461 ms without an advert, then
+   * back) — the double handover the check exists to avoid. Undefined: no bound.
+   */
+  advertBudgetMs?: number;
+  /** The shortest check (reads of what waited in the sockets and the tty), when the budget is short. */
+  minSettleMs?: number;
 }
 
 export interface StallCheck {
@@ -109,16 +120,27 @@ export class StallWatch {
     if (this.check && priority > 0) this.check.advertMasters.add(instance);
   }
 
-  /** When the running check must be decided at the latest (absolute ms), or null. */
+  /**
+   * When the running check must be decided at the latest (absolute ms), or null: `settleMs` after
+   * waking, shortened to what is left of the advert budget after the stall (never below
+   * `minSettleMs`).
+   */
   deadline(): number | null {
-    return this.check ? this.check.wokeAt + this.opts.settleMs : null;
+    const c = this.check;
+    if (!c) return null;
+    let settle = this.opts.settleMs;
+    if (this.opts.advertBudgetMs !== undefined) {
+      const left = this.opts.advertBudgetMs - c.stalledMs;
+      settle = Math.min(settle, Math.max(left, Math.min(this.opts.minSettleMs ?? 0, settle)));
+    }
+    return c.wokeAt + settle;
   }
 
   /** Whether the running check has what it waits for, or its time is up. */
   ready(now: number): boolean {
     if (!this.check) return false;
     if (this.opts.serial && this.check.claims.size > 0) return true;
-    return now >= this.check.wokeAt + this.opts.settleMs;
+    return now >= this.deadline()!;
   }
 
   /** Ends the check: which of the local MASTER instances step down, and why. */
@@ -183,4 +205,22 @@ export function stallThresholdMs(i: StallThresholdInputs): number {
 /** How long a check waits for news: three serial periods for a fresh frame, or 100 ms of reads. */
 export function stallSettleMs(i: StallThresholdInputs): number {
   return i.serial ? 3 * i.serial.periodMs : 100;
+}
+
+/** Margin of the advert budget: our advert's way out, the LAN and the twin's reading of it. */
+export const ADVERT_BUDGET_MARGIN_MS = 20;
+
+/**
+ * The advert budget of a check (StallWatchOptions.advertBudgetMs): the twin's Master_Down_Interval
+ * is at least 3 x the advert interval after our last advert (its skew only adds), and our last
+ * advert may be one interval older than our last beat, so the next one must leave within
+ * 2 x interval of that beat, less a margin.
+ */
+export function stallAdvertBudgetMs(i: StallThresholdInputs): number {
+  return 2 * i.advertIntervalCs * 10 - ADVERT_BUDGET_MARGIN_MS;
+}
+
+/** The shortest check: one serial period (a fresh frame's time), or the plain settle. */
+export function stallMinSettleMs(i: StallThresholdInputs): number {
+  return i.serial ? i.serial.periodMs : 100;
 }

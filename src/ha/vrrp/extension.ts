@@ -17,7 +17,7 @@ import { NetIo, SOCKET_FAULT_AFTER, socketKeys, toNetVip, type SocketFault } fro
 import { receiveLedger } from './receive-ledger';
 import { VrrpRunner, type RunnerClock } from './runner';
 import { StallGate } from '../stall-gate';
-import { DEFAULT_ETHERNET_MARGIN_MS, stallSettleMs, stallThresholdMs, type StallWatchOptions } from '../../heartbeat';
+import { DEFAULT_ETHERNET_MARGIN_MS, stallAdvertBudgetMs, stallMinSettleMs, stallSettleMs, stallThresholdMs, type StallWatchOptions } from '../../heartbeat';
 
 const monotonic: RunnerClock = {
   now: () => performance.now(),
@@ -376,7 +376,13 @@ function stallOptions(config: TwinvipConfig): StallWatchOptions {
       }
     : undefined;
   const inputs = { advertIntervalCs: advs.length ? Math.min(...advs) : 100, serial };
-  return { thresholdMs: stallThresholdMs(inputs), settleMs: stallSettleMs(inputs), serial: serial !== undefined };
+  return {
+    thresholdMs: stallThresholdMs(inputs),
+    settleMs: stallSettleMs(inputs),
+    serial: serial !== undefined,
+    advertBudgetMs: stallAdvertBudgetMs(inputs),
+    minSettleMs: stallMinSettleMs(inputs),
+  };
 }
 
 function interfacesOf(config: TwinvipConfig): string[] {

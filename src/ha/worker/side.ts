@@ -20,6 +20,7 @@ import { VERSION } from '../../version';
 import { HeartbeatExtension } from '../heartbeat/extension';
 import { VrrpExtension } from '../vrrp/extension';
 import type { FromHa, HaCall, HaInit, HaPort, HaState, ToHa } from './protocol';
+import { threadMemory } from '../../lib/thread-memory';
 
 /** The local Nginx's health as the main thread reports it. */
 class RemoteTrack implements TrackSource {
@@ -135,6 +136,8 @@ export class HaSide {
         return;
       }
     }
+    // The `memory` command's HA part (src/commands/run.ts): this thread's isolate.
+    ctx.control.register('ha-memory', () => threadMemory(), { summary: "the HA thread's V8 heap in MB (the memory command shows every thread)" });
     // Stalls count from here: the start-up (the serial port's modules, the first open) is none.
     vrrp.gate?.start();
     this.stateTimer = setInterval(() => this.post({ type: 'state', state: this.state() }), STATE_PERIOD_MS);

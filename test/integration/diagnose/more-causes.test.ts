@@ -11,8 +11,9 @@
 // nic-errors case flaps the link, the way a loose connector or a failing port shows itself. The
 // rx/tx error and CRC arithmetic is covered by test/unit/diagnose with counter samples.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { requestOnce } from '../../../src/control';
 import { NetnsLab } from '../helpers/netns';
-import { PairLab, VIP } from '../heartbeat-pair/pair-lab';
+import { PairLab, VIP, type Box } from '../heartbeat-pair/pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 import { diagnosis, healthyAgain, named, nft, onlyNamed } from './diag-helpers';
@@ -27,6 +28,12 @@ async function carrierChanges(): Promise<number> {
 async function carrier(): Promise<string> {
   const r = await p.a.ns.tryRun('cat', ['/sys/class/net/la/carrier']);
   return r.stdout.trim();
+}
+
+async function reconfigure(box: Box, extra: Record<string, unknown>): Promise<void> {
+  await p.writeConfig(box, { instances: { VI_1: { interface: box.ifname, vrid: 77, priority: box.priority, advert_int: 1, vips: [`${VIP}/24`], ...extra } } }, { device: 'link' });
+  const r = await requestOnce(box.socket, 'reload', undefined, { timeoutMs: 20_000 });
+  expect(r.ok && r.response.status === 'ok', JSON.stringify(r)).toBe(true);
 }
 
 beforeAll(async () => {
@@ -127,6 +134,28 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       await p.c.run('ip', ['addr', 'del', `${VIP}/24`, 'dev', 'lc']);
       await p.b.ns.run('nft', ['delete', 'table', 'inet', 'diag2']);
+    }
+    await healthyAgain(p);
+  }, patience(180_000));
+
+  it('two causes at once (b with another advert interval, a LAN host claims the VIP): both named, nothing else', async () => {
+    const marks = [p.a.log().length, p.b.log().length];
+    const at = Date.now();
+    await reconfigure(p.b, { advert_int: 2 });
+    await p.c.run('ip', ['addr', 'add', `${VIP}/24`, 'dev', 'lc']);
+    try {
+      const sm = await named(p, p.a, marks[0]!, 'settings-mismatch', 'box-a', at);
+      expect(sm.line).toMatch(/advert interval \(advert_interval\): 100 on box-a, 200 on box-b/);
+      const ac = await named(p, p.a, marks[0]!, 'address-conflict', 'box-a', at);
+      times.push(`settings + address conflict on a: ${sm.ms} ms, ${ac.ms} ms`);
+      const smB = await named(p, p.b, marks[1]!, 'settings-mismatch', 'box-b', at);
+      expect(smB.line).toMatch(/advert interval \(advert_interval\): 200 on box-b, 100 on box-a/);
+      await named(p, p.b, marks[1]!, 'address-conflict', 'box-a', at);
+      const [a, b] = await onlyNamed(p, ['settings-mismatch', 'address-conflict']);
+      for (const f of [a!, b!]) expect([...new Set(f.map((x) => x.cause))].sort()).toEqual(['address-conflict', 'settings-mismatch']);
+    } finally {
+      await p.c.run('ip', ['addr', 'del', `${VIP}/24`, 'dev', 'lc']);
+      await reconfigure(p.b, {});
     }
     await healthyAgain(p);
   }, patience(180_000));

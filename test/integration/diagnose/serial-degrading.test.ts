@@ -43,7 +43,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat')], 'split-bra
     line.noisy = true;
     try {
       for (const [k, box] of [p.a, p.b].entries()) {
-        const re = new RegExp(`diagnosis: serial-line-degrading \\(box-${box.id}\\): serial here: (\\d+) of (\\d+) frames from box-${box.id === 'a' ? 'b' : 'a'} damaged`);
+        const re = new RegExp(`diagnosis: serial-line-degrading \\(box-${box.id}\\): serial here: (\\d+) of (\\d+) frames received damaged`);
         const m = await p.waitFor(() => re.exec(box.log().slice(marks[k])), () => `serial-line-degrading on ${box.id}${p.logs()}`, 60_000);
         console.log(`serial-line-degrading on ${box.id} after ${Date.now() - at} ms: ${m[0]}`);
         expect(Number(m[1])).toBeGreaterThanOrEqual(3);
@@ -51,6 +51,19 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat')], 'split-bra
       for (const box of [p.a, p.b]) {
         const wrong = (await diag(box)).findings.filter((f) => f.cause !== 'serial-line-degrading');
         expect(wrong).toEqual([]);
+      }
+      // The finding holds while the line stays noisy, through diagnoses whose question to the
+      // twin was lost on the line: raised once, never "no longer seen" in between.
+      const runs = async (box: typeof p.a) => {
+        const r = await requestOnce(box.socket, 'status', undefined, { timeoutMs: 20_000 });
+        return r.ok && r.response.status === 'ok' ? ((r.response.data as { counters: Record<string, Record<string, number>> }).counters.diagnose?.runs ?? 0) : 0;
+      };
+      const before = [await runs(p.a), await runs(p.b)];
+      await p.waitFor(async () => (await runs(p.a)) >= before[0]! + 8 && (await runs(p.b)) >= before[1]! + 8, 'eight more diagnoses on each box', 60_000);
+      for (const [k, box] of [p.a, p.b].entries()) {
+        const log = box.log().slice(marks[k]);
+        expect(log).not.toMatch(/diagnosis: serial-line-degrading \(box-[ab]\) no longer seen/);
+        expect(log.match(new RegExp(`diagnosis: serial-line-degrading \\(box-${box.id}\\): `, 'g'))).toHaveLength(1);
       }
     } finally {
       line.noisy = false;

@@ -82,7 +82,8 @@ describe('diagnose', () => {
     ev.twin!.serial!.samples = sampled(clock, 70, (t) => ({ 'accepted.heartbeat': t / 100, 'rejected.bad-crc': t < 40_000 ? 0 : ((t - 40_000) / 1000) ** 2 / 20 }));
     const d = diagnose(ev);
     expect(d.findings.map((f) => [f.cause, f.where])).toEqual([['serial-line-degrading', 'b']]);
-    expect(d.findings[0]!.evidence).toMatch(/frames from a damaged/);
+    expect(d.findings[0]!.evidence).toMatch(/frames received damaged/);
+    expect(d.findings[0]!.subject).toBe('serial');
     expect(d.findings[0]!.evidence).toMatch(/0\.0 % the window before/);
     // One damaged frame in a minute is not a degrading line.
     ev.twin!.serial!.samples = sampled(new FakeClock(), 70, (t) => ({ 'accepted.heartbeat': t / 100, 'rejected.bad-crc': t > 50_000 ? 1 : 0 }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StallWatch, stallSettleMs, stallThresholdMs } from '../../../src/heartbeat/stall';
+import { StallWatch, stallAdvertBudgetMs, stallMinSettleMs, stallSettleMs, stallThresholdMs } from '../../../src/heartbeat/stall';
 
 const pair = { thresholdMs: 400, settleMs: 300, serial: true };
 const plain = { thresholdMs: 2000, settleMs: 100, serial: false };
@@ -122,6 +122,31 @@ describe('stall watch: the verdict after waking', () => {
     expect(w.decide(3005, [])!.stepDown).toEqual([]);
   });
 
+  it("the hold ends before the twin's Master_Down would: short adverts shorten the check, never below its minimum", () => {
+    // adverts every 100 ms: the next one must leave within 2 x 100 - 20 ms of the last beat
+    const fast = { thresholdMs: 90, settleMs: 300, serial: true, advertBudgetMs: 180, minSettleMs: 100 };
+    const w = new StallWatch(fast, 0);
+    w.beat(1000); // a 1000 ms gap: the budget is gone, the check lasts its minimum (one serial period)
+    expect(w.deadline()).toBe(1100);
+    expect(w.ready(1099)).toBe(false);
+    expect(w.decide(1100, ['VI_1'])).toMatchObject({ stepDown: [], evidence: 'none' });
+    w.beat(1150);
+    // 90 ms later than the beat at 1150 plus a bit: a stall of 93 ms, 87 ms of budget left, but the minimum is 100
+    w.beat(1243);
+    expect(w.deadline()).toBe(1343);
+    // adverts every second: the budget (1980 ms) leaves the full settle time
+    const slow = new StallWatch({ ...fast, advertBudgetMs: 1980 }, 0);
+    slow.beat(500);
+    expect(slow.deadline()).toBe(800);
+    // a stall that leaves part of the budget: the check ends when it runs out
+    const mid = new StallWatch({ ...fast, advertBudgetMs: 380 }, 0);
+    mid.beat(150);
+    expect(mid.deadline()).toBe(380);
+    // a claim still decides at once
+    expect(mid.serialFrame(['VI_1'], 160)).toBe(true);
+    expect(mid.ready(151)).toBe(true);
+  });
+
   it('no check, no verdict', () => {
     expect(new StallWatch(pair, 0).decide(10, ['VI_1'])).toBeNull();
   });
@@ -147,5 +172,13 @@ describe('stall thresholds: the earliest the twin may take over', () => {
   it('plain VRRP: two advert intervals (Master_Down_Interval less the interval our last advert may be old)', () => {
     expect(stallThresholdMs({ advertIntervalCs: 100 })).toBe(2000);
     expect(stallSettleMs({ advertIntervalCs: 100 })).toBe(100);
+  });
+
+  it("the advert budget: two advert intervals less 20 ms; the shortest check is one serial period (or the plain settle)", () => {
+    const serial = { periodMs: 100, deadPeriods: 5, ethernetMarginMs: 200 };
+    expect(stallAdvertBudgetMs({ advertIntervalCs: 10, serial })).toBe(180);
+    expect(stallAdvertBudgetMs({ advertIntervalCs: 100 })).toBe(1980);
+    expect(stallMinSettleMs({ advertIntervalCs: 10, serial })).toBe(100);
+    expect(stallMinSettleMs({ advertIntervalCs: 10 })).toBe(100);
   });
 });
