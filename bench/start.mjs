@@ -6,7 +6,11 @@
 //                keepalived: "Entering BACKUP STATE")
 //   preempt      spawn -> the VIP on a (the preferred box takes over again)
 // twinvip and keepalived 2.2.7 (VRRPv2, advert 1 s) side by side, alternating per repetition.
-//   node bench/start.mjs [--reps 5] [--impls twinvip,keepalived] [--bundle FILE] [--bundles F1,F2] [--compile-cache] [--out FILE]
+// The floor of Node itself, spawned the same way (ip netns exec, in box a's namespace):
+//   node-floor   `node -e` printing one line: spawn -> that line ("BACKUP" column)
+//   node-worker  `node -e` starting one empty worker_thread that posts a message: spawn -> the
+//                main thread's line after that message
+//   node bench/start.mjs [--reps 5] [--impls twinvip,keepalived,node-floor,node-worker] [--bundle FILE] [--bundles F1,F2] [--compile-cache] [--out FILE]
 // --compile-cache: twinvip with NODE_COMPILE_CACHE as the image's unit sets it (a cache of this run,
 // filled by the first start: that run is left out of the medians).
 // Needs root, `make build`, keepalived, socat.
@@ -97,7 +101,26 @@ const IMPLS = {
   },
 };
 
+/** Node's own start, in the namespace of box a (no twin, no VIP): spawn -> the line `up`. */
+const FLOOR = {
+  'node-floor': "console.log('up')",
+  'node-worker': "const { Worker } = require('node:worker_threads'); new Worker('require(\\'node:worker_threads\\').parentPort.postMessage(1)', { eval: true }).once('message', () => { console.log('up'); process.exit(0); });",
+};
+async function runFloor(name) {
+  const t0 = performance.now();
+  const p = lab.spawn('a', process.execPath, ['--max-semi-space-size=1', '-e', FLOOR[name]]);
+  const out = lines(p, /^up$/);
+  await waitFor(() => out.some((l) => l.line === 'up'), `${name}: up`, 30_000, 2).catch((e) => {
+    throw new Error(`${e.message}\n${p.out}`);
+  });
+  const up = out.find((l) => l.line === 'up');
+  await p.stop(2000);
+  const ms = Math.round(up.t - t0);
+  return { impl: name, firstLineMs: ms, backupMs: ms, firstToBackupMs: 0, cpuToBackupMs: up.cpuMs ?? null, preemptMs: null };
+}
+
 async function runOnce(name) {
+  if (Object.hasOwn(FLOOR, name)) return runFloor(name);
   const impl = IMPLS[name];
   const watch = new VipWatch(lab, ['a', 'b'], VIP);
   await sleep(100);

@@ -4,15 +4,19 @@
 // unpaired (a key_file that does not exist yet): `twinvip pair` on a shows the code, b's own arm64
 // `twinvip pair --confirm` checks it, both write the same key and the authenticated serial
 // heartbeat flows. Then b is BACKUP; when a stops, b takes over (the VIP appears in b's namespace,
-// tcpdump on the LAN sees b's adverts); when a comes back, b hands the VIP back.
+// tcpdump on the LAN sees b's adverts); when a comes back, b hands the VIP back. Each box also runs
+// Nginx control (its daemon renders and supervises a real nginx serving a page that names the
+// box: a client on the LAN fetching http://VIP:8080/ sees which box answers) and MQTT (a real
+// mosquitto in the client's namespace: b's retained state says MASTER after the takeover).
 //
 // Every wait is for an event (a state, an address, a packet), never a time: qemu-user runs the
-// arm64 Node.js about 3-6x slower than native on this machine. The takeover time (a's SIGTERM to
+// arm64 Node.js several times slower than native (bench/README.md). The takeover time (a's SIGTERM to
 // the VIP in b's namespace by `ip -ts monitor`) is printed, not asserted: bench/README.md records
 // it for b under qemu and, with TWINVIP_PAIR_B_ARCH=x64 (b from the x64 bundle instead), natively.
-// TWINVIP_PAIR_CYCLES=N repeats the stop/take-over/hand-back cycle N times (default 1).
+// TWINVIP_PAIR_CYCLES=N repeats the stop/take-over/hand-back cycle N times (default 1);
+// TWINVIP_PAIR_SHOW_LOGS=1 prints both boxes' logs at the end.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab, type LabProcess } from '../helpers/netns';
@@ -23,6 +27,7 @@ import { buildBundle, runCli, type CliResult } from '../../helpers/bundle';
 import { makeTempDir, type TempDir } from '../../helpers/tmp';
 import { buildTarball, unpack } from './tarball';
 import { arm64Missing, arm64Twinvip } from './arm64';
+import { Mosquitto } from '../mqtt/broker';
 
 const B_ARCH = process.env.TWINVIP_PAIR_B_ARCH === 'x64' ? 'x64' : 'arm64';
 const CYCLES = Math.max(1, Number(process.env.TWINVIP_PAIR_CYCLES ?? '1') || 1);
@@ -30,6 +35,40 @@ const needsArm64: Prerequisite = () => (B_ARCH === 'arm64' ? arm64Missing() : un
 
 let root: TempDir | undefined;
 let p: PairLab;
+let broker: Mosquitto | undefined;
+let wwwRoot: TempDir | undefined;
+/** The MQTT broker on the LAN, in the client namespace c. */
+const BROKER = '10.77.0.9';
+const HTTP_PORT = 8080;
+
+/** Nginx control and MQTT for `box`: a static page naming the box, served on port 8080. */
+function services(box: Box): Record<string, unknown> {
+  // Outside the lab's 0700 temp dir: Nginx's workers (user nobody) read the page.
+  const www = join(wwwRoot!.path, box.id);
+  mkdirSync(www, { mode: 0o755 });
+  writeFileSync(join(www, 'index.html'), `served by box-${box.id}\n`, { mode: 0o644 });
+  return {
+    mqtt: { enabled: true, url: `mqtt://${BROKER}:1883`, telemetry_interval: 3600 },
+    nginx: {
+      enabled: true,
+      prefix: join(p.dir, `nginx-${box.id}`),
+      worker_shutdown_timeout: 2,
+      http: [{ listen: [{ port: HTTP_PORT, default_server: true }], locations: [{ type: 'static', path: '/', root: www }] }],
+    },
+  };
+}
+
+/** What a client on the LAN gets from http://VIP:8080/ now ('' when nothing answers). */
+async function page(): Promise<string> {
+  const r = await p.c.tryRun('curl', ['-s', '--max-time', '3', `http://${VIP}:${HTTP_PORT}/`]);
+  return r.code === 0 ? r.stdout.trim() : '';
+}
+
+/** The retained states `mosquitto_sub` in namespace c received from box b, oldest first. */
+function bStates(sub: LabProcess): { instances: Record<string, { state: string }>; heartbeat: { enabled: boolean } }[] {
+  const prefix = 'twinvip/box-b/state ';
+  return sub.stdout.split('\n').filter((l) => l.startsWith(prefix)).map((l) => JSON.parse(l.slice(prefix.length)) as never);
+}
 
 const keyOf = (box: Box) => join(p.dir, `heartbeat-${box.id}.key`);
 
@@ -71,7 +110,7 @@ function vipEventAt(mon: LabProcess, fromChar: number): number | undefined {
 }
 
 describeRequiring(
-  [...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('tcpdump'), needsArm64],
+  [...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('tcpdump'), needsProgram('nginx'), needsProgram('curl'), needsProgram('mosquitto'), needsProgram('mosquitto_sub', 'mosquitto-clients'), needsArm64],
   `an ${B_ARCH === 'arm64' ? 'arm64 box (its own tarball under qemu-user)' : 'x64 box (comparison run)'} as box b, paired with an x64 box a`,
   () => {
     beforeAll(async () => {
@@ -82,28 +121,40 @@ describeRequiring(
       }
       p = await PairLab.create();
       await p.startSerial();
+      wwwRoot = makeTempDir('tv-arm64-www-');
+      chmodSync(wwwRoot.path, 0o755);
+      broker = new Mosquitto({ dir: p.dir, port: 1883, host: BROKER, netns: p.c.name });
+      await broker.start();
     }, patience(240_000));
 
     afterAll(async () => {
+      await broker?.stop();
       await p?.cleanup();
       root?.remove();
+      wwwRoot?.remove();
     }, patience(60_000));
 
-    it('pairs over the serial cable, is BACKUP, takes over the VIP when a stops (adverts on the LAN) and hands it back', async () => {
+    it('pairs over the serial cable, is BACKUP, takes over the VIP when a stops (adverts on the LAN, its nginx answers, MQTT says MASTER) and hands it back', async () => {
       // Both unpaired: the key files do not exist yet.
-      await p.writeConfig(p.a, {}, { serial: { key: undefined, key_file: keyOf(p.a) } });
+      await p.writeConfig(p.a, services(p.a), { serial: { key: undefined, key_file: keyOf(p.a) } });
       // b's serial silence counts as death after 5 s, not 2: a qemu-run Node.js stalls longer
       // than a native one (its JIT compiles through the emulator), and this test is about the
       // takeover when a stops, not about b's stalls.
-      await p.writeConfig(p.b, {}, { serial: { key: undefined, key_file: keyOf(p.b), dead_periods: 50 } });
+      await p.writeConfig(p.b, services(p.b), { serial: { key: undefined, key_file: keyOf(p.b), dead_periods: 50 } });
+      const sub = p.c.spawn('mosquitto_sub', ['-h', BROKER, '-p', '1883', '-t', 'twinvip/box-b/state', '-v']);
       const tcpdump = p.c.spawn('tcpdump', ['-i', 'lc', '-n', '-l', 'ip proto 112']);
       const monB = watchAddresses(p.b);
       const monA = watchAddresses(p.a);
       p.start(p.a);
       const [cmd, argv] = bCommand(['run', '-c', p.b.config]);
       p.b.proc = p.b.ns.spawn(cmd, argv);
-      await p.waitFor(async () => (await p.state(p.b)) === 'BACKUP' && (await p.state(p.a)) === 'MASTER', () => `a MASTER, b (${B_ARCH}) BACKUP${p.logs()}`, 120_000);
-      if (B_ARCH === 'arm64') expect(p.b.log()).toMatch(/started: node box-b/);
+      await p.waitFor(async () => {
+        // A daemon that exited (a refused configuration) fails the test now, not at the timeout.
+        for (const box of [p.a, p.b]) if (!box.proc!.running) throw new Error(`box ${box.id} exited (${box.proc!.exitCode})${p.logs()}`);
+        return (await p.state(p.b)) === 'BACKUP' && (await p.state(p.a)) === 'MASTER';
+      }, () => `a MASTER, b (${B_ARCH}) BACKUP${p.logs()}`, 120_000);
+      // The control socket answers before the daemon logs that it has started: wait for the line.
+      await p.waitFor(() => /started: node box-b/.test(p.b.log()), () => `b's start-up line${p.logs()}`, 60_000);
 
       // Pairing: the code shown on a, typed on b with b's own CLI.
       const started = await runCli(['pair', '--no-wait', '-s', p.a.socket], { timeoutMs: 60_000 });
@@ -124,6 +175,11 @@ describeRequiring(
       expect((await p.counters(p.b))!['rejected.bad-hmac']).toBe(0);
       await p.masterIs(p.a, p.b);
       expect(await p.hasVip(p.b)).toBe(false);
+      // Nginx control: a's nginx answers on the VIP; b's daemon runs its own nginx (hot standby).
+      await p.waitFor(async () => (await page()) === 'served by box-a', () => `a's nginx answering on the VIP${p.logs()}`, 60_000);
+      await p.waitFor(() => /Nginx master \d+ started/.test(p.b.log()), () => `b's nginx started by its daemon${p.logs()}`, 120_000);
+      // MQTT: b's retained state on the broker, BACKUP and paired.
+      await p.waitFor(() => bStates(sub).find((x) => x.instances?.VI_1?.state === 'BACKUP' && x.heartbeat?.enabled === true), () => `b's MQTT state BACKUP, paired\n${sub.stdout.slice(-2000)}${sub.stderr}${p.logs()}`, 60_000);
 
       const takeovers: number[] = [];
       const handbacks: number[] = [];
@@ -142,6 +198,11 @@ describeRequiring(
           60_000,
         );
         expect(p.b.log()).toMatch(/BACKUP -> MASTER/);
+        // The client on the LAN now gets b's page (b's nginx, supervised by the emulated daemon),
+        // and b's retained MQTT state says MASTER.
+        await p.waitFor(async () => (await page()) === 'served by box-b', () => `b's nginx answering on the VIP${p.logs()}`, 60_000);
+        await p.waitFor(() => bStates(sub).find((x) => x.instances?.VI_1?.state === 'MASTER'), () => `b's MQTT state MASTER\n${sub.stdout.slice(-2000)}${p.logs()}`, 60_000);
+        const statesBefore = bStates(sub).length;
 
         // a comes back (it keeps its key: paired at once) and, with the higher priority, takes the VIP back.
         const aFrom = monA.stdout.length;
@@ -151,9 +212,13 @@ describeRequiring(
         handbacks.push(vipEventAt(monA, aFrom)! - restartedAt);
         await p.masterIs(p.a, p.b);
         await p.waitFor(async () => !(await p.hasVip(p.b)), () => `the VIP gone from b${p.logs()}`);
+        await p.waitFor(async () => (await page()) === 'served by box-a', () => `a's nginx answering on the VIP again${p.logs()}`, 60_000);
+        await p.waitFor(() => bStates(sub).slice(statesBefore).find((x) => x.instances?.VI_1?.state === 'BACKUP'), () => `b's MQTT state BACKUP again\n${sub.stdout.slice(-2000)}${p.logs()}`, 60_000);
         await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, () => `serial heartbeat ok again${p.logs()}`, 60_000);
       }
       expect((await p.counters(p.b))!['rejected.bad-hmac']).toBe(0);
+      // Both boxes' logs, to see where a takeover's time went.
+      if (process.env.TWINVIP_PAIR_SHOW_LOGS === '1') console.log(p.logs());
       const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
       console.log(
         `box b ${B_ARCH === 'arm64' ? 'arm64 under qemu-user (emulated)' : 'x64 native'}: ${CYCLES} cycle(s); ` +
