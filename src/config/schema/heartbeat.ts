@@ -10,6 +10,7 @@ export const SerialHeartbeatSchema = Section(
     baud: Enum(BAUD_RATES, { default: 115200, description: 'Line speed.' }),
     period_ms: Type.Integer({ minimum: 10, maximum: 1000, default: 100, description: 'Milliseconds between heartbeat frames.' }),
     dead_periods: Type.Integer({ minimum: 2, maximum: 100, default: 5, description: 'Silent periods after which the peer counts as lost on this channel.' }),
+    port_gone_s: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds a lost serial port (unplugged adapter, vanished device) may stay gone before it is the fault serial-port-gone (degraded, critical alarm); a port back sooner is a hiccup.' }),
     node_id: Type.Integer({ minimum: 1, maximum: 255, description: 'This box\'s id on the link; the twin must use another one.' }),
     key: Type.Optional(Type.String({ minLength: 16, description: 'Shared HMAC-SHA256 key (at least 16 characters). Give key or key_file, not both.' })),
     key_file: Type.Optional(Path('File holding the shared key (first line). Give key or key_file, not both. A key_file that does not exist yet: the box is unpaired (plain VRRP) until `twinvip pair` writes it.')),

@@ -38,8 +38,6 @@ import type { StallGate } from '../stall-gate';
 
 const now = (): number => performance.now();
 
-/** A serial heartbeat port lost this long without reopening is a fault (see armPortGone). */
-const PORT_GONE_MS = 30_000;
 
 /** Arbiter alarms that clear an earlier one: emitted on the bus under the original id, active false. */
 const CLEARS: Record<string, string> = {
@@ -294,7 +292,7 @@ export class HeartbeatExtension implements Extension {
     link.on('release', (f) => this.onFrame(f));
     link.on('port-lost', (reason) => {
       log.warn(`serial ${serial.device}: port lost (${reason})`);
-      this.armPortGone(serial.device, reason);
+      this.armPortGone(serial.device, reason, serial.port_gone_s * 1000);
     });
     link.on('open', () => this.portBack(serial.device));
 
@@ -396,13 +394,13 @@ export class HeartbeatExtension implements Extension {
   private portGone = false;
 
   /**
-   * Fail loudly: a serial port lost and not back within PORT_GONE_MS is a fault (degraded,
+   * Fail loudly: a serial port lost and not back within `port_gone_s` (30 s) is a fault (degraded,
    * critical alarm `serial-port-gone`) until it reopens. The instances stay as they are: VRRP
    * still defends them over Ethernet, as without the serial heartbeat; putting them in FAULT
    * would turn a lost second channel into an outage on both boxes when the cable's two ports
    * go together (a pty pair, a shared USB hub). The reopening goes on with its back-off.
    */
-  private armPortGone(device: string, reason: string): void {
+  private armPortGone(device: string, reason: string, goneMs: number): void {
     if (this.portGoneTimer || this.portGone) return;
     this.portGoneTimer = setTimeout(() => {
       this.portGoneTimer = undefined;
@@ -411,9 +409,9 @@ export class HeartbeatExtension implements Extension {
       this.ctx?.reportFault({
         id: 'serial-port-gone',
         feature: 'heartbeat',
-        reason: `serial heartbeat ${device}: port lost (${reason}) and not reopened within ${PORT_GONE_MS / 1000} s; split-brain protection rests on the Ethernet adverts alone`,
+        reason: `serial heartbeat ${device}: port lost (${reason}) and not reopened within ${goneMs / 1000} s; split-brain protection rests on the Ethernet adverts alone`,
       });
-    }, PORT_GONE_MS);
+    }, goneMs);
     this.portGoneTimer.unref();
   }
 

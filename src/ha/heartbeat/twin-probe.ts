@@ -129,7 +129,13 @@ export class TwinProbe {
         resolve(answered);
       };
       const sendDirect = (datagram: Buffer) => {
-        if (directReady && !settled) direct!.send(datagram, () => undefined);
+        if (!directReady || settled) return;
+        try {
+          direct!.send(datagram, () => undefined);
+        } catch (err) {
+          // Not connected after all: the main socket asked anyway; never throw in a timer.
+          this.o.log(`twin probe to ${address}: ${(err as Error).message}`);
+        }
       };
       const ask = () => {
         if (settled || !sock) return;
@@ -153,7 +159,12 @@ export class TwinProbe {
           this.counters.refused++;
           finish(false);
         });
-        direct.connect(this.o.port, address, () => {
+        // A connect that fails (ENETUNREACH with the LAN link down, EACCES) calls back with the
+        // error and leaves the socket unconnected, where send(datagram, cb) would throw (the
+        // callback read as the port: seen as 'HA thread uncaught error: Port should be > 0' in
+        // handover.test.ts under load). Then only the main socket asks.
+        direct.connect(this.o.port, address, (err?: Error) => {
+          if (err) return;
           directReady = true;
           // The questions already asked, again on this socket (the first one usually: connect
           // completes on the next tick).

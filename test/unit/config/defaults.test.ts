@@ -59,7 +59,7 @@ describe('defaults filled in by the loader', () => {
     expect(config.checks.gw).toEqual({ type: 'ping', host: '192.0.2.1', count: 1, interval: 2, timeout: 2, rise: 1, fall: 1 });
     expect(config.checks.web).toMatchObject({ status: [200], tls_verify: true, interval: 2 });
     expect(config.heartbeat.serial).toEqual({
-      enabled: true, device: '/dev/ttyS1', node_id: 1, key_file: '/etc/twinvip/hb.key', baud: 115200, period_ms: 100, dead_periods: 5,
+      enabled: true, device: '/dev/ttyS1', node_id: 1, key_file: '/etc/twinvip/hb.key', baud: 115200, period_ms: 100, dead_periods: 5, port_gone_s: 30,
     });
   });
 
