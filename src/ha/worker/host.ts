@@ -65,6 +65,8 @@ export class HaExtension implements Extension {
   private readonly unregister: (() => void)[] = [];
   private readonly answerers = new Map<string, () => string | undefined | Promise<string | undefined>>();
   private stopping = false;
+  /** Why the worker died (uncaught error or exit), if it did: nothing it is asked answers any more. */
+  private dead: string | undefined;
   private started: ((r: { ok: true } | { ok: false; error: Error }) => void) | undefined;
   private diedOf: string | undefined;
 
@@ -218,6 +220,8 @@ export class HaExtension implements Extension {
 
   /** The HA side's graceful stop (heartbeat release, priority 0, VIPs removed), once. */
   private stopSide(): Promise<void> {
+    // A dead HA thread has nothing to stop (stop() closes it).
+    if (this.dead !== undefined) return Promise.resolve();
     this.sideStopped ??= this.call({ op: 'stop' }).then(
       () => undefined,
       (err: Error) => this.log?.error(`HA path did not stop cleanly: ${err.message}`),
@@ -229,6 +233,11 @@ export class HaExtension implements Extension {
     this.stopping = true;
     for (const u of this.unregister.splice(0)) u();
     if (!this.port) return;
+    if (this.dead !== undefined) {
+      // Nothing to ask: its VIPs are removed by the unit's `twinvip cleanup` or at the next start.
+      await this.close();
+      return;
+    }
     const stopped = this.stopSide();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, STOP_TIMEOUT_MS)))]);
@@ -262,7 +271,7 @@ export class HaExtension implements Extension {
   }
 
   private call(c: HaCall): Promise<unknown> {
-    if (!this.port) return Promise.reject(new Error('HA path not running'));
+    if (!this.port || this.dead !== undefined) return Promise.reject(new Error(this.dead !== undefined ? `HA thread ${this.dead}` : 'HA path not running'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
@@ -358,6 +367,14 @@ export class HaExtension implements Extension {
    * manager restarts it; a new start removes stale VIPs first.
    */
   private onDeath(why: string): void {
+    // Calls waiting on a dead thread never get their answer: the daemon's stop would otherwise
+    // wait STOP_TIMEOUT_MS for it (seen: 'shutdown did not finish within 10000 ms', the VIPs
+    // held that long by a box whose HA path was gone).
+    if (this.dead === undefined) {
+      this.dead = why;
+      for (const [, c] of this.calls) c.reject(new Error(`HA thread ${why}`));
+      this.calls.clear();
+    }
     if (this.stopping) return;
     this.started?.({ ok: false, error: new Error(`HA thread ${why}`) });
     this.started = undefined;

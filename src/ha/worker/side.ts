@@ -138,6 +138,15 @@ export class HaSide {
     }
     // The `memory` command's HA part (src/commands/run.ts): this thread's isolate.
     ctx.control.register('ha-memory', () => threadMemory(), { summary: "the HA thread's V8 heap in MB (the memory command shows every thread)" });
+    // TWINVIP_DEBUG_BUSY=1 only (tests): an uncaught error in the HA thread, as a bug would throw.
+    if (process.env.TWINVIP_DEBUG_BUSY === '1') {
+      ctx.control.register('debug-ha-crash', () => {
+        setTimeout(() => {
+          throw new Error('debug-ha-crash: thrown on purpose');
+        }, 0);
+        return { crashing: true };
+      }, { summary: 'debug: throw an uncaught error in the HA thread (TWINVIP_DEBUG_BUSY=1)' });
+    }
     // Stalls count from here: the start-up (the serial port's modules, the first open) is none.
     vrrp.gate?.start();
     this.stateTimer = setInterval(() => this.post({ type: 'state', state: this.state() }), STATE_PERIOD_MS);
