@@ -7,13 +7,14 @@
 //   node bench/cleanup.mjs [--reps 11] [--bundles dist/twinvip.js,/tmp/old-dist/twinvip.js] [--out FILE]
 // Needs root.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Lab, exec, median } from './lab.mjs';
+import { describeMachine } from './machine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -66,5 +67,5 @@ const summary = Object.fromEntries(
 console.log(`cleanup, medians of ${REPS} (ms; spawn -> exit, VIP removed), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const [k, s] of Object.entries(summary)) console.log(`  ${k === 'floor' ? 'node -e 0 (floor)' : k}: ${s.median} (${s.min}-${s.max})`);
 const out = values.out ?? join(ROOT, 'bench/results', `cleanup-${new Date().toISOString().slice(0, 10)}.json`);
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { arch: process.arch, nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg() }, reps: REPS, results, summary }, null, 2));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: await describeMachine(), reps: REPS, results, summary }, null, 2));
 console.log(`written ${out}`);

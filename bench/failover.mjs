@@ -25,12 +25,12 @@
 // Needs root, `make build`, keepalived, socat, tcpdump.
 import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Lab, LanCount, NeighWatch, VipWatch, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
+import { describeMachine } from './machine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
@@ -271,7 +271,7 @@ for (const scenario of SCENARIOS) {
   }
 }
 const causes = [...new Set(results.filter((r) => r.cause).map((r) => `${r.scenario}: ${r.cause}`))];
-const machine = { arch: process.arch, uname_m: (await exec('uname', ['-m'])).trim(), nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: (await exec('cat', ['/proc/loadavg'])).trim() };
+const machine = await describeMachine();
 const report = { date: started.toISOString(), machine, reps: REPS, cutMs: CUT_MS, serial: { periodMs: PERIOD_MS, deadPeriods: DEAD_PERIODS }, summary, causes, runs: results };
 const out = values.out ?? join(ROOT, 'bench/results', `failover-${started.toISOString().slice(0, 10)}.json`);
 writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -18,13 +18,13 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Lab, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
 import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
+import { describeMachine } from './machine.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -250,7 +250,7 @@ try {
   const fdSlope = slope(hours, steady.map((s) => s.fds));
   const report = {
     date: new Date(t0).toISOString(),
-    machine: { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
+    machine: { ...(await describeMachine()), loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     minutes: MINUTES, flap_s: FLAP_S, broker_s: BROKER_S, sample_s: SAMPLE_S, warmup_s: WARMUP_S, bundle: values.bundle,
     start: first, end: last,
     rss_mb: { start: +(first.rss_kb / 1024).toFixed(1), end: +(last.rss_kb / 1024).toFixed(1), min: +(Math.min(...samples.map((s) => s.rss_kb)) / 1024).toFixed(1), max: +(Math.max(...samples.map((s) => s.rss_kb)) / 1024).toFixed(1) },

@@ -16,12 +16,13 @@
 // Needs root, `make build`, keepalived, socat.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Lab, VipWatch, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
+import { describeMachine } from './machine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
@@ -181,5 +182,5 @@ for (const n of [...new Set(runs.map((r) => r.impl))]) {
 console.log(`start, medians of ${REPS} (ms from spawn):`);
 for (const [n, s] of Object.entries(summary)) console.log(`  ${n}: first line ${s.firstLineMs}, BACKUP ${s.backupMs} (first line -> BACKUP ${s.firstToBackupMs}; CPU until BACKUP ${s.cpuToBackupMs}), VIP back (preempt) ${s.preemptMs}`);
 const outFile = values.out ?? join(ROOT, 'bench/results', `start-${new Date().toISOString().slice(0, 10)}.json`);
-writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), machine: { arch: process.arch, nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version }, bundle: BUNDLE, bundles: values.bundles, compileCache: values['compile-cache'], runs, summary }, null, 2));
+writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), machine: await describeMachine(), bundle: BUNDLE, bundles: values.bundles, compileCache: values['compile-cache'], runs, summary }, null, 2));
 console.log(`written ${outFile}`);

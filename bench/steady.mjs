@@ -15,13 +15,13 @@
 // CPU is also given as CPU seconds per hour (percent of one core x 36).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { Lab, Proc, exec, median, sleep, waitFor, writeTwinvipConfig } from './lab.mjs';
 import { DAEMON_NODE_FLAGS } from '../scripts/node-flags.mjs';
+import { describeMachine } from './machine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
@@ -161,7 +161,7 @@ try {
 } finally {
   await lab.cleanup();
 }
-const machine = { uname_m: (await exec('uname', ['-m'])).trim(), nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version };
+const machine = await describeMachine();
 machine.loadavg_end = readFileSync('/proc/loadavg', 'utf8').trim();
 const summary = {};
 for (const impl of [...new Set(results.map((r) => r.impl))]) {

@@ -25,6 +25,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab, Proc, exec, sleep, waitFor } from '../lab.mjs';
+import { describeMachine } from '../machine.mjs';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' }, out: { type: 'string' }, bundle: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
@@ -218,7 +219,7 @@ async function mode(thread) {
 
 const runs = [];
 for (const m of MODES) runs.push(await mode(m));
-const machine = { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: (await exec('cat', ['/proc/loadavg'])).trim() };
+const machine = await describeMachine();
 const report = { date: new Date().toISOString(), machine, seconds: SECONDS, advert_interval_ms: INTERVAL_MS, serial_period_ms: 100, runs };
 const file = values.out ?? join('bench/results', `ha-load-${report.date.slice(0, 10)}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

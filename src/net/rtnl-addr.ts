@@ -4,14 +4,12 @@
 // 90 MB process: 2 ms on an idle box, tens to hundreds of ms on a loaded one) on the handover path.
 // The messages are those iproute2 sends for `ip addr add|del ADDR/LEN dev IF [label L]` (plus
 // IFA_F_NODAD for IPv6, as `nodad`), so the kernel's answers are the same.
-import { constants } from 'node:os';
 import { formatIp, parseIp } from '../lib/ip';
 import type { Family } from '../vrrp/types';
+import { align4, attrs, dumpRequest, errnoName, NLM_F_REQUEST, NLMSG_ERROR, walkDump } from './netlink-message';
 
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
-const NLMSG_ERROR = 2;
-const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
@@ -30,8 +28,6 @@ export interface AddrRequest {
   ifindex: number;
   label?: string;
 }
-
-const align4 = (n: number) => (n + 3) & ~3;
 
 function attr(type: number, value: Uint8Array): Buffer {
   const b = Buffer.alloc(align4(4 + value.length));
@@ -64,8 +60,6 @@ export function encodeAddrRequest(req: AddrRequest, seq: number): Buffer {
   return Buffer.concat([h, body]);
 }
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
 /** The errno of the kernel's answer to one request with NLM_F_ACK: 0 = done. */
 export function decodeAck(reply: Uint8Array, seq: number): { errno: number; code: string } {
   const b = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
@@ -74,7 +68,7 @@ export function decodeAck(reply: Uint8Array, seq: number): { errno: number; code
     if (len < 16 || at + len > b.length) break;
     if (b.readUInt16LE(at + 4) === NLMSG_ERROR && b.readUInt32LE(at + 8) === seq >>> 0 && len >= 20) {
       const e = -b.readInt32LE(at + 16) || 0;
-      return { errno: e, code: e === 0 ? 'OK' : (ERRNO_NAMES.get(e) ?? `errno ${e}`) };
+      return { errno: e, code: e === 0 ? 'OK' : errnoName(e) };
     }
     at += align4(len);
   }
@@ -82,18 +76,10 @@ export function decodeAck(reply: Uint8Array, seq: number): { errno: number; code
 }
 
 const RTM_GETADDR = 22;
-const NLM_F_DUMP = 0x300;
-const NLMSG_DONE = 3;
 
 /** RTM_GETADDR dump of every address of the namespace (`ip addr show`), sequence number `seq`. */
 export function encodeAddrDump(seq: number): Buffer {
-  const m = Buffer.alloc(16 + 8);
-  m.writeUInt32LE(m.length, 0);
-  m.writeUInt16LE(RTM_GETADDR, 4);
-  m.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-  m.writeUInt32LE(seq >>> 0, 8);
-  // ifaddrmsg: family AF_UNSPEC (both), the rest zero: the kernel dumps every interface.
-  return m;
+  return dumpRequest(RTM_GETADDR, 8, seq);
 }
 
 export interface DumpedAddress {
@@ -110,37 +96,22 @@ export interface DumpedAddress {
  * returned as its errno.
  */
 export function decodeAddrDump(reply: Uint8Array): { ok: true; addresses: DumpedAddress[] } | { ok: false; errno: number; code: string } {
-  const b = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
   const out: DumpedAddress[] = [];
-  for (let at = 0; at + 16 <= b.length; ) {
-    const len = b.readUInt32LE(at);
-    if (len < 16 || at + len > b.length) break;
-    const type = b.readUInt16LE(at + 4);
-    if (type === NLMSG_DONE) break;
-    if (type === NLMSG_ERROR && len >= 20) {
-      const e = -b.readInt32LE(at + 16) || 0;
-      if (e !== 0) return { ok: false, errno: e, code: ERRNO_NAMES.get(e) ?? `errno ${e}` };
-    }
-    if (type === RTM_NEWADDR && len >= 24) {
-      const af = b.readUInt8(at + 16);
-      const family: Family | undefined = af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined;
-      const prefixLength = b.readUInt8(at + 17);
-      const ifindex = b.readUInt32LE(at + 20);
-      let local: Uint8Array | undefined;
-      let address: Uint8Array | undefined;
-      for (let p = at + 24; family && p + 4 <= at + len; ) {
-        const alen = b.readUInt16LE(p);
-        const atype = b.readUInt16LE(p + 2);
-        if (alen < 4 || p + alen > at + len) break;
-        const value = b.subarray(p + 4, p + alen);
-        if (atype === IFA_LOCAL) local = value;
-        if (atype === IFA_ADDRESS) address = value;
-        p += align4(alen);
-      }
-      const bytes = family === 4 ? (local ?? address) : address;
-      if (family && bytes && bytes.length === (family === 4 ? 4 : 16)) out.push({ ifindex, family, address: formatIp(bytes, family), prefixLength });
-    }
-    at += align4(len);
-  }
-  return { ok: true, addresses: out };
+  const err = walkDump(reply, (b, type, at, len) => {
+    if (type !== RTM_NEWADDR || len < 24) return;
+    const af = b.readUInt8(at + 16);
+    const family: Family | undefined = af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined;
+    if (!family) return;
+    const prefixLength = b.readUInt8(at + 17);
+    const ifindex = b.readUInt32LE(at + 20);
+    let local: Uint8Array | undefined;
+    let address: Uint8Array | undefined;
+    attrs(b, at + 24, at + len, (t, value) => {
+      if (t === IFA_LOCAL) local = value;
+      if (t === IFA_ADDRESS) address = value;
+    });
+    const bytes = family === 4 ? (local ?? address) : address;
+    if (bytes && bytes.length === (family === 4 ? 4 : 16)) out.push({ ifindex, family, address: formatIp(bytes, family), prefixLength });
+  });
+  return err ?? { ok: true, addresses: out };
 }

@@ -5,19 +5,15 @@
 // thread: each `ip` was a fork+exec of a copy of the daemon, 2 ms idle, tens to hundreds of ms on
 // a loaded box, three per interface before the instances reach BACKUP (bench/README.md "start").
 // The decoded facts are those iproute2 prints (ipaddress.c), so both sources give equal objects.
-import { constants } from 'node:os';
 import { formatIp } from '../lib/ip';
 import type { Family } from '../vrrp/types';
 import type { InterfaceAddress, InterfaceInfo } from './interfaces';
+import { attrs, dumpRequest, walkDump as walk, type DumpError } from './netlink-message';
 
 const RTM_NEWLINK = 16;
 const RTM_GETLINK = 18;
 const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_DUMP = 0x300;
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
@@ -56,20 +52,8 @@ const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 const SCOPES = new Map([[0, 'global'], [200, 'site'], [253, 'link'], [254, 'host'], [255, 'nowhere']]);
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-const align4 = (n: number) => (n + 3) & ~3;
 
-export type DumpError = { ok: false; errno: number; code: string };
-
-function dumpRequest(type: number, bodyLength: number, seq: number): Buffer {
-  const m = Buffer.alloc(16 + bodyLength);
-  m.writeUInt32LE(m.length, 0);
-  m.writeUInt16LE(type, 4);
-  m.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-  m.writeUInt32LE(seq >>> 0, 8);
-  // The family byte (AF_UNSPEC) and the rest zero: every interface, every address family.
-  return m;
-}
+export type { DumpError };
 
 /** RTM_GETLINK dump of every interface of the namespace (`ip link show`). */
 export function encodeLinkDump(seq: number): Buffer {
@@ -79,34 +63,6 @@ export function encodeLinkDump(seq: number): Buffer {
 /** RTM_GETADDR dump of every address of the namespace (`ip addr show`). */
 export function encodeAddrDetailDump(seq: number): Buffer {
   return dumpRequest(RTM_GETADDR, 8, seq);
-}
-
-/** Walks the messages of a dump reply: each RTM message's (type, start, length); an error ends it. */
-function walk(reply: Uint8Array, each: (b: Buffer, type: number, at: number, len: number) => void): DumpError | undefined {
-  const b = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
-  for (let at = 0; at + 16 <= b.length; ) {
-    const len = b.readUInt32LE(at);
-    if (len < 16 || at + len > b.length) break;
-    const type = b.readUInt16LE(at + 4);
-    if (type === NLMSG_DONE) break;
-    if (type === NLMSG_ERROR && len >= 20) {
-      const e = -b.readInt32LE(at + 16) || 0;
-      if (e !== 0) return { ok: false, errno: e, code: ERRNO_NAMES.get(e) ?? `errno ${e}` };
-    } else {
-      each(b, type, at, len);
-    }
-    at += align4(len);
-  }
-  return undefined;
-}
-
-function attrs(b: Buffer, from: number, end: number, each: (type: number, value: Buffer) => void): void {
-  for (let p = from; p + 4 <= end; ) {
-    const alen = b.readUInt16LE(p);
-    if (alen < 4 || p + alen > end) break;
-    each(b.readUInt16LE(p + 2) & 0x3fff, b.subarray(p + 4, p + alen));
-    p += align4(alen);
-  }
 }
 
 const cString = (v: Buffer) => {

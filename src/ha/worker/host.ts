@@ -170,6 +170,11 @@ export class HaExtension implements Extension {
       throw r.error;
     }
     this.wire(ctx);
+    // A graceful stop hands over first (src/ha/vrrp/extension.ts): the HA side's bus never sees
+    // the daemon's 'stopping', so the side is stopped from here as soon as the daemon begins to
+    // stop, not when the reverse-order stop reaches this extension after the features started
+    // later (MQTT's farewell to a slow broker, the console, the diagnosis) have stopped.
+    this.unregister.push(ctx.bus.on('stopping', () => void this.stopSide()));
     if (this.nginx) {
       this.unregister.push(this.nginx.on((e) => this.send({ type: 'nginx-health', up: e.up })));
       if (this.nginx.up !== undefined) this.send({ type: 'nginx-health', up: this.nginx.up });
@@ -211,6 +216,19 @@ export class HaExtension implements Extension {
     return this.refreshing;
   }
 
+  private sideStopped: Promise<void> | undefined;
+
+  /** The HA side's graceful stop (heartbeat release, priority 0, VIPs removed), once. */
+  private stopSide(): Promise<void> {
+    // A dead HA thread has nothing to stop (stop() closes it).
+    if (this.dead !== undefined) return Promise.resolve();
+    this.sideStopped ??= this.call({ op: 'stop' }).then(
+      () => undefined,
+      (err: Error) => this.log?.error(`HA path did not stop cleanly: ${err.message}`),
+    );
+    return this.sideStopped;
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     for (const u of this.unregister.splice(0)) u();
@@ -220,7 +238,7 @@ export class HaExtension implements Extension {
       await this.close();
       return;
     }
-    const stopped = this.call({ op: 'stop' }).catch((err: Error) => this.log?.error(`HA path did not stop cleanly: ${err.message}`));
+    const stopped = this.stopSide();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, STOP_TIMEOUT_MS)))]);
     clearTimeout(timer);

@@ -4,10 +4,10 @@
 // same rule) each box is degraded with the critical alarm serial-port-gone and the reason; the
 // instances stay as they are (VRRP still defends them over Ethernet: exactly one MASTER). The
 // ports back, the fault clears.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { requestOnce } from '../../../src/control';
 import { NetnsLab } from '../helpers/netns';
-import { PairLab } from '../heartbeat-pair/pair-lab';
+import { PairLab, pairLabHooks } from '../heartbeat-pair/pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 import { buildBundle } from '../../helpers/bundle';
@@ -25,17 +25,12 @@ async function status(box: PairLab['a']): Promise<Status | null> {
   return r.ok && r.response.status === 'ok' ? (r.response.data as Status) : null;
 }
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
+// The boxes open socat's link paths (the default), so the restarted socat (new ptys, same
+// links) is found by the reopen.
+pairLabHooks(() => {
   buildBundle();
-  // The boxes open socat's link paths (the default), so the restarted socat (new ptys, same
-  // links) is found by the reopen.
-  p = await PairLab.startPair({ options: () => ({ serial: { port_gone_s: GONE_S } }) });
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup();
-}, patience(60_000));
+  return PairLab.startPair({ options: () => ({ serial: { port_gone_s: GONE_S } }) });
+}, (lab) => (p = lab));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('socat')], 'the serial heartbeat port gone while running', () => {
   it('degraded with a critical alarm after port_gone_s, instances unchanged (one MASTER); healthy once the port reopens', async () => {

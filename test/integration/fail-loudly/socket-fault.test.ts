@@ -4,10 +4,10 @@
 // the serial heartbeat), the daemon is degraded with the reason (status, STATUS= via statusLine,
 // console) and raises the critical alarm; the twin takes over. With the rule gone the socket is
 // reopened, the alarm clears and the box is healthy again.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { requestOnce } from '../../../src/control';
 import { NetnsLab } from '../helpers/netns';
-import { PairLab } from '../heartbeat-pair/pair-lab';
+import { PairLab, pairLabHooks } from '../heartbeat-pair/pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 import { buildBundle } from '../../helpers/bundle';
@@ -27,15 +27,10 @@ async function status(box: PairLab['a']): Promise<Status | null> {
 }
 
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
+pairLabHooks(() => {
   buildBundle();
-  p = await PairLab.startPair();
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup();
-}, patience(60_000));
+  return PairLab.startPair();
+}, (lab) => (p = lab));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('nft', 'nftables')], 'a VRRP socket that fails while running', () => {
   it('MASTER whose adverts cannot be sent (sendmsg EPERM): FAULT, VIP released, critical alarm, degraded; the twin takes over; healthy again once it can send', async () => {

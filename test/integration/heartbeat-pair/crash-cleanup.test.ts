@@ -5,9 +5,9 @@
 // It refuses while a daemon answers, and a configuration it cannot read removes nothing.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
-import { BUNDLE, NODE, PairLab, VIP } from './pair-lab';
+import { BUNDLE, NODE, PairLab, pairLabHooks, VIP } from './pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 
@@ -21,14 +21,7 @@ async function arpAnswers(): Promise<Set<string>> {
 
 const cleanup = (args: string[]) => p.a.ns.tryRun(NODE, [BUNDLE, 'cleanup', ...args]);
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.startPair();
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup();
-}, patience(60_000));
+pairLabHooks(() => PairLab.startPair(), (lab) => (p = lab));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('arping', 'iputils-arping')], 'crash clean-up: twinvip cleanup (ExecStopPost=)', () => {
   it('refuses while the daemon answers (exit 4, the VIP stays); an unreadable configuration removes nothing (exit 1)', async () => {

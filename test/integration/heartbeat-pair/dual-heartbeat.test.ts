@@ -3,9 +3,9 @@
 // processes. Timing targets live in bench/; here every wait polls an observable state with a
 // generous deadline, and each case asserts the cause of a transition, which is what tells the
 // heartbeat path from plain VRRP timers.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
-import { PairLab, type Box } from './pair-lab';
+import { PairLab, pairLabHooks, type Box } from './pair-lab';
 import { describeRequiring } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 
@@ -33,14 +33,7 @@ async function watchPair(ms: number): Promise<{ a: string; b: string; vipA: bool
   return samples;
 }
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.startPair();
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup();
-}, patience(60_000));
+pairLabHooks(() => PairLab.startPair(), (lab) => (p = lab));
 
 describeRequiring(NetnsLab.prerequisites, 'dual heartbeat: two twinvip daemons, serial pty pair and a bridged LAN', () => {
   it('(a) normal: one MASTER, both channels up on both boxes, the twin answers a status request over serial', async () => {

@@ -3,9 +3,9 @@
 // VIPs, then says so over serial, and the twin — the only other router of the VRID — becomes
 // MASTER at once ("twin released"), not after Skew_Time. Each case is watched by `ip monitor`
 // in both boxes: the VIP is never on both. Times are the benchmark's business (bench/failover).
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
-import { type Box, PairLab, VIP } from './pair-lab';
+import { type Box, PairLab, pairLabHooks, VIP } from './pair-lab';
 import { AddrMonitor, overlapMs, presence } from './vip-watch';
 import { describeRequiring } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
@@ -44,14 +44,7 @@ async function watched(from: Box, to: Box, fault: () => Promise<void>, until: ()
   return overlapMs(presence(true, monFrom.eventsFor(VIP), t0, t1), presence(false, monTo.eventsFor(VIP), t0, t1));
 }
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.startPair();
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup();
-}, patience(60_000));
+pairLabHooks(() => PairLab.startPair(), (lab) => (p = lab));
 
 describeRequiring(NetnsLab.prerequisites, 'handover without skew: the twin is the only other router', () => {
   it("link down on the master: FAULT, VIPs removed, release over serial, the twin MASTER at once ('twin released'); never on both", async () => {

@@ -5,9 +5,9 @@
 // show as a transition. Over 10 s of noise: no transition, serial channel never lost, every
 // damaged frame rejected (counters), no more frames accepted than the relay passed intact, and
 // accepted heartbeats keep flowing.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
-import { type Box, PairLab } from './pair-lab';
+import { type Box, PairLab, pairLabHooks } from './pair-lab';
 import { NoisyLine } from './noisy-line';
 import { describeRequiring } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
@@ -18,15 +18,8 @@ let line: NoisyLine;
 const logs = (): string => p.logs();
 const sum = (c: Record<string, number>, prefix: string) => Object.entries(c).filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  // 1 damaged frame in 6 plus a junk burst before 1 in 7, in each direction.
-  p = await PairLab.startPair({ line: async (lab, dir) => (line = await NoisyLine.start(lab, dir, { corruptEvery: 6, junkEvery: 7 })) });
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup(); // closes the line too
-}, patience(60_000));
+// 1 damaged frame in 6 plus a junk burst before 1 in 7, in each direction. The clean-up closes the line too.
+pairLabHooks(() => PairLab.startPair({ line: async (lab, dir) => (line = await NoisyLine.start(lab, dir, { corruptEvery: 6, junkEvery: 7 })) }), (lab) => (p = lab));
 
 describeRequiring(NetnsLab.prerequisites, 'line noise on the serial heartbeat', () => {
   it('(e) 10 s of bit flips, inserted bytes and junk with the LAN cut: no false frame accepted, heartbeats still flow, no transition', async () => {

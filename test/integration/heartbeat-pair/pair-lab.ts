@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { requestOnce } from '../../../src/control';
+import { patience } from '../../helpers/patience';
 import { SocatPair } from '../heartbeat/socat-pair';
 import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 
@@ -34,6 +36,27 @@ export interface Box {
   proc: LabProcess | undefined;
   /** Output of every run of this box, oldest first (a restart appends). */
   log(): string;
+}
+
+/**
+ * A pair file's hooks: beforeAll runs `start` (PairLab.startPair({...}) usually) when namespaces
+ * are available (without them the suite's describeRequiring fails, or skips) and hands the lab to
+ * `use`; afterAll runs `after` (if given) and then the lab's clean-up.
+ *
+ *   let p: PairLab;
+ *   pairLabHooks(() => PairLab.startPair(), (lab) => (p = lab));
+ */
+export function pairLabHooks(start: () => Promise<PairLab>, use: (p: PairLab) => void, after?: () => Promise<void> | void): void {
+  let lab: PairLab | undefined;
+  beforeAll(async () => {
+    if (!NetnsLab.available()) return;
+    lab = await start();
+    use(lab);
+  }, patience(60_000));
+  afterAll(async () => {
+    await after?.();
+    await lab?.cleanup();
+  }, patience(60_000));
 }
 
 export class PairLab {
@@ -61,7 +84,13 @@ export class PairLab {
    */
   static async startPair(opts: PairStart = {}): Promise<PairLab> {
     const p = await PairLab.create();
-    await p.startPair(opts);
+    try {
+      await p.startPair(opts);
+    } catch (err) {
+      // The caller never gets the lab: its namespaces, socat and daemons go here.
+      await p.cleanup().catch(() => undefined);
+      throw err;
+    }
     return p;
   }
 

@@ -4,9 +4,9 @@
 // live: the split-brain that must then happen, and its resolution on healing.
 // The serial devices are the socat link paths (not the /dev/pts/N they point to), so a socat
 // restarted on the same links is the same "cable" plugged back in.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
-import { type Box, PairLab, VIP } from './pair-lab';
+import { type Box, PairLab, pairLabHooks, VIP } from './pair-lab';
 import { AddrMonitor, overlapMs, presence, sampleVip } from './vip-watch';
 import { describeRequiring } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
@@ -21,14 +21,7 @@ async function masterIs(box: Box, other: Box): Promise<void> {
   await p.waitFor(async () => (await p.heartbeat(other))?.serial.ok && (await p.heartbeat(box))?.serial.ok, 'serial up on both');
 }
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.startPair();
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup();
-}, patience(60_000));
+pairLabHooks(() => PairLab.startPair(), (lab) => (p = lab));
 
 describeRequiring(NetnsLab.prerequisites, 'partitions: LAN path cut with serial alive; both channels cut', () => {
   it('(a) LAN path cut for 7 s, serial alive: the VIP is never on both boxes (address events + 10 ms samples)', async () => {

@@ -9,9 +9,9 @@
 // genuine frame: serial lost, b takes over) and a recorded release made b take over. Now: no
 // transition, no reboot reported, the serial channel never lost, and every injected frame is
 // rejected (the rejected counters grow by at least the number injected).
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
-import { type Box, PairLab } from './pair-lab';
+import { type Box, PairLab, pairLabHooks } from './pair-lab';
 import { RecordingLine } from './recording-line';
 import { describeRequiring } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
@@ -30,14 +30,8 @@ const counters = (box: Box) => ask(`counters of ${box.id}`, () => p.counters(box
 const sum = (c: Record<string, number>, keys: string[]) => keys.reduce((n, k) => n + (c[k] ?? 0), 0);
 const REFUSED = ['rejected.replayed', 'rejected.stale', 'rejected.unsynced', 'rejected.own-frame'];
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.startPair({ line: async (lab, dir) => (line = await RecordingLine.start(lab, dir)) });
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup(); // closes the line too
-}, patience(60_000));
+// The clean-up closes the line too.
+pairLabHooks(() => PairLab.startPair({ line: async (lab, dir) => (line = await RecordingLine.start(lab, dir)) }), (lab) => (p = lab));
 
 function orders(frames: Buffer[]): [string, Buffer[]][] {
   let x = 4242;

@@ -4,16 +4,20 @@
 // probe (ICMP port unreachable: the box up, its daemon gone); ARP for the twin's address says
 // whether a box that did not answer was up or not. It never takes over while the twin's daemon answers: the
 // serial cable cut alone, and the cut while a filter on the bridge drops the twin's adverts.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
-import { type Box, PairLab } from './pair-lab';
+import { type Box, PairLab, pairLabHooks } from './pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 
 let p: PairLab;
 
-// The probe starts after 400 ms of serial silence and gives the twin 5 x 50 ms to answer.
-const PROBE = { after_ms: 400, tries: 5, interval_ms: 50 };
+// The probe starts after 400 ms of serial silence and gives the twin 5 x 100 ms to answer. The
+// cable-cut-plus-filter case needs an alive daemon to answer within one round while the machine
+// is saturated: with 5 x 50 ms, a's HA thread went unscheduled for a whole round in 2 of 3 runs
+// under stress-ng, and b then took over by the rule (box up, no refusal, no answer) - the same
+// double fault plain VRRP takes over on, but not what this test is about.
+const PROBE = { after_ms: 400, tries: 5, interval_ms: 100 };
 
 
 async function masterIs(box: Box, other: Box): Promise<void> {
@@ -34,14 +38,7 @@ async function neverTwoMasters(ms: number): Promise<number> {
   return n;
 }
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.startPair({ options: () => ({ probe: PROBE }) });
-}, patience(60_000));
-
-afterAll(async () => {
-  await p?.cleanup();
-}, patience(60_000));
+pairLabHooks(() => PairLab.startPair({ options: () => ({ probe: PROBE }) }), (lab) => (p = lab));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('arping', 'iputils-arping')], 'dead twin: probe of the twin daemon over the LAN', () => {
   it("daemon crash (SIGKILL, box up): the twin's kernel refuses the probe (ICMP port unreachable) -> 'twin dead ... its daemon is gone' without waiting out the probe window", async () => {
@@ -77,6 +74,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
   it('serial cable cut alone: the probe is answered, the backup stays BACKUP and raises serial-heartbeat-lost at once', async () => {
     await masterIs(p.a, p.b);
     const before = p.b.log().length;
+    const beforeA = p.a.log().length;
     await p.serial!.kill();
     try {
       await p.waitFor(() => /probe of the twin \(serial link silent for \d+ ms\): the twin's daemon answered a probe at 10\.77\.0\.1/.test(p.b.log().slice(before)), () => `b's probe answered${p.logs()}`);
@@ -88,7 +86,9 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       await p.serial!.start();
     }
     // Protection back fast: the reappearing pty link is seen by inotify, not after the back-off.
-    await p.waitFor(() => /device node appeared; reopening in 0 ms/.test(p.a.log().slice(before)) && /device node appeared; reopening in 0 ms/.test(p.b.log().slice(before)), () => `reopen on the device's return${p.logs()}`);
+    // Each box's log from its own mark: b's length as a's mark missed a's line under stress-ng,
+    // where b had logged more than a (probes, alarms) and a's line stood before that offset.
+    await p.waitFor(() => /device node appeared; reopening in 0 ms/.test(p.a.log().slice(beforeA)) && /device node appeared; reopening in 0 ms/.test(p.b.log().slice(before)), () => `reopen on the device's return${p.logs()}`);
     await masterIs(p.a, p.b);
   }, patience(120_000));
 
