@@ -89,19 +89,31 @@ export function runClientAgent(opts: ClientAgentOptions): Promise<number> {
     const getHttps = (url: string, done: (r: { body?: string; err?: string; resumed?: boolean }) => void) => fetchOnce(url, true, done);
     const staticUrl = new URL('/', opts.url).toString();
     let ticks = 0;
+    let lastWho: string | undefined;
+    const getStatic = () => {
+      const sent = Date.now();
+      get(staticUrl, (r) => {
+        const box = r.body === undefined ? undefined : /served by Nginx on ([\w-]+)/.exec(r.body)?.[1];
+        emit({ k: 'static', sent, recv: Date.now(), ...(box ? { box } : { err: r.err ?? 'unexpected page' }) });
+      });
+    };
     const probe = () => {
       const sent = Date.now();
-      get(opts.url, (r) => emit({ k: 'probe', sent, recv: Date.now(), ...(r.body !== undefined ? { who: r.body.trim() } : { err: r.err ?? 'no answer' }) }));
+      get(opts.url, (r) => {
+        const who = r.body?.trim();
+        emit({ k: 'probe', sent, recv: Date.now(), ...(who !== undefined ? { who } : { err: r.err ?? 'no answer' }) });
+        // A new VIP holder: its static page at once too. A tenure shorter than a second (a
+        // takeover, then the preempt back within 0.9 s) would otherwise show no static page.
+        if (who !== undefined && who !== lastWho) {
+          lastWho = who;
+          getStatic();
+        }
+      });
       if (opts.httpsUrl) {
         getHttps(opts.httpsUrl, (r) => emit({ k: 'https', sent, recv: Date.now(), ...(r.body !== undefined ? { who: r.body.trim(), resumed: r.resumed ?? false } : { err: r.err ?? 'no answer' }) }));
       }
       // The static page once a second: static/dynamic separation seen from the client.
-      if (ticks++ % 10 === 0) {
-        get(staticUrl, (r) => {
-          const box = r.body === undefined ? undefined : /served by Nginx on ([\w-]+)/.exec(r.body)?.[1];
-          emit({ k: 'static', sent, recv: Date.now(), ...(box ? { box } : { err: r.err ?? 'unexpected page' }) });
-        });
-      }
+      if (ticks++ % 10 === 0) getStatic();
     };
     const timer = setInterval(probe, opts.intervalMs);
 
