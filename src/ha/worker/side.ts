@@ -21,6 +21,7 @@ import { HeartbeatExtension } from '../heartbeat/extension';
 import { VrrpExtension } from '../vrrp/extension';
 import type { FromHa, HaCall, HaInit, HaPort, HaState, ToHa } from './protocol';
 import { threadMemory } from '../../lib/thread-memory';
+import { startMark } from '../../lib/start-marks';
 
 /** The local Nginx's health as the main thread reports it. */
 class RemoteTrack implements TrackSource {
@@ -100,6 +101,7 @@ export class HaSide {
   }
 
   private async start(init: HaInit): Promise<void> {
+    startMark('ha-start-received');
     this.init = init;
     this.cfg = init.config;
     this.hash = init.configHash;
@@ -151,6 +153,7 @@ export class HaSide {
     vrrp.gate?.start();
     this.stateTimer = setInterval(() => this.post({ type: 'state', state: this.state() }), STATE_PERIOD_MS);
     this.stateTimer.unref();
+    startMark('ha-started');
     this.post({ type: 'started', ok: true, state: this.state() });
   }
 
