@@ -36,7 +36,11 @@ describe('the HA thread dies', () => {
     expect(p.lines.some(msg(/HA path \(VRRP, serial heartbeat\) runs in its own thread/))).toBe(true);
 
     const r = await requestOnce(sock, 'debug-ha-crash', undefined, { timeoutMs: 10_000 });
-    expect(r.ok && r.response.status).toBe('ok');
+    // The command's answer and the thread's death race: they reach the main thread on different
+    // ports (parentPort, the worker's own error channel), so under load the death can come first
+    // and the pending call is then refused with it (1 in 5-6 under stress-ng, main's build too).
+    expect(r.ok, r.ok ? '' : r.error).toBe(true);
+    if (r.ok && r.response.status === 'error') expect(r.response.error).toMatch(/HA thread uncaught error: debug-ha-crash: thrown on purpose/);
     const exit = await p.exited;
     const text = p.lines.map((l) => l.text).join('\n');
     expect(exit.code, text).toBe(70);
