@@ -19,6 +19,25 @@ import { randomBytes } from 'node:crypto';
 import { decodeProbe, encodeProbe, PROBE_NONCE_LENGTH, type ProbeInstance, type ProbeVerdict } from '../../heartbeat/probe';
 import type { FrameMac } from '../../heartbeat/frame';
 import { hmacSha256 } from './frame-crypto';
+import { buildUdpFrame } from '../../net/udp-frame';
+import { loadAddon, type NativeHandle } from '../../net/native';
+
+/**
+ * Where the twin is on the LAN at the link layer (its MAC, known over serial): questions then go
+ * out a third time as whole Ethernet frames to that MAC through an AF_PACKET socket, so they
+ * leave even when the kernel's neighbour entry for the twin has failed (a one-way fault: the
+ * box whose direction works never gets the twin's ARP reply). No neighbour entry is written.
+ */
+export interface ProbeLinkLayer {
+  ifname: string;
+  /** Our MAC on ifname and our address there (the answer comes back to it, on the bound socket). */
+  srcMac: string;
+  srcIp: string;
+  dstMac: string;
+}
+
+/** Sends one Ethernet frame on an interface (the addon's packet socket; a fake in unit tests). */
+export type FrameSender = (ifname: string, frame: Uint8Array) => void;
 
 export interface TwinProbeOptions {
   port: number;
@@ -31,6 +50,8 @@ export interface TwinProbeOptions {
   instances: () => ProbeInstance[];
   /** Monotonic ms; performance.now() by default. */
   clock?: () => number;
+  /** How MAC-addressed questions are sent; the addon's AF_PACKET socket by default. */
+  sendFrame?: FrameSender;
 }
 
 export interface TwinProbeCounters {
@@ -45,6 +66,9 @@ export interface TwinProbeCounters {
   rounds_unanswered: number;
   /** Rounds ended by the twin kernel's ICMP port unreachable (no daemon listening). */
   refused: number;
+  /** Questions also sent as Ethernet frames to the twin's MAC (ProbeLinkLayer), and those that failed. */
+  questions_to_mac: number;
+  mac_send_errors: number;
 }
 
 /** Answers per second at most: a flood on the port costs a bounded amount of work. */
@@ -52,7 +76,8 @@ const ANSWER_RATE = 100;
 const ARPING_PATHS = ['/usr/bin/arping', '/usr/sbin/arping', '/bin/arping', '/sbin/arping'];
 
 export class TwinProbe {
-  readonly counters: TwinProbeCounters = { questions_sent: 0, questions_answered: 0, answers_received: 0, rejected: 0, rate_limited: 0, rounds: 0, rounds_unanswered: 0, refused: 0 };
+  readonly counters: TwinProbeCounters = { questions_sent: 0, questions_answered: 0, answers_received: 0, rejected: 0, rate_limited: 0, rounds: 0, rounds_unanswered: 0, refused: 0, questions_to_mac: 0, mac_send_errors: 0 };
+  private readonly packetSockets = new Map<string, NativeHandle>();
   private readonly sockets = new Map<4 | 6, Socket>();
   private readonly pending = new Map<string, (instances: ProbeInstance[]) => void>();
   private readonly clock: () => number;
@@ -97,12 +122,17 @@ export class TwinProbe {
   stop(): void {
     for (const s of this.sockets.values()) s.close();
     this.sockets.clear();
+    for (const h of this.packetSockets.values()) loadAddon().close(h);
+    this.packetSockets.clear();
     for (const done of this.pending.values()) done([]);
     this.pending.clear();
   }
 
-  /** One round against the twin at `address` (its primary address on `ifname`). */
-  async round(address: string, ifname: string | undefined): Promise<ProbeVerdict> {
+  /**
+   * One round against the twin at `address` (its primary address on `ifname`). With `link`, each
+   * question is also sent to the twin's MAC as a whole frame (see ProbeLinkLayer).
+   */
+  async round(address: string, ifname: string | undefined, link?: ProbeLinkLayer): Promise<ProbeVerdict> {
     this.counters.rounds++;
     const family = address.includes(':') ? 6 : 4;
     const sock = this.sockets.get(family);
@@ -147,6 +177,7 @@ export class TwinProbe {
           if (err) this.o.log(`twin probe to ${address}: ${err.message}`);
         });
         sendDirect(question);
+        if (link) this.sendToMac(link, address, question);
         sent++;
         this.counters.questions_sent++;
       };
@@ -186,6 +217,25 @@ export class TwinProbe {
     const arpResult = daemon || refused ? null : await Promise.race([arp, late]);
     return { daemon, instances, arp: arpResult, refused, sent, windowMs: this.clock() - t0 };
   }
+
+  private sendToMac(link: ProbeLinkLayer, address: string, question: Uint8Array): void {
+    try {
+      const frame = buildUdpFrame({ srcMac: link.srcMac, dstMac: link.dstMac, srcIp: link.srcIp, dstIp: address, srcPort: this.o.port, dstPort: this.o.port, payload: question });
+      (this.o.sendFrame ?? this.packetSend)(link.ifname, frame);
+      this.counters.questions_to_mac++;
+    } catch (err) {
+      // Counted; the kernel's sockets asked anyway. Never throw in a timer.
+      if (this.counters.mac_send_errors++ === 0) this.o.log(`twin probe to ${link.dstMac} on ${link.ifname}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The addon's AF_PACKET socket on ifname (opened once, closed on stop). */
+  private readonly packetSend: FrameSender = (ifname, frame) => {
+    const addon = loadAddon();
+    let h = this.packetSockets.get(ifname);
+    if (!h) this.packetSockets.set(ifname, (h = addon.openPacket(ifname)));
+    addon.sendFrame(h, frame);
+  };
 
   private arpOnce(address: string, ifname: string, windowMs: number): Promise<boolean | null> {
     return new Promise((resolve) => {
