@@ -10,7 +10,7 @@
 //   node-floor   `node -e` printing one line: spawn -> that line ("BACKUP" column)
 //   node-worker  `node -e` starting one empty worker_thread that posts a message: spawn -> the
 //                main thread's line after that message
-//   node bench/start.mjs [--reps 5] [--impls twinvip,keepalived,node-floor,node-worker] [--bundle FILE] [--bundles F1,F2] [--compile-cache] [--out FILE]
+//   node bench/start.mjs [--reps 5] [--phases] [--impls twinvip,keepalived,node-floor,node-worker] [--bundle FILE] [--bundles F1,F2] [--compile-cache] [--out FILE]
 // --compile-cache: twinvip with NODE_COMPILE_CACHE as the image's unit sets it (a cache of this run,
 // filled by the first start: that run is left out of the medians).
 // Needs root, `make build`, keepalived, socat.
@@ -38,6 +38,10 @@ const { values } = parseArgs({
     out: { type: 'string' },
     // --cpu-prof DIR: each twinvip start of box a writes V8 CPU profiles (main thread and HA worker) to DIR.
     'cpu-prof': { type: 'string' },
+    // --phases: box a's twinvip runs with TWINVIP_START_MARKS=1 (src/lib/start-marks.ts) and each
+    // phase of its start (Node's bootstrap of each thread, config read/validated, worker spawned,
+    // worker graph loaded, interfaces read, sockets open, BACKUP) is reported in ms from the spawn.
+    phases: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -46,9 +50,10 @@ const REPS = Number(values.reps);
 const lab = new Lab();
 let serial;
 
-/** Arrival time of every output line of `proc`. */
+/** Arrival time of every output line of `proc`; `start-mark` lines go to out.marks (name -> epoch ms). */
 function lines(proc, backup) {
   const out = [];
+  out.marks = {};
   let buf = '';
   const on = (d) => {
     const t = performance.now();
@@ -56,6 +61,11 @@ function lines(proc, backup) {
     const parts = buf.split('\n');
     buf = parts.pop();
     for (const line of parts) {
+      const m = /^start-mark (\S+) ([\d.]+) /.exec(line);
+      if (m) {
+        out.marks[m[1]] ??= Number(m[2]);
+        continue;
+      }
       const l = { t, line };
       // CPU the process has used when its BACKUP line arrives (ip netns exec execs the daemon:
       // same PID); on a loaded machine the wall time mostly says how busy the others are.
@@ -72,11 +82,12 @@ const twinvipImpl = (bundle) => ({
   backup: / -> BACKUP\b/,
   async start(role, priority) {
     const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
-    const env = values['compile-cache'] ? ['env', `NODE_COMPILE_CACHE=${join(lab.dir, 'compile-cache')}`] : [];
+    const env = {
+      ...(values['compile-cache'] ? { NODE_COMPILE_CACHE: join(lab.dir, 'compile-cache') } : {}),
+      ...(values.phases && role === 'a' ? { TWINVIP_START_MARKS: '1' } : {}),
+    };
     const prof = values['cpu-prof'] && role === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
-    return env.length
-      ? lab.spawn(role, env[0], [env[1], process.execPath, ...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf])
-      : lab.spawn(role, process.execPath, [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf]);
+    return lab.spawn(role, process.execPath, [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf], Object.keys(env).length ? env : undefined);
   },
 });
 /** utime + stime of `pid` and its threads, in ms (/proc/PID/stat fields 14 and 15, clock ticks of 10 ms). */
@@ -145,6 +156,8 @@ async function runOnce(name) {
     r.firstToBackupMs = first && backup ? Math.round(backup.t - first.t) : null;
     // keepalived's BACKUP comes from its VRRP child, a process of its own: not comparable.
     r.cpuToBackupMs = name.startsWith('twinvip') ? backup?.cpuMs ?? null : null;
+    // Phases, ms from the spawn (both clocks are the wall clock: epoch ms).
+    if (Object.keys(out.marks).length) r.phases = Object.fromEntries(Object.entries(out.marks).map(([k, v]) => [k, Math.round(v - (performance.timeOrigin + t0))]));
     if (values.verbose) process.stderr.write(`--- ${name}\n${out.map((l) => `${Math.round(l.t - t0)} ${l.line}`).join('\n')}\n`);
     return r;
   } finally {
@@ -179,8 +192,17 @@ for (const n of [...new Set(runs.map((r) => r.impl))]) {
   const mine = runs.filter((r) => r.impl === n);
   summary[n] = Object.fromEntries(['firstLineMs', 'backupMs', 'firstToBackupMs', 'cpuToBackupMs', 'preemptMs'].map((k) => [k, median(mine.map((r) => r[k]))]));
 }
+for (const n of Object.keys(summary)) {
+  const withPhases = runs.filter((r) => r.impl === n && r.phases);
+  if (!withPhases.length) continue;
+  const names = [...new Set(withPhases.flatMap((r) => Object.keys(r.phases)))];
+  summary[n].phases = Object.fromEntries(names.map((k) => [k, median(withPhases.map((r) => r.phases[k]).filter((v) => v !== undefined))]).sort((a, b) => a[1] - b[1]));
+}
 console.log(`start, medians of ${REPS} (ms from spawn):`);
-for (const [n, s] of Object.entries(summary)) console.log(`  ${n}: first line ${s.firstLineMs}, BACKUP ${s.backupMs} (first line -> BACKUP ${s.firstToBackupMs}; CPU until BACKUP ${s.cpuToBackupMs}), VIP back (preempt) ${s.preemptMs}`);
+for (const [n, s] of Object.entries(summary)) {
+  console.log(`  ${n}: first line ${s.firstLineMs}, BACKUP ${s.backupMs} (first line -> BACKUP ${s.firstToBackupMs}; CPU until BACKUP ${s.cpuToBackupMs}), VIP back (preempt) ${s.preemptMs}`);
+  if (s.phases) console.log(`    phases (median ms from spawn): ${Object.entries(s.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 const outFile = values.out ?? join(ROOT, 'bench/results', `start-${new Date().toISOString().slice(0, 10)}.json`);
 writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), machine: await describeMachine(), bundle: BUNDLE, bundles: values.bundles, compileCache: values['compile-cache'], runs, summary }, null, 2));
 console.log(`written ${outFile}`);

@@ -33,7 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sock_diag.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -1230,6 +1234,253 @@ static napi_value if_index(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// ---------------------------------------------------------------- thread scheduling
+
+// The HA thread's scheduling, as keepalived sets its VRRP process's (lib/process.c
+// set_process_priorities: vrrp_priority, vrrp_rt_priority, vrrp_rlimit_rttime, vrrp_no_swap),
+// but for the calling thread only: setpriority(2) and sched_setscheduler(2) given a thread id
+// act on that thread, so the main thread, libuv's pool and V8's helpers stay where they are.
+//
+// Safety net (keepalived's too): RLIMIT_RTTIME, the CPU time a real-time thread may use without
+// blocking. At the soft limit (half of it) the kernel sends SIGXCPU; the handler below puts the
+// real-time thread back to normal scheduling at once (a runaway loop then competes like any
+// other thread and cannot lock a core), and counts it; JavaScript reports it and restores the
+// policy later (threadScheduling). At the hard limit the kernel kills the process: only reached
+// if the handler could not run.
+
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
+#ifndef RLIMIT_RTTIME
+#define RLIMIT_RTTIME 15
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT 4
+#endif
+
+static volatile sig_atomic_t rt_tid;       // the thread made real-time (0: none)
+static volatile sig_atomic_t xcpu_count;   // SIGXCPU received (soft RLIMIT_RTTIME reached)
+static volatile sig_atomic_t xcpu_demoted; // the handler put rt_tid back to SCHED_OTHER
+
+static void on_sigxcpu(int sig) {
+  (void)sig;
+  int saved = errno;
+  xcpu_count++;
+  pid_t tid = (pid_t)rt_tid;
+  if (tid > 0) {
+    struct sched_param sp = {.sched_priority = 0};
+    if (syscall(SYS_sched_setscheduler, tid, SCHED_OTHER, &sp) == 0) xcpu_demoted++;
+  }
+  errno = saved;
+}
+
+// SIGXCPU's default action dumps core: install ours unless someone else installed a handler.
+static int install_sigxcpu(void) {
+  struct sigaction old;
+  if (sigaction(SIGXCPU, NULL, &old) != 0) return errno;
+  if (old.sa_handler == on_sigxcpu) return 0;
+  if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL) return EBUSY;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigxcpu;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGXCPU, &sa, NULL) != 0) return errno;
+  return 0;
+}
+
+static void set_err(napi_env env, napi_value obj, const char *key, int err, const char *call) {
+  char name[32];
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s %s (%s)", call, uv_err_name_r(-err, name, sizeof name), strerror(err));
+  napi_value v;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static void put_int(napi_env env, napi_value obj, const char *key, int64_t n) {
+  napi_value v;
+  napi_create_int64(env, n, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static napi_value scheduling_info(napi_env env, napi_value out, pid_t tid) {
+  int policy = sched_getscheduler(tid);
+  struct sched_param sp = {0};
+  sched_getparam(tid, &sp);
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, (id_t)tid);
+  struct rlimit rl;
+  int have_rl = getrlimit(RLIMIT_RTTIME, &rl) == 0;
+  put_int(env, out, "tid", tid);
+  napi_value pol;
+  const char *name = policy < 0 ? "unknown" : (policy & ~SCHED_RESET_ON_FORK) == SCHED_RR ? "SCHED_RR"
+                     : (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO ? "SCHED_FIFO"
+                     : (policy & ~SCHED_RESET_ON_FORK) == SCHED_OTHER ? "SCHED_OTHER" : "other";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &pol);
+  napi_set_named_property(env, out, "policy", pol);
+  put_int(env, out, "rtPriority", sp.sched_priority);
+  put_int(env, out, "nice", nice);
+  put_int(env, out, "rttimeSoft", have_rl && rl.rlim_cur != RLIM_INFINITY ? (int64_t)rl.rlim_cur : -1);
+  put_int(env, out, "rttimeHard", have_rl && rl.rlim_max != RLIM_INFINITY ? (int64_t)rl.rlim_max : -1);
+  put_int(env, out, "xcpu", xcpu_count);
+  put_int(env, out, "demoted", xcpu_demoted);
+  return out;
+}
+
+static int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t *out) {
+  bool has;
+  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has) return 0;
+  napi_value v;
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok) return -1;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return -1;
+  if (t == napi_undefined) return 0;
+  if (t == napi_boolean) {
+    bool b;
+    napi_get_value_bool(env, v, &b);
+    *out = b;
+    return 1;
+  }
+  if (t != napi_number || napi_get_value_int64(env, v, out) != napi_ok) return -1;
+  return 1;
+}
+
+// setThreadScheduling({nice?, rtPriority?, rttimeUs?, lockMemory?}) on the calling thread.
+// Never throws for a refusal: each part that failed is named in the result (errors.nice,
+// errors.rt, errors.rlimit, errors.sigxcpu, errors.memlock) beside the thread's policy as it is.
+static napi_value set_thread_scheduling(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_valuetype t;
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object)
+    FAIL_TYPE("setThreadScheduling({nice, rtPriority, rttimeUs, lockMemory})");
+  int64_t nice = 0, rt = 0, rttime = 0, lock = 0;
+  int has_nice = get_int_prop(env, argv[0], "nice", &nice);
+  int has_rt = get_int_prop(env, argv[0], "rtPriority", &rt);
+  int has_rttime = get_int_prop(env, argv[0], "rttimeUs", &rttime);
+  int has_lock = get_int_prop(env, argv[0], "lockMemory", &lock);
+  if (has_nice < 0 || has_rt < 0 || has_rttime < 0 || has_lock < 0 || nice < -20 || nice > 19 || rt < 0 || rt > 99 || rttime < 0)
+    FAIL_TYPE("setThreadScheduling: nice -20..19, rtPriority 0..99, rttimeUs >= 0, lockMemory boolean");
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  napi_value out, errors;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_object(env, &errors));
+
+  if (has_nice && setpriority(PRIO_PROCESS, (id_t)tid, (int)nice) != 0) set_err(env, errors, "nice", errno, "setpriority");
+
+  if (has_rt) {
+    struct sched_param sp = {.sched_priority = (int)rt};
+    if (rt > 0) {
+      int rt_ok = 1;
+      if (has_rttime && rttime > 0) {
+        int e = install_sigxcpu();
+        if (e) {
+          // Without the handler the soft limit would dump core: no limit, and no real-time.
+          set_err(env, errors, "sigxcpu", e, "sigaction(SIGXCPU)");
+          rt_ok = 0;
+        } else {
+          struct rlimit rl = {.rlim_cur = (rlim_t)(rttime / 2 > 0 ? rttime / 2 : 1), .rlim_max = (rlim_t)rttime};
+          if (setrlimit(RLIMIT_RTTIME, &rl) != 0) {
+            set_err(env, errors, "rlimit", errno, "setrlimit(RLIMIT_RTTIME)");
+            rt_ok = 0; // real-time without its safety net: refused
+          }
+        }
+      }
+      if (rt_ok) {
+        rt_tid = tid;
+        if (sched_setscheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, &sp) != 0) {
+          set_err(env, errors, "rt", errno, "sched_setscheduler(SCHED_RR)");
+          rt_tid = 0;
+        }
+      }
+    } else {
+      // 0: normal scheduling (a reload that turns real-time off).
+      if (sched_setscheduler(tid, SCHED_OTHER, &sp) != 0) set_err(env, errors, "rt", errno, "sched_setscheduler(SCHED_OTHER)");
+      if (rt_tid == tid) rt_tid = 0;
+      if (has_nice && setpriority(PRIO_PROCESS, (id_t)tid, (int)nice) != 0) set_err(env, errors, "nice", errno, "setpriority");
+    }
+  }
+
+  if (has_lock && lock) {
+    if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0) set_err(env, errors, "memlock", errno, "mlockall");
+  }
+  CHECK(napi_set_named_property(env, out, "errors", errors));
+  return scheduling_info(env, out, tid);
+}
+
+// threadScheduling(tid?) -> the policy of a thread (default: the calling one) and the SIGXCPU counts.
+static napi_value thread_scheduling(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t tid = 0;
+  if (argc >= 1 && !is_nullish(env, argv[0]) && napi_get_value_int32(env, argv[0], &tid) != napi_ok) FAIL_TYPE("threadScheduling(tid?: number)");
+  if (tid <= 0) tid = (int32_t)syscall(SYS_gettid);
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  return scheduling_info(env, out, tid);
+}
+
+// ---------------------------------------------------------------- plain descriptor I/O
+
+// writeFd(fd, bytes, offset?) -> bytes written, or -1 when the descriptor would block (EAGAIN);
+// throws on any other error. One write(2) on the calling thread: no thread-pool job. The serial
+// heartbeat's frames are a few dozen bytes into a tty's 4 KB output buffer, so the write is done
+// at once; what remains (a partial write, EAGAIN) is the caller's to finish.
+static napi_value write_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  void *data;
+  size_t len;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || get_bytes(env, argv[1], &data, &len) < 0)
+    FAIL_TYPE("writeFd(fd: number, bytes: Uint8Array, offset?: number)");
+  uint32_t off = 0;
+  if (argc >= 3 && !is_nullish(env, argv[2]) && napi_get_value_uint32(env, argv[2], &off) != napi_ok) FAIL_TYPE("writeFd: offset must be a number");
+  if (off > len) FAIL_TYPE("writeFd: offset beyond the buffer");
+  ssize_t n;
+  do n = write(fd, (unsigned char *)data + off, len - off);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) n = -1;
+  else if (n < 0) {
+    throw_errno(env, errno, "write");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_int64(env, n, &out));
+  return out;
+}
+
+// readFd(fd, buffer, offset, length) -> bytes read (0: end of file), or -1 when nothing is
+// there (EAGAIN); throws on any other error. One read(2) on the calling thread.
+static napi_value read_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  void *data;
+  size_t len;
+  uint32_t off, want;
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || get_bytes(env, argv[1], &data, &len) < 0 ||
+      napi_get_value_uint32(env, argv[2], &off) != napi_ok || napi_get_value_uint32(env, argv[3], &want) != napi_ok)
+    FAIL_TYPE("readFd(fd: number, buffer: Uint8Array, offset: number, length: number)");
+  if ((size_t)off + want > len) FAIL_TYPE("readFd: offset + length beyond the buffer");
+  ssize_t n;
+  do n = read(fd, (unsigned char *)data + off, want);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) n = -1;
+  else if (n < 0) {
+    throw_errno(env, errno, "read");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_int64(env, n, &out));
+  return out;
+}
+
 // ---------------------------------------------------------------- module
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -1250,6 +1501,10 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"watchFdClose", NULL, watch_fd_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rtnlTalk", NULL, rtnl_talk, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifIndex", NULL, if_index, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreadScheduling", NULL, set_thread_scheduling, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threadScheduling", NULL, thread_scheduling, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"writeFd", NULL, write_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readFd", NULL, read_fd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

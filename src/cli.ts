@@ -1,4 +1,8 @@
 import { VERSION } from './version';
+import { markNodeBootstrap, startMark } from './lib/start-marks';
+
+markNodeBootstrap('main');
+startMark('main-entry');
 
 const USAGE = `twinvip ${VERSION} — VRRP high availability with dual heartbeat, Nginx control and MQTT
 

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from '../log';
 import { loadAddon } from '../net/native';
+import { startMark } from '../lib/start-marks';
 import { HaExtension } from '../ha/worker/host';
 import { debugHeap, processMemory, threadMemory } from '../lib/thread-memory';
 import { OperatorActions } from '../ha/operator-actions';
@@ -54,7 +55,9 @@ export async function runCommand(args: string[]): Promise<number> {
 
   // The secret files too: a box with an unreadable or short heartbeat key must not start as plain
   // VRRP (a key file that does not exist yet is an unpaired box: it says so, see `twinvip pair`).
+  startMark('main-run-loaded');
   const loaded = await loadConfigOnBox(configPath);
+  startMark('main-config-done');
   if (!loaded.ok) {
     // No logging section to go by: the journal prefix whenever stdout is the journal.
     const text = `twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`;

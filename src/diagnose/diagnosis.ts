@@ -15,7 +15,7 @@
 //   path-cut or one-way-loss.
 
 import { canonicalAddress } from '../lib/ip';
-import { deltas, type CauseId, type Finding, type InstanceEvidence, type InstanceSettings, type PairEvidence, type SideEvidence } from './evidence';
+import { deltas, TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type InstanceEvidence, type InstanceSettings, type PairEvidence, type SideEvidence } from './evidence';
 
 export interface DiagnoseOptions {
   /** Counters (drops, NIC errors) are judged over this window. */
@@ -125,9 +125,21 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
     }
     // --- address conflicts ---------------------------------------------------------------------
     const pairMacs = new Set([...s.nics, ...(other?.nics ?? [])].map((n) => n.mac.toLowerCase()));
+    // The twin's MACs remembered from its earlier evidence: known even while its daemon is gone.
+    const remembered = s === L && !T && ev.twin_macs ? ev.twin_macs : undefined;
     for (const c of s.conflicts) {
       if (pairMacs.has(c.mac.toLowerCase())) continue;
       const whose = c.kind === 'vip' ? `VIP of ${c.instance ?? 'an instance'}` : `own address of ${s.node}`;
+      if (remembered?.macs.includes(c.mac.toLowerCase())) {
+        // The twin's box answers for it with its daemon silent (crashed, killed): the address was
+        // left on its interface. A real conflict until the twin's daemon starts and removes it.
+        add({
+          cause: 'address-conflict', ...(c.kind === 'vip' && c.instance ? { instance: c.instance } : {}), where: s.node, subject: `${c.ip} ${c.mac.toLowerCase()}`,
+          evidence: `${c.ip} (${whose}) is answered on ${c.interface} ${here} by MAC ${c.mac}, twin ${remembered.node}'s, whose daemon does not answer (${ev.twin_unknown_reason ?? 'no evidence'}): its box still holds the address`,
+          fix: `start twinvip on ${remembered.node} again (it removes addresses left behind at start), or remove ${c.ip} there by hand (ip addr show to ${c.ip}, then ip addr del)`,
+        });
+        continue;
+      }
       add({
         cause: 'address-conflict', ...(c.kind === 'vip' && c.instance ? { instance: c.instance } : {}), where: s.node, subject: `${c.ip} ${c.mac.toLowerCase()}`,
         evidence: `${c.ip} (${whose}) is answered on ${c.interface} ${here} by MAC ${c.mac}, which is neither box of the pair`,
@@ -239,8 +251,8 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
     }
     if (explained.has(li.name)) continue;
     // --- Ethernet directions ---------------------------------------------------------------------
-    const vrrpLT = direction(li, ti);
-    const vrrpTL = direction(ti, li);
+    const vrrpLT = direction(li, ti, missedAdverts(ev, li, ti, 'local-sends'));
+    const vrrpTL = direction(ti, li, missedAdverts(ev, ti, li, 'twin-sends'));
     if (vrrpLT !== 'lost' && vrrpTL !== 'lost') continue;
     const udp = probeDirections(ev);
     const dirs: { name: string; vrrp: Dir; udp: Dir }[] = [
@@ -280,14 +292,72 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
   return { findings, notes };
 }
 
-/** A direction from the sender's side: lost when it has been MASTER for a while and the listener hears nothing. */
-function direction(sender: InstanceEvidence, listener: InstanceEvidence): Dir {
+/**
+ * A direction from the sender's side: lost when it has been MASTER for a while and the listener
+ * hears nothing: either the listener's HA path has declared the channel lost (about three
+ * intervals), or, earlier, the sender's own send times say that at least MISSED_FOR_LOSS adverts
+ * left it after the listener's last one and long enough ago to have arrived (missedAdverts).
+ */
+function direction(sender: InstanceEvidence, listener: InstanceEvidence, missed: number): Dir {
   if (sender.state !== 'MASTER') return 'unknown';
   // A new MASTER's first adverts are on their way: judge once it has sent a few.
   if (sender.state_ms !== undefined && sender.state_ms < 2 * sender.settings.advert_interval_cs * 10) return 'unknown';
+  if (missed >= MISSED_FOR_LOSS) return 'lost';
   if (listener.hears_twin === true) return 'ok';
   if (listener.hears_twin === false) return 'lost';
   return 'unknown';
+}
+
+/** The instance pairs (ours, the twin's with the same VRID and family). */
+function pairs(ev: PairEvidence): [InstanceEvidence, InstanceEvidence][] {
+  const T = ev.twin;
+  if (!T) return [];
+  const out: [InstanceEvidence, InstanceEvidence][] = [];
+  for (const li of ev.local.instances) {
+    const ti = T.instances.find((x) => x.vrid === li.vrid && x.family === li.family);
+    if (ti) out.push([li, ti]);
+  }
+  return out;
+}
+
+/** Some instance has a MASTER whose adverts the other box does not hear (a LAN probe round tells why). */
+export function someDirectionLost(ev: PairEvidence): boolean {
+  return pairs(ev).some(([li, ti]) => direction(li, ti, missedAdverts(ev, li, ti, 'local-sends')) === 'lost' || direction(ti, li, missedAdverts(ev, ti, li, 'twin-sends')) === 'lost');
+}
+
+/**
+ * A MASTER's advert is overdue at the other box (its silence passed the interval plus a margin)
+ * but no direction is lost yet: worth a look again before the next period.
+ */
+export function advertOverdue(ev: PairEvidence): boolean {
+  if (ev.twin_ask_ms === undefined || someDirectionLost(ev)) return false;
+  return pairs(ev).some(([li, ti]) =>
+    ([[li, ti], [ti, li]] as const).some(([sender, listener]) => sender.state === 'MASTER' && listener.last_twin_advert_ms_ago !== null && listener.last_twin_advert_ms_ago > sender.settings.advert_interval_cs * 10 + 100 && (sender.sent_ms_ago?.[0] ?? Infinity) < sender.settings.advert_interval_cs * 10 + 500),
+  );
+}
+
+/** Adverts the sender sent that the listener should have heard and did not: this many make a lost direction. */
+export const MISSED_FOR_LOSS = 2;
+/** An advert sent this long before the listener's gather has reached its state machine (wire, socket, HA thread). */
+export const ADVERT_IN_FLIGHT_MS = 300;
+
+/**
+ * How many of the sender's recent adverts left it after the listener's last accepted one and
+ * long enough before the listener's gather to have arrived. The two boxes' clocks are not
+ * compared: each side gives ages relative to its own gather, and the twin's gather lies within
+ * [ours - TWIN_EVIDENCE_MAX_AGE_MS, ours + twin_ask_ms]; each bound is taken the way that counts
+ * fewer adverts. A sender that stalled sent nothing during the stall: nothing is counted for it,
+ * so a brief stall of the MASTER is never read as loss.
+ */
+export function missedAdverts(ev: PairEvidence, sender: InstanceEvidence, listener: InstanceEvidence, who: 'local-sends' | 'twin-sends'): number {
+  const R = ev.twin_ask_ms;
+  const A = TWIN_EVIDENCE_MAX_AGE_MS;
+  const silence = listener.last_twin_advert_ms_ago;
+  const sent = sender.sent_ms_ago;
+  if (R === undefined || silence === null || !sent || sent.length === 0) return 0;
+  // Ages on the sender's side: after the listener's last advert for sure, and old enough to have arrived.
+  const [newest, oldest] = who === 'local-sends' ? [A + ADVERT_IN_FLIGHT_MS, silence - R] : [R + ADVERT_IN_FLIGHT_MS, silence - A];
+  return sent.filter((age) => age > newest && age < oldest).length;
 }
 
 /** The twin's own probe verdict of its outgoing direction counts this long. */

@@ -40,6 +40,13 @@ export interface InstanceEvidence {
   hears_twin: boolean | null;
   /** ms since the twin's last accepted advert; null: none since start. */
   last_twin_advert_ms_ago: number | null;
+  /**
+   * How long before the gather this box sent its last few adverts (priority above 0), most
+   * recent first; absent from an older twin. Compared with when the twin last heard one, it
+   * tells after two missed adverts that ours stop arriving while we do send them (a stalled
+   * sender sends none: nothing to miss).
+   */
+  sent_ms_ago?: number[];
   /** Cumulative drop counters by reason (auth, interval-mismatch, address-list, ...), sampled. */
   drops: CounterSample[];
   /** Routers other than the twin heard on this VRID recently (pair mode). */
@@ -121,7 +128,22 @@ export interface PairEvidence {
    * reached it): compared with twin.probe.questions_answered. Undefined: no round was run.
    */
   twin_questions_before?: number;
+  /**
+   * ms from the moment this box's evidence was gathered to the twin's answer: the twin gathered
+   * its own within that time after ours (or at most TWIN_EVIDENCE_MAX_AGE_MS before). Undefined:
+   * not measured (no early verdict on the Ethernet directions).
+   */
+  twin_ask_ms?: number;
+  /**
+   * The twin's MACs as its evidence last gave them (remembered while its evidence is missing,
+   * e.g. after its daemon crashed): an address answered by one of them is the twin's, not a
+   * stranger's.
+   */
+  twin_macs?: { node: string; macs: string[] };
 }
+
+/** A twin answers with evidence gathered at most this long before our question reached it. */
+export const TWIN_EVIDENCE_MAX_AGE_MS = 200;
 
 export const CAUSES = [
   'one-way-loss',

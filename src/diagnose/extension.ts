@@ -19,16 +19,22 @@ import { performance } from 'node:perf_hooks';
 import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
 import type { HaRunnerPort, HeartbeatPort } from '../ha/worker/host';
 import type { SubsystemLogger } from '../log';
-import { DEFAULT_SERIAL_WINDOW_MS, DEFAULT_WINDOW_MS, diagnose, renderDiagnosis, type Diagnosis } from './diagnosis';
-import type { CauseId, Finding, PairEvidence, SideEvidence } from './evidence';
+import { advertOverdue, DEFAULT_SERIAL_WINDOW_MS, DEFAULT_WINDOW_MS, diagnose, renderDiagnosis, someDirectionLost, type Diagnosis } from './diagnosis';
+import { TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type PairEvidence, type SideEvidence } from './evidence';
 import { EvidenceGatherer, forTwin, parseSideEvidence } from './gather';
 
 /** The serial request name the twin answers with its evidence. */
 export const DIAGNOSE_REQUEST = 'diagnose';
 export const PERIOD_MS = 1000;
+/**
+ * While a MASTER's advert is overdue at the other box (not yet two missed: no verdict), the next
+ * diagnosis comes this soon instead of a period later, so a lost direction is named about when
+ * the second advert is missed.
+ */
+export const OVERDUE_RECHECK_MS = 250;
 const TWIN_TIMEOUT_MS = 2500;
-/** An evidence gathered this recently answers the twin as it is. */
-const FRESH_MS = 200;
+/** An evidence gathered this recently answers the twin as it is (the diagnosis relies on this bound). */
+const FRESH_MS = TWIN_EVIDENCE_MAX_AGE_MS;
 /**
  * Without the twin's evidence (a question lost on a noisy line, the serial link down) findings
  * that came from it are not cleared, for this long after its last answer: unknown is not healthy.
@@ -79,6 +85,10 @@ export class DiagnoseExtension implements Extension {
   private gathering: Promise<SideEvidence> | undefined;
   /** A change arrived while a diagnosis ran: run another right after it. */
   private again = false;
+  /** The last diagnosis saw an advert overdue: the next one comes in OVERDUE_RECHECK_MS. */
+  private overdue = false;
+  /** The twin's MACs from its last evidence, kept while its evidence is missing (a crashed daemon). */
+  private twinMacs: { node: string; macs: string[] } | undefined;
   readonly counters = { runs: 0, twin_answers: 0, twin_failures: 0, probe_rounds: 0, findings_raised: 0, findings_cleared: 0, kicks: 0 };
 
   constructor(
@@ -124,7 +134,7 @@ export class DiagnoseExtension implements Extension {
       if (this.again) {
         this.again = false;
         this.schedule(0);
-      } else this.schedule(PERIOD_MS - (performance.now() - began));
+      } else this.schedule((this.overdue ? OVERDUE_RECHECK_MS : PERIOD_MS) - (performance.now() - began));
     });
   }
 
@@ -153,7 +163,7 @@ export class DiagnoseExtension implements Extension {
     let local: SideEvidence | undefined;
     try {
       // Gathered for this answer (unless one just was): the twin judges our side as it is now.
-      local = this.local && performance.now() - this.localAt < FRESH_MS ? this.local : await this.gatherLocal();
+      local = this.local && performance.now() - this.localMoment < FRESH_MS ? this.local : await this.gatherLocal();
     } catch (err) {
       this.log?.debug(`evidence for the twin failed: ${err instanceof Error ? err.message : String(err)}`);
       local = this.local;
@@ -214,15 +224,16 @@ export class DiagnoseExtension implements Extension {
     return this.running;
   }
 
-  private localAt = -Infinity;
+  /** When the ages in this.local were taken (its views and heartbeat state read). */
+  private localMoment = -Infinity;
   private probeOut: { dir: 'ok' | 'lost'; at: number } | undefined;
 
   /** This box's evidence now; concurrent callers (a diagnosis, the twin's question) share one. */
   private gatherLocal(): Promise<SideEvidence> {
     this.gathering ??= this.gatherNow()
-      .then((local) => {
+      .then(({ local, moment }) => {
         this.local = local;
-        this.localAt = performance.now();
+        this.localMoment = moment;
         return local;
       })
       .finally(() => {
@@ -231,10 +242,11 @@ export class DiagnoseExtension implements Extension {
     return this.gathering;
   }
 
-  private async gatherNow(): Promise<SideEvidence> {
+  private async gatherNow(): Promise<{ local: SideEvidence; moment: number }> {
     const ctx = this.ctx!;
     await this.ha.refresh();
     const runner = this.ha.vrrp;
+    const moment = performance.now();
     const hb = this.ha.heartbeat.status();
     const local = await this.gatherer.gather({
       node: ctx.config.node.name,
@@ -247,40 +259,56 @@ export class DiagnoseExtension implements Extension {
       now: performance.now(),
     });
     if (local.probe && this.probeOut) local.probe = { ...local.probe, out: { dir: this.probeOut.dir, ms_ago: Math.round(performance.now() - this.probeOut.at) } };
-    return local;
+    return { local, moment };
   }
 
   private async cycle(): Promise<Diagnosis> {
     this.counters.runs++;
-    const local = await this.gatherLocal();
+    let local = await this.gatherLocal();
+    let moment = this.localMoment;
     const hb = this.ha.heartbeat.status();
     const ev: PairEvidence = { local, twin: null };
     if (!hb.enabled) ev.twin_unknown_reason = 'no serial heartbeat configured';
     else if (!hb.serial.ok) ev.twin_unknown_reason = 'serial heartbeat lost: the twin cannot be asked';
     else {
-      let twin = await this.askTwin(ev);
-      if (twin && this.directionLost(local, twin) && local.probe) {
+      const twin = await this.askTwin(ev);
+      ev.twin = twin;
+      // The twin gathered its evidence within this long after ours (the early direction verdict).
+      if (twin) ev.twin_ask_ms = Math.round(performance.now() - moment);
+      if (twin && local.probe && someDirectionLost(ev)) {
         // Tell one-way loss from a cut: our probe's questions reaching the twin show in its
-        // answered-questions counter; its answers reaching us in the round's verdict.
+        // answered-questions counter; its answers reaching us in the round's verdict. With the
+        // twin's MAC (its evidence), the questions also go to it as frames: they leave even when
+        // our neighbour entry for the twin has failed (a one-way fault).
         const before = twin.probe?.questions_answered;
         try {
-          const r = (await this.ha.command('heartbeat', { probe: true })) as { answered: boolean | null };
+          const r = (await this.ha.command('heartbeat', { probe: true, link_macs: linkMacs(local, twin) })) as { answered: boolean | null };
           this.counters.probe_rounds++;
-          local.probe = { ...local.probe, answered: r.answered };
+          // Both sides again, gathered after the round (the early verdict compares ages taken together).
+          local = await this.gatherLocal();
+          moment = this.localMoment;
+          local = { ...local, probe: local.probe ? { ...local.probe, answered: r.answered } : null };
+          ev.local = local;
           const after = await this.askTwin(ev);
           if (after && before !== undefined && r.answered !== null) {
-            twin = after;
+            ev.twin = after;
+            ev.twin_ask_ms = Math.round(performance.now() - moment);
             ev.twin_questions_before = before;
             // Our outgoing direction, for the twin (its own round cannot see it when ours is lost).
             const reached = r.answered || (after.probe?.questions_answered ?? 0) > before;
             this.probeOut = { dir: reached ? 'ok' : 'lost', at: performance.now() };
+          } else {
+            // No consistent pair of evidence after the round: no early verdict from it.
+            delete ev.twin_ask_ms;
           }
         } catch (err) {
           this.log?.debug(`probe round failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
-      ev.twin = twin;
     }
+    if (ev.twin) this.twinMacs = { node: ev.twin.node, macs: [...new Set(ev.twin.nics.map((n) => n.mac.toLowerCase()).filter((m) => m !== '' && m !== '00:00:00:00:00:00'))] };
+    if (this.twinMacs) ev.twin_macs = this.twinMacs;
+    this.overdue = advertOverdue(ev);
     const d = diagnose(ev);
     if (ev.twin) this.twinAt = performance.now();
     this.last = { diagnosis: d, at: Date.now(), twin: ev.twin?.node ?? null };
@@ -308,15 +336,6 @@ export class DiagnoseExtension implements Extension {
       for (const l of this.twinListeners) l(twin.node);
     }
     return twin;
-  }
-
-  /** Some instance has a sender whose adverts the other box does not hear. */
-  private directionLost(l: SideEvidence, t: SideEvidence): boolean {
-    return l.instances.some((li) => {
-      const ti = t.instances.find((x) => x.vrid === li.vrid && x.family === li.family);
-      if (!ti) return false;
-      return (li.state === 'MASTER' && ti.hears_twin === false) || (ti.state === 'MASTER' && li.hears_twin === false);
-    });
   }
 
   private twinAt = -Infinity;
@@ -358,4 +377,19 @@ export class DiagnoseExtension implements Extension {
     };
     this.ctx?.bus.emit('alarm', alarm);
   }
+}
+
+/**
+ * Per local interface, our MAC and the twin's on the interface of its instance with the same
+ * VRID (the twin's interface may have another name): where the probe's frames go.
+ */
+export function linkMacs(local: SideEvidence, twin: SideEvidence): Record<string, { own: string; twin: string }> {
+  const out: Record<string, { own: string; twin: string }> = {};
+  for (const li of local.instances) {
+    const ti = twin.instances.find((x) => x.vrid === li.vrid && x.family === li.family);
+    const own = local.nics.find((n) => n.name === li.interface)?.mac;
+    const theirs = ti ? twin.nics.find((n) => n.name === ti.interface)?.mac : undefined;
+    if (own && theirs && !(li.interface in out)) out[li.interface] = { own, twin: theirs };
+  }
+  return out;
 }

@@ -163,6 +163,7 @@ export class EvidenceGatherer {
         },
         hears_twin: eth ? eth.ok : null,
         last_twin_advert_ms_ago: eth ? eth.last_advert_ms_ago : null,
+        sent_ms_ago: v.sentAt.map((t) => Math.max(0, Math.round(i.runnerNow - t))).reverse(),
         drops: hist,
         foreign: (pair?.conflicts ?? []).map((c) => ({ source: c.source, priority: c.priority, addresses: c.addresses, last_seen_ms_ago: c.last_seen_ms_ago, count: c.count })),
       };

@@ -77,6 +77,34 @@ export interface TwinvipNetAddon {
   rtnlTalk(request: Uint8Array): Buffer;
   /** if_nametoindex(3); throws ENODEV for an interface this namespace does not have. */
   ifIndex(name: string): number;
+  /**
+   * The calling thread's scheduling (setpriority/sched_setscheduler on its tid; keepalived's
+   * set_process_priorities for one thread). rtPriority 0 = SCHED_OTHER; rttimeUs sets
+   * RLIMIT_RTTIME (soft half of it: SIGXCPU puts the thread back to SCHED_OTHER, counted in
+   * `xcpu`/`demoted`). Never throws for a refusal: the parts that failed are in `errors`.
+   */
+  setThreadScheduling(options: { nice?: number; rtPriority?: number; rttimeUs?: number; lockMemory?: boolean }): NativeScheduling & {
+    errors: Partial<Record<'nice' | 'rt' | 'rlimit' | 'sigxcpu' | 'memlock', string>>;
+  };
+  /** A thread's scheduling as it is now (default: the calling thread). */
+  threadScheduling(tid?: number): NativeScheduling;
+  /** One non-blocking write(2): bytes written, or -1 for EAGAIN; throws on other errors. */
+  writeFd(fd: number, bytes: Uint8Array, offset?: number): number;
+  /** One non-blocking read(2): bytes read (0 = end of file), or -1 for EAGAIN; throws on other errors. */
+  readFd(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+}
+
+export interface NativeScheduling {
+  tid: number;
+  policy: 'SCHED_RR' | 'SCHED_FIFO' | 'SCHED_OTHER' | 'other' | 'unknown';
+  rtPriority: number;
+  nice: number;
+  /** RLIMIT_RTTIME in microseconds, -1 = unlimited. */
+  rttimeSoft: number;
+  rttimeHard: number;
+  /** SIGXCPU signals received (the soft limit reached) and real-time threads put back to normal by them, since the process started. */
+  xcpu: number;
+  demoted: number;
 }
 
 const ADDON = 'twinvip_net.node';

@@ -3,10 +3,11 @@
 // microseconds in this process, instead of an `ip addr` child process (fork+exec of a copy of a
 // 90 MB process: 2 ms on an idle box, tens to hundreds of ms on a loaded one) on the handover path.
 // The messages are those iproute2 sends for `ip addr add|del ADDR/LEN dev IF [label L]` (plus
-// IFA_F_NODAD for IPv6, as `nodad`), so the kernel's answers are the same.
-import { formatIp, parseIp } from '../lib/ip';
+// IFA_F_NODAD for IPv6, as `nodad`), so the kernel's answers are the same. Reading the addresses
+// back (RTM_GETADDR dump) is rtnl-link.ts's decoder, shared with the interface facts.
+import { parseIp } from '../lib/ip';
 import type { Family } from '../vrrp/types';
-import { align4, attrs, dumpRequest, errnoName, NLM_F_REQUEST, NLMSG_ERROR, walkDump } from './netlink-message';
+import { align4, errnoName, NLM_F_REQUEST, NLMSG_ERROR } from './netlink-message';
 
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
@@ -73,45 +74,4 @@ export function decodeAck(reply: Uint8Array, seq: number): { errno: number; code
     at += align4(len);
   }
   return { errno: -1, code: 'no answer from the kernel' };
-}
-
-const RTM_GETADDR = 22;
-
-/** RTM_GETADDR dump of every address of the namespace (`ip addr show`), sequence number `seq`. */
-export function encodeAddrDump(seq: number): Buffer {
-  return dumpRequest(RTM_GETADDR, 8, seq);
-}
-
-export interface DumpedAddress {
-  ifindex: number;
-  family: Family;
-  /** Canonical text (formatIp). */
-  address: string;
-  prefixLength: number;
-}
-
-/**
- * The addresses of an RTM_GETADDR dump reply; for IPv4 the local address (IFA_LOCAL; IFA_ADDRESS
- * is the peer's on a point-to-point link), for IPv6 IFA_ADDRESS. An NLMSG_ERROR in the reply is
- * returned as its errno.
- */
-export function decodeAddrDump(reply: Uint8Array): { ok: true; addresses: DumpedAddress[] } | { ok: false; errno: number; code: string } {
-  const out: DumpedAddress[] = [];
-  const err = walkDump(reply, (b, type, at, len) => {
-    if (type !== RTM_NEWADDR || len < 24) return;
-    const af = b.readUInt8(at + 16);
-    const family: Family | undefined = af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined;
-    if (!family) return;
-    const prefixLength = b.readUInt8(at + 17);
-    const ifindex = b.readUInt32LE(at + 20);
-    let local: Uint8Array | undefined;
-    let address: Uint8Array | undefined;
-    attrs(b, at + 24, at + len, (t, value) => {
-      if (t === IFA_LOCAL) local = value;
-      if (t === IFA_ADDRESS) address = value;
-    });
-    const bytes = family === 4 ? (local ?? address) : address;
-    if (bytes && bytes.length === (family === 4 ? 4 : 16)) out.push({ ifindex, family, address: formatIp(bytes, family), prefixLength });
-  });
-  return err ?? { ok: true, addresses: out };
 }

@@ -9,7 +9,8 @@ import { parseCidr } from '../lib/ip';
 import { getInterface } from './interfaces';
 import { type IpContext, runIp } from './ip-command';
 import { inNetns, isNativeError, loadAddon, type TwinvipNetAddon } from './native';
-import { decodeAck, decodeAddrDump, encodeAddrDump, encodeAddrRequest } from './rtnl-addr';
+import { decodeAck, encodeAddrRequest } from './rtnl-addr';
+import { decodeAddrDetailDump, encodeAddrDetailDump } from './rtnl-link';
 
 export interface Vip {
   /** Canonical address text. */
@@ -146,7 +147,7 @@ async function addressesOf(ifnames: string[], ctx: IpContext): Promise<Map<strin
     const mine = seq;
     try {
       const { reply, indexes } = inNetns(ctx.netns, () => ({
-        reply: nl.rtnlTalk(encodeAddrDump(mine)),
+        reply: nl.rtnlTalk(encodeAddrDetailDump(mine)),
         indexes: new Map<string, number | string>(
           ifnames.map((n): [string, number | string] => {
             try {
@@ -157,12 +158,12 @@ async function addressesOf(ifnames: string[], ctx: IpContext): Promise<Map<strin
           }),
         ),
       }));
-      const dump = decodeAddrDump(reply);
+      const dump = decodeAddrDetailDump(reply);
       for (const n of ifnames) {
         const idx = indexes.get(n)!;
         if (typeof idx !== 'number') out.set(n, { ok: false, error: `interface ${n} does not exist (${idx})` });
         else if (!dump.ok) out.set(n, { ok: false, error: `addresses of ${n}: RTM_GETADDR ${errnoText(dump.errno, dump.code)}` });
-        else out.set(n, { ok: true, addresses: dump.addresses.filter((a) => a.ifindex === idx) });
+        else out.set(n, { ok: true, addresses: dump.byIndex.get(idx) ?? [] });
       }
       return out;
     } catch (err) {

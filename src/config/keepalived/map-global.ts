@@ -14,12 +14,19 @@ export interface Globals {
   version?: 2 | 3;
   garp: Record<string, number>;
   notify: { enable_script_security?: boolean; script_user?: string };
+  /** vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime, vrrp_no_swap: the HA thread's scheduling. */
+  scheduling: { rt_priority?: number; nice?: number; rlimit_rttime?: number; lock_memory?: boolean };
   /** Where vrrp_strict was set: every instance is in strict mode unless strict_mode off. */
   strict?: KNode;
 }
 
+/** scheduling.rlimit_rttime's minimum and default (src/config/schema/scheduling.ts), and below what the importer warns. */
+const RTTIME_MIN = 1000;
+const RTTIME_DEFAULT = 200_000;
+const RTTIME_TIGHT = 100_000;
+
 export function emptyGlobals(): Globals {
-  return { email: { to: [] }, garp: {}, notify: {} };
+  return { email: { to: [] }, garp: {}, notify: {}, scheduling: {} };
 }
 
 export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
@@ -107,6 +114,25 @@ export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
         if (v === 0) notes.warn(n, n.key, 'keepalived 2.2.7 refuses 0; accepted as 0 = back to back');
       }
     },
+    // keepalived sets these on its VRRP child process (lib/process.c set_process_priorities);
+    // twinvip on its HA thread, which runs VRRP and the serial heartbeat (config `scheduling`).
+    vrrp_rt_priority: (n) => {
+      extraArgs(n, 1, notes);
+      const v = numberArg(n, 0, { min: 1, max: 99, integer: true }, notes);
+      if (v !== undefined) g.scheduling.rt_priority = v;
+    },
+    vrrp_priority: (n) => {
+      extraArgs(n, 1, notes);
+      const v = numberArg(n, 0, { min: -20, max: 19, integer: true }, notes);
+      if (v !== undefined) g.scheduling.nice = v;
+    },
+    vrrp_rlimit_rttime: (n) => rttime(n),
+    vrrp_rlimit_rtime: (n) => rttime(n),
+    vrrp_no_swap: (n) => {
+      noBlock(n, notes);
+      extraArgs(n, 0, notes);
+      g.scheduling.lock_memory = true;
+    },
     enable_script_security: (n) => {
       noBlock(n, notes);
       g.notify.enable_script_security = true;
@@ -118,6 +144,18 @@ export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
       extraArgs(n, 2, notes);
     },
   };
+  function rttime(n: KNode): void {
+    extraArgs(n, 1, notes);
+    const v = numberArg(n, 0, { min: 1, max: 10_000_000, integer: true }, notes);
+    if (v === undefined) return;
+    if (v < RTTIME_MIN) {
+      notes.warn(n, n.key, `${v} µs raised to ${RTTIME_MIN} µs, twinvip's minimum (scheduling.rlimit_rttime): a JavaScript thread's garbage collection alone runs longer`);
+      g.scheduling.rlimit_rttime = RTTIME_MIN;
+    } else {
+      g.scheduling.rlimit_rttime = v;
+      if (v < RTTIME_TIGHT) notes.warn(n, n.key, `${v} µs carried over as scheduling.rlimit_rttime; twinvip's default is ${RTTIME_DEFAULT} µs: a garbage collection of the HA thread's heap may run over ${v / 2000} ms on a slow core and suspend real-time for 60 s (logged)`);
+    }
+  }
   addGarpHandlers(handlers, 'vrrp_', g.garp, notes);
   eachChild(node, 'global_defs', handlers, notes);
 }

@@ -101,6 +101,7 @@ export function mapKeepalived(nodes: readonly KNode[], notes: NoteList): Mapped 
     config.node = { name };
   }
   if (Object.keys(g.notify).length > 0) config.notify = g.notify;
+  if (Object.keys(g.scheduling).length > 0) config.scheduling = g.scheduling;
 
   let email: Record<string, unknown> | undefined;
   const e = g.email;

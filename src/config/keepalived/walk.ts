@@ -128,11 +128,8 @@ const LVS = 'IPVS (LVS) kernel load balancing is not used: Nginx proxies instead
 const REASONS: Record<string, string> = {
   // global_defs
   vrrp_skip_check_adv_addr: 'twinvip always checks the address list as the codec\'s validate policy says (warn by default)',
-  vrrp_no_swap: 'scheduling and memory locking are systemd\'s job (unit file)',
-  vrrp_priority: 'process priority is set in the systemd unit (Nice=)',
-  checker_priority: 'process priority is set in the systemd unit (Nice=)',
-  vrrp_rt_priority: 'real-time scheduling is set in the systemd unit (CPUSchedulingPolicy=)',
-  checker_no_swap: 'memory locking is set in the systemd unit',
+  checker_priority: 'no checker process: the checks run on the main thread at normal priority; only the HA thread has a priority of its own (scheduling)',
+  checker_no_swap: 'no checker process: scheduling.lock_memory (vrrp_no_swap) locks the whole daemon',
   enable_traps: 'SNMP is not provided: MQTT reports the same events',
   enable_snmp_vrrp: 'SNMP is not provided: MQTT reports the same events',
   enable_snmp_keepalived: 'SNMP is not provided: MQTT reports the same events',
@@ -151,7 +148,7 @@ const REASONS: Record<string, string> = {
   vrrp_ipsets: 'twinvip installs no firewall rules',
   nftables: 'twinvip installs no firewall rules',
   vrrp_check_unicast_src: 'twinvip accepts unicast adverts from the configured peers only',
-  max_auto_priority: 'scheduling is set in the systemd unit',
+  max_auto_priority: 'no automatic priority increase: the HA thread runs at scheduling.rt_priority from its start (default 10)',
   vrrp_min_garp: 'set the garp fields of each instance instead',
   // vrrp_instance
   dont_track_primary: 'twinvip always follows the link of the instance interface (put it in FAULT when down)',

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CheckSchema } from './checks';
 import { HeartbeatSchema } from './heartbeat';
+import { SchedulingSchema } from './scheduling';
 import { NamedMap, Section } from '../../lib/schema-helpers';
 import { InstanceSchema, SyncGroupSchema } from './instance';
 import { TrustedKeysSchema } from './trust';
@@ -18,6 +19,7 @@ export const ConfigSchema = Section(
     sync_groups: NamedMap(SyncGroupSchema, { maxProperties: 64, description: 'Sync groups by name (keepalived vrrp_sync_group).' }),
     checks: NamedMap(CheckSchema, { maxProperties: 128, description: 'Health checks by name, referenced from track_checks.' }),
     heartbeat: HeartbeatSchema,
+    scheduling: SchedulingSchema,
     nginx: NginxSchema,
     mqtt: MqttSchema,
     console: ConsoleSchema,

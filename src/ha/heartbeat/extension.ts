@@ -521,7 +521,7 @@ export class HeartbeatExtension implements Extension {
   // ---------------------------------------------------------------------------------------
 
   private async command(args: Record<string, unknown>): Promise<unknown> {
-    if (args.probe === true) return this.probeTwinNow();
+    if (args.probe === true) return this.probeTwinNow(linkMacs(args.link_macs));
     if (args.request === undefined) return this.status();
     if (this.pairing) throw new CommandError('not paired yet: the serial link carries pairing frames only (twinvip pair)');
     if (typeof args.request !== 'string' || !/^[a-z0-9-]{1,32}$/.test(args.request)) {
@@ -540,13 +540,18 @@ export class HeartbeatExtension implements Extension {
   /**
    * One LAN probe round to the twin now (the split-brain diagnosis, src/diagnose/): whether its
    * daemon answers over Ethernet, to the address its last heartbeat gave for the first instance.
+   * With the twin's MAC (and ours) on that interface, known from its evidence over serial, the
+   * questions also go to that MAC as whole frames: they leave even when our neighbour entry for
+   * the twin has failed (a one-way fault), so the round tells the direction, not a cut.
    */
-  private async probeTwinNow(): Promise<{ answered: boolean | null; detail: string }> {
+  private async probeTwinNow(macs: Map<string, { own: string; twin: string }>): Promise<{ answered: boolean | null; detail: string }> {
     const probe = this.probe;
     const peer = this.lastPeerFrame?.instances[0];
     if (!probe || !peer) return { answered: null, detail: probe ? 'twin unknown (no heartbeat yet)' : 'probe disabled' };
     const view = this.runner()?.views().find((v) => v.plan.params.vrid === peer.vrid && v.plan.family === peer.family);
-    const v = await probe.round(peer.address, view?.plan.interface);
+    const m = view ? macs.get(view.plan.interface) : undefined;
+    const link = view && m ? { ifname: view.plan.interface, srcMac: m.own, dstMac: m.twin, srcIp: view.plan.params.primaryAddress } : undefined;
+    const v = await probe.round(peer.address, view?.plan.interface, link);
     return { answered: v.daemon, detail: describeVerdict(v, peer.address) };
   }
 
@@ -875,4 +880,16 @@ async function exists(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     return true;
   }
+}
+
+/** The probe command's `link_macs` ({ifname: {own, twin}}, MACs as text), checked; bad entries left out. */
+function linkMacs(v: unknown): Map<string, { own: string; twin: string }> {
+  const out = new Map<string, { own: string; twin: string }>();
+  if (typeof v !== 'object' || v === null) return out;
+  const mac = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+  for (const [ifname, m] of Object.entries(v as Record<string, unknown>)) {
+    const o = m as { own?: unknown; twin?: unknown } | null;
+    if (typeof o?.own === 'string' && typeof o.twin === 'string' && mac.test(o.own) && mac.test(o.twin)) out.set(ifname, { own: o.own, twin: o.twin });
+  }
+  return out;
 }

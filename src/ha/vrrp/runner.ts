@@ -26,6 +26,7 @@ import type { EventBus } from '../../daemon/events';
 import { AhSessions } from './ah-session';
 import type { InstancePlan } from './instance-plan';
 import { diffPlans, vanishedVips, type ReloadDiff } from './reload-diff';
+import { startMark } from '../../lib/start-marks';
 
 export interface VrrpIo {
   /** Send one VRRP message; must not block. */
@@ -101,7 +102,15 @@ export interface InstanceView {
   drops: DropCounters;
   /** Accepted adverts that carried something worth a warning (a subset of `accepted`). */
   warnings: WarningCounters;
+  /**
+   * When the last few adverts with a priority above 0 were sent (runner clock, oldest first, at
+   * most SENT_KEPT): the split-brain diagnosis compares them with when the twin last heard one.
+   */
+  sentAt: number[];
 }
+
+/** Send times kept per instance for InstanceView.sentAt. */
+export const SENT_KEPT = 8;
 
 /** Per interface: every packet the runner was handed and that no instance took (see drop-reasons.ts). */
 export interface InterfaceReceive {
@@ -128,6 +137,7 @@ export class VrrpRunner {
   private advertObserver: ((plan: InstancePlan, advert: Advert) => void) | undefined;
   /** Per instance: the VIP add/remove in progress (the last one started), until it settles. */
   private readonly vipOps = new Map<string, Promise<void>>();
+  private readonly sentAt = new Map<string, number[]>();
 
   private groups: Record<string, string[]>;
 
@@ -208,6 +218,7 @@ export class VrrpRunner {
       this.instances.delete(name);
       this.plans.delete(name);
       this.units.delete(name);
+      if (!next.has(name)) this.sentAt.delete(name);
     }
     await Promise.all(pending);
 
@@ -374,7 +385,7 @@ export class VrrpRunner {
   views(): InstanceView[] {
     return [...this.plans.values()].map((plan) => {
       const c = this.rx.get(plan.name)!;
-      return { plan, snapshot: this.instances.get(plan.name)!.snapshot(), accepted: c.accepted, drops: { ...c.drops }, warnings: { ...c.warnings } };
+      return { plan, snapshot: this.instances.get(plan.name)!.snapshot(), accepted: c.accepted, drops: { ...c.drops }, warnings: { ...c.warnings }, sentAt: [...(this.sentAt.get(plan.name) ?? [])] };
     });
   }
 
@@ -434,7 +445,13 @@ export class VrrpRunner {
   private perform(plan: InstancePlan, a: Action): Promise<void> | undefined {
     const log = this.o.log.forInstance(plan.name);
     switch (a.type) {
-      case 'send-advert':
+      case 'send-advert': {
+        if (a.priority > 0) {
+          let sent = this.sentAt.get(plan.name);
+          if (!sent) this.sentAt.set(plan.name, (sent = []));
+          sent.push(this.o.clock.now());
+          if (sent.length > SENT_KEPT) sent.shift();
+        }
         // AH: the VRRPv2 message is the same for every destination (no pseudo-header); it is
         // encoded once and sealed per destination under one sequence number, as keepalived does.
         for (const destination of plan.ahKey ? plan.destinations.slice(0, 1) : plan.destinations) {
@@ -454,6 +471,7 @@ export class VrrpRunner {
           else this.o.io.send(plan, destination, bytes);
         }
         return undefined;
+      }
       case 'add-vips':
       case 'remove-vips': {
         const op = this.o.io.setVips(plan, a.type === 'add-vips').catch((err: unknown) => {
@@ -473,6 +491,7 @@ export class VrrpRunner {
         // The logger names the instance: "VI_1: BACKUP -> MASTER (master down, 3609 ms without advert)".
         const cause = a.detail ? `${a.cause}, ${a.detail}` : a.cause;
         log.info(`${a.from} -> ${a.to} (${cause})`);
+        if (a.from === 'INIT') startMark(`ha-${a.to.toLowerCase()}`);
         if (a.to === 'MASTER') this.ah.becameMaster(plan.name);
         this.o.bus.emit('transition', { instance: plan.name, from: a.from, to: a.to, cause, at: Date.now() });
         return undefined;

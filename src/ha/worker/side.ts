@@ -21,6 +21,10 @@ import { HeartbeatExtension } from '../heartbeat/extension';
 import { VrrpExtension } from '../vrrp/extension';
 import type { FromHa, HaCall, HaInit, HaPort, HaState, ToHa } from './protocol';
 import { debugHeap, threadMemory } from '../../lib/thread-memory';
+import { startMark } from '../../lib/start-marks';
+import { isMainThread } from 'node:worker_threads';
+import { loadAddon } from '../../net/native';
+import { HaThreadScheduling } from './scheduling';
 
 /** The local Nginx's health as the main thread reports it. */
 class RemoteTrack implements TrackSource {
@@ -55,6 +59,7 @@ export class HaSide {
   private readonly nginx = new RemoteTrack();
   private vrrp: VrrpExtension | undefined;
   private heartbeat: HeartbeatExtension | undefined;
+  private scheduling: HaThreadScheduling | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private statePending = false;
   private nextAnswerId = 1;
@@ -100,6 +105,7 @@ export class HaSide {
   }
 
   private async start(init: HaInit): Promise<void> {
+    startMark('ha-start-received');
     this.init = init;
     this.cfg = init.config;
     this.hash = init.configHash;
@@ -149,11 +155,29 @@ export class HaSide {
         }, 0);
         return { crashing: true };
       }, { summary: 'debug: throw an uncaught error in the HA thread (TWINVIP_DEBUG_BUSY=1)' });
+      // A runaway HA thread (scheduling's RLIMIT_RTTIME safety net): on the CPU for {ms}, no sleep.
+      ctx.control.register('debug-ha-spin', (args) => {
+        const ms = Math.min(Math.max(Number(args.ms) || 0, 0), 5000);
+        setTimeout(() => {
+          const end = performance.now() + ms;
+          while (performance.now() < end);
+        }, 0);
+        return { spinning_ms: ms };
+      }, { summary: 'debug: keep the HA thread on the CPU for {ms} (TWINVIP_DEBUG_BUSY=1)' });
     }
+    // This thread's priority (config `scheduling`, scheduling.ts), once its start-up is done: the
+    // serial modules' loading is a burst the real-time safety net (RLIMIT_RTTIME) would count.
+    this.scheduling = new HaThreadScheduling(loadAddon(), this.logger.for('daemon'), !isMainThread);
+    this.scheduling.apply(this.cfg.scheduling);
+    this.counters.add('ha_thread', () => this.scheduling?.counters() ?? {});
     // Stalls count from here: the start-up (the serial port's modules, the first open) is none.
     vrrp.gate?.start();
-    this.stateTimer = setInterval(() => this.post({ type: 'state', state: this.state() }), STATE_PERIOD_MS);
+    this.stateTimer = setInterval(() => {
+      this.scheduling?.check();
+      this.post({ type: 'state', state: this.state() });
+    }, STATE_PERIOD_MS);
     this.stateTimer.unref();
+    startMark('ha-started');
     this.post({ type: 'started', ok: true, state: this.state() });
   }
 
@@ -163,6 +187,7 @@ export class HaSide {
     this.loadedAt = Date.now();
     this.reloads++;
     this.logger.configure({ level: config.logging.level, format: config.logging.format });
+    this.scheduling?.apply(config.scheduling);
     const ctx = this.context();
     for (const [name, ext] of [['vrrp', this.vrrp], ['heartbeat', this.heartbeat]] as const) {
       if (!ext) continue;
@@ -211,6 +236,7 @@ export class HaSide {
   /** Graceful stop: the heartbeat tells the twin first, then VRRP sends priority 0 and drops the VIPs. */
   private async stop(): Promise<void> {
     if (this.stateTimer) clearInterval(this.stateTimer);
+    this.scheduling?.stop();
     for (const [name, ext] of [['heartbeat', this.heartbeat], ['vrrp', this.vrrp]] as const) {
       if (!ext) continue;
       try {
@@ -254,7 +280,7 @@ export class HaSide {
       instances: this.lister(),
       counters: this.counters.snapshot(),
       heartbeat: this.heartbeat?.status() ?? { enabled: false },
-      features: { vrrp: this.vrrp?.featureStatus(), heartbeat: this.heartbeat?.featureStatus() },
+      features: { vrrp: this.vrrp?.featureStatus(), heartbeat: this.heartbeat?.featureStatus(), ha_thread: this.scheduling?.featureStatus() },
       commands: [...this.commands].map(([name, c]) => ({ name, summary: c.summary })),
       timeOrigin: performance.timeOrigin,
     };
@@ -324,7 +350,7 @@ export class HaSide {
       control: { socket: this.init.controlSocket, clients: 0 },
       health: this.faults.size === 0 ? { state: 'ok', reasons: [] } : { state: 'degraded', reasons: [...this.faults.values()].map((f) => f.reason) },
       features: Object.fromEntries(
-        Object.entries({ vrrp: this.vrrp?.featureStatus(), heartbeat: this.heartbeat?.featureStatus() }).filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined),
+        Object.entries({ vrrp: this.vrrp?.featureStatus(), heartbeat: this.heartbeat?.featureStatus(), ha_thread: this.scheduling?.featureStatus() }).filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined),
       ),
       instances: this.lister(),
       counters: this.counters.snapshot(),

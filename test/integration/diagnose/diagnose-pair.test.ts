@@ -107,15 +107,24 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     await healthyAgain();
   }, patience(180_000));
 
-  it('the bridge drops frames from a only (one direction): one-way-loss box-a -> box-b', async () => {
+  it('the bridge drops frames from a only (one direction): one-way-loss box-a -> box-b, with no neighbour entry left from before', async () => {
     const mark = p.b.log().length;
+    const toMac = (await p.counters(p.b))?.['probe.questions_to_mac'] ?? 0;
     const at = Date.now();
     await nft(p.s, `table bridge diag {\n  chain forward {\n    type filter hook forward priority 0;\n    iifname "${p.a.port}" drop\n  }\n}\n`);
+    // No ARP entry from an earlier case: b must resolve a's address anew, and a's replies are
+    // dropped, so b's kernel cannot send to a. b's probe reaches a only as frames to a's MAC
+    // (known over serial): without them this fault reads as path-cut.
+    for (const box of [p.a, p.b]) await box.ns.run('ip', ['neigh', 'flush', 'dev', box.ifname]);
     try {
       const hit = await named(p.b, mark, 'one-way-loss', 'box-b', at);
       times.push(`one-way a->b: ${hit.ms} ms`);
       expect(hit.line).toMatch(/traffic box-a -> box-b is lost/);
       await onlyNamed(['one-way-loss']);
+      expect((await p.counters(p.b))?.['probe.questions_to_mac'] ?? 0).toBeGreaterThan(toMac);
+      // b's kernel could not resolve a (its entry is not REACHABLE), and nothing permanent was written.
+      const neigh = await p.b.ns.ipJson<{ dst: string; state?: string[] }[]>(['neigh', 'show', 'dev', p.b.ifname]);
+      expect(neigh.filter((n) => n.state?.includes('PERMANENT') || n.state?.includes('NOARP'))).toEqual([]);
     } finally {
       await p.s.run('nft', ['delete', 'table', 'bridge', 'diag']);
     }

@@ -88,7 +88,12 @@ describe('x64 tarball: launcher and systemd unit', () => {
     expect(keys.get('ExecReload')).toBe(`/bin/sh -c 'kill -HUP "$MAINPID"'`);
     // After any exit (crash, SIGKILL, watchdog abort) the configured VIPs are removed.
     expect(keys.get('ExecStopPost')).toBe('/opt/twinvip/bin/twinvip cleanup -c /etc/twinvip/twinvip.json');
-    expect(keys.get('CapabilityBoundingSet')!.split(' ').sort()).toEqual(['CAP_CHOWN', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID']);
+    expect(keys.get('CapabilityBoundingSet')!.split(' ').sort()).toEqual(['CAP_CHOWN', 'CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SYS_NICE']);
+    // The HA thread's SCHED_RR (config scheduling): CAP_SYS_NICE, or LimitRTPRIO without it; and
+    // RestrictRealtime=yes would refuse it (a seccomp filter on sched_setscheduler).
+    expect(keys.get('AmbientCapabilities')!.split(' ')).toContain('CAP_SYS_NICE');
+    expect(keys.get('LimitRTPRIO')).toBe('99');
+    expect(keys.has('RestrictRealtime'), 'RestrictRealtime').toBe(false);
     expect(keys.get('ProtectSystem')).toBe('strict');
     expect(keys.get('ReadWritePaths')).toContain('/var/lib/twinvip /run/twinvip');
     for (const k of ['ProtectHome', 'PrivateTmp', 'NoNewPrivileges']) expect(keys.get(k), k).toBe('yes');

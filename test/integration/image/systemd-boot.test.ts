@@ -224,8 +224,17 @@ describeRequiring(
         '/home': 'denied',
         '/var/tmp': 'ok', // PrivateTmp: writable, and private to the unit
       });
-      // CAP_CHOWN 0, SETGID 6, SETUID 7, NET_BIND_SERVICE 10, NET_ADMIN 12, NET_RAW 13: nothing else.
-      expect(probe).toMatch(/^CapBnd:\s+0{12}34c1$/m);
+      // CAP_CHOWN 0, SETGID 6, SETUID 7, NET_BIND_SERVICE 10, NET_ADMIN 12, NET_RAW 13, SYS_NICE 23: nothing else.
+      expect(probe).toMatch(/^CapBnd:\s+0{10}8034c1$/m);
+      // Under the unit's sandbox (capabilities, seccomp filter) the HA thread alone is SCHED_RR
+      // (policy 2) at the default scheduling.rt_priority 10; every other thread stays SCHED_OTHER.
+      const policies = await lab.waitFor(async () => {
+        const r = await inBox(['sh', '-c', 'pid=$(systemctl show -p MainPID --value twinvip.service); for t in /proc/$pid/task/*; do sed -n "s/^policy *: *//p" $t/sched; done']);
+        const p = r.stdout.trim().split('\n').filter((l) => l !== '').map(Number);
+        return p.includes(2) ? p : undefined;
+      }, { timeoutMs: 15_000, what: 'an SCHED_RR thread in the daemon (journalctl -u twinvip shows why)' });
+      expect(policies.filter((x) => x === 2)).toHaveLength(1);
+      expect(policies.filter((x) => x !== 2 && x !== 0)).toEqual([]);
     });
 
     it('journalctl -p err -u twinvip shows a provoked error at priority err, and not the info lines', async () => {

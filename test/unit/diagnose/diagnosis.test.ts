@@ -2,7 +2,7 @@
 // right direction for one-way loss, nothing on a healthy pair, nothing from stale counters.
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../helpers/fake-clock';
-import { diagnose, renderDiagnosis } from '../../../src/diagnose/diagnosis';
+import { advertOverdue, diagnose, missedAdverts, renderDiagnosis, someDirectionLost } from '../../../src/diagnose/diagnosis';
 import { pushSample, type CounterSample, type InstanceEvidence, type PairEvidence, type SideEvidence } from '../../../src/diagnose/evidence';
 
 function instance(over: Partial<InstanceEvidence> = {}): InstanceEvidence {
@@ -249,6 +249,102 @@ describe('diagnose', () => {
     ev.twin!.instances[0]!.settings.advert_interval_cs = 300;
     ev.local.conflicts = [{ ip: '10.0.0.1', mac: 'aa:bb:cc:dd:ee:ff', interface: 'eth0', kind: 'own' }];
     expect(causes(ev).sort()).toEqual(['address-conflict', 'settings-mismatch']);
+  });
+
+  describe('before the HA path declares the channel lost: the sender\'s send times against the listener\'s silence', () => {
+    /** Seen from b (local BACKUP, still "hears" a by the HA path's verdict), a MASTER sending every second. */
+    function early(silenceMs: number, sentMsAgo: number[], askMs = 100): PairEvidence {
+      return {
+        local: side('b', { probe: { answered: null, questions_answered: 3 } }, { state: 'BACKUP', hears_twin: true, last_twin_advert_ms_ago: silenceMs }),
+        twin: side('a', { probe: { answered: null, questions_answered: 5 } }, { state: 'MASTER', hears_twin: null, sent_ms_ago: sentMsAgo }),
+        twin_ask_ms: askMs,
+      };
+    }
+    const every = (newest: number) => [0, 1, 2, 3, 4, 5].map((k) => newest + k * 1000);
+
+    it('two adverts sent after b\'s last one, long enough ago to have arrived: lost, and a probe round decides path-cut', () => {
+      const ev = early(2500, every(500));
+      expect(missedAdverts(ev, ev.twin!.instances[0]!, ev.local.instances[0]!, 'twin-sends')).toBe(2);
+      expect(someDirectionLost(ev)).toBe(true);
+      // Before the round: one direction lost, the other unknown: a note, no cause.
+      expect(causes(ev)).toEqual([]);
+      expect(diagnose(ev).notes.join()).toMatch(/adverts a -> b lost/);
+      // The round: b's questions did not reach a, nor a's b.
+      ev.local.probe!.answered = false;
+      ev.twin_questions_before = 5;
+      ev.twin!.probe!.out = { dir: 'lost', ms_ago: 300 };
+      expect(causes(ev)).toEqual(['path-cut']);
+      // b's questions reached a (its counter moved): only a -> b is lost.
+      ev.twin!.probe!.questions_answered = 7;
+      const d = diagnose(ev);
+      expect(d.findings.map((f) => f.cause)).toEqual(['one-way-loss']);
+      expect(d.findings[0]!.evidence).toMatch(/traffic a -> b is lost/);
+    });
+
+    it('one missed advert, or the second still within its flight time: not yet (overdue: look again soon)', () => {
+      for (const [silence, newest] of [[1400, 400], [2300, 300], [1900, 900]] as const) {
+        const ev = early(silence, every(newest));
+        expect(someDirectionLost(ev), `silence ${silence}`).toBe(false);
+        expect(advertOverdue(ev), `silence ${silence}`).toBe(true);
+        expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      }
+    });
+
+    it("a MASTER's brief stall (no adverts sent for 2 s, then one just now) is not loss", () => {
+      // The adverts before the stall were heard (b's silence began with them); the one after it is in flight.
+      const ev = early(2400, [100, 2400, 3400, 4400]);
+      expect(missedAdverts(ev, ev.twin!.instances[0]!, ev.local.instances[0]!, 'twin-sends')).toBe(0);
+      expect(someDirectionLost(ev)).toBe(false);
+      expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      // The stall goes on: nothing sent for 2.4 s, b silent as long: not overdue either.
+      const still = early(2400, [2400, 3400, 4400]);
+      expect(someDirectionLost(still)).toBe(false);
+      expect(advertOverdue(still)).toBe(false);
+    });
+
+    it('a healthy pair: every advert heard within its flight time; nothing without the timing of the ask', () => {
+      const ev = early(300, every(300));
+      expect(someDirectionLost(ev)).toBe(false);
+      expect(advertOverdue(ev)).toBe(false);
+      expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      const untimed = early(5000, every(500));
+      delete untimed.twin_ask_ms;
+      expect(someDirectionLost(untimed)).toBe(false);
+    });
+
+    it('a slow answer over serial counts fewer adverts (the twin may have gathered that much later)', () => {
+      expect(missedAdverts(early(2500, every(500), 100), early(2500, every(500)).twin!.instances[0]!, early(2500, every(500)).local.instances[0]!, 'twin-sends')).toBe(2);
+      const slow = early(2500, every(500), 700);
+      expect(missedAdverts(slow, slow.twin!.instances[0]!, slow.local.instances[0]!, 'twin-sends')).toBe(1);
+    });
+
+    it('seen from the sender (local MASTER): its own send times against the twin\'s silence', () => {
+      const ev: PairEvidence = {
+        local: side('a', {}, { state: 'MASTER', hears_twin: null, sent_ms_ago: every(600) }),
+        twin: side('b', {}, { state: 'BACKUP', hears_twin: true, last_twin_advert_ms_ago: 2700 }),
+        twin_ask_ms: 150,
+      };
+      // Ages in (200 + 300, 2700 - 150): 600 and 1600.
+      expect(missedAdverts(ev, ev.local.instances[0]!, ev.twin!.instances[0]!, 'local-sends')).toBe(2);
+      expect(someDirectionLost(ev)).toBe(true);
+      ev.twin!.instances[0]!.last_twin_advert_ms_ago = 1700;
+      expect(someDirectionLost(ev)).toBe(false);
+    });
+  });
+
+  it("address-conflict after the twin's daemon crashed: its MAC, remembered from its evidence, is named as the twin's", () => {
+    const ev = healthy();
+    ev.twin = null;
+    ev.twin_unknown_reason = 'serial heartbeat lost: the twin cannot be asked';
+    ev.local.conflicts = [{ ip: '10.0.0.100', mac: '02:00:00:00:00:0b', interface: 'eth0', kind: 'vip', instance: 'vi1' }];
+    // Not remembered: a stranger's, as far as this box can tell.
+    expect(diagnose(ev).findings[0]!.evidence).toMatch(/neither box of the pair/);
+    ev.twin_macs = { node: 'b', macs: ['02:00:00:00:00:0b'] };
+    const d = diagnose(ev);
+    expect(d.findings.map((f) => f.cause)).toEqual(['address-conflict']);
+    expect(d.findings[0]!.evidence).toMatch(/by MAC 02:00:00:00:00:0b, twin b's, whose daemon does not answer \(serial heartbeat lost.*\): its box still holds the address/);
+    expect(d.findings[0]!.evidence).not.toMatch(/neither box/);
+    expect(d.findings[0]!.fix).toMatch(/start twinvip on b again/);
   });
 
   it('without the twin: local causes only, and a note saying why', () => {

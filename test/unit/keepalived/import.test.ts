@@ -406,4 +406,28 @@ describe('fidelity: priority derived from the state, as keepalived 2.2.7 does', 
     expect(inst.B.priority).toBeUndefined();
     expect(r.notes.find((n) => n.keyword === 'state' && n.line === 2)).toMatchObject({ severity: 'warning', message: expect.stringMatching(/priority 255/) });
   });
+
+  it('global_defs vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime, vrrp_no_swap become scheduling (the HA thread)', () => {
+    const vi = 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.5/24\n }\n}\n';
+    const r = inline(`global_defs {\n vrrp_rt_priority 50\n vrrp_priority -15\n vrrp_rlimit_rttime 300000\n vrrp_no_swap\n checker_priority -5\n}\n${vi}`);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect((r.config as Any).scheduling).toEqual({ rt_priority: 50, nice: -15, rlimit_rttime: 300000, lock_memory: true });
+    for (const k of ['vrrp_rt_priority', 'vrrp_priority', 'vrrp_rlimit_rttime', 'vrrp_no_swap']) expect(noteAt(r.notes, k), k).toBeUndefined();
+    expect(noteAt(r.notes, 'checker_priority')?.message).toMatch(/checks run on the main thread/);
+    const checked = parseConfigText(r.text);
+    expect(checked.ok && checked.config.scheduling).toEqual({ rt_priority: 50, nice: -15, rlimit_rttime: 300000, lock_memory: true });
+
+    // keepalived's own default (10 ms) and its deprecated spelling: carried over with a warning;
+    // below twinvip's minimum raised to it; out of range or not a number: not converted, said so.
+    const tight = inline(`global_defs {\n vrrp_rlimit_rtime 10000\n}\n${vi}`);
+    expect(tight.ok && (tight.config as Any).scheduling).toEqual({ rlimit_rttime: 10000 });
+    expect(tight.ok && noteAt(tight.notes, 'vrrp_rlimit_rtime')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/default is 200000 µs.*suspend real-time/) });
+    const tiny = inline(`global_defs {\n vrrp_rlimit_rttime 2\n}\n${vi}`);
+    expect(tiny.ok && (tiny.config as Any).scheduling).toEqual({ rlimit_rttime: 1000 });
+    const bad = inline(`global_defs {\n vrrp_rt_priority 120\n vrrp_priority x\n}\n${vi}`);
+    expect(bad.ok && (bad.config as Any).scheduling).toBeUndefined();
+    expect(bad.ok && noteAt(bad.notes, 'vrrp_rt_priority')?.message).toMatch(/120 is outside 1\.\.99/);
+    expect(bad.ok && noteAt(bad.notes, 'vrrp_priority')?.message).toMatch(/'x' is not an integer/);
+  });
 });

@@ -2,7 +2,7 @@
 // add|del ADDR/LEN dev IF [label L]` (layout of linux/netlink.h, if_addr.h), and the decoding of
 // the kernel's ACK. That the kernel accepts them: test/integration/net/vip-announce.test.ts.
 import { describe, expect, it } from 'vitest';
-import { RTM_DELADDR, RTM_NEWADDR, decodeAck, decodeAddrDump, encodeAddrDump, encodeAddrRequest } from '../../../src/net/rtnl-addr';
+import { RTM_DELADDR, RTM_NEWADDR, decodeAck, encodeAddrRequest } from '../../../src/net/rtnl-addr';
 
 function ack(seq: number, errno: number): Buffer {
   const b = Buffer.alloc(36);
@@ -57,55 +57,5 @@ describe('decodeAck', () => {
     expect(decodeAck(Buffer.alloc(0), 5).errno).toBe(-1);
     expect(decodeAck(ack(5, 0).subarray(0, 12), 5).errno).toBe(-1);
     expect(decodeAck(ack(6, 0), 5).errno).toBe(-1);
-  });
-});
-
-describe('decodeAddrDump', () => {
-  function newaddr(family: 2 | 10, prefix: number, ifindex: number, attrs: [number, number[]][]): Buffer {
-    const body = Buffer.concat([
-      Buffer.from([family, prefix, 0, 0, ifindex, 0, 0, 0]),
-      ...attrs.map(([t, v]) => {
-        const a = Buffer.alloc((4 + v.length + 3) & ~3);
-        a.writeUInt16LE(4 + v.length, 0);
-        a.writeUInt16LE(t, 2);
-        Buffer.from(v).copy(a, 4);
-        return a;
-      }),
-    ]);
-    const h = Buffer.alloc(16);
-    h.writeUInt32LE(16 + body.length, 0);
-    h.writeUInt16LE(20, 4);
-    return Buffer.concat([h, body]);
-  }
-  const done = () => {
-    const b = Buffer.alloc(20);
-    b.writeUInt32LE(20, 0);
-    b.writeUInt16LE(3, 4);
-    return b;
-  };
-
-  it('IPv4 from IFA_LOCAL (IFA_ADDRESS is the peer on point-to-point), IPv6 from IFA_ADDRESS, up to NLMSG_DONE', () => {
-    const reply = Buffer.concat([
-      newaddr(2, 32, 4, [[1, [10, 0, 0, 2]], [2, [10, 0, 0, 1]]]),
-      newaddr(10, 64, 5, [[1, [0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), 0x10]]]),
-      done(),
-      newaddr(2, 24, 9, [[2, [192, 0, 2, 1]]]),
-    ]);
-    expect(decodeAddrDump(reply)).toEqual({
-      ok: true,
-      addresses: [
-        { ifindex: 4, family: 4, address: '10.0.0.1', prefixLength: 32 },
-        { ifindex: 5, family: 6, address: '2001:db8::10', prefixLength: 64 },
-      ],
-    });
-  });
-
-  it('returns the errno of an error answer', () => {
-    expect(decodeAddrDump(ack(1, 1))).toEqual({ ok: false, errno: 1, code: 'EPERM' });
-  });
-
-  it('the dump request: RTM_GETADDR, REQUEST | DUMP, every family', () => {
-    const m = encodeAddrDump(9);
-    expect([m.readUInt32LE(0), m.readUInt16LE(4), m.readUInt16LE(6), m.readUInt32LE(8), m[16]]).toEqual([24, 22, 0x301, 9, 0]);
   });
 });

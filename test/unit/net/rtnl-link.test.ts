@@ -90,4 +90,26 @@ describe('RTM_GETADDR dump', () => {
       3: [{ family: 6, address: 'fe80::9', prefixLength: 64, scope: 'link', secondary: false }],
     });
   });
+
+  // The same dump feeds the stale-VIP scan (vip.ts): a point-to-point address's peer (IFA_ADDRESS
+  // beside IFA_LOCAL, for IPv6 as for IPv4) is not an address of the box and must never be taken
+  // for a VIP to remove.
+  it('takes the local address, not the peer, of a point-to-point address of either family; nothing after NLMSG_DONE', () => {
+    const v6 = (last: number) => [0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), last];
+    const r = decodeAddrDetailDump(Buffer.concat([
+      addr(2, 32, 0, 0, 4, [10, 0, 0, 1], [attr(1, Buffer.from([10, 0, 0, 2]))]),
+      addr(10, 128, 0, 0, 5, v6(0x20), [attr(2, Buffer.from(v6(0x10)))]),
+      done(),
+      addr(2, 24, 0, 0, 9, [192, 0, 2, 1]),
+    ]));
+    expect(r.ok && Object.fromEntries(r.byIndex)).toEqual({
+      4: [{ family: 4, address: '10.0.0.1', prefixLength: 32, scope: 'global', secondary: false }],
+      5: [{ family: 6, address: '2001:db8::10', prefixLength: 128, scope: 'global', secondary: false }],
+    });
+  });
+
+  it('returns the errno of an error answer', () => {
+    const err = msg(2, Buffer.concat([u32(-1 >>> 0), Buffer.alloc(16)]));
+    expect(decodeAddrDetailDump(err)).toEqual({ ok: false, errno: 1, code: 'EPERM' });
+  });
 });
