@@ -296,6 +296,13 @@ describe('diagnose', () => {
       expect(missedAdverts(ev, ev.twin!.instances[0]!, ev.local.instances[0]!, 'twin-sends')).toBe(0);
       expect(someDirectionLost(ev)).toBe(false);
       expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      // b's HA path already says "not heard" (an interval and 200 ms of silence): the send times decide.
+      ev.local.instances[0]!.hears_twin = false;
+      expect(someDirectionLost(ev)).toBe(false);
+      expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      // Without the send times read together, that verdict alone would have been taken.
+      delete ev.twin_ask_ms;
+      expect(someDirectionLost(ev)).toBe(true);
       // The stall goes on: nothing sent for 2.4 s, b silent as long: not overdue either.
       const still = early(2400, [2400, 3400, 4400]);
       expect(someDirectionLost(still)).toBe(false);
