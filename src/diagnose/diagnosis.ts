@@ -296,8 +296,8 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
  * A direction from the sender's side: lost when it has been MASTER for a while and the listener
  * hears nothing. With both boxes' advert times read together (`missed` is then a number), that
  * is when at least MISSED_FOR_LOSS adverts left the sender after the listener's last one and long
- * enough ago to have arrived (missedAdverts): a MASTER that stalled sent none, so the listener's
- * silence (and its HA path's "not heard" verdict, an interval and 200 ms later) is not read as
+ * enough ago to have arrived (missedAdverts), or one and the listener's HA path says "not heard":
+ * a MASTER that stalled sent none, so the listener's silence (and that verdict) is not read as
  * loss. Without them, the listener's HA path's verdict.
  */
 function direction(sender: InstanceEvidence, listener: InstanceEvidence, missed: number | undefined): Dir {
@@ -306,6 +306,9 @@ function direction(sender: InstanceEvidence, listener: InstanceEvidence, missed:
   if (sender.state_ms !== undefined && sender.state_ms < 2 * sender.settings.advert_interval_cs * 10) return 'unknown';
   if (missed !== undefined) {
     if (missed >= MISSED_FOR_LOSS) return 'lost';
+    // The HA path's verdict (an interval and 200 ms of silence) counts once one advert the sender
+    // did send is missing: a stalled sender has none missing.
+    if (missed >= 1 && listener.hears_twin === false) return 'lost';
     return listener.hears_twin === true ? 'ok' : 'unknown';
   }
   if (listener.hears_twin === true) return 'ok';

@@ -296,6 +296,11 @@ describe('diagnose', () => {
       expect(missedAdverts(ev, ev.twin!.instances[0]!, ev.local.instances[0]!, 'twin-sends')).toBe(0);
       expect(someDirectionLost(ev)).toBe(false);
       expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      // One advert sent and missing, and b's HA path says "not heard": lost (no need to wait for the second).
+      const one = early(1400, every(500));
+      one.local.instances[0]!.hears_twin = false;
+      expect(missedAdverts(one, one.twin!.instances[0]!, one.local.instances[0]!, 'twin-sends')).toBe(1);
+      expect(someDirectionLost(one)).toBe(true);
       // b's HA path already says "not heard" (an interval and 200 ms of silence): the send times decide.
       ev.local.instances[0]!.hears_twin = false;
       expect(someDirectionLost(ev)).toBe(false);
