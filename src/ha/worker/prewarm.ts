@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { startMark } from '../../lib/start-marks';
 
+export { startBoost } from './start-boost';
+
 /** dist/ha-worker.js beside the bundle; undefined where there is none (the source tree). */
 export const HA_WORKER_FILE = (() => {
   try {
