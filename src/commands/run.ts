@@ -9,7 +9,7 @@ import { loadAddon } from '../net/native';
 import { startMark } from '../lib/start-marks';
 import { dropStartBoost } from '../ha/worker/start-boost';
 import { HaExtension } from '../ha/worker/host';
-import { processMemory, threadMemory } from '../lib/thread-memory';
+import { debugHeap, processMemory, threadMemory } from '../lib/thread-memory';
 import { OperatorActions } from '../ha/operator-actions';
 // The extensions' own files, not the folders' index: an index re-exports every module of its
 // feature, and the bundle would then load Nginx's controller and the console's shell at start-up
@@ -226,6 +226,14 @@ function registerMemoryCommand(daemon: Daemon, haPath: HaExtension): void {
     }),
     { summary: 'memory in MB: the process (smaps_rollup) and each thread\'s V8 heap' },
   );
+  // TWINVIP_DEBUG_HEAP=1 only (bench/soak.mjs): a full GC and/or a heap snapshot of one thread.
+  if (process.env.TWINVIP_DEBUG_HEAP === '1') {
+    daemon.control.register(
+      'debug-heap',
+      async (args) => (args.thread === 'ha' && haPath.thread === 'worker' ? haPath.command('debug-ha-heap', args) : debugHeap(args)),
+      { summary: "debug: {thread: 'main'|'ha', gc: true, snapshot: dir} (TWINVIP_DEBUG_HEAP=1)" },
+    );
+  }
 }
 
 function consoleResult(r: { ok: true; data?: unknown } | { ok: false; error: string }, message: string): { ok: true; message: string } | { ok: false; error: string } {

@@ -20,7 +20,7 @@ import { VERSION } from '../../version';
 import { HeartbeatExtension } from '../heartbeat/extension';
 import { VrrpExtension } from '../vrrp/extension';
 import type { FromHa, HaCall, HaInit, HaPort, HaState, ToHa } from './protocol';
-import { threadMemory } from '../../lib/thread-memory';
+import { debugHeap, threadMemory } from '../../lib/thread-memory';
 import { startMark } from '../../lib/start-marks';
 import { dropStartBoost } from './start-boost';
 import { isMainThread } from 'node:worker_threads';
@@ -147,6 +147,9 @@ export class HaSide {
     }
     // The `memory` command's HA part (src/commands/run.ts): this thread's isolate.
     ctx.control.register('ha-memory', () => threadMemory(), { summary: "the HA thread's V8 heap in MB (the memory command shows every thread)" });
+    if (process.env.TWINVIP_DEBUG_HEAP === '1') {
+      ctx.control.register('debug-ha-heap', (args) => debugHeap(args), { summary: 'debug: {gc, snapshot: dir} on the HA thread (TWINVIP_DEBUG_HEAP=1)' });
+    }
     // TWINVIP_DEBUG_BUSY=1 only (tests): an uncaught error in the HA thread, as a bug would throw.
     if (process.env.TWINVIP_DEBUG_BUSY === '1') {
       ctx.control.register('debug-ha-crash', () => {
