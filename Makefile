@@ -7,7 +7,7 @@ NODE := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin/node
 BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 
-.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration test-stress bench demo clean rootfs check-examples bench-nginx bench-stray
+.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration test-stress bench demo clean rootfs check-examples bench-nginx bench-stray bench-soak
 
 deps: deps-npm deps-system
 
@@ -48,8 +48,19 @@ check-examples: build
 
 # Everything CI runs. A suite whose prerequisite (root, a program) is missing fails with the
 # reason; TWINVIP_ALLOW_SKIP=1 makes it a skip instead (test/README.md).
+# The unit project (fake clock, no root, its own workers) runs beside the integration project (one
+# file at a time): one `vitest run` of both runs them one after the other (projects with different
+# worker counts are separate groups), so the unit project's whole wall time was added to the
+# integration project's. Its report is kept in out/test-unit.log and printed after the integration
+# report; make test fails when either fails.
 test: deps typecheck build check-examples
-	$(NODE) $(BIN)/vitest run
+	@mkdir -p out; \
+	$(NODE) $(BIN)/vitest run --project unit > out/test-unit.log 2>&1 & unit=$$!; \
+	$(NODE) $(BIN)/vitest run --project integration; integration=$$?; \
+	wait $$unit; unitrc=$$?; \
+	echo; echo "=== unit project (ran beside the integration project; out/test-unit.log) ==="; cat out/test-unit.log; \
+	echo "make test: integration project exit $$integration, unit project exit $$unitrc"; \
+	[ $$integration -eq 0 ] && [ $$unitrc -eq 0 ]
 
 # Not part of `make test`: the integration project STRESS_RUNS times (default 5) under stress-ng
 # CPU + I/O load, then the failures per test (test/README.md records the latest result).
@@ -58,6 +69,8 @@ test-stress: deps build
 
 bench-nginx: deps-npm ; $(NODE) bench/nginx/run.mjs
 bench-stray: deps build ; $(NODE) bench/stray/run.mjs
+# Issue 22's soak (bench/README.md "soak"): SOAK_MINUTES=120 for the 2-hour run.
+bench-soak: deps build ; $(NODE) bench/soak.mjs --minutes $(or $(SOAK_MINUTES),30)
 bench: deps build
 	$(NODE) bench/run.mjs
 

@@ -2,24 +2,21 @@
 // socket in a temp dir), so no namespaces are needed. Every wait is on a log line or an exit.
 import { connect } from 'node:net';
 import { existsSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, runCli, spawnTwinvip, type OutputLine, type SpawnedProcess } from '../helpers/bundle';
-import { makeTempDir, type TempDir } from '../helpers/tmp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type OutputLine, type SpawnedProcess } from '../helpers/bundle';
+import { useSpawnedDaemons } from './helpers/daemon-hooks';
 import { withTimeout } from '../helpers/wait';
 
-let dir: TempDir;
+const h = useSpawnedDaemons();
 let cfgPath: string;
 let sock: string;
-const spawned: SpawnedProcess[] = [];
 
 function writeConfig(name: string, extra: Record<string, unknown> = {}): void {
-  writeFileSync(cfgPath, JSON.stringify({ node: { name, state_dir: dir.file('state') }, control: { socket: sock }, logging: { level: 'info', format: 'json' }, instances: {}, ...extra }, null, 2));
+  writeFileSync(cfgPath, JSON.stringify({ node: { name, state_dir: h.dir.file('state') }, control: { socket: sock }, logging: { level: 'info', format: 'json' }, instances: {}, ...extra }, null, 2));
 }
 
 function start(): SpawnedProcess {
-  const p = spawnTwinvip(['run', '-c', cfgPath]);
-  spawned.push(p);
-  return p;
+  return h.twinvip(['run', '-c', cfgPath]);
 }
 
 const msg = (re: RegExp) => (l: OutputLine) => typeof l.json?.msg === 'string' && re.test(l.json.msg);
@@ -31,15 +28,8 @@ async function statusJson(): Promise<Record<string, unknown> & { config: { hash:
 }
 
 beforeAll(() => {
-  buildBundle();
-  dir = makeTempDir();
-  cfgPath = dir.file('twinvip.json');
-  sock = dir.file('run/control.sock');
-});
-
-afterAll(async () => {
-  for (const p of spawned) await p.stop();
-  dir.remove();
+  cfgPath = h.dir.file('twinvip.json');
+  sock = h.dir.file('run/control.sock');
 });
 
 describe('twinvip run + status over the control socket', () => {
@@ -144,7 +134,7 @@ describe('twinvip run + status over the control socket', () => {
 
 describe('start-up edge cases', () => {
   it('a bad config at start prints every error with the file and exits 1', async () => {
-    const bad = dir.file('bad.json');
+    const bad = h.dir.file('bad.json');
     // Type and enum errors, which any schema flags (the real loader lists them with allErrors).
     writeFileSync(bad, JSON.stringify({ node: { name: 42 }, logging: { level: 'loud' } }));
     const r = await runCli(['run', '-c', bad]);

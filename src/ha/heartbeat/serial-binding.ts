@@ -5,6 +5,15 @@
 // from the main thread and V8 aborts the process ("Entering the V8 API without proper locking").
 // Here the wait is a poll handle of our addon on the calling thread's own loop (native/), so the
 // link runs in the HA thread, and on the main thread all the same.
+//
+// Reads and writes are ours too: bindings-cpp reads and writes with fs.read / fs.write, a job of
+// libuv's thread pool each (four threads shared with the main thread's file and crypto work),
+// so every frame sent and every read — and the read that finds nothing and waits — crossed to a
+// pool thread and back, and queued behind whatever the main thread had there. Here each is one
+// non-blocking read(2) / write(2) on the calling thread (the addon's readFd / writeFd): a frame
+// of a few dozen bytes into the tty's output buffer is written at once; a write that cannot
+// finish (EAGAIN, a partial write: the twin is not reading) goes on through the binding's own
+// write, which waits for the port to become writable and completes it.
 
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -105,8 +114,66 @@ export async function loopSafeSerialBinding(): Promise<SerialBinding> {
       port.openOptions = openOptions;
       port.writeOperation = null;
       port.poller = new LoopPoller(fd, addon);
+      directIo(port as unknown as DirectPort, addon, linux.LinuxPortBinding.prototype as unknown as DirectPort);
       return port;
     },
   };
   return binding as unknown as SerialBinding;
+}
+
+/** The parts of LinuxPortBinding that directIo replaces or uses. */
+interface DirectPort {
+  fd: number | null;
+  readonly isOpen: boolean;
+  poller: LoopPoller;
+  writeOperation: Promise<void> | null;
+  read(buffer: Buffer, offset: number, length: number): Promise<{ bytesRead: number; buffer: Buffer }>;
+  write(buffer: Buffer): Promise<void>;
+}
+
+/** What the serial heartbeat's ports did, for the benchmark and tests (process-wide). */
+export const serialIoCounters = { directWrites: 0, fallbackWrites: 0, directReads: 0, readWaits: 0 };
+
+function canceled(): Error {
+  return Object.assign(new Error('Port is not open'), { canceled: true });
+}
+
+/** read/write of one port by read(2)/write(2) on the calling thread (see the header). */
+function directIo(port: DirectPort, addon: TwinvipNetAddon, binding: DirectPort): void {
+  port.write = function write(this: DirectPort, buffer: Buffer): Promise<void> {
+    if (!Buffer.isBuffer(buffer)) return Promise.reject(new TypeError('"buffer" is not a Buffer'));
+    if (!this.isOpen || this.fd === null) return Promise.reject(new Error('Port is not open'));
+    if (buffer.length === 0) return Promise.resolve();
+    let done = 0;
+    try {
+      // The stream writes one buffer at a time (its _write waits for this promise), so nothing of
+      // an earlier write can still be pending here: no reordering.
+      done = Math.max(addon.writeFd(this.fd, buffer), 0);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (done === buffer.length) {
+      serialIoCounters.directWrites++;
+      this.writeOperation = null;
+      return Promise.resolve();
+    }
+    serialIoCounters.fallbackWrites++;
+    return binding.write.call(this, done > 0 ? buffer.subarray(done) : buffer);
+  };
+  port.read = async function read(this: DirectPort, buffer: Buffer, offset: number, length: number) {
+    if (!Buffer.isBuffer(buffer)) throw new TypeError('"buffer" is not a Buffer');
+    if (buffer.length < offset + length) throw new Error('buffer is too small');
+    for (;;) {
+      if (!this.isOpen || this.fd === null) throw canceled();
+      const n = addon.readFd(this.fd, buffer, offset, length);
+      if (n > 0) {
+        serialIoCounters.directReads++;
+        return { bytesRead: n, buffer };
+      }
+      // Nothing there (EAGAIN), or 0 (no data on a tty in non-blocking mode): wait on this
+      // thread's loop for the port to become readable. Errors (EIO: the other end is gone) throw.
+      serialIoCounters.readWaits++;
+      await new Promise<void>((resolve, reject) => this.poller.once('readable', (err?: Error) => (err ? reject(err) : resolve())));
+    }
+  };
 }

@@ -7,12 +7,10 @@
 // on a second pty pair, picocom in tmux on the far end of it. Keys go in with send-keys, the
 // screen is read with capture-pane, and every wait polls the screen or a daemon's control socket
 // for an observable state with a generous deadline.
-import { realpathSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SocatPair } from '../heartbeat/socat-pair';
-import { NetnsLab } from '../helpers/netns';
-import { PairLab } from '../heartbeat-pair/pair-lab';
-import { PicocomTerminal } from './picocom-terminal';
+import { expect, it } from 'vitest';
+import { CONSOLE_PREREQUISITES, withConsole } from '../helpers/console-lab';
+import type { PairLab } from '../heartbeat-pair/pair-lab';
+import type { PicocomTerminal } from './picocom-terminal';
 import { describeRequiring } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 
@@ -22,9 +20,7 @@ const PROMPT = /^twinvip box-a \[[^\]\n]*\]>$/;
 const WIDTH = 80;
 
 let p: PairLab;
-let consolePty: SocatPair | undefined;
-let term: PicocomTerminal | undefined;
-let cut = false;
+let term: PicocomTerminal;
 
 function logs(): string {
   return `--- box-a ---\n${p.a.log()}\n--- box-b ---\n${p.b.log()}`;
@@ -36,32 +32,12 @@ function expectFits(out: string): void {
   expect(wide, `lines wider than ${WIDTH} columns`).toEqual([]);
 }
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.startPair({
-    before: async () => {
-      consolePty = new SocatPair();
-      await consolePty.start();
-    },
-    config: (box) => (box.id === 'a' ? { console: { enabled: true, device: realpathSync(consolePty!.a), baud: 115200, password: PASSWORD, idle_timeout: 600 } } : {}),
-  });
-  await p.waitFor(async () => (await p.state(p.a)) === 'MASTER' && (await p.state(p.b)) === 'BACKUP', () => `a MASTER, b BACKUP\n${logs()}`, 30_000);
-  await p.waitFor(() => /console: serving the diagnostic shell/.test(p.a.log()), () => `box-a's serial console open\n${logs()}`);
-  term = new PicocomTerminal(consolePty!.b, WIDTH, 60);
-  await term.start();
-}, patience(90_000));
+withConsole({ password: PASSWORD, width: WIDTH }, (lab, t) => ((p = lab), (term = t)));
 
-afterAll(async () => {
-  if (cut) await p.healLan(p.a).catch(() => undefined);
-  await term?.stop();
-  await p?.cleanup();
-  await consolePty?.cleanup().catch(() => undefined);
-}, patience(60_000));
-
-describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, the pair running, the Ethernet path cut', () => {
+describeRequiring(CONSOLE_PREREQUISITES, 'picocom on box-a\'s serial console, the pair running, the Ethernet path cut', () => {
   it('Enter gives the prompt with the node name and MASTER; status shows the instance and both heartbeat channels', async () => {
-    await term!.keys('Enter');
-    await term!.seen(/^twinvip box-a \[MASTER\]>/m, 'the prompt');
+    await term.keys('Enter');
+    await term.seen(/^twinvip box-a \[MASTER\]>/m, 'the prompt');
     // Both channels up: box-b's adverts do not reach a MASTER, so wait on the serial channel and
     // on whatever box-a's console reports for the Ethernet path.
     await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.ethernet[0]?.ok, () => `both channels up\n${logs()}`);
@@ -73,7 +49,7 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
       const hb = await p.heartbeat(p.a);
       return hb?.peer?.instances[0]?.hears_our_adverts === true && hb.ethernet[0]?.ok === false;
     }, () => `a hears no adverts of its own and learns over serial that b hears it\n${logs()}`);
-    const out = await term!.command('status', PROMPT, 'the status screen');
+    const out = await term.command('status', PROMPT, 'the status screen');
     expect(out).toMatch(/^node box-a\s/m);
     // Every instance with state, priority, VRID, since when and why.
     expect(out).toMatch(/^VI_1\s+MASTER\s+150\s+77\s+[\d.]+ (ms|s)\s+\S/m);
@@ -91,7 +67,6 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
 
   it('with the LAN path cut (links UP), `peer` shows box-b\'s own view over serial: BACKUP, its heartbeat view', async () => {
     await p.cutLan(p.a);
-    cut = true;
     const link = await p.a.ns.ipJson<{ flags: string[] }[]>(['link', 'show', 'dev', 'la']);
     expect(link[0]!.flags).toContain('LOWER_UP');
     // box-b no longer hears box-a's adverts; box-a learns it over serial.
@@ -102,14 +77,14 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
     await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === false, () => `a learns b no longer hears it\n${logs()}`);
 
     // box-a's own screen says the Ethernet path is lost.
-    const status = await term!.command('status', PROMPT, 'status with the LAN cut');
+    const status = await term.command('status', PROMPT, 'status with the LAN cut');
     expect(status).toMatch(/^ethernet\s+lost\s.*VI_1 lost \(twin hears no adverts from us\)$/m);
     expect(status).toMatch(/^serial\s+ok\s/m);
     expect(status).toMatch(/^VI_1\s+MASTER\s/m);
     if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== status (LAN cut) ===\n${status}\n`);
 
-    const peer = await term!.command('peer', PROMPT, 'the peer screen', 30_000);
-    if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== the pane after peer (LAN cut), as tmux shows it ===\n${(await term!.screen()).trimEnd().split('\n').slice(-22).join('\n')}\n`);
+    const peer = await term.command('peer', PROMPT, 'the peer screen', 30_000);
+    if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== the pane after peer (LAN cut), as tmux shows it ===\n${(await term.screen()).trimEnd().split('\n').slice(-22).join('\n')}\n`);
     expect(peer).toMatch(/^the twin's own view \(over the serial link, [\d.]+ (ms|s)\):$/m);
     expect(peer).toMatch(/^node box-b\s/m);
     expect(peer).toMatch(/^VI_1\s+BACKUP\s+100\s+77\s+[\d.]+ (ms|s)\s+\S/m);
@@ -123,19 +98,19 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
     expect(peer).not.toMatch(/unreadable|error|not running/);
     expectFits(peer);
 
-    const hb = await term!.command('heartbeat', PROMPT, 'the heartbeat screen');
+    const hb = await term.command('heartbeat', PROMPT, 'the heartbeat screen');
     if (process.env.SHOW_SCREEN) process.stdout.write(`\n=== heartbeat (LAN cut) ===\n${hb}\n`);
     expect(hb).toMatch(/^ethernet\s+lost\s/m);
     expect(hb).toMatch(/^serial\s+ok\s/m);
     expectFits(hb);
 
     // A guarded action still asks for the password and a confirmation with the LAN cut; 'n' runs nothing.
-    await term!.line('failover');
-    await term!.seen(/^password: $/m, 'the password prompt');
-    await term!.line(PASSWORD);
-    await term!.seen('failover: hand MASTER of every instance to the twin? (y/N)', 'the confirmation question');
-    await term!.line('n');
-    const after = await term!.seen(/failover: cancelled\ntwinvip box-a \[MASTER\]>/, 'the cancellation and a fresh prompt');
+    await term.line('failover');
+    await term.seen(/^password: $/m, 'the password prompt');
+    await term.line(PASSWORD);
+    await term.seen('failover: hand MASTER of every instance to the twin? (y/N)', 'the confirmation question');
+    await term.line('n');
+    const after = await term.seen(/failover: cancelled\ntwinvip box-a \[MASTER\]>/, 'the cancellation and a fresh prompt');
     expect(after).not.toContain(PASSWORD);
 
     // No split-brain while it lasted: box-b stayed BACKUP.
@@ -145,12 +120,11 @@ describeRequiring(NetnsLab.prerequisites, 'picocom on box-a\'s serial console, t
 
   it('healed: box-a\'s console shows the Ethernet channel ok again and `peer` shows box-b without the alarm', async () => {
     await p.healLan(p.a);
-    cut = false;
     await p.waitFor(() => /alarm cleared ethernet-heartbeat-lost/.test(p.b.log()), () => `b clears ethernet-heartbeat-lost\n${logs()}`);
     await p.waitFor(async () => (await p.heartbeat(p.a))?.peer?.instances[0]?.hears_our_adverts === true, () => `a learns b hears it again\n${logs()}`);
-    const status = await term!.command('status', PROMPT, 'status after healing');
+    const status = await term.command('status', PROMPT, 'status after healing');
     expect(status).toMatch(/^ethernet\s+ok\s.*VI_1 ok \(twin hears our adverts\)$/m);
-    const peer = await term!.command('peer', PROMPT, 'the peer screen after healing');
+    const peer = await term.command('peer', PROMPT, 'the peer screen after healing');
     expect(peer).toMatch(/^VI_1\s+BACKUP\s+100\s/m);
     expect(peer).toMatch(/^ethernet\s+ok\s+[\d.]+ (ms|s) ago\s+VI_1 ok$/m);
     expect(peer).toMatch(/alarms: none/);

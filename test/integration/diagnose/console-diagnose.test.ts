@@ -3,50 +3,25 @@
 // ../console-pair/picocom-terminal.ts) types `diagnose` while box-a's bridge port is disabled (both
 // boxes' links stay UP): the answer names path-cut, built with box-b's evidence fetched over the
 // serial heartbeat link, the only channel left between the boxes. Healthy before and after.
-import { realpathSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SocatPair } from '../heartbeat/socat-pair';
-import { NetnsLab } from '../helpers/netns';
-import { PairLab } from '../heartbeat-pair/pair-lab';
-import { PicocomTerminal } from '../console-pair/picocom-terminal';
-import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
+import { expect, it } from 'vitest';
+import { CONSOLE_PREREQUISITES, withConsole } from '../helpers/console-lab';
+import type { PairLab } from '../heartbeat-pair/pair-lab';
+import type { PicocomTerminal } from '../console-pair/picocom-terminal';
+import { describeRequiring } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 import { healthyAgain, named, onlyNamed } from './diag-helpers';
 
 const PROMPT = /^twinvip box-a \[[^\]\n]*\]>$/;
 
 let p: PairLab;
-let consolePty: SocatPair | undefined;
 let term: PicocomTerminal | undefined;
-let cut = false;
 
-beforeAll(async () => {
-  if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  consolePty = new SocatPair();
-  await consolePty.start();
-  await p.writeConfig(p.a, {
-    console: { enabled: true, device: realpathSync(consolePty.a), baud: 115200, password: 'diag-console-pw', idle_timeout: 600 },
-  });
-  await p.writeConfig(p.b);
-  p.start(p.a);
-  p.start(p.b);
-  await p.masterIs(p.a, p.b);
-  await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, 'serial up on both');
-  await p.waitFor(() => /console: serving the diagnostic shell/.test(p.a.log()), () => `box-a's serial console open${p.logs()}`);
-  term = new PicocomTerminal(consolePty.b, 120, 60);
-  await term.start();
-}, patience(90_000));
+withConsole(
+  { password: 'diag-console-pw', width: 120, ready: (lab) => lab.waitFor(async () => (await lab.heartbeat(lab.a))?.serial.ok && (await lab.heartbeat(lab.b))?.serial.ok, 'serial up on both') },
+  (lab, t) => ((p = lab), (term = t)),
+);
 
-afterAll(async () => {
-  if (cut) await p.healLan(p.a).catch(() => undefined);
-  await term?.stop();
-  await p?.cleanup();
-  await consolePty?.cleanup().catch(() => undefined);
-}, patience(60_000));
-
-describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('picocom'), needsProgram('tmux')], "picocom on box-a's serial console: `diagnose` with the Ethernet path cut", () => {
+describeRequiring(CONSOLE_PREREQUISITES, "picocom on box-a's serial console: `diagnose` with the Ethernet path cut", () => {
   it('healthy: `diagnose` says so, with the twin\'s evidence over serial', async () => {
     await healthyAgain(p);
     await term!.keys('Enter');
@@ -60,7 +35,6 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     const mark = p.a.log().length;
     const at = Date.now();
     await p.cutLan(p.a);
-    cut = true;
     const link = await p.a.ns.ipJson<{ flags: string[] }[]>(['link', 'show', 'dev', 'la']);
     expect(link[0]!.flags).toContain('LOWER_UP');
     const hit = await named(p, p.a, mark, 'path-cut', 'box-a', at);
@@ -77,7 +51,6 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     // The serial heartbeat held the pair: no second MASTER.
     expect(await p.state(p.b)).toBe('BACKUP');
     await p.healLan(p.a);
-    cut = false;
     await healthyAgain(p);
     const after = await term!.command('diagnose', PROMPT, 'the diagnosis after healing');
     expect(after).toMatch(/^healthy: no cause found$/m);

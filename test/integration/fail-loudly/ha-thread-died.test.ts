@@ -6,37 +6,29 @@
 // that nothing defended (found by bench/soak.mjs, issue 22). No instance is configured, so
 // nothing leaves the machine: the control socket is in a temp dir.
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestOnce } from '../../../src/control';
-import { buildBundle, spawnTwinvip, type OutputLine, type SpawnedProcess } from '../../helpers/bundle';
-import { makeTempDir, type TempDir } from '../../helpers/tmp';
+import type { OutputLine } from '../../helpers/bundle';
+import { useSpawnedDaemons } from '../helpers/daemon-hooks';
 
-let dir: TempDir;
-const spawned: SpawnedProcess[] = [];
+const h = useSpawnedDaemons();
 const msg = (re: RegExp) => (l: OutputLine) => typeof l.json?.msg === 'string' && re.test(l.json.msg);
-
-beforeAll(() => {
-  buildBundle();
-  dir = makeTempDir();
-});
-
-afterAll(async () => {
-  for (const p of spawned) await p.stop();
-  dir.remove();
-});
 
 describe('the HA thread dies', () => {
   it('the daemon logs why and exits with status 70 without waiting for the dead thread', async () => {
-    const cfg = dir.file('twinvip.json');
-    const sock = dir.file('control.sock');
-    writeFileSync(cfg, JSON.stringify({ node: { name: 'box-a', state_dir: dir.file('state') }, control: { socket: sock }, logging: { level: 'info', format: 'json' }, instances: {} }));
-    const p = spawnTwinvip(['run', '-c', cfg], { env: { ...process.env, TWINVIP_DEBUG_BUSY: '1' } });
-    spawned.push(p);
+    const cfg = h.dir.file('twinvip.json');
+    const sock = h.dir.file('control.sock');
+    writeFileSync(cfg, JSON.stringify({ node: { name: 'box-a', state_dir: h.dir.file('state') }, control: { socket: sock }, logging: { level: 'info', format: 'json' }, instances: {} }));
+    const p = h.twinvip(['run', '-c', cfg], { env: { ...process.env, TWINVIP_DEBUG_BUSY: '1' } });
     await p.waitForLine(msg(/^started: node box-a/), { what: 'the started line' });
     expect(p.lines.some(msg(/HA path \(VRRP, serial heartbeat\) runs in its own thread/))).toBe(true);
 
     const r = await requestOnce(sock, 'debug-ha-crash', undefined, { timeoutMs: 10_000 });
-    expect(r.ok && r.response.status).toBe('ok');
+    // The command's answer and the thread's death race: they reach the main thread on different
+    // ports (parentPort, the worker's own error channel), so under load the death can come first
+    // and the pending call is then refused with it (1 in 5-6 under stress-ng, main's build too).
+    expect(r.ok, r.ok ? '' : r.message).toBe(true);
+    if (r.ok && r.response.status === 'error') expect(r.response.error).toMatch(/HA thread uncaught error: debug-ha-crash: thrown on purpose/);
     const exit = await p.exited;
     const text = p.lines.map((l) => l.text).join('\n');
     expect(exit.code, text).toBe(70);

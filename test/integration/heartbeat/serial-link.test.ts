@@ -8,6 +8,7 @@ import { autoDetect } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import type { HeartbeatBody, HeartbeatFrame } from '../../../src/heartbeat/frame';
 import { MAX_QUEUED_RESPONSE_PARTS, SerialLink, type SerialLinkOptions } from '../../../src/ha/heartbeat/serial-link';
+import { loopSafeSerialBinding, serialIoCounters } from '../../../src/ha/heartbeat/serial-binding';
 import { SocatPair, waitFor } from './socat-pair';
 
 const KEY = Buffer.from('integration-test-key-0123456789');
@@ -230,5 +231,57 @@ describe('serial link over a socat pty pair', () => {
     expect(b.frames.length).toBeGreaterThan(heardBefore);
     await waitFor(() => a.l.queuedResponseParts === 0, 15_000, 'A\'s response queue to drain');
     expect(await b.l.request('status', 10_000)).toEqual({ ok: true, body: big });
+  });
+
+  it('a burst of frames far beyond the cable\'s buffers arrives intact and in order: written at once while there is room, the rest through the binding when the port would block', async () => {
+    const s = await socat();
+    const binding = await loopSafeSerialBinding();
+    const open = (path: string) => new Promise<SerialPortStream>((resolve, reject) => {
+      const p = new SerialPortStream({ binding, path, baudRate: 115200, autoOpen: false });
+      p.open((err) => (err ? reject(err) : resolve(p)));
+    });
+    const tx = await open(s.a);
+    cleanups.push(() => new Promise((r) => (tx.isOpen ? tx.close(() => r()) : r())));
+    // B is open before anything is sent (opening a port flushes its input queue), but nothing
+    // reads it until the writer has met a full cable.
+    const rx = await open(s.b);
+    cleanups.push(() => new Promise((r) => (rx.isOpen ? rx.close(() => r()) : r())));
+    const before = { ...serialIoCounters };
+    // 2,000 frames of 256 bytes (512 KB): far more than the two ptys and socat hold while
+    // nobody reads at B, so writes must meet EAGAIN and partial writes and still lose nothing.
+    const frames = Array.from({ length: 2000 }, (_, i) => {
+      const f = randomBytes(256);
+      f.writeUInt32BE(i, 0);
+      return f;
+    });
+    const written = Promise.all(frames.map((f) => new Promise<void>((resolve, reject) => tx.write(f, (err) => (err ? reject(err) : resolve())))));
+    // Let the writer fill every buffer on the way before B starts reading.
+    await waitFor(() => serialIoCounters.fallbackWrites > before.fallbackWrites, 15_000, 'a write that would block (the cable full)');
+    const got: Buffer[] = [];
+    let bytes = 0;
+    rx.on('data', (c: Buffer) => {
+      got.push(c);
+      bytes += c.length;
+    });
+    await written;
+    await waitFor(() => bytes >= 2000 * 256, 30_000, `all 512000 bytes at B (${bytes} so far)`);
+    const all = Buffer.concat(got);
+    expect(all.length).toBe(2000 * 256);
+    expect(all.equals(Buffer.concat(frames))).toBe(true);
+    // The stream hands its queue over as one buffer (_writev): one write(2) took what fitted,
+    // the binding finished the rest once the port was writable again.
+    expect(serialIoCounters.directWrites - before.directWrites).toBeGreaterThan(0);
+    expect(serialIoCounters.fallbackWrites - before.fallbackWrites).toBeGreaterThan(0);
+    expect(serialIoCounters.directReads - before.directReads).toBeGreaterThan(0);
+
+    // At the heartbeat's pace (one frame, then the next when it is written) with B reading,
+    // every frame is one write(2) on this thread: no thread-pool job, no fallback.
+    const mid = { ...serialIoCounters };
+    const paced = frames.slice(0, 50);
+    for (const f of paced) await new Promise<void>((resolve, reject) => tx.write(f, (err) => (err ? reject(err) : resolve())));
+    await waitFor(() => bytes >= 2050 * 256, 30_000, 'the 50 paced frames at B');
+    expect(Buffer.concat(got).subarray(2000 * 256).equals(Buffer.concat(paced))).toBe(true);
+    expect(serialIoCounters.directWrites - mid.directWrites).toBe(50);
+    expect(serialIoCounters.fallbackWrites - mid.fallbackWrites).toBe(0);
   });
 });

@@ -2,52 +2,37 @@
 // small python3 receiver standing in for systemd (it reads the sender's PID from SCM_CREDENTIALS,
 // as systemd does for NotifyAccess=main). Nothing leaves the machine: sockets in a temp dir or
 // the abstract namespace, no network.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpawnedProcess, buildBundle, runCli, spawnTwinvip } from '../../helpers/bundle';
-import { makeTempDir, type TempDir } from '../../helpers/tmp';
+import { describe, expect, it } from 'vitest';
+import { runCli, type SpawnedProcess } from '../../helpers/bundle';
+import { useSpawnedDaemons } from '../helpers/daemon-hooks';
 
 const RECEIVER = join(import.meta.dirname, 'notify-receiver.py');
 
-let dir: TempDir;
-const spawned: SpawnedProcess[] = [];
+const h = useSpawnedDaemons();
 
 function receiver(path: string): SpawnedProcess {
-  const p = new SpawnedProcess(spawn('python3', [RECEIVER, path], { stdio: ['ignore', 'pipe', 'pipe'] }));
-  spawned.push(p);
-  return p;
+  return h.spawn('python3', [RECEIVER, path]);
 }
 
 function writeConfig(name: string): { cfg: string; sock: string } {
-  const cfg = dir.file(`${name}.json`);
-  const sock = dir.file(`${name}.sock`);
-  writeFileSync(cfg, JSON.stringify({ node: { name, state_dir: dir.file('state') }, control: { socket: sock }, logging: { format: 'json' }, instances: {} }));
+  const cfg = h.dir.file(`${name}.json`);
+  const sock = h.dir.file(`${name}.sock`);
+  writeFileSync(cfg, JSON.stringify({ node: { name, state_dir: h.dir.file('state') }, control: { socket: sock }, logging: { format: 'json' }, instances: {} }));
   return { cfg, sock };
 }
 
 const msgIs = (re: RegExp) => (l: { json?: Record<string, unknown> }) => typeof l.json?.msg === 'string' && re.test(l.json.msg as string);
 
-beforeAll(() => {
-  buildBundle();
-  dir = makeTempDir();
-});
-
-afterAll(async () => {
-  for (const p of spawned) await p.stop();
-  dir.remove();
-});
-
 describe('sd_notify from twinvip run', () => {
   it('READY=1 once the control socket answers, WATCHDOG=1 every half WATCHDOG_USEC, STOPPING=1 on SIGTERM, all from the main PID', async () => {
-    const notify = dir.file('notify.sock');
+    const notify = h.dir.file('notify.sock');
     const rx = receiver(notify);
     await rx.waitForLine((l) => l.json?.listening === notify, { what: 'the receiver to listen' });
     const { cfg, sock } = writeConfig('box-n');
-    const daemon = spawnTwinvip(['run', '-c', cfg], { env: { ...process.env, NOTIFY_SOCKET: notify, WATCHDOG_USEC: '1000000' } });
-    spawned.push(daemon);
+    const daemon = h.twinvip(['run', '-c', cfg], { env: { ...process.env, NOTIFY_SOCKET: notify, WATCHDOG_USEC: '1000000' } });
 
     const ready = await rx.waitForLine(msgIs(/^READY=1\n/), { what: 'READY=1', timeoutMs: 20_000 });
     expect(ready.json!.pid).toBe(daemon.pid);
@@ -80,8 +65,7 @@ describe('sd_notify from twinvip run', () => {
     const rx = receiver(name);
     await rx.waitForLine((l) => l.json?.listening === name, { what: 'the receiver to listen' });
     const { cfg } = writeConfig('box-abs');
-    const daemon = spawnTwinvip(['run', '-c', cfg], { env: { ...process.env, NOTIFY_SOCKET: name } });
-    spawned.push(daemon);
+    const daemon = h.twinvip(['run', '-c', cfg], { env: { ...process.env, NOTIFY_SOCKET: name } });
     const ready = await rx.waitForLine(msgIs(/^READY=1\n/), { what: 'READY=1 on the abstract socket', timeoutMs: 20_000 });
     expect(ready.json!.pid).toBe(daemon.pid);
     // No WATCHDOG_USEC: no pings.
@@ -93,8 +77,7 @@ describe('sd_notify from twinvip run', () => {
 
   it('a NOTIFY_SOCKET nobody listens on is logged once and the daemon runs on', async () => {
     const { cfg, sock } = writeConfig('box-none');
-    const daemon = spawnTwinvip(['run', '-c', cfg], { env: { ...process.env, NOTIFY_SOCKET: dir.file('absent.sock'), WATCHDOG_USEC: '400000' } });
-    spawned.push(daemon);
+    const daemon = h.twinvip(['run', '-c', cfg], { env: { ...process.env, NOTIFY_SOCKET: h.dir.file('absent.sock'), WATCHDOG_USEC: '400000' } });
     await daemon.waitForLine(msgIs(/^started: node box-none/), { what: 'the started line' });
     const warned = await daemon.waitForLine(msgIs(/sd_notify to .*absent\.sock failed: sendto ENOENT/), { what: 'the send failure warning' });
     expect(warned.json!.level).toBe('warn');

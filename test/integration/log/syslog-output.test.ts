@@ -2,46 +2,31 @@
 // datagrams to a real unix datagram socket (a python3 receiver stands in for rsyslog's /dev/log,
 // reading the sender's PID from SCM_CREDENTIALS), and stdout lines carry the sd-daemon priority.
 // A refused reload is the provoked error. Sockets in a temp dir; no network.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpawnedProcess, buildBundle, spawnTwinvip } from '../../helpers/bundle';
-import { makeTempDir, type TempDir } from '../../helpers/tmp';
+import { describe, expect, it } from 'vitest';
+import { useSpawnedDaemons } from '../helpers/daemon-hooks';
 
 const RECEIVER = join(import.meta.dirname, '../image/notify-receiver.py');
 
-let dir: TempDir;
-const spawned: SpawnedProcess[] = [];
-
-beforeAll(() => {
-  buildBundle();
-  dir = makeTempDir();
-});
-
-afterAll(async () => {
-  for (const p of spawned) await p.stop();
-  dir.remove();
-});
+const h = useSpawnedDaemons();
 
 const msgMatches = (re: RegExp) => (l: { json?: Record<string, unknown> }) => typeof l.json?.msg === 'string' && re.test(l.json.msg as string);
 
 describe('syslog output and journal priorities of twinvip run', () => {
   it('sends each line with facility and severity to the syslog socket, and prefixes stdout with the priority', async () => {
-    const sock = dir.file('log.sock');
-    const rx = new SpawnedProcess(spawn('python3', [RECEIVER, sock], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    spawned.push(rx);
+    const sock = h.dir.file('log.sock');
+    const rx = h.spawn('python3', [RECEIVER, sock]);
     await rx.waitForLine((l) => l.json?.listening === sock, { what: 'the receiver to listen' });
-    const cfg = dir.file('box.json');
+    const cfg = h.dir.file('box.json');
     const config = {
-      node: { name: 'box-l', state_dir: dir.file('state') },
-      control: { socket: dir.file('ctl.sock') },
+      node: { name: 'box-l', state_dir: h.dir.file('state') },
+      control: { socket: h.dir.file('ctl.sock') },
       logging: { journal_priority: 'always', syslog: { enabled: true, facility: 'local3', socket: sock, tag: 'gw-l' } },
       instances: {},
     };
     writeFileSync(cfg, JSON.stringify(config));
-    const daemon = spawnTwinvip(['run', '-c', cfg]);
-    spawned.push(daemon);
+    const daemon = h.twinvip(['run', '-c', cfg]);
 
     // local3 = 19: info is <158>; the tag carries the daemon's PID, and the kernel says it sent it.
     const started = await rx.waitForLine(msgMatches(/^<158>\w{3} [ \d]\d \d\d:\d\d:\d\d gw-l\[\d+\]: info  daemon: /), { what: 'an info datagram', timeoutMs: 20_000 });
@@ -62,11 +47,10 @@ describe('syslog output and journal priorities of twinvip run', () => {
   });
 
   it('a missing syslog socket costs one warning on stdout, never the daemon', async () => {
-    const cfg = dir.file('nosock.json');
-    const missing = dir.file('no-such.sock');
-    writeFileSync(cfg, JSON.stringify({ node: { name: 'box-m', state_dir: dir.file('state-m') }, control: { socket: dir.file('ctl-m.sock') }, logging: { syslog: { enabled: true, socket: missing } }, instances: {} }));
-    const daemon = spawnTwinvip(['run', '-c', cfg], { env: { ...process.env, JOURNAL_STREAM: '' } });
-    spawned.push(daemon);
+    const cfg = h.dir.file('nosock.json');
+    const missing = h.dir.file('no-such.sock');
+    writeFileSync(cfg, JSON.stringify({ node: { name: 'box-m', state_dir: h.dir.file('state-m') }, control: { socket: h.dir.file('ctl-m.sock') }, logging: { syslog: { enabled: true, socket: missing } }, instances: {} }));
+    const daemon = h.twinvip(['run', '-c', cfg], { env: { ...process.env, JOURNAL_STREAM: '' } });
     const warn = await daemon.waitForLine((l) => l.text.includes('syslog output: cannot send'), { what: 'the syslog warning', timeoutMs: 20_000 });
     expect(warn.text).toContain(`cannot send to ${missing} (ENOENT)`);
     // No prefix: stdout is a pipe, not the journal.
