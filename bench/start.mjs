@@ -42,6 +42,13 @@ const { values } = parseArgs({
     // phase of its start (Node's bootstrap of each thread, config read/validated, worker spawned,
     // worker graph loaded, interfaces read, sockets open, BACKUP) is reported in ms from the spawn.
     phases: { type: 'boolean', default: false },
+    // --chrt PRIO: also 'twinvip-rt', the same bundle with the whole process at SCHED_RR PRIO from
+    // its exec (chrt -r PRIO): what a start immune to the machine's other load would take (an
+    // upper bound for giving the start-up real-time priority; the product does not do that).
+    chrt: { type: 'string' },
+    // --noboost: also 'twinvip-noboost', the same bundle with TWINVIP_START_BOOST=0 (no real-time
+    // priority during the start-up, src/ha/worker/start-boost.ts), side by side.
+    noboost: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -78,16 +85,19 @@ function lines(proc, backup) {
   return out;
 }
 
-const twinvipImpl = (bundle) => ({
+const twinvipImpl = (bundle, rt, noboost) => ({
   backup: / -> BACKUP\b/,
   async start(role, priority) {
     const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
     const env = {
       ...(values['compile-cache'] ? { NODE_COMPILE_CACHE: join(lab.dir, 'compile-cache') } : {}),
       ...(values.phases && role === 'a' ? { TWINVIP_START_MARKS: '1' } : {}),
+      ...(noboost ? { TWINVIP_START_BOOST: '0' } : {}),
     };
     const prof = values['cpu-prof'] && role === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
-    return lab.spawn(role, process.execPath, [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf], Object.keys(env).length ? env : undefined);
+    const argv = [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf];
+    const e = Object.keys(env).length ? env : undefined;
+    return rt && role === 'a' ? lab.spawn(role, 'chrt', ['-r', rt, process.execPath, ...argv], e) : lab.spawn(role, process.execPath, argv, e);
   },
 });
 /** utime + stime of `pid` and its threads, in ms (/proc/PID/stat fields 14 and 15, clock ticks of 10 ms). */
@@ -102,6 +112,8 @@ function cpuMs(pid) {
 
 const IMPLS = {
   twinvip: twinvipImpl(BUNDLE),
+  ...(values.chrt ? { 'twinvip-rt': twinvipImpl(BUNDLE, values.chrt) } : {}),
+  ...(values.noboost ? { 'twinvip-noboost': twinvipImpl(BUNDLE, undefined, true) } : {}),
   ...Object.fromEntries((values.bundles ?? '').split(',').filter(Boolean).map((b, i) => [`twinvip#${i + 1}`, twinvipImpl(resolve(b))])),
   keepalived: {
     backup: /Entering BACKUP STATE/,
@@ -173,7 +185,7 @@ const runs = [];
 try {
   await lab.build(['a', 'b']);
   serial = await lab.serialPair();
-  const names = [...values.impls.split(','), ...Object.keys(IMPLS).filter((n) => n.startsWith('twinvip#'))];
+  const names = [...values.impls.split(','), ...Object.keys(IMPLS).filter((n) => n.startsWith('twinvip#') || n === 'twinvip-rt' || n === 'twinvip-noboost')];
   // A warm-up start of each twinvip build, not counted (fills the compile cache when asked).
   if (values['compile-cache']) for (const n of names.filter((x) => x.startsWith('twinvip'))) await runOnce(n);
   for (let i = 0; i < REPS; i++) {

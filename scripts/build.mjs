@@ -127,17 +127,20 @@ const result = await build({
  * to resolve, read and look up in the compile cache instead of 22, and a third less source to
  * hash (process CPU from spawn to the worker's graph loaded, 15 processes each, medians:
  * 157 -> 141 ms). The serial port packages stay out (loaded at the first open), as
- * dist/serial-modules.js.
+ * dist/serial-modules.js. The worker's entry is a small file of its own (dist/ha-worker.js): its
+ * first instruction gives the thread real-time priority for the start (src/ha/worker/
+ * start-boost.ts), then it import()s the HA side, dist/ha-side.js, whose loading then runs boosted.
  */
 const serialModulesOutside = {
   name: 'serial-modules-outside',
   setup(b) {
     b.onResolve({ filter: /[\\/]serial-modules$/ }, () => ({ path: './serial-modules.js', external: true }));
+    b.onResolve({ filter: /^\.\/side$/ }, (args) => (/[\\/]ha[\\/]worker[\\/]entry\.ts$/.test(args.importer) ? { path: './ha-side.js', external: true } : undefined));
   },
 };
 const haWorker = await build({
   ...common,
-  entryPoints: { 'ha-worker': 'src/ha/worker/entry.ts' },
+  entryPoints: { 'ha-worker': 'src/ha/worker/entry.ts', 'ha-side': 'src/ha/worker/side.ts' },
   outdir: 'dist',
   splitting: false,
   minifyWhitespace: true,
@@ -148,7 +151,7 @@ const haWorker = await build({
 // appliance can load (not the demo), and the image test checks it. Not shipped itself. The worker's
 // import of ./serial-modules.js is external to its own build: recorded as the output it is.
 for (const o of Object.values(haWorker.metafile.outputs)) {
-  for (const i of o.imports) if (i.path === './serial-modules.js') Object.assign(i, { path: 'dist/serial-modules.js', external: false });
+  for (const i of o.imports) if (i.path === './serial-modules.js' || i.path === './ha-side.js') Object.assign(i, { path: `dist/${i.path.slice(2)}`, external: false });
 }
 const meta = {
   inputs: { ...result.metafile.inputs, ...haWorker.metafile.inputs },

@@ -7,6 +7,7 @@ import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type E
 import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from '../log';
 import { loadAddon } from '../net/native';
 import { startMark } from '../lib/start-marks';
+import { dropStartBoost } from '../ha/worker/start-boost';
 import { HaExtension } from '../ha/worker/host';
 import { debugHeap, processMemory, threadMemory } from '../lib/thread-memory';
 import { OperatorActions } from '../ha/operator-actions';
@@ -155,6 +156,8 @@ export async function runCommand(args: string[]): Promise<number> {
     // still send STOPPING=1 (sd-notify.test.ts caught it missing).
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     const started = await daemon.start();
+    // Normal scheduling whatever way the start ended (host.ts drops it once the HA side has its config).
+    dropStartBoost();
     if (!started.ok) {
       if (started.feature) {
         // The daemon logged the line already (journal); stderr gets it too for a shell user.

@@ -21,6 +21,7 @@ import type { InstanceView } from '../vrrp/runner';
 import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
 import { HA_WORKER_FILE, takeHaWorker } from './prewarm';
 import { startMark } from '../../lib/start-marks';
+import { dropStartBoost } from './start-boost';
 // The HA side itself (VRRP, the serial heartbeat, the network code) is imported on the main
 // thread only when it runs there: with the worker, the main isolate never loads it.
 import type { HaSide } from './side';
@@ -165,6 +166,8 @@ export class HaExtension implements Extension {
       type: 'start',
       init: { configPath: ctx.configPath, config: ctx.config, configHash: ctx.configHash, startedAt: ctx.startedAt, pid: process.pid, controlSocket: ctx.config.control.socket },
     });
+    // The main thread's part of the path to BACKUP is done: normal scheduling from here.
+    dropStartBoost();
     const r = await done;
     clearTimeout(timer);
     if (!r.ok) {

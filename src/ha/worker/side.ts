@@ -22,6 +22,7 @@ import { VrrpExtension } from '../vrrp/extension';
 import type { FromHa, HaCall, HaInit, HaPort, HaState, ToHa } from './protocol';
 import { debugHeap, threadMemory } from '../../lib/thread-memory';
 import { startMark } from '../../lib/start-marks';
+import { dropStartBoost } from './start-boost';
 import { isMainThread } from 'node:worker_threads';
 import { loadAddon } from '../../net/native';
 import { HaThreadScheduling } from './scheduling';
@@ -106,6 +107,8 @@ export class HaSide {
 
   private async start(init: HaInit): Promise<void> {
     startMark('ha-start-received');
+    // The start-up's real-time priority (start-boost.ts) only where the configuration wants real-time.
+    if (init.config.scheduling.rt_priority === 0) dropStartBoost();
     this.init = init;
     this.cfg = init.config;
     this.hash = init.configHash;
@@ -168,6 +171,8 @@ export class HaSide {
     // This thread's priority (config `scheduling`, scheduling.ts), once its start-up is done: the
     // serial modules' loading is a burst the real-time safety net (RLIMIT_RTTIME) would count.
     this.scheduling = new HaThreadScheduling(loadAddon(), this.logger.for('daemon'), !isMainThread);
+    // The start-up boost ends here; a refused real-time setting must not leave this thread on it.
+    if (!isMainThread) dropStartBoost();
     this.scheduling.apply(this.cfg.scheduling);
     this.counters.add('ha_thread', () => this.scheduling?.counters() ?? {});
     // Stalls count from here: the start-up (the serial port's modules, the first open) is none.
