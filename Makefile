@@ -7,7 +7,7 @@ NODE := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin/node
 BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(CURDIR)/node_modules/node-linux-$(HOST_ARCH)/bin:$(PATH)
 
-.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration test-stress bench demo clean rootfs check-examples bench-nginx bench-stray
+.PHONY: deps deps-npm deps-system addon build typecheck test test-unit test-integration test-stress bench demo clean rootfs check-examples bench-nginx bench-stray bench-soak
 
 deps: deps-npm deps-system
 
@@ -69,6 +69,8 @@ test-stress: deps build
 
 bench-nginx: deps-npm ; $(NODE) bench/nginx/run.mjs
 bench-stray: deps build ; $(NODE) bench/stray/run.mjs
+# Issue 22's soak (bench/README.md "soak"): SOAK_MINUTES=120 for the 2-hour run.
+bench-soak: deps build ; $(NODE) bench/soak.mjs --minutes $(or $(SOAK_MINUTES),30)
 bench: deps build
 	$(NODE) bench/run.mjs
 

@@ -37,8 +37,22 @@ const { values } = parseArgs({
     out: { type: 'string' },
     /** Also append every line of each daemon to DIR/a.log and DIR/b.log (grows with the run). */
     logs: { type: 'string' },
+    /** Keep the console session open but send no requests (to tell which disturbance grows memory). */
+    'no-console': { type: 'boolean', default: false },
+    /** Extra node flags for a's daemon, space-separated (e.g. --heapsnapshot-signal=SIGUSR2). */
+    'node-flags': { type: 'string', default: '' },
+    /**
+     * a runs with --expose-gc and TWINVIP_DEBUG_HEAP=1: after the warm-up and at the end, each
+     * thread's memory is taken again after a full GC (report `after_gc`): memory held, not memory
+     * merely not collected yet. With --snapshots DIR, a heap snapshot of each thread at both points.
+     */
+    'debug-heap': { type: 'boolean', default: false },
+    snapshots: { type: 'string' },
+    /** Environment for a's daemon, NAME=VALUE, repeatable. */
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
+// --flap-s 0 / --broker-s 0 turn that disturbance off.
 const MINUTES = Number(values.minutes);
 const FLAP_S = Number(values['flap-s']);
 const BROKER_S = Number(values['broker-s']);
@@ -50,7 +64,9 @@ const TICKS = 100;
 
 /** A daemon whose output is read line by line: counts and the last lines only (24 h safe). */
 function daemon(lab, role, conf) {
-  const child = spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, ...DAEMON_NODE_FLAGS, values.bundle, 'run', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const extra = role === 'a' ? [...values['node-flags'].split(' ').filter(Boolean), ...(values['debug-heap'] ? ['--expose-gc'] : [])] : [];
+  const env = role === 'a' ? { ...Object.fromEntries(values.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])), ...(values['debug-heap'] ? { TWINVIP_DEBUG_HEAP: '1' } : {}) } : {};
+  const child = spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, ...DAEMON_NODE_FLAGS, ...extra, values.bundle, 'run', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const d = { child, role, lines: 0, last: [], counts: { transitions: 0, toMaster: 0, mqttConnected: 0, stalls: 0, errors: 0 }, exited: new Promise((r) => child.once('exit', (c, s) => r(c ?? s))) };
   const onLine = (l) => {
     if (values.logs) appendFileSync(join(values.logs, `${role}.log`), `${l}\n`);
@@ -86,7 +102,24 @@ function procSample(pid) {
     threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1]),
     fds: readdirSync(`/proc/${pid}/fd`).length,
     cpu_ticks: Number(f[11]) + Number(f[12]),
+    smaps: smapsRollup(pid),
   };
+}
+
+/** /proc/PID/smaps_rollup in MB: anonymous = isolates' heaps and malloc, shared_clean/private_clean = mapped files (the node binary). */
+function smapsRollup(pid) {
+  const out = {};
+  for (const m of readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').matchAll(/^(Rss|Anonymous|Shared_Clean|Private_Clean|Private_Dirty|Swap):\s+(\d+) kB/gm)) {
+    out[`${m[1].toLowerCase()}_mb`] = +(Number(m[2]) / 1024).toFixed(1);
+  }
+  return out;
+}
+
+/** The daemon's `memory` command, flattened to the figures the soak tracks (null when it did not answer). */
+function memorySample(m) {
+  if (!m || m.status !== 'ok') return null;
+  const t = (x) => (x && typeof x === 'object' ? { heap_total_mb: x.heap_total_mb, heap_used_mb: x.heap_used_mb, external_mb: x.external_mb, array_buffers_mb: x.array_buffers_mb, resources: x.resources } : null);
+  return { main: t(m.data.main_thread), ha: t(m.data.ha_thread) };
 }
 
 /** Least-squares slope of ys over xs. */
@@ -109,7 +142,7 @@ async function hasVip(lab, role) {
   return j.some((i) => (i.addr_info ?? []).some((x) => x.local === VIP));
 }
 
-/** One control connection holding a console session: request() resolves with the answer or null after 10 s. */
+/** One control connection: request(args) sends a console line, call(cmd, args) any command; each resolves with the answer or null after 10 s. */
 function consoleSession(path) {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
@@ -131,7 +164,7 @@ function consoleSession(path) {
         }
       }
     });
-    const request = (args) =>
+    const call = (cmd, args) =>
       new Promise((res) => {
         const my = ++id;
         const t = setTimeout(() => {
@@ -142,9 +175,10 @@ function consoleSession(path) {
           clearTimeout(t);
           res(m);
         });
-        sock.write(`${JSON.stringify({ id: my, cmd: 'console', args })}\n`);
+        sock.write(`${JSON.stringify({ id: my, cmd, ...(args ? { args } : {}) })}\n`);
       });
-    sock.once('connect', () => resolve({ request, close: () => sock.destroy() }));
+    const request = (args) => call('console', args);
+    sock.once('connect', () => resolve({ request, call, close: () => sock.destroy() }));
     sock.once('error', reject);
   });
 }
@@ -181,6 +215,9 @@ try {
     const path = await writeTwinvipConfig(lab, role, prio, VIP, serial);
     const c = JSON.parse(readFileSync(path, 'utf8'));
     c.mqtt = { enabled: true, url: BROKER, telemetry_interval: 10 };
+    // Each box its own state directory, as on two boxes: with a shared one, a's and b's MQTT
+    // outbox journals (same file name, same temporary name) rename each other's files (ENOENT).
+    c.node.state_dir = join(lab.dir, `state-${role}`);
     writeFileSync(path, JSON.stringify(c));
     confs[role] = path;
   }
@@ -191,17 +228,45 @@ try {
   const pid = a.child.pid; // ip netns exec execs the command: this is the daemon's PID
   const session = await consoleSession(join(lab.dir, 'ctl-a.sock'));
   if (!(await session.request({ hello: true }))) throw new Error('console session: no answer to hello');
+  // A second connection for the memory samples, so the console session sees only its own requests.
+  const probe = await consoleSession(join(lab.dir, 'ctl-a.sock'));
+  const sample = async () => {
+    const now = Date.now();
+    const s = { t_s: +((now - t0) / 1000).toFixed(1), ...procSample(pid), memory: memorySample(await probe.call('memory')), events: { flaps: done.flaps, broker_restarts: done.broker_restarts, console_requests: done.console_requests } };
+    samples.push(s);
+    return s;
+  };
+  /** With --debug-heap: each thread's memory after a full GC (and a snapshot with --snapshots), then the process's. */
+  const afterGc = [];
+  const gcPoint = async (label) => {
+    if (!values['debug-heap']) return;
+    const point = { label, t_s: +((Date.now() - t0) / 1000).toFixed(1) };
+    for (const thread of ['main', 'ha']) {
+      const r = await probe.call('debug-heap', { thread, gc: true, ...(values.snapshots ? { snapshot: values.snapshots } : {}) });
+      point[thread] = r?.status === 'ok' ? { heap_used_mb: r.data.heap_used_mb, heap_total_mb: r.data.heap_total_mb, external_mb: r.data.external_mb, array_buffers_mb: r.data.array_buffers_mb, snapshot: r.data.snapshot } : r;
+    }
+    const p = procSample(pid);
+    point.rss_mb = +(p.rss_kb / 1024).toFixed(1);
+    point.anonymous_mb = p.smaps.anonymous_mb;
+    afterGc.push(point);
+    console.log(`after GC (${label}, ${point.t_s} s): RSS ${point.rss_mb} MB, anonymous ${point.anonymous_mb} MB, main ${JSON.stringify(point.main)}, ha ${JSON.stringify(point.ha)}`);
+  };
+  let warmGc = false;
 
   const end = t0 + MINUTES * 60_000;
-  let nextFlap = Date.now() + FLAP_S * 1000;
-  let nextBroker = Date.now() + BROKER_S * 1000;
+  let nextFlap = FLAP_S > 0 ? Date.now() + FLAP_S * 1000 : Infinity;
+  let nextBroker = BROKER_S > 0 ? Date.now() + BROKER_S * 1000 : Infinity;
   let nextSample = Date.now();
-  let nextConsole = Date.now() + 10_000;
-  const first = procSample(pid);
+  let nextConsole = values['no-console'] ? Infinity : Date.now() + 10_000;
+  const first = await sample();
   while (Date.now() < end) {
     const now = Date.now();
+    if (!warmGc && now - t0 >= WARMUP_S * 1000) {
+      warmGc = true;
+      await gcPoint('after warm-up');
+    }
     if (now >= nextSample) {
-      samples.push({ t_s: +((now - t0) / 1000).toFixed(1), ...procSample(pid) });
+      await sample();
       nextSample += SAMPLE_S * 1000;
     }
     if (now >= nextConsole) {
@@ -242,12 +307,36 @@ try {
     }
     await sleep(200);
   }
+  const last = await sample();
+  await gcPoint('end');
   session.close();
-  const last = procSample(pid);
+  probe.close();
   const steady = samples.filter((s) => s.t_s >= WARMUP_S);
   const hours = steady.map((s) => s.t_s / 3600);
   const rssSlope = slope(hours, steady.map((s) => s.rss_kb / 1024));
   const fdSlope = slope(hours, steady.map((s) => s.fds));
+  // Which part grows: the slope per hour of each figure, after the warm-up.
+  const parts = {
+    rss_mb: (s) => s.rss_kb / 1024,
+    anonymous_mb: (s) => s.smaps.anonymous_mb,
+    file_backed_mb: (s) => s.smaps.rss_mb - s.smaps.anonymous_mb,
+    main_heap_used_mb: (s) => s.memory?.main?.heap_used_mb,
+    main_heap_total_mb: (s) => s.memory?.main?.heap_total_mb,
+    main_external_mb: (s) => s.memory?.main?.external_mb,
+    main_array_buffers_mb: (s) => s.memory?.main?.array_buffers_mb,
+    ha_heap_used_mb: (s) => s.memory?.ha?.heap_used_mb,
+    ha_heap_total_mb: (s) => s.memory?.ha?.heap_total_mb,
+    ha_external_mb: (s) => s.memory?.ha?.external_mb,
+    ha_array_buffers_mb: (s) => s.memory?.ha?.array_buffers_mb,
+    main_resources: (s) => Object.values(s.memory?.main?.resources ?? {}).reduce((x, y) => x + y, 0),
+    ha_resources: (s) => Object.values(s.memory?.ha?.resources ?? {}).reduce((x, y) => x + y, 0),
+  };
+  const breakdown = {};
+  for (const [name, get] of Object.entries(parts)) {
+    const ok = steady.filter((s) => typeof get(s) === 'number' && !Number.isNaN(get(s)));
+    const k = slope(ok.map((s) => s.t_s / 3600), ok.map(get));
+    breakdown[name] = { start: get(first) === undefined ? null : +get(first).toFixed(1), end: get(last) === undefined ? null : +get(last).toFixed(1), slope_per_hour: k === null ? null : +k.toFixed(2) };
+  }
   const report = {
     date: new Date(t0).toISOString(),
     machine: { ...(await describeMachine()), loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
@@ -255,6 +344,9 @@ try {
     start: first, end: last,
     rss_mb: { start: +(first.rss_kb / 1024).toFixed(1), end: +(last.rss_kb / 1024).toFixed(1), min: +(Math.min(...samples.map((s) => s.rss_kb)) / 1024).toFixed(1), max: +(Math.max(...samples.map((s) => s.rss_kb)) / 1024).toFixed(1) },
     rss_slope_mb_per_hour: rssSlope === null ? null : +rssSlope.toFixed(2),
+    breakdown,
+    after_gc: afterGc,
+    disturbances: { flaps: FLAP_S > 0, broker_restarts: BROKER_S > 0, console_requests: !values['no-console'] }, node_flags: values['node-flags'],
     fd_slope_per_hour: fdSlope === null ? null : +fdSlope.toFixed(2),
     cpu_percent_of_one_core: +(((last.cpu_ticks - first.cpu_ticks) / TICKS / ((Date.now() - t0) / 1000)) * 100).toFixed(2),
     done, lost,
@@ -267,6 +359,7 @@ try {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`soak ${report.date}, ${MINUTES} min, ${report.machine.nproc} CPU(s), load at end ${report.machine.loadavg_end}`);
   console.log(`RSS start ${report.rss_mb.start} MB, end ${report.rss_mb.end} MB (min ${report.rss_mb.min}, max ${report.rss_mb.max}); slope after ${WARMUP_S} s: ${report.rss_slope_mb_per_hour} MB/hour`);
+  for (const [name, v] of Object.entries(breakdown)) console.log(`  ${name.padEnd(22)} ${String(v.start).padStart(7)} -> ${String(v.end).padStart(7)}  slope ${v.slope_per_hour}/hour`);
   console.log(`fds start ${first.fds}, end ${last.fds} (slope ${report.fd_slope_per_hour}/hour); threads ${first.threads} -> ${last.threads}; CPU ${report.cpu_percent_of_one_core} % of one core`);
   console.log(`done ${JSON.stringify(done)}; lost ${JSON.stringify(lost)}; a ${JSON.stringify(report.a)}`);
   console.log(`link up -> a holds the VIP again: median ${report.vip_back_ms.median} ms, max ${report.vip_back_ms.max} ms (${vipBackMs.length} flaps)`);

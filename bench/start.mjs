@@ -10,7 +10,7 @@
 //   node-floor   `node -e` printing one line: spawn -> that line ("BACKUP" column)
 //   node-worker  `node -e` starting one empty worker_thread that posts a message: spawn -> the
 //                main thread's line after that message
-//   node bench/start.mjs [--reps 5] [--impls twinvip,keepalived,node-floor,node-worker] [--bundle FILE] [--bundles F1,F2] [--compile-cache] [--out FILE]
+//   node bench/start.mjs [--reps 5] [--phases] [--impls twinvip,keepalived,node-floor,node-worker] [--bundle FILE] [--bundles F1,F2] [--compile-cache] [--out FILE]
 // --compile-cache: twinvip with NODE_COMPILE_CACHE as the image's unit sets it (a cache of this run,
 // filled by the first start: that run is left out of the medians).
 // Needs root, `make build`, keepalived, socat.
@@ -38,6 +38,17 @@ const { values } = parseArgs({
     out: { type: 'string' },
     // --cpu-prof DIR: each twinvip start of box a writes V8 CPU profiles (main thread and HA worker) to DIR.
     'cpu-prof': { type: 'string' },
+    // --phases: box a's twinvip runs with TWINVIP_START_MARKS=1 (src/lib/start-marks.ts) and each
+    // phase of its start (Node's bootstrap of each thread, config read/validated, worker spawned,
+    // worker graph loaded, interfaces read, sockets open, BACKUP) is reported in ms from the spawn.
+    phases: { type: 'boolean', default: false },
+    // --chrt PRIO: also 'twinvip-rt', the same bundle with the whole process at SCHED_RR PRIO from
+    // its exec (chrt -r PRIO): what a start immune to the machine's other load would take (an
+    // upper bound for giving the start-up real-time priority; the product does not do that).
+    chrt: { type: 'string' },
+    // --noboost: also 'twinvip-noboost', the same bundle with TWINVIP_START_BOOST=0 (no real-time
+    // priority during the start-up, src/ha/worker/start-boost.ts), side by side.
+    noboost: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -46,9 +57,10 @@ const REPS = Number(values.reps);
 const lab = new Lab();
 let serial;
 
-/** Arrival time of every output line of `proc`. */
+/** Arrival time of every output line of `proc`; `start-mark` lines go to out.marks (name -> epoch ms). */
 function lines(proc, backup) {
   const out = [];
+  out.marks = {};
   let buf = '';
   const on = (d) => {
     const t = performance.now();
@@ -56,6 +68,11 @@ function lines(proc, backup) {
     const parts = buf.split('\n');
     buf = parts.pop();
     for (const line of parts) {
+      const m = /^start-mark (\S+) ([\d.]+) /.exec(line);
+      if (m) {
+        out.marks[m[1]] ??= Number(m[2]);
+        continue;
+      }
       const l = { t, line };
       // CPU the process has used when its BACKUP line arrives (ip netns exec execs the daemon:
       // same PID); on a loaded machine the wall time mostly says how busy the others are.
@@ -68,15 +85,19 @@ function lines(proc, backup) {
   return out;
 }
 
-const twinvipImpl = (bundle) => ({
+const twinvipImpl = (bundle, rt, noboost) => ({
   backup: / -> BACKUP\b/,
   async start(role, priority) {
     const conf = await writeTwinvipConfig(lab, role, priority, VIP, serial);
-    const env = values['compile-cache'] ? ['env', `NODE_COMPILE_CACHE=${join(lab.dir, 'compile-cache')}`] : [];
+    const env = {
+      ...(values['compile-cache'] ? { NODE_COMPILE_CACHE: join(lab.dir, 'compile-cache') } : {}),
+      ...(values.phases && role === 'a' ? { TWINVIP_START_MARKS: '1' } : {}),
+      ...(noboost ? { TWINVIP_START_BOOST: '0' } : {}),
+    };
     const prof = values['cpu-prof'] && role === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
-    return env.length
-      ? lab.spawn(role, env[0], [env[1], process.execPath, ...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf])
-      : lab.spawn(role, process.execPath, [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf]);
+    const argv = [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf];
+    const e = Object.keys(env).length ? env : undefined;
+    return rt && role === 'a' ? lab.spawn(role, 'chrt', ['-r', rt, process.execPath, ...argv], e) : lab.spawn(role, process.execPath, argv, e);
   },
 });
 /** utime + stime of `pid` and its threads, in ms (/proc/PID/stat fields 14 and 15, clock ticks of 10 ms). */
@@ -91,6 +112,8 @@ function cpuMs(pid) {
 
 const IMPLS = {
   twinvip: twinvipImpl(BUNDLE),
+  ...(values.chrt ? { 'twinvip-rt': twinvipImpl(BUNDLE, values.chrt) } : {}),
+  ...(values.noboost ? { 'twinvip-noboost': twinvipImpl(BUNDLE, undefined, true) } : {}),
   ...Object.fromEntries((values.bundles ?? '').split(',').filter(Boolean).map((b, i) => [`twinvip#${i + 1}`, twinvipImpl(resolve(b))])),
   keepalived: {
     backup: /Entering BACKUP STATE/,
@@ -145,6 +168,8 @@ async function runOnce(name) {
     r.firstToBackupMs = first && backup ? Math.round(backup.t - first.t) : null;
     // keepalived's BACKUP comes from its VRRP child, a process of its own: not comparable.
     r.cpuToBackupMs = name.startsWith('twinvip') ? backup?.cpuMs ?? null : null;
+    // Phases, ms from the spawn (both clocks are the wall clock: epoch ms).
+    if (Object.keys(out.marks).length) r.phases = Object.fromEntries(Object.entries(out.marks).map(([k, v]) => [k, Math.round(v - (performance.timeOrigin + t0))]));
     if (values.verbose) process.stderr.write(`--- ${name}\n${out.map((l) => `${Math.round(l.t - t0)} ${l.line}`).join('\n')}\n`);
     return r;
   } finally {
@@ -160,7 +185,7 @@ const runs = [];
 try {
   await lab.build(['a', 'b']);
   serial = await lab.serialPair();
-  const names = [...values.impls.split(','), ...Object.keys(IMPLS).filter((n) => n.startsWith('twinvip#'))];
+  const names = [...values.impls.split(','), ...Object.keys(IMPLS).filter((n) => n.startsWith('twinvip#') || n === 'twinvip-rt' || n === 'twinvip-noboost')];
   // A warm-up start of each twinvip build, not counted (fills the compile cache when asked).
   if (values['compile-cache']) for (const n of names.filter((x) => x.startsWith('twinvip'))) await runOnce(n);
   for (let i = 0; i < REPS; i++) {
@@ -179,8 +204,17 @@ for (const n of [...new Set(runs.map((r) => r.impl))]) {
   const mine = runs.filter((r) => r.impl === n);
   summary[n] = Object.fromEntries(['firstLineMs', 'backupMs', 'firstToBackupMs', 'cpuToBackupMs', 'preemptMs'].map((k) => [k, median(mine.map((r) => r[k]))]));
 }
+for (const n of Object.keys(summary)) {
+  const withPhases = runs.filter((r) => r.impl === n && r.phases);
+  if (!withPhases.length) continue;
+  const names = [...new Set(withPhases.flatMap((r) => Object.keys(r.phases)))];
+  summary[n].phases = Object.fromEntries(names.map((k) => [k, median(withPhases.map((r) => r.phases[k]).filter((v) => v !== undefined))]).sort((a, b) => a[1] - b[1]));
+}
 console.log(`start, medians of ${REPS} (ms from spawn):`);
-for (const [n, s] of Object.entries(summary)) console.log(`  ${n}: first line ${s.firstLineMs}, BACKUP ${s.backupMs} (first line -> BACKUP ${s.firstToBackupMs}; CPU until BACKUP ${s.cpuToBackupMs}), VIP back (preempt) ${s.preemptMs}`);
+for (const [n, s] of Object.entries(summary)) {
+  console.log(`  ${n}: first line ${s.firstLineMs}, BACKUP ${s.backupMs} (first line -> BACKUP ${s.firstToBackupMs}; CPU until BACKUP ${s.cpuToBackupMs}), VIP back (preempt) ${s.preemptMs}`);
+  if (s.phases) console.log(`    phases (median ms from spawn): ${Object.entries(s.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 const outFile = values.out ?? join(ROOT, 'bench/results', `start-${new Date().toISOString().slice(0, 10)}.json`);
 writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), machine: await describeMachine(), bundle: BUNDLE, bundles: values.bundles, compileCache: values['compile-cache'], runs, summary }, null, 2));
 console.log(`written ${outFile}`);

@@ -9,6 +9,7 @@
 //   --ab FILE        also runs the bundle FILE (e.g. a copy of the previous dist/) as `twinvip-b`
 //   --rounds N       N rounds, the order of the builds alternating per round; keepalived once a
 //                    round (unless --only-twinvip). The summary gives each build's median.
+//   --keepalived-runtime 'CMD ARGS'  keepalived started by CMD ARGS (qemu-user and an arm64 build)
 //   --diagnose-ab    twinvip with its split-brain diagnosis (the default) and with
 //                    TWINVIP_DIAGNOSE=off as two builds of the A/B (order alternating per round):
 //                    issue 23's "diagnosis adds no measurable advert jitter". With --only-twinvip.
@@ -25,7 +26,7 @@ import { describeMachine } from './machine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' }, 'diagnose-ab': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, 'keepalived-runtime': { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' }, 'diagnose-ab': { type: 'boolean' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 // The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
@@ -47,7 +48,10 @@ const startTwinvip = (bundle, env) => async (role, priority) => {
 async function startKeepalived(role, priority) {
   const conf = join(lab.dir, `keepalived-${role}.conf`);
   await writeFile(conf, `global_defs {\n  router_id bench_${role}\n}\nvrrp_instance VI_1 {\n  state BACKUP\n  interface l${role}\n  virtual_router_id 88\n  priority ${priority}\n  advert_int 1\n  virtual_ipaddress {\n    ${VIP}/24\n  }\n}\n`);
-  return lab.spawn(role, 'keepalived', ['-n', '-l', '-D', '-P', '-f', conf, '-p', join(lab.dir, `k-${role}.pid`), '-r', join(lab.dir, `v-${role}.pid`)]);
+  // --keepalived-runtime 'CMD ARGS...': keepalived run by another program, e.g. Debian's
+  // keepalived:arm64 under qemu-user ('qemu-aarch64-static -L SYSROOT SYSROOT/usr/sbin/keepalived').
+  const [cmd, ...pre] = values['keepalived-runtime'] ? values['keepalived-runtime'].split(/\s+/) : ['keepalived'];
+  return lab.spawn(role, cmd, [...pre, '-n', '-l', '-D', '-P', '-f', conf, '-p', join(lab.dir, `k-${role}.pid`), '-r', join(lab.dir, `v-${role}.pid`)]);
 }
 
 /** The process and its descendants (keepalived forks a VRRP child). */
@@ -106,7 +110,7 @@ async function measure(name, start) {
     await waitFor(async () => {
       const j = JSON.parse(await exec('ip', ['-n', lab.ns('a'), '-j', 'addr', 'show', 'dev', 'la']));
       return j.some((i) => (i.addr_info ?? []).some((x) => x.local === VIP));
-    }, `${name} master`, values.runtime ? 180_000 : 30_000, 100).catch((e) => {
+    }, `${name} master`, values.runtime || values['keepalived-runtime'] ? 180_000 : 30_000, 100).catch((e) => {
       throw new Error(`${e.message}\n--- a:\n${a.out.slice(-1500)}\n--- b:\n${b.out.slice(-800)}`);
     });
     await sleep(3000);

@@ -34,7 +34,6 @@
 #include <string.h>
 #include <linux/sock_diag.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -1237,7 +1236,8 @@ static napi_value if_index(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------- thread scheduling
 
 // The HA thread's scheduling, as keepalived sets its VRRP process's (lib/process.c
-// set_process_priorities: vrrp_priority, vrrp_rt_priority, vrrp_rlimit_rttime, vrrp_no_swap),
+// set_process_priorities: vrrp_priority, vrrp_rt_priority, vrrp_rlimit_rttime; not vrrp_no_swap:
+// mlockall of a V8 process makes it abort, bench/README.md "the HA thread real-time"),
 // but for the calling thread only: setpriority(2) and sched_setscheduler(2) given a thread id
 // act on that thread, so the main thread, libuv's pool and V8's helpers stay where they are.
 //
@@ -1253,9 +1253,6 @@ static napi_value if_index(napi_env env, napi_callback_info info) {
 #endif
 #ifndef RLIMIT_RTTIME
 #define RLIMIT_RTTIME 15
-#endif
-#ifndef MCL_ONFAULT
-#define MCL_ONFAULT 4
 #endif
 
 static volatile sig_atomic_t rt_tid;       // the thread made real-time (0: none)
@@ -1346,23 +1343,22 @@ static int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t *
   return 1;
 }
 
-// setThreadScheduling({nice?, rtPriority?, rttimeUs?, lockMemory?}) on the calling thread.
+// setThreadScheduling({nice?, rtPriority?, rttimeUs?}) on the calling thread.
 // Never throws for a refusal: each part that failed is named in the result (errors.nice,
-// errors.rt, errors.rlimit, errors.sigxcpu, errors.memlock) beside the thread's policy as it is.
+// errors.rt, errors.rlimit, errors.sigxcpu) beside the thread's policy as it is.
 static napi_value set_thread_scheduling(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   napi_valuetype t;
   if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object)
-    FAIL_TYPE("setThreadScheduling({nice, rtPriority, rttimeUs, lockMemory})");
-  int64_t nice = 0, rt = 0, rttime = 0, lock = 0;
+    FAIL_TYPE("setThreadScheduling({nice, rtPriority, rttimeUs})");
+  int64_t nice = 0, rt = 0, rttime = 0;
   int has_nice = get_int_prop(env, argv[0], "nice", &nice);
   int has_rt = get_int_prop(env, argv[0], "rtPriority", &rt);
   int has_rttime = get_int_prop(env, argv[0], "rttimeUs", &rttime);
-  int has_lock = get_int_prop(env, argv[0], "lockMemory", &lock);
-  if (has_nice < 0 || has_rt < 0 || has_rttime < 0 || has_lock < 0 || nice < -20 || nice > 19 || rt < 0 || rt > 99 || rttime < 0)
-    FAIL_TYPE("setThreadScheduling: nice -20..19, rtPriority 0..99, rttimeUs >= 0, lockMemory boolean");
+  if (has_nice < 0 || has_rt < 0 || has_rttime < 0 || nice < -20 || nice > 19 || rt < 0 || rt > 99 || rttime < 0)
+    FAIL_TYPE("setThreadScheduling: nice -20..19, rtPriority 0..99, rttimeUs >= 0");
   pid_t tid = (pid_t)syscall(SYS_gettid);
   napi_value out, errors;
   CHECK(napi_create_object(env, &out));
@@ -1403,9 +1399,6 @@ static napi_value set_thread_scheduling(napi_env env, napi_callback_info info) {
     }
   }
 
-  if (has_lock && lock) {
-    if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0) set_err(env, errors, "memlock", errno, "mlockall");
-  }
   CHECK(napi_set_named_property(env, out, "errors", errors));
   return scheduling_info(env, out, tid);
 }

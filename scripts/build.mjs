@@ -87,13 +87,7 @@ const standaloneValidator = {
   },
 };
 
-const result = await build({
-  // config-worker: validation of a reloaded or pushed config off the main thread (src/config/off-thread.ts);
-  // ha-worker: VRRP and the serial heartbeat in their own thread (src/ha/worker/host.ts).
-  entryPoints: { twinvip: 'src/cli.ts', 'config-worker': 'src/config/worker-entry.ts', 'ha-worker': 'src/ha/worker/entry.ts' },
-  outdir: 'dist',
-  splitting: true,
-  chunkNames: '[name]-[hash]',
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -112,7 +106,55 @@ const result = await build({
   plugins: [standaloneValidator],
   metafile: true,
   logLevel: 'warning',
+};
+
+const result = await build({
+  ...common,
+  // config-worker: validation of a reloaded or pushed config off the main thread (src/config/off-thread.ts);
+  // serial-modules: the serial port packages, import()ed at the first open by either thread
+  // (src/lib/serial-port.ts), under a fixed name so the HA worker's own bundle below finds it.
+  entryPoints: { twinvip: 'src/cli.ts', 'config-worker': 'src/config/worker-entry.ts', 'serial-modules': 'src/lib/serial-modules.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: '[name]-[hash]',
+});
+
+/**
+ * dist/ha-worker.js, VRRP and the serial heartbeat in their own thread (src/ha/worker/host.ts), is
+ * a bundle of its own: one file, no chunks shared with the daemon's, whitespace and syntax
+ * minified (names kept: stack traces stay readable, with the source map beside it). Its start is
+ * on the path from `twinvip run` to the instances in BACKUP (bench/README.md "start"): one file
+ * to resolve, read and look up in the compile cache instead of 22, and a third less source to
+ * hash (process CPU from spawn to the worker's graph loaded, 15 processes each, medians:
+ * 157 -> 141 ms). The serial port packages stay out (loaded at the first open), as
+ * dist/serial-modules.js. The worker's entry is a small file of its own (dist/ha-worker.js): its
+ * first instruction gives the thread real-time priority for the start (src/ha/worker/
+ * start-boost.ts), then it import()s the HA side, dist/ha-side.js, whose loading then runs boosted.
+ */
+const serialModulesOutside = {
+  name: 'serial-modules-outside',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]serial-modules$/ }, () => ({ path: './serial-modules.js', external: true }));
+    b.onResolve({ filter: /^\.\/side$/ }, (args) => (/[\\/]ha[\\/]worker[\\/]entry\.ts$/.test(args.importer) ? { path: './ha-side.js', external: true } : undefined));
+  },
+};
+const haWorker = await build({
+  ...common,
+  entryPoints: { 'ha-worker': 'src/ha/worker/entry.ts', 'ha-side': 'src/ha/worker/side.ts' },
+  outdir: 'dist',
+  splitting: false,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  plugins: [...common.plugins, serialModulesOutside],
 });
 // Which output holds which sources and imports which chunks: scripts/rootfs.mjs ships only what the
-// appliance can load (not the demo), and the image test checks it. Not shipped itself.
-writeFileSync('dist/meta.json', JSON.stringify(result.metafile));
+// appliance can load (not the demo), and the image test checks it. Not shipped itself. The worker's
+// import of ./serial-modules.js is external to its own build: recorded as the output it is.
+for (const o of Object.values(haWorker.metafile.outputs)) {
+  for (const i of o.imports) if (i.path === './serial-modules.js' || i.path === './ha-side.js') Object.assign(i, { path: `dist/${i.path.slice(2)}`, external: false });
+}
+const meta = {
+  inputs: { ...result.metafile.inputs, ...haWorker.metafile.inputs },
+  outputs: { ...result.metafile.outputs, ...haWorker.metafile.outputs },
+};
+writeFileSync('dist/meta.json', JSON.stringify(meta));

@@ -1,4 +1,8 @@
 import { VERSION } from './version';
+import { markNodeBootstrap, startMark } from './lib/start-marks';
+
+markNodeBootstrap('main');
+startMark('main-entry');
 
 const USAGE = `twinvip ${VERSION} — VRRP high availability with dual heartbeat, Nginx control and MQTT
 
@@ -70,7 +74,12 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   // The HA thread loads its bundle while the daemon loads its own and the configuration.
-  if (cmd === 'run' && !rest.includes('-h') && !rest.includes('--help')) (await import('./ha/worker/prewarm')).prewarmHaWorker();
+  // With real-time priority until the HA side has the configuration (start-boost.ts).
+  if (cmd === 'run' && !rest.includes('-h') && !rest.includes('--help')) {
+    const ha = await import('./ha/worker/prewarm');
+    ha.startBoost();
+    ha.prewarmHaWorker();
+  }
   const command = await load();
   return command(rest);
 }

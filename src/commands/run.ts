@@ -6,8 +6,10 @@ import { DEFAULT_CONFIG_PATH } from '../control';
 import { Daemon, EXIT, createNotifier, installSignalHandlers, statusLine, type Extension } from '../daemon';
 import { LogOutputs, Logger, stdoutIsJournal, streamId, withJournalPrefix } from '../log';
 import { loadAddon } from '../net/native';
+import { startMark } from '../lib/start-marks';
+import { dropStartBoost } from '../ha/worker/start-boost';
 import { HaExtension } from '../ha/worker/host';
-import { processMemory, threadMemory } from '../lib/thread-memory';
+import { debugHeap, processMemory, threadMemory } from '../lib/thread-memory';
 import { OperatorActions } from '../ha/operator-actions';
 // The extensions' own files, not the folders' index: an index re-exports every module of its
 // feature, and the bundle would then load Nginx's controller and the console's shell at start-up
@@ -54,7 +56,9 @@ export async function runCommand(args: string[]): Promise<number> {
 
   // The secret files too: a box with an unreadable or short heartbeat key must not start as plain
   // VRRP (a key file that does not exist yet is an unpaired box: it says so, see `twinvip pair`).
+  startMark('main-run-loaded');
   const loaded = await loadConfigOnBox(configPath);
+  startMark('main-config-done');
   if (!loaded.ok) {
     // No logging section to go by: the journal prefix whenever stdout is the journal.
     const text = `twinvip: configuration ${configPath} refused (${loaded.errors.length} error(s)):\n${formatIssues(loaded.errors, configPath)}\n`;
@@ -152,6 +156,8 @@ export async function runCommand(args: string[]): Promise<number> {
     // still send STOPPING=1 (sd-notify.test.ts caught it missing).
     daemon.bus.on('stopping', (e) => notifier.stopping(`stopping (${e.cause})`));
     const started = await daemon.start();
+    // Normal scheduling whatever way the start ended (host.ts drops it once the HA side has its config).
+    dropStartBoost();
     if (!started.ok) {
       if (started.feature) {
         // The daemon logged the line already (journal); stderr gets it too for a shell user.
@@ -220,6 +226,14 @@ function registerMemoryCommand(daemon: Daemon, haPath: HaExtension): void {
     }),
     { summary: 'memory in MB: the process (smaps_rollup) and each thread\'s V8 heap' },
   );
+  // TWINVIP_DEBUG_HEAP=1 only (bench/soak.mjs): a full GC and/or a heap snapshot of one thread.
+  if (process.env.TWINVIP_DEBUG_HEAP === '1') {
+    daemon.control.register(
+      'debug-heap',
+      async (args) => (args.thread === 'ha' && haPath.thread === 'worker' ? haPath.command('debug-ha-heap', args) : debugHeap(args)),
+      { summary: "debug: {thread: 'main'|'ha', gc: true, snapshot: dir} (TWINVIP_DEBUG_HEAP=1)" },
+    );
+  }
 }
 
 function consoleResult(r: { ok: true; data?: unknown } | { ok: false; error: string }, message: string): { ok: true; message: string } | { ok: false; error: string } {

@@ -9,6 +9,7 @@ import { checkNginxFiles } from './nginx/local-files';
 import { IssueCollector } from '../lib/issue-collector';
 import { checkSemantics } from './semantic';
 import { validateSchema } from './validate-schema';
+import { startMark } from '../lib/start-marks';
 import { DEFAULT_MCAST_GROUP, instanceFamily } from './vips';
 
 export type ConfigResult =
@@ -36,10 +37,13 @@ export function parseConfigText(text: string, _source = '<config>', opts: { boar
   // the schema and the rules check the result (board.ts).
   const boarded = applyBoard(data as Record<string, unknown>, opts.boards ?? fsBoardCatalog());
   if (boarded.errors.length > 0) return { ok: false, errors: locate(boarded.errors, parsed.positions), warnings: [] };
+  startMark('cfg-boarded');
   const schemaErrors = validateSchema(data);
+  startMark('cfg-schema');
   if (schemaErrors.length > 0) return { ok: false, errors: locate(schemaErrors, parsed.positions), warnings: [] };
   const config = data as TwinvipConfig;
   const { errors, warnings } = checkSemantics(config);
+  startMark('cfg-semantics');
   if (errors.length > 0) return { ok: false, errors: locate(errors, parsed.positions), warnings: locate(warnings, parsed.positions) };
   fillDerivedDefaults(config);
   return { ok: true, config, hash: configHash(config), warnings: locate(warnings, parsed.positions), ...(boarded.board ? { board: boarded.board } : {}) };
@@ -59,7 +63,9 @@ export async function loadConfigFile(path: string, opts: { boards?: BoardCatalog
       (err as Error).message;
     return { ok: false, errors: [{ path: '', message: `cannot read the configuration: ${why}` }], warnings: [] };
   }
+  startMark('main-config-read');
   const result = parseConfigText(text, path, opts);
+  startMark('main-config-validated');
   if (!result.ok) return result;
   return checkLocalFiles(result, text);
 }

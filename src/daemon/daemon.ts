@@ -1,4 +1,5 @@
 import { formatIssues, loadConfigFile, type ConfigResult, type TwinvipConfig } from '../config';
+import { startMark } from '../lib/start-marks';
 import { ControlServer } from '../control';
 import type { Logger, SubsystemLogger } from '../log';
 import { VERSION } from '../version';
@@ -123,7 +124,9 @@ export class Daemon implements DaemonContext {
     this.startedAt = this.now();
     this.loadedAt = this.startedAt;
     const socket = this.cfg.control.socket;
+    startMark('main-daemon-start');
     const listened = await this.control.listen(socket);
+    startMark('main-control-listening');
     if (!listened.ok) return listened;
     if (this.stopPromise) {
       // A SIGTERM arrived while the socket was being set up: stop() found nothing to close yet.
@@ -137,6 +140,7 @@ export class Daemon implements DaemonContext {
     for (const ext of this.extensions) {
       if (this.stopPromise) break;
       try {
+        startMark(`main-ext-${ext.name}`);
         await ext.start(this);
         if (this.stopPromise) {
           // A SIGTERM arrived while it started: stop() has already gone past it.

@@ -83,8 +83,8 @@ export interface TwinvipNetAddon {
    * RLIMIT_RTTIME (soft half of it: SIGXCPU puts the thread back to SCHED_OTHER, counted in
    * `xcpu`/`demoted`). Never throws for a refusal: the parts that failed are in `errors`.
    */
-  setThreadScheduling(options: { nice?: number; rtPriority?: number; rttimeUs?: number; lockMemory?: boolean }): NativeScheduling & {
-    errors: Partial<Record<'nice' | 'rt' | 'rlimit' | 'sigxcpu' | 'memlock', string>>;
+  setThreadScheduling(options: { nice?: number; rtPriority?: number; rttimeUs?: number }): NativeScheduling & {
+    errors: Partial<Record<'nice' | 'rt' | 'rlimit' | 'sigxcpu', string>>;
   };
   /** A thread's scheduling as it is now (default: the calling thread). */
   threadScheduling(tid?: number): NativeScheduling;

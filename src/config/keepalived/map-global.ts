@@ -14,8 +14,8 @@ export interface Globals {
   version?: 2 | 3;
   garp: Record<string, number>;
   notify: { enable_script_security?: boolean; script_user?: string };
-  /** vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime, vrrp_no_swap: the HA thread's scheduling. */
-  scheduling: { rt_priority?: number; nice?: number; rlimit_rttime?: number; lock_memory?: boolean };
+  /** vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime: the HA thread's scheduling. */
+  scheduling: { rt_priority?: number; nice?: number; rlimit_rttime?: number };
   /** Where vrrp_strict was set: every instance is in strict mode unless strict_mode off. */
   strict?: KNode;
 }
@@ -128,11 +128,6 @@ export function mapGlobalDefs(node: KNode, g: Globals, notes: NoteList): void {
     },
     vrrp_rlimit_rttime: (n) => rttime(n),
     vrrp_rlimit_rtime: (n) => rttime(n),
-    vrrp_no_swap: (n) => {
-      noBlock(n, notes);
-      extraArgs(n, 0, notes);
-      g.scheduling.lock_memory = true;
-    },
     enable_script_security: (n) => {
       noBlock(n, notes);
       g.notify.enable_script_security = true;

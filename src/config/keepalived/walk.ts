@@ -129,7 +129,8 @@ const REASONS: Record<string, string> = {
   // global_defs
   vrrp_skip_check_adv_addr: 'twinvip always checks the address list as the codec\'s validate policy says (warn by default)',
   checker_priority: 'no checker process: the checks run on the main thread at normal priority; only the HA thread has a priority of its own (scheduling)',
-  checker_no_swap: 'no checker process: scheduling.lock_memory (vrrp_no_swap) locks the whole daemon',
+  vrrp_no_swap: 'not applied: mlockall of the daemon (a V8 runtime) made it abort (V8 cannot release locked pages); the HA thread runs real-time instead (scheduling)',
+  checker_no_swap: 'no checker process; and mlockall of the daemon (a V8 runtime) made it abort',
   enable_traps: 'SNMP is not provided: MQTT reports the same events',
   enable_snmp_vrrp: 'SNMP is not provided: MQTT reports the same events',
   enable_snmp_keepalived: 'SNMP is not provided: MQTT reports the same events',

@@ -3,7 +3,8 @@ import { Section } from '../../lib/schema-helpers';
 
 /**
  * Scheduling of the HA thread (VRRP and the serial heartbeat), as keepalived's global_defs sets
- * its VRRP process's: vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime, vrrp_no_swap. Only
+ * its VRRP process's: vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime (not vrrp_no_swap:
+ * mlockall makes V8 abort, see bench/README.md "the HA thread real-time"). Only
  * that thread is changed: the main thread (MQTT, control, console, Nginx) stays at normal
  * priority, so nothing it does can delay an advert.
  */
@@ -27,10 +28,6 @@ export const SchedulingSchema = Section(
       default: 200_000,
       description: 'Microseconds of CPU the real-time HA thread may use without sleeping (RLIMIT_RTTIME; keepalived vrrp_rlimit_rttime, default 10000 for its C process). At half of it the thread is put back to normal scheduling at once, so a runaway loop cannot lock a core, with an error and the counter ha_thread.rt_suspended; real-time is restored 60 s later. At the whole of it the kernel kills the daemon (only if that could not happen). A JavaScript thread needs more than keepalived\'s 10 ms: a garbage collection of its heap can run tens of milliseconds on a slow core.',
     }),
-    lock_memory: Type.Boolean({
-      default: false,
-      description: 'Lock the daemon\'s pages in memory (mlockall with MCL_ONFAULT; keepalived vrrp_no_swap), so a page of the HA path is never read back from disk or swap under memory pressure. Off by default: it locks the whole process (both threads), and boxes without swap lose only evicted code pages.',
-    }),
   },
-  { default: {}, description: 'Scheduling of the HA thread (VRRP, serial heartbeat), as keepalived\'s vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime and vrrp_no_swap.' },
+  { default: {}, description: 'Scheduling of the HA thread (VRRP, serial heartbeat), as keepalived\'s vrrp_rt_priority, vrrp_priority and vrrp_rlimit_rttime.' },
 );

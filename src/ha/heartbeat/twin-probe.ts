@@ -4,9 +4,14 @@
 // authenticated answer (the daemon lives) or when the window is over (it does not). Each question
 // also goes out once more from a socket of the round connected to the twin's probe port: when no
 // socket is bound there — the twin's daemon is gone, its box up — the twin's kernel answers with
-// ICMP port unreachable (ECONNREFUSED on that socket) and the round ends at once, a round trip
-// after it began instead of the whole window (the daemon crash case; a stalled daemon keeps its
-// socket bound, so it is never mistaken for a dead one this way). The connected socket is only
+// ICMP port unreachable (ECONNREFUSED on that socket) and the round ends one probe interval
+// later instead of after the whole window (the daemon crash case; a stalled daemon keeps its
+// socket bound, so it is never mistaken for a dead one this way). That interval is the living
+// daemon's chance to overrule the refusal: any host on the LAN can forge an ICMP port unreachable
+// (nothing authenticates it, and the kernel matches it to the socket by the quoted addresses and
+// ports alone), but nobody can forge the daemon's authenticated answer, which arrives a round trip
+// after the question. A refusal followed by an answer is counted and logged (a forged ICMP, or a
+// daemon restarting at that moment) and the twin lives. The connected socket is only
 // that second channel: answers are taken from either socket, so a twin answering from another of
 // its addresses is still heard on the bound one. Beside it, an ARP request for the twin's address
 // (`arping`, when installed) says whether the box itself is up: it never decides, it tells the
@@ -66,6 +71,8 @@ export interface TwinProbeCounters {
   rounds_unanswered: number;
   /** Rounds ended by the twin kernel's ICMP port unreachable (no daemon listening). */
   refused: number;
+  /** Rounds with an ICMP port unreachable that the twin's daemon then answered (forged, or a restart). */
+  refused_then_answered: number;
   /** Questions also sent as Ethernet frames to the twin's MAC (ProbeLinkLayer), and those that failed. */
   questions_to_mac: number;
   mac_send_errors: number;
@@ -76,7 +83,7 @@ const ANSWER_RATE = 100;
 const ARPING_PATHS = ['/usr/bin/arping', '/usr/sbin/arping', '/bin/arping', '/sbin/arping'];
 
 export class TwinProbe {
-  readonly counters: TwinProbeCounters = { questions_sent: 0, questions_answered: 0, answers_received: 0, rejected: 0, rate_limited: 0, rounds: 0, rounds_unanswered: 0, refused: 0, questions_to_mac: 0, mac_send_errors: 0 };
+  readonly counters: TwinProbeCounters = { questions_sent: 0, questions_answered: 0, answers_received: 0, rejected: 0, rate_limited: 0, rounds: 0, rounds_unanswered: 0, refused: 0, refused_then_answered: 0, questions_to_mac: 0, mac_send_errors: 0 };
   private readonly packetSockets = new Map<string, NativeHandle>();
   private readonly sockets = new Map<4 | 6, Socket>();
   private readonly pending = new Map<string, (instances: ProbeInstance[]) => void>();
@@ -184,11 +191,11 @@ export class TwinProbe {
       if (direct) {
         direct.on('message', (msg) => this.onMessage(direct, msg, address, this.o.port));
         direct.on('error', (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ECONNREFUSED') return;
-          // ICMP port unreachable from the twin: its kernel is up, nothing listens on the port.
+          if (err.code !== 'ECONNREFUSED' || settled || refused) return;
+          // ICMP port unreachable "from the twin": its kernel is up and nothing listens on the
+          // port — unless the ICMP is forged, which the daemon's answer shows within one interval.
           refused = true;
-          this.counters.refused++;
-          finish(false);
+          timers.push(setTimeout(() => finish(false), this.o.intervalMs));
         });
         // A connect that fails (ENETUNREACH with the LAN link down, EACCES) calls back with the
         // error and leaves the socket unconnected, where send(datagram, cb) would throw (the
@@ -210,6 +217,11 @@ export class TwinProbe {
       if (family === 4 && ifname && this.arping) arp = this.arpOnce(address, ifname, windowMs);
     });
     if (!daemon) this.counters.rounds_unanswered++;
+    if (refused && !daemon) this.counters.refused++;
+    if (refused && daemon) {
+      this.counters.refused_then_answered++;
+      this.o.log(`twin probe to ${address}: an ICMP port unreachable said nothing listens, then the twin's daemon answered: the ICMP was forged by a host on the LAN, or the daemon was restarting; the answer wins`);
+    }
     // ARP only qualifies the verdict: never wait for it past the round's window (a box that is
     // up answers within a few ms; no answer by then counts as none). A refusal proves the box up.
     const asked = family === 4 && ifname !== undefined && this.arping !== null;

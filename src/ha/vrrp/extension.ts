@@ -17,6 +17,7 @@ import { NetIo, SOCKET_FAULT_AFTER, socketKeys, toNetVip, type SocketFault } fro
 import { receiveLedger } from './receive-ledger';
 import { VrrpRunner, type RunnerClock } from './runner';
 import { StallGate } from '../stall-gate';
+import { startMark } from '../../lib/start-marks';
 import { DEFAULT_ETHERNET_MARGIN_MS, stallAdvertBudgetMs, stallMinSettleMs, stallSettleMs, stallThresholdMs, type StallWatchOptions } from '../../heartbeat';
 
 const monotonic: RunnerClock = {
@@ -64,6 +65,7 @@ export class VrrpExtension implements Extension {
 
     const ifnames = interfacesOf(config);
     const infos = await readInterfaces(ifnames);
+    startMark('ha-interfaces');
 
     // Stale VIPs: none of ours should be on the box before an election says so; an address
     // owner's VIP is its own primary address and stays.
@@ -73,8 +75,10 @@ export class VrrpExtension implements Extension {
     for (const v of stale.removed) log.info(`removed stale VIP ${v.address}/${v.prefixLength} from ${v.ifname}`);
     for (const e of stale.errors) log.warn(`stale VIP clean-up: ${e}`);
 
+    startMark('ha-stale-vips');
     const fresh = await readInterfaces(ifnames);
     this.monitor = await this.startMonitor(ifnames, log);
+    startMark('ha-monitor');
 
     const plans = this.buildPlans(config, fresh, new Set());
     const groups = groupsOf(config);
@@ -90,8 +94,10 @@ export class VrrpExtension implements Extension {
       gate.beat();
       runner.receive(p);
     });
+    startMark('ha-sockets-open');
     // The gate's watch starts with the whole HA path (HaSide, once the heartbeat runs too).
     this.runner.start();
+    startMark('ha-runner-started');
     this.startTracking(config, plans, log);
 
     // A graceful stop hands over first, before any other feature stops (MQTT may take a while

@@ -26,6 +26,7 @@ import type { EventBus } from '../../daemon/events';
 import { AhSessions } from './ah-session';
 import type { InstancePlan } from './instance-plan';
 import { diffPlans, vanishedVips, type ReloadDiff } from './reload-diff';
+import { startMark } from '../../lib/start-marks';
 
 export interface VrrpIo {
   /** Send one VRRP message; must not block. */
@@ -490,6 +491,7 @@ export class VrrpRunner {
         // The logger names the instance: "VI_1: BACKUP -> MASTER (master down, 3609 ms without advert)".
         const cause = a.detail ? `${a.cause}, ${a.detail}` : a.cause;
         log.info(`${a.from} -> ${a.to} (${cause})`);
+        if (a.from === 'INIT') startMark(`ha-${a.to.toLowerCase()}`);
         if (a.to === 'MASTER') this.ah.becameMaster(plan.name);
         this.o.bus.emit('transition', { instance: plan.name, from: a.from, to: a.to, cause, at: Date.now() });
         return undefined;

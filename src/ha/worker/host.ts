@@ -20,6 +20,8 @@ import type { HeartbeatOff, HeartbeatStatus } from '../heartbeat/status';
 import type { InstanceView } from '../vrrp/runner';
 import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol';
 import { HA_WORKER_FILE, takeHaWorker } from './prewarm';
+import { startMark } from '../../lib/start-marks';
+import { dropStartBoost } from './start-boost';
 // The HA side itself (VRRP, the serial heartbeat, the network code) is imported on the main
 // thread only when it runs there: with the worker, the main isolate never loads it.
 import type { HaSide } from './side';
@@ -159,10 +161,13 @@ export class HaExtension implements Extension {
       this.started = resolve;
     });
     const timer = setTimeout(() => this.started?.({ ok: false, error: new Error(`HA thread gave no answer in ${START_TIMEOUT_MS / 1000} s`) }), START_TIMEOUT_MS);
+    startMark('main-ha-start-sent');
     this.send({
       type: 'start',
       init: { configPath: ctx.configPath, config: ctx.config, configHash: ctx.configHash, startedAt: ctx.startedAt, pid: process.pid, controlSocket: ctx.config.control.socket },
     });
+    // The main thread's part of the path to BACKUP is done: normal scheduling from here.
+    dropStartBoost();
     const r = await done;
     clearTimeout(timer);
     if (!r.ok) {
@@ -282,6 +287,7 @@ export class HaExtension implements Extension {
   private onMessage(m: FromHa): void {
     switch (m.type) {
       case 'started':
+        startMark('main-ha-started');
         if (m.ok) this.setMirror(m.state);
         this.started?.(
           m.ok ? { ok: true } : { ok: false, error: new FeatureError(m.failure.message, { feature: m.failure.feature, call: m.failure.call, errno: m.failure.errno }) },

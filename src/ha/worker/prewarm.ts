@@ -6,6 +6,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { startMark } from '../../lib/start-marks';
+
+export { startBoost } from './start-boost';
 
 /** dist/ha-worker.js beside the bundle; undefined where there is none (the source tree). */
 export const HA_WORKER_FILE = (() => {
@@ -22,7 +25,9 @@ let warm: { worker: Worker; dead: boolean } | undefined;
 /** Starts the worker now, if the HA path will run in one (no-op otherwise, or if started already). */
 export function prewarmHaWorker(env: NodeJS.ProcessEnv = process.env): void {
   if (warm || !HA_WORKER_FILE || env.TWINVIP_HA_THREAD === 'main') return;
+  startMark('main-worker-spawn');
   const w = { worker: new Worker(HA_WORKER_FILE), dead: false };
+  startMark('main-worker-spawned');
   // Unreferenced until taken: a run that refuses its configuration exits without waiting for it.
   w.worker.unref();
   // A worker that failed before it was taken is not used: HaExtension starts its own, whose

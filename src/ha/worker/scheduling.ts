@@ -1,5 +1,5 @@
-// The HA thread's scheduling (config `scheduling`, keepalived's vrrp_rt_priority, vrrp_priority,
-// vrrp_rlimit_rttime and vrrp_no_swap): set once at the thread's start and on a reload, for this
+// The HA thread's scheduling (config `scheduling`, keepalived's vrrp_rt_priority, vrrp_priority
+// and vrrp_rlimit_rttime): set once at the thread's start and on a reload, for this
 // thread only (native/twinvip_net.c setThreadScheduling). The main thread stays at normal
 // priority: whatever it does (a large MQTT request, 1,000 control requests a second, a console
 // dump) competes with the rest of the box, not with the adverts. A refusal (no CAP_SYS_NICE) is
@@ -49,7 +49,7 @@ export class HaThreadScheduling {
   }
 
   private set(cfg: SchedulingConfig): void {
-    const r = this.addon.setThreadScheduling({ nice: cfg.nice, rtPriority: cfg.rt_priority, rttimeUs: cfg.rt_priority > 0 ? cfg.rlimit_rttime : 0, lockMemory: cfg.lock_memory });
+    const r = this.addon.setThreadScheduling({ nice: cfg.nice, rtPriority: cfg.rt_priority, rttimeUs: cfg.rt_priority > 0 ? cfg.rlimit_rttime : 0 });
     const { errors, ...now } = r;
     this.now = now;
     this.xcpuSeen = now.xcpu;
@@ -66,10 +66,6 @@ export class HaThreadScheduling {
     if (errors.nice) {
       this.refused.push(`nice ${cfg.nice} refused: ${errors.nice}`);
       this.log.error(`${where}: nice ${cfg.nice} not set: ${errors.nice}; it stays at nice ${now.nice}. Needs CAP_SYS_NICE or LimitNICE`, { tid: now.tid, nice: cfg.nice, error: errors.nice });
-    }
-    if (errors.memlock) {
-      this.refused.push(`memory lock refused: ${errors.memlock}`);
-      this.log.error(`${where}: lock_memory: ${errors.memlock}; pages stay swappable. Needs CAP_IPC_LOCK or LimitMEMLOCK=infinity`, { error: errors.memlock });
     }
     if (this.refused.length === 0) this.log.info(`${where} scheduling: ${this.describe()}`);
   }
@@ -107,7 +103,7 @@ export class HaThreadScheduling {
     const cfg = this.cfg;
     if (!n || !cfg) return 'not set';
     const rt = n.policy === 'SCHED_RR' ? `SCHED_RR ${n.rtPriority}, RLIMIT_RTTIME ${n.rttimeHard < 0 ? 'unlimited' : `${n.rttimeHard / 1000} ms`}` : n.policy;
-    return `${rt}, nice ${n.nice}${cfg.lock_memory ? ', memory locked' : ''}`;
+    return `${rt}, nice ${n.nice}`;
   }
 
   /** status features.ha_thread. */

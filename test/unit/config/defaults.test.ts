@@ -18,17 +18,17 @@ describe('defaults filled in by the loader', () => {
     expect(config.console).toMatchObject({ enabled: false, baud: 115200 });
     expect(config.notify).toEqual({ timeout: 30, enable_script_security: true });
     expect(config.email).toBeUndefined();
-    // The HA thread: real-time (SCHED_RR 10) with keepalived's safety net, nice -10, no mlockall.
-    expect(config.scheduling).toEqual({ rt_priority: 10, nice: -10, rlimit_rttime: 200000, lock_memory: false });
+    // The HA thread: real-time (SCHED_RR 10) with keepalived's safety net, nice -10.
+    expect(config.scheduling).toEqual({ rt_priority: 10, nice: -10, rlimit_rttime: 200000 });
   });
 
   it('scheduling: refuses values the kernel would refuse, with the field named', () => {
-    for (const [bad, where] of [[{ rt_priority: 100 }, '/scheduling/rt_priority'], [{ nice: -21 }, '/scheduling/nice'], [{ rlimit_rttime: 999 }, '/scheduling/rlimit_rttime'], [{ realtime: true }, '/scheduling']] as const) {
+    for (const [bad, where] of [[{ rt_priority: 100 }, '/scheduling/rt_priority'], [{ nice: -21 }, '/scheduling/nice'], [{ rlimit_rttime: 999 }, '/scheduling/rlimit_rttime'], [{ lock_memory: true }, '/scheduling']] as const) {
       const r = parseConfigText(JSON.stringify({ scheduling: bad }));
       expect(r.ok, JSON.stringify(bad)).toBe(false);
       if (!r.ok) expect(r.errors.map((e) => e.path).join(' ')).toContain(where);
     }
-    expect(expectValid({ scheduling: { rt_priority: 0, nice: 5 } }).config.scheduling).toEqual({ rt_priority: 0, nice: 5, rlimit_rttime: 200000, lock_memory: false });
+    expect(expectValid({ scheduling: { rt_priority: 0, nice: 5 } }).config.scheduling).toEqual({ rt_priority: 0, nice: 5, rlimit_rttime: 200000 });
   });
 
   it('fills an instance as keepalived would: v2, priority 100, 1 s adverts, BACKUP, preempt, GARP 5/5', () => {

@@ -407,16 +407,18 @@ describe('fidelity: priority derived from the state, as keepalived 2.2.7 does', 
     expect(r.notes.find((n) => n.keyword === 'state' && n.line === 2)).toMatchObject({ severity: 'warning', message: expect.stringMatching(/priority 255/) });
   });
 
-  it('global_defs vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime, vrrp_no_swap become scheduling (the HA thread)', () => {
+  it('global_defs vrrp_rt_priority, vrrp_priority, vrrp_rlimit_rttime become scheduling (the HA thread); vrrp_no_swap is reported', () => {
     const vi = 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  10.0.0.5/24\n }\n}\n';
     const r = inline(`global_defs {\n vrrp_rt_priority 50\n vrrp_priority -15\n vrrp_rlimit_rttime 300000\n vrrp_no_swap\n checker_priority -5\n}\n${vi}`);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect((r.config as Any).scheduling).toEqual({ rt_priority: 50, nice: -15, rlimit_rttime: 300000, lock_memory: true });
-    for (const k of ['vrrp_rt_priority', 'vrrp_priority', 'vrrp_rlimit_rttime', 'vrrp_no_swap']) expect(noteAt(r.notes, k), k).toBeUndefined();
+    expect((r.config as Any).scheduling).toEqual({ rt_priority: 50, nice: -15, rlimit_rttime: 300000 });
+    for (const k of ['vrrp_rt_priority', 'vrrp_priority', 'vrrp_rlimit_rttime']) expect(noteAt(r.notes, k), k).toBeUndefined();
+    // vrrp_no_swap: reported, not applied (mlockall made V8 abort: bench/README.md).
+    expect(noteAt(r.notes, 'vrrp_no_swap')?.message).toMatch(/mlockall of the daemon .* made it abort/);
     expect(noteAt(r.notes, 'checker_priority')?.message).toMatch(/checks run on the main thread/);
     const checked = parseConfigText(r.text);
-    expect(checked.ok && checked.config.scheduling).toEqual({ rt_priority: 50, nice: -15, rlimit_rttime: 300000, lock_memory: true });
+    expect(checked.ok && checked.config.scheduling).toEqual({ rt_priority: 50, nice: -15, rlimit_rttime: 300000 });
 
     // keepalived's own default (10 ms) and its deprecated spelling: carried over with a warning;
     // below twinvip's minimum raised to it; out of range or not a number: not converted, said so.

@@ -1,0 +1,54 @@
+// Real-time priority for the start-up (issue 21): from `twinvip run`'s first instruction until the
+// HA thread has its instances in BACKUP, the two threads on that path run SCHED_RR, so a restarted
+// box re-joins its pair in about its own CPU time (≈ 0.2 s of CPU on two threads) whatever else the
+// box is running, not 3-5 times that behind the other processes (bench/README.md "start": spawn ->
+// BACKUP 665 -> 155 ms, medians, load 17). Set with SCHED_RESET_ON_FORK (the addon's
+// setThreadScheduling): threads and processes created meanwhile (the HA worker, libuv's pool,
+// nginx, scripts) start at normal scheduling. Then:
+//   main thread  boosted at `run`'s start (cli.ts), back to normal once it has sent the HA side its
+//                configuration (host.ts), or when the start ends any other way (run.ts);
+//   HA thread    boosts itself at its first instruction (entry.ts, before its modules load), keeps
+//                it until its configured scheduling (scheduling.ts) replaces it at the end of its
+//                start, or drops it at once when the configuration says rt_priority 0.
+// No RLIMIT_RTTIME safety net during the boost (the start-up's module loading is a burst, and it
+// ends); refused (no CAP_SYS_NICE), it is silently not there: the HA side's own scheduling reports
+// refusals. TWINVIP_START_BOOST=0 turns it off (benchmarks).
+import { getPriority } from 'node:os';
+import { loadAddon } from '../../net/native';
+
+/** scheduling.rt_priority's default (src/config/schema/scheduling.ts). */
+export const START_RT_PRIORITY = 10;
+
+let boosted: { nice: number } | undefined;
+
+/** This thread at SCHED_RR START_RT_PRIORITY until dropStartBoost(); false when refused or off. */
+export function startBoost(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (boosted) return true;
+  if (env.TWINVIP_START_BOOST === '0') return false;
+  try {
+    const nice = getPriority(0);
+    const r = loadAddon().setThreadScheduling({ rtPriority: START_RT_PRIORITY });
+    if (r.errors.rt || r.policy !== 'SCHED_RR') return false;
+    boosted = { nice };
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Back to normal scheduling at the nice value from before (no-op without a boost). */
+export function dropStartBoost(): void {
+  const b = boosted;
+  boosted = undefined;
+  if (!b) return;
+  try {
+    loadAddon().setThreadScheduling({ rtPriority: 0, nice: b.nice });
+  } catch {
+    // the addon loaded for the boost: nothing to do if it fails now
+  }
+}
+
+/** Whether this thread runs boosted (tests). */
+export function startBoosted(): boolean {
+  return boosted !== undefined;
+}
