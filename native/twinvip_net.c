@@ -1343,7 +1343,10 @@ static int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t *
   return 1;
 }
 
-// setThreadScheduling({nice?, rtPriority?, rttimeUs?}) on the calling thread.
+// setThreadScheduling({nice?, rtPriority?, rttimeUs?, inherit?}) on the calling thread.
+// Real-time is set with SCHED_RESET_ON_FORK (threads and processes it creates start at normal
+// scheduling) unless inherit is true: the start-up boost hands its priority to the HA worker's
+// thread that way, for the one pthread_create of `new Worker()` (src/ha/worker/start-boost.ts).
 // Never throws for a refusal: each part that failed is named in the result (errors.nice,
 // errors.rt, errors.rlimit, errors.sigxcpu) beside the thread's policy as it is.
 static napi_value set_thread_scheduling(napi_env env, napi_callback_info info) {
@@ -1357,6 +1360,14 @@ static napi_value set_thread_scheduling(napi_env env, napi_callback_info info) {
   int has_nice = get_int_prop(env, argv[0], "nice", &nice);
   int has_rt = get_int_prop(env, argv[0], "rtPriority", &rt);
   int has_rttime = get_int_prop(env, argv[0], "rttimeUs", &rttime);
+  int64_t inherit = 0;
+  napi_value iv;
+  bool has_inherit = false;
+  if (napi_has_named_property(env, argv[0], "inherit", &has_inherit) == napi_ok && has_inherit &&
+      napi_get_named_property(env, argv[0], "inherit", &iv) == napi_ok) {
+    bool b = false;
+    if (napi_get_value_bool(env, iv, &b) == napi_ok) inherit = b ? 1 : 0;
+  }
   if (has_nice < 0 || has_rt < 0 || has_rttime < 0 || nice < -20 || nice > 19 || rt < 0 || rt > 99 || rttime < 0)
     FAIL_TYPE("setThreadScheduling: nice -20..19, rtPriority 0..99, rttimeUs >= 0");
   pid_t tid = (pid_t)syscall(SYS_gettid);
@@ -1386,7 +1397,7 @@ static napi_value set_thread_scheduling(napi_env env, napi_callback_info info) {
       }
       if (rt_ok) {
         rt_tid = tid;
-        if (sched_setscheduler(tid, SCHED_RR | SCHED_RESET_ON_FORK, &sp) != 0) {
+        if (sched_setscheduler(tid, SCHED_RR | (inherit ? 0 : SCHED_RESET_ON_FORK), &sp) != 0) {
           set_err(env, errors, "rt", errno, "sched_setscheduler(SCHED_RR)");
           rt_tid = 0;
         }

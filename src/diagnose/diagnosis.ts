@@ -294,15 +294,23 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
 
 /**
  * A direction from the sender's side: lost when it has been MASTER for a while and the listener
- * hears nothing: either the listener's HA path has declared the channel lost (about three
- * intervals), or, earlier, the sender's own send times say that at least MISSED_FOR_LOSS adverts
- * left it after the listener's last one and long enough ago to have arrived (missedAdverts).
+ * hears nothing. With both boxes' advert times read together (`missed` is then a number), that
+ * is when at least MISSED_FOR_LOSS adverts left the sender after the listener's last one and long
+ * enough ago to have arrived (missedAdverts), or one and the listener's HA path says "not heard":
+ * a MASTER that stalled sent none, so the listener's silence (and that verdict) is not read as
+ * loss. Without them, the listener's HA path's verdict.
  */
-function direction(sender: InstanceEvidence, listener: InstanceEvidence, missed: number): Dir {
+function direction(sender: InstanceEvidence, listener: InstanceEvidence, missed: number | undefined): Dir {
   if (sender.state !== 'MASTER') return 'unknown';
   // A new MASTER's first adverts are on their way: judge once it has sent a few.
   if (sender.state_ms !== undefined && sender.state_ms < 2 * sender.settings.advert_interval_cs * 10) return 'unknown';
-  if (missed >= MISSED_FOR_LOSS) return 'lost';
+  if (missed !== undefined) {
+    if (missed >= MISSED_FOR_LOSS) return 'lost';
+    // The HA path's verdict (an interval and 200 ms of silence) counts once one advert the sender
+    // did send is missing: a stalled sender has none missing.
+    if (missed >= 1 && listener.hears_twin === false) return 'lost';
+    return listener.hears_twin === true ? 'ok' : 'unknown';
+  }
   if (listener.hears_twin === true) return 'ok';
   if (listener.hears_twin === false) return 'lost';
   return 'unknown';
@@ -349,12 +357,15 @@ export const ADVERT_IN_FLIGHT_MS = 300;
  * fewer adverts. A sender that stalled sent nothing during the stall: nothing is counted for it,
  * so a brief stall of the MASTER is never read as loss.
  */
-export function missedAdverts(ev: PairEvidence, sender: InstanceEvidence, listener: InstanceEvidence, who: 'local-sends' | 'twin-sends'): number {
+export function missedAdverts(ev: PairEvidence, sender: InstanceEvidence, listener: InstanceEvidence, who: 'local-sends' | 'twin-sends'): number | undefined {
   const R = ev.twin_ask_ms;
   const A = TWIN_EVIDENCE_MAX_AGE_MS;
   const silence = listener.last_twin_advert_ms_ago;
   const sent = sender.sent_ms_ago;
-  if (R === undefined || silence === null || !sent || sent.length === 0) return 0;
+  // Not read together (or an older twin): undefined, the HA path's verdict decides.
+  if (R === undefined || !sent) return undefined;
+  // Never heard since the listener started: only its HA path can say.
+  if (silence === null) return undefined;
   // Ages on the sender's side: after the listener's last advert for sure, and old enough to have arrived.
   const [newest, oldest] = who === 'local-sends' ? [A + ADVERT_IN_FLIGHT_MS, silence - R] : [R + ADVERT_IN_FLIGHT_MS, silence - A];
   return sent.filter((age) => age > newest && age < oldest).length;

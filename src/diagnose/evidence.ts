@@ -129,9 +129,10 @@ export interface PairEvidence {
    */
   twin_questions_before?: number;
   /**
-   * ms from the moment this box's evidence was gathered to the twin's answer: the twin gathered
-   * its own within that time after ours (or at most TWIN_EVIDENCE_MAX_AGE_MS before). Undefined:
-   * not measured (no early verdict on the Ethernet directions).
+   * The advert times of both sides (sent_ms_ago, last_twin_advert_ms_ago) were read together:
+   * ours, then the twin's within this many ms (a short serial exchange of its own, the
+   * `diagnose-adverts` request); taken as at most TWIN_EVIDENCE_MAX_AGE_MS before ours at the
+   * earliest. Undefined: not read together (no early verdict on the Ethernet directions).
    */
   twin_ask_ms?: number;
   /**

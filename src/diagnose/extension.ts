@@ -25,6 +25,17 @@ import { EvidenceGatherer, forTwin, parseSideEvidence } from './gather';
 
 /** The serial request name the twin answers with its evidence. */
 export const DIAGNOSE_REQUEST = 'diagnose';
+/**
+ * The request for the advert times alone (per instance: when it sent its last adverts, when it
+ * last heard the twin's): an answer of one serial chunk, so its round trip is short and bounds
+ * well when the twin read them (the full evidence takes many chunks: too loose a bound).
+ */
+export const ADVERTS_REQUEST = 'diagnose-adverts';
+const ADVERTS_TIMEOUT_MS = 1000;
+/** A lost direction with no cause for it yet is looked at every OVERDUE_RECHECK_MS for this long. */
+const UNDECIDED_RECHECK_FOR_MS = 5000;
+/** What a lost direction is named as, or explained by. */
+const DIRECTION_CAUSES: ReadonlySet<CauseId> = new Set(['one-way-loss', 'path-cut', 'vrrp-filtered', 'link-down', 'nic-errors', 'firewall-drops-vrrp', 'settings-mismatch', 'auth-mismatch', 'peer-address-mismatch']);
 export const PERIOD_MS = 1000;
 /**
  * While a MASTER's advert is overdue at the other box (not yet two missed: no verdict), the next
@@ -87,6 +98,8 @@ export class DiagnoseExtension implements Extension {
   private again = false;
   /** The last diagnosis saw an advert overdue: the next one comes in OVERDUE_RECHECK_MS. */
   private overdue = false;
+  /** Since when a direction has been lost (for the quick re-checks while undecided). */
+  private lostSince: number | undefined;
   /** The twin's MACs from its last evidence, kept while its evidence is missing (a crashed daemon). */
   private twinMacs: { node: string; macs: string[] } | undefined;
   readonly counters = { runs: 0, twin_answers: 0, twin_failures: 0, probe_rounds: 0, findings_raised: 0, findings_cleared: 0, kicks: 0 };
@@ -101,6 +114,7 @@ export class DiagnoseExtension implements Extension {
     this.log = ctx.logger.for('heartbeat');
     this.stopped = false;
     this.ha.heartbeat.answerWith(DIAGNOSE_REQUEST, () => this.answerTwin());
+    this.ha.heartbeat.answerWith(ADVERTS_REQUEST, async () => JSON.stringify(await this.advertTimes()));
     this.unregister.push(
       ctx.control.register('diagnose', async () => this.section(await this.runOnce()), {
         summary: 'split-brain diagnosis now: causes with evidence and fix, asking the twin over serial',
@@ -265,7 +279,6 @@ export class DiagnoseExtension implements Extension {
   private async cycle(): Promise<Diagnosis> {
     this.counters.runs++;
     let local = await this.gatherLocal();
-    let moment = this.localMoment;
     const hb = this.ha.heartbeat.status();
     const ev: PairEvidence = { local, twin: null };
     if (!hb.enabled) ev.twin_unknown_reason = 'no serial heartbeat configured';
@@ -273,8 +286,7 @@ export class DiagnoseExtension implements Extension {
     else {
       const twin = await this.askTwin(ev);
       ev.twin = twin;
-      // The twin gathered its evidence within this long after ours (the early direction verdict).
-      if (twin) ev.twin_ask_ms = Math.round(performance.now() - moment);
+      await this.alignAdvertTimes(ev);
       if (twin && local.probe && someDirectionLost(ev)) {
         // Tell one-way loss from a cut: our probe's questions reaching the twin show in its
         // answered-questions counter; its answers reaching us in the round's verdict. With the
@@ -284,15 +296,14 @@ export class DiagnoseExtension implements Extension {
         try {
           const r = (await this.ha.command('heartbeat', { probe: true, link_macs: linkMacs(local, twin) })) as { answered: boolean | null };
           this.counters.probe_rounds++;
-          // Both sides again, gathered after the round (the early verdict compares ages taken together).
+          // Both sides again, gathered after the round, and their advert times read together.
           local = await this.gatherLocal();
-          moment = this.localMoment;
           local = { ...local, probe: local.probe ? { ...local.probe, answered: r.answered } : null };
           ev.local = local;
           const after = await this.askTwin(ev);
           if (after && before !== undefined && r.answered !== null) {
             ev.twin = after;
-            ev.twin_ask_ms = Math.round(performance.now() - moment);
+            await this.alignAdvertTimes(ev);
             ev.twin_questions_before = before;
             // Our outgoing direction, for the twin (its own round cannot see it when ours is lost).
             const reached = r.answered || (after.probe?.questions_answered ?? 0) > before;
@@ -308,12 +319,70 @@ export class DiagnoseExtension implements Extension {
     }
     if (ev.twin) this.twinMacs = { node: ev.twin.node, macs: [...new Set(ev.twin.nics.map((n) => n.mac.toLowerCase()).filter((m) => m !== '' && m !== '00:00:00:00:00:00'))] };
     if (this.twinMacs) ev.twin_macs = this.twinMacs;
-    this.overdue = advertOverdue(ev);
     const d = diagnose(ev);
+    // Look again soon while an advert is overdue, and while a lost direction is not told yet (the
+    // twin's own probe round, which the verdict may need, comes with its next answer), for a while.
+    const lost = someDirectionLost(ev);
+    if (!lost) this.lostSince = undefined;
+    else this.lostSince ??= performance.now();
+    const undecided = lost && !d.findings.some((f) => DIRECTION_CAUSES.has(f.cause)) && performance.now() - this.lostSince! < UNDECIDED_RECHECK_FOR_MS;
+    this.overdue = advertOverdue(ev) || undecided;
     if (ev.twin) this.twinAt = performance.now();
     this.last = { diagnosis: d, at: Date.now(), twin: ev.twin?.node ?? null };
     this.report(d, ev.twin !== null, local.node);
     return d;
+  }
+
+  /** This box's advert times now, per instance (the ADVERTS_REQUEST answer). */
+  private async advertTimes(): Promise<AdvertTimes[]> {
+    await this.ha.refresh();
+    const runner = this.ha.vrrp;
+    const hb = this.ha.heartbeat.status();
+    const now = runner?.now() ?? 0;
+    return (runner?.views() ?? []).map((v) => {
+      const eth = hb.enabled ? hb.ethernet.find((e) => e.vrid === v.plan.params.vrid && e.family === v.plan.family) : undefined;
+      return {
+        vrid: v.plan.params.vrid,
+        family: v.plan.family,
+        sent_ms_ago: v.sentAt.map((t) => Math.max(0, Math.round(now - t))).reverse(),
+        last_twin_advert_ms_ago: eth ? eth.last_advert_ms_ago : null,
+      };
+    });
+  }
+
+  /**
+   * Both boxes' advert times read together (ours, then the twin's over serial in one short
+   * exchange) replace those of the evidence, with the exchange's duration as the bound on when
+   * the twin read its own. Without an answer the evidence carries no such bound (no early verdict).
+   */
+  private async alignAdvertTimes(ev: PairEvidence): Promise<void> {
+    delete ev.twin_ask_ms;
+    const T = ev.twin;
+    if (!T) return;
+    const ours = await this.advertTimes();
+    const asked = performance.now();
+    const r = await this.ha.heartbeat.requestPeer(ADVERTS_REQUEST, ADVERTS_TIMEOUT_MS);
+    if (!r.ok) return;
+    const ask = performance.now() - asked;
+    let theirs: AdvertTimes[];
+    try {
+      const v = JSON.parse(r.body) as unknown;
+      if (!Array.isArray(v)) return;
+      theirs = v.filter((x): x is AdvertTimes => typeof x === 'object' && x !== null && typeof (x as AdvertTimes).vrid === 'number' && Array.isArray((x as AdvertTimes).sent_ms_ago));
+    } catch {
+      return;
+    }
+    const put = (side: SideEvidence, times: AdvertTimes[]) => {
+      side.instances = side.instances.map((i) => {
+        const t = times.find((x) => x.vrid === i.vrid && x.family === i.family);
+        return t ? { ...i, sent_ms_ago: t.sent_ms_ago, last_twin_advert_ms_ago: t.last_twin_advert_ms_ago } : { ...i, sent_ms_ago: [] };
+      });
+    };
+    ev.local = { ...ev.local };
+    ev.twin = { ...T };
+    put(ev.local, ours);
+    put(ev.twin, theirs);
+    ev.twin_ask_ms = Math.round(ask);
   }
 
   private async askTwin(ev: PairEvidence): Promise<SideEvidence | null> {
@@ -392,4 +461,12 @@ export function linkMacs(local: SideEvidence, twin: SideEvidence): Record<string
     if (own && theirs && !(li.interface in out)) out[li.interface] = { own, twin: theirs };
   }
   return out;
+}
+
+/** One instance's advert times, as the ADVERTS_REQUEST answer carries them. */
+interface AdvertTimes {
+  vrid: number;
+  family: 4 | 6;
+  sent_ms_ago: number[];
+  last_twin_advert_ms_ago: number | null;
 }

@@ -90,6 +90,8 @@ export class EvidenceGatherer {
   private conflicts: AddressConflict[] = [];
   private arpAt = -Infinity;
   private arpBusy: Promise<void> | undefined;
+  /** Started: the next ARP round, ARP_EVERY_MS after the last one began (not at the next gather). */
+  private arpTimer: NodeJS.Timeout | undefined;
   private monitor: { stop(): void } | undefined;
   private monitoring = false;
   private lastViews: readonly InstanceView[] = [];
@@ -126,6 +128,8 @@ export class EvidenceGatherer {
   }
 
   stop(): void {
+    if (this.arpTimer) clearTimeout(this.arpTimer);
+    this.arpTimer = undefined;
     this.monitor?.stop();
     this.monitor = undefined;
     this.monitoring = false;
@@ -290,6 +294,14 @@ export class EvidenceGatherer {
       })
       .finally(() => {
         this.arpBusy = undefined;
+        // While started, the rounds follow each other every ARP_EVERY_MS on their own: a host
+        // that claims an address is heard within about a second, not a second after a gather.
+        if (!this.changed || this.arpTimer) return;
+        this.arpTimer = setTimeout(() => {
+          this.arpTimer = undefined;
+          if (this.changed) this.refreshConflicts(performance.now(), this.lastViews);
+        }, Math.max(0, this.arpAt + ARP_EVERY_MS - performance.now()));
+        this.arpTimer.unref();
       });
   }
 }

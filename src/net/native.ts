@@ -81,9 +81,10 @@ export interface TwinvipNetAddon {
    * The calling thread's scheduling (setpriority/sched_setscheduler on its tid; keepalived's
    * set_process_priorities for one thread). rtPriority 0 = SCHED_OTHER; rttimeUs sets
    * RLIMIT_RTTIME (soft half of it: SIGXCPU puts the thread back to SCHED_OTHER, counted in
-   * `xcpu`/`demoted`). Never throws for a refusal: the parts that failed are in `errors`.
+   * `xcpu`/`demoted`). Real-time is set with SCHED_RESET_ON_FORK unless `inherit` (then threads
+   * created meanwhile inherit it). Never throws for a refusal: the parts that failed are in `errors`.
    */
-  setThreadScheduling(options: { nice?: number; rtPriority?: number; rttimeUs?: number }): NativeScheduling & {
+  setThreadScheduling(options: { nice?: number; rtPriority?: number; rttimeUs?: number; inherit?: boolean }): NativeScheduling & {
     errors: Partial<Record<'nice' | 'rt' | 'rlimit' | 'sigxcpu', string>>;
   };
   /** A thread's scheduling as it is now (default: the calling thread). */

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { startMark } from '../../lib/start-marks';
 
+import { withInheritedBoost } from './start-boost';
+
 export { startBoost } from './start-boost';
 
 /** dist/ha-worker.js beside the bundle; undefined where there is none (the source tree). */
@@ -26,7 +28,7 @@ let warm: { worker: Worker; dead: boolean } | undefined;
 export function prewarmHaWorker(env: NodeJS.ProcessEnv = process.env): void {
   if (warm || !HA_WORKER_FILE || env.TWINVIP_HA_THREAD === 'main') return;
   startMark('main-worker-spawn');
-  const w = { worker: new Worker(HA_WORKER_FILE), dead: false };
+  const w = { worker: withInheritedBoost(() => new Worker(HA_WORKER_FILE!)), dead: false };
   startMark('main-worker-spawned');
   // Unreferenced until taken: a run that refuses its configuration exits without waiting for it.
   w.worker.unref();

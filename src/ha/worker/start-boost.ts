@@ -3,8 +3,8 @@
 // box re-joins its pair in about its own CPU time (≈ 0.2 s of CPU on two threads) whatever else the
 // box is running, not 3-5 times that behind the other processes (bench/README.md "start": spawn ->
 // BACKUP 665 -> 155 ms, medians, load 17). Set with SCHED_RESET_ON_FORK (the addon's
-// setThreadScheduling): threads and processes created meanwhile (the HA worker, libuv's pool,
-// nginx, scripts) start at normal scheduling. Then:
+// setThreadScheduling): threads and processes created meanwhile (libuv's pool, nginx, scripts)
+// start at normal scheduling, except the HA worker's thread (withInheritedBoost). Then:
 //   main thread  boosted at `run`'s start (cli.ts), back to normal once it has sent the HA side its
 //                configuration (host.ts), or when the start ends any other way (run.ts);
 //   HA thread    boosts itself at its first instruction (entry.ts, before its modules load), keeps
@@ -33,6 +33,33 @@ export function startBoost(env: NodeJS.ProcessEnv = process.env): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Runs `create` (the HA worker's `new Worker()`, whose thread is created inside it) with the boost
+ * inheritable, so the worker's own Node start runs boosted too (its thread until its first
+ * instruction: 230 ms of waiting behind other processes at load 17, bench/README.md "start"); the
+ * worker drops it at the end of its start (entry.ts, scheduling.ts). Without a boost: just `create`.
+ */
+export function withInheritedBoost<T>(create: () => T): T {
+  if (!boosted) return create();
+  let inherited = false;
+  try {
+    inherited = loadAddon().setThreadScheduling({ rtPriority: START_RT_PRIORITY, inherit: true }).policy === 'SCHED_RR';
+  } catch {
+    // the boost stays as it was: the worker starts at normal scheduling
+  }
+  try {
+    return create();
+  } finally {
+    if (inherited) {
+      try {
+        loadAddon().setThreadScheduling({ rtPriority: START_RT_PRIORITY });
+      } catch {
+        // cannot happen after the same call succeeded; never fail the start for it
+      }
+    }
   }
 }
 

@@ -16,11 +16,16 @@ export async function diagnosis(box: Box): Promise<Section> {
   return r.response.data as Section;
 }
 
-/** Waits for `diagnosis: CAUSE (WHERE)` in `box`'s log written after `from` (a log offset). */
+/**
+ * Waits for `diagnosis: CAUSE (WHERE)` in `box`'s log written after `from` (a log offset). `ms`
+ * is from `since` to the line's own timestamp (the daemon's log time, the same clock), so a line
+ * looked for after another one is not timed by when the test got to it.
+ */
 export async function named(p: PairLab, box: Box, from: number, cause: string, where: string, since: number): Promise<{ line: string; ms: number }> {
-  const re = new RegExp(`diagnosis: ${cause} \\(${where}\\): ([^\\n]*)`);
+  const re = new RegExp(`^(\\S+)[^\\n]*diagnosis: ${cause} \\(${where}\\): ([^\\n]*)`, 'm');
   const m = await p.waitFor(() => re.exec(box.log().slice(from)), () => `${cause} (${where}) on ${box.id}${p.logs()}`, 30_000);
-  return { line: m[0], ms: Date.now() - since };
+  const at = Date.parse(m[1]!);
+  return { line: m[0], ms: Number.isFinite(at) ? at - since : Date.now() - since };
 }
 
 /** Neither box names anything but `allowed` (cause ids); returns both boxes' findings. */

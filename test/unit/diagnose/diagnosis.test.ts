@@ -296,6 +296,18 @@ describe('diagnose', () => {
       expect(missedAdverts(ev, ev.twin!.instances[0]!, ev.local.instances[0]!, 'twin-sends')).toBe(0);
       expect(someDirectionLost(ev)).toBe(false);
       expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      // One advert sent and missing, and b's HA path says "not heard": lost (no need to wait for the second).
+      const one = early(1400, every(500));
+      one.local.instances[0]!.hears_twin = false;
+      expect(missedAdverts(one, one.twin!.instances[0]!, one.local.instances[0]!, 'twin-sends')).toBe(1);
+      expect(someDirectionLost(one)).toBe(true);
+      // b's HA path already says "not heard" (an interval and 200 ms of silence): the send times decide.
+      ev.local.instances[0]!.hears_twin = false;
+      expect(someDirectionLost(ev)).toBe(false);
+      expect(diagnose(ev)).toEqual({ findings: [], notes: [] });
+      // Without the send times read together, that verdict alone would have been taken.
+      delete ev.twin_ask_ms;
+      expect(someDirectionLost(ev)).toBe(true);
       // The stall goes on: nothing sent for 2.4 s, b silent as long: not overdue either.
       const still = early(2400, [2400, 3400, 4400]);
       expect(someDirectionLost(still)).toBe(false);
