@@ -42,9 +42,9 @@ const { values } = parseArgs({
     // phase of its start (Node's bootstrap of each thread, config read/validated, worker spawned,
     // worker graph loaded, interfaces read, sockets open, BACKUP) is reported in ms from the spawn.
     phases: { type: 'boolean', default: false },
-    // --chrt PRIO: also 'twinvip-rt', the same bundle with the whole process at SCHED_RR PRIO from
-    // its exec (chrt -r PRIO): what a start immune to the machine's other load would take (an
-    // upper bound for giving the start-up real-time priority; the product does not do that).
+    // --chrt PRIO: also 'twinvip-rt', the same bundle started at SCHED_RR PRIO with reset on fork
+    // (chrt -R -r PRIO), as the shipped unit starts it (CPUSchedulingPolicy=rr,
+    // CPUSchedulingResetOnFork=yes): the exec and Node's bootstrap boosted too.
     chrt: { type: 'string' },
     // --noboost: also 'twinvip-noboost', the same bundle with TWINVIP_START_BOOST=0 (no real-time
     // priority during the start-up, src/ha/worker/start-boost.ts), side by side.
@@ -97,7 +97,7 @@ const twinvipImpl = (bundle, rt, noboost) => ({
     const prof = values['cpu-prof'] && role === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`] : [];
     const argv = [...prof, '--max-semi-space-size=1', bundle, 'run', '-c', conf];
     const e = Object.keys(env).length ? env : undefined;
-    return rt && role === 'a' ? lab.spawn(role, 'chrt', ['-r', rt, process.execPath, ...argv], e) : lab.spawn(role, process.execPath, argv, e);
+    return rt && role === 'a' ? lab.spawn(role, 'chrt', ['-R', '-r', rt, process.execPath, ...argv], e) : lab.spawn(role, process.execPath, argv, e);
   },
 });
 /** utime + stime of `pid` and its threads, in ms (/proc/PID/stat fields 14 and 15, clock ticks of 10 ms). */

@@ -79,6 +79,10 @@ export async function main(argv: string[]): Promise<number> {
     const ha = await import('./ha/worker/prewarm');
     ha.startBoost();
     ha.prewarmHaWorker();
+  } else {
+    // Started real-time by the unit (its ExecStopPost= cleanup, a reload's helper): only the
+    // daemon's start is meant to run so.
+    (await import('./ha/worker/start-boost')).dropInheritedRealtime();
   }
   const command = await load();
   return command(rest);

@@ -13,6 +13,12 @@
 // No RLIMIT_RTTIME safety net during the boost (the start-up's module loading is a burst, and it
 // ends); refused (no CAP_SYS_NICE), it is silently not there: the HA side's own scheduling reports
 // refusals. TWINVIP_START_BOOST=0 turns it off (benchmarks).
+// The shipped unit starts the process real-time already (CPUSchedulingPolicy=rr, reset on fork),
+// so the exec and Node's own bootstrap, before any instruction of ours, are boosted too: that
+// policy IS the boost and ends with it; any command other than `run`, or `run` with the boost
+// off, drops it at its first instruction (dropInheritedRealtime), so nothing stays real-time that
+// was not meant to (`twinvip cleanup` as the unit's ExecStopPost=, for one).
+import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { loadAddon } from '../../net/native';
 
@@ -21,14 +27,48 @@ export const START_RT_PRIORITY = 10;
 
 let boosted: { nice: number } | undefined;
 
+/** The scheduling policy in a /proc/PID/stat text (field 41; 0 = SCHED_OTHER), or undefined. */
+export function policyFromStat(stat: string): number | undefined {
+  // The command name (field 2) may hold spaces and parentheses: fields count from the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const policy = Number(rest[41 - 3]);
+  return Number.isInteger(policy) ? policy : undefined;
+}
+
+/**
+ * Back to SCHED_OTHER if this thread was started real-time (the unit's CPUSchedulingPolicy) and
+ * is not to keep it. A read of /proc/thread-self/stat; the addon only when there is something to
+ * drop.
+ */
+export function dropInheritedRealtime(): void {
+  let policy: number | undefined;
+  try {
+    policy = policyFromStat(readFileSync('/proc/thread-self/stat', 'utf8'));
+  } catch {
+    return;
+  }
+  if (!policy) return;
+  try {
+    loadAddon().setThreadScheduling({ rtPriority: 0 });
+  } catch {
+    // no addon (a source tree without `make addon`): nothing we can do, and nothing to fail for
+  }
+}
+
 /** This thread at SCHED_RR START_RT_PRIORITY until dropStartBoost(); false when refused or off. */
 export function startBoost(env: NodeJS.ProcessEnv = process.env): boolean {
   if (boosted) return true;
-  if (env.TWINVIP_START_BOOST === '0') return false;
+  if (env.TWINVIP_START_BOOST === '0') {
+    dropInheritedRealtime();
+    return false;
+  }
   try {
     const nice = getPriority(0);
     const r = loadAddon().setThreadScheduling({ rtPriority: START_RT_PRIORITY });
-    if (r.errors.rt || r.policy !== 'SCHED_RR') return false;
+    if (r.errors.rt || r.policy !== 'SCHED_RR') {
+      dropInheritedRealtime();
+      return false;
+    }
     boosted = { nice };
     return true;
   } catch {

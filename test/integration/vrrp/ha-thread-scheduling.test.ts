@@ -59,7 +59,7 @@ async function waitMaster(t: Twinvip): Promise<Status> {
 
 const INSTANCE = { VI_1: { vrid: 121, priority: 150, state: 'MASTER', advert_int: 1, vips: [`${VIP}/24`] } };
 
-describeRequiring([...VrrpLab.prerequisites, needsProgram('setpriv', 'util-linux')], 'HA thread scheduling', () => {
+describeRequiring([...VrrpLab.prerequisites, needsProgram('setpriv', 'util-linux'), needsProgram('chrt', 'util-linux')], 'HA thread scheduling', () => {
   it('by default the HA thread alone runs SCHED_RR 10 at nice -10 under RLIMIT_RTTIME 200 ms; a reload to rt_priority 0 puts it back', async () => {
     const t = await lab().twinvip('a', INSTANCE);
     const s = await waitMaster(t);
@@ -110,6 +110,33 @@ describeRequiring([...VrrpLab.prerequisites, needsProgram('setpriv', 'util-linux
     expect(t.out()).toMatch(/error.*HA thread \(tid \d+\): real-time scheduling SCHED_RR 10 not set: sched_setscheduler\(SCHED_RR\) EPERM \(Operation not permitted\); the thread runs at normal scheduling .* Needs CAP_SYS_NICE/);
     const x = (await tasks(p.child.pid!)).find((y) => y.tid === s.counters.ha_thread!.tid);
     expect(x).toMatchObject({ policy: 0, nice: 0 });
+  });
+
+  it('started real-time as the unit starts it (CPUSchedulingPolicy=rr, reset on fork): after the start only the HA thread keeps it, with the start boost or without it', async () => {
+    const l = lab();
+    for (const boost of ['1', '0']) {
+      const file = join(l.dir, `chrt-${boost}.json`);
+      const sock = join(l.dir, `chrt-${boost}.sock`);
+      await writeFile(file, JSON.stringify({
+        node: { name: 'box-a', state_dir: join(l.dir, `chrt-${boost}`) },
+        control: { socket: sock },
+        logging: { level: 'info', format: 'text' },
+        instances: { VI_1: { ...INSTANCE.VI_1, interface: 'lan' } },
+      }));
+      const p = l.box('a').ns.spawn('env', [`TWINVIP_START_BOOST=${boost}`, 'chrt', '-R', '-r', '10', NODE, BUNDLE, 'run', '-c', file]);
+      const t = new Twinvip(l, p, sock, file);
+      try {
+        const s = await waitMaster(t);
+        const tid = s.counters.ha_thread!.tid!;
+        const all = await tasks(p.child.pid!);
+        expect(all.find((x) => x.tid === tid), `boost ${boost}: ${JSON.stringify(all)}`).toMatchObject({ policy: 2, prio: 89 });
+        // The main thread (tid = pid) dropped the policy it was started with; nothing else has it.
+        expect(all.filter((x) => x.tid !== tid && x.policy !== 0), `boost ${boost}: ${JSON.stringify(all)}`).toEqual([]);
+        expect(all.find((x) => x.tid === p.child.pid)).toMatchObject({ policy: 0 });
+      } finally {
+        await p.kill();
+      }
+    }
   });
 
   it('a runaway HA thread is put back to normal scheduling at half of rlimit_rttime, reported, and the daemon lives on', async () => {
