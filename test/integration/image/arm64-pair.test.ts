@@ -129,6 +129,22 @@ describeRequiring(
 
     afterAll(async () => {
       await broker?.stop();
+      // Each box stops its own Nginx on SIGTERM; box b under qemu-user takes longer than the
+      // lab's 3 s grace, and a SIGKILLed daemon leaves its Nginx running (outside the test, the
+      // unit's KillMode=mixed ends it): one orphaned nginx per run was seen on the CI machine.
+      // A long grace first, then whatever master is left (SIGTERM: it ends its workers), by the PID
+      // in its own pid file.
+      for (const box of p ? [p.b, p.a] : []) await box.proc?.kill(patience(30_000));
+      for (const box of p ? [p.a, p.b] : []) {
+        try {
+          const prefix = join(p.dir, `nginx-${box.id}`);
+          const pid = Number(readFileSync(join(prefix, 'run', 'nginx.pid'), 'utf8').trim());
+          // Only that Nginx (a stale pid file's number may belong to another process by now).
+          if (Number.isInteger(pid) && pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(prefix)) process.kill(pid, 'SIGTERM');
+        } catch {
+          // no pid file (Nginx stopped and removed it), or the process is gone already
+        }
+      }
       await p?.cleanup();
       root?.remove();
       wwwRoot?.remove();
