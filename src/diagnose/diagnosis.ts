@@ -254,7 +254,14 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
     const vrrpLT = direction(li, ti, missedAdverts(ev, li, ti, 'local-sends'));
     const vrrpTL = direction(ti, li, missedAdverts(ev, ti, li, 'twin-sends'));
     if (vrrpLT !== 'lost' && vrrpTL !== 'lost') continue;
-    const udp = probeDirections(ev);
+    // The twin's own probe verdict is evidence of the fault only if its round came after the
+    // fault began: at the latest one advert interval after the listener's last advert of a lost
+    // direction (a verdict from before a path cut said "the other direction passes").
+    const intervalMs = li.settings.advert_interval_cs * 10;
+    const since = [vrrpLT === 'lost' ? ti.last_twin_advert_ms_ago : null, vrrpTL === 'lost' ? li.last_twin_advert_ms_ago : null]
+      .filter((x): x is number => typeof x === 'number')
+      .map((silence) => silence - intervalMs);
+    const udp = probeDirections(ev, since.length > 0 ? Math.min(...since) : undefined);
     const dirs: { name: string; vrrp: Dir; udp: Dir }[] = [
       { name: `${L.node} -> ${T.node}`, vrrp: vrrpLT, udp: udp.lt },
       { name: `${T.node} -> ${L.node}`, vrrp: vrrpTL, udp: udp.tl },
@@ -374,7 +381,7 @@ export function missedAdverts(ev: PairEvidence, sender: InstanceEvidence, listen
 /** The twin's own probe verdict of its outgoing direction counts this long. */
 export const TWIN_PROBE_FRESH_MS = 5000;
 
-function probeDirections(ev: PairEvidence): { lt: Dir; tl: Dir; why: string } {
+function probeDirections(ev: PairEvidence, faultBeganMsAgo?: number): { lt: Dir; tl: Dir; why: string } {
   const lp = ev.local.probe;
   const tp = ev.twin?.probe;
   if (!lp || !tp || ev.twin_questions_before === undefined || lp.answered === null) return { lt: 'unknown', tl: 'unknown', why: 'no LAN probe round' };
@@ -383,7 +390,7 @@ function probeDirections(ev: PairEvidence): { lt: Dir; tl: Dir; why: string } {
   if (reached) return { lt: 'ok', tl: 'lost', why: 'probe reached the twin, its answer did not come back' };
   // Our questions were lost on the way: what of the twin's reached us, its own round says.
   const out = tp.out;
-  if (out && out.ms_ago <= TWIN_PROBE_FRESH_MS) {
+  if (out && out.ms_ago <= TWIN_PROBE_FRESH_MS && (faultBeganMsAgo === undefined || out.ms_ago < faultBeganMsAgo)) {
     return { lt: 'lost', tl: out.dir, why: `probe did not reach the twin; the twin's own probe ${out.dir === 'ok' ? 'reached' : 'did not reach'} this box` };
   }
   return { lt: 'lost', tl: 'unknown', why: 'probe did not reach the twin' };

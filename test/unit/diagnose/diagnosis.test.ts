@@ -149,7 +149,8 @@ describe('diagnose', () => {
     // a (local, MASTER): its questions did not reach b, so no answer tells it of b -> a.
     const ev: PairEvidence = {
       local: side('a', { probe: { answered: false, questions_answered: 3 } }, { state: 'MASTER', hears_twin: null }),
-      twin: side('b', { probe: { answered: null, questions_answered: 5, out: { dir: 'lost', ms_ago: 800 } } }, { state: 'BACKUP', hears_twin: false }),
+      // b last heard a 3 s ago: the fault began between 3 s and 2 s ago (one advert interval).
+      twin: side('b', { probe: { answered: null, questions_answered: 5, out: { dir: 'lost', ms_ago: 800 } } }, { state: 'BACKUP', hears_twin: false, last_twin_advert_ms_ago: 3000 }),
       twin_questions_before: 5,
     };
     expect(causes(ev)).toEqual(['path-cut']);
@@ -158,6 +159,10 @@ describe('diagnose', () => {
     const d = diagnose(ev);
     expect(d.findings.map((f) => f.cause)).toEqual(['one-way-loss']);
     expect(d.findings[0]!.evidence).toMatch(/traffic a -> b is lost/);
+    // b's round from before the fault began (2.5 s ago) says nothing of it: a path cut just after
+    // a passing round was named one-way-loss on the MASTER (diagnose-pair path-cut, CI 745dfed).
+    ev.twin!.probe!.out = { dir: 'ok', ms_ago: 2500 };
+    expect(causes(ev)).toEqual([]);
     // A verdict too old to trust: nothing named, a note.
     ev.twin!.probe!.out = { dir: 'lost', ms_ago: 60_000 };
     expect(causes(ev)).toEqual([]);
