@@ -58,3 +58,13 @@ export async function nft(p: PairLab, ns: Netns, script: string): Promise<void> 
   await writeFile(file, script);
   await ns.run('nft', ['-f', file]);
 }
+
+/**
+ * A LAN host takes an address the way hosts do (RFC 5227 2.3: configure it, then announce it
+ * with a gratuitous ARP): what the passive conflict watch (issue 22) hears. A host that takes an
+ * address silently is found by `twinvip diagnose`'s probe or when it first sends ARP with it.
+ */
+export async function claimAddress(ns: Netns, dev: string, ip: string): Promise<void> {
+  await ns.run('ip', ['addr', 'add', `${ip}/24`, 'dev', dev]);
+  await ns.run('arping', ['-U', '-c', '1', '-I', dev, ip]);
+}
