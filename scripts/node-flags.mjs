@@ -13,7 +13,7 @@
 // there went through pthread_cond_signal on the pool's condition variable, which waits for
 // woken pool threads to leave the old wait group: under CPU saturation those threads are
 // preempted, and the HA thread waited for them (priority inversion, caught with gdb and perf
-// under mqtt-max: 4 waits, 38 ms in 25 s; none with the flag; bench/README.md ha-load). Each isolate
+// under mqtt-max: 2-7 waits, 48-106 ms in 25 s; none with the flag; bench/README.md ha-load). Each isolate
 // now does its GC and compiles on its own thread: a longer GC pause of the main heap delays only
 // the main thread, which the HA path does not wait for.
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded'];
