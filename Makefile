@@ -34,8 +34,17 @@ typecheck: deps-npm
 test-unit: deps-npm
 	$(NODE) $(BIN)/vitest run --project unit
 
+# The two integration projects at once (vitest.config.ts): `integration` (files that create network
+# namespaces, one at a time) in the foreground, `integration-local` (the rest, its own worker)
+# beside it, its report printed after.
 test-integration: deps build
-	$(NODE) $(BIN)/vitest run --project integration
+	@mkdir -p out; \
+	$(NODE) $(BIN)/vitest run --project integration-local > out/test-integration-local.log 2>&1 & loc=$$!; \
+	$(NODE) $(BIN)/vitest run --project integration; ns=$$?; \
+	wait $$loc; locrc=$$?; \
+	echo; echo "=== integration-local project (ran beside; out/test-integration-local.log) ==="; cat out/test-integration-local.log; \
+	echo "make test-integration: integration exit $$ns, integration-local exit $$locrc"; \
+	[ $$ns -eq 0 ] && [ $$locrc -eq 0 ]
 
 # All at once: each check is a node start-up that waits for the CPU on a busy machine (8 files took
 # 63 s one after the other at load 20, 3 s of CPU in all).
@@ -48,21 +57,24 @@ check-examples: build
 
 # Everything CI runs. A suite whose prerequisite (root, a program) is missing fails with the
 # reason; TWINVIP_ALLOW_SKIP=1 makes it a skip instead (test/README.md).
-# The unit project (fake clock, no root, its own workers) runs beside the integration project (one
-# file at a time): one `vitest run` of both runs them one after the other (projects with different
-# worker counts are separate groups), so the unit project's whole wall time was added to the
-# integration project's. Its report is kept in out/test-unit.log and printed after the integration
-# report; make test fails when either fails.
+# Three vitest runs at the same time (one `vitest run` of several projects runs projects with
+# different worker counts one after the other, adding their wall times): the namespace files
+# (`integration`, one at a time, by the project's standard) in the foreground; beside it the
+# integration files that create no namespace (`integration-local`, its own worker) and the unit
+# project (fake clock, a worker per CPU). Their reports are kept in out/ and printed after the
+# namespace project's; make test fails when any of the three fails.
 test: deps typecheck build check-examples
 	@mkdir -p out; \
 	$(NODE) $(BIN)/vitest run --project unit > out/test-unit.log 2>&1 & unit=$$!; \
-	$(NODE) $(BIN)/vitest run --project integration; integration=$$?; \
-	wait $$unit; unitrc=$$?; \
-	echo; echo "=== unit project (ran beside the integration project; out/test-unit.log) ==="; cat out/test-unit.log; \
-	echo "make test: integration project exit $$integration, unit project exit $$unitrc"; \
-	[ $$integration -eq 0 ] && [ $$unitrc -eq 0 ]
+	$(NODE) $(BIN)/vitest run --project integration-local > out/test-integration-local.log 2>&1 & loc=$$!; \
+	$(NODE) $(BIN)/vitest run --project integration; ns=$$?; \
+	wait $$loc; locrc=$$?; wait $$unit; unitrc=$$?; \
+	echo; echo "=== integration-local project (ran beside; out/test-integration-local.log) ==="; cat out/test-integration-local.log; \
+	echo; echo "=== unit project (ran beside; out/test-unit.log) ==="; cat out/test-unit.log; \
+	echo "make test: integration project exit $$ns, integration-local project exit $$locrc, unit project exit $$unitrc"; \
+	[ $$ns -eq 0 ] && [ $$locrc -eq 0 ] && [ $$unitrc -eq 0 ]
 
-# Not part of `make test`: the integration project STRESS_RUNS times (default 5) under stress-ng
+# Not part of `make test`: the integration projects (side by side) STRESS_RUNS times (default 5) under stress-ng
 # CPU + I/O load, then the failures per test (test/README.md records the latest result).
 test-stress: deps build
 	$(NODE) test/stress/run.mjs

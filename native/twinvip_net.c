@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -52,6 +53,9 @@
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
 #endif
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
 
 // keepalived's VRRP send socket (vrrp_if.c if_setsockopt_priority, vrrp.c vrrp_build_ip4): IPv4
 // TOS 0xc0 (IPTOS_PREC_INTERNETCONTROL, DSCP CS6) and IPv6 traffic class 0xc0, so adverts keep
@@ -70,6 +74,7 @@ typedef struct sock {
   int kind;
   int ifindex;
   int with_header; // IPv4 IP_HDRINCL socket: sends and receives whole datagrams (IPsec AH)
+  int receives;    // packet socket opened with a protocol: frames of it can be received
   napi_env env;
   uv_poll_t *poll; // inside a poller_t: it must outlive this struct until its close callback
   napi_ref callback;
@@ -387,14 +392,46 @@ static napi_value open_vrrp(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-// openPacket(ifname: string) -> handle. Send-only (protocol 0: the kernel queues nothing to it).
+// Reads a classic BPF program (struct sock_filter[], 8 bytes each in host order, built by
+// src/net/bpf.ts) and attaches it, replacing any earlier one (atomic for the socket).
+static int attach_filter(napi_env env, int fd, napi_value program) {
+  void *data;
+  size_t len;
+  if (get_bytes(env, program, &data, &len) < 0 || len == 0 || len % sizeof(struct sock_filter) ||
+      len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    napi_throw_type_error(env, "EINVAL", "filter must be a Uint8Array of 8-byte BPF instructions");
+    return -1;
+  }
+  struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
+                            .filter = (struct sock_filter *)data};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    throw_errno(env, errno, "setsockopt SO_ATTACH_FILTER");
+    return -1;
+  }
+  return 0;
+}
+
+// openPacket(ifname: string, protocol?: number, filter?: Uint8Array, rcvbuf?: number) -> handle.
+// Without protocol: send-only (protocol 0: the kernel queues nothing to it). With an ethertype
+// (e.g. 0x0806, ARP): frames of it received on ifname (not our own outgoing ones), through the
+// BPF filter when given; the filter is attached before the socket is bound, so nothing unfiltered
+// is ever queued. rcvbuf bounds what a flood can queue (0/absent: the system default).
 static napi_value open_packet(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char ifname[IF_NAMESIZE + 1];
   if (argc < 1 || get_string(env, argv[0], ifname, sizeof ifname) < 0 || ifname[0] == 0)
-    FAIL_TYPE("openPacket(ifname)");
+    FAIL_TYPE("openPacket(ifname, protocol?, filter?, rcvbuf?)");
+  int32_t protocol = 0, rcvbuf = 0;
+  if (argc >= 2 && !is_nullish(env, argv[1])) {
+    CHECK(napi_get_value_int32(env, argv[1], &protocol));
+    if (protocol < 0 || protocol > 0xffff) FAIL_TYPE("protocol must be an ethertype 0..0xffff");
+  }
+  if (argc >= 4 && !is_nullish(env, argv[3])) {
+    CHECK(napi_get_value_int32(env, argv[3], &rcvbuf));
+    if (rcvbuf < 0 || rcvbuf > (64 << 20)) FAIL_TYPE("rcvbuf must be 0..64 MiB");
+  }
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) {
     throw_errno(env, errno, "if_nametoindex");
@@ -405,7 +442,46 @@ static napi_value open_packet(napi_env env, napi_callback_info info) {
     throw_errno(env, errno, "socket");
     return NULL;
   }
-  return wrap_sock(env, fd, KIND_PACKET, (int)ifindex);
+  if (protocol > 0) {
+    // Our own frames are not wanted (kernel 4.20+; older ones: the filter drops them too).
+    set_int(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+    set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
+    if (rcvbuf > 0) set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
+    if (argc >= 3 && !is_nullish(env, argv[2]) && attach_filter(env, fd, argv[2]) < 0) {
+      close(fd);
+      return NULL;
+    }
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons((uint16_t)protocol);
+    sll.sll_ifindex = (int)ifindex;
+    if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+      int e = errno;
+      close(fd);
+      throw_errno(env, e, "bind");
+      return NULL;
+    }
+  }
+  napi_value handle = wrap_sock(env, fd, KIND_PACKET, (int)ifindex);
+  sock_t *s = handle ? get_sock(env, handle) : NULL;
+  if (s) s->receives = protocol > 0;
+  return handle;
+}
+
+// setFilter(packetHandle, filter: Uint8Array) -> undefined: replaces the socket's BPF filter.
+static napi_value set_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = argc >= 2 ? get_sock(env, argv[0]) : NULL;
+  if (!s || s->kind != KIND_PACKET || !s->receives) FAIL_TYPE("setFilter(receivingPacketHandle, filter)");
+  if (s->fd < 0) {
+    throw_errno(env, EBADF, "setsockopt");
+    return NULL;
+  }
+  attach_filter(env, s->fd, argv[1]);
+  return NULL;
 }
 
 // openLinkEvents() -> handle: rtnetlink RTMGRP_LINK, delivering raw netlink datagrams.
@@ -633,6 +709,7 @@ static int read_one(sock_t *s) {
     struct sockaddr_in6 sin6;
     struct sockaddr_in sin;
     struct sockaddr_nl snl;
+    struct sockaddr_ll sll;
   } from;
   union {
     char buf[512];
@@ -662,6 +739,23 @@ static int read_one(sock_t *s) {
   if (s->kind == KIND_NETLINK) {
     if (napi_create_buffer_copy(env, (size_t)n, s->buf, NULL, &argv[1]) != napi_ok) return -1;
     return deliver(s, 2, argv) < 0 ? -1 : 1;
+  }
+  if (s->kind == KIND_PACKET) {
+    // A whole Ethernet frame; hops carries the packet type (PACKET_HOST, _BROADCAST, ...).
+    double drops = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+        uint32_t d;
+        memcpy(&d, CMSG_DATA(c), sizeof d);
+        drops = d;
+      }
+    if (napi_create_buffer_copy(env, (size_t)n, s->buf, NULL, &argv[1]) != napi_ok) return -1;
+    napi_create_string_utf8(env, "", 0, &argv[2]);
+    napi_create_string_utf8(env, "", 0, &argv[3]);
+    napi_create_int32(env, from.sll.sll_pkttype, &argv[4]);
+    napi_create_int32(env, from.sll.sll_ifindex, &argv[5]);
+    napi_create_double(env, drops, &argv[6]);
+    return deliver(s, 7, argv) < 0 ? -1 : 1;
   }
   char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
   int hops = -1, ifindex = 0;
@@ -758,12 +852,15 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 //             kernelDrops) — kernelDrops: the socket's drop count (SO_RXQ_OVFL) when the datagram
 //             was read, -1 if not reported; source "" = an IPv4 header that could not be read.
 // netlink:    callback(err, datagram: Buffer)
+// packet (opened with a protocol): callback(err, frame: Buffer, "", "", packetType, ifindex,
+//             kernelDrops) — packetType is sll_pkttype (0 host, 1 broadcast, 2 multicast, 3 other host)
 static napi_value recv_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   sock_t *s = argc >= 2 ? get_sock(env, argv[0]) : NULL;
-  if (!s || s->kind == KIND_PACKET) FAIL_TYPE("recvStart(vrrpOrNetlinkHandle, callback)");
+  if (!s || (s->kind == KIND_PACKET && !s->receives))
+    FAIL_TYPE("recvStart(vrrpNetlinkOrReceivingPacketHandle, callback)");
   napi_valuetype t;
   CHECK(napi_typeof(env, argv[1], &t));
   if (t != napi_function) FAIL_TYPE("callback must be a function");
@@ -1511,6 +1608,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"openVrrp", NULL, open_vrrp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openPacket", NULL, open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setFilter", NULL, set_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openLinkEvents", NULL, open_link_events, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMembership", NULL, set_membership, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, send_ip, NULL, NULL, NULL, napi_enumerable, NULL},

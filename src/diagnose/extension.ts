@@ -7,12 +7,12 @@
 // `diagnose` control command (CLI `twinvip diagnose`, console `diagnose`) runs one at once.
 //
 // Besides the period, a diagnosis runs at once when something it watches changes: a transition or
-// an HA alarm (a heartbeat channel lost), a firewall change (`nft monitor`), a new ARP answer. The
+// an HA alarm (a heartbeat channel lost), a firewall change (`nft monitor`), a conflicting ARP. The
 // twin is answered with evidence gathered for the answer (not the last period's), so what the twin
 // sees of us is as old as its question.
 //
 // TWINVIP_DIAGNOSE=off in the daemon's environment turns the periodic diagnosis off (no nft,
-// arping or serial requests of its own; bench/steady.mjs --diagnose off): `twinvip diagnose` and
+// ARP watch or serial requests of its own; bench/steady.mjs --diagnose off): `twinvip diagnose` and
 // the console's `diagnose` still run one on demand, and the twin is still answered.
 
 import { performance } from 'node:perf_hooks';
@@ -20,7 +20,7 @@ import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
 import type { HaRunnerPort, HeartbeatPort } from '../ha/worker/host';
 import type { SubsystemLogger } from '../log';
 import { advertOverdue, DEFAULT_SERIAL_WINDOW_MS, DEFAULT_WINDOW_MS, diagnose, renderDiagnosis, someDirectionLost, type Diagnosis } from './diagnosis';
-import { TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type PairEvidence, type SideEvidence } from './evidence';
+import { TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type InstanceEvidence, type PairEvidence, type SideEvidence } from './evidence';
 import { EvidenceGatherer, forTwin, parseSideEvidence } from './gather';
 
 /** The serial request name the twin answers with its evidence. */
@@ -116,17 +116,21 @@ export class DiagnoseExtension implements Extension {
     this.ha.heartbeat.answerWith(DIAGNOSE_REQUEST, () => this.answerTwin());
     this.ha.heartbeat.answerWith(ADVERTS_REQUEST, async () => JSON.stringify(await this.advertTimes()));
     this.unregister.push(
-      ctx.control.register('diagnose', async () => this.section(await this.runOnce()), {
+      ctx.control.register('diagnose', async () => this.section(await this.onDemand()), {
         summary: 'split-brain diagnosis now: causes with evidence and fix, asking the twin over serial',
       }),
     );
-    this.unregister.push(ctx.counters.add('diagnose', () => ({ ...this.counters })));
+    this.unregister.push(ctx.counters.add('diagnose', () => ({ ...this.counters, ...prefixed('arp.', this.gatherer.arpStats()) })));
     if (!this.periodic) {
       this.log.info('diagnosis: periodic diagnosis off (TWINVIP_DIAGNOSE=off); `twinvip diagnose` runs one on demand');
       return;
     }
     this.gatherer.start(() => this.kick());
-    this.unregister.push(ctx.bus.on('transition', () => this.kick()));
+    this.unregister.push(ctx.bus.on('transition', (t) => {
+      // Taking a VIP: one RFC 5227 probe for it (a box that still holds it silently answers).
+      if (t.to === 'MASTER') this.gatherer.probeSoon();
+      this.kick();
+    }));
     this.unregister.push(ctx.bus.on('alarm', (a) => {
       if (!a.id.startsWith('diagnosis-')) this.kick();
     }));
@@ -225,9 +229,21 @@ export class DiagnoseExtension implements Extension {
 
   /** The latest diagnosis as text (console). */
   async text(): Promise<string> {
-    const d = await this.runOnce();
+    const d = await this.onDemand();
     const twin = this.last?.twin;
     return `${renderDiagnosis(d)}\n(${twin ? `with twin ${twin}'s evidence over serial` : "without the twin's evidence"})`;
+  }
+
+  /**
+   * A diagnosis asked for (`twinvip diagnose`, the console): with an active RFC 5227 probe of
+   * every watched address first (the passive watch hears a host that claims one of our addresses
+   * only when it sends ARP), and not one that began before the probe's answers.
+   */
+  private async onDemand(): Promise<Diagnosis> {
+    if (!this.local) await this.gatherLocal().catch(() => undefined); // the addresses to probe
+    await this.gatherer.probeNow();
+    await this.running?.catch(() => undefined);
+    return this.runOnce();
   }
 
   /** One diagnosis; concurrent callers share the one in progress. */
@@ -341,9 +357,12 @@ export class DiagnoseExtension implements Extension {
     const now = runner?.now() ?? 0;
     return (runner?.views() ?? []).map((v) => {
       const eth = hb.enabled ? hb.ethernet.find((e) => e.vrid === v.plan.params.vrid && e.family === v.plan.family) : undefined;
+      const last = v.snapshot.lastTransition;
       return {
         vrid: v.plan.params.vrid,
         family: v.plan.family,
+        state: v.snapshot.state,
+        ...(last ? { state_ms: Math.max(0, Math.round(now - last.at)) } : {}),
         sent_ms_ago: v.sentAt.map((t) => Math.max(0, Math.round(now - t))).reverse(),
         last_twin_advert_ms_ago: eth ? eth.last_advert_ms_ago : null,
       };
@@ -375,7 +394,15 @@ export class DiagnoseExtension implements Extension {
     const put = (side: SideEvidence, times: AdvertTimes[]) => {
       side.instances = side.instances.map((i) => {
         const t = times.find((x) => x.vrid === i.vrid && x.family === i.family);
-        return t ? { ...i, sent_ms_ago: t.sent_ms_ago, last_twin_advert_ms_ago: t.last_twin_advert_ms_ago } : { ...i, sent_ms_ago: [] };
+        if (!t) return { ...i, sent_ms_ago: [] };
+        const out: InstanceEvidence = { ...i, sent_ms_ago: t.sent_ms_ago, last_twin_advert_ms_ago: t.last_twin_advert_ms_ago };
+        // The state read with the send times (an older twin sends none: the evidence's stands).
+        if (typeof t.state === 'string') {
+          out.state = t.state;
+          if (typeof t.state_ms === 'number') out.state_ms = t.state_ms;
+          else delete out.state_ms;
+        }
+        return out;
       });
     };
     ev.local = { ...ev.local };
@@ -467,6 +494,13 @@ export function linkMacs(local: SideEvidence, twin: SideEvidence): Record<string
 interface AdvertTimes {
   vrid: number;
   family: 4 | 6;
+  /** The state and ms in it when the times were read (absent from an older twin). */
+  state?: string;
+  state_ms?: number;
   sent_ms_ago: number[];
   last_twin_advert_ms_ago: number | null;
+}
+
+function prefixed(prefix: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v]));
 }

@@ -3,13 +3,18 @@
 // facts come from the HA thread's mirror (views, heartbeat status, counters), the NIC facts from
 // /sys/class/net, the firewall from `nft -j list ruleset` (a child process: read again as soon as
 // `nft monitor ruleset`, a long-lived child, prints a change, and every NFT_SAFETY_MS; every
-// NFT_EVERY_MS when the monitor cannot run), address conflicts from `arping -D` (RFC 5227 probes,
-// one per address at most every ARP_EVERY_MS).
+// NFT_EVERY_MS when the monitor cannot run), address conflicts passively (RFC 5227 section 2.4):
+// received ARP whose sender is one of our addresses, on a packet socket whose BPF filter wakes us
+// for nothing else (src/net/arp-watch.ts), so an idle box forks nothing and sends no ARP. Active
+// `arping -D` probes (RFC 5227 2.1.1, sender 0.0.0.0) only on demand: at `twinvip diagnose`, when
+// an instance becomes MASTER (a box that still holds the VIP silently answers it), and every
+// ARP_CONFIRM_MS while a conflict is held (to keep or clear it); never while all is quiet.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { canonicalAddress } from '../lib/ip';
+import { ArpWatch, type ArpSighting } from '../net/arp-watch';
 import type { HeartbeatStatus } from '../ha/heartbeat/status';
 import type { InstanceView } from '../ha/vrrp/runner';
 import { pushSample, type AddressConflict, type CounterSample, type FirewallEvidence, type InstanceEvidence, type NicEvidence, type SideEvidence } from './evidence';
@@ -19,8 +24,12 @@ import { vrrpDroppingRules } from './nft';
 export const NFT_EVERY_MS = 2000;
 /** With the monitor running, read anyway this often (a change it missed, e.g. while restarting). */
 export const NFT_SAFETY_MS = 30_000;
-/** One probe per address per round (the same 1 probe/s per address as 2 probes every 2 s). */
-export const ARP_EVERY_MS = 1000;
+/** A conflicting ARP (or a probe's answer) is held as evidence this long after it was last seen. */
+export const ARP_HOLD_MS = 15_000;
+/** While a conflict is held, its addresses are probed this often (an answer keeps it). */
+export const ARP_CONFIRM_MS = 5000;
+/** At most this many addresses are watched and probed. */
+const ARP_MAX_TARGETS = 32;
 /** Samples are kept this long (two serial windows and some). */
 export const KEEP_MS = 70_000;
 /** At most this many samples per history: two gathers a second (ours and the twin's asks) over KEEP_MS. */
@@ -40,6 +49,9 @@ export interface GatherInputs {
   /** The monotonic clock of this thread, for the samples. */
   now: number;
 }
+
+/** Opens the passive ARP watch of one interface (ArpWatch; a fake in unit tests). */
+export type OpenArpWatch = (ifname: string, onSighting: (s: ArpSighting) => void) => Pick<ArpWatch, 'setAddresses' | 'close' | 'error' | 'counters'>;
 
 type Run = (file: string, args: string[], timeoutMs: number) => Promise<{ code: number | string; stdout: string; stderr: string }>;
 /** Starts a long-lived watcher (`nft monitor ruleset`): calls onLine per output line, onExit once. */
@@ -87,11 +99,18 @@ export class EvidenceGatherer {
   private firewall: FirewallEvidence = { known: false, reason: 'not read yet' };
   private firewallAt = -Infinity;
   private firewallBusy: Promise<void> | undefined;
+  /** Conflicting sightings and probe answers by "ip mac": the newest of each. */
+  private readonly held = new Map<string, { c: AddressConflict; at: number }>();
   private conflicts: AddressConflict[] = [];
-  private arpAt = -Infinity;
   private arpBusy: Promise<void> | undefined;
-  /** Started: the next ARP round, ARP_EVERY_MS after the last one began (not at the next gather). */
+  /** A probe round is wanted at the next gather (an instance became MASTER). */
+  private probeWanted = false;
+  /** The next confirmation probe while a conflict is held. */
   private arpTimer: NodeJS.Timeout | undefined;
+  private readonly arpWatches = new Map<string, ReturnType<OpenArpWatch>>();
+  /** This box's MAC per interface (sightings from it are our own frames). */
+  private readonly ownMacs = new Map<string, string>();
+  readonly arpCounters = { sightings: 0, probe_rounds: 0 };
   private monitor: { stop(): void } | undefined;
   private monitoring = false;
   private lastViews: readonly InstanceView[] = [];
@@ -101,6 +120,9 @@ export class EvidenceGatherer {
     private readonly run: Run = runProgram,
     private readonly sysfs = '/sys/class/net',
     private readonly watch: Watch = watchProgram,
+    private readonly openArpWatch: OpenArpWatch = (ifname, on) => new ArpWatch(ifname, on),
+    /** The clock of the held ARP evidence (a fake in unit tests). */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /**
@@ -130,6 +152,8 @@ export class EvidenceGatherer {
   stop(): void {
     if (this.arpTimer) clearTimeout(this.arpTimer);
     this.arpTimer = undefined;
+    for (const w of this.arpWatches.values()) w.close();
+    this.arpWatches.clear();
     this.monitor?.stop();
     this.monitor = undefined;
     this.monitoring = false;
@@ -179,7 +203,7 @@ export class EvidenceGatherer {
     const firewall = this.refreshFirewall(i.now, i.views);
     const nics = await Promise.all(ifaces.map((n) => this.nic(n, i.now)));
     await firewall;
-    this.refreshConflicts(i.now, i.views);
+    this.refreshConflicts(i.views);
     const own = new Set<string>();
     for (const v of i.views) {
       own.add(v.plan.params.primaryAddress);
@@ -225,6 +249,7 @@ export class EvidenceGatherer {
     this.nicStats.set(name, hist);
     pushSample(hist, { at: now, values }, KEEP_MS, MAX_SAMPLES);
     // carrier is unreadable (EINVAL) while the interface is administratively down.
+    if (mac) this.ownMacs.set(name, mac.toLowerCase());
     const up = carrier === '1' ? true : carrier === '0' || operstate === 'down' ? false : null;
     return { name, carrier: up, operstate: operstate ?? 'unknown', mac: mac ?? '', stats: hist };
   }
@@ -255,18 +280,37 @@ export class EvidenceGatherer {
     return this.firewallBusy;
   }
 
+  /** Passive watch and probe counters, with the watches' own (`diagnose` counters). */
+  arpStats(): Record<string, number> {
+    const out: Record<string, number> = { ...this.arpCounters, watches: this.arpWatches.size, watch_errors: 0, frames: 0, floods: 0 };
+    for (const w of this.arpWatches.values()) {
+      out.frames! += w.counters.frames;
+      out.floods! += w.counters.floods;
+      out.watch_errors! += w.counters.errors;
+    }
+    return out;
+  }
+
+  /** A probe round at the next gather (an instance became MASTER: is its VIP held elsewhere?). */
+  probeSoon(): void {
+    this.probeWanted = true;
+  }
+
+  /** An RFC 5227 probe round now for every watched address (`twinvip diagnose`), awaited. */
+  async probeNow(): Promise<void> {
+    await this.arpBusy;
+    await this.probe(this.arpTargets(this.lastViews));
+  }
+
   /**
-   * RFC 5227 probes (ARP with sender 0.0.0.0) for the box's own IPv4 addresses and the VIPs it
-   * holds as MASTER: any answer comes from another host that uses the address (the twin's MAC
-   * is told apart by the diagnosis, which knows the twin's NICs).
+   * The addresses whose conflicts are looked for: the box's own IPv4 addresses and the VIPs it
+   * holds as MASTER (the twin's MAC is told apart by the diagnosis, which knows the twin's NICs).
    */
-  private refreshConflicts(now: number, views: readonly InstanceView[]): void {
-    if (this.arpBusy || now - this.arpAt < ARP_EVERY_MS) return;
-    this.arpAt = now;
+  private arpTargets(views: readonly InstanceView[]): { ip: string; iface: string; kind: 'vip' | 'own'; instance?: string }[] {
     const targets: { ip: string; iface: string; kind: 'vip' | 'own'; instance?: string }[] = [];
     const seen = new Set<string>();
     const add = (t: (typeof targets)[number]) => {
-      if (t.ip.includes(':') || seen.has(t.ip) || targets.length >= 8) return;
+      if (t.ip.includes(':') || seen.has(t.ip) || targets.length >= ARP_MAX_TARGETS) return;
       seen.add(t.ip);
       targets.push(t);
     };
@@ -275,34 +319,102 @@ export class EvidenceGatherer {
       if (v.snapshot.state !== 'MASTER') continue;
       for (const a of v.plan.advertised) add({ ip: a, iface: v.plan.interface, kind: 'vip', instance: v.plan.name });
     }
-    this.arpBusy = Promise.all(
-      targets.map(async (t): Promise<AddressConflict[]> => {
-        const r = await this.run('arping', ['-D', '-I', t.iface, '-c', '1', '-w', '1', t.ip], 3000);
-        if (r.code === 'ENOENT') return [];
-        const out: AddressConflict[] = [];
-        for (const m of r.stdout.matchAll(/reply from (\S+) \[([0-9A-Fa-f:]{17})\]/g)) {
-          out.push({ ip: t.ip, mac: m[2]!.toLowerCase(), interface: t.iface, kind: t.kind, ...(t.instance ? { instance: t.instance } : {}) });
+    return targets;
+  }
+
+  /** The watches follow the views; the held evidence is trimmed to what is still ours and recent. */
+  private refreshConflicts(views: readonly InstanceView[]): void {
+    const targets = this.arpTargets(views);
+    if (this.changed) {
+      const byIface = new Map<string, string[]>();
+      for (const t of targets) byIface.set(t.iface, [...(byIface.get(t.iface) ?? []), t.ip]);
+      for (const [name, w] of [...this.arpWatches]) {
+        if (byIface.has(name)) continue;
+        w.close();
+        this.arpWatches.delete(name);
+      }
+      for (const [name, ips] of byIface) {
+        let w = this.arpWatches.get(name);
+        if (!w) {
+          try {
+            w = this.openArpWatch(name, (s) => this.sighted(s));
+          } catch {
+            continue; // no addon (unit tests without it): the on-demand probes remain
+          }
+          this.arpWatches.set(name, w);
         }
-        return out;
+        w.setAddresses(ips);
+      }
+    }
+    if (this.probeWanted && this.changed) {
+      this.probeWanted = false;
+      void this.probe(targets);
+    }
+    this.recompute(targets);
+  }
+
+  private sighted(s: ArpSighting): void {
+    const own = this.ownMacs.get(s.interface);
+    if (own !== undefined && own === s.senderMac) return;
+    this.arpCounters.sightings++;
+    const t = this.arpTargets(this.lastViews).find((x) => x.ip === s.senderIp && x.iface === s.interface);
+    if (!t) return;
+    this.hold({ ip: t.ip, mac: s.senderMac, interface: t.iface, kind: t.kind, ...(t.instance ? { instance: t.instance } : {}) }, this.clock());
+    this.recompute(this.arpTargets(this.lastViews));
+  }
+
+  private hold(c: AddressConflict, at: number): void {
+    this.held.set(`${c.ip} ${c.mac}`, { c, at });
+  }
+
+  /** conflicts = held evidence that is recent and about an address still watched; tells the diagnosis of a change. */
+  private recompute(targets: readonly { ip: string }[]): void {
+    const now = this.clock();
+    const watched = new Set(targets.map((t) => t.ip));
+    for (const [k, h] of [...this.held]) if (now - h.at > ARP_HOLD_MS || !watched.has(h.c.ip)) this.held.delete(k);
+    const before = JSON.stringify(this.conflicts);
+    this.conflicts = [...this.held.values()].map((h) => h.c).sort((x, y) => `${x.ip} ${x.mac}`.localeCompare(`${y.ip} ${y.mac}`));
+    if (JSON.stringify(this.conflicts) !== before) this.changed?.();
+    this.scheduleConfirm();
+  }
+
+  /** While a conflict is held (and the gatherer started), its addresses are probed every ARP_CONFIRM_MS. */
+  private scheduleConfirm(): void {
+    if (this.held.size === 0 || !this.changed) {
+      if (this.arpTimer) clearTimeout(this.arpTimer);
+      this.arpTimer = undefined;
+      return;
+    }
+    if (this.arpTimer) return;
+    this.arpTimer = setTimeout(() => {
+      this.arpTimer = undefined;
+      const ips = new Set([...this.held.values()].map((h) => h.c.ip));
+      void this.probe(this.arpTargets(this.lastViews).filter((t) => ips.has(t.ip))).then(() => this.recompute(this.arpTargets(this.lastViews)));
+    }, ARP_CONFIRM_MS);
+    this.arpTimer.unref();
+  }
+
+  /** One `arping -D` per target (RFC 5227 probes: sender 0.0.0.0): an answer is another host with the address. */
+  private probe(targets: readonly { ip: string; iface: string; kind: 'vip' | 'own'; instance?: string }[]): Promise<void> {
+    if (this.arpBusy || targets.length === 0) return this.arpBusy ?? Promise.resolve();
+    this.arpCounters.probe_rounds++;
+    this.arpBusy = Promise.all(
+      targets.map(async (t) => {
+        const r = await this.run('arping', ['-D', '-I', t.iface, '-c', '1', '-w', '1', t.ip], 3000);
+        if (r.code === 'ENOENT') return;
+        const at = this.clock();
+        for (const m of r.stdout.matchAll(/reply from (\S+) \[([0-9A-Fa-f:]{17})\]/g)) {
+          const mac = m[2]!.toLowerCase();
+          if (mac === this.ownMacs.get(t.iface)) continue;
+          this.hold({ ip: t.ip, mac, interface: t.iface, kind: t.kind, ...(t.instance ? { instance: t.instance } : {}) }, at);
+        }
       }),
     )
-      .then((all) => {
-        const flat = all.flat();
-        const before = JSON.stringify(this.conflicts);
-        this.conflicts = flat.filter((c, k) => flat.findIndex((x) => x.ip === c.ip && x.mac === c.mac) === k);
-        if (JSON.stringify(this.conflicts) !== before) this.changed?.();
-      })
+      .then(() => this.recompute(this.arpTargets(this.lastViews)))
       .finally(() => {
         this.arpBusy = undefined;
-        // While started, the rounds follow each other every ARP_EVERY_MS on their own: a host
-        // that claims an address is heard within about a second, not a second after a gather.
-        if (!this.changed || this.arpTimer) return;
-        this.arpTimer = setTimeout(() => {
-          this.arpTimer = undefined;
-          if (this.changed) this.refreshConflicts(performance.now(), this.lastViews);
-        }, Math.max(0, this.arpAt + ARP_EVERY_MS - performance.now()));
-        this.arpTimer.unref();
       });
+    return this.arpBusy;
   }
 }
 

@@ -42,3 +42,29 @@ export function parseMac(text: string): Uint8Array | null {
   if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) return null;
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
+
+export interface ArpPacket {
+  op: 'request' | 'reply';
+  senderMac: string;
+  senderIp: string;
+  targetMac: string;
+  targetIp: string;
+}
+
+const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+
+/** An Ethernet/IPv4 ARP request or reply from a whole Ethernet frame; null for anything else. */
+export function parseArpFrame(frame: Uint8Array): ArpPacket | null {
+  if (frame.length < 42) return null;
+  const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  if (v.getUint16(12) !== ETH_P_ARP || v.getUint16(14) !== 1 || v.getUint16(16) !== 0x0800 || frame[18] !== 6 || frame[19] !== 4) return null;
+  const op = v.getUint16(20);
+  if (op !== 1 && op !== 2) return null;
+  return {
+    op: op === 1 ? 'request' : 'reply',
+    senderMac: hex(frame.subarray(22, 28)),
+    senderIp: frame.subarray(28, 32).join('.'),
+    targetMac: hex(frame.subarray(32, 38)),
+    targetIp: frame.subarray(38, 42).join('.'),
+  };
+}

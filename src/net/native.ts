@@ -34,6 +34,10 @@ export interface NativeSocketStats {
   /** Wanted options openVrrp could not set (e.g. "SO_RXQ_OVFL ENOPROTOOPT" under an emulator); "" = none. */
   degraded: string;
 }
+/**
+ * Receiving packet sockets come through NativeIpCallback's shape: (err, frame, "", "",
+ * packetType (sll_pkttype: 0 host, 1 broadcast, 2 multicast, 3 other host), ifindex, kernelDrops).
+ */
 /** Netlink sockets: (err, datagram). */
 export type NativeNetlinkCallback = (err: NativeError | null, datagram?: Buffer) => void;
 
@@ -50,7 +54,14 @@ export interface TwinvipNetAddon {
    * withHeader (IPv4): IP_HDRINCL; sends take and receives give the whole IPv4 datagram.
    */
   openVrrp(family: 4 | 6, ifname: string, protocol: number, rcvbuf?: number, withHeader?: boolean): NativeHandle;
-  openPacket(ifname: string): NativeHandle;
+  /**
+   * An AF_PACKET socket on ifname. Without protocol: send-only. With an ethertype (0x0806 ARP):
+   * also receives those frames (not our own outgoing ones) through the classic BPF `filter`
+   * (bpf.ts's encoding), attached before the socket is bound; rcvbuf bounds what can queue.
+   */
+  openPacket(ifname: string, protocol?: number, filter?: Uint8Array, rcvbuf?: number): NativeHandle;
+  /** Replaces a receiving packet socket's BPF filter. */
+  setFilter(handle: NativeHandle, filter: Uint8Array): void;
   openLinkEvents(): NativeHandle;
   setMembership(handle: NativeHandle, group: string, join: boolean): void;
   send(handle: NativeHandle, payload: Uint8Array, destination: string, source?: string | null): number;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { http } from '../lib/http-builtins';
+import { statField, statNumber } from '../lib/proc-stat';
 import { GENERATION_HEADER, GENERATION_PATH } from './render';
 
 export type ProcState = 'running' | 'zombie' | 'gone';
@@ -16,16 +17,13 @@ export async function processState(pid: number): Promise<ProcState> {
   } catch {
     return 'gone';
   }
-  // The command name is in parentheses and may contain spaces: the state follows the last ')'.
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  const state = statField(stat, 3);
   return state === 'Z' || state === 'X' ? 'zombie' : 'running';
 }
 
 export async function parentPid(pid: number): Promise<number | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    return statNumber(await readFile(`/proc/${pid}/stat`, 'utf8'), 4);
   } catch {
     return undefined;
   }

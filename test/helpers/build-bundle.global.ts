@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BUNDLE, REPO_ROOT, buildBundleNow } from './bundle';
+import { withLockSync } from './file-lock';
 
 /** The newest modification time (ms) of a file under `dir`, or of `dir` itself when a file. */
 function newest(path: string): number {
@@ -77,7 +78,14 @@ export function ensureAddonCurrent(root = REPO_ROOT, arch = HOST_ARCH, makeCmd =
   );
 }
 
+/**
+ * Both integration projects have this globalSetup, and `make test` starts them as two vitest
+ * runs at the same time: the lock makes the second wait for the first's build and then find
+ * everything current, so the bundle is built once and never under a running file.
+ */
 export default function setup(): void {
-  ensureAddonCurrent();
-  if (!bundleIsCurrent()) buildBundleNow();
+  withLockSync(join(REPO_ROOT, 'out', '.lock-build'), () => {
+    ensureAddonCurrent();
+    if (!bundleIsCurrent()) buildBundleNow();
+  });
 }

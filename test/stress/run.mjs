@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `make test-stress`: the integration project run N times in a row while stress-ng keeps the CPUs
+// `make test-stress`: the integration tests (both projects side by side, as `make test` runs them)
+// run N times in a row while stress-ng keeps the CPUs
 // (and the disk) busy, then the failures per test, so flakiness is measured rather than guessed.
 //
 //   STRESS_RUNS=5        integration runs (default 5)
@@ -7,7 +8,7 @@
 //   STRESS_IO=1          stress-ng --io workers (default 1)
 //   STRESS_FILES="a b"   only these test files (default: the whole integration project)
 //
-// Writes out/stress/<stamp>/run-<i>.json (vitest's JSON report) and run-<i>.log, summary.json and
+// Writes out/stress/<stamp>/run-<i>.json (both projects' vitest JSON reports merged), run-<i>-<project>.log, summary.json and
 // summary.md (the table test/README.md records). Exits 1 when any test failed in any run.
 // stress-ng is started once for the whole series and stopped by its PID at the end.
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VITEST = join(ROOT, 'node_modules', '.bin', 'vitest');
+const PROJECTS = ['integration', 'integration-local'];
 const runs = Number(process.env.STRESS_RUNS ?? 5);
 const cpuWorkers = Number(process.env.STRESS_CPU ?? cpus().length);
 const ioWorkers = Number(process.env.STRESS_IO ?? 1);
@@ -61,11 +63,15 @@ async function stopLoad(load) {
   clearTimeout(t);
 }
 
-function runOnce(i) {
-  const report = join(outDir, `run-${i}.json`);
-  const log = createWriteStream(join(outDir, `run-${i}.log`));
-  const args = [VITEST, 'run', '--project', 'integration', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files];
-  const started = Date.now();
+/**
+ * One run of the integration tests: the two projects at the same time, as `make test` runs them
+ * (`integration`, the namespace files one at a time, beside `integration-local`, vitest.config.ts).
+ * Their reports are merged: run-<i>.json holds both projects' files.
+ */
+function runProject(i, project) {
+  const report = join(outDir, `run-${i}-${project}.json`);
+  const log = createWriteStream(join(outDir, `run-${i}-${project}.log`));
+  const args = [VITEST, 'run', '--project', project, '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -80,9 +86,20 @@ function runOnce(i) {
       } catch {
         json = undefined;
       }
-      resolve({ code, seconds: (Date.now() - started) / 1000, json, text });
+      resolve({ code, json, text });
     });
   });
+}
+
+async function runOnce(i) {
+  const started = Date.now();
+  const parts = await Promise.all(PROJECTS.map((p) => runProject(i, p)));
+  const json = parts.every((p) => p.json)
+    ? { numTotalTests: parts.reduce((n, p) => n + (p.json.numTotalTests ?? 0), 0), testResults: parts.flatMap((p) => p.json.testResults ?? []) }
+    : undefined;
+  if (json) writeFileSync(join(outDir, `run-${i}.json`), JSON.stringify(json));
+  const code = parts.reduce((c, p) => (p.code === 0 ? c : (p.code ?? 1)), 0);
+  return { code, seconds: (Date.now() - started) / 1000, json, text: parts.map((p) => p.text).join('\n') };
 }
 
 /** Failed tests of one run: "file > suite > test" -> first line of the failure. */
@@ -109,7 +126,7 @@ function failuresOf(json) {
  */
 function fileSeconds(json, text) {
   const fromLog = new Map();
-  for (const m of (text ?? '').matchAll(/^ \S+ \|integration\| (\S+) \([^)]*\) (\d+)ms$/gm)) fromLog.set(m[1], Number(m[2]) / 1000);
+  for (const m of (text ?? '').matchAll(/^ \S+ \|integration(?:-local)?\| (\S+) \([^)]*\) (\d+)ms$/gm)) fromLog.set(m[1], Number(m[2]) / 1000);
   return (json?.testResults ?? []).map((f) => {
     const file = relative(ROOT, f.name);
     return [file, Math.max((f.endTime - f.startTime) / 1000, fromLog.get(file) ?? 0)];

@@ -20,6 +20,7 @@
 // was not meant to (`twinvip cleanup` as the unit's ExecStopPost=, for one).
 import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
+import { statNumber } from '../../lib/proc-stat';
 import { loadAddon } from '../../net/native';
 
 /** scheduling.rt_priority's default (src/config/schema/scheduling.ts). */
@@ -29,10 +30,8 @@ let boosted: { nice: number } | undefined;
 
 /** The scheduling policy in a /proc/PID/stat text (field 41; 0 = SCHED_OTHER), or undefined. */
 export function policyFromStat(stat: string): number | undefined {
-  // The command name (field 2) may hold spaces and parentheses: fields count from the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const policy = Number(rest[41 - 3]);
-  return Number.isInteger(policy) ? policy : undefined;
+  const policy = statNumber(stat, 41);
+  return policy !== undefined && Number.isInteger(policy) ? policy : undefined;
 }
 
 /**

@@ -40,12 +40,31 @@ export async function onlyNamed(p: PairLab, allowed: string[]): Promise<Finding[
   return all;
 }
 
+/**
+ * Both boxes' diagnosis healthy and the pair back in its roles (one MASTER, one BACKUP): a case
+ * can leave a box in FAULT after its own cause is gone (the nft output rule broke a's VRRP socket,
+ * reopened 5 s later), and a fault injected then is named only once that box sends again.
+ */
 export async function healthyAgain(p: PairLab): Promise<void> {
-  await p.waitFor(async () => (await diagnosis(p.a)).healthy && (await diagnosis(p.b)).healthy, () => `both healthy again${p.logs()}`, 60_000);
+  await p.waitFor(
+    async () => (await diagnosis(p.a)).healthy && (await diagnosis(p.b)).healthy && [await p.state(p.a), await p.state(p.b)].sort().join() === 'BACKUP,MASTER',
+    () => `both healthy again, one MASTER and one BACKUP${p.logs()}`,
+    60_000,
+  );
 }
 
 export async function nft(p: PairLab, ns: Netns, script: string): Promise<void> {
   const file = `${p.dir}/rules-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.nft`;
   await writeFile(file, script);
   await ns.run('nft', ['-f', file]);
+}
+
+/**
+ * A LAN host takes an address the way hosts do (RFC 5227 2.3: configure it, then announce it
+ * with a gratuitous ARP): what the passive conflict watch (issue 22) hears. A host that takes an
+ * address silently is found by `twinvip diagnose`'s probe or when it first sends ARP with it.
+ */
+export async function claimAddress(ns: Netns, dev: string, ip: string): Promise<void> {
+  await ns.run('ip', ['addr', 'add', `${ip}/24`, 'dev', dev]);
+  await ns.run('arping', ['-U', '-c', '1', '-I', dev, ip]);
 }

@@ -13,7 +13,7 @@ import { NetnsLab, type LabProcess, type Netns } from '../helpers/netns';
 import { BUNDLE, NODE, PairLab, VIP, type Box } from '../heartbeat-pair/pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
-import { diagnosis, healthyAgain as healthyAgainIn, named as namedIn, nft as nftIn, onlyNamed as onlyNamedIn, type Section } from './diag-helpers';
+import { diagnosis, healthyAgain as healthyAgainIn, named as namedIn, nft as nftIn, onlyNamed as onlyNamedIn, type Section, claimAddress } from './diag-helpers';
 
 let p: PairLab;
 
@@ -179,7 +179,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     const mac = (await p.c.ipJson<{ address: string }[]>(['link', 'show', 'dev', 'lc']))[0]!.address;
     const mark = p.a.log().length;
     const at = Date.now();
-    await p.c.run('ip', ['addr', 'add', `${VIP}/24`, 'dev', 'lc']);
+    await claimAddress(p.c, 'lc', VIP);
     try {
       const hit = await named(p.a, mark, 'address-conflict', 'box-a', at);
       times.push(`address conflict: ${hit.ms} ms`);
@@ -189,6 +189,30 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       await p.c.run('ip', ['addr', 'del', `${VIP}/24`, 'dev', 'lc']);
     }
     await healthyAgain();
+  }, patience(120_000));
+
+  it('a host on the LAN that only asks for the VIP (ARP request, RFC 5227 probe) is not named; the kernel does not even wake the daemon for it', async () => {
+    const arpCounters = async () => {
+      const r = await requestOnce(p.a.socket, 'status', undefined, { timeoutMs: 5000 });
+      const c = r.ok && r.response.status === 'ok' ? (r.response.data as { counters: Record<string, Record<string, number>> }).counters.diagnose : undefined;
+      return c ?? {};
+    };
+    const before = await arpCounters();
+    expect(before['arp.watches'], 'the passive watch is open on a').toBe(1);
+    const mark = p.a.log().length;
+    // Who-has VIP tell 10.77.0.9, three times, then a DAD probe (sender 0.0.0.0) for the VIP: a
+    // answers both (arping exits 0 only on a reply, so a has received them when it returns).
+    await p.c.run('arping', ['-c', '3', '-I', 'lc', VIP]);
+    const aMac = await p.mac(p.a);
+    const dad = await p.c.tryRun('arping', ['-D', '-c', '1', '-w', '2', '-I', 'lc', VIP]);
+    expect(dad.stdout.toLowerCase(), 'the DAD probe was answered by the VIP holder').toContain(`reply from ${VIP} [${aMac}]`);
+    const d = await diagnosis(p.a); // a fresh diagnosis, with its own on-demand probe
+    expect(d.findings).toEqual([]);
+    const after = await arpCounters();
+    expect(after['arp.frames'], 'frames the BPF filter passed to the daemon').toBe(before['arp.frames']);
+    expect(after['arp.sightings']).toBe(before['arp.sightings']);
+    expect(p.a.log().slice(mark)).not.toMatch(/diagnosis: address-conflict/);
+    await onlyNamed([]);
   }, patience(120_000));
 
   it('the twin with another advert interval, then another password, then another VIP list: the field that differs', async () => {

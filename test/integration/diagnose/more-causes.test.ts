@@ -16,7 +16,7 @@ import { NetnsLab } from '../helpers/netns';
 import { PairLab, VIP, type Box } from '../heartbeat-pair/pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
-import { diagnosis, healthyAgain, named, nft, onlyNamed } from './diag-helpers';
+import { claimAddress, diagnosis, healthyAgain, named, nft, onlyNamed } from './diag-helpers';
 
 let p: PairLab;
 const times: string[] = [];
@@ -119,7 +119,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     const marks = [p.a.log().length, p.b.log().length];
     const at = Date.now();
     await nft(p, p.b.ns, 'table inet diag2 {\n  chain input {\n    type filter hook input priority 0;\n    ip protocol vrrp drop\n  }\n}\n');
-    await p.c.run('ip', ['addr', 'add', `${VIP}/24`, 'dev', 'lc']);
+    await claimAddress(p.c, 'lc', VIP);
     try {
       for (const [k, box] of [p.a, p.b].entries()) {
         const fw = await named(p, box, marks[k]!, 'firewall-drops-vrrp', 'box-b', at);
@@ -142,7 +142,7 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     const marks = [p.a.log().length, p.b.log().length];
     const at = Date.now();
     await reconfigure(p.b, { advert_int: 2 });
-    await p.c.run('ip', ['addr', 'add', `${VIP}/24`, 'dev', 'lc']);
+    await claimAddress(p.c, 'lc', VIP);
     try {
       const sm = await named(p, p.a, marks[0]!, 'settings-mismatch', 'box-a', at);
       expect(sm.line).toMatch(/advert interval \(advert_interval\): 100 on box-a, 200 on box-b/);

@@ -4,7 +4,7 @@
 //   (1) one advert, priority 254, an address list that is not ours;
 //   (2) the same once a second for 30 s;
 //   (3) once a second for 30 s with OUR address list and priority 254 (the case that also moves
-//       keepalived);
+//       keepalived), in the same 30 s as (2);
 //   flood: 20,000 such adverts as fast as they go: every one is counted (read = accepted +
 //       dropped on each box; on the master read + kernel drops = what was sent);
 //   (4) a neighbouring keepalived 2.2.7 pair configured on our VRID with other VIPs.
@@ -115,31 +115,30 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     ]);
   });
 
-  it('(2) the same once a second for 30 s: the VIP never leaves the master, 0 ms without a holder', async () => {
-    const from = Date.now();
-    const before = await mastership();
-    const n0 = await notTwin(p.b);
-    const stop = rogue.every(1000, FOREIGN);
-    try {
-      await observe(MINUTE_HALF);
-    } finally {
-      stop();
-    }
-    await p.waitFor(async () => (await notTwin(p.b)) - n0 >= 30, 'the 30 s of adverts counted');
-    await vipNeverMoved(from, before);
-  }, patience(90_000));
-
-  it('(3) our own address list with priority 254, once a second for 30 s: still ignored (it is not the twin)', async () => {
+  // (2) and (3) share one 30 s window: the rogue sends both streams, each once a second, so the
+  // window the issue names is watched once (30 s less per run). Each box must count every advert
+  // of both streams as not the twin's: had either stream reached the state machine instead (our
+  // own list looks like a legitimate master's), the count would stay at the other's half.
+  it('(2) the foreign list and (3) our own address list, each with priority 254 once a second for 30 s: the VIP never leaves the master, 0 ms without a holder', async () => {
     const from = Date.now();
     const before = await mastership();
     const n0 = { a: await notTwin(p.a), b: await notTwin(p.b) };
-    const stop = rogue.every(1000, OURS);
+    const sent = { foreign: 0, ours: 0 };
+    const tick = () => {
+      if (rogue.send(FOREIGN)) sent.foreign++;
+      if (rogue.send(OURS)) sent.ours++;
+    };
+    tick();
+    const timer = setInterval(tick, 1000);
     try {
       await observe(MINUTE_HALF);
     } finally {
-      stop();
+      clearInterval(timer);
     }
-    await p.waitFor(async () => (await notTwin(p.a)) - n0.a >= 30 && (await notTwin(p.b)) - n0.b >= 30, 'the 30 s of adverts counted');
+    expect(Math.min(sent.foreign, sent.ours), 'adverts of each stream sent in the 30 s').toBeGreaterThanOrEqual(25);
+    // Every advert of both streams dropped as not the twin's, on both boxes.
+    const total = sent.foreign + sent.ours;
+    await p.waitFor(async () => (await notTwin(p.a)) - n0.a >= total && (await notTwin(p.b)) - n0.b >= total, () => `the ${total} adverts of both streams counted`);
     await vipNeverMoved(from, before);
     // The state machine never saw them: the backup's master is still the twin.
     const r = await requestOnce(p.b.socket, 'status', undefined, { timeoutMs: 5000 });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../../helpers/bundle';
+import { withLockSync } from '../../helpers/file-lock';
 import { patience } from '../../helpers/patience';
 
 export const VERSION: string = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version;
@@ -63,6 +64,12 @@ export function tarballKey(arch: 'arm64' | 'x64', root = REPO_ROOT): string {
  * running it again) has nothing new to pack. TWINVIP_REBUILD_TARBALL=1 builds regardless.
  */
 export function buildTarball(arch: 'arm64' | 'x64'): { path: string; log: string; reused: boolean } {
+  // The x64 tarball is used by files of both integration projects, which run at the same time:
+  // one builds it, the other waits and reuses it (never reads it half written).
+  return withLockSync(join(REPO_ROOT, 'out', `.lock-tarball-${arch}`), () => buildTarballLocked(arch));
+}
+
+function buildTarballLocked(arch: 'arm64' | 'x64'): { path: string; log: string; reused: boolean } {
   const path = join(REPO_ROOT, 'out', `twinvip-${VERSION}-linux-${arch}.tar.gz`);
   const stamp = `${path}.key`;
   const addon = sh('make', ['--no-print-directory', 'addon', `ARCH=${arch}`]);

@@ -8,6 +8,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { requestOnce } from '../../../src/control';
+import { statNumber } from '../../../src/lib/proc-stat';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { BUNDLE, NODE, Twinvip, VrrpLab, useVrrpLab } from './lab';
 
@@ -30,9 +31,7 @@ async function tasks(pid: number): Promise<TaskSched[]> {
       const sched = await readFile(`/proc/${pid}/task/${t}/sched`, 'utf8');
       const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8');
       const field = (name: string) => Number(new RegExp(`^${name}\\s+:\\s+(-?\\d+)`, 'm').exec(sched)?.[1]);
-      // stat: "pid (comm) state ..." — fields after the comm, nice is field 19 of the whole line.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ tid: Number(t), policy: field('policy'), prio: field('prio'), nice: Number(rest[16]) });
+      out.push({ tid: Number(t), policy: field('policy'), prio: field('prio'), nice: Number(statNumber(stat, 19)) });
     } catch {
       // a thread that ended meanwhile
     }

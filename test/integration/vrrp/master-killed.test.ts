@@ -1,6 +1,7 @@
 // The master dies without a word (SIGKILL: no priority-0 advert, VIPs left configured), in both
 // directions between twinvip and keepalived 2.2.7: the backup takes over once its
-// Master_Down_Interval (3 x 1 s + skew) has passed. A twinvip restarted after SIGKILL removes the
+// Master_Down_Interval (3 x 0.5 s + skew: VRRPv3 at 0.5 s here; keepalived's defaults are checked in
+// keepalived-interop.test.ts) has passed. A twinvip restarted after SIGKILL removes the
 // VIPs it left behind (an IPv4 VIP and an excluded IPv6 one) before any election, as keepalived
 // users expect of a clean start.
 import { expect, it } from 'vitest';
@@ -9,9 +10,9 @@ import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
 const VIP6 = 'fd66::100';
-const tv = (priority: number) => ({ VI_1: { vrid: 61, priority, advert_int: 1, vips: [`${VIP}/24`], excluded_vips: [`${VIP6}/64`] } });
+const tv = (priority: number) => ({ VI_1: { vrid: 61, version: 3, advert_int: 0.5, priority, vips: [`${VIP}/24`], excluded_vips: [`${VIP6}/64`] } });
 const ka = (priority: number, state: 'MASTER' | 'BACKUP') =>
-  kaInstance({ vrid: 61, priority, state, vips: [`${VIP}/24`], excludedVips: [`${VIP6}/64`] });
+  kaInstance({ vrid: 61, version: 3, advertInt: 0.5, priority, state, vips: [`${VIP}/24`], excludedVips: [`${VIP6}/64`] });
 
 const lab = useVrrpLab(['a', 'b']);
 

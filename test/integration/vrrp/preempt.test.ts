@@ -6,7 +6,9 @@ import { kaInstance, VrrpLab, useVrrpLab } from './lab';
 import { describeRequiring } from '../../helpers/prerequisites';
 
 const VIP = '10.66.0.100';
-const ka = kaInstance({ vrid: 62, priority: 100, state: 'MASTER', vips: [`${VIP}/24`] });
+// VRRPv3 at 0.5 s (keepalived's defaults are checked in keepalived-interop.test.ts): preemption
+// is the same rule at any interval, and each Master_Down_Interval waited for is half as long.
+const ka = kaInstance({ vrid: 62, priority: 100, state: 'MASTER', version: 3, advertInt: 0.5, vips: [`${VIP}/24`] });
 
 const lab = useVrrpLab(['a', 'b']);
 
@@ -16,7 +18,7 @@ describeRequiring(VrrpLab.prerequisites, 'preempt and nopreempt against keepaliv
     await k.waitLog(/Entering MASTER STATE/);
     await lab().waitHolders(VIP, ['b']);
 
-    const t = await lab().twinvip('a', { VI_1: { vrid: 62, priority: 150, vips: [`${VIP}/24`] } });
+    const t = await lab().twinvip('a', { VI_1: { vrid: 62, version: 3, advert_int: 0.5, priority: 150, vips: [`${VIP}/24`] } });
     await t.waitLog(/VI_1: INIT -> BACKUP/, 20_000);
     await t.waitLog(/VI_1: BACKUP -> MASTER \(preempt, lower priority master 10\.66\.0\.2 \(100\), ours 150\)/, 15_000);
     // keepalived hears a higher priority and releases (its second state change).
@@ -34,9 +36,9 @@ describeRequiring(VrrpLab.prerequisites, 'preempt and nopreempt against keepaliv
     await k.waitLog(/Entering MASTER STATE/);
     await lab().waitHolders(VIP, ['b']);
 
-    const t = await lab().twinvip('a', { VI_1: { vrid: 62, priority: 150, preempt: false, state: 'BACKUP', vips: [`${VIP}/24`] } });
+    const t = await lab().twinvip('a', { VI_1: { vrid: 62, version: 3, advert_int: 0.5, priority: 150, preempt: false, state: 'BACKUP', vips: [`${VIP}/24`] } });
     await t.waitLog(/VI_1: INIT -> BACKUP/, 20_000);
-    // Six adverts heard after start-up: well past Master_Down_Interval (3 x 1 s + skew), the
+    // Six adverts heard after start-up: well past Master_Down_Interval (3 x 0.5 s + skew), the
     // moment a preempting backup would have taken over.
     await lab().waitFor(async () => (await t.counter('VI_1.advertsReceived')) >= 6, { timeoutMs: 15_000, what: 'six adverts from keepalived' });
     const s = await t.status();

@@ -11,6 +11,8 @@ const VIP = '10.66.0.110';
 const EXTRA = '10.66.0.111';
 const VIP2 = '10.66.0.120';
 
+// VRRPv3 at 0.5 s (keepalived's defaults are checked in keepalived-interop.test.ts): a reload is
+// applied the same at any interval, and each election waited for is half as long.
 const lab = useVrrpLab(['a', 'b']);
 
 const transitions = (out: string, inst: string) => out.match(new RegExp(`${inst}: [A-Z]+ -> [A-Z]+`, 'g'))?.length ?? 0;
@@ -22,11 +24,11 @@ describeRequiring(VrrpLab.prerequisites, 'config reload (SIGHUP) of VRRP instanc
   it('changed MASTER keeps mastership and gains a VIP; lower priority hands over; removal sends priority 0; re-adding starts it', async () => {
     const k = await lab().keepalived(
       'b',
-      kaInstance({ vrid: 63, priority: 100, vips: [`${VIP}/24`], excludedVips: [`${EXTRA}/24`] }),
-      kaInstance({ name: 'VI_2', vrid: 64, priority: 100, vips: [`${VIP2}/24`] }),
+      kaInstance({ vrid: 63, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP}/24`], excludedVips: [`${EXTRA}/24`] }),
+      kaInstance({ name: 'VI_2', vrid: 64, version: 3, advertInt: 0.5, priority: 100, vips: [`${VIP2}/24`] }),
     );
-    const vi1 = { vrid: 63, priority: 150, vips: [`${VIP}/24`] };
-    const vi2 = { vrid: 64, priority: 150, vips: [`${VIP2}/24`] };
+    const vi1 = { vrid: 63, version: 3, advert_int: 0.5, priority: 150, vips: [`${VIP}/24`] };
+    const vi2 = { vrid: 64, version: 3, advert_int: 0.5, priority: 150, vips: [`${VIP2}/24`] };
     const t = await lab().twinvip('a', { VI_1: vi1, VI_2: vi2 });
     await t.waitLog(/VI_1: BACKUP -> MASTER/, 20_000);
     await t.waitLog(/VI_2: BACKUP -> MASTER/, 20_000);
