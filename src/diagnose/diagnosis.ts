@@ -309,8 +309,9 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
  */
 function direction(sender: InstanceEvidence, listener: InstanceEvidence, missed: number | undefined): Dir {
   if (sender.state !== 'MASTER') return 'unknown';
-  // A new MASTER's first adverts are on their way: judge once it has sent a few.
-  if (sender.state_ms !== undefined && sender.state_ms < 2 * sender.settings.advert_interval_cs * 10) return 'unknown';
+  // With the send times (missedAdverts counts only adverts of this MASTER term, old enough to
+  // have arrived), a new MASTER is judged from its first advert on: a fault that began while it
+  // was BACKUP or FAULT is named about one advert after it takes over, not two intervals later.
   if (missed !== undefined) {
     if (missed >= MISSED_FOR_LOSS) return 'lost';
     // The HA path's verdict (an interval and 200 ms of silence) counts once one advert the sender
@@ -318,6 +319,8 @@ function direction(sender: InstanceEvidence, listener: InstanceEvidence, missed:
     if (missed >= 1 && listener.hears_twin === false) return 'lost';
     return listener.hears_twin === true ? 'ok' : 'unknown';
   }
+  // Without them, a new MASTER's first adverts may still be on their way: judge once it has sent a few.
+  if (sender.state_ms !== undefined && sender.state_ms < 2 * sender.settings.advert_interval_cs * 10) return 'unknown';
   if (listener.hears_twin === true) return 'ok';
   if (listener.hears_twin === false) return 'lost';
   return 'unknown';
@@ -353,6 +356,8 @@ export function advertOverdue(ev: PairEvidence): boolean {
 
 /** Adverts the sender sent that the listener should have heard and did not: this many make a lost direction. */
 export const MISSED_FOR_LOSS = 2;
+/** The first advert of a MASTER term is sent at the transition, give or take this (one runner step). */
+const TERM_SLACK_MS = 50;
 /** An advert sent this long before the listener's gather has reached its state machine (wire, socket, HA thread). */
 export const ADVERT_IN_FLIGHT_MS = 300;
 
@@ -373,9 +378,13 @@ export function missedAdverts(ev: PairEvidence, sender: InstanceEvidence, listen
   if (R === undefined || !sent) return undefined;
   // Never heard since the listener started: only its HA path can say.
   if (silence === null) return undefined;
-  // Ages on the sender's side: after the listener's last advert for sure, and old enough to have arrived.
+  // Ages on the sender's side: after the listener's last advert for sure, and old enough to have
+  // arrived; and of this MASTER term (its first advert leaves at the transition). Adverts of an
+  // earlier term concern an earlier state of the path: a MASTER whose own firewall dropped its
+  // sends went to FAULT; back as MASTER with the rule gone, those failed sends are no evidence.
+  const term = sender.state_ms === undefined ? Infinity : sender.state_ms + TERM_SLACK_MS;
   const [newest, oldest] = who === 'local-sends' ? [A + ADVERT_IN_FLIGHT_MS, silence - R] : [R + ADVERT_IN_FLIGHT_MS, silence - A];
-  return sent.filter((age) => age > newest && age < oldest).length;
+  return sent.filter((age) => age > newest && age < oldest && age <= term).length;
 }
 
 /** The twin's own probe verdict of its outgoing direction counts this long. */

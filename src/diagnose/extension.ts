@@ -20,7 +20,7 @@ import type { DaemonContext, DaemonEvents, Extension } from '../daemon';
 import type { HaRunnerPort, HeartbeatPort } from '../ha/worker/host';
 import type { SubsystemLogger } from '../log';
 import { advertOverdue, DEFAULT_SERIAL_WINDOW_MS, DEFAULT_WINDOW_MS, diagnose, renderDiagnosis, someDirectionLost, type Diagnosis } from './diagnosis';
-import { TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type PairEvidence, type SideEvidence } from './evidence';
+import { TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type InstanceEvidence, type PairEvidence, type SideEvidence } from './evidence';
 import { EvidenceGatherer, forTwin, parseSideEvidence } from './gather';
 
 /** The serial request name the twin answers with its evidence. */
@@ -357,9 +357,12 @@ export class DiagnoseExtension implements Extension {
     const now = runner?.now() ?? 0;
     return (runner?.views() ?? []).map((v) => {
       const eth = hb.enabled ? hb.ethernet.find((e) => e.vrid === v.plan.params.vrid && e.family === v.plan.family) : undefined;
+      const last = v.snapshot.lastTransition;
       return {
         vrid: v.plan.params.vrid,
         family: v.plan.family,
+        state: v.snapshot.state,
+        ...(last ? { state_ms: Math.max(0, Math.round(now - last.at)) } : {}),
         sent_ms_ago: v.sentAt.map((t) => Math.max(0, Math.round(now - t))).reverse(),
         last_twin_advert_ms_ago: eth ? eth.last_advert_ms_ago : null,
       };
@@ -391,7 +394,15 @@ export class DiagnoseExtension implements Extension {
     const put = (side: SideEvidence, times: AdvertTimes[]) => {
       side.instances = side.instances.map((i) => {
         const t = times.find((x) => x.vrid === i.vrid && x.family === i.family);
-        return t ? { ...i, sent_ms_ago: t.sent_ms_ago, last_twin_advert_ms_ago: t.last_twin_advert_ms_ago } : { ...i, sent_ms_ago: [] };
+        if (!t) return { ...i, sent_ms_ago: [] };
+        const out: InstanceEvidence = { ...i, sent_ms_ago: t.sent_ms_ago, last_twin_advert_ms_ago: t.last_twin_advert_ms_ago };
+        // The state read with the send times (an older twin sends none: the evidence's stands).
+        if (typeof t.state === 'string') {
+          out.state = t.state;
+          if (typeof t.state_ms === 'number') out.state_ms = t.state_ms;
+          else delete out.state_ms;
+        }
+        return out;
       });
     };
     ev.local = { ...ev.local };
@@ -483,6 +494,9 @@ export function linkMacs(local: SideEvidence, twin: SideEvidence): Record<string
 interface AdvertTimes {
   vrid: number;
   family: 4 | 6;
+  /** The state and ms in it when the times were read (absent from an older twin). */
+  state?: string;
+  state_ms?: number;
   sent_ms_ago: number[];
   last_twin_advert_ms_ago: number | null;
 }

@@ -3,7 +3,7 @@
  * to keep up to date). vitest.config.ts splits the integration files by it:
  *
  *   integration        every file that creates a namespace (or may: a lab helper, unshare,
- *                      systemd-nspawn, qemu), one file at a time as the project's standard asks
+ *                      systemd-nspawn), one file at a time as the project's standard asks
  *   integration-local  the rest (ptys, loopback ports, brokers, nginx, tarballs), in its own
  *                      worker beside the first: `make test` runs the two at the same time
  *
@@ -18,14 +18,13 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
-/** Code that creates (or enters a new) network namespace, or a machine that shares the CPUs' timing the same way. */
+/** Code that creates a network namespace (or may: new namespaces of any kind, containers). */
 export const NAMESPACE_CODE: readonly RegExp[] = [
   /\bnetns['"`]?\s*,?\s*['"`]?add\b/, // ip netns add (argv or a string)
   /\bunshare\b/, // unshare(1): new namespaces of any kind
   /\bsystemd-nspawn\b|\bnspawn\b/, // containers (their own namespaces)
   /\bNetnsLab\b/, // the lab helper (test/integration/helpers/netns.ts)
   /\bCLONE_NEWNET\b|\bsetns\b/, // a namespace from code
-  /\bqemu\b/i, // emulated boxes: minutes of CPU, timing-sensitive like a lab
 ];
 
 /** Env var set in the workers of `integration-local`; NetnsLab refuses to create a namespace there. */

@@ -40,8 +40,17 @@ export async function onlyNamed(p: PairLab, allowed: string[]): Promise<Finding[
   return all;
 }
 
+/**
+ * Both boxes' diagnosis healthy and the pair back in its roles (one MASTER, one BACKUP): a case
+ * can leave a box in FAULT after its own cause is gone (the nft output rule broke a's VRRP socket,
+ * reopened 5 s later), and a fault injected then is named only once that box sends again.
+ */
 export async function healthyAgain(p: PairLab): Promise<void> {
-  await p.waitFor(async () => (await diagnosis(p.a)).healthy && (await diagnosis(p.b)).healthy, () => `both healthy again${p.logs()}`, 60_000);
+  await p.waitFor(
+    async () => (await diagnosis(p.a)).healthy && (await diagnosis(p.b)).healthy && [await p.state(p.a), await p.state(p.b)].sort().join() === 'BACKUP,MASTER',
+    () => `both healthy again, one MASTER and one BACKUP${p.logs()}`,
+    60_000,
+  );
 }
 
 export async function nft(p: PairLab, ns: Netns, script: string): Promise<void> {

@@ -349,6 +349,71 @@ describe('diagnose', () => {
     });
   });
 
+  describe("a fault that begins while the twin's MASTER is away (FAULT), seen on a fake clock", () => {
+    // The full diagnose-pair file: the nft output case left box a in FAULT (its own firewall had
+    // dropped its adverts: failed sends, still in its send times), b MASTER. The rule went, then
+    // the one-way case cut a -> b, then a's socket came back and a took over again over serial.
+    // Seen from b, every 250 ms (the diagnosis's quick re-checks), with a probe round whenever a
+    // direction looks lost, as the extension does.
+    const TAKEOVER = 17_500;
+    const INTERVAL = 1000;
+    /** a's states: MASTER, FAULT at 12.5 s (its sends dropped by its own rule from 10 s), BACKUP at 17 s, MASTER again at 17.5 s. */
+    const aState = (t: number): [string, number] => (t < 12_500 ? ['MASTER', t] : t < 17_000 ? ['FAULT', t - 12_500] : t < TAKEOVER ? ['BACKUP', t - 17_000] : ['MASTER', t - TAKEOVER]);
+    const bState = (t: number): [string, number] => (t < 13_000 ? ['BACKUP', t] : t < TAKEOVER ? ['MASTER', t - 13_000] : ['BACKUP', t - TAKEOVER]);
+    const aSends = [...Array.from({ length: 13 }, (_, k) => k * INTERVAL), ...Array.from({ length: 10 }, (_, k) => TAKEOVER + k * INTERVAL)];
+    const bSends = Array.from({ length: 5 }, (_, k) => 13_000 + k * INTERVAL);
+    const ages = (sends: number[], t: number) => sends.filter((x) => x <= t).slice(-8).reverse().map((x) => t - x);
+
+    function run(oneWayFrom: number | null): { at: number; causes: string[] }[] {
+      const clock = new FakeClock(15_000);
+      // What b hears of a: up to 10 s (then a's own rule), and from the takeover unless a -> b is cut.
+      const heardByB = aSends.filter((x) => x < 10_000 || (x >= TAKEOVER && (oneWayFrom === null || x < oneWayFrom))).map((x) => x + 5);
+      const heardByA = bSends.map((x) => x + 5);
+      const out: { at: number; causes: string[] }[] = [];
+      let answered = 0;
+      for (let t = 15_000; t <= 24_000; t += 250) {
+        clock.schedule(t, () => {
+          const now = clock.now();
+          const last = (heard: number[]) => heard.filter((x) => x <= now).at(-1);
+          const silence = (heard: number[]) => (last(heard) === undefined ? null : now - last(heard)!);
+          const [as, ams] = aState(now);
+          const [bs, bms] = bState(now);
+          const ev: PairEvidence = {
+            local: side('b', { probe: { answered: null, questions_answered: 0 } }, { state: bs, state_ms: bms, hears_twin: (silence(heardByB) ?? Infinity) <= INTERVAL + 200, last_twin_advert_ms_ago: silence(heardByB), sent_ms_ago: ages(bSends, now) }),
+            twin: side('a', { probe: { answered: null, questions_answered: answered } }, { state: as, state_ms: ams, hears_twin: (silence(heardByA) ?? Infinity) <= INTERVAL + 200, last_twin_advert_ms_ago: silence(heardByA), sent_ms_ago: ages(aSends, now) }),
+            twin_ask_ms: 100,
+          };
+          if (someDirectionLost(ev)) {
+            // The probe round: b's questions reach a (b -> a works); a's answers reach b unless cut.
+            ev.twin_questions_before = answered;
+            answered += 5;
+            ev.twin!.probe!.questions_answered = answered;
+            ev.local.probe!.answered = oneWayFrom === null || now < oneWayFrom;
+          }
+          out.push({ at: now, causes: causes(ev) });
+        });
+      }
+      clock.runUntil(24_000);
+      return out;
+    }
+
+    it('one-way loss is named within an advert interval of the takeover, not two intervals after it', () => {
+      const seen = run(15_000);
+      const first = seen.find((x) => x.causes.length > 0);
+      expect(first?.causes).toEqual(['one-way-loss']);
+      // One advert (sent at the takeover) and its flight time: 17.9 s; a state guard of two
+      // intervals (the old rule) waited for 19.5 s.
+      expect(first!.at).toBeGreaterThanOrEqual(TAKEOVER);
+      expect(first!.at).toBeLessThanOrEqual(TAKEOVER + INTERVAL);
+      expect(new Set(seen.flatMap((x) => x.causes))).toEqual(new Set(['one-way-loss']));
+    });
+
+    it("without the fault nothing is named: the failed sends of a's earlier MASTER term are no evidence", () => {
+      const seen = run(null);
+      expect(seen.filter((x) => x.causes.length > 0)).toEqual([]);
+    });
+  });
+
   it("address-conflict after the twin's daemon crashed: its MAC, remembered from its evidence, is named as the twin's", () => {
     const ev = healthy();
     ev.twin = null;

@@ -54,7 +54,7 @@ describe('integration files split by whether they create a network namespace', (
     expect(split.namespace.filter((f) => split.local.includes(f))).toEqual([]);
     expect(split.namespace.length + split.local.length).toBeGreaterThan(80);
     // Files that reach a namespace only through another helper (the VRRP lab, the pair lab, the
-    // console lab, the rootfs under qemu or nspawn) and the lab helper's direct users.
+    // console lab, the rootfs under nspawn) and the lab helper's direct users.
     for (const f of [
       'test/integration/vrrp/keepalived-interop.test.ts',
       'test/integration/vrrp/track-interface.test.ts',
@@ -63,13 +63,13 @@ describe('integration files split by whether they create a network namespace', (
       'test/integration/mqtt/fleet-pair.test.ts',
       'test/integration/nginx/certificates-fleet.test.ts',
       'test/integration/image/systemd-boot.test.ts',
-      'test/integration/image/rootfs-arm64.test.ts',
+      'test/integration/image/arm64-vrrp.test.ts',
       'test/integration/fail-loudly/start-failures.test.ts',
       'test/integration/suite/non-root.test.ts',
     ]) {
       expect(split.namespace, f).toContain(f);
     }
-    for (const f of ['test/integration/mqtt/mqtt.test.ts', 'test/integration/nginx/nginx.test.ts', 'test/integration/console/serial-console.test.ts', 'test/integration/heartbeat/serial-link.test.ts']) {
+    for (const f of ['test/integration/image/rootfs-arm64.test.ts', 'test/integration/mqtt/mqtt.test.ts', 'test/integration/nginx/nginx.test.ts', 'test/integration/console/serial-console.test.ts', 'test/integration/heartbeat/serial-link.test.ts']) {
       expect(split.local, f).toContain(f);
     }
   });
