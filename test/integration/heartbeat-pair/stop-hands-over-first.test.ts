@@ -47,7 +47,10 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
       // a is still stopping (its MQTT stop waits up to 2 + 2 s for the stalled broker): the
       // handover did not wait for it.
       expect(p.a.proc!.running, `a had exited before b took the VIP${p.logs()}`).toBe(true);
-      expect(p.a.log()).toMatch(/MASTER -> INIT \(shutdown\): release sent to the twin over serial/);
+      // The release line comes through a's main thread, which is busy stopping: it can reach our
+      // pipe after b already has the VIP (make test-stress run 2 of d1760eb: b's VIP in 57 ms,
+      // the line not yet read). Wait for it; a must still be running then too.
+      await p.waitFor(() => /MASTER -> INIT \(shutdown\): release sent to the twin over serial/.test(p.a.log()), () => `a's release line${p.logs()}`);
       expect(p.a.log()).not.toMatch(/stopped \(SIGTERM\)/);
     } finally {
       broker.child.kill('SIGCONT');
