@@ -414,6 +414,54 @@ describe('diagnose', () => {
     });
   });
 
+  describe('one lost advert, then a passing probe, on a fake clock', () => {
+    /** Seen from b every 250 ms: a MASTER sending every second from 0; b hears all but `lost`. A probe round (passing) whenever a direction looks lost. */
+    function watch(lost: (sentAt: number) => boolean, until: number): { at: number; causes: string[]; notes: string[] }[] {
+      const clock = new FakeClock(3000);
+      const sends = Array.from({ length: 12 }, (_, k) => k * 1000);
+      const heard = sends.filter((x) => !lost(x)).map((x) => x + 5);
+      const out: { at: number; causes: string[]; notes: string[] }[] = [];
+      let answered = 10;
+      for (let t = 3000; t <= until; t += 250) {
+        clock.schedule(t, () => {
+          const now = clock.now();
+          const last = heard.filter((x) => x <= now).at(-1)!;
+          const ev: PairEvidence = {
+            local: side('b', { probe: { answered: null, questions_answered: 0 } }, { state: 'BACKUP', hears_twin: now - last <= 1200, last_twin_advert_ms_ago: now - last, sent_ms_ago: [] }),
+            twin: side('a', { probe: { answered: null, questions_answered: answered } }, { state: 'MASTER', state_ms: now, hears_twin: null, last_twin_advert_ms_ago: null, sent_ms_ago: sends.filter((x) => x <= now).slice(-8).reverse().map((x) => now - x) }),
+            twin_ask_ms: 100,
+          };
+          if (someDirectionLost(ev)) {
+            ev.twin_questions_before = answered;
+            answered += 1;
+            ev.twin!.probe!.questions_answered = answered;
+            ev.local.probe!.answered = true;
+          }
+          const d = diagnose(ev);
+          out.push({ at: now, causes: d.findings.map((f) => f.cause), notes: d.notes });
+        });
+      }
+      clock.runUntil(until);
+      return out;
+    }
+
+    it('is not named vrrp-filtered (nor anything else): a note while it is missing', () => {
+      const seen = watch((x) => x === 5000, 9000);
+      expect(seen.filter((x) => x.causes.length > 0)).toEqual([]);
+      // b's HA path said "not heard" and the probe round ran: the single miss was looked at.
+      expect(seen.some((x) => x.notes.some((n) => /one advert a -> b missing while the LAN probe passes/.test(n)))).toBe(true);
+    });
+
+    it('adverts that keep missing while the probe passes are named vrrp-filtered from the second one', () => {
+      const seen = watch((x) => x >= 5000, 9000);
+      const first = seen.find((x) => x.causes.length > 0)!;
+      expect(first.causes).toEqual(['vrrp-filtered']);
+      // The second missing advert (sent at 6 s) has had its flight time.
+      expect(first.at).toBeGreaterThan(6000);
+      expect(first.at).toBeLessThanOrEqual(6500);
+    });
+  });
+
   it("address-conflict after the twin's daemon crashed: its MAC, remembered from its evidence, is named as the twin's", () => {
     const ev = healthy();
     ev.twin = null;
