@@ -1582,6 +1582,26 @@ static napi_value read_fd(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// socketPair() -> [fd, fd]: an AF_UNIX SOCK_STREAM pair, close-on-exec. The HA thread and the
+// main thread talk over it (src/ha/worker/socket-port.ts), each with its own libuv stream on its
+// own loop: no mutex the two threads share (MessagePort's are), no buffer one thread allocates and
+// the other frees (a glibc arena lock), only the kernel's socket buffer between them.
+static napi_value socket_pair(napi_env env, napi_callback_info info) {
+  (void)info;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    throw_errno(env, errno, "socketpair");
+    return NULL;
+  }
+  napi_value out, a, b;
+  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_create_int32(env, sv[0], &a));
+  CHECK(napi_create_int32(env, sv[1], &b));
+  CHECK(napi_set_element(env, out, 0, a));
+  CHECK(napi_set_element(env, out, 1, b));
+  return out;
+}
+
 // ---------------------------------------------------------------- module
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -1607,6 +1627,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"threadScheduling", NULL, thread_scheduling, NULL, NULL, NULL, napi_enumerable, NULL},
       {"writeFd", NULL, write_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readFd", NULL, read_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"socketPair", NULL, socket_pair, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

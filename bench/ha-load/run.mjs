@@ -13,6 +13,10 @@
 //   cpu          stress-ng --cpu <nproc> at the daemons' own priority: every CPU saturated
 //   mqtt-max     `status` requests of the maximum allowed size (64 KiB, max_payload) published
 //                as fast as one connection takes them, from namespace c through mosquitto
+//   nginx-1000   an Nginx model with one upstream of 1,000 servers (active TCP checks every 2 s,
+//                servers in namespace c) applied by a config reload, then re-applied with changed
+//                weights every 2 s (reload.min_interval): render, nginx -t, SIGHUP, verify, each
+//                time; Nginx control is switched off again by a reload at the end
 // Throughout: MQTT telemetry every second (mqtt.telemetry_interval 1) from a to the broker.
 // And the memory cost: a's RSS (VmRSS) after start-up, in each mode.
 // Modes: worker (the HA path in its own thread, with the default `scheduling`: SCHED_RR 10, nice
@@ -31,16 +35,26 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab, Proc, exec, sleep, waitFor } from '../lab.mjs';
 import { describeMachine } from '../machine.mjs';
+import { DAEMON_NODE_FLAGS } from '../../scripts/node-flags.mjs';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, loads: { type: 'string' }, modes: { type: 'string', default: 'worker,main' }, rounds: { type: 'string', default: '1' }, 'node-flags': { type: 'string' }, out: { type: 'string' }, bundle: { type: 'string' } } });
 const SECONDS = Number(values.seconds);
-const LOADS = (values.loads ?? 'quiet,control,log-dump,busy-main,cpu,mqtt-max').split(',');
+const LOADS = (values.loads ?? 'quiet,control,log-dump,busy-main,cpu,mqtt-max,nginx-1000').split(',');
 const BROKER = 'mqtt://10.88.0.9:1883';
 const MAX_PAYLOAD = 65536;
-const MODES = values.modes.split(',');
-const BUNDLE = join(process.cwd(), values.bundle ?? 'dist/twinvip.js');
-// --node-flags='--single-threaded-gc ...': runtime flags for both daemons (A/B of a V8 setting).
-const NODE_FLAGS = (values['node-flags'] ?? '').split(/\s+/).filter(Boolean);
+// A mode is `worker`, `worker-normal` or `main`, optionally followed by runtime flags and/or
+// `bundle=FILE`, `without=FLAG` (a launcher flag left out), `env:NAME=VALUE`, `relay-normal` for that mode only, space-separated: --modes 'worker,worker --no-foo' runs the same
+// build with and without a flag side by side in one run (round-robin, the order reversed every
+// other round).
+const MODES = values.modes.split(',').map((spec) => {
+  const [thread, ...rest] = spec.trim().split(/\s+/);
+  const bundle = rest.find((t) => t.startsWith('bundle='))?.slice(7);
+  const env = Object.fromEntries(rest.filter((t) => t.startsWith('env:')).map((t) => [t.slice(4, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
+  return { spec: spec.trim(), thread, flags: rest.filter((t) => t.startsWith('--')), env, relayNormal: rest.includes('relay-normal'), without: rest.filter((t) => t.startsWith('without=')).map((t) => t.slice(8)), bundle: join(process.cwd(), bundle ?? values.bundle ?? 'dist/twinvip.js') };
+});
+// The daemon runs with the image launcher's runtime flags (scripts/node-flags.mjs), as bin/twinvip
+// and the image do; --node-flags='...' adds flags for every mode.
+const NODE_FLAGS = [...DAEMON_NODE_FLAGS, ...(values['node-flags'] ?? '').split(/\s+/).filter(Boolean)];
 const VIP = '10.88.0.100';
 const INTERVAL_MS = 100;
 
@@ -49,7 +63,10 @@ const pct = (xs, p) => {
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : null;
 };
 
+/** A mode's runtime flags: the launcher's and --node-flags, less its `without=FLAG` tokens, plus its own. */
+const modeFlags = (m) => [...NODE_FLAGS.filter((f) => !m.without.includes(f)), ...m.flags];
 const LABEL = { worker: 'own thread, SCHED_RR', 'worker-normal': 'own thread, normal', main: 'main thread' };
+const label = (m) => `${LABEL[m.thread] ?? m.thread}${m.without.length ? ` without ${m.without.join(' ')}` : ''}${m.flags.length ? ` ${m.flags.join(' ')}` : ''}${Object.entries(m.env ?? {}).map(([k, v]) => ` ${k}=${v}`).join('')}${m.relayNormal ? ' (relay at normal priority)' : ''}${m.bundle !== MODES[0].bundle ? ` (${m.bundle})` : ''}`;
 
 function config(lab, role, priority, device, thread) {
   const file = join(lab.dir, `twinvip-${role}.json`);
@@ -141,6 +158,45 @@ async function runLoad(load, lab, a) {
     try { sent = JSON.parse(pub.out.trim().split('\n').pop()).sent; } catch { throw new Error(`publisher failed: ${pub.out}`); }
     return { mqtt_requests: sent, payload_bytes: MAX_PAYLOAD };
   }
+  if (load === 'nginx-1000') {
+    const file = join(lab.dir, 'twinvip-a.json');
+    const base = readFileSync(file, 'utf8');
+    const c = await controlClient(sockA);
+    let applied = 0;
+    let refused = 0;
+    let id = 0;
+    const reload = async (cfg) => {
+      writeFileSync(file, JSON.stringify(cfg));
+      const before = c.answers();
+      c.send(JSON.stringify({ id: ++id, cmd: 'reload' }));
+      await waitFor(() => c.answers() > before, 'reload answer', 60_000, 10);
+    };
+    try {
+      for (let round = 0; Date.now() < end; round++) {
+        const servers = Array.from({ length: 1000 }, (_, i) => ({ address: '10.88.0.9', port: 20000 + i, weight: 1 + ((i + round) % 3) }));
+        const cfg = JSON.parse(base);
+        cfg.nginx = {
+          enabled: true,
+          prefix: join(lab.dir, 'nginx-a'),
+          status: { address: '127.0.0.1', port: 8089 },
+          upstreams: { big: { balance: 'least_conn', servers, check: { type: 'tcp', interval: 2, timeout: 1 } } },
+          http: [{ listen: [{ address: '127.0.0.1', port: 8080 }], locations: [{ type: 'proxy', path: '/', upstream: 'big' }] }],
+        };
+        await reload(cfg);
+        applied++;
+        const wait = Math.min(2100, end - Date.now());
+        if (wait > 0) await sleep(wait);
+      }
+      refused = (a.out.match(/nginx.*(refused|rolled back|failed)/gi) ?? []).length;
+    } finally {
+      writeFileSync(file, base);
+      const before = c.answers();
+      c.send(JSON.stringify({ id: ++id, cmd: 'reload' }));
+      await waitFor(() => c.answers() > before, 'reload answer', 60_000, 10).catch(() => {});
+      c.close();
+    }
+    return { nginx_applies: applied, nginx_refused_lines: refused, upstream_servers: 1000 };
+  }
   if (load === 'cpu') {
     const stress = lab.spawn('c', 'stress-ng', ['--cpu', String(cpus().length), '--timeout', `${SECONDS}s`, '--quiet']);
     await stress.exited;
@@ -163,7 +219,8 @@ function rssKb(pid) {
   }
 }
 
-async function mode(thread) {
+async function mode(m) {
+  const thread = m.thread;
   const lab = new Lab();
   const out = [];
   let memory = null;
@@ -172,16 +229,20 @@ async function mode(thread) {
     // socat -v: every block it relays is logged with a timestamp, '>' from a to b.
     const a0 = join(lab.dir, 'ser-a');
     const b0 = join(lab.dir, 'ser-b');
-    const relay = new Proc(spawn('socat', ['-v', `pty,raw,echo=0,link=${a0}`, `pty,raw,echo=0,link=${b0}`], { stdio: ['ignore', 'ignore', 'pipe'] }), 'socat');
+    // The relay stands for the cable: real-time (SCHED_RR 20, above the HA threads' 10) so that
+    // its timestamps are when a's frames left, not when a loaded machine got round to running a
+    // normal-priority socat (mode token `relay-normal`: as before 2026-12-03 evening, to compare).
+    const socatArgs = ['-v', `pty,raw,echo=0,link=${a0}`, `pty,raw,echo=0,link=${b0}`];
+    const relay = new Proc(m.relayNormal ? spawn('socat', socatArgs, { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn('chrt', ['-r', '20', 'socat', ...socatArgs], { stdio: ['ignore', 'ignore', 'pipe'] }), 'socat');
     lab.procs.push(relay);
     await waitFor(async () => (await exec('ls', [a0, b0])).length > 0, 'socat pty links', 10_000);
     const mconf = join(lab.dir, 'mosquitto.conf');
     writeFileSync(mconf, ['user root', 'listener 1883 10.88.0.9', 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type information'].join('\n') + '\n');
     const broker = lab.spawn('c', 'mosquitto', ['-c', mconf]);
     await waitFor(() => / running$/m.test(broker.out), 'mosquitto running', 15_000, 50);
-    const env = { ...process.env, TWINVIP_DEBUG_BUSY: '1', ...(thread === 'main' ? { TWINVIP_HA_THREAD: 'main' } : {}) };
+    const env = { ...process.env, TWINVIP_DEBUG_BUSY: '1', ...(thread === 'main' ? { TWINVIP_HA_THREAD: 'main' } : {}), ...m.env };
     const start = (role, prio, dev) => {
-      const p = new Proc(spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, ...NODE_FLAGS, BUNDLE, 'run', '-c', config(lab, role, prio, dev, thread)], { stdio: ['ignore', 'pipe', 'pipe'], env }), role);
+      const p = new Proc(spawn('ip', ['netns', 'exec', lab.ns(role), process.execPath, ...modeFlags(m), m.bundle, 'run', '-c', config(lab, role, prio, dev, thread)], { stdio: ['ignore', 'pipe', 'pipe'], env }), role);
       lab.procs.push(p);
       return p;
     };
@@ -193,6 +254,19 @@ async function mode(thread) {
     await sleep(3000);
     const pid = Number(/pid=(\d+)/.exec(a.out)?.[1]);
     memory = { rss_kb_after_start: rssKb(pid) };
+    // The HA thread's own counters (/proc/PID/task/TID/stat): page faults it took and times it
+    // was switched out, per load; each of its faults may wait for the address space's lock.
+    const haTid = Number(/HA thread \(tid (\d+)\)/.exec(a.out)?.[1]) || (thread === 'main' ? pid : 0);
+    const haStat = () => {
+      try {
+        const st = readFileSync(`/proc/${pid}/task/${haTid}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        const status = readFileSync(`/proc/${pid}/task/${haTid}/status`, 'utf8');
+        return { minflt: Number(f[7]), majflt: Number(f[9]), nvcsw: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1]), vcsw: Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1]) };
+      } catch {
+        return null;
+      }
+    };
     for (const load of LOADS) {
       const dump = new Proc(spawn('ip', ['netns', 'exec', lab.ns('b'), 'tcpdump', '-i', 'lb', '-n', '-tt', '-l', '--immediate-mode', 'ip proto 112 and src 10.88.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] }), 'tcpdump');
       lab.procs.push(dump);
@@ -200,8 +274,10 @@ async function mode(thread) {
       const logA = a.out.length;
       const logB = b.out.length;
       const serialFrom = relay.out.length;
+      const ha0 = haStat();
       const did = await runLoad(load, lab, a);
       await sleep(300);
+      const ha1 = haStat();
       await dump.stop();
       const times = [...dump.out.matchAll(/^(\d+\.\d+) IP /gm)].map((m) => Number(m[1]));
       const gaps = times.slice(1).map((t, i) => (t - times[i]) * 1000);
@@ -210,7 +286,7 @@ async function mode(thread) {
       const since = (p, from) => p.out.slice(from);
       const transitions = [...since(a, logA).matchAll(/VI_1: ([A-Z]+ -> [A-Z]+ \([^)]*\))/g), ...since(b, logB).matchAll(/VI_1: ([A-Z]+ -> [A-Z]+ \([^)]*\))/g)].map((m) => m[1]);
       const r = {
-        thread, load, ...did,
+        thread, mode: m.spec, load, ...did,
         adverts: times.length,
         advert_interval_ms: { p50: +pct(gaps, 50)?.toFixed(1), p99: +pct(gaps, 99)?.toFixed(1), max: +Math.max(...gaps).toFixed(1) },
         serial_blocks: serial.length,
@@ -221,6 +297,7 @@ async function mode(thread) {
         // hiccup from a load's effect.
         stall_lines: since(a, logA).split('\n').filter((l) => /HA path stalled/.test(l)).map((l) => l.slice(0, 300)),
         rss_kb_after: rssKb(pid),
+        ha_thread: ha0 && ha1 ? { tid: haTid, minflt: ha1.minflt - ha0.minflt, majflt: ha1.majflt - ha0.majflt, voluntary_switches: ha1.vcsw - ha0.vcsw, involuntary_switches: ha1.nvcsw - ha0.nvcsw } : null,
         ...(a.running ? {} : { a_exited: String(a.child.exitCode ?? a.child.signalCode), a_last_lines: a.out.split('\n').slice(-15) }),
       };
       console.log(JSON.stringify(r));
@@ -229,27 +306,27 @@ async function mode(thread) {
   } finally {
     await lab.cleanup();
   }
-  return { thread, memory, results: out };
+  return { thread, mode: m.spec, flags: modeFlags(m), bundle: m.bundle, memory, results: out };
 }
 
 const runs = [];
 for (let round = 0; round < Number(values.rounds); round++) {
-  for (const m of round % 2 ? [...MODES].reverse() : MODES) runs.push({ ...(await mode(m)), round: round + 1 });
+  for (const m of round % 2 ? [...MODES].reverse() : MODES) runs.push({ ...(await mode(m)), m, round: round + 1 });
 }
 const machine = await describeMachine();
 const report = { date: new Date().toISOString(), machine, node_flags: NODE_FLAGS, seconds: SECONDS, advert_interval_ms: INTERVAL_MS, serial_period_ms: 100, runs };
 const file = values.out ?? join('bench/results', `ha-load-${report.date.slice(0, 10)}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nHA path under load, ${report.date}, ${machine.nproc} CPU(s), load ${machine.loadavg}, ${SECONDS} s per load; adverts every ${INTERVAL_MS} ms, serial every 100 ms`);
-for (const r of runs) console.log(`RSS of a after start-up, round ${r.round}, HA path in ${LABEL[r.thread]}: ${r.memory?.rss_kb_after_start} kB`);
+for (const r of runs) console.log(`RSS of a after start-up, round ${r.round}, HA path in ${label(r.m)}: ${r.memory?.rss_kb_after_start} kB`);
 console.log('| load | round | HA path in | load done | adverts | advert interval p50 / p99 / max ms | serial gap max ms | transitions | stalls |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const load of LOADS) {
   for (const r of runs) {
     const x = r.results.find((y) => y.load === load);
     if (!x) continue;
-    const done = x.requests !== undefined ? `${x.answered}/${x.requests} answered` : x.busy_ms !== undefined ? `${x.busy_ms} ms busy` : x.mqtt_requests !== undefined ? `${x.mqtt_requests} x 64 KiB` : x.stress_ng_cpu !== undefined ? `${x.stress_ng_cpu} CPU hogs` : '-';
-    console.log(`| ${load} | ${r.round} | ${LABEL[r.thread]} | ${done} | ${x.adverts} | ${x.advert_interval_ms.p50} / ${x.advert_interval_ms.p99} / ${x.advert_interval_ms.max} | ${x.serial_gap_max_ms} | ${x.transitions.length ? x.transitions.join('; ') : 0} | ${x.stalls_noticed} |`);
+    const done = x.requests !== undefined ? `${x.answered}/${x.requests} answered` : x.busy_ms !== undefined ? `${x.busy_ms} ms busy` : x.mqtt_requests !== undefined ? `${x.mqtt_requests} x 64 KiB` : x.stress_ng_cpu !== undefined ? `${x.stress_ng_cpu} CPU hogs` : x.nginx_applies !== undefined ? `${x.nginx_applies} applies of 1,000 servers` : '-';
+    console.log(`| ${load} | ${r.round} | ${label(r.m)} | ${done} | ${x.adverts} | ${x.advert_interval_ms.p50} / ${x.advert_interval_ms.p99} / ${x.advert_interval_ms.max} | ${x.serial_gap_max_ms} | ${x.transitions.length ? x.transitions.join('; ') : 0} | ${x.stalls_noticed} |`);
   }
 }
 console.log(`written to ${file}`);

@@ -104,6 +104,8 @@ export interface TwinvipNetAddon {
   writeFd(fd: number, bytes: Uint8Array, offset?: number): number;
   /** One non-blocking read(2): bytes read (0 = end of file), or -1 for EAGAIN; throws on other errors. */
   readFd(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): the HA thread's channel to the main thread. */
+  socketPair(): [number, number];
 }
 
 export interface NativeScheduling {

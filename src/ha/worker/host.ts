@@ -22,12 +22,18 @@ import type { FromHa, HaCall, HaEvent, HaPort, HaState, ToHa } from './protocol'
 import { HA_WORKER_FILE, takeHaWorker } from './prewarm';
 import { startMark } from '../../lib/start-marks';
 import { dropStartBoost } from './start-boost';
+import { MirrorReader, mirrorBuffer } from './mirror';
+import { SocketPort } from './socket-port';
+import { loadAddon } from '../../net/native';
 // The HA side itself (VRRP, the serial heartbeat, the network code) is imported on the main
 // thread only when it runs there: with the worker, the main isolate never loads it.
 import type { HaSide } from './side';
 
 const START_TIMEOUT_MS = 60_000;
 const REFRESH_FRESH_MS = 100;
+/** How often a refresh looks for the HA side's fresh copy, and how long it waits for one at most. */
+const REFRESH_POLL_MS = 5;
+const REFRESH_WAIT_MS = 2000;
 const STOP_TIMEOUT_MS = 15_000;
 
 /** What the operator actions and the console need of the VRRP runner, across the channel. */
@@ -56,9 +62,20 @@ export class HaExtension implements Extension {
   private port: HaPort | undefined;
   private worker: Worker | undefined;
   private inline: { side: HaSide; close: () => void } | undefined;
-  private mirror: HaState | undefined;
-  /** performance.now() of the last mirror update. */
+  /** The channel after the start message (socket-port.ts); the worker's MessagePort before. */
+  private channel: SocketPort | undefined;
+  private mirrored: HaState | undefined;
+  /** Epoch ms (timeOrigin + now) at which the mirror was written by the HA side. */
   private mirrorAt = 0;
+  /** The HA side's state in shared memory (mirror.ts): no message per update or per refresh. */
+  private shared: MirrorReader<HaState> | undefined;
+
+  /** The newest state the HA side published (shared memory first, else its last message). */
+  private get mirror(): HaState | undefined {
+    const s = this.shared?.take();
+    if (s) this.setMirror(s, this.shared!.writtenAtMs);
+    return this.mirrored;
+  }
   private refreshing: Promise<void> | undefined;
   private log: SubsystemLogger | undefined;
   private ctx: DaemonContext | undefined;
@@ -124,7 +141,8 @@ export class HaExtension implements Extension {
 
   /** The HA side's state now, whatever the mirror's age (the diagnosis answering the twin). */
   async freshState(): Promise<void> {
-    await this.call({ op: 'state' }).catch(() => undefined);
+    if (!this.port || this.stopping) return;
+    await this.waitFresh(MirrorReader.now());
   }
 
   /** Runs one of the HA side's control commands (e.g. `heartbeat {probe: true}`) from the main thread. */
@@ -157,6 +175,23 @@ export class HaExtension implements Extension {
       this.port = port1 as unknown as HaPort;
     }
     this.port.on('message', (m: FromHa) => this.onMessage(m));
+    // Every message after the start goes over a socket pair, not the worker's MessagePort (whose
+    // mutex the real-time HA thread waited for: socket-port.ts). Without the addon (never in the
+    // bundle), the MessagePort as before.
+    let channelFd: number | undefined;
+    if (this.worker) {
+      try {
+        const [mine, theirs] = loadAddon().socketPair();
+        this.channel = new SocketPort(mine);
+        this.channel.unref();
+        this.channel.on('message', (m: FromHa) => this.onMessage(m));
+        channelFd = theirs;
+      } catch (err) {
+        this.log.warn(`HA thread channel: no socket pair (${err instanceof Error ? err.message : String(err)}): messages go through the worker's MessagePort`);
+      }
+    }
+    const sab = mirrorBuffer();
+    this.shared = new MirrorReader<HaState>(sab);
     const done = new Promise<{ ok: true } | { ok: false; error: Error }>((resolve) => {
       this.started = resolve;
     });
@@ -164,8 +199,9 @@ export class HaExtension implements Extension {
     startMark('main-ha-start-sent');
     this.send({
       type: 'start',
-      init: { configPath: ctx.configPath, config: ctx.config, configHash: ctx.configHash, startedAt: ctx.startedAt, pid: process.pid, controlSocket: ctx.config.control.socket },
+      init: { configPath: ctx.configPath, config: ctx.config, configHash: ctx.configHash, startedAt: ctx.startedAt, pid: process.pid, controlSocket: ctx.config.control.socket, mirror: sab, channelFd },
     });
+    if (this.channel) this.port = this.channel;
     // The main thread's part of the path to BACKUP is done: normal scheduling from here.
     dropStartBoost();
     const r = await done;
@@ -206,20 +242,48 @@ export class HaExtension implements Extension {
 
   /**
    * Fresh state from the HA side (the `status` command waits for it, a moment at most). A mirror
-   * younger than REFRESH_FRESH_MS is fresh enough, and concurrent callers share one request: a
-   * flood of `status` requests (1,000/s in bench/ha-load) costs the HA thread at most one state
-   * message per REFRESH_FRESH_MS, not one per request.
+   * younger than REFRESH_FRESH_MS is fresh enough, and concurrent callers share one wait: a
+   * flood of `status` requests (1,000/s in bench/ha-load) costs the HA thread at most one write
+   * of its state to shared memory per REFRESH_FRESH_MS, and no message at all (mirror.ts).
    */
   refresh(): Promise<void> {
     if (!this.port || this.stopping) return Promise.resolve();
-    if (performance.now() - this.mirrorAt < REFRESH_FRESH_MS) return Promise.resolve();
-    this.refreshing ??= this.call({ op: 'state' })
-      .catch(() => undefined)
-      .then(() => {
-        this.refreshing = undefined;
-      });
-    return this.refreshing;
+    void this.mirror;
+    const now = MirrorReader.now();
+    if (now - this.mirrorAt < REFRESH_FRESH_MS) return Promise.resolve();
+    return this.waitFresh(now);
   }
+
+  /**
+   * Asks the HA side for a copy written at `since` or later and waits for it (polling shared
+   * memory, never a message): at most REFRESH_WAIT_MS, then the mirror stays as it is (a stalled
+   * or dead HA thread; status shows its last state and its stall alarm).
+   */
+  private waitFresh(since: number): Promise<void> {
+    if (this.refreshing && this.refreshingSince <= since) {
+      const mine = this.refreshing;
+      return mine.then(() => (this.mirrorAt >= since ? undefined : this.waitFresh(since)));
+    }
+    const shared = this.shared;
+    if (!shared) return Promise.resolve();
+    this.refreshingSince = since;
+    shared.want();
+    const until = performance.now() + REFRESH_WAIT_MS;
+    const p = new Promise<void>((resolve) => {
+      const look = (): void => {
+        void this.mirror;
+        if (this.mirrorAt >= since || this.dead !== undefined || !this.port || performance.now() > until) return resolve();
+        setTimeout(look, REFRESH_POLL_MS);
+      };
+      look();
+    }).finally(() => {
+      if (this.refreshing === p) this.refreshing = undefined;
+    });
+    this.refreshing = p;
+    return p;
+  }
+
+  private refreshingSince = 0;
 
   private sideStopped: Promise<void> | undefined;
 
@@ -260,6 +324,8 @@ export class HaExtension implements Extension {
     const w = this.worker;
     this.worker = undefined;
     this.port = undefined;
+    this.channel?.close();
+    this.channel = undefined;
     this.inline?.close();
     this.inline = undefined;
     if (w) {
@@ -333,10 +399,14 @@ export class HaExtension implements Extension {
     }
   }
 
-  private setMirror(state: HaState): void {
-    const before = this.mirror ? pairingMode(this.mirror.heartbeat) : undefined;
-    this.mirror = state;
-    this.mirrorAt = performance.now();
+  /** @param writtenAt when the HA side wrote it to shared memory; undefined: it came in a message. */
+  private setMirror(state: HaState, writtenAt?: number): void {
+    // A message's state may be older than a copy already taken from shared memory: the next read
+    // takes the newest again.
+    if (writtenAt === undefined) this.shared?.reread();
+    const before = this.mirrored ? pairingMode(this.mirrored.heartbeat) : undefined;
+    this.mirrored = state;
+    this.mirrorAt = Math.max(this.mirrorAt, writtenAt ?? MirrorReader.now());
     const after = pairingMode(state.heartbeat);
     if (before !== undefined && before !== after) for (const l of [...this.pairingListeners]) l(after);
   }

@@ -3,6 +3,11 @@
 // replies; into it: the configuration, reloads, the Nginx health, operator actions and control
 // commands. Nothing the main thread does or fails to do is on the timing path of an advert or a
 // serial frame: the HA side never waits for a message from main to send either.
+//
+// Transport: the 'start' message goes over the worker's MessagePort; every later message over a
+// Unix socket pair (socket-port.ts), and the periodic state mirror through shared memory
+// (mirror.ts). Neither takes a lock the other thread holds: the MessagePort's mutexes and the
+// malloc arena of a message's sender did (priority inversion of the real-time HA thread).
 
 import type { TwinvipConfig } from '../../config';
 import type { DaemonEvents } from '../../daemon/events';
@@ -21,6 +26,10 @@ export interface HaInit {
   startedAt: number;
   pid: number;
   controlSocket: string;
+  /** Where the HA side publishes its state for the main thread (mirror.ts); absent: messages only. */
+  mirror?: SharedArrayBuffer;
+  /** The HA thread's end of the socket pair every later message goes over (socket-port.ts); absent: the MessagePort. */
+  channelFd?: number;
 }
 
 /** What the main thread shows of the HA path between two messages (console, status, MQTT). */

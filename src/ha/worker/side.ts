@@ -26,6 +26,8 @@ import { dropStartBoost } from './start-boost';
 import { isMainThread } from 'node:worker_threads';
 import { loadAddon } from '../../net/native';
 import { HaThreadScheduling } from './scheduling';
+import { MirrorWriter } from './mirror';
+import { SocketPort } from './socket-port';
 
 /** The local Nginx's health as the main thread reports it. */
 class RemoteTrack implements TrackSource {
@@ -45,6 +47,11 @@ class RemoteTrack implements TrackSource {
 
 /** How often the main thread's mirror is refreshed besides after every transition and reply. */
 const STATE_PERIOD_MS = 500;
+/**
+ * How often the HA side looks whether the main thread asked for a fresh mirror (mirror.ts): the
+ * main thread never messages or wakes this thread for it, so a `status` waits up to this long.
+ */
+const WANT_CHECK_MS = 100;
 
 export class HaSide {
   private cfg!: TwinvipConfig;
@@ -62,13 +69,16 @@ export class HaSide {
   private heartbeat: HeartbeatExtension | undefined;
   private scheduling: HaThreadScheduling | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
+  private mirror: MirrorWriter | undefined;
+  private publishedAt = 0;
+  private publishedPairing: string | undefined;
   private statePending = false;
   private nextAnswerId = 1;
   private readonly answers = new Map<number, (body: string | undefined) => void>();
   private readonly answerNames = new Set<string>();
   private readonly faults = new Map<string, Omit<Fault, 'since'>>();
 
-  constructor(private readonly port: HaPort) {
+  constructor(private port: HaPort) {
     this.bus = new EventBus((event, err) => this.logger?.for('daemon').error(`listener of '${event}' failed`, { error: errMessage(err) }));
     port.on('message', (m: ToHa) => this.onMessage(m));
   }
@@ -80,6 +90,13 @@ export class HaSide {
   private onMessage(m: ToHa): void {
     switch (m.type) {
       case 'start':
+        // From here every message goes over the socket pair (socket-port.ts); the parent port
+        // stays open for whatever the main thread sent on it before.
+        if (m.init.channelFd !== undefined) {
+          const channel = new SocketPort(m.init.channelFd);
+          channel.on('message', (x: ToHa) => this.onMessage(x));
+          this.port = channel;
+        }
         void this.start(m.init);
         return;
       case 'reload':
@@ -110,6 +127,7 @@ export class HaSide {
     // The start-up's real-time priority (start-boost.ts) only where the configuration wants real-time.
     if (init.config.scheduling.rt_priority === 0) dropStartBoost();
     this.init = init;
+    if (init.mirror) this.mirror = new MirrorWriter(init.mirror);
     this.cfg = init.config;
     this.hash = init.configHash;
     this.loadedAt = Date.now();
@@ -119,7 +137,7 @@ export class HaSide {
     // The mirror first on a transition: listeners of the event on the main thread (sd_notify
     // STATUS, the console) read the state it shows.
     this.bus.on('transition', (payload) => {
-      this.post({ type: 'state', state: this.state() });
+      this.post({ type: 'state', state: this.publish() });
       this.post({ type: 'event', name: 'transition', payload });
     });
     this.bus.on('alarm', (payload) => {
@@ -177,13 +195,19 @@ export class HaSide {
     this.counters.add('ha_thread', () => this.scheduling?.counters() ?? {});
     // Stalls count from here: the start-up (the serial port's modules, the first open) is none.
     vrrp.gate?.start();
+    // The mirror: written to shared memory every STATE_PERIOD_MS and when the main thread asks
+    // (looked at every WANT_CHECK_MS); a message only where something happened (a transition, an
+    // alarm, a pairing change, a reply) or where no shared buffer was given.
     this.stateTimer = setInterval(() => {
-      this.scheduling?.check();
-      this.post({ type: 'state', state: this.state() });
-    }, STATE_PERIOD_MS);
+      const now = performance.now();
+      if (now - this.publishedAt >= STATE_PERIOD_MS - WANT_CHECK_MS / 2) {
+        this.scheduling?.check();
+        this.publishSoon();
+      } else if (this.mirror?.wanted()) this.publishSoon();
+    }, this.mirror ? WANT_CHECK_MS : STATE_PERIOD_MS);
     this.stateTimer.unref();
     startMark('ha-started');
-    this.post({ type: 'started', ok: true, state: this.state() });
+    this.post({ type: 'started', ok: true, state: this.publish() });
   }
 
   private async reload(config: TwinvipConfig, configHash: string): Promise<void> {
@@ -202,13 +226,13 @@ export class HaSide {
         this.logger.for('daemon').error(`feature '${name}' failed to apply the reloaded config`, { error: errMessage(err) });
       }
     }
-    this.post({ type: 'state', state: this.state() });
+    this.post({ type: 'state', state: this.publish() });
   }
 
   private async call(id: number, c: HaCall): Promise<void> {
     try {
       const value = await this.perform(c);
-      this.post({ type: 'reply', id, ok: true, value, state: this.state() });
+      this.post({ type: 'reply', id, ok: true, value, state: this.publish() });
     } catch (err) {
       this.post({ type: 'reply', id, ok: false, error: errMessage(err), command: err instanceof CommandError });
     }
@@ -275,8 +299,32 @@ export class HaSide {
     this.statePending = true;
     queueMicrotask(() => {
       this.statePending = false;
-      this.post({ type: 'state', state: this.state() });
+      this.post({ type: 'state', state: this.publish() });
     });
+  }
+
+  /**
+   * The periodic and requested mirror: shared memory only, unless it does not fit or the pairing
+   * changed (the main thread republishes its retained MQTT state on that: a message wakes it).
+   */
+  private publishSoon(): void {
+    const state = this.state();
+    const pairing = pairingMode(state.heartbeat);
+    const changed = this.publishedPairing !== undefined && pairing !== this.publishedPairing;
+    if (!this.write(state) || changed) this.post({ type: 'state', state });
+  }
+
+  /** The state now, written to the shared mirror too (for a message that carries it). */
+  private publish(): HaState {
+    const state = this.state();
+    this.write(state);
+    return state;
+  }
+
+  private write(state: HaState): boolean {
+    this.publishedAt = performance.now();
+    this.publishedPairing = pairingMode(state.heartbeat);
+    return this.mirror?.write(state) ?? false;
   }
 
   private state(): HaState {
@@ -361,6 +409,12 @@ export class HaSide {
       counters: this.counters.snapshot(),
     };
   }
+}
+
+/** `paired`, `off` or `unpaired:<phase>`, as host.ts's onPairingChanged compares them. */
+function pairingMode(h: HaState['heartbeat']): string {
+  if (h.enabled) return 'paired';
+  return h.unpaired ? `unpaired:${h.unpaired.phase}` : 'off';
 }
 
 function errMessage(err: unknown): string {
