@@ -15,7 +15,7 @@
 //   path-cut or one-way-loss.
 
 import { canonicalAddress } from '../lib/ip';
-import { deltas, TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type InstanceEvidence, type InstanceSettings, type PairEvidence, type SideEvidence } from './evidence';
+import { deltas, TWIN_EVIDENCE_MAX_AGE_MS, windowOf, type CauseId, type CounterSample, type Finding, type InstanceEvidence, type InstanceSettings, type PairEvidence, type SideEvidence } from './evidence';
 
 export interface DiagnoseOptions {
   /** Counters (drops, NIC errors) are judged over this window. */
@@ -166,7 +166,26 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       const from = other ? ` from ${other.node}` : '';
       const wrong = d.auth ?? 0;
       const type = d['auth-type-mismatch'] ?? 0;
-      if (wrong + type > 0) {
+      // The drop counters keep no source: the drops are the twin's only if it was sending (MASTER)
+      // and none of its adverts got through. Else another router on the VRID sent them, or any LAN
+      // host forged them (nothing authenticates an advert's source): not the twins' settings.
+      // Not the twin's: it was BACKUP for the whole window, or it is MASTER and its adverts were
+      // accepted between drops (some before its last accepted advert, some after: a real mismatch
+      // drops all of them from the change on, and after a fix the drops stop).
+      const peer = other?.instances.find((x) => x.vrid === i.vrid && x.family === i.family);
+      const notTwin =
+        peer !== undefined &&
+        (peer.state === 'MASTER'
+          ? i.hears_twin === true && interleaved(i.drops, windowMs, i.last_twin_advert_ms_ago, ['auth', 'auth-type-mismatch'])
+          : peer.state_ms !== undefined && peer.state_ms > windowMs);
+      if (wrong + type > 0 && notTwin) {
+        const why = [wrong ? `${wrong} with a wrong password/key` : '', type ? `${type} with another authentication type` : ''].filter(Boolean).join(', ');
+        add({
+          cause: 'vrid-conflict', instance: name, where: s.node, subject: 'unknown sender',
+          evidence: `${s.node} dropped adverts on VRID ${i.vrid} (${i.interface}): ${why} in the last ${Math.round(windowMs / 1000)} s, while twin ${other!.node} ${peer.state === 'MASTER' ? "is MASTER and its adverts are accepted" : `is ${peer.state} (sends none)`}: they come from another router on the VRID or a forged advert (the drop counters keep no source)`,
+          fix: `find the sender on ${i.interface} (tcpdump -ni ${i.interface} vrrp): a router of another group gets another VRID; the twins' own authentication agrees`,
+        });
+      } else if (wrong + type > 0) {
         const why = [wrong ? `${wrong} for a wrong password/key` : '', type ? `${type} for another authentication type` : ''].filter(Boolean).join(', ');
         add(
           {
@@ -434,6 +453,21 @@ function serialRate(samples: readonly { at: number; values: Record<string, numbe
   const ratio = now.bad + now.good === 0 ? 0 : now.bad / (now.bad + now.good);
   const before = !prev ? -1 : prev.bad + prev.good === 0 ? 0 : prev.bad / (prev.bad + prev.good);
   return { ...now, ratio, before: Math.max(before, before < 0 ? -1 : 0) };
+}
+
+/**
+ * Counters `keys` grew both before and after a moment `silenceMs` before the last sample (the
+ * twin's last accepted advert), within the window: drops interleaved with accepted adverts.
+ */
+function interleaved(samples: readonly CounterSample[], windowMs: number, silenceMs: number | null, keys: string[]): boolean {
+  const w = windowOf(samples, windowMs);
+  if (!w || silenceMs === null) return false;
+  const cut = w.last.at - silenceMs;
+  let mid: CounterSample | undefined;
+  for (const x of samples) if (x.at >= w.first.at && x.at <= cut) mid = x;
+  if (!mid || mid === w.first || mid === w.last) return false;
+  const grew = (a: CounterSample, b: CounterSample) => keys.some((k) => (b.values[k] ?? 0) > (a.values[k] ?? 0));
+  return grew(w.first, mid) && grew(mid, w.last);
 }
 
 /** The instance a box-level finding concerns, when only one instance is affected. */

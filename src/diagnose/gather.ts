@@ -440,7 +440,8 @@ export class EvidenceGatherer {
 export function forTwin(e: SideEvidence, windowMs: number, serialWindowMs: number): SideEvidence {
   return {
     ...e,
-    instances: e.instances.map((x) => ({ ...x, drops: thin(x.drops, [windowMs]) })),
+    // Also the drops up to the twin's last accepted advert (were drops interleaved with accepted adverts?).
+    instances: e.instances.map((x) => ({ ...x, drops: thin(x.drops, [windowMs, ...(x.last_twin_advert_ms_ago !== null ? [x.last_twin_advert_ms_ago] : [])]) })),
     nics: e.nics.map((n) => ({ ...n, stats: thin(n.stats, [windowMs]) })),
     serial: e.serial ? { ok: e.serial.ok, samples: thin(e.serial.samples, [2 * serialWindowMs, serialWindowMs]) } : null,
     conflicts: e.conflicts.slice(0, 16),

@@ -249,6 +249,41 @@ describe('diagnose', () => {
     expect(causes(ev2)).toEqual(['auth-mismatch']);
   });
 
+  it("adverts with a wrong password while the twin's own are accepted (a LAN host forging them, or another group): not auth-mismatch, the evidence says why", () => {
+    const clock = new FakeClock();
+    // b hears a (MASTER) fine and counts wrong-password drops: not a's adverts.
+    const ev: PairEvidence = {
+      local: side('b', {}, { state: 'BACKUP', hears_twin: true }),
+      twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
+    };
+    ev.local.instances[0]!.drops = sampled(clock, 5, (t) => ({ auth: t / 1000 }));
+    let d = diagnose(ev);
+    expect(d.findings.map((f) => [f.cause, f.subject])).toEqual([['vrid-conflict', 'unknown sender']]);
+    expect(d.findings[0]!.evidence).toMatch(/b dropped adverts on VRID 51 \(eth0\): 5 with a wrong password\/key in the last 10 s, while twin a is MASTER and its adverts are accepted: they come from another router on the VRID or a forged advert/);
+    expect(d.findings[0]!.fix).not.toMatch(/on both twins/);
+    // On the MASTER, with the twin BACKUP (it sends nothing): likewise.
+    const onMaster: PairEvidence = { local: side('a', {}, { state: 'MASTER', hears_twin: null }), twin: side('b', {}, { state: 'BACKUP', hears_twin: true }) };
+    onMaster.local.instances[0]!.drops = ev.local.instances[0]!.drops;
+    d = diagnose(onMaster);
+    expect(d.findings.map((f) => f.cause)).toEqual(['vrid-conflict']);
+    expect(d.findings[0]!.evidence).toMatch(/while twin b is BACKUP \(sends none\)/);
+    // The twin's password changed 0.8 s ago: its last advert was accepted, every one since dropped
+    // (b still "hears" it for an interval): its own mismatch, named as such.
+    const change: PairEvidence = {
+      local: side('b', {}, { state: 'BACKUP', hears_twin: true, last_twin_advert_ms_ago: 1000 }),
+      twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
+    };
+    change.local.instances[0]!.drops = sampled(new FakeClock(), 5, (t) => ({ auth: t >= 4500 ? 1 : 0 }));
+    expect(causes(change)).toEqual(['auth-mismatch']);
+    // Fixed 1.5 s ago: drops before, none since; the window still holds them: not a stranger either.
+    const fixed: PairEvidence = {
+      local: side('b', {}, { state: 'BACKUP', hears_twin: true, last_twin_advert_ms_ago: 300 }),
+      twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
+    };
+    fixed.local.instances[0]!.drops = sampled(new FakeClock(), 5, (t) => ({ auth: Math.min(t, 3500) / 1000 }));
+    expect(causes(fixed)).toEqual(['auth-mismatch']);
+  });
+
   it('two causes at once are both named', () => {
     const ev = healthy();
     ev.twin!.instances[0]!.settings.advert_interval_cs = 300;
