@@ -51,6 +51,9 @@ export class StallGate {
   private readonly now: () => number;
   private held: Held[] = [];
   private watchTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  /** Another timer of the HA path that beats every this many ms (coveredBy). */
+  private cover: number | undefined;
   private decideTimer: NodeJS.Timeout | undefined;
   private deciding = false;
 
@@ -66,14 +69,16 @@ export class StallGate {
    * steady beat, so a quiet HA path (a BACKUP without serial) is not read as a stall.
    */
   start(): void {
-    if (this.watchTimer) return;
+    if (this.started) return;
+    this.started = true;
     this.watch.restart(this.now());
-    this.watchTimer = setInterval(() => this.beat(), watchPeriodMs(this.opts.thresholdMs));
+    this.armWatch();
   }
 
   /** Stops the watch; a running check ends (everything passes again, held timers are dropped). */
   stop(): void {
     this.watch.restart(this.now());
+    this.started = false;
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.decideTimer) clearTimeout(this.decideTimer);
     this.watchTimer = this.decideTimer = undefined;
@@ -84,10 +89,26 @@ export class StallGate {
   configure(opts: StallWatchOptions): void {
     this.opts = opts;
     this.watch.configure(opts);
-    if (this.watchTimer) {
-      clearInterval(this.watchTimer);
-      this.watchTimer = setInterval(() => this.beat(), watchPeriodMs(opts.thresholdMs));
-    }
+    if (this.started) this.armWatch();
+  }
+
+  /**
+   * Another timer of the HA path beats the gate every `periodMs` (the serial heartbeat's review,
+   * every serial period); undefined when it stops. While one beats at least as often as the
+   * watch would, the watch's own timer is not run: the same steady beat with one wake-up per
+   * period instead of two (issue 22: the idle HA thread's wake-ups).
+   */
+  coveredBy(periodMs: number | undefined): void {
+    this.cover = periodMs;
+    if (this.started) this.armWatch();
+  }
+
+  private armWatch(): void {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    const period = watchPeriodMs(this.opts.thresholdMs);
+    if (this.cover !== undefined && this.cover <= period) return;
+    this.watchTimer = setInterval(() => this.beat(), period);
   }
 
   get thresholdMs(): number {
@@ -101,7 +122,7 @@ export class StallGate {
 
   /** First thing in every callback of the HA path. True when it may send. */
   beat(): boolean {
-    if (!this.watchTimer) return !this.watch.checking; // not started, or stopped: no stall to notice
+    if (!this.started) return !this.watch.checking; // not started, or stopped: no stall to notice
     const s = this.watch.beat(this.now());
     if (s) this.onStall(s);
     return !this.watch.checking;

@@ -340,6 +340,8 @@ export class HeartbeatExtension implements Extension {
     this.reviewTimer = setInterval(() => {
       if (this.gate()?.beat() ?? true) this.review();
     }, serial.period_ms);
+    // This timer beats the stall gate every period: the gate's own watch timer is not needed.
+    this.gate()?.coveredBy(serial.period_ms);
     link.start();
     // Fail loudly: a heartbeat whose port never opened would leave split-brain protection off
     // while everything looks started. A port lost later is reopened with back-off (port-lost).
@@ -361,7 +363,10 @@ export class HeartbeatExtension implements Extension {
     const runner = this.runner();
     for (const u of this.linkUnregister.splice(0)) u();
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    if (this.reviewTimer) clearInterval(this.reviewTimer);
+    if (this.reviewTimer) {
+      clearInterval(this.reviewTimer);
+      this.gate()?.coveredBy(undefined);
+    }
     this.tickTimer = this.reviewTimer = undefined;
     await Promise.all([...this.pendingReleases]);
     for (const name of this.releases.names()) runner?.deliver(name, { type: 'demote', reason: 'heartbeat-release', active: false });
@@ -439,7 +444,10 @@ export class HeartbeatExtension implements Extension {
     this.probe?.stop();
     this.probe = undefined;
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    if (this.reviewTimer) clearInterval(this.reviewTimer);
+    if (this.reviewTimer) {
+      clearInterval(this.reviewTimer);
+      this.gate()?.coveredBy(undefined);
+    }
     this.tickTimer = this.reviewTimer = undefined;
     const link = this.link;
     if (!link) return;

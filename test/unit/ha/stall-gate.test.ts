@@ -93,3 +93,41 @@ describe('stall gate: a check always ends', () => {
     expect(alarms).toHaveLength(0);
   });
 });
+
+describe('stall gate: covered by another periodic beat (issue 22: one wake-up per period)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('its own watch timer runs only while no other timer beats at least as often; beats still notice a stall', () => {
+    const clock = { t: 0 };
+    const { gate } = gateOn(clock); // threshold 90 ms: the watch beats every 22 ms
+    gate.start();
+    expect(vi.getTimerCount()).toBe(1);
+    gate.coveredBy(20);
+    expect(vi.getTimerCount()).toBe(0);
+    // The covering timer's beats are the watch's: a 1000 ms gap between two is a stall.
+    clock.t = 10;
+    expect(gate.beat()).toBe(true);
+    clock.t = 1010;
+    expect(gate.beat()).toBe(false);
+    expect(gate.holding).toBe(true);
+    clock.t = 1400;
+    vi.advanceTimersByTime(400);
+    expect(gate.holding).toBe(false);
+    // A slower covering timer is not enough, and a stopped one gives the watch its timer back.
+    gate.coveredBy(100);
+    expect(vi.getTimerCount()).toBe(1);
+    gate.coveredBy(20);
+    gate.coveredBy(undefined);
+    expect(vi.getTimerCount()).toBe(1);
+    gate.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    gate.coveredBy(20);
+    gate.coveredBy(undefined);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
