@@ -185,6 +185,10 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
           evidence: `${s.node} dropped adverts on VRID ${i.vrid} (${i.interface}): ${why} in the last ${Math.round(windowMs / 1000)} s, while twin ${other!.node} ${peer.state === 'MASTER' ? "is MASTER and its adverts are accepted" : `is ${peer.state} (sends none)`}: they come from another router on the VRID or a forged advert (the drop counters keep no source)`,
           fix: `find the sender on ${i.interface} (tcpdump -ni ${i.interface} vrrp): a router of another group gets another VRID; the twins' own authentication agrees`,
         });
+      } else if (wrong + type > 0 && peer?.state === 'MASTER' && i.hears_twin === true) {
+        // The twin's adverts still arrive (within an interval and 200 ms): a change of its own
+        // stops them all, a stranger's do not. Which one shows by then; name neither before.
+        notes.push(`${name}: adverts with another authentication dropped on ${s.node} while the twin's are still heard: the sender is not known yet`);
       } else if (wrong + type > 0) {
         const why = [wrong ? `${wrong} for a wrong password/key` : '', type ? `${type} for another authentication type` : ''].filter(Boolean).join(', ');
         add(

@@ -274,14 +274,20 @@ describe('diagnose', () => {
       twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
     };
     change.local.instances[0]!.drops = sampled(new FakeClock(), 5, (t) => ({ auth: t >= 4500 ? 1 : 0 }));
+    // Not yet known whose (a stranger's first forged advert looks the same): a note, nothing named.
+    expect(causes(change)).toEqual([]);
+    expect(diagnose(change).notes.join()).toMatch(/the sender is not known yet/);
+    // Its adverts stopped arriving (b's HA path: not heard): the twin's own.
+    change.local.instances[0]!.hears_twin = false;
+    change.local.instances[0]!.last_twin_advert_ms_ago = 1300;
     expect(causes(change)).toEqual(['auth-mismatch']);
-    // Fixed 1.5 s ago: drops before, none since; the window still holds them: not a stranger either.
+    // Fixed 1.5 s ago: drops before, none since, its adverts heard again: neither a stranger nor a mismatch now.
     const fixed: PairEvidence = {
       local: side('b', {}, { state: 'BACKUP', hears_twin: true, last_twin_advert_ms_ago: 300 }),
       twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
     };
     fixed.local.instances[0]!.drops = sampled(new FakeClock(), 5, (t) => ({ auth: Math.min(t, 3500) / 1000 }));
-    expect(causes(fixed)).toEqual(['auth-mismatch']);
+    expect(causes(fixed)).toEqual([]);
   });
 
   it('two causes at once are both named', () => {
