@@ -19,6 +19,8 @@
 //                    mosquitto in namespace c, two instances (VRIDs 88 and 89), a TCP check of the
 //                    broker every 2 s tracked by VI_1, a console session open on the control socket
 //                    (hello, then idle), serial heartbeat and diagnosis as configured.
+//   --ab-node-flags='...'  also runs this build with these Node flags instead (`twinvip flags-b`),
+//                    the order alternating per round: a flag A/B in one sitting.
 //   --diagnose-ab    twinvip with its split-brain diagnosis (the default) and with
 //                    TWINVIP_DIAGNOSE=off as two builds of the A/B (order alternating per round):
 //                    issue 23's "diagnosis adds no measurable advert jitter". With --only-twinvip.
@@ -38,7 +40,7 @@ import { describeMachine } from './machine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VIP = '10.88.0.100';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, 'keepalived-runtime': { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' }, 'diagnose-ab': { type: 'boolean' }, features: { type: 'boolean' }, appliance: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, out: { type: 'string' }, bundle: { type: 'string' }, 'only-twinvip': { type: 'boolean' }, 'node-flags': { type: 'string' }, 'period-ms': { type: 'string', default: '100' }, 'no-serial': { type: 'boolean' }, runtime: { type: 'string' }, 'keepalived-runtime': { type: 'string' }, ab: { type: 'string' }, rounds: { type: 'string', default: '1' }, 'diagnose-ab': { type: 'boolean' }, features: { type: 'boolean' }, appliance: { type: 'boolean' }, 'ab-node-flags': { type: 'string' } } });
 // --bundle compares another build (e.g. a copy of the previous dist/) in the same run conditions.
 const BUNDLE = resolve(values.bundle ?? join(ROOT, 'dist/twinvip.js'));
 // The launcher's runtime flags by default; --node-flags='...' tries others ('' for none).
@@ -98,7 +100,7 @@ const startTwinvip = (bundle, env, opts = {}) => async (role, priority) => {
   // --runtime 'CMD ARGS...': another Node.js, e.g. the arm64 image's under qemu-user
   // ('qemu-aarch64-static -L /usr/aarch64-linux-gnu out/stage-linux-arm64/opt/twinvip/runtime/node').
   const [cmd, ...pre] = values.runtime ? values.runtime.split(/\s+/) : [process.execPath];
-  return lab.spawn(role, cmd, [...pre, ...NODE_FLAGS, bundle, 'run', '-c', conf], env);
+  return lab.spawn(role, cmd, [...pre, ...(opts.nodeFlags ?? NODE_FLAGS), bundle, 'run', '-c', conf], env);
 };
 
 async function startKeepalived(role, priority) {
@@ -272,7 +274,11 @@ try {
       ]
     : values['diagnose-ab']
     ? [{ name: 'twinvip diagnosis on', bundle: BUNDLE }, { name: 'twinvip diagnosis off', bundle: BUNDLE, env: { TWINVIP_DIAGNOSE: 'off' } }]
-    : [{ name: 'twinvip', bundle: BUNDLE }, ...(values.ab ? [{ name: 'twinvip-b', bundle: resolve(values.ab) }] : [])];
+    : [
+        { name: 'twinvip', bundle: BUNDLE },
+        ...(values.ab ? [{ name: 'twinvip-b', bundle: resolve(values.ab) }] : []),
+        ...(values['ab-node-flags'] !== undefined ? [{ name: 'twinvip flags-b', bundle: BUNDLE, opts: { nodeFlags: values['ab-node-flags'].split(/\s+/).filter(Boolean) } }] : []),
+      ];
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const b of round % 2 ? [...builds].reverse() : builds) results.push({ round, bundle: b.bundle, ...(await measure(b.name, startTwinvip(b.bundle, b.env, b.opts), b.opts)) });
     if (!values['only-twinvip']) results.push({ round, ...(await measure('keepalived', startKeepalived)) });

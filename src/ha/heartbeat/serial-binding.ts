@@ -138,6 +138,9 @@ function canceled(): Error {
   return Object.assign(new Error('Port is not open'), { canceled: true });
 }
 
+/** Ports whose last read took less than it asked for: the next read waits for readable first. */
+const drained = new WeakSet<DirectPort>();
+
 /** read/write of one port by read(2)/write(2) on the calling thread (see the header). */
 function directIo(port: DirectPort, addon: TwinvipNetAddon, binding: DirectPort): void {
   port.write = function write(this: DirectPort, buffer: Buffer): Promise<void> {
@@ -163,11 +166,24 @@ function directIo(port: DirectPort, addon: TwinvipNetAddon, binding: DirectPort)
   port.read = async function read(this: DirectPort, buffer: Buffer, offset: number, length: number) {
     if (!Buffer.isBuffer(buffer)) throw new TypeError('"buffer" is not a Buffer');
     if (buffer.length < offset + length) throw new Error('buffer is too small');
+    // A read that finds nothing is not free on a tty: n_tty_read first flushes the port's flip
+    // buffer and waits for the kworker doing it, a normal-priority thread that a busy CPU
+    // preempts (measured: one such read kept the real-time HA thread 159 ms, bench/README.md
+    // ha-load). So after a read that took less than it asked for (the port is most likely
+    // drained), the next one waits for the port to be readable first: epoll reports it once the
+    // bytes are in the line discipline, and that read finds them without a flush.
+    if (drained.has(this)) {
+      drained.delete(this);
+      if (!this.isOpen || this.fd === null) throw canceled();
+      serialIoCounters.readWaits++;
+      await new Promise<void>((resolve, reject) => this.poller.once('readable', (err?: Error) => (err ? reject(err) : resolve())));
+    }
     for (;;) {
       if (!this.isOpen || this.fd === null) throw canceled();
       const n = addon.readFd(this.fd, buffer, offset, length);
       if (n > 0) {
         serialIoCounters.directReads++;
+        if (n < length) drained.add(this);
         return { bytesRead: n, buffer };
       }
       // Nothing there (EAGAIN), or 0 (no data on a tty in non-blocking mode): wait on this

@@ -72,10 +72,13 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     const mark = p.a.log().length;
     await p.waitFor(async () => (await carrier()) === '1', "a's la with carrier again");
     const flap = await named(p, p.a, mark, 'nic-errors', 'box-a', Date.now());
-    // A gather between the two changes can name it with the first one (seen under stress-ng);
-    // the finding's evidence then follows the counter.
-    expect(flap.line).toMatch(/la here: 0 rx errors, 0 tx errors, [12] carrier changes in the last 10 s/);
-    await p.waitFor(async () => (await diagnosis(p.a)).findings.some((f) => f.cause === 'nic-errors' && /la here: 0 rx errors, 0 tx errors, 2 carrier changes in the last 10 s/.test(f.evidence)), () => `a's nic-errors with both carrier changes${p.logs()}`);
+    // Both changes are in the 10 s window when the link-down part above took less; on a loaded
+    // machine it can take longer, and then only the change back up is left in the window (seen
+    // under stress-ng: "1 carrier changes" 96 s into the file). Count what the window holds.
+    const changes = Number(/la here: 0 rx errors, 0 tx errors, (\d+) carrier changes in the last 10 s/.exec(flap.line)?.[1]);
+    const downAgoMs = Date.parse(flap.line.slice(0, 24)) - at;
+    if (downAgoMs < 8_000) expect(changes, flap.line).toBe(2);
+    else expect([1, 2], flap.line).toContain(changes);
     await onlyNamed(p, ['nic-errors']);
     await healthyAgain(p);
   }, patience(180_000));
