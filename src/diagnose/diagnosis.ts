@@ -15,7 +15,7 @@
 //   path-cut or one-way-loss.
 
 import { canonicalAddress } from '../lib/ip';
-import { deltas, TWIN_EVIDENCE_MAX_AGE_MS, type CauseId, type Finding, type InstanceEvidence, type InstanceSettings, type PairEvidence, type SideEvidence } from './evidence';
+import { deltas, TWIN_EVIDENCE_MAX_AGE_MS, windowOf, type CauseId, type CounterSample, type Finding, type InstanceEvidence, type InstanceSettings, type PairEvidence, type SideEvidence } from './evidence';
 
 export interface DiagnoseOptions {
   /** Counters (drops, NIC errors) are judged over this window. */
@@ -166,7 +166,30 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       const from = other ? ` from ${other.node}` : '';
       const wrong = d.auth ?? 0;
       const type = d['auth-type-mismatch'] ?? 0;
-      if (wrong + type > 0) {
+      // The drop counters keep no source: the drops are the twin's only if it was sending (MASTER)
+      // and none of its adverts got through. Else another router on the VRID sent them, or any LAN
+      // host forged them (nothing authenticates an advert's source): not the twins' settings.
+      // Not the twin's: it was BACKUP for the whole window, or it is MASTER and its adverts were
+      // accepted between drops (some before its last accepted advert, some after: a real mismatch
+      // drops all of them from the change on, and after a fix the drops stop).
+      const peer = other?.instances.find((x) => x.vrid === i.vrid && x.family === i.family);
+      const notTwin =
+        peer !== undefined &&
+        (peer.state === 'MASTER'
+          ? i.hears_twin === true && interleaved(i.drops, windowMs, i.last_twin_advert_ms_ago, ['auth', 'auth-type-mismatch'])
+          : peer.state_ms !== undefined && peer.state_ms > windowMs);
+      if (wrong + type > 0 && notTwin) {
+        const why = [wrong ? `${wrong} with a wrong password/key` : '', type ? `${type} with another authentication type` : ''].filter(Boolean).join(', ');
+        add({
+          cause: 'vrid-conflict', instance: name, where: s.node, subject: 'unknown sender',
+          evidence: `${s.node} dropped adverts on VRID ${i.vrid} (${i.interface}): ${why} in the last ${Math.round(windowMs / 1000)} s, while twin ${other!.node} ${peer.state === 'MASTER' ? "is MASTER and its adverts are accepted" : `is ${peer.state} (sends none)`}: they come from another router on the VRID or a forged advert (the drop counters keep no source)`,
+          fix: `find the sender on ${i.interface} (tcpdump -ni ${i.interface} vrrp): a router of another group gets another VRID; the twins' own authentication agrees`,
+        });
+      } else if (wrong + type > 0 && peer?.state === 'MASTER' && i.hears_twin === true) {
+        // The twin's adverts still arrive (within an interval and 200 ms): a change of its own
+        // stops them all, a stranger's do not. Which one shows by then; name neither before.
+        notes.push(`${name}: adverts with another authentication dropped on ${s.node} while the twin's are still heard: the sender is not known yet`);
+      } else if (wrong + type > 0) {
         const why = [wrong ? `${wrong} for a wrong password/key` : '', type ? `${type} for another authentication type` : ''].filter(Boolean).join(', ');
         add(
           {
@@ -251,8 +274,10 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
     }
     if (explained.has(li.name)) continue;
     // --- Ethernet directions ---------------------------------------------------------------------
-    const vrrpLT = direction(li, ti, missedAdverts(ev, li, ti, 'local-sends'));
-    const vrrpTL = direction(ti, li, missedAdverts(ev, ti, li, 'twin-sends'));
+    const missedLT = missedAdverts(ev, li, ti, 'local-sends');
+    const missedTL = missedAdverts(ev, ti, li, 'twin-sends');
+    const vrrpLT = direction(li, ti, missedLT);
+    const vrrpTL = direction(ti, li, missedTL);
     if (vrrpLT !== 'lost' && vrrpTL !== 'lost') continue;
     // The twin's own probe verdict is evidence of the fault only if its round came after the
     // fault began: at the latest one advert interval after the listener's last advert of a lost
@@ -262,13 +287,19 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
       .filter((x): x is number => typeof x === 'number')
       .map((silence) => silence - intervalMs);
     const udp = probeDirections(ev, since.length > 0 ? Math.min(...since) : undefined);
-    const dirs: { name: string; vrrp: Dir; udp: Dir }[] = [
-      { name: `${L.node} -> ${T.node}`, vrrp: vrrpLT, udp: udp.lt },
-      { name: `${T.node} -> ${L.node}`, vrrp: vrrpTL, udp: udp.tl },
+    // `missed`: the sender's adverts missing at the listener (undefined: not read together).
+    const dirs: { name: string; vrrp: Dir; udp: Dir; missed: number | undefined }[] = [
+      { name: `${L.node} -> ${T.node}`, vrrp: vrrpLT, udp: udp.lt, missed: missedLT },
+      { name: `${T.node} -> ${L.node}`, vrrp: vrrpTL, udp: udp.tl, missed: missedTL },
     ];
     const works = (d: (typeof dirs)[number]) => d.vrrp === 'ok' || d.udp === 'ok';
     const lost = (d: (typeof dirs)[number]) => d.vrrp === 'lost' && d.udp !== 'ok';
-    const filtered = dirs.filter((d) => d.vrrp === 'lost' && d.udp === 'ok');
+    // With the probe passing, only adverts tell of the fault: one missing advert (lost on a busy
+    // LAN, or late) with the HA path's "not heard" is enough to look, not to blame a filter. The
+    // filter is named once MISSED_FOR_LOSS of them are missing; the quick re-checks watch till then.
+    const passing = dirs.filter((d) => d.vrrp === 'lost' && d.udp === 'ok');
+    const filtered = passing.filter((d) => d.missed === undefined || d.missed >= MISSED_FOR_LOSS);
+    for (const d of passing) if (!filtered.includes(d)) notes.push(`${li.name}: one advert ${d.name} missing while the LAN probe passes that way; not named before ${MISSED_FOR_LOSS} are`);
     for (const d of filtered) {
       add({
         cause: 'vrrp-filtered', instance: li.name, where: L.node, subject: d.name,
@@ -292,7 +323,7 @@ export function diagnose(ev: PairEvidence, opts: DiagnoseOptions = {}): Diagnosi
         evidence: `${li.name}: traffic ${d.name} is lost (${d.vrrp === 'lost' ? 'adverts' : ''}${d.vrrp === 'lost' && d.udp === 'lost' ? ' and ' : ''}${d.udp === 'lost' ? 'probe' : ''}), the other direction passes`,
         fix: `look for a one-way fault on the path ${d.name}: a switch port or VLAN filter, a unidirectional link (one fibre/pair), a bridge rule (nft bridge/ebtables) or a wrong static ARP/MAC entry`,
       });
-    } else if (filtered.length === 0) {
+    } else if (passing.length === 0) {
       notes.push(`${li.name}: adverts ${dirs.filter((d) => d.vrrp === 'lost').map((d) => d.name).join(' and ')} lost; the other direction cannot be judged (${udp.why})`);
     }
   }
@@ -426,6 +457,21 @@ function serialRate(samples: readonly { at: number; values: Record<string, numbe
   const ratio = now.bad + now.good === 0 ? 0 : now.bad / (now.bad + now.good);
   const before = !prev ? -1 : prev.bad + prev.good === 0 ? 0 : prev.bad / (prev.bad + prev.good);
   return { ...now, ratio, before: Math.max(before, before < 0 ? -1 : 0) };
+}
+
+/**
+ * Counters `keys` grew both before and after a moment `silenceMs` before the last sample (the
+ * twin's last accepted advert), within the window: drops interleaved with accepted adverts.
+ */
+function interleaved(samples: readonly CounterSample[], windowMs: number, silenceMs: number | null, keys: string[]): boolean {
+  const w = windowOf(samples, windowMs);
+  if (!w || silenceMs === null) return false;
+  const cut = w.last.at - silenceMs;
+  let mid: CounterSample | undefined;
+  for (const x of samples) if (x.at >= w.first.at && x.at <= cut) mid = x;
+  if (!mid || mid === w.first || mid === w.last) return false;
+  const grew = (a: CounterSample, b: CounterSample) => keys.some((k) => (b.values[k] ?? 0) > (a.values[k] ?? 0));
+  return grew(w.first, mid) && grew(mid, w.last);
 }
 
 /** The instance a box-level finding concerns, when only one instance is affected. */

@@ -51,6 +51,8 @@ const FRESH_MS = TWIN_EVIDENCE_MAX_AGE_MS;
  * that came from it are not cleared, for this long after its last answer: unknown is not healthy.
  */
 const TWIN_GRACE_MS = 30_000;
+/** The twin's MACs are handed to the HA path again this often even when unchanged. */
+const LINK_REFRESH_MS = 30_000;
 /** Causes named from this box's own evidence alone (cleared without the twin). */
 const LOCAL_CAUSES: ReadonlySet<CauseId> = new Set(['link-down', 'nic-errors', 'serial-line-degrading', 'firewall-drops-vrrp', 'address-conflict', 'vrid-conflict']);
 
@@ -333,6 +335,7 @@ export class DiagnoseExtension implements Extension {
         }
       }
     }
+    if (ev.twin) this.handOverLink(linkMacs(ev.local, ev.twin));
     if (ev.twin) this.twinMacs = { node: ev.twin.node, macs: [...new Set(ev.twin.nics.map((n) => n.mac.toLowerCase()).filter((m) => m !== '' && m !== '00:00:00:00:00:00'))] };
     if (this.twinMacs) ev.twin_macs = this.twinMacs;
     const d = diagnose(ev);
@@ -347,6 +350,24 @@ export class DiagnoseExtension implements Extension {
     this.last = { diagnosis: d, at: Date.now(), twin: ev.twin?.node ?? null };
     this.report(d, ev.twin !== null, local.node);
     return d;
+  }
+
+  private linkHandedOver: { text: string; at: number } | undefined;
+
+  /**
+   * The twin's MACs (from its evidence over serial) to the HA path, whose own probe rounds (the
+   * takeover decision with the serial link cut) then send their questions to them as frames too.
+   * When they change, and again every LINK_REFRESH_MS (the HA thread keeps them in memory).
+   */
+  private handOverLink(link: Record<string, { own: string; twin: string }>): void {
+    const text = JSON.stringify(link);
+    if (Object.keys(link).length === 0) return;
+    if (this.linkHandedOver && this.linkHandedOver.text === text && performance.now() - this.linkHandedOver.at < LINK_REFRESH_MS) return;
+    this.linkHandedOver = { text, at: performance.now() };
+    this.ha.command('heartbeat', { twin_link: link }).catch((err: unknown) => {
+      this.linkHandedOver = undefined;
+      this.log?.debug(`twin MACs not handed to the HA path: ${err instanceof Error ? err.message : String(err)}`);
+    });
   }
 
   /** This box's advert times now, per instance (the ADVERTS_REQUEST answer). */

@@ -3,7 +3,8 @@
 // facts come from the HA thread's mirror (views, heartbeat status, counters), the NIC facts from
 // /sys/class/net, the firewall from `nft -j list ruleset` (a child process: read again as soon as
 // `nft monitor ruleset`, a long-lived child, prints a change, and every NFT_SAFETY_MS; every
-// NFT_EVERY_MS when the monitor cannot run), address conflicts passively (RFC 5227 section 2.4):
+// NFT_EVERY_MS when the monitor cannot run; the monitor dies with the daemon, see watchProgram),
+// address conflicts passively (RFC 5227 section 2.4):
 // received ARP whose sender is one of our addresses, on a packet socket whose BPF filter wakes us
 // for nothing else (src/net/arp-watch.ts), so an idle box forks nothing and sends no ARP. Active
 // `arping -D` probes (RFC 5227 2.1.1, sender 0.0.0.0) only on demand: at `twinvip diagnose`, when
@@ -11,7 +12,7 @@
 // ARP_CONFIRM_MS while a conflict is held (to keep or clear it); never while all is quiet.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { canonicalAddress } from '../lib/ip';
 import { ArpWatch, type ArpSighting } from '../net/arp-watch';
@@ -74,7 +75,13 @@ const watchProgram: Watch = (file, args, onLine, onExit) => {
     onExit(why);
   };
   try {
-    child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    // Through setpriv (util-linux, essential on Debian) with PR_SET_PDEATHSIG: the watcher dies
+    // with the daemon even when the daemon is SIGKILLed (nothing else would end it before its
+    // next output). setpriv sets it and execs the program, same PID; without setpriv, as is.
+    const setpriv = setprivPath();
+    child = setpriv
+      ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', file, ...args], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } })
+      : spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
   } catch (err) {
     queueMicrotask(() => exit(err instanceof Error ? err.message : String(err)));
     return { stop: () => undefined };
@@ -90,6 +97,13 @@ const watchProgram: Watch = (file, args, onLine, onExit) => {
     },
   };
 };
+
+let setpriv: string | null | undefined;
+/** util-linux's setpriv, where installed (looked up once). */
+function setprivPath(): string | null {
+  setpriv ??= ['/usr/bin/setpriv', '/bin/setpriv'].find((f) => existsSync(f)) ?? null;
+  return setpriv;
+}
 
 /** Keeps the sample histories between gathers and the rate-limited results. */
 export class EvidenceGatherer {
@@ -426,7 +440,8 @@ export class EvidenceGatherer {
 export function forTwin(e: SideEvidence, windowMs: number, serialWindowMs: number): SideEvidence {
   return {
     ...e,
-    instances: e.instances.map((x) => ({ ...x, drops: thin(x.drops, [windowMs]) })),
+    // Also the drops up to the twin's last accepted advert (were drops interleaved with accepted adverts?).
+    instances: e.instances.map((x) => ({ ...x, drops: thin(x.drops, [windowMs, ...(x.last_twin_advert_ms_ago !== null ? [x.last_twin_advert_ms_ago] : [])]) })),
     nics: e.nics.map((n) => ({ ...n, stats: thin(n.stats, [windowMs]) })),
     serial: e.serial ? { ok: e.serial.ok, samples: thin(e.serial.samples, [2 * serialWindowMs, serialWindowMs]) } : null,
     conflicts: e.conflicts.slice(0, 16),

@@ -23,10 +23,10 @@ import { CommandError } from '../../control/server';
 import type { SubsystemLogger } from '../../log';
 import type { DaemonContext, Extension } from '../../daemon/extension';
 import type { FeatureStatus } from '../../daemon/status';
-import type { VrrpRunner } from '../vrrp/runner';
+import type { InstanceView, VrrpRunner } from '../vrrp/runner';
 import { healthFromViews, healthRoles, heartbeatBody, instanceKey, localInstances, ownAddresses, type LocalInstance } from './body';
 import { runFence } from './fence';
-import { TwinProbe } from './twin-probe';
+import { TwinProbe, type ProbeLinkLayer } from './twin-probe';
 import { describeVerdict } from '../../heartbeat/probe';
 import { scriptPolicyFromConfig } from '../../exec';
 import { ReleaseTracker } from '../../heartbeat/release-policy';
@@ -83,6 +83,12 @@ export class HeartbeatExtension implements Extension {
   private readonly linkUnregister: (() => void)[] = [];
   private lastPeerFrame: HeartbeatFrame | undefined;
   private lastPeerFrameAt: number | undefined;
+  /**
+   * Per local interface, our MAC and the twin's there, as the split-brain diagnosis last learned
+   * them from the twin's evidence over serial (authenticated: never from a LAN packet). The HA
+   * path's own probe rounds send their questions to that MAC as frames too (see probeLink).
+   */
+  private twinLink = new Map<string, { own: string; twin: string }>();
   private readonly activeAlarms = new Map<string, { id: string; instance: string | undefined; message: string; since: number }>();
   private deviceLabel = '';
   private startedWith = '';
@@ -529,6 +535,10 @@ export class HeartbeatExtension implements Extension {
   // ---------------------------------------------------------------------------------------
 
   private async command(args: Record<string, unknown>): Promise<unknown> {
+    if (args.twin_link !== undefined) {
+      this.twinLink = linkMacs(args.twin_link);
+      return { twin_link: Object.fromEntries(this.twinLink) };
+    }
     if (args.probe === true) return this.probeTwinNow(linkMacs(args.link_macs));
     if (args.request === undefined) return this.status();
     if (this.pairing) throw new CommandError('not paired yet: the serial link carries pairing frames only (twinvip pair)');
@@ -557,10 +567,22 @@ export class HeartbeatExtension implements Extension {
     const peer = this.lastPeerFrame?.instances[0];
     if (!probe || !peer) return { answered: null, detail: probe ? 'twin unknown (no heartbeat yet)' : 'probe disabled' };
     const view = this.runner()?.views().find((v) => v.plan.params.vrid === peer.vrid && v.plan.family === peer.family);
-    const m = view ? macs.get(view.plan.interface) : undefined;
-    const link = view && m ? { ifname: view.plan.interface, srcMac: m.own, dstMac: m.twin, srcIp: view.plan.params.primaryAddress } : undefined;
-    const v = await probe.round(peer.address, view?.plan.interface, link);
+    const v = await probe.round(peer.address, view?.plan.interface, this.probeLink(view, macs));
     return { answered: v.daemon, detail: describeVerdict(v, peer.address) };
+  }
+
+  /**
+   * Where a probe round's questions also go as frames: the twin's MAC on the view's interface
+   * (`macs`, from the diagnosis's request, else the ones it last handed over), from our primary
+   * address there. The kernel's own datagram needs the twin's neighbour entry; a one-way fault
+   * that loses the twin's ARP replies (a switch's ARP inspection, an ARP filter on the twin)
+   * leaves that entry FAILED while the twin's IP traffic, its answers, still arrives: without the
+   * frames such a twin reads as dead and is taken over.
+   */
+  private probeLink(view: InstanceView | undefined, macs?: Map<string, { own: string; twin: string }>): ProbeLinkLayer | undefined {
+    if (!view) return undefined;
+    const m = macs?.get(view.plan.interface) ?? this.twinLink.get(view.plan.interface);
+    return m ? { ifname: view.plan.interface, srcMac: m.own, dstMac: m.twin, srcIp: view.plan.params.primaryAddress } : undefined;
   }
 
   private body() {
@@ -708,7 +730,7 @@ export class HeartbeatExtension implements Extension {
           return;
         }
         const view = runner?.views().find((v) => v.plan.params.vrid === o.vrid && v.plan.family === o.family);
-        void probe.round(o.address, view?.plan.interface).then((v) => {
+        void probe.round(o.address, view?.plan.interface, this.probeLink(view)).then((v) => {
           const detail = describeVerdict(v, o.address);
           log[v.daemon ? 'info' : 'warn'](`probe of the twin (${o.reason}): ${detail}`);
           this.feed({ type: 'probe-result', alive: v.daemon, detail, twin: v.instances });

@@ -142,6 +142,8 @@ export class TwinProbe {
   async round(address: string, ifname: string | undefined, link?: ProbeLinkLayer): Promise<ProbeVerdict> {
     this.counters.rounds++;
     const family = address.includes(':') ? 6 : 4;
+    // An IPv6 link-local twin (a VRRPv3 instance's source) is reached through ifname only.
+    const target = scoped(address, ifname);
     const sock = this.sockets.get(family);
     const windowMs = this.o.tries * this.o.intervalMs;
     const t0 = this.clock();
@@ -180,7 +182,7 @@ export class TwinProbe {
         nonces.push(nonce);
         this.pending.set(nonce, (said) => finish(true, said));
         const question = encodeProbe({ kind: 'question', nodeId: this.o.nodeId, nonce }, this.mac);
-        sock.send(question, this.o.port, address, (err) => {
+        sock.send(question, this.o.port, target, (err) => {
           if (err) this.o.log(`twin probe to ${address}: ${err.message}`);
         });
         sendDirect(question);
@@ -189,7 +191,7 @@ export class TwinProbe {
         this.counters.questions_sent++;
       };
       if (direct) {
-        direct.on('message', (msg) => this.onMessage(direct, msg, address, this.o.port));
+        direct.on('message', (msg) => this.onMessage(direct, msg, target, this.o.port));
         direct.on('error', (err: NodeJS.ErrnoException) => {
           if (err.code !== 'ECONNREFUSED' || settled || refused) return;
           // ICMP port unreachable "from the twin": its kernel is up and nothing listens on the
@@ -201,7 +203,7 @@ export class TwinProbe {
         // error and leaves the socket unconnected, where send(datagram, cb) would throw (the
         // callback read as the port: seen as 'HA thread uncaught error: Port should be > 0' in
         // handover.test.ts under load). Then only the main socket asks.
-        direct.connect(this.o.port, address, (err?: Error) => {
+        direct.connect(this.o.port, target, (err?: Error) => {
           if (err) return;
           directReady = true;
           // The questions already asked, again on this socket (the first one usually: connect
@@ -290,4 +292,15 @@ export class TwinProbe {
     this.counters.questions_answered++;
     sock.send(encodeProbe({ kind: 'answer', nodeId: this.o.nodeId, nonce: m.nonce, instances: this.o.instances() }, this.mac), port, from);
   }
+}
+
+/**
+ * The address with its scope where it needs one: an IPv6 link-local address (fe80::/10) means
+ * nothing without its interface. Without the scope the kernel refuses connect() (EINVAL: the
+ * round's connected socket, and so the twin kernel's port-unreachable, were lost) and routes a
+ * datagram by the first fe80::/64 route, on a box with several interfaces maybe the wrong one.
+ */
+export function scoped(address: string, ifname: string | undefined): string {
+  if (!ifname || address.includes('%') || !/^fe[89ab][0-9a-f]:/i.test(address)) return address;
+  return `${address}%${ifname}`;
 }

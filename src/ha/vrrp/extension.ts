@@ -125,6 +125,8 @@ export class VrrpExtension implements Extension {
   /** Retry timers of broken sockets, and each one's next delay. */
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private readonly retryDelay = new Map<string, number>();
+  /** When each broken socket was last reopened (Date.now()). */
+  private readonly reopenedAt = new Map<string, number>();
 
   /**
    * A VRRP socket broke while running (sends or receives failing, not a link down): the instances
@@ -137,7 +139,8 @@ export class VrrpExtension implements Extension {
     const ctx = this.ctx;
     if (!runner || !ctx) return;
     const affected = runner.views().filter((v) => socketKeys(v.plan).includes(f.key)).map((v) => v.plan.name);
-    const delay = this.retryDelay.get(f.key) ?? RETRY_MS.initial;
+    const reopened = this.reopenedAt.get(f.key);
+    const delay = firstRetryDelay(this.retryDelay.get(f.key), reopened === undefined ? undefined : Date.now() - reopened);
     ctx.reportFault({
       id: `vrrp-socket-failed:${f.key}`,
       feature: 'vrrp',
@@ -165,6 +168,7 @@ export class VrrpExtension implements Extension {
       // Trial: the instances leave FAULT (to BACKUP); if the new socket fails again as MASTER,
       // SOCKET_FAULT_AFTER sends later it is broken again and the next reopen waits twice as long.
       log?.info(`${f.what}: reopened; its instances leave FAULT (broken again after ${SOCKET_FAULT_AFTER} failures in a row)`);
+      this.reopenedAt.set(f.key, Date.now());
       this.runner.track(trackName.socket(f.key), true);
       this.ctx?.clearFault(`vrrp-socket-failed:${f.key}`, `${f.what} reopened; its instances leave FAULT`);
     }, delay);
@@ -360,8 +364,22 @@ function withOwnInterfaceTracked(plan: InstancePlan): void {
   plan.params.tracked = plan.tracked;
 }
 
-/** Reopening a broken VRRP socket: first after 5 s, then twice as long each time, at most 5 min. */
-const RETRY_MS = { initial: 5_000, max: 300_000 };
+/**
+ * Reopening a broken VRRP socket: first after 5 s, then twice as long each time, at most 5 min;
+ * a socket that then works for a minute starts over at 5 s when it breaks again.
+ */
+export const RETRY_MS = { initial: 5_000, max: 300_000, stable: 60_000 };
+
+/**
+ * The delay before the first reopen of a socket that just broke. `next` is the delay the back-off
+ * had reached (undefined: never broken), `workedMs` how long the socket worked since its last
+ * reopen. Without the reset, a firewall mistake fixed hours ago would keep a later, unrelated
+ * fault in FAULT for up to 5 min.
+ */
+export function firstRetryDelay(next: number | undefined, workedMs: number | undefined): number {
+  if (next === undefined || (workedMs !== undefined && workedMs >= RETRY_MS.stable)) return RETRY_MS.initial;
+  return next;
+}
 
 /**
  * The stall gate's thresholds: the earliest the twin may take over after we fall silent, and how

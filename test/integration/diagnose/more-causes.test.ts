@@ -10,10 +10,10 @@
 // not in /sys/class/net/*/statistics). What a veth does count for real is carrier_changes: the
 // nic-errors case flaps the link, the way a loose connector or a failing port shows itself. The
 // rx/tx error and CRC arithmetic is covered by test/unit/diagnose with counter samples.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { requestOnce } from '../../../src/control';
 import { NetnsLab } from '../helpers/netns';
-import { PairLab, VIP, type Box } from '../heartbeat-pair/pair-lab';
+import { PairLab, VIP, pairLabHooks, type Box } from '../heartbeat-pair/pair-lab';
 import { describeRequiring, needsProgram } from '../../helpers/prerequisites';
 import { patience } from '../../helpers/patience';
 import { claimAddress, diagnosis, healthyAgain, named, nft, onlyNamed } from './diag-helpers';
@@ -36,23 +36,20 @@ async function reconfigure(box: Box, extra: Record<string, unknown>): Promise<vo
   expect(r.ok && r.response.status === 'ok', JSON.stringify(r)).toBe(true);
 }
 
+pairLabHooks(
+  () => PairLab.startPair(),
+  (lab) => (p = lab),
+  () => {
+    if (times.length) console.log(`diagnosis times (injection -> log line):\n  ${times.join('\n  ')}`);
+  },
+);
+
 beforeAll(async () => {
   if (!NetnsLab.available()) return;
-  p = await PairLab.create();
-  await p.startSerial();
-  await p.writeConfig(p.a, {}, { device: 'link' });
-  await p.writeConfig(p.b, {}, { device: 'link' });
-  p.start(p.a);
-  p.start(p.b);
   await p.masterIs(p.a, p.b);
   await p.waitFor(async () => (await p.heartbeat(p.a))?.serial.ok && (await p.heartbeat(p.b))?.serial.ok, 'serial up on both');
   await healthyAgain(p);
 }, patience(90_000));
-
-afterAll(async () => {
-  if (times.length) console.log(`diagnosis times (injection -> log line):\n  ${times.join('\n  ')}`);
-  await p?.cleanup();
-}, patience(60_000));
 
 describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgram('nft'), needsProgram('arping', 'iputils-arping')], 'split-brain diagnosis: link, NIC, filtered path, two causes', () => {
   it("a's switch port down (a's link loses carrier): link-down on box-a, on both boxes; back up: the two carrier changes read as nic-errors", async () => {
@@ -140,6 +137,29 @@ describeRequiring([...NetnsLab.prerequisites, needsProgram('socat'), needsProgra
     } finally {
       await p.c.run('ip', ['addr', 'del', `${VIP}/24`, 'dev', 'lc']);
       await p.b.ns.run('nft', ['delete', 'table', 'inet', 'diag2']);
+    }
+    await healthyAgain(p);
+  }, patience(180_000));
+
+  it('two causes at once (nft on b drops VRRP input, and b with another advert interval): both named, no lost direction named besides', async () => {
+    const marks = [p.a.log().length, p.b.log().length];
+    const at = Date.now();
+    await nft(p, p.b.ns, 'table inet diag3 {\n  chain input {\n    type filter hook input priority 0;\n    ip protocol vrrp drop\n  }\n}\n');
+    await reconfigure(p.b, { advert_int: 2 });
+    try {
+      for (const [k, box] of [p.a, p.b].entries()) {
+        const fw = await named(p, box, marks[k]!, 'firewall-drops-vrrp', 'box-b', at);
+        expect(fw.line).toMatch(/inet diag3 input \(input\) drops VRRP: ip protocol vrrp drop/);
+        const sm = await named(p, box, marks[k]!, 'settings-mismatch', box.id === 'a' ? 'box-a' : 'box-b', at);
+        expect(sm.line).toMatch(box.id === 'a' ? /advert interval \(advert_interval\): 100 on box-a, 200 on box-b/ : /advert interval \(advert_interval\): 200 on box-b, 100 on box-a/);
+        times.push(`nft + settings on ${box.id}: firewall ${fw.ms} ms, settings ${sm.ms} ms`);
+      }
+      // The adverts a -> b are lost, and both causes explain it: not one-way-loss, path-cut or vrrp-filtered too.
+      const [a, b] = await onlyNamed(p, ['firewall-drops-vrrp', 'settings-mismatch']);
+      for (const f of [a!, b!]) expect([...new Set(f.map((x) => x.cause))].sort()).toEqual(['firewall-drops-vrrp', 'settings-mismatch']);
+    } finally {
+      await p.b.ns.run('nft', ['delete', 'table', 'inet', 'diag3']);
+      await reconfigure(p.b, {});
     }
     await healthyAgain(p);
   }, patience(180_000));

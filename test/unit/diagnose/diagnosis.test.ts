@@ -249,6 +249,47 @@ describe('diagnose', () => {
     expect(causes(ev2)).toEqual(['auth-mismatch']);
   });
 
+  it("adverts with a wrong password while the twin's own are accepted (a LAN host forging them, or another group): not auth-mismatch, the evidence says why", () => {
+    const clock = new FakeClock();
+    // b hears a (MASTER) fine and counts wrong-password drops: not a's adverts.
+    const ev: PairEvidence = {
+      local: side('b', {}, { state: 'BACKUP', hears_twin: true }),
+      twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
+    };
+    ev.local.instances[0]!.drops = sampled(clock, 5, (t) => ({ auth: t / 1000 }));
+    let d = diagnose(ev);
+    expect(d.findings.map((f) => [f.cause, f.subject])).toEqual([['vrid-conflict', 'unknown sender']]);
+    expect(d.findings[0]!.evidence).toMatch(/b dropped adverts on VRID 51 \(eth0\): 5 with a wrong password\/key in the last 10 s, while twin a is MASTER and its adverts are accepted: they come from another router on the VRID or a forged advert/);
+    expect(d.findings[0]!.fix).not.toMatch(/on both twins/);
+    // On the MASTER, with the twin BACKUP (it sends nothing): likewise.
+    const onMaster: PairEvidence = { local: side('a', {}, { state: 'MASTER', hears_twin: null }), twin: side('b', {}, { state: 'BACKUP', hears_twin: true }) };
+    onMaster.local.instances[0]!.drops = ev.local.instances[0]!.drops;
+    d = diagnose(onMaster);
+    expect(d.findings.map((f) => f.cause)).toEqual(['vrid-conflict']);
+    expect(d.findings[0]!.evidence).toMatch(/while twin b is BACKUP \(sends none\)/);
+    // The twin's password changed 0.8 s ago: its last advert was accepted, every one since dropped
+    // (b still "hears" it for an interval): its own mismatch, named as such.
+    const change: PairEvidence = {
+      local: side('b', {}, { state: 'BACKUP', hears_twin: true, last_twin_advert_ms_ago: 1000 }),
+      twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
+    };
+    change.local.instances[0]!.drops = sampled(new FakeClock(), 5, (t) => ({ auth: t >= 4500 ? 1 : 0 }));
+    // Not yet known whose (a stranger's first forged advert looks the same): a note, nothing named.
+    expect(causes(change)).toEqual([]);
+    expect(diagnose(change).notes.join()).toMatch(/the sender is not known yet/);
+    // Its adverts stopped arriving (b's HA path: not heard): the twin's own.
+    change.local.instances[0]!.hears_twin = false;
+    change.local.instances[0]!.last_twin_advert_ms_ago = 1300;
+    expect(causes(change)).toEqual(['auth-mismatch']);
+    // Fixed 1.5 s ago: drops before, none since, its adverts heard again: neither a stranger nor a mismatch now.
+    const fixed: PairEvidence = {
+      local: side('b', {}, { state: 'BACKUP', hears_twin: true, last_twin_advert_ms_ago: 300 }),
+      twin: side('a', {}, { state: 'MASTER', hears_twin: null }),
+    };
+    fixed.local.instances[0]!.drops = sampled(new FakeClock(), 5, (t) => ({ auth: Math.min(t, 3500) / 1000 }));
+    expect(causes(fixed)).toEqual([]);
+  });
+
   it('two causes at once are both named', () => {
     const ev = healthy();
     ev.twin!.instances[0]!.settings.advert_interval_cs = 300;
@@ -411,6 +452,54 @@ describe('diagnose', () => {
     it("without the fault nothing is named: the failed sends of a's earlier MASTER term are no evidence", () => {
       const seen = run(null);
       expect(seen.filter((x) => x.causes.length > 0)).toEqual([]);
+    });
+  });
+
+  describe('one lost advert, then a passing probe, on a fake clock', () => {
+    /** Seen from b every 250 ms: a MASTER sending every second from 0; b hears all but `lost`. A probe round (passing) whenever a direction looks lost. */
+    function watch(lost: (sentAt: number) => boolean, until: number): { at: number; causes: string[]; notes: string[] }[] {
+      const clock = new FakeClock(3000);
+      const sends = Array.from({ length: 12 }, (_, k) => k * 1000);
+      const heard = sends.filter((x) => !lost(x)).map((x) => x + 5);
+      const out: { at: number; causes: string[]; notes: string[] }[] = [];
+      let answered = 10;
+      for (let t = 3000; t <= until; t += 250) {
+        clock.schedule(t, () => {
+          const now = clock.now();
+          const last = heard.filter((x) => x <= now).at(-1)!;
+          const ev: PairEvidence = {
+            local: side('b', { probe: { answered: null, questions_answered: 0 } }, { state: 'BACKUP', hears_twin: now - last <= 1200, last_twin_advert_ms_ago: now - last, sent_ms_ago: [] }),
+            twin: side('a', { probe: { answered: null, questions_answered: answered } }, { state: 'MASTER', state_ms: now, hears_twin: null, last_twin_advert_ms_ago: null, sent_ms_ago: sends.filter((x) => x <= now).slice(-8).reverse().map((x) => now - x) }),
+            twin_ask_ms: 100,
+          };
+          if (someDirectionLost(ev)) {
+            ev.twin_questions_before = answered;
+            answered += 1;
+            ev.twin!.probe!.questions_answered = answered;
+            ev.local.probe!.answered = true;
+          }
+          const d = diagnose(ev);
+          out.push({ at: now, causes: d.findings.map((f) => f.cause), notes: d.notes });
+        });
+      }
+      clock.runUntil(until);
+      return out;
+    }
+
+    it('is not named vrrp-filtered (nor anything else): a note while it is missing', () => {
+      const seen = watch((x) => x === 5000, 9000);
+      expect(seen.filter((x) => x.causes.length > 0)).toEqual([]);
+      // b's HA path said "not heard" and the probe round ran: the single miss was looked at.
+      expect(seen.some((x) => x.notes.some((n) => /one advert a -> b missing while the LAN probe passes/.test(n)))).toBe(true);
+    });
+
+    it('adverts that keep missing while the probe passes are named vrrp-filtered from the second one', () => {
+      const seen = watch((x) => x >= 5000, 9000);
+      const first = seen.find((x) => x.causes.length > 0)!;
+      expect(first.causes).toEqual(['vrrp-filtered']);
+      // The second missing advert (sent at 6 s) has had its flight time.
+      expect(first.at).toBeGreaterThan(6000);
+      expect(first.at).toBeLessThanOrEqual(6500);
     });
   });
 
