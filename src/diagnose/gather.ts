@@ -18,7 +18,7 @@ import { canonicalAddress } from '../lib/ip';
 import { ArpWatch, type ArpSighting } from '../net/arp-watch';
 import type { HeartbeatStatus } from '../ha/heartbeat/status';
 import type { InstanceView } from '../ha/vrrp/runner';
-import { pushSample, type AddressConflict, type CounterSample, type FirewallEvidence, type InstanceEvidence, type NicEvidence, type SideEvidence } from './evidence';
+import { pushSample, type AddressConflict, type CounterSample, type FirewallEvidence, type InstanceEvidence, type InstanceSettings, type NicEvidence, type SideEvidence } from './evidence';
 import { vrrpDroppingRules } from './nft';
 
 /** The ruleset is read this often when `nft monitor` cannot tell us of changes. */
@@ -108,6 +108,8 @@ function setprivPath(): string | null {
 /** Keeps the sample histories between gathers and the rate-limited results. */
 export class EvidenceGatherer {
   private readonly drops = new Map<string, CounterSample[]>();
+  /** The settings each instance's drop history was counted under. */
+  private readonly dropsKey = new Map<string, string>();
   private readonly nicStats = new Map<string, CounterSample[]>();
   private readonly serial: CounterSample[] = [];
   private firewall: FirewallEvidence = { known: false, reason: 'not read yet' };
@@ -182,6 +184,19 @@ export class EvidenceGatherer {
       const p = v.plan;
       const eth = hb?.ethernet.find((e) => e.vrid === p.params.vrid && e.family === p.family);
       const pair = hb?.pair.instances.find((x) => x.instance === p.name);
+      const settings: InstanceSettings = {
+        version: p.params.version,
+        advert_interval_cs: p.params.advertIntervalCs,
+        auth_type: p.authType === 1 ? 'pass' : p.authType === 2 ? 'ah' : 'none',
+        vips: [...p.advertised].map((a) => canonicalAddress(a) ?? a).sort(),
+        unicast: p.unicast,
+        multicast_group: p.unicast ? '' : p.multicastGroup,
+      };
+      // Drops counted under settings this instance no longer has (a password, interval or
+      // address list changed by a reload) say nothing about the settings now: start over.
+      const key = JSON.stringify([settings, p.authData, p.ahKey]);
+      if (this.dropsKey.get(p.name) !== key) this.drops.delete(p.name);
+      this.dropsKey.set(p.name, key);
       const hist = this.drops.get(p.name) ?? [];
       this.drops.set(p.name, hist);
       pushSample(hist, { at: i.now, values: { ...v.drops } }, KEEP_MS, MAX_SAMPLES);
@@ -195,14 +210,7 @@ export class EvidenceGatherer {
         ...(last ? { state_ms: Math.max(0, Math.round(i.runnerNow - last.at)) } : {}),
         address: p.params.primaryAddress,
         unicast_peers: p.unicast ? [...p.destinations] : [],
-        settings: {
-          version: p.params.version,
-          advert_interval_cs: p.params.advertIntervalCs,
-          auth_type: p.authType === 1 ? 'pass' : p.authType === 2 ? 'ah' : 'none',
-          vips: [...p.advertised].map((a) => canonicalAddress(a) ?? a).sort(),
-          unicast: p.unicast,
-          multicast_group: p.unicast ? '' : p.multicastGroup,
-        },
+        settings,
         hears_twin: eth ? eth.ok : null,
         last_twin_advert_ms_ago: eth ? eth.last_advert_ms_ago : null,
         sent_ms_ago: v.sentAt.map((t) => Math.max(0, Math.round(i.runnerNow - t))).reverse(),
@@ -211,6 +219,7 @@ export class EvidenceGatherer {
       };
     });
     for (const name of [...this.drops.keys()]) if (!instances.some((x) => x.name === name)) this.drops.delete(name);
+    for (const name of [...this.dropsKey.keys()]) if (!instances.some((x) => x.name === name)) this.dropsKey.delete(name);
     const hbc = i.counters.heartbeat ?? {};
     if (hb) pushSample(this.serial, { at: i.now, values: Object.fromEntries(SERIAL_KEYS.map((k) => [k, hbc[k] ?? 0])) }, KEEP_MS, MAX_SAMPLES);
     // nft answers in tens of ms: waited for when due, so a new rule shows in this diagnosis.

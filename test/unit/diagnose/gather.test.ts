@@ -5,6 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { EvidenceGatherer, NFT_EVERY_MS, NFT_SAFETY_MS, type GatherInputs } from '../../../src/diagnose/gather';
 import { periodicDiagnosis } from '../../../src/diagnose/extension';
+import { deltas } from '../../../src/diagnose/evidence';
+import type { InstanceView } from '../../../src/ha/vrrp/runner';
 
 const DROP = JSON.stringify({
   nftables: [
@@ -87,5 +89,37 @@ describe('TWINVIP_DIAGNOSE', () => {
   it('off, 0, false or no turn the periodic diagnosis off; anything else or unset leaves it on', () => {
     for (const v of ['off', 'OFF', '0', 'false', 'no']) expect(periodicDiagnosis({ TWINVIP_DIAGNOSE: v })).toBe(false);
     for (const v of [undefined, '', 'on', '1']) expect(periodicDiagnosis(v === undefined ? {} : { TWINVIP_DIAGNOSE: v })).toBe(true);
+  });
+});
+
+describe('EvidenceGatherer drop history', () => {
+  function view(authData: number[], auth: number): InstanceView {
+    return {
+      plan: {
+        name: 'VI_1', interface: 'eth0', family: 4, unicast: false, destinations: [], multicastGroup: '224.0.0.18', authType: 1, authData: Uint8Array.from(authData),
+        params: { vrid: 7, primaryAddress: '10.0.0.1', version: 2, advertIntervalCs: 100 },
+        advertised: ['10.0.0.100'], expectation: { ownAddresses: [] },
+      },
+      snapshot: { state: 'BACKUP' },
+      sentAt: [],
+      drops: { auth },
+    } as unknown as InstanceView;
+  }
+  const at = (t: number, v: InstanceView): GatherInputs => ({ ...inputs(t), views: [v] });
+
+  it('starts over when the instance is reloaded with other settings: drops counted under the old password are not evidence about the new one', async () => {
+    const l = lab();
+    await l.g.gather(at(0, view([1], 0)));
+    let e = await l.g.gather(at(1000, view([1], 2)));
+    expect(deltas(e.instances[0]!.drops, 10_000)).toEqual({ auth: 2 });
+    // Same settings: the history goes on.
+    e = await l.g.gather(at(2000, view([1], 3)));
+    expect(deltas(e.instances[0]!.drops, 10_000)).toEqual({ auth: 3 });
+    // Another password: the old drops are gone from the window.
+    e = await l.g.gather(at(3000, view([2], 3)));
+    expect(e.instances[0]!.drops).toHaveLength(1);
+    expect(deltas(e.instances[0]!.drops, 10_000)).toEqual({});
+    e = await l.g.gather(at(4000, view([2], 4)));
+    expect(deltas(e.instances[0]!.drops, 10_000)).toEqual({ auth: 1 });
   });
 });
